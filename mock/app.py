@@ -1,0 +1,157 @@
+"""The aiohttp application, generated from the OpenAPI document.
+
+At start-up every operation of the spec becomes one route, bound to its
+handler by ``operationId``, with a parameter validator compiled from the spec
+(``validation.py``). Requests flow one way: HTTP → validation → handler
+(lookup → store) → response. What FastAPI itself answers around the routes
+is reproduced too: ``404 {"detail":"Not Found"}`` for unknown paths, ``405
+{"detail":"Method Not Allowed"}`` with ``Allow`` for wrong methods, and a
+``307`` redirect for a path that only differs by its trailing slash.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from .clock import Clock
+from .config import Semantics
+from .handlers import OPERATIONS
+from .journal import Journal
+from .render import SnapshotCache, detail_response, json_response
+from .spec import Operation, Spec, load_spec
+from .validation import ParameterValidator, parse_query
+from .world import World
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class MockState:
+    """Everything one app owns: many apps can live in one process."""
+
+    world: World
+    spec: Spec
+    semantics: Semantics = field(default_factory=Semantics)
+    journal: Journal = field(default_factory=Journal)
+    snapshots: SnapshotCache = field(default_factory=SnapshotCache)
+
+    @property
+    def clock(self) -> Clock:
+        return self.world.clock
+
+
+STATE = web.AppKey("prosper_mock_state", MockState)
+
+
+def create_app(
+    world: World | None = None,
+    *,
+    semantics: Semantics | None = None,
+    spec_path: str | Path | None = None,
+    journal: Journal | None = None,
+) -> web.Application:
+    """Build the mock app for ``world`` (a default seeded world if omitted)."""
+    spec = load_spec(spec_path)
+    state = MockState(
+        world=world if world is not None else World.generate(),
+        spec=spec,
+        semantics=semantics or Semantics(),
+        journal=journal or Journal(),
+    )
+    app = web.Application()
+    app[STATE] = state
+
+    app.router.add_get("/openapi.json", _serve_spec(spec), allow_head=False)
+    operations = list(spec.operations())
+    by_path: dict[str, list[Operation]] = {}
+    for op in operations:
+        by_path.setdefault(op.path, []).append(op)
+    for path, ops in by_path.items():
+        for op in ops:
+            app.router.add_route(op.method, path, operation_handler(op, state))
+        allowed = ", ".join(op.method for op in ops)
+        app.router.add_route("*", path, _method_not_allowed(allowed))
+
+    # Registered last: everything no route above claims.
+    known = [_path_regex(p) for p in [*by_path, "/openapi.json"]]
+    app.router.add_route("*", "/{tail:.*}", _not_found(known))
+    return app
+
+
+def operation_handler(operation: Operation, state: MockState) -> Handler:
+    """The route for one spec operation: validate as FastAPI does, then dispatch."""
+    validator = ParameterValidator(operation)
+    implementation = OPERATIONS.get(operation.operation_id)
+    op_id = operation.operation_id
+    journal = state.journal
+    clock = state.clock
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        query = parse_query(raw_query(request))
+        values, errors = validator.validate(query, request.match_info, request.headers)
+        if errors:
+            response: web.StreamResponse = json_response({"detail": errors}, status=422)
+        elif implementation is None:
+            response = detail_response(
+                501,
+                f"Operation {op_id} is in the spec but prosper-voice-mock does not implement it",
+            )
+        else:
+            response = await implementation(request, values, state)
+        journal.record(clock.now(), request.method, request.path, query, op_id, response.status)
+        return response
+
+    return handle
+
+
+def raw_query(request: web.Request) -> bytes:
+    """The query string exactly as the client sent it (uvicorn hands FastAPI these bytes)."""
+    _, _, query = request.raw_path.partition("?")
+    return query.encode("utf-8", "surrogateescape")
+
+
+def _serve_spec(spec: Spec) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=spec.raw, content_type="application/json")
+
+    return handle
+
+
+def _method_not_allowed(allowed: str) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return detail_response(405, "Method Not Allowed", headers={"Allow": allowed})
+
+    return handle
+
+
+def _not_found(known: list[re.Pattern[str]]) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path != "/":
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if any(p.fullmatch(other) for p in known):
+                # Starlette's redirect_slashes: same URL, other path, any method.
+                raw_path, sep, query = request.raw_path.partition("?")
+                raw_other = raw_path[:-1] if raw_path.endswith("/") else raw_path + "/"
+                location = f"{request.scheme}://{request.host}{raw_other}{sep}{query}"
+                return web.Response(status=307, headers={"Location": location})
+        return detail_response(404, "Not Found")
+
+    return handle
+
+
+def _path_regex(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+def state_of(app: web.Application) -> MockState:
+    """The state an app built by ``create_app`` owns."""
+    return app[STATE]
+
+
+__all__ = ["STATE", "MockState", "create_app", "operation_handler", "state_of"]

@@ -1,0 +1,191 @@
+"""``prosper-mock``: serve the mock, generate worlds, check contracts.
+
+Each subcommand lives in a function pair here (``add_*`` builds its parser,
+``run_*`` runs it); other modules add theirs to ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from . import __version__
+from .app import create_app
+from .config import Semantics
+from .generate import DEFAULT_ANCHOR, WorldRecipe
+from .world import World, WorldError
+
+DEFAULT_PORT = 8765
+ACCESS_LOG_FORMAT = '%a "%r" %s %bB %Tfs'
+
+
+def add_world_options(parser: argparse.ArgumentParser) -> None:
+    """Options that choose a world: a seed and sizes, or a world file."""
+    group = parser.add_argument_group("world")
+    group.add_argument("--seed", type=int, default=0, help="faker seed (default: 0)")
+    group.add_argument(
+        "--live-calls",
+        type=_count,
+        default=WorldRecipe.live_calls,
+        help=f"live calls to generate (default: {WorldRecipe.live_calls})",
+    )
+    group.add_argument(
+        "--call-logs",
+        type=_count,
+        default=WorldRecipe.call_logs,
+        help=f"finished calls to generate (default: {WorldRecipe.call_logs})",
+    )
+    group.add_argument(
+        "--anchor",
+        default=DEFAULT_ANCHOR,
+        help=f"the generated world's 'now', ISO-8601 with offset (default: {DEFAULT_ANCHOR})",
+    )
+    group.add_argument(
+        "--world",
+        type=Path,
+        metavar="FILE",
+        help="serve this world file (e.g. fixtures/world.json) instead",
+    )
+
+
+def world_from_args(args: argparse.Namespace) -> World:
+    if args.world is not None:
+        return World.from_file(args.world)
+    return World.generate(
+        WorldRecipe(
+            seed=args.seed, live_calls=args.live_calls, call_logs=args.call_logs, anchor=args.anchor
+        )
+    )
+
+
+def add_semantics_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("undocumented behaviour (see README: Semantics)")
+    group.add_argument(
+        "--missing-lookup-status",
+        type=int,
+        choices=(400, 422),
+        default=400,
+        help="answer when no complete lookup is given (default: 400)",
+    )
+    group.add_argument(
+        "--not-found-status",
+        type=int,
+        default=404,
+        help="status when no store has the call (default: 404)",
+    )
+    group.add_argument(
+        "--not-found-detail",
+        default="Call not found",
+        help="detail when no store has the call (default: 'Call not found')",
+    )
+
+
+def semantics_from_args(args: argparse.Namespace) -> Semantics:
+    return Semantics(
+        missing_lookup=args.missing_lookup_status,
+        not_found_status=args.not_found_status,
+        not_found_detail=args.not_found_detail,
+    )
+
+
+def add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="serve the mock over HTTP",
+        description="Serve GET /api/v1/live-calls from a seeded world.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}")
+    p.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    add_world_options(p)
+    add_semantics_options(p)
+    p.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    world = world_from_args(args)
+    app = create_app(world, semantics=semantics_from_args(args))
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    stats = world.stats()
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
+    lines = [
+        f"prosper-mock {__version__}: {stats['live_calls']} live calls, "
+        f"{stats['call_logs']} call logs "
+        + (f"from {args.world}" if args.world else f"(seed {args.seed})"),
+        f"serving on http://{host}:{args.port}  (Ctrl-C to stop)",
+    ]
+    if example is not None:
+        lines.append(
+            f"try: curl 'http://{host}:{args.port}/api/v1/live-calls"
+            f"?call_log_id={example.call_log_id}'"
+        )
+    web.run_app(
+        app,
+        host=args.host,
+        port=args.port,
+        access_log=None if args.quiet else logging.getLogger("prosper_mock.access"),
+        access_log_format=ACCESS_LOG_FORMAT,
+        print=lambda _msg: print("\n".join(lines), file=sys.stderr, flush=True),
+    )
+    return 0
+
+
+def add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="write a generated world as JSON",
+        description="Write a seeded world in the world-file format.",
+    )
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    add_world_options(p)
+    p.set_defaults(run=run_generate)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    text = json.dumps(world_from_args(args).dump(), ensure_ascii=False, indent=2) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_serve, add_generate]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prosper-mock",
+        description="Mock server and contract kit for Prosper Voice's GET /api/v1/live-calls.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (WorldError, ValueError) as exc:
+        print(f"prosper-mock: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value

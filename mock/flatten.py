@@ -1,0 +1,27 @@
+"""Flatten nested objects into one level of dotted keys.
+
+``{"agent_data": {"voice": {"provider": "x"}}}`` becomes
+``{"agent_data.voice.provider": "x"}``. Arrays stay arrays, scalars and ``null``
+stay as they are, and an empty object has no leaves, so it leaves no key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def flatten(data: Mapping[str, Any], sep: str = ".") -> dict[str, Any]:
+    """Return a single-level dict; a nested key path is joined with ``sep``."""
+    out: dict[str, Any] = {}
+    _flatten_into(out, data, "", sep)
+    return out
+
+
+def _flatten_into(out: dict[str, Any], data: Mapping[str, Any], prefix: str, sep: str) -> None:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            _flatten_into(out, value, name + sep, sep)
+        else:
+            out[name] = value

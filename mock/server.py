@@ -1,0 +1,111 @@
+"""Run a mock app on a loopback port in a background thread.
+
+Sync tests (requests, hypothesis, schemathesis) cannot share an event loop
+with the server, and async tests must not have the server depend on theirs:
+so the server gets its own thread and loop, and a free port chosen by the OS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .app import MockState, create_app, state_of
+from .world import World
+
+
+class MockServer:
+    """A mock served on ``host:port`` (port 0: a free one) from a background thread.
+
+    >>> with MockServer() as server:
+    ...     requests.get(server.url("/api/v1/live-calls"), params={"call_log_id": 1250})
+    """
+
+    def __init__(
+        self,
+        world: World | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        app_factory: Callable[..., web.Application] = create_app,
+        **app_options: Any,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.app = app_factory(world, **app_options)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def state(self) -> MockState:
+        return state_of(self.app)
+
+    @property
+    def world(self) -> World:
+        return self.state.world
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def start(self) -> MockServer:
+        if self._thread is not None:
+            raise RuntimeError("server already started")
+        self._thread = threading.Thread(target=self._run, name="prosper-mock", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join()
+            self._thread = None
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._thread = None
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        try:
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+            loop.run_until_complete(site.start())
+            self.port = runner.addresses[0][1]
+        except BaseException as exc:  # reported to start()'s caller
+            self._error = exc
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(runner.cleanup())
+            loop.close()

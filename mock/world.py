@@ -1,0 +1,277 @@
+"""The mock's world: the ``live_calls`` and ``call_logs`` stores and how they change.
+
+A ``World`` owns everything the mock serves, so an app, a test or a fixture can
+hold as many independent worlds as it likes. Changes go through its methods
+(the control API, the pytest plugin and the contract suite all use them), which
+keep the two stores consistent under one lock: the server answers requests on
+its own thread while a test changes the world from another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock, SystemClock
+from .generate import Generator, WorldRecipe
+from .records import (
+    CallLog,
+    LiveCall,
+    call_log_from_dict,
+    live_call_from_dict,
+    to_dict,
+)
+from .store import BaseTable, Store
+
+WORLD_FORMAT = "prosper-voice-mock/world@1"
+
+
+class WorldError(ValueError):
+    """A change the world cannot make; ``status`` is the HTTP answer it deserves."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class World:
+    """Two stores, the generator behind them, and the operations that change them."""
+
+    def __init__(
+        self,
+        live: BaseTable[LiveCall],
+        logs: BaseTable[CallLog],
+        generator: Generator,
+        clock: Clock | None = None,
+        origin: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.live_calls: Store[LiveCall] = Store("live_calls", live)
+        self.call_logs: Store[CallLog] = Store("call_logs", logs)
+        self.generator = generator
+        self.clock: Clock = clock or SystemClock()
+        self.origin = dict(origin or {})  # how the base was made: recipe or file
+        self.version = 0  # bumps on every change (persistence and journals watch it)
+
+    # --- construction -------------------------------------------------------------
+
+    @classmethod
+    def generate(cls, recipe: WorldRecipe | None = None, clock: Clock | None = None) -> World:
+        """A faker-seeded world; the same recipe gives the same world."""
+        recipe = recipe or WorldRecipe()
+        gen = Generator(recipe)
+        live = BaseTable.derived(gen.live_ids(), gen.live_call, gen.live_keys)
+        logs = BaseTable.derived(gen.log_ids(), gen.call_log, gen.log_keys)
+        origin = {"recipe": dataclasses.asdict(recipe)}
+        return cls(live, logs, gen, clock=clock, origin=origin)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], clock: Clock | None = None) -> World:
+        """A world from its JSON form (``fixtures/*.json``); raises ``WorldError``."""
+        live, logs, recipe = parse_world(data)
+        gen = Generator(recipe)
+        return cls(
+            BaseTable.from_records(live),
+            BaseTable.from_records(logs),
+            gen,
+            clock=clock,
+            origin={"recipe": dataclasses.asdict(recipe), "from_file": True},
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path, clock: Clock | None = None) -> World:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise WorldError(f"cannot read world file {path}: {exc}") from None
+        return cls.from_dict(data, clock=clock)
+
+    # --- reading ------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """The whole world, as it is now, in the world-file format."""
+        with self.lock:
+            return {
+                "format": WORLD_FORMAT,
+                "recipe": self.origin.get("recipe"),
+                "live_calls": [to_dict(r) for r in self.live_calls],
+                "call_logs": [to_dict(r) for r in self.call_logs],
+            }
+
+    def stats(self) -> dict[str, int]:
+        with self.lock:
+            return {
+                "live_calls": len(self.live_calls),
+                "call_logs": len(self.call_logs),
+                "version": self.version,
+            }
+
+    # --- changing -----------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the seeded (or loaded) world: every change since is dropped."""
+        with self.lock:
+            self.live_calls.reset()
+            self.call_logs.reset()
+            self.version += 1
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        """Replace the base with a world file's contents; ``reset`` returns here after."""
+        live, logs, recipe = parse_world(data)
+        with self.lock:
+            self.live_calls = Store("live_calls", BaseTable.from_records(live))
+            self.call_logs = Store("call_logs", BaseTable.from_records(logs))
+            self.generator = Generator(recipe)
+            self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
+            self.version += 1
+
+    def _next_id(self) -> int:
+        return (
+            max(self.live_calls.max_id(), self.call_logs.max_id(), self.generator.next_id() - 1) + 1
+        )
+
+    def start_call(self, fields: Mapping[str, Any] | None = None) -> LiveCall:
+        """Start a live call: given fields win, the rest is generated from the seed."""
+        fields = dict(fields or {})
+        with self.lock:
+            call_log_id = fields.get("call_log_id")
+            if call_log_id is None:
+                call_log_id = self._next_id()
+            elif not isinstance(call_log_id, int) or isinstance(call_log_id, bool):
+                raise WorldError("call_log_id must be an integer", 422)
+            if call_log_id in self.live_calls:
+                raise WorldError(f"call {call_log_id} is already live", 409)
+            generated = self.generator.live_call(call_log_id, self.clock.now(), steps=0)
+            call = _validated(
+                live_call_from_dict, {**to_dict(generated), **fields, "call_log_id": call_log_id}
+            )
+            self.live_calls.put(call)
+            self.version += 1
+            return call
+
+    def map_variables(self, call_log_id: int, variables: Mapping[str, Any]) -> LiveCall:
+        """Map (set or change) variables on a live call, as its flow does while it runs."""
+        if not isinstance(variables, Mapping):
+            raise WorldError("variables must be an object", 422)
+        with self.lock:
+            call = self.live_calls.get(call_log_id)
+            if call is None:
+                raise WorldError(f"no live call {call_log_id}", 404)
+            updated = _validated(
+                live_call_from_dict,
+                {
+                    **to_dict(call),
+                    "variables": {**call.variables, **variables},
+                    "updated_at": _iso(self.clock.now()),
+                },
+            )
+            self.live_calls.put(updated)
+            self.version += 1
+            return updated
+
+    def end_call(
+        self, call_log_id: int, fields: Mapping[str, Any] | None = None, keep_live: bool = False
+    ) -> CallLog:
+        """End a live call: it leaves ``live_calls`` and its log enters ``call_logs``.
+
+        The log is derived from the live row (length from its start to now,
+        ended reason, categorisation, transcripts, post-call data); ``fields``
+        override any of it. ``keep_live`` leaves the live row in place, as
+        upstream does for a moment after a call ends.
+        """
+        with self.lock:
+            call = self.live_calls.get(call_log_id)
+            if call is None:
+                raise WorldError(f"no live call {call_log_id}", 404)
+            finished = self.generator.finish(call, self.clock.now())
+            log = _validated(
+                call_log_from_dict, {**to_dict(finished), **(fields or {}), "id": call_log_id}
+            )
+            self.call_logs.put(log)
+            if not keep_live:
+                self.live_calls.delete(call_log_id)
+            self.version += 1
+            return log
+
+    def add_call_log(self, fields: Mapping[str, Any] | None = None) -> CallLog:
+        """Add a finished call: given fields win, the rest is generated from the seed."""
+        fields = dict(fields or {})
+        with self.lock:
+            call_log_id = fields.get("id", fields.pop("call_log_id", None))
+            if call_log_id is None:
+                call_log_id = self._next_id()
+            elif not isinstance(call_log_id, int) or isinstance(call_log_id, bool):
+                raise WorldError("id must be an integer", 422)
+            if call_log_id in self.call_logs:
+                raise WorldError(f"call log {call_log_id} already exists", 409)
+            now = self.clock.now()
+            generated = self.generator.call_log(call_log_id, now - 60 - call_log_id % 600, now)
+            log = _validated(
+                call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id}
+            )
+            self.call_logs.put(log)
+            self.version += 1
+            return log
+
+    def delete_call_log(self, call_log_id: int) -> None:
+        with self.lock:
+            if not self.call_logs.delete(call_log_id):
+                raise WorldError(f"no call log {call_log_id}", 404)
+            self.version += 1
+
+    def delete_live_call(self, call_log_id: int) -> None:
+        with self.lock:
+            if not self.live_calls.delete(call_log_id):
+                raise WorldError(f"no live call {call_log_id}", 404)
+            self.version += 1
+
+
+def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
+    """Validate a world file's JSON; raises ``WorldError`` naming what is wrong."""
+    if not isinstance(data, Mapping):
+        raise WorldError("a world must be a JSON object", 422)
+    fmt = data.get("format", WORLD_FORMAT)
+    if fmt != WORLD_FORMAT:
+        raise WorldError(f"unknown world format {fmt!r} (expected {WORLD_FORMAT!r})", 422)
+    unknown = set(data) - {"format", "recipe", "live_calls", "call_logs"}
+    if unknown:
+        raise WorldError(f"unknown world keys: {sorted(unknown)}", 422)
+    live_raw, logs_raw = data.get("live_calls", []), data.get("call_logs", [])
+    if not isinstance(live_raw, list) or not isinstance(logs_raw, list):
+        raise WorldError("live_calls and call_logs must be arrays", 422)
+    live = [_validated(live_call_from_dict, r, f"live_calls[{i}]") for i, r in enumerate(live_raw)]
+    logs = [_validated(call_log_from_dict, r, f"call_logs[{i}]") for i, r in enumerate(logs_raw)]
+    for name, rows in (("live_calls", live), ("call_logs", logs)):
+        ids = [r.call_log_id for r in rows]
+        if len(set(ids)) != len(ids):
+            raise WorldError(f"duplicate call_log_id in {name}", 422)
+    recipe_raw = data.get("recipe") or {}
+    try:
+        recipe = WorldRecipe(**{**recipe_raw, "live_calls": 0, "call_logs": 0})
+    except (TypeError, ValueError) as exc:
+        raise WorldError(f"bad recipe: {exc}", 422) from None
+    return live, logs, recipe
+
+
+def _validated(build: Any, data: Any, where: str = "") -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return build(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise WorldError(f"{where + ': ' if where else ''}{problems}", 422) from None
+    except ValueError as exc:
+        raise WorldError(f"{where + ': ' if where else ''}{exc}", 422) from None
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,26 @@
+"""Shared fixtures for the kit's own tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from prosper_mock import MockServer, World, WorldRecipe
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_WORLD = ROOT / "fixtures" / "world.json"
+
+
+@pytest.fixture
+def world() -> World:
+    """A small seeded world, fresh for each test."""
+    return World.generate(WorldRecipe(seed=3, live_calls=10, call_logs=40))
+
+
+@pytest.fixture
+def server(world: World) -> Iterator[MockServer]:
+    """The mock on a free loopback port, serving ``world``."""
+    with MockServer(world) as running:
+        yield running

@@ -133,12 +133,15 @@ def _not_found(known: list[re.Pattern[str]]) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         path = request.path
         if path != "/":
-            other = path[:-1] if path.endswith("/") else path + "/"
+            other = path.rstrip("/") if path.endswith("/") else path + "/"
             if any(p.fullmatch(other) for p in known):
-                # Starlette's redirect_slashes: same URL, other path, any method.
-                raw_path, sep, query = request.raw_path.partition("?")
-                raw_other = raw_path[:-1] if raw_path.endswith("/") else raw_path + "/"
-                location = f"{request.scheme}://{request.host}{raw_other}{sep}{query}"
+                # Starlette's redirect_slashes: same URL, other path, any method;
+                # every trailing slash goes, and an empty query leaves no "?".
+                raw_path, _, query = request.raw_path.partition("?")
+                raw_other = raw_path.rstrip("/") if raw_path.endswith("/") else raw_path + "/"
+                location = f"{request.scheme}://{request.host}{raw_other}"
+                if query:
+                    location += "?" + query
                 return web.Response(status=307, headers={"Location": location})
         return detail_response(404, "Not Found")
 

@@ -96,6 +96,7 @@ class Store(Generic[R]):
         self._cache: dict[int, R] = {}  # derived base rows already built
         self._cache_size = cache_size
         self._added = 0  # ids in the overlay that the base does not have
+        self._high = 0  # the largest id ever put: ids are never reused, even after a delete
 
     # --- reading ------------------------------------------------------------------
 
@@ -136,7 +137,7 @@ class Store(Generic[R]):
     def max_id(self) -> int:
         """The largest id this store has ever held (0 when empty)."""
         top = self.base.ids[-1] if len(self.base.ids) else 0
-        return max([top, *self._rows])
+        return max(top, self._high)
 
     # --- writing (overlay only) ---------------------------------------------------
 
@@ -147,6 +148,7 @@ class Store(Generic[R]):
         if not self.base.id_set(call_log_id):
             self._added += 1
         self._rows[call_log_id] = row
+        self._high = max(self._high, call_log_id)
         self._by_phone.setdefault(row.user_phone_number, set()).add(call_log_id)
         for key in variable_keys(row.variables):
             self._by_variable.setdefault(key, set()).add(call_log_id)
@@ -171,6 +173,7 @@ class Store(Generic[R]):
         self._by_phone.clear()
         self._by_variable.clear()
         self._added = 0
+        self._high = 0
 
     @property
     def changed(self) -> dict[int, R | None]:

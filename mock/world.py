@@ -252,7 +252,7 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
             raise WorldError(f"duplicate call_log_id in {name}", 422)
     recipe_raw = data.get("recipe") or {}
     try:
-        recipe = WorldRecipe(**{**recipe_raw, "live_calls": 0, "call_logs": 0})
+        recipe = WorldRecipe(**recipe_raw)
     except (TypeError, ValueError) as exc:
         raise WorldError(f"bad recipe: {exc}", 422) from None
     return live, logs, recipe

@@ -1,0 +1,199 @@
+"""Validation errors are FastAPI's, byte for byte: proved against FastAPI itself.
+
+The same raw request bytes go to a real FastAPI + pydantic v2 app with the
+upstream signature (``upstream.py``) and to the mock, both over real sockets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from prosper_mock import MockServer, World, WorldRecipe
+from prosper_mock.spec import load_spec
+from prosper_mock.validation import ParameterValidator, parse_query, schema_to_annotation
+
+from .rawhttp import RawResponse, request
+from .upstream import serve_upstream
+
+PATH = b"/api/v1/live-calls"
+
+
+@pytest.fixture(scope="module")
+def ports() -> Iterator[tuple[int, int]]:
+    world = World.generate(WorldRecipe(seed=5, live_calls=5, call_logs=20))
+    with serve_upstream() as upstream_port, MockServer(world) as mock:
+        yield upstream_port, mock.port
+
+
+def both(ports: tuple[int, int], target: bytes, method: bytes = b"GET") -> tuple[RawResponse, ...]:
+    return tuple(request("127.0.0.1", port, target, method=method) for port in ports)
+
+
+def assert_same_validation(fastapi: RawResponse, mock: RawResponse) -> None:
+    """Where FastAPI answers 422 the mock answers the same bytes; where not, neither does."""
+    if fastapi.status == 422:
+        assert (mock.status, mock.headers["content-type"], mock.body) == (
+            422,
+            fastapi.headers["content-type"],
+            fastapi.body,
+        )
+    elif fastapi.status == 400:
+        # Not valid HTTP (raw non-ASCII in the request line): both parsers refuse it.
+        assert mock.status == 400, mock.body
+    else:
+        assert fastapi.status == 200, fastapi
+        assert mock.status != 422, mock.body
+
+
+CALL_LOG_IDS = [
+    "abc", "", "1.5", "1.0", "0x10", "5e2", "1_000", "1__0", "_1", " 7 ", "%207%20", "+5",
+    "00012", "-0", "1.00", "1.", ".0", "1e3", "inf", "nan", "-", "\uff11", "\u0663", "%EF%BC%91",
+    "%D9%A3", "1%00", "%FF", "%zz", "true", "null", "[1]", "9" * 4300, "9" * 4301,
+    "-" + "9" * 4301, "123456789012345678901234567890",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("raw", CALL_LOG_IDS, ids=lambda r: r[:20] or "empty")
+def test_call_log_id_parsing_matches_fastapi(ports: tuple[int, int], raw: str) -> None:
+    target = PATH + b"?call_log_id=" + raw.replace(" ", "%20").encode()
+    assert_same_validation(*both(ports, target))
+
+
+QUERIES = [
+    "call_log_id=1&call_log_id=abc",  # repeated: the last wins
+    "call_log_id=abc&call_log_id=1",
+    "call_log_id=x&key=&value=&user_phone_number=",
+    "call_log_id=x&unknown=1",
+    "call%5Flog%5Fid=zz",  # percent-encoded name
+    "call_log_id=1+2",  # '+' is a space
+    "call_log_id=%2B5",
+    "key=%F0%9F%93%9E&call_log_id=%F0%9F%93%9E",  # emoji
+    "call_log_id=%C3%A9t%C3%A9",
+    "call_log_id;x=1",
+    "call_log_id=1;call_log_id=x",
+    "&&call_log_id=&&",
+    "=x&call_log_id==",
+    "call_log_id",  # no '=': an empty value
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_query_string_forms_match_fastapi(ports: tuple[int, int], query: str) -> None:
+    assert_same_validation(*both(ports, PATH + b"?" + query.encode()))
+
+
+def test_every_error_is_reported_in_signature_order(ports: tuple[int, int]) -> None:
+    # Only call_log_id can fail for this spec; several bad copies still give one error.
+    fastapi, mock = both(ports, PATH + b"?call_log_id=a&key=b&call_log_id=c")
+    assert_same_validation(fastapi, mock)
+    assert [e["input"] for e in json.loads(mock.body)["detail"]] == ["c"]
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        (b"POST", PATH),
+        (b"PUT", PATH),
+        (b"DELETE", PATH),
+        (b"PATCH", PATH),
+        (b"OPTIONS", PATH),
+        (b"HEAD", PATH),
+        (b"GET", b"/api/v1/nothing-here"),
+        (b"GET", b"/"),
+        (b"POST", b"/nope?x=1"),
+        (b"GET", PATH + b"/?call_log_id=1"),  # trailing slash: 307
+        (b"GET", PATH + b"/?"),
+        (b"POST", PATH + b"/"),
+        (b"GET", b"/api/v1/live-calls//"),
+    ],
+)
+def test_framework_answers_match_fastapi(
+    ports: tuple[int, int], method: bytes, target: bytes
+) -> None:
+    fastapi, mock = both(ports, target, method=method)
+    assert mock.status == fastapi.status
+    assert mock.body == fastapi.body
+    for header in ("content-type", "allow"):
+        assert mock.headers.get(header) == fastapi.headers.get(header)
+    if fastapi.status == 307:
+        # Same URL apart from the port each server listens on.
+        assert (
+            mock.headers["location"].split(":", 2)[2].split("/", 1)[1]
+            == (fastapi.headers["location"].split(":", 2)[2].split("/", 1)[1])
+        )
+
+
+NAMES = st.sampled_from(["call_log_id", "key", "value", "user_phone_number", "other", ""])
+PIECES = st.sampled_from(
+    ["1", "0", "-", "+", "_", ".", "e", "x", " ", "%20", "%00", "%FF", "%C3%A9", "%zz", "٣", "9"]
+)
+VALUES = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.lists(PIECES, max_size=6).map("".join),
+    st.text(max_size=8),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pairs=st.lists(st.tuples(NAMES, VALUES), max_size=5), sep=st.sampled_from(["&", ";"]))
+def test_random_queries_validate_like_fastapi(
+    ports: tuple[int, int], pairs: list[tuple[str, str]], sep: str
+) -> None:
+    query = sep.join(
+        f"{name}={quote(value, safe='%+ ').replace(' ', '+')}" for name, value in pairs
+    )
+    assert_same_validation(*both(ports, PATH + b"?" + query.encode("ascii")))
+
+
+def test_validator_keeps_absent_parameters_as_none() -> None:
+    op = next(load_spec().operations())
+    values, errors = ParameterValidator(op).validate(parse_query(b"key=a"))
+    assert errors == []
+    assert values == {"key": "a", "value": None, "call_log_id": None, "user_phone_number": None}
+
+
+@pytest.mark.parametrize(
+    ("schema", "good", "bad"),
+    [
+        ({"type": "integer", "minimum": 1}, "5", "0"),
+        ({"type": "string", "maxLength": 2}, "ab", "abc"),
+        ({"type": "boolean"}, "true", "maybe"),
+        ({"enum": ["a", "b"]}, "a", "c"),
+        ({"type": "number"}, "1.5", "x"),
+        ({"type": ["integer", "null"]}, "3", "x"),
+    ],
+)
+def test_schema_annotations_follow_the_spec(schema: dict, good: str, bad: str) -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    adapter = TypeAdapter(schema_to_annotation(schema))
+    adapter.validate_python(good)
+    with pytest.raises(ValidationError):
+        adapter.validate_python(bad)
+
+
+def test_required_parameter_missing_is_fastapis_missing_error() -> None:
+    from prosper_mock.spec import Operation, Parameter
+
+    op = Operation("GET", "/x", "x", (Parameter("n", "query", True, {"type": "integer"}),))
+    _, errors = ParameterValidator(op).validate([])
+    assert errors == [
+        {"type": "missing", "loc": ["query", "n"], "msg": "Field required", "input": None}
+    ]
+
+
+def test_array_parameters_collect_every_value() -> None:
+    from prosper_mock.spec import Operation, Parameter
+
+    schema = {"type": "array", "items": {"type": "integer"}}
+    op = Operation("GET", "/x", "x", (Parameter("ids", "query", False, schema),))
+    values, errors = ParameterValidator(op).validate(parse_query(b"ids=1&ids=2"))
+    assert (values, errors) == ({"ids": [1, 2]}, [])

@@ -7,13 +7,16 @@ Each subcommand lives in a function pair here (``add_*`` builds its parser,
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from . import __version__
 from .app import create_app
@@ -112,29 +115,57 @@ def run_serve(args: argparse.Namespace) -> int:
     world = world_from_args(args)
     app = create_app(world, semantics=semantics_from_args(args))
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("aiohttp.server").addFilter(_one_line_protocol_errors)
+    source = f"from {args.world}" if args.world else f"(seed {args.seed})"
     stats = world.stats()
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
-    lines = [
+    banner = (
         f"prosper-mock {__version__}: {stats['live_calls']} live calls, "
-        f"{stats['call_logs']} call logs "
-        + (f"from {args.world}" if args.world else f"(seed {args.seed})"),
-        f"serving on http://{host}:{args.port}  (Ctrl-C to stop)",
-    ]
-    if example is not None:
-        lines.append(
-            f"try: curl 'http://{host}:{args.port}/api/v1/live-calls"
-            f"?call_log_id={example.call_log_id}'"
-        )
-    web.run_app(
+        f"{stats['call_logs']} call logs {source}"
+    )
+    example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
+    asyncio.run(_serve(app, args, banner, example.call_log_id if example else None))
+    return 0
+
+
+async def _serve(
+    app: web.Application, args: argparse.Namespace, banner: str, example_id: int | None
+) -> None:
+    """Serve until SIGINT/SIGTERM, then stop cleanly (in-flight requests finish)."""
+    runner = web.AppRunner(
         app,
-        host=args.host,
-        port=args.port,
         access_log=None if args.quiet else logging.getLogger("prosper_mock.access"),
         access_log_format=ACCESS_LOG_FORMAT,
-        print=lambda _msg: print("\n".join(lines), file=sys.stderr, flush=True),
+        handle_signals=False,
     )
-    return 0
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, args.host, args.port)
+        await site.start()
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        base = f"http://{host}:{runner.addresses[0][1]}"
+        lines = [banner, f"serving on {base}  (Ctrl-C to stop)"]
+        if example_id is not None:
+            lines.append(f"try: curl '{base}/api/v1/live-calls?call_log_id={example_id}'")
+        print("\n".join(lines), file=sys.stderr, flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print("prosper-mock: stopping", file=sys.stderr, flush=True)
+    finally:
+        await runner.cleanup()
+
+
+def _one_line_protocol_errors(record: logging.LogRecord) -> bool:
+    """A malformed request is the client's problem: one line, not a traceback."""
+    if record.exc_info and isinstance(record.exc_info[1], HttpProcessingError):
+        exc = record.exc_info[1]
+        record.msg = f"rejected a malformed request: {exc.code} {str(exc.message).splitlines()[0]}"
+        record.args = ()
+        record.exc_info = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
 
 
 def add_generate(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,73 @@
+"""Run ``prosper-mock serve`` as a user would: a subprocess, its port read from its banner."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    base_url: str
+    stderr: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@contextmanager
+def serve(
+    args: Sequence[str] = (), env: dict[str, str] | None = None, timeout: float = 30.0
+) -> Iterator[Served]:
+    """Start ``python -m prosper_mock serve --port 0 ARGS``; stop it with SIGTERM on exit."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prosper_mock", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    lines: list[str] = []
+    found = threading.Event()
+    base: list[str] = []
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.append(line.rstrip("\n"))
+            m = re.search(r"serving on (http://\S+)", line)
+            if m:
+                base.append(m.group(1))
+                found.set()
+        found.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    while not found.wait(0.05):
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"serve did not start: {lines}")
+    if not base:
+        process.wait(5)
+        raise RuntimeError(f"serve exited: {lines}")
+    served = Served(process, base[0], lines)
+    try:
+        yield served
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        reader.join(5)

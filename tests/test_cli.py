@@ -1,0 +1,110 @@
+"""``prosper-mock`` as a user runs it: subprocesses, real ports, real output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from prosper_mock import World
+
+from .clirun import serve
+from .rawhttp import request
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUESTS = [
+    "call_log_id=1250", "call_log_id=1003", "user_phone_number=%2B14383192241",
+    "key=payor_name&value=Aetna", "key=x", "call_log_id=abc", "call_log_id=1",
+]  # fmt: skip
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prosper_mock", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def answers(base_url: str) -> list[tuple[int, bytes]]:
+    out = []
+    for q in REQUESTS:
+        r = requests.get(f"{base_url}/api/v1/live-calls?{q}", timeout=5)
+        out.append((r.status_code, r.content))
+    return out
+
+
+def test_same_seed_gives_identical_answers_across_runs() -> None:
+    with serve(["--seed", "7", "--quiet"]) as first:
+        a = answers(first.base_url)
+    with serve(["--seed", "7", "--quiet"]) as second:
+        b = answers(second.base_url)
+    assert a == b
+    assert {status for status, _ in a} >= {200, 400, 422}
+    with serve(["--seed", "8", "--quiet"]) as other:
+        assert answers(other.base_url) != a
+
+
+def test_serve_binds_loopback_and_logs_one_line_per_request() -> None:
+    with serve(["--live-calls", "3", "--call-logs", "5"]) as s:
+        assert s.base_url.startswith("http://127.0.0.1:")
+        assert "3 live calls, 5 call logs (seed 0)" in s.stderr[0]
+        port = int(s.base_url.rsplit(":", 1)[1])
+        requests.get(s.url("/api/v1/live-calls?call_log_id=1004"), timeout=5)
+        requests.get(s.url("/api/v1/live-calls?call_log_id=zzz"), timeout=5)
+        request("127.0.0.1", port, b"/api/v1/live-calls?key=\xff")  # not valid HTTP
+        time.sleep(0.3)
+        logged = [line for line in s.stderr if "live-calls" in line and "GET" in line]
+        assert len(logged) == 2
+        assert " 200 " in logged[0] and " 422 " in logged[1]
+        rejected = [line for line in s.stderr if "malformed" in line]
+        assert len(rejected) == 1 and "Traceback" not in "\n".join(s.stderr)
+
+
+def test_serve_a_world_file_and_stop_cleanly_on_sigterm() -> None:
+    with serve(["--world", str(ROOT / "fixtures" / "world.json")]) as s:
+        r = requests.get(s.url("/api/v1/live-calls?call_log_id=1011"), timeout=5)
+        assert r.json()["source"] == "live_calls"
+        assert "from " in s.stderr[0]
+    assert s.process.returncode == 0
+    assert "prosper-mock: stopping" in s.stderr
+
+
+def test_generate_writes_a_world_file(tmp_path: Path) -> None:
+    out = tmp_path / "w.json"
+    done = run_cli(
+        "generate", "--seed", "3", "--live-calls", "2", "--call-logs", "4", "-o", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    world = World.from_file(out)
+    assert world.stats()["live_calls"] == 2 and world.stats()["call_logs"] == 4
+    stdout = run_cli("generate", "--seed", "3", "--live-calls", "2", "--call-logs", "4")
+    assert json.loads(stdout.stdout) == json.loads(out.read_text())
+
+
+def test_fixture_world_is_what_generate_describes() -> None:
+    data = json.loads((ROOT / "fixtures" / "world.json").read_text())
+    assert data["recipe"]["seed"] == 1
+    assert len(data["live_calls"]) == data["recipe"]["live_calls"] == 4
+
+
+def test_version_and_help() -> None:
+    assert run_cli("--version").stdout.startswith("prosper-mock ")
+    helped = run_cli("serve", "--help")
+    assert "--missing-lookup-status" in helped.stdout and "--world" in helped.stdout
+
+
+def test_bad_options_are_clear_errors() -> None:
+    done = run_cli("serve", "--live-calls", "-1")
+    assert done.returncode == 2 and "must be >= 0" in done.stderr
+    done = run_cli("serve", "--world", "/no/such/file.json")
+    assert done.returncode == 2 and "cannot read world file" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = run_cli("serve", "--anchor", "yesterday")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    done = run_cli("serve", "--not-found-status", "200")
+    assert done.returncode == 2 and "4xx" in done.stderr
+    done = run_cli("nope")
+    assert done.returncode == 2

@@ -23,7 +23,7 @@ print(len(spec), answer['source'])
 
 def test_wheel_carries_openapi_json_and_serves_outside_the_repo(tmp_path: Path) -> None:
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr

@@ -65,7 +65,7 @@ def test_quick_start_ids_exist_in_the_default_world() -> None:
     live = sorted(c.call_log_id for c in world.live_calls)
     logs = sorted(c.call_log_id for c in world.call_logs)
     assert (live[0], live[-1], logs[0], logs[-1]) == (1248, 1272, 1000, 1249)
-    assert "ids 1000–1249" in README and "ids 1248–1272" in README
+    assert "ids 1000\u20131249" in README and "ids 1248\u20131272" in README
     with MockServer(world) as server:
         body = requests.get(server.url("/api/v1/live-calls?call_log_id=1250"), timeout=5).text
     shown = re.search(r"call_log_id=1250'\n(\{.*?)\.\.\.\}", README).group(1)

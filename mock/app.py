@@ -89,7 +89,6 @@ def operation_handler(operation: Operation, state: MockState) -> Handler:
     implementation = OPERATIONS.get(operation.operation_id)
     op_id = operation.operation_id
     journal = state.journal
-    clock = state.clock
 
     async def handle(request: web.Request) -> web.StreamResponse:
         query = parse_query(raw_query(request))
@@ -103,7 +102,9 @@ def operation_handler(operation: Operation, state: MockState) -> Handler:
             )
         else:
             response = await implementation(request, values, state)
-        journal.record(clock.now(), request.method, request.path, query, op_id, response.status)
+        journal.record(
+            state.clock.now(), request.method, request.path, query, op_id, response.status
+        )
         return response
 
     return handle

@@ -1,0 +1,1 @@
+"""Benchmarks for prosper-voice-mock: run on demand (``make bench``), never asserted in tests."""

@@ -1,0 +1,69 @@
+"""The pytest plugin's per-test overhead, with the per-test world reset.
+
+Two generated test files run in fresh pytest processes: N trivial tests that
+use the ``prosper`` fixture (reset + journal clear before each), and N that do
+not (the baseline, measured in the same run). The difference per test is the
+plugin's overhead; the session's one-off server start is measured separately.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+WITH_PLUGIN = """
+def test_{i}(prosper):
+    assert prosper.base_url
+"""
+BASELINE = """
+def test_{i}():
+    assert True
+"""
+SESSION_ONLY = """
+def test_0(prosper):
+    assert prosper.base_url
+"""
+
+
+def _run(directory: Path, body: str, n: int) -> float:
+    path = directory / "test_generated.py"
+    path.write_text("".join(body.format(i=i) for i in range(n)))
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+        cwd=directory, capture_output=True, text=True,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])
+    return elapsed
+
+
+def run(tests: int = 500, repeats: int = 3) -> dict[str, Any]:
+    """Per-test overhead of ``prosper`` in ms (best of ``repeats``), and the session start cost."""
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        (directory / "pytest.ini").write_text("[pytest]\n")
+        base = min(_run(directory, BASELINE, tests) for _ in range(repeats))
+        plugin = min(_run(directory, WITH_PLUGIN, tests) for _ in range(repeats))
+        base_one = min(_run(directory, BASELINE, 1) for _ in range(repeats))
+        session = min(_run(directory, SESSION_ONLY, 1) for _ in range(repeats))
+    per_test = (plugin - base - (session - base_one)) / tests * 1000
+    return {
+        "tests": tests,
+        "baseline_s": round(base, 3),
+        "with_plugin_s": round(plugin, 3),
+        "session_start_ms": round((session - base_one) * 1000, 1),
+        "per_test_overhead_ms": round(per_test, 3),
+        "target_ms": 2.0,
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))

@@ -35,8 +35,10 @@ def _run(directory: Path, body: str, n: int) -> float:
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
-        cwd=directory, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=directory,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])

@@ -34,6 +34,16 @@ RULES: dict[str, str] = {
     "matches-variable": "a lookup by key+value returns a call whose variables.<key> has that text",
     "validation-error-shape": "a 422 body is FastAPI's HTTPValidationError",
     "detail-shape": "a 400/404 body is FastAPI's HTTPException shape {'detail': str}",
+    # Judged by the model-based test (test_fallback.py) against its reference model:
+    "precedence": "call_log_id, then user_phone_number, then key+value: the first given is used",
+    "live-first": "live_calls is searched before call_logs",
+    "fallback-to-call-logs": "a call missing from live_calls is found in call_logs",
+    "most-recent": "several matches in a store: the most recent call wins",
+    "text-matching": "variables match on their text form (PostgreSQL ->>); null never matches",
+    "not-found": "no call in either store: not found",
+    # Judged by the read-only test and the checks on generated requests:
+    "source-monotonic": "a call's source never goes back from call_logs to live_calls",
+    "fastapi-validation": "422 exactly when FastAPI would reject the query actually sent",
 }
 
 

@@ -12,7 +12,7 @@ is reproduced too: ``404 {"detail":"Not Found"}`` for unknown paths, ``405
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from aiohttp import web
 
 from .clock import Clock
 from .config import Semantics
-from .handlers import OPERATIONS
+from .handlers import OPERATIONS, Implementation
 from .journal import Journal
 from .render import SnapshotCache, detail_response, json_response
 from .spec import Operation, Spec, load_spec
@@ -54,8 +54,16 @@ def create_app(
     semantics: Semantics | None = None,
     spec_path: str | Path | None = None,
     journal: Journal | None = None,
+    control: bool = True,
+    control_token: str | None = None,
+    operations: Mapping[str, Implementation] | None = None,
 ) -> web.Application:
-    """Build the mock app for ``world`` (a default seeded world if omitted)."""
+    """Build the mock app for ``world`` (a default seeded world if omitted).
+
+    ``control`` adds the control API under ``/__mock`` (loopback clients only,
+    unless ``control_token`` is set). ``operations`` replaces implementations
+    by operationId (tests use it to build deliberately broken servers).
+    """
     spec = load_spec(spec_path)
     state = MockState(
         world=world if world is not None else World.generate(),
@@ -67,15 +75,19 @@ def create_app(
     app[STATE] = state
 
     app.router.add_get("/openapi.json", _serve_spec(spec), allow_head=False)
-    operations = list(spec.operations())
     by_path: dict[str, list[Operation]] = {}
-    for op in operations:
+    for op in spec.operations():
         by_path.setdefault(op.path, []).append(op)
     for path, ops in by_path.items():
         for op in ops:
-            app.router.add_route(op.method, path, operation_handler(op, state))
+            app.router.add_route(op.method, path, operation_handler(op, state, operations))
         allowed = ", ".join(op.method for op in ops)
         app.router.add_route("*", path, _method_not_allowed(allowed))
+
+    if control:
+        from .control import add_control_routes  # control imports this module
+
+        add_control_routes(app, token=control_token)
 
     # Registered last: everything no route above claims.
     known = [_path_regex(p) for p in [*by_path, "/openapi.json"]]
@@ -83,10 +95,12 @@ def create_app(
     return app
 
 
-def operation_handler(operation: Operation, state: MockState) -> Handler:
+def operation_handler(
+    operation: Operation, state: MockState, operations: Mapping[str, Implementation] | None = None
+) -> Handler:
     """The route for one spec operation: validate as FastAPI does, then dispatch."""
     validator = ParameterValidator(operation)
-    implementation = OPERATIONS.get(operation.operation_id)
+    implementation = (operations or OPERATIONS).get(operation.operation_id)
     op_id = operation.operation_id
     journal = state.journal
 

@@ -189,7 +189,17 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_serve, add_generate]
+def add_contract(sub: argparse._SubParsersAction) -> None:
+    from prosper_contracts.cli import add_contract as add
+
+    add(sub)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_serve,
+    add_generate,
+    add_contract,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

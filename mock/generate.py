@@ -96,24 +96,51 @@ class Draw:
 # --- fixed vocabulary: the domain, not random text ---------------------------------
 
 PAYORS = (
-    "Aetna", "UnitedHealthcare", "Cigna", "Humana", "Anthem Blue Cross",
-    "Blue Cross Blue Shield of Texas", "Kaiser Permanente", "Molina Healthcare",
-    "Centene Ambetter", "Medicare", "Texas Medicaid", "Oscar Health", "Highmark", "WellCare",
-)  # fmt: skip
+    "Aetna",
+    "UnitedHealthcare",
+    "Cigna",
+    "Humana",
+    "Anthem Blue Cross",
+    "Blue Cross Blue Shield of Texas",
+    "Kaiser Permanente",
+    "Molina Healthcare",
+    "Centene Ambetter",
+    "Medicare",
+    "Texas Medicaid",
+    "Oscar Health",
+    "Highmark",
+    "WellCare",
+)
 SPECIALTIES = (
-    "Family Medicine", "Cardiology Associates", "Orthopedics", "Dermatology Clinic",
-    "Pediatrics", "Imaging Center", "Physical Therapy", "Gastroenterology", "Women's Health",
-)  # fmt: skip
+    "Family Medicine",
+    "Cardiology Associates",
+    "Orthopedics",
+    "Dermatology Clinic",
+    "Pediatrics",
+    "Imaging Center",
+    "Physical Therapy",
+    "Gastroenterology",
+    "Women's Health",
+)
 APPOINTMENT_TYPES = (
-    "New patient visit", "Annual physical", "Follow-up", "MRI lumbar spine",
-    "Colonoscopy", "Echocardiogram", "Physical therapy evaluation", "Telehealth follow-up",
-)  # fmt: skip
+    "New patient visit",
+    "Annual physical",
+    "Follow-up",
+    "MRI lumbar spine",
+    "Colonoscopy",
+    "Echocardiogram",
+    "Physical therapy evaluation",
+    "Telehealth follow-up",
+)
 CPT_CODES = ("72148", "45378", "93306", "97161", "99213", "70553", "29881")
 AGENTS = (
-    ("Riley", "elevenlabs", "en-US"), ("Avery", "cartesia", "en-US"),
-    ("Jordan", "elevenlabs", "en-US"), ("Morgan", "playht", "en-US"),
-    ("Sofia", "elevenlabs", "es-US"), ("Quinn", "cartesia", "en-US"),
-)  # fmt: skip
+    ("Riley", "elevenlabs", "en-US"),
+    ("Avery", "cartesia", "en-US"),
+    ("Jordan", "elevenlabs", "en-US"),
+    ("Morgan", "playht", "en-US"),
+    ("Sofia", "elevenlabs", "es-US"),
+    ("Quinn", "cartesia", "en-US"),
+)
 MODELS = ("gpt-4o", "gpt-4.1-mini", "claude-sonnet-4")
 ENDED_REASONS_OK = ("assistant-ended-call", "customer-ended-call")
 TARGET_STATUSES_DONE = ("Finished", "Finished", "Finished", "To review", "Post-processing")
@@ -152,101 +179,215 @@ class Flow:
 
 FLOWS: tuple[Flow, ...] = (
     Flow(
-        "flow_appointment_confirmation", "Appointment confirmation", "patient",
-        ("patient_first_name", "patient_last_name", "patient_dob", "external_id",
-         "appointment_date", "appointment_type", "provider_name", "referral_number"),
+        "flow_appointment_confirmation",
+        "Appointment confirmation",
+        "patient",
         (
-            Step("greeting", (), (
-                ("assistant", "Hi, this is {agent} calling on behalf of {provider_name}. "
-                 "Am I speaking with {patient_first_name} {patient_last_name}?"),
-                ("user", "Yes, this is {patient_first_name}."),
-            )),
-            Step("verify_identity", ("identity_verified",), (
-                ("assistant", "To protect your privacy, can you confirm your date of birth?"),
-                ("user", "It's {patient_dob}."),
-            )),
-            Step("confirm_appointment", ("appointment_confirmed",), (
-                ("assistant", "You have a {appointment_type} on {appointment_date}. "
-                 "Will you be able to make it?"),
-                ("user", "Yes, I'll be there."),
-            )),
-            Step("wrap_up", ("callback_requested",), (
-                ("assistant", "Great, you're all set. Is there anything else I can help with?"),
-                ("user", "No, thank you."),
-            )),
+            "patient_first_name",
+            "patient_last_name",
+            "patient_dob",
+            "external_id",
+            "appointment_date",
+            "appointment_type",
+            "provider_name",
+            "referral_number",
+        ),
+        (
+            Step(
+                "greeting",
+                (),
+                (
+                    (
+                        "assistant",
+                        "Hi, this is {agent} calling on behalf of {provider_name}. "
+                        "Am I speaking with {patient_first_name} {patient_last_name}?",
+                    ),
+                    ("user", "Yes, this is {patient_first_name}."),
+                ),
+            ),
+            Step(
+                "verify_identity",
+                ("identity_verified",),
+                (
+                    ("assistant", "To protect your privacy, can you confirm your date of birth?"),
+                    ("user", "It's {patient_dob}."),
+                ),
+            ),
+            Step(
+                "confirm_appointment",
+                ("appointment_confirmed",),
+                (
+                    (
+                        "assistant",
+                        "You have a {appointment_type} on {appointment_date}. "
+                        "Will you be able to make it?",
+                    ),
+                    ("user", "Yes, I'll be there."),
+                ),
+            ),
+            Step(
+                "wrap_up",
+                ("callback_requested",),
+                (
+                    ("assistant", "Great, you're all set. Is there anything else I can help with?"),
+                    ("user", "No, thank you."),
+                ),
+            ),
         ),
     ),
     Flow(
-        "flow_eligibility_verification", "Eligibility and benefits verification", "payor",
-        ("payor_name", "member_id", "patient_first_name", "patient_last_name", "patient_dob",
-         "provider_npi", "external_id"),
+        "flow_eligibility_verification",
+        "Eligibility and benefits verification",
+        "payor",
         (
-            Step("navigate_ivr", ("ivr_path",), (
-                ("user", "Thank you for calling {payor_name} provider services. "
-                 "Please say or enter the member ID."),
-                ("assistant", "{member_id}"),
-            )),
-            Step("reach_representative", ("representative_name",), (
-                ("user", "This is {representative_name}, how can I help you?"),
-                ("assistant", "Hi, I'm calling to verify eligibility and benefits for "
-                 "{patient_first_name} {patient_last_name}, date of birth {patient_dob}."),
-            )),
-            Step("verify_eligibility", ("eligibility_status", "plan_type", "copay_amount",
-                                        "deductible_remaining"), (
-                ("user", "The member is {eligibility_status} on a {plan_type} plan, "
-                 "copay {copay_amount}, deductible remaining {deductible_remaining}."),
-                ("assistant", "Thank you. Is prior authorization required?"),
-            )),
-            Step("get_reference", ("reference_number",), (
-                ("assistant", "Can I get a reference number for this call?"),
-                ("user", "Sure, it's {reference_number}."),
-            )),
+            "payor_name",
+            "member_id",
+            "patient_first_name",
+            "patient_last_name",
+            "patient_dob",
+            "provider_npi",
+            "external_id",
+        ),
+        (
+            Step(
+                "navigate_ivr",
+                ("ivr_path",),
+                (
+                    (
+                        "user",
+                        "Thank you for calling {payor_name} provider services. "
+                        "Please say or enter the member ID.",
+                    ),
+                    ("assistant", "{member_id}"),
+                ),
+            ),
+            Step(
+                "reach_representative",
+                ("representative_name",),
+                (
+                    ("user", "This is {representative_name}, how can I help you?"),
+                    (
+                        "assistant",
+                        "Hi, I'm calling to verify eligibility and benefits for "
+                        "{patient_first_name} {patient_last_name}, date of birth {patient_dob}.",
+                    ),
+                ),
+            ),
+            Step(
+                "verify_eligibility",
+                ("eligibility_status", "plan_type", "copay_amount", "deductible_remaining"),
+                (
+                    (
+                        "user",
+                        "The member is {eligibility_status} on a {plan_type} plan, "
+                        "copay {copay_amount}, deductible remaining {deductible_remaining}.",
+                    ),
+                    ("assistant", "Thank you. Is prior authorization required?"),
+                ),
+            ),
+            Step(
+                "get_reference",
+                ("reference_number",),
+                (
+                    ("assistant", "Can I get a reference number for this call?"),
+                    ("user", "Sure, it's {reference_number}."),
+                ),
+            ),
         ),
     ),
     Flow(
-        "flow_prior_authorization", "Prior authorization status", "payor",
-        ("payor_name", "member_id", "patient_first_name", "patient_last_name", "patient_dob",
-         "cpt_code", "external_id"),
+        "flow_prior_authorization",
+        "Prior authorization status",
+        "payor",
         (
-            Step("navigate_ivr", ("ivr_path",), (
-                ("user", "You've reached {payor_name} utilization management."),
-                ("assistant", "Prior authorization status."),
-            )),
-            Step("reach_representative", ("representative_name",), (
-                ("user", "My name is {representative_name}. Member ID please?"),
-                ("assistant", "{member_id}, for {patient_first_name} {patient_last_name}."),
-            )),
-            Step("check_status", ("auth_status", "prior_auth_required"), (
-                ("assistant", "I'm checking on the authorization for CPT {cpt_code}."),
-                ("user", "That request is {auth_status}."),
-            )),
-            Step("get_reference", ("reference_number",), (
-                ("assistant", "May I have a reference number?"),
-                ("user", "Reference number {reference_number}."),
-            )),
+            "payor_name",
+            "member_id",
+            "patient_first_name",
+            "patient_last_name",
+            "patient_dob",
+            "cpt_code",
+            "external_id",
+        ),
+        (
+            Step(
+                "navigate_ivr",
+                ("ivr_path",),
+                (
+                    ("user", "You've reached {payor_name} utilization management."),
+                    ("assistant", "Prior authorization status."),
+                ),
+            ),
+            Step(
+                "reach_representative",
+                ("representative_name",),
+                (
+                    ("user", "My name is {representative_name}. Member ID please?"),
+                    ("assistant", "{member_id}, for {patient_first_name} {patient_last_name}."),
+                ),
+            ),
+            Step(
+                "check_status",
+                ("auth_status", "prior_auth_required"),
+                (
+                    ("assistant", "I'm checking on the authorization for CPT {cpt_code}."),
+                    ("user", "That request is {auth_status}."),
+                ),
+            ),
+            Step(
+                "get_reference",
+                ("reference_number",),
+                (
+                    ("assistant", "May I have a reference number?"),
+                    ("user", "Reference number {reference_number}."),
+                ),
+            ),
         ),
     ),
     Flow(
-        "flow_records_request", "Medical records request", "provider",
-        ("provider_name", "facility_name", "provider_npi", "patient_first_name",
-         "patient_last_name", "patient_dob", "external_id"),
+        "flow_records_request",
+        "Medical records request",
+        "provider",
         (
-            Step("reach_front_desk", ("staff_name",), (
-                ("user", "{facility_name}, this is {staff_name}."),
-                ("assistant", "Hi {staff_name}, I'm calling to request records for "
-                 "{patient_first_name} {patient_last_name}."),
-            )),
-            Step("request_records", ("records_available", "fax_number"), (
-                ("user", "I can fax those over. What's the fax number?"),
-                ("assistant", "Please send them to {fax_number}."),
-            )),
-            Step("wrap_up", ("expected_delivery_date",), (
-                ("user", "They should go out by {expected_delivery_date}."),
-                ("assistant", "Thank you for your help."),
-            )),
+            "provider_name",
+            "facility_name",
+            "provider_npi",
+            "patient_first_name",
+            "patient_last_name",
+            "patient_dob",
+            "external_id",
+        ),
+        (
+            Step(
+                "reach_front_desk",
+                ("staff_name",),
+                (
+                    ("user", "{facility_name}, this is {staff_name}."),
+                    (
+                        "assistant",
+                        "Hi {staff_name}, I'm calling to request records for "
+                        "{patient_first_name} {patient_last_name}.",
+                    ),
+                ),
+            ),
+            Step(
+                "request_records",
+                ("records_available", "fax_number"),
+                (
+                    ("user", "I can fax those over. What's the fax number?"),
+                    ("assistant", "Please send them to {fax_number}."),
+                ),
+            ),
+            Step(
+                "wrap_up",
+                ("expected_delivery_date",),
+                (
+                    ("user", "They should go out by {expected_delivery_date}."),
+                    ("assistant", "Thank you for your help."),
+                ),
+            ),
         ),
     ),
-)  # fmt: skip
+)
 _FLOW_WEIGHTS = (0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 3)  # patients most often
 _ELIGIBILITY = ("active", "active", "active", "inactive", "terminated")
 _PLAN_TYPES = ("PPO", "HMO", "EPO", "POS", "Medicare Advantage")

@@ -45,8 +45,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("prosper", "Prosper Voice mock (prosper-voice-mock)")
     for name, _type, default, text in _OPTIONS:
         flag = "--prosper-" + name.replace("_", "-")
-        group.addoption(flag, dest=f"prosper_{name}", default=None,
-                        help=f"{text} (ini: prosper_{name}; default: {default})")  # fmt: skip
+        group.addoption(
+            flag,
+            dest=f"prosper_{name}",
+            default=None,
+            help=f"{text} (ini: prosper_{name}; default: {default})",
+        )
         parser.addini(f"prosper_{name}", text, default=None)
 
 
@@ -69,19 +73,26 @@ def _option(config: pytest.Config, name: str) -> Any:
         raise pytest.UsageError(f"prosper_{name} must be {typ.__name__}, got {raw!r}") from None
 
 
-def _world(config: pytest.Config, seed: Any = None, live_calls: Any = None,
-           call_logs: Any = None, file: Any = None) -> World:  # fmt: skip
+def _world(
+    config: pytest.Config,
+    seed: Any = None,
+    live_calls: Any = None,
+    call_logs: Any = None,
+    file: Any = None,
+) -> World:
     sized = seed is not None or live_calls is not None or call_logs is not None
     if file is None and not sized:
         file = _option(config, "world")
     if file is not None:
         path = Path(file)
         return World.from_file(path if path.is_absolute() else Path(config.rootpath) / path)
-    return World.generate(WorldRecipe(
-        seed=_option(config, "seed") if seed is None else seed,
-        live_calls=_option(config, "live_calls") if live_calls is None else live_calls,
-        call_logs=_option(config, "call_logs") if call_logs is None else call_logs,
-    ))  # fmt: skip
+    return World.generate(
+        WorldRecipe(
+            seed=_option(config, "seed") if seed is None else seed,
+            live_calls=_option(config, "live_calls") if live_calls is None else live_calls,
+            call_logs=_option(config, "call_logs") if call_logs is None else call_logs,
+        )
+    )
 
 
 @pytest.fixture(scope="session")
@@ -122,8 +133,10 @@ class Prosper:
     def world(self) -> World:
         """The world being served (only against the mock)."""
         if self._world is None:
-            pytest.skip("this test changes the world, which --prosper-base-url (a real "
-                        "endpoint) does not allow")  # fmt: skip
+            pytest.skip(
+                "this test changes the world, which --prosper-base-url (a real "
+                "endpoint) does not allow"
+            )
         return self._world
 
     def start_call(self, **fields: Any) -> dict[str, Any]:

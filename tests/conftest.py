@@ -24,3 +24,10 @@ def server(world: World) -> Iterator[MockServer]:
     """The mock on a free loopback port, serving ``world``."""
     with MockServer(world) as running:
         yield running
+
+
+@pytest.fixture
+def quiet_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    """pytester with an ini of its own, so inner sessions don't warn about unset options."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    return pytester

@@ -100,11 +100,16 @@ def test_not_found_is_404(server: MockServer) -> None:
 def test_validation_error_is_422_in_fastapi_shape(server: MockServer) -> None:
     r = get(server, call_log_id="abc")
     assert r.status_code == 422
-    assert r.json() == {"detail": [{
-        "type": "int_parsing", "loc": ["query", "call_log_id"],
-        "msg": "Input should be a valid integer, unable to parse string as an integer",
-        "input": "abc",
-    }]}  # fmt: skip
+    assert r.json() == {
+        "detail": [
+            {
+                "type": "int_parsing",
+                "loc": ["query", "call_log_id"],
+                "msg": "Input should be a valid integer, unable to parse string as an integer",
+                "input": "abc",
+            }
+        ]
+    }
 
 
 def test_configured_semantics_change_the_undocumented_answers() -> None:
@@ -114,9 +119,16 @@ def test_configured_semantics_change_the_undocumented_answers() -> None:
     ) as s:
         r = requests.get(s.url("/api/v1/live-calls?key=x"), timeout=5)
         assert r.status_code == 422
-        assert r.json() == {"detail": [
-            {"type": "missing", "loc": ["query", "value"], "msg": "Field required", "input": None}
-        ]}  # fmt: skip
+        assert r.json() == {
+            "detail": [
+                {
+                    "type": "missing",
+                    "loc": ["query", "value"],
+                    "msg": "Field required",
+                    "input": None,
+                }
+            ]
+        }
         assert_matches_spec(r)
         r = requests.get(s.url("/api/v1/live-calls?call_log_id=1"), timeout=5)
         assert (r.status_code, r.json()) == (410, {"detail": "Gone"})
@@ -138,12 +150,15 @@ def test_openapi_json_is_the_vendored_file_unchanged(server: MockServer) -> None
 
 def test_operation_without_handler_answers_501(tmp_path: Path) -> None:
     doc = json.loads((ROOT / "openapi.json").read_text())
-    doc["paths"]["/api/v1/calls/{call_id}"] = {"get": {
-        "operationId": "get_call_api_v1_calls__call_id__get",
-        "parameters": [{"name": "call_id", "in": "path", "required": True,
-                        "schema": {"type": "integer"}}],
-        "responses": {"200": {"description": "ok"}},
-    }}  # fmt: skip
+    doc["paths"]["/api/v1/calls/{call_id}"] = {
+        "get": {
+            "operationId": "get_call_api_v1_calls__call_id__get",
+            "parameters": [
+                {"name": "call_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "responses": {"200": {"description": "ok"}},
+        }
+    }
     spec = tmp_path / "openapi.json"
     spec.write_text(json.dumps(doc))
     with MockServer(World.generate(WorldRecipe(live_calls=1, call_logs=1)), spec_path=spec) as s:

@@ -17,9 +17,14 @@ from .rawhttp import request
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = [
-    "call_log_id=1250", "call_log_id=1003", "user_phone_number=%2B14383192241",
-    "key=payor_name&value=Aetna", "key=x", "call_log_id=abc", "call_log_id=1",
-]  # fmt: skip
+    "call_log_id=1250",
+    "call_log_id=1003",
+    "user_phone_number=%2B14383192241",
+    "key=payor_name&value=Aetna",
+    "key=x",
+    "call_log_id=abc",
+    "call_log_id=1",
+]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -20,10 +20,20 @@ def fresh_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         str(ROOT), f"{EXAMPLE}[test]"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(ROOT),
+            f"{EXAMPLE}[test]",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return python
 
@@ -32,8 +42,12 @@ def run_example_tests(python: Path, *args: str) -> subprocess.CompletedProcess[s
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "VIRTUAL_ENV"))}
     return subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=EXAMPLE, capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+        cwd=EXAMPLE,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 def test_example_project_passes_through_the_installed_plugin(fresh_env: Path) -> None:

@@ -24,8 +24,10 @@ print(len(spec), answer['source'])
 def test_wheel_carries_openapi_json_and_serves_outside_the_repo(tmp_path: Path) -> None:
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-        capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert built.returncode == 0, built.stderr
     wheel = next(tmp_path.glob("prosper_voice_mock-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
@@ -41,8 +43,12 @@ def test_wheel_carries_openapi_json_and_serves_outside_the_repo(tmp_path: Path) 
     elsewhere.mkdir()
     unpacked = tmp_path / "unpacked"
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(unpacked=unpacked)], cwd=elsewhere,
-        env={**os.environ, "PYTHONPATH": str(unpacked)}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [sys.executable, "-c", PROBE.format(unpacked=unpacked)],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(unpacked)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(len((ROOT / "openapi.json").read_bytes())), "live_calls"]

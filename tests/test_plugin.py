@@ -6,12 +6,7 @@ import pytest
 
 from prosper_mock import MockServer, World, WorldRecipe
 
-INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-
-
-@pytest.fixture(autouse=True)
-def _quiet_inner_ini(pytester: pytest.Pytester) -> None:
-    pytester.makeini(INI)
+pytestmark = pytest.mark.usefixtures("quiet_pytester")
 
 
 def test_each_test_starts_from_the_seeded_world(pytester: pytest.Pytester) -> None:

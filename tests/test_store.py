@@ -15,11 +15,13 @@ def call(
 
 
 def store() -> Store[LiveCall]:
-    base = BaseTable.from_records([
-        call(1, at="2026-01-01T00:00:01+00:00", k="a"),
-        call(2, at="2026-01-01T00:00:03+00:00", k="a"),
-        call(3, phone="+1666", at="2026-01-01T00:00:02+00:00", k=1, n=None),
-    ])  # fmt: skip
+    base = BaseTable.from_records(
+        [
+            call(1, at="2026-01-01T00:00:01+00:00", k="a"),
+            call(2, at="2026-01-01T00:00:03+00:00", k="a"),
+            call(3, phone="+1666", at="2026-01-01T00:00:02+00:00", k=1, n=None),
+        ]
+    )
     return Store("live_calls", base)
 
 

@@ -27,18 +27,29 @@ class CallStillLive(TimeoutError):
 class LiveCallClient:
     """Look calls up, and wait for a live one to finish."""
 
-    def __init__(self, base_url: str, api_key: str | None = None,
-                 session: requests.Session | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, base_url: str, api_key: str | None = None, session: requests.Session | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         if api_key:
             self.session.headers["X-Api-Key"] = api_key
 
-    def get(self, *, call_log_id: int | None = None, phone: str | None = None,
-            key: str | None = None, value: str | None = None) -> dict[str, Any] | None:  # fmt: skip
+    def get(
+        self,
+        *,
+        call_log_id: int | None = None,
+        phone: str | None = None,
+        key: str | None = None,
+        value: str | None = None,
+    ) -> dict[str, Any] | None:
         """The call's flat snapshot, or ``None`` if no call matches."""
-        params = {"call_log_id": call_log_id, "user_phone_number": phone, "key": key,
-                  "value": value}  # fmt: skip
+        params = {
+            "call_log_id": call_log_id,
+            "user_phone_number": phone,
+            "key": key,
+            "value": value,
+        }
         response = self.session.get(
             f"{self.base_url}/api/v1/live-calls",
             params={k: v for k, v in params.items() if v is not None},

@@ -1,0 +1,84 @@
+"""Custom schemathesis checks: the semantic rules, and FastAPI-exact validation.
+
+``semantic_rules`` applies ``rules.check_answer`` to every response.
+``fastapi_validation`` replaces schemathesis's ``negative_data_rejection``,
+which flags FastAPI's lenient integers (``call_log_id=0.0`` combined with other
+mutations) as failures: it judges the query string *actually sent* with the
+validators that reproduce FastAPI exactly, and demands ``422`` exactly when
+FastAPI would answer it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import schemathesis
+
+from prosper_mock.spec import load_spec
+from prosper_mock.validation import ParameterValidator, parse_query
+
+from .kit import LIVE_CALLS_PATH
+from .rules import check_answer, query_params
+
+
+def sent_query(response: Any) -> str:
+    """The raw query string of the request that was actually sent."""
+    return urlsplit(response.request.url).query
+
+
+def content_type(response: Any) -> str | None:
+    value = response.headers.get("content-type")
+    return value[0] if isinstance(value, list) and value else value
+
+
+@schemathesis.check
+def semantic_rules(ctx: Any, response: Any, case: Any) -> None:
+    """Every answer keeps the semantic rules of ``prosper_contracts.rules``."""
+    violations = check_answer(
+        query_params(sent_query(response)),
+        response.status_code,
+        content_type(response),
+        response.content,
+    )
+    if violations:
+        raise AssertionError("; ".join(str(v) for v in violations))
+
+
+def _validator() -> ParameterValidator:
+    operation = next(op for op in load_spec().operations() if op.path == LIVE_CALLS_PATH)
+    return ParameterValidator(operation)
+
+
+@schemathesis.check
+def fastapi_validation(ctx: Any, response: Any, case: Any) -> None:
+    """``422`` exactly when FastAPI would reject the query that was sent."""
+    _, errors = _validator().validate(parse_query(sent_query(response).encode("latin-1")))
+    if errors and response.status_code != 422:
+        raise AssertionError(
+            f"[fastapi-validation] FastAPI answers 422 ({errors[0]['type']} at "
+            f"{errors[0]['loc']}) but the endpoint answered {response.status_code}"
+        )
+    if not errors and response.status_code == 422:
+        raise AssertionError(
+            "[fastapi-validation] the query is valid for FastAPI but the endpoint answered 422"
+        )
+
+
+RULE_IN_MESSAGE = re.compile(r"\[([a-z0-9-]+)\]")
+
+
+def failure_rules(failure: Any) -> list[str]:
+    """Rule names for one schemathesis failure: ours from the message, built-ins by check."""
+    title, message = failure_text(failure)
+    ours = RULE_IN_MESSAGE.findall(f"{title} {message}")
+    if ours:
+        return ours
+    checks = getattr(failure, "checks", ()) or ()
+    return [f"spec:{checks[0]}" if checks else f"spec:{title}"]
+
+
+def failure_text(failure: Any) -> tuple[str, str]:
+    """(title, message) of a schemathesis failure or a plain assertion."""
+    return getattr(failure, "title", ""), getattr(failure, "message", None) or str(failure)

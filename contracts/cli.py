@@ -1,0 +1,131 @@
+"""``prosper-mock contract``: run the contract suites (pytest underneath) against an endpoint."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def add_contract(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "contract",
+        help="check an endpoint against the spec and the fallback semantics",
+        description="Run the contract suites against the mock (default: started in-process) "
+        "or --base-url. The same as: pytest --pyargs prosper_contracts --prosper-base-url URL",
+    )
+    p.add_argument("--base-url", help="endpoint to check (default: an in-process mock)")
+    p.add_argument(
+        "--api-key-env",
+        default="PROSPER_API_KEY",
+        help="environment variable holding the API key (default: PROSPER_API_KEY)",
+    )
+    p.add_argument(
+        "--api-key-header",
+        default="X-Api-Key",
+        help="header carrying the API key (default: X-Api-Key)",
+    )
+    p.add_argument(
+        "--control-token-env",
+        default="PROSPER_MOCK_CONTROL_TOKEN",
+        help="environment variable with a running mock's control token",
+    )
+    p.add_argument(
+        "--examples",
+        type=int,
+        default=50,
+        help="generated requests per schemathesis mode (default: 50)",
+    )
+    p.add_argument(
+        "--sample",
+        action="append",
+        default=[],
+        metavar="QUERY",
+        help="a known lookup for read-only checks, e.g. call_log_id=123 (repeatable)",
+    )
+    p.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
+    p.add_argument("--discovery-report", metavar="FILE", help="write the discovery report")
+    p.add_argument(
+        "--negative",
+        action="store_true",
+        help="also send invalid requests to a remote (non-loopback) target",
+    )
+    p.add_argument(
+        "--allow-insecure-key",
+        action="store_true",
+        help="send the API key over plain http to a non-loopback host anyway",
+    )
+    p.add_argument(
+        "-k", dest="select", metavar="EXPR", help="only suites matching EXPR (pytest -k)"
+    )
+    p.set_defaults(run=run_contract)
+
+
+def pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
+    argv = [
+        "--pyargs",
+        "prosper_contracts",
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(ini.parent),
+        "-q",
+        "-rfEs",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "--prosper-api-key-env",
+        args.api_key_env,
+        "--prosper-api-key-header",
+        args.api_key_header,
+        "--prosper-control-token-env",
+        args.control_token_env,
+        "--prosper-examples",
+        str(args.examples),
+    ]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        argv += ["-p", "prosper_mock.plugin", "-p", "prosper_contracts.plugin"]
+    if args.base_url:
+        argv += ["--prosper-base-url", args.base_url]
+    for sample in args.sample:
+        argv += ["--prosper-sample", sample]
+    if args.junit_xml:
+        argv += ["--junit-xml", str(Path(args.junit_xml).resolve())]
+    if args.discovery_report:
+        argv += ["--prosper-discovery-report", str(Path(args.discovery_report).resolve())]
+    if args.negative:
+        argv.append("--prosper-negative")
+    if args.allow_insecure_key:
+        argv.append("--allow-insecure-key")
+    if args.select:
+        argv += ["-k", args.select]
+    return argv
+
+
+def run_contract(args: argparse.Namespace) -> int:
+    """0 when every rule held, 1 when one broke, 2 for usage or set-up errors."""
+    try:
+        import hypothesis  # noqa: F401
+        import pytest
+        import requests  # noqa: F401
+        import schemathesis  # noqa: F401
+    except ImportError as exc:
+        print(
+            f"prosper-mock contract needs the contracts extra ({exc.name} is missing): "
+            "pip install 'prosper-voice-mock[contracts]'",
+            file=sys.stderr,
+        )
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        ini = Path(tmp) / "pytest.ini"
+        # The suites run the same whatever the caller's project configures; the CLI has
+        # imported hypothesis and faker already, so pytest cannot rewrite their asserts.
+        ini.write_text(
+            "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+            "filterwarnings =\n    ignore::pytest.PytestAssertRewriteWarning\n"
+        )
+        code = int(pytest.main(pytest_args(args, ini)))
+    return {0: 0, 1: 1}.get(code, 2)

@@ -1,0 +1,125 @@
+"""pytest options and fixtures of the contract suites (``pytest --pyargs prosper_contracts``).
+
+The suites reuse the mock plugin's ``--prosper-base-url`` (the target; without
+it, an in-process mock) and add what only contract checks need. Findings are
+printed at the end as rule names with curl commands, and the discovery report
+is written when asked.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from prosper_mock.control import ControlClient
+
+if TYPE_CHECKING:
+    from .target import Target
+
+# The plugin loads in every pytest session of a project that installed the kit;
+# the suites' own dependencies (requests, schemathesis) load only when a suite runs.
+TARGET = pytest.StashKey["Target"]()
+DISCOVERY = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("prosper-contracts", "Prosper Voice contract suites")
+    group.addoption(
+        "--prosper-api-key-env",
+        default="PROSPER_API_KEY",
+        help="environment variable holding the API key (default: PROSPER_API_KEY)",
+    )
+    group.addoption(
+        "--prosper-api-key-header",
+        default="X-Api-Key",
+        help="header that carries the API key (default: X-Api-Key)",
+    )
+    group.addoption(
+        "--prosper-control-token-env",
+        default="PROSPER_MOCK_CONTROL_TOKEN",
+        help="environment variable with a running mock's control token",
+    )
+    group.addoption(
+        "--prosper-examples",
+        type=int,
+        default=50,
+        help="generated requests per schemathesis mode (default: 50)",
+    )
+    group.addoption(
+        "--prosper-sample",
+        action="append",
+        default=[],
+        help="a known lookup for the read-only checks against a real endpoint, "
+        "e.g. call_log_id=123 (repeatable)",
+    )
+    group.addoption(
+        "--prosper-discovery-report",
+        metavar="FILE",
+        help="write the discovery report (markdown) to FILE",
+    )
+    group.addoption(
+        "--prosper-negative",
+        action="store_true",
+        help="also send invalid requests to a non-loopback target",
+    )
+    group.addoption(
+        "--allow-insecure-key",
+        action="store_true",
+        help="send the API key over plain http to a non-loopback host anyway",
+    )
+
+
+@pytest.fixture(scope="session")
+def contract_target(request: pytest.FixtureRequest) -> Target:
+    """The endpoint under test, recognised as a prosper-voice-mock when it is one."""
+    from .target import InsecureKeyError, Target, check_key_transport
+
+    config = request.config
+    options = config.option
+    url = options.prosper_base_url or config.getini("prosper_base_url")
+    key_env, header = options.prosper_api_key_env, options.prosper_api_key_header
+    if url:
+        url = url.rstrip("/")
+        try:
+            check_key_transport(url, bool(os.environ.get(key_env)), options.allow_insecure_key)
+        except InsecureKeyError as exc:
+            pytest.exit(str(exc), returncode=2)
+        control = ControlClient(url, token=os.environ.get(options.prosper_control_token_env))
+        target = Target(url, header, key_env, control=control if control.is_mock() else None)
+    else:
+        server = request.getfixturevalue("prosper_server")
+        target = Target(server.base_url, header, key_env, world=server.world)
+    config.stash[TARGET] = target
+    return target
+
+
+@pytest.fixture(scope="session")
+def contract_examples(request: pytest.FixtureRequest) -> int:
+    return max(1, int(request.config.option.prosper_examples))
+
+
+def record_discovery(config: pytest.Config, text: str) -> None:
+    config.stash[DISCOVERY] = text
+    path = config.option.prosper_discovery_report
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    target = config.stash.get(TARGET, None)
+    if target is not None:
+        kind = "prosper-voice-mock" if target.is_mock else "not a prosper-voice-mock (read-only)"
+        terminalreporter.section("prosper contract findings")
+        terminalreporter.write_line(f"target: {target.base_url} ({kind})")
+        if not target.findings.items:
+            terminalreporter.write_line("every rule held")
+        for finding in target.findings.items:
+            terminalreporter.write_line(str(finding))
+    discovery = config.stash.get(DISCOVERY, None)
+    if discovery:
+        terminalreporter.section("prosper discovery report")
+        for line in discovery.splitlines():
+            terminalreporter.write_line(line)

@@ -1,0 +1,168 @@
+"""Fallback semantics, model-based: a state machine changes a mock's world and, after every
+step, compares the endpoint's answer to every lookup with the reference model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from prosper_contracts.findings import Finding
+from prosper_contracts.model import ControlDriver, Driver, Model, WorldDriver, model_call
+from prosper_contracts.target import Target
+from prosper_mock import MockServer, VirtualClock, World
+from prosper_mock.textform import text_form
+
+PHONES = ("+15550000001", "+15550000002", "+15550000003")
+KEYS = ("external_id", "copay_amount", "verified")
+VALUES = ("PAT-1", "PAT-2", 25.0, 25, True, None, "")
+TEXTS = sorted({t for t in map(text_form, VALUES) if t is not None} | {"True"})
+UNKNOWN_ID = 999_999_999
+
+
+def classify(
+    params: dict[str, str], expected: tuple[str, int] | None, got: tuple[str, int] | None
+) -> str:
+    """Which DOMAIN.md rule a mismatch breaks."""
+    kinds = {"call_log_id", "user_phone_number", "key"} & set(params)
+    if len(kinds) > 1:
+        return "precedence"
+    if expected is None:
+        return "text-matching" if "key" in params else "not-found"
+    if got is None:
+        return "fallback-to-call-logs" if expected[0] == "call_logs" else "live-first"
+    if expected[0] != got[0]:
+        return "live-first"
+    return "matches-call-log-id" if "call_log_id" in params else "most-recent"
+
+
+class FallbackMachine(RuleBasedStateMachine):
+    target: Target
+    driver: Driver
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.driver.empty()
+        self.model = Model()
+
+    def _add(self, store: dict, row: dict[str, Any]) -> int:
+        call = model_call(row)
+        store[call.call_log_id] = call
+        return call.call_log_id
+
+    @rule(phone=st.sampled_from(PHONES), key=st.sampled_from(KEYS), value=st.sampled_from(VALUES))
+    def start_call(self, phone: str, key: str, value: Any) -> None:
+        self._add(
+            self.model.live, self.driver.start_call(user_phone_number=phone, variables={key: value})
+        )
+
+    @precondition(lambda self: self.model.live)
+    @rule(data=st.data(), key=st.sampled_from(KEYS), value=st.sampled_from(VALUES))
+    def map_variable(self, data: st.DataObject, key: str, value: Any) -> None:
+        call_id = data.draw(st.sampled_from(sorted(self.model.live)))
+        self._add(self.model.live, self.driver.map_variables(call_id, {key: value}))
+
+    @precondition(lambda self: self.model.live)
+    @rule(data=st.data())
+    def end_call(self, data: st.DataObject) -> None:
+        call_id = data.draw(st.sampled_from(sorted(self.model.live)))
+        row = self.driver.end_call(call_id)
+        del self.model.live[call_id]
+        self._add(self.model.logs, row)
+
+    @rule(phone=st.sampled_from(PHONES), key=st.sampled_from(KEYS), value=st.sampled_from(VALUES))
+    def add_historical_call(self, phone: str, key: str, value: Any) -> None:
+        self._add(
+            self.model.logs,
+            self.driver.add_call_log(user_phone_number=phone, variables={key: value}),
+        )
+
+    def lookups(self) -> Iterator[dict[str, str]]:
+        ids = sorted(set(self.model.live) | set(self.model.logs))
+        for call_id in [*ids, UNKNOWN_ID]:
+            yield {"call_log_id": str(call_id)}
+        for phone in PHONES:
+            yield {"user_phone_number": phone}
+        for key in KEYS:
+            for text in TEXTS:
+                yield {"key": key, "value": text}
+        if ids:  # precedence: the id wins over a phone and a variable
+            yield {
+                "call_log_id": str(ids[0]),
+                "user_phone_number": PHONES[1],
+                "key": KEYS[0],
+                "value": "PAT-1",
+            }
+            yield {"user_phone_number": PHONES[2], "key": KEYS[0], "value": "PAT-2"}
+
+    @invariant()
+    def every_lookup_answers_like_the_model(self) -> None:
+        for params in self.lookups():
+            expected = self.model.expect(params)
+            response = self.target.get(params)
+            got = None
+            if response.status_code == 200:
+                body = response.json()
+                got = (body.get("source"), body.get("call_log_id"))
+            elif response.status_code != 404:
+                got = ("status", response.status_code)
+            if got != expected:
+                rule_name = classify(params, expected, got)
+                finding = Finding(
+                    rule_name,
+                    f"expected {expected or '404'}, got {got or '404'}",
+                    self.target.curl(params),
+                )
+                self.target.findings.add(finding)
+                raise AssertionError(str(finding))
+
+
+def test_fallback_semantics(contract_target: Target, contract_examples: int) -> None:
+    """Precedence, live first, most recent, text matching and not found, step by step."""
+    if not contract_target.is_mock:
+        pytest.skip(
+            "the model-based test changes the world: it needs a prosper-voice-mock "
+            "(in-process, or one whose control API answers at --prosper-base-url)"
+        )
+    # No shrinking: a finding already names the rule and carries a curl that shows it.
+    steps = settings(
+        max_examples=max(5, contract_examples // 5),
+        stateful_step_count=8,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    if contract_target.control is not None:
+        saved = contract_target.control.dump()
+        try:
+            _run(contract_target, ControlDriver(contract_target.control), steps)
+        finally:
+            contract_target.control.load(saved)
+        return
+    # In-process: a server of its own, on a virtual clock that ticks with each change.
+    clock = _TickingClock(VirtualClock("2026-03-01T09:00:00+00:00"))
+    with MockServer(World.from_dict({"live_calls": [], "call_logs": []}, clock=clock)) as server:
+        own = Target(server.base_url, findings=contract_target.findings, world=server.world)
+        _run(own, WorldDriver(server.world), steps)
+
+
+def _run(target: Target, driver: Driver, steps: settings) -> None:
+    machine = type("FallbackRun", (FallbackMachine,), {"target": target, "driver": driver})
+    machine.TestCase.settings = steps
+    machine.TestCase().runTest()
+
+
+class _TickingClock:
+    """Each reading is one second after the last: every change has its own time."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+
+    def now(self) -> float:
+        return self.clock.advance(1)

@@ -1,0 +1,305 @@
+"""The control API (``/__mock/...``): change the world of a running mock over HTTP.
+
+It wraps the ``World`` methods, so a test suite in another process (or a CI
+service container) can shape the world exactly as the pytest plugin does
+in-process. Its own OpenAPI document is served at ``/__mock/openapi.json``;
+the vendored ``/openapi.json`` never mentions it.
+
+Safety: control requests are answered only from loopback clients unless a
+token is configured; with a token, every control request must carry it
+(``Authorization: Bearer <token>``), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from . import __version__
+from .app import STATE, MockState
+from .render import detail_response, json_response, snapshot
+from .world import WorldError
+
+PREFIX = "/__mock"
+SERVICE = "prosper-voice-mock"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def control_spec_bytes() -> bytes:
+    return resources.files("prosper_mock").joinpath("control_openapi.json").read_bytes()
+
+
+def add_control_routes(app: web.Application, token: str | None = None) -> None:
+    """Register the control API on ``app`` (before its catch-all route)."""
+    spec = control_spec_bytes()
+
+    def route(
+        method: str, path: str, fn: Callable[[web.Request, MockState], Awaitable[Any]]
+    ) -> None:
+        app.router.add_route(method, PREFIX + path, _guarded(fn, token))
+
+    async def openapi(request: web.Request, state: MockState) -> web.StreamResponse:
+        return web.Response(body=spec, content_type="application/json")
+
+    route("GET", "/openapi.json", openapi)
+    route("GET", "/health", _health)
+    route("POST", "/live-calls", _start_call)
+    route("PATCH", "/live-calls/{call_log_id}/variables", _map_variables)
+    route("POST", "/live-calls/{call_log_id}/end", _end_call)
+    route("DELETE", "/live-calls/{call_log_id}", _delete_live_call)
+    route("POST", "/call-logs", _add_call_log)
+    route("DELETE", "/call-logs/{call_log_id}", _delete_call_log)
+    route("POST", "/reset", _reset)
+    route("GET", "/world", _dump)
+    route("PUT", "/world", _load)
+    route("GET", "/journal", _journal)
+    route("DELETE", "/journal", _clear_journal)
+
+
+def _guarded(fn: Callable[[web.Request, MockState], Awaitable[Any]], token: str | None) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if token is not None:
+            given = request.headers.get("Authorization", "")
+            expected = f"Bearer {token}"
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                return detail_response(
+                    401, "control token missing or wrong", headers={"WWW-Authenticate": "Bearer"}
+                )
+        elif not _is_loopback(request.remote):
+            return detail_response(
+                403,
+                "control endpoints answer loopback clients only "
+                "(start the mock with a control token to allow others)",
+            )
+        try:
+            result = await fn(request, request.app[STATE])
+        except WorldError as exc:
+            return detail_response(exc.status, str(exc))
+        if isinstance(result, web.StreamResponse):
+            return result
+        return json_response(result)
+
+    return handle
+
+
+def _is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+async def _body(request: web.Request, *, required: bool = False) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            raise WorldError("a JSON object body is required", 422)
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WorldError(f"body is not valid JSON: {exc}", 422) from None
+    if not isinstance(data, dict):
+        raise WorldError("body must be a JSON object", 422)
+    return data
+
+
+def _id(request: web.Request) -> int:
+    text = request.match_info["call_log_id"]
+    try:
+        return int(text)
+    except ValueError:
+        raise WorldError(f"call_log_id must be an integer, got {text!r}", 422) from None
+
+
+async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
+    stats = state.world.stats()
+    return {
+        "service": SERVICE,
+        "version": __version__,
+        "live_calls": stats["live_calls"],
+        "call_logs": stats["call_logs"],
+        "world_version": stats["version"],
+    }
+
+
+async def _start_call(request: web.Request, state: MockState) -> web.StreamResponse:
+    call = state.world.start_call(await _body(request))
+    return json_response({"call": _row(call), "snapshot": snapshot("live_calls", call)}, 201)
+
+
+async def _map_variables(request: web.Request, state: MockState) -> dict[str, Any]:
+    body = await _body(request, required=True)
+    unknown = set(body) - {"variables"}
+    if unknown or not isinstance(body.get("variables"), dict):
+        raise WorldError('body must be {"variables": {...}}', 422)
+    call = state.world.map_variables(_id(request), body["variables"])
+    return {"call": _row(call), "snapshot": snapshot("live_calls", call)}
+
+
+async def _end_call(request: web.Request, state: MockState) -> dict[str, Any]:
+    body = await _body(request)
+    unknown = set(body) - {"fields", "keep_live"}
+    if unknown:
+        raise WorldError(f"unknown keys {sorted(unknown)}: expected fields, keep_live", 422)
+    fields, keep_live = body.get("fields") or {}, body.get("keep_live", False)
+    if not isinstance(fields, dict) or not isinstance(keep_live, bool):
+        raise WorldError("fields must be an object and keep_live a boolean", 422)
+    log = state.world.end_call(_id(request), fields, keep_live=keep_live)
+    return {"call_log": _row(log), "snapshot": snapshot("call_logs", log)}
+
+
+async def _delete_live_call(request: web.Request, state: MockState) -> web.StreamResponse:
+    state.world.delete_live_call(_id(request))
+    return web.Response(status=204)
+
+
+async def _add_call_log(request: web.Request, state: MockState) -> web.StreamResponse:
+    log = state.world.add_call_log(await _body(request))
+    return json_response({"call_log": _row(log), "snapshot": snapshot("call_logs", log)}, 201)
+
+
+async def _delete_call_log(request: web.Request, state: MockState) -> web.StreamResponse:
+    state.world.delete_call_log(_id(request))
+    return web.Response(status=204)
+
+
+async def _reset(request: web.Request, state: MockState) -> dict[str, Any]:
+    state.world.reset()
+    state.journal.clear()
+    return state.world.stats()
+
+
+async def _dump(request: web.Request, state: MockState) -> dict[str, Any]:
+    return state.world.dump()
+
+
+async def _load(request: web.Request, state: MockState) -> dict[str, Any]:
+    state.world.load(await _body(request, required=True))
+    return state.world.stats()
+
+
+async def _journal(request: web.Request, state: MockState) -> dict[str, Any]:
+    """Entries, filtered by ``method``, ``path``, ``status``, ``since`` (seq) and ``param.NAME``."""
+    q = request.query
+    entries = state.journal.entries()
+    try:
+        since = int(q.get("since", 0))
+        status = int(q["status"]) if "status" in q else None
+    except ValueError:
+        raise WorldError("since and status must be integers", 422) from None
+    params = {k[len("param.") :]: v for k, v in q.items() if k.startswith("param.")}
+    picked = [
+        e.to_dict()
+        for e in entries
+        if e.seq > since
+        and ("method" not in q or e.method == q["method"].upper())
+        and ("path" not in q or e.path == q["path"])
+        and (status is None or e.status == status)
+        and all(e.params.get(k) == v for k, v in params.items())
+    ]
+    return {"entries": picked}
+
+
+async def _clear_journal(request: web.Request, state: MockState) -> web.StreamResponse:
+    state.journal.clear()
+    return web.Response(status=204)
+
+
+def _row(row: Any) -> dict[str, Any]:
+    from .records import to_dict
+
+    return to_dict(row)
+
+
+class ControlError(Exception):
+    """The control API refused a request; ``status`` and ``detail`` say why."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+class ControlClient:
+    """A small synchronous client for a running mock's control API (stdlib only)."""
+
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base_url + PREFIX + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if self._token:
+            req.add_header("Authorization", f"Bearer {self._token}")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                detail = json.loads(raw).get("detail")
+            except (ValueError, AttributeError):
+                detail = raw.decode("utf-8", "replace")[:200]
+            raise ControlError(exc.code, detail) from None
+        return json.loads(raw) if raw else None
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health")
+
+    def is_mock(self) -> bool:
+        """Whether ``base_url`` is a prosper-voice-mock with its control API reachable."""
+        try:
+            return self.health().get("service") == SERVICE
+        except (ControlError, OSError, ValueError, AttributeError):
+            return False
+
+    def start_call(self, **fields: Any) -> dict[str, Any]:
+        return self._call("POST", "/live-calls", fields)
+
+    def map_variables(self, call_log_id: int, **variables: Any) -> dict[str, Any]:
+        return self._call("PATCH", f"/live-calls/{call_log_id}/variables", {"variables": variables})
+
+    def end_call(self, call_log_id: int, keep_live: bool = False, **fields: Any) -> dict[str, Any]:
+        return self._call(
+            "POST", f"/live-calls/{call_log_id}/end", {"fields": fields, "keep_live": keep_live}
+        )
+
+    def delete_live_call(self, call_log_id: int) -> None:
+        self._call("DELETE", f"/live-calls/{call_log_id}")
+
+    def add_call_log(self, **fields: Any) -> dict[str, Any]:
+        return self._call("POST", "/call-logs", fields)
+
+    def delete_call_log(self, call_log_id: int) -> None:
+        self._call("DELETE", f"/call-logs/{call_log_id}")
+
+    def reset(self) -> dict[str, Any]:
+        return self._call("POST", "/reset", {})
+
+    def dump(self) -> dict[str, Any]:
+        return self._call("GET", "/world")
+
+    def load(self, world: dict[str, Any]) -> dict[str, Any]:
+        return self._call("PUT", "/world", world)
+
+    def journal(self, **filters: Any) -> list[dict[str, Any]]:
+        from urllib.parse import urlencode
+
+        query = f"?{urlencode(filters)}" if filters else ""
+        return self._call("GET", f"/journal{query}")["entries"]
+
+    def clear_journal(self) -> None:
+        self._call("DELETE", "/journal")

@@ -1,0 +1,164 @@
+"""A catalogue of deliberately broken Get Live Call implementations.
+
+Each replaces the mock's operation (``create_app(operations=...)``) and breaks
+exactly one rule; the contract suite must fail on each and name that rule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from prosper_mock.handlers import get_live_call
+from prosper_mock.lookup import (
+    Found,
+    LiveCallQuery,
+    NotFound,
+    NothingToLookUp,
+    find_call,
+    missing_lookup,
+)
+from prosper_mock.render import detail_response, json_response, snapshot
+
+OP = "get_live_call_api_v1_live_calls_get"
+Impl = Callable[[web.Request, dict[str, Any], Any], Any]
+
+
+def _answer(outcome: Any) -> web.Response:
+    if isinstance(outcome, Found):
+        return json_response(snapshot(outcome.source, outcome.row))
+    if isinstance(outcome, NothingToLookUp):
+        return detail_response(400, outcome.detail)
+    return detail_response(404, "Call not found")
+
+
+def _mutating(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Impl:
+    async def impl(request: web.Request, params: dict[str, Any], state: Any) -> web.Response:
+        outcome = find_call(state.world, LiveCallQuery(**params))
+        if isinstance(outcome, Found):
+            return json_response(change(snapshot(outcome.source, outcome.row)))
+        return _answer(outcome)
+
+    return impl
+
+
+def _with_stores(
+    order: tuple[str, ...], by_order: tuple[str, ...] | None = None, oldest: bool = False
+) -> Impl:
+    async def impl(request: web.Request, params: dict[str, Any], state: Any) -> web.Response:
+        query = LiveCallQuery(**params)
+        world = state.world
+        kinds = by_order or ("call_log_id", "user_phone_number", "key")
+        by = next((k for k in kinds if _given(query, k)), None)
+        if by is None:
+            return _answer(missing_lookup(query))
+        for name in order:
+            store = getattr(world, name)
+            if by == "call_log_id":
+                row = store.get(query.call_log_id)
+            elif oldest:
+                rows = [r for r in store if _matches(r, query, by)]
+                row = min(rows, key=lambda r: (r.at, r.call_log_id)) if rows else None
+            elif by == "user_phone_number":
+                row = store.latest_by_phone(query.user_phone_number)
+            else:
+                row = store.latest_by_variable(query.key, query.value)
+            if row is not None:
+                return _answer(Found(name, row))
+        return _answer(NotFound())
+
+    return impl
+
+
+def _given(query: LiveCallQuery, kind: str) -> bool:
+    if kind == "key":
+        return query.key is not None and query.value is not None
+    return getattr(query, kind) is not None
+
+
+def _matches(row: Any, query: LiveCallQuery, by: str) -> bool:
+    from prosper_mock.textform import text_form
+
+    if by == "user_phone_number":
+        return row.user_phone_number == query.user_phone_number
+    return text_form(row.variables.get(query.key)) == query.value
+
+
+def _nested(body: dict[str, Any]) -> dict[str, Any]:
+    return body | {"agent_data": {"voice": {"provider": "x"}}}
+
+
+async def _server_error_on_empty_key(
+    request: web.Request, params: dict[str, Any], state: Any
+) -> web.StreamResponse:
+    if params.get("key") == "":
+        raise RuntimeError("boom")
+    return await get_live_call(request, params, state)
+
+
+async def _bad_422_shape(request: web.Request, params: dict[str, Any], state: Any) -> web.Response:
+    outcome = find_call(state.world, LiveCallQuery(**params))
+    if isinstance(outcome, NothingToLookUp):
+        return json_response({"error": "missing lookup"}, status=422)
+    return _answer(outcome)
+
+
+async def _text_plain_404(request: web.Request, params: dict[str, Any], state: Any) -> web.Response:
+    outcome = find_call(state.world, LiveCallQuery(**params))
+    if isinstance(outcome, NotFound):
+        return web.Response(status=404, text=json.dumps({"detail": "Call not found"}))
+    return _answer(outcome)
+
+
+async def _teapot_not_found(
+    request: web.Request, params: dict[str, Any], state: Any
+) -> web.Response:
+    outcome = find_call(state.world, LiveCallQuery(**params))
+    if isinstance(outcome, NotFound):
+        return detail_response(418, "Call not found")
+    return _answer(outcome)
+
+
+async def _wrong_phone(request: web.Request, params: dict[str, Any], state: Any) -> web.Response:
+    outcome = find_call(state.world, LiveCallQuery(**params))
+    if isinstance(outcome, Found) and params.get("user_phone_number") is not None:
+        phone = outcome.row.user_phone_number
+        other = next((r for r in state.world.call_logs if r.user_phone_number != phone), None)
+        if other is not None:
+            return json_response(snapshot("call_logs", other))
+    return _answer(outcome)
+
+
+# (name, implementation, a rule the suite must name)
+BROKEN: list[tuple[str, Impl, str]] = [
+    ("nested objects", _mutating(_nested), "flat-snapshot"),
+    ("wrong source", _mutating(lambda b: b | {"source": "live"}), "source-valid"),
+    (
+        "missing source",
+        _mutating(lambda b: {k: v for k, v in b.items() if k != "source"}),
+        "source-valid",
+    ),
+    (
+        "string call_log_id",
+        _mutating(lambda b: b | {"call_log_id": str(b["call_log_id"])}),
+        "call-log-id-integer",
+    ),
+    ("no fallback to call logs", _with_stores(("live_calls",)), "fallback-to-call-logs"),
+    ("call logs preferred", _with_stores(("call_logs", "live_calls")), "live-first"),
+    (
+        "wrong precedence",
+        _with_stores(
+            ("live_calls", "call_logs"), by_order=("user_phone_number", "call_log_id", "key")
+        ),
+        "precedence",
+    ),
+    ("oldest call wins", _with_stores(("live_calls", "call_logs"), oldest=True), "most-recent"),
+    ("wrong call for a phone", _wrong_phone, "matches-phone"),
+    ("500 on an empty key", _server_error_on_empty_key, "spec:not_a_server_error"),
+    ("422 not in FastAPI's shape", _bad_422_shape, "validation-error-shape"),
+    ("wrong content type", _text_plain_404, "json-content-type"),
+    ("undocumented status", _teapot_not_found, "spec:status_code_conformance"),
+]

@@ -1,0 +1,142 @@
+"""The contract suite is itself tested: it passes on the mock and fails, naming the broken
+rule, on each deliberately broken server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from prosper_mock import MockServer, World, WorldRecipe, create_app
+
+from .broken_servers import BROKEN, OP
+
+pytestmark = pytest.mark.usefixtures("quiet_pytester")
+ARGS = ["--pyargs", "prosper_contracts", "-p", "no:randomly", "--prosper-examples", "25"]
+
+
+def small_world() -> World:
+    return World.generate(WorldRecipe(seed=2, live_calls=6, call_logs=30))
+
+
+def test_suite_passes_on_the_mock(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(*ARGS)
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["*prosper-voice-mock*", "every rule held"])
+
+
+def test_suite_passes_on_a_running_mock_recognised_by_its_control_api(
+    pytester: pytest.Pytester,
+) -> None:
+    with MockServer(small_world()) as server:
+        before = server.world.dump()
+        result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
+        result.assert_outcomes(passed=5)  # the model-based test included
+        result.stdout.fnmatch_lines([f"target: {server.base_url} (prosper-voice-mock)"])
+        assert server.world.dump() == before  # the suite restored the world it changed
+
+
+@pytest.mark.parametrize(("name", "implementation", "rule"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_suite_fails_on_each_broken_server(
+    pytester: pytest.Pytester, name: str, implementation: object, rule: str
+) -> None:
+    factory = lambda world, **kw: create_app(world, operations={OP: implementation}, **kw)  # noqa: E731
+    with MockServer(small_world(), app_factory=factory) as server:
+        result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
+    assert result.ret == 1, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines([f"*[[]{rule}]*", "*reproduce: curl -s -i *"])
+
+
+def test_cli_against_a_server_that_is_not_the_mock(tmp_path: Path) -> None:
+    """Any other server: read-only checks, a JUnit file and the discovery report; exit 1 here
+    because this stand-in answers 422 where the mock's decisions say 400."""
+
+    async def stand_in(request: web.Request) -> web.Response:
+        if "call_log_id" in request.query and request.query["call_log_id"].isdigit():
+            return web.json_response({"detail": "Live call not found"}, status=404)
+        return web.json_response(
+            {
+                "detail": [
+                    {"type": "missing", "loc": ["query"], "msg": "Field required", "input": None}
+                ]
+            },
+            status=422,
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/v1/live-calls", stand_in)
+    with MockServer(app_factory=lambda _world, **_: app) as server:
+        junit, report = tmp_path / "out.xml", tmp_path / "discovery.md"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "prosper_mock",
+                "contract",
+                "--base-url",
+                server.base_url,
+                "--junit-xml",
+                str(junit),
+                "--discovery-report",
+                str(report),
+                "--examples",
+                "20",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "not a prosper-voice-mock (read-only)" in done.stdout
+    assert "needs a prosper-voice-mock" in done.stdout  # the model-based test says why it skipped
+    suites = ET.parse(junit).getroot()
+    assert int(suites[0].get("tests")) == 5
+    text = report.read_text()
+    assert "| no parameters | nothing to look up | `422" in text
+    assert "prosper-mock serve --missing-lookup-status 422" in text
+    assert "--not-found-detail 'Live call not found'" in text
+
+
+def test_api_key_is_never_shown_and_never_sent_in_clear_to_remote_hosts(tmp_path: Path) -> None:
+    secret = "sk-test-0123456789abcdef"
+    env = {"PATH": "/usr/bin:/bin", "PROSPER_API_KEY": secret, "HOME": str(tmp_path)}
+    refused = subprocess.run(
+        [sys.executable, "-m", "prosper_mock", "contract", "--base-url", "http://192.0.2.1:9"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert refused.returncode == 2
+    assert "refusing to send the API key over plain http" in refused.stdout + refused.stderr
+    factory = lambda world, **kw: create_app(world, operations={OP: BROKEN[0][1]}, **kw)  # noqa: E731
+    with MockServer(small_world(), app_factory=factory) as server:
+        junit = tmp_path / "out.xml"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "prosper_mock",
+                "contract",
+                "--base-url",
+                server.base_url,
+                "--junit-xml",
+                str(junit),
+                "--examples",
+                "10",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env=env,
+        )
+        keyed = [e for e in server.state.journal.entries()]
+    assert done.returncode == 1
+    assert keyed, "requests reached the server"
+    everything = done.stdout + done.stderr + junit.read_text()
+    assert secret not in everything
+    assert '-H "X-Api-Key: $PROSPER_API_KEY"' in done.stdout

@@ -11,6 +11,7 @@ is reproduced too: ``404 {"detail":"Not Found"}`` for unknown paths, ``405
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,9 +21,12 @@ from aiohttp import web
 
 from .clock import Clock
 from .config import Semantics
+from .faults import HEADER as FAULT_HEADER
+from .faults import FaultError, FaultInjector
 from .handlers import OPERATIONS, Implementation
 from .journal import Journal
 from .render import SnapshotCache, detail_response, json_response
+from .simulate import Simulation
 from .spec import Operation, Spec, load_spec
 from .validation import ParameterValidator, parse_query
 from .world import World
@@ -39,6 +43,8 @@ class MockState:
     semantics: Semantics = field(default_factory=Semantics)
     journal: Journal = field(default_factory=Journal)
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    simulation: Simulation | None = None
 
     @property
     def clock(self) -> Clock:
@@ -104,18 +110,37 @@ def operation_handler(
     op_id = operation.operation_id
     journal = state.journal
 
-    async def handle(request: web.Request) -> web.StreamResponse:
-        query = parse_query(raw_query(request))
+    faults = state.faults
+
+    async def answer(request: web.Request, query: list[tuple[str, str]]) -> web.StreamResponse:
         values, errors = validator.validate(query, request.match_info, request.headers)
         if errors:
-            response: web.StreamResponse = json_response({"detail": errors}, status=422)
-        elif implementation is None:
-            response = detail_response(
+            return json_response({"detail": errors}, status=422)
+        if implementation is None:
+            return detail_response(
                 501,
                 f"Operation {op_id} is in the spec but prosper-voice-mock does not implement it",
             )
+        return await implementation(request, values, state)
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        query = parse_query(raw_query(request))
+        header = request.headers.get(FAULT_HEADER)
+        if header is None and not faults.rules:  # the hot path: no fault asked for
+            response = await answer(request, query)
         else:
-            response = await implementation(request, values, state)
+            try:
+                chosen = faults.choose(header, dict(query))
+            except FaultError as exc:
+                response = detail_response(400, f"{FAULT_HEADER}: {exc}")
+            else:
+                try:
+                    response = await faults.apply(
+                        chosen, request, len(journal), lambda: answer(request, query)
+                    )
+                except asyncio.CancelledError:  # a dropped connection: journal it, then go
+                    journal.record(state.clock.now(), request.method, request.path, query, op_id, 0)
+                    raise
         journal.record(
             state.clock.now(), request.method, request.path, query, op_id, response.status
         )

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -19,9 +21,12 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from . import __version__
-from .app import create_app
+from .app import create_app, state_of
+from .clock import VirtualClock
 from .config import Semantics
 from .generate import DEFAULT_ANCHOR, WorldRecipe
+from .persistence import StateFile
+from .simulate import Simulation
 from .world import World, WorldError
 
 DEFAULT_PORT = 8765
@@ -108,12 +113,65 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     add_world_options(p)
     add_semantics_options(p)
+    live = p.add_argument_group("live world (README: Control API)")
+    live.add_argument(
+        "--virtual-clock",
+        action="store_true",
+        help="time moves only through POST /__mock/clock/advance",
+    )
+    live.add_argument(
+        "--clock-start",
+        metavar="ISO",
+        help="the virtual clock's start (default: the world's anchor)",
+    )
+    live.add_argument(
+        "--simulate",
+        action="store_true",
+        help="keep the world moving: calls start, map variables, and end",
+    )
+    live.add_argument(
+        "--rate", type=float, default=6.0, help="simulated calls started per minute (default: 6)"
+    )
+    live.add_argument(
+        "--state-file",
+        type=Path,
+        metavar="PATH",
+        help="keep the world's changes across restarts in PATH",
+    )
+    live.add_argument(
+        "--control-token-env",
+        default="PROSPER_MOCK_CONTROL_TOKEN",
+        help="environment variable holding the control token (required to "
+        "serve the control API on a non-loopback address)",
+    )
+    live.add_argument("--no-control", action="store_true", help="serve no control API")
     p.set_defaults(run=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    token = os.environ.get(args.control_token_env) or None
+    if not args.no_control and token is None and not _is_loopback_host(args.host):
+        raise ValueError(
+            f"refusing to serve the control API on {args.host} without a token: set "
+            f"{args.control_token_env}, or pass --no-control"
+        )
     world = world_from_args(args)
-    app = create_app(world, semantics=semantics_from_args(args))
+    if args.virtual_clock:
+        world.clock = VirtualClock(args.clock_start or args.anchor)
+    elif args.clock_start:
+        raise ValueError("--clock-start needs --virtual-clock")
+    restored = False
+    if args.state_file is not None:
+        state_file = StateFile(args.state_file)
+        restored = state_file.restore(world)
+        state_file.attach(world)
+    app = create_app(
+        world, semantics=semantics_from_args(args), control=not args.no_control, control_token=token
+    )
+    if args.simulate:
+        state_of(app).simulation = Simulation(world, args.seed, args.rate, world.clock.now())
+        app.on_startup.append(_tick_simulation)
+        app.on_cleanup.append(_stop_simulation)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("aiohttp.server").addFilter(_one_line_protocol_errors)
     source = f"from {args.world}" if args.world else f"(seed {args.seed})"
@@ -121,6 +179,7 @@ def run_serve(args: argparse.Namespace) -> int:
     banner = (
         f"prosper-mock {__version__}: {stats['live_calls']} live calls, "
         f"{stats['call_logs']} call logs {source}"
+        + (f"; changes restored from {args.state_file}" if restored else "")
     )
     example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
     asyncio.run(_serve(app, args, banner, example.call_log_id if example else None))
@@ -155,6 +214,34 @@ async def _serve(
         print("prosper-mock: stopping", file=sys.stderr, flush=True)
     finally:
         await runner.cleanup()
+
+
+_TICK = web.AppKey("prosper_mock_simulation_tick", asyncio.Task)
+
+
+async def _tick_simulation(app: web.Application) -> None:
+    """With the real clock the simulation follows time by itself (a virtual clock drives it)."""
+
+    async def tick() -> None:
+        state = state_of(app)
+        while True:
+            state.simulation.advance_to(state.world.clock.now())
+            await asyncio.sleep(0.5)
+
+    app[_TICK] = asyncio.get_running_loop().create_task(tick())
+
+
+async def _stop_simulation(app: web.Application) -> None:
+    app[_TICK].cancel()
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _one_line_protocol_errors(record: logging.LogRecord) -> bool:

@@ -18,6 +18,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -25,6 +26,8 @@ from aiohttp import web
 
 from . import __version__
 from .app import STATE, MockState
+from .clock import VirtualClock
+from .faults import FaultError, parse_rules
 from .render import detail_response, json_response, snapshot
 from .world import WorldError
 
@@ -63,6 +66,12 @@ def add_control_routes(app: web.Application, token: str | None = None) -> None:
     route("PUT", "/world", _load)
     route("GET", "/journal", _journal)
     route("DELETE", "/journal", _clear_journal)
+    route("GET", "/clock", _clock)
+    route("POST", "/clock/advance", _advance_clock)
+    route("PUT", "/clock", _set_clock)
+    route("GET", "/faults", _faults)
+    route("PUT", "/faults", _set_faults)
+    route("DELETE", "/faults", _clear_faults)
 
 
 def _guarded(fn: Callable[[web.Request, MockState], Awaitable[Any]], token: str | None) -> Handler:
@@ -215,6 +224,77 @@ async def _clear_journal(request: web.Request, state: MockState) -> web.StreamRe
     return web.Response(status=204)
 
 
+def _clock_info(state: MockState) -> dict[str, Any]:
+    clock = state.world.clock
+    mode = "virtual" if isinstance(clock, VirtualClock) else "system"
+    now = datetime.fromtimestamp(clock.now(), UTC).isoformat(timespec="milliseconds")
+    return {"mode": mode, "now": now}
+
+
+def _virtual(state: MockState) -> VirtualClock:
+    clock = state.world.clock
+    if not isinstance(clock, VirtualClock):
+        raise WorldError("the clock is the system clock: start the mock with --virtual-clock", 409)
+    return clock
+
+
+def _after_clock_moved(state: MockState) -> None:
+    if state.simulation is not None:
+        state.simulation.advance_to(state.world.clock.now())
+
+
+async def _clock(request: web.Request, state: MockState) -> dict[str, Any]:
+    return _clock_info(state)
+
+
+async def _advance_clock(request: web.Request, state: MockState) -> dict[str, Any]:
+    body = await _body(request, required=True)
+    seconds = body.get("seconds")
+    if (
+        set(body) != {"seconds"}
+        or isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+    ):
+        raise WorldError('body must be {"seconds": <number>}', 422)
+    clock = _virtual(state)
+    try:
+        clock.advance(seconds)
+    except ValueError as exc:
+        raise WorldError(str(exc), 422) from None
+    _after_clock_moved(state)
+    return _clock_info(state)
+
+
+async def _set_clock(request: web.Request, state: MockState) -> dict[str, Any]:
+    body = await _body(request, required=True)
+    if set(body) != {"now"} or not isinstance(body["now"], str):
+        raise WorldError('body must be {"now": "<ISO-8601 with offset>"}', 422)
+    clock = _virtual(state)
+    try:
+        clock.set(body["now"])
+    except ValueError as exc:
+        raise WorldError(str(exc), 422) from None
+    _after_clock_moved(state)
+    return _clock_info(state)
+
+
+async def _faults(request: web.Request, state: MockState) -> dict[str, Any]:
+    return state.faults.to_dict()
+
+
+async def _set_faults(request: web.Request, state: MockState) -> dict[str, Any]:
+    try:
+        state.faults.rules = parse_rules(await _body(request, required=True))
+    except FaultError as exc:
+        raise WorldError(str(exc), 422) from None
+    return state.faults.to_dict()
+
+
+async def _clear_faults(request: web.Request, state: MockState) -> web.StreamResponse:
+    state.faults.rules = []
+    return web.Response(status=204)
+
+
 def _row(row: Any) -> dict[str, Any]:
     from .records import to_dict
 
@@ -303,3 +383,15 @@ class ControlClient:
 
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal")
+
+    def clock(self) -> dict[str, Any]:
+        return self._call("GET", "/clock")
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        return self._call("POST", "/clock/advance", {"seconds": seconds})
+
+    def set_faults(self, rules: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._call("PUT", "/faults", {"rules": rules})
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,9 @@ class World:
         self.generator = generator
         self.clock: Clock = clock or SystemClock()
         self.origin = dict(origin or {})  # how the base was made: recipe or file
-        self.version = 0  # bumps on every change (persistence and journals watch it)
+        self.version = 0  # bumps on every change
+        # Called (under the lock) after every change: persistence writes the state file here.
+        self.listeners: list[Callable[[World], None]] = []
 
     # --- construction -------------------------------------------------------------
 
@@ -89,7 +91,9 @@ class World:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise WorldError(f"cannot read world file {path}: {exc}") from None
-        return cls.from_dict(data, clock=clock)
+        world = cls.from_dict(data, clock=clock)
+        world.origin["from_file"] = str(Path(path).resolve())
+        return world
 
     # --- reading ------------------------------------------------------------------
 
@@ -102,6 +106,32 @@ class World:
                 "live_calls": [to_dict(r) for r in self.live_calls],
                 "call_logs": [to_dict(r) for r in self.call_logs],
             }
+
+    def changes(self) -> dict[str, Any]:
+        """What changed since the seeded (or loaded) world: rows by id, ``None`` = deleted."""
+        with self.lock:
+            return {
+                store.name: {
+                    str(i): (None if row is None else to_dict(row))
+                    for i, row in sorted(store.changed.items())
+                }
+                for store in (self.live_calls, self.call_logs)
+            }
+
+    def apply_changes(self, changes: Mapping[str, Any]) -> None:
+        """Replay ``changes()`` of an earlier run onto this world; raises ``WorldError``."""
+        builders = {"live_calls": live_call_from_dict, "call_logs": call_log_from_dict}
+        with self.lock:
+            for name, rows in changes.items():
+                if name not in builders or not isinstance(rows, Mapping):
+                    raise WorldError(f"bad changes for {name!r}", 422)
+                store = getattr(self, name)
+                for key, row in rows.items():
+                    if row is None:
+                        store.delete(int(key))
+                    else:
+                        store.put(_validated(builders[name], row, f"{name}[{key}]"))
+            self.version += 1
 
     def stats(self) -> dict[str, int]:
         with self.lock:
@@ -118,7 +148,7 @@ class World:
         with self.lock:
             self.live_calls.reset()
             self.call_logs.reset()
-            self.version += 1
+            self._changed()
 
     def load(self, data: Mapping[str, Any]) -> None:
         """Replace the base with a world file's contents; ``reset`` returns here after."""
@@ -128,15 +158,25 @@ class World:
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = Generator(recipe)
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
-            self.version += 1
+            self._changed()
+
+    def _changed(self) -> None:
+        self.version += 1
+        for listener in self.listeners:
+            listener(self)
 
     def _next_id(self) -> int:
         return (
             max(self.live_calls.max_id(), self.call_logs.max_id(), self.generator.next_id() - 1) + 1
         )
 
-    def start_call(self, fields: Mapping[str, Any] | None = None) -> LiveCall:
-        """Start a live call: given fields win, the rest is generated from the seed."""
+    def start_call(
+        self, fields: Mapping[str, Any] | None = None, at: float | None = None
+    ) -> LiveCall:
+        """Start a live call: given fields win, the rest is generated from the seed.
+
+        ``at`` is when it starts (default: the clock's now).
+        """
         fields = dict(fields or {})
         with self.lock:
             call_log_id = fields.get("call_log_id")
@@ -146,15 +186,18 @@ class World:
                 raise WorldError("call_log_id must be an integer", 422)
             if call_log_id in self.live_calls:
                 raise WorldError(f"call {call_log_id} is already live", 409)
-            generated = self.generator.live_call(call_log_id, self.clock.now(), steps=0)
+            when = self.clock.now() if at is None else at
+            generated = self.generator.live_call(call_log_id, when, steps=0)
             call = _validated(
                 live_call_from_dict, {**to_dict(generated), **fields, "call_log_id": call_log_id}
             )
             self.live_calls.put(call)
-            self.version += 1
+            self._changed()
             return call
 
-    def map_variables(self, call_log_id: int, variables: Mapping[str, Any]) -> LiveCall:
+    def map_variables(
+        self, call_log_id: int, variables: Mapping[str, Any], at: float | None = None
+    ) -> LiveCall:
         """Map (set or change) variables on a live call, as its flow does while it runs."""
         if not isinstance(variables, Mapping):
             raise WorldError("variables must be an object", 422)
@@ -167,15 +210,19 @@ class World:
                 {
                     **to_dict(call),
                     "variables": {**call.variables, **variables},
-                    "updated_at": _iso(self.clock.now()),
+                    "updated_at": _iso(self.clock.now() if at is None else at),
                 },
             )
             self.live_calls.put(updated)
-            self.version += 1
+            self._changed()
             return updated
 
     def end_call(
-        self, call_log_id: int, fields: Mapping[str, Any] | None = None, keep_live: bool = False
+        self,
+        call_log_id: int,
+        fields: Mapping[str, Any] | None = None,
+        keep_live: bool = False,
+        at: float | None = None,
     ) -> CallLog:
         """End a live call: it leaves ``live_calls`` and its log enters ``call_logs``.
 
@@ -188,14 +235,14 @@ class World:
             call = self.live_calls.get(call_log_id)
             if call is None:
                 raise WorldError(f"no live call {call_log_id}", 404)
-            finished = self.generator.finish(call, self.clock.now())
+            finished = self.generator.finish(call, self.clock.now() if at is None else at)
             log = _validated(
                 call_log_from_dict, {**to_dict(finished), **(fields or {}), "id": call_log_id}
             )
             self.call_logs.put(log)
             if not keep_live:
                 self.live_calls.delete(call_log_id)
-            self.version += 1
+            self._changed()
             return log
 
     def add_call_log(self, fields: Mapping[str, Any] | None = None) -> CallLog:
@@ -215,20 +262,20 @@ class World:
                 call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id}
             )
             self.call_logs.put(log)
-            self.version += 1
+            self._changed()
             return log
 
     def delete_call_log(self, call_log_id: int) -> None:
         with self.lock:
             if not self.call_logs.delete(call_log_id):
                 raise WorldError(f"no call log {call_log_id}", 404)
-            self.version += 1
+            self._changed()
 
     def delete_live_call(self, call_log_id: int) -> None:
         with self.lock:
             if not self.live_calls.delete(call_log_id):
                 raise WorldError(f"no live call {call_log_id}", 404)
-            self.version += 1
+            self._changed()
 
 
 def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:

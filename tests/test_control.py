@@ -1,0 +1,149 @@
+"""The control API over real sockets: every change, its errors, its document, its guard."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import requests
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
+from prosper_mock.control import ControlClient, ControlError, control_spec_bytes
+
+CONTROL = OpenAPI.from_dict(json.loads(control_spec_bytes()))
+
+
+@pytest.fixture
+def mock() -> Iterator[MockServer]:
+    clock = VirtualClock("2026-01-15T15:00:00+00:00")
+    world = World.generate(WorldRecipe(seed=6, live_calls=4, call_logs=12), clock=clock)
+    with MockServer(world) as server:
+        yield server
+
+
+def call(mock: MockServer, method: str, path: str, body: object = None) -> requests.Response:
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body))
+    r = requests.request(method, mock.url("/__mock" + path), data=data, timeout=5)
+    if r.status_code not in (401, 403):
+        CONTROL.validate_response(RequestsOpenAPIRequest(r.request), RequestsOpenAPIResponse(r))
+    return r
+
+
+def lookup(mock: MockServer, call_log_id: int) -> dict:
+    return requests.get(mock.url(f"/api/v1/live-calls?call_log_id={call_log_id}"), timeout=5).json()
+
+
+def test_one_call_from_start_to_end_on_the_virtual_clock(mock: MockServer) -> None:
+    c = ControlClient(mock.base_url)
+    started = c.start_call(user_phone_number="+15550004444")
+    cid = started["call"]["call_log_id"]
+    assert lookup(mock, cid)["source"] == "live_calls"
+    c.advance_clock(45)
+    mapped = c.map_variables(cid, identity_verified=True, appointment_confirmed=False)
+    assert mapped["snapshot"]["variables.identity_verified"] is True
+    assert lookup(mock, cid)["updated_at"] == "2026-01-15T15:00:45.000+00:00"
+    c.advance_clock(75)
+    assert lookup(mock, cid)["source"] == "live_calls"  # t0 + 120 s: still live
+    ended = c.end_call(cid)
+    after = lookup(mock, cid)
+    assert (after["source"], after["call_length"]) == ("call_logs", "0:02:00")
+    assert after == ended["snapshot"]
+    assert after["variables.appointment_confirmed"] is False
+
+
+def test_every_endpoint_answers_as_documented(mock: MockServer) -> None:
+    assert call(mock, "GET", "/health").json()["service"] == "prosper-voice-mock"
+    assert call(mock, "GET", "/openapi.json").content == control_spec_bytes()
+    cid = call(mock, "POST", "/live-calls", {}).json()["call"]["call_log_id"]
+    assert call(mock, "PATCH", f"/live-calls/{cid}/variables", {"variables": {"a": 1}}).ok
+    r = call(mock, "POST", f"/live-calls/{cid}/end", {"keep_live": True, "fields": {"qa": None}})
+    assert r.json()["call_log"]["qa"] is None
+    assert lookup(mock, cid)["source"] == "live_calls"  # kept live: the live row wins
+    assert call(mock, "DELETE", f"/live-calls/{cid}").status_code == 204
+    assert call(mock, "DELETE", f"/call-logs/{cid}").status_code == 204
+    log = call(mock, "POST", "/call-logs", {"call_ended_reason": "voicemail"}).json()["call_log"]
+    assert log["call_ended_reason"] == "voicemail"
+    world = call(mock, "GET", "/world").json()
+    assert any(r["id"] == log["id"] for r in world["call_logs"])
+    assert call(mock, "POST", "/reset").json()["live_calls"] == 4
+    assert call(mock, "PUT", "/world", {"live_calls": [], "call_logs": []}).json()["call_logs"] == 0
+    assert call(mock, "GET", "/clock").json()["mode"] == "virtual"
+    assert call(mock, "PUT", "/clock", {"now": "2026-02-01T00:00:00+00:00"}).ok
+    assert call(mock, "PUT", "/faults", {"rules": [{"faults": "latency=1"}]}).ok
+    assert call(mock, "GET", "/faults").json()["rules"][0]["faults"] == ["latency=1"]
+    assert call(mock, "DELETE", "/faults").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "says"),
+    [
+        ("POST", "/live-calls", b"{nope", 422, "not valid JSON"),
+        ("POST", "/live-calls", [1], 422, "JSON object"),
+        ("POST", "/live-calls", {"no_such_field": 1}, 422, "no_such_field"),
+        ("POST", "/live-calls", {"call_log_id": 1012}, 409, "already live"),
+        ("PATCH", "/live-calls/1/variables", {"variables": {}}, 404, "no live call 1"),
+        ("PATCH", "/live-calls/x/variables", {"variables": {}}, 422, "integer"),
+        ("PATCH", "/live-calls/1012/variables", {"vars": {}}, 422, "variables"),
+        ("POST", "/live-calls/1012/end", {"keep": True}, 422, "unknown keys"),
+        ("DELETE", "/call-logs/77", None, 404, "no call log 77"),
+        ("PUT", "/world", {"format": "x"}, 422, "unknown world format"),
+        ("POST", "/clock/advance", {"seconds": -1}, 422, "does not go back"),
+        ("POST", "/clock/advance", {"seconds": "1"}, 422, "seconds"),
+        ("PUT", "/faults", {"rules": [{"faults": "explode"}]}, 422, "unknown kind"),
+        ("PUT", "/faults", {"rules": [{"faults": "drop", "probability": 2}]}, 422, "probability"),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx(
+    mock: MockServer, method: str, path: str, body: object, status: int, says: str
+) -> None:
+    r = call(mock, method, path, body)
+    assert r.status_code == status
+    assert says in r.json()["detail"]
+
+
+def test_system_clock_cannot_be_moved() -> None:
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=1))
+    with MockServer(world) as server, pytest.raises(ControlError) as info:
+        ControlClient(server.base_url).advance_clock(5)
+    assert info.value.status == 409 and "--virtual-clock" in info.value.detail
+
+
+def test_journal_filters(mock: MockServer) -> None:
+    for q in ("call_log_id=1012", "call_log_id=abc", "user_phone_number=%2B1"):
+        requests.get(mock.url(f"/api/v1/live-calls?{q}"), timeout=5)
+    c = ControlClient(mock.base_url)
+    assert [e["status"] for e in c.journal()] == [200, 422, 404]
+    assert len(c.journal(status=422)) == 1
+    assert len(c.journal(**{"param.user_phone_number": "+1"})) == 1
+    assert len(c.journal(since=c.journal()[0]["seq"])) == 2
+    c.clear_journal()
+    assert c.journal() == []
+
+
+def test_a_token_guards_the_control_api() -> None:
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=1))
+    with MockServer(world, control_token="s3cret-token") as server:
+        r = requests.get(server.url("/__mock/health"), timeout=5)
+        assert r.status_code == 401 and "s3cret" not in r.text
+        wrong = requests.get(
+            server.url("/__mock/health"), timeout=5, headers={"Authorization": "Bearer nope"}
+        )
+        assert wrong.status_code == 401
+        assert ControlClient(server.base_url, token="s3cret-token").is_mock()
+        # The vendored API itself needs no token.
+        assert requests.get(server.url("/api/v1/live-calls?call_log_id=1000"), timeout=5).ok
+
+
+def test_loopback_rule() -> None:
+    from prosper_mock.control import _is_loopback
+
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("127.8.9.1")
+    assert not _is_loopback("10.0.0.5") and not _is_loopback(None) and not _is_loopback("x")
+
+
+def test_control_can_be_left_out() -> None:
+    with MockServer(World.generate(WorldRecipe(live_calls=1, call_logs=1)), control=False) as s:
+        assert requests.get(s.url("/__mock/health"), timeout=5).status_code == 404

@@ -1,0 +1,97 @@
+"""--state-file: changes survive a restart; kill -9 never leaves an unreadable file."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from pathlib import Path
+
+import pytest
+
+from prosper_mock import World, WorldError, WorldRecipe
+from prosper_mock.control import ControlClient, ControlError
+from prosper_mock.persistence import StateFile, write_atomically
+
+from .clirun import serve
+
+ARGS = ["--live-calls", "3", "--call-logs", "10", "--quiet"]
+
+
+def test_changes_survive_a_clean_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with serve([*ARGS, "--state-file", str(state)]) as first:
+        c = ControlClient(first.base_url)
+        started = c.start_call(user_phone_number="+15550007777")["call"]["call_log_id"]
+        c.end_call(1010)
+        c.delete_call_log(1000)
+    assert first.process.returncode == 0
+    with serve([*ARGS, "--state-file", str(state)]) as second:
+        assert "changes restored" in second.stderr[0]
+        world = ControlClient(second.base_url).dump()
+    live = {r["call_log_id"] for r in world["live_calls"]}
+    logs = {r["id"] for r in world["call_logs"]}
+    assert started in live and 1010 not in live and 1010 in logs and 1000 not in logs
+
+
+def test_kill_9_during_writes_never_corrupts_the_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    rng = random.Random(7)
+    acknowledged: set[int] = set()
+    for _ in range(4):
+        with serve([*ARGS, "--state-file", str(state)]) as running:
+            c = ControlClient(running.base_url, timeout=2)
+            stop = threading.Event()
+
+            def hammer(client: ControlClient = c, stop: threading.Event = stop) -> None:
+                while not stop.is_set():
+                    try:
+                        acknowledged.add(client.start_call()["call"]["call_log_id"])
+                    except (ControlError, OSError):
+                        return
+
+            worker = threading.Thread(target=hammer)
+            worker.start()
+            threading.Event().wait(rng.uniform(0.2, 0.6))
+            running.process.kill()  # SIGKILL, mid-write
+            running.process.wait(5)
+            stop.set()
+            worker.join(5)
+        data = json.loads(state.read_text())  # whole, never half-written
+        world = World.generate(WorldRecipe(live_calls=3, call_logs=10))
+        assert StateFile(state).restore(world)
+        live = {r.call_log_id for r in world.live_calls}
+        assert acknowledged <= live, "an acknowledged change was lost"
+        assert data["format"] == "prosper-voice-mock/state@1"
+    assert len(acknowledged) > 10
+
+
+def test_a_state_file_for_another_world_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    StateFile(state).attach(World.generate(WorldRecipe(seed=1, live_calls=1, call_logs=1)))
+    with pytest.raises(WorldError, match="another world"):
+        StateFile(state).restore(World.generate(WorldRecipe(seed=2, live_calls=1, call_logs=1)))
+    state.write_text("{half")
+    with pytest.raises(WorldError, match="cannot read state file"):
+        StateFile(state).restore(World.generate(WorldRecipe(seed=1, live_calls=1, call_logs=1)))
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
+    target = tmp_path / "s.json"
+    write_atomically(target, b"one")
+    write_atomically(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+def test_serve_refuses_control_on_a_public_address_without_a_token() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "prosper_mock", "serve", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "without a token" in done.stderr

@@ -1,0 +1,95 @@
+"""The simulation: calls live their lives on the clock, the same way every time."""
+
+from __future__ import annotations
+
+import json
+
+from prosper_mock import VirtualClock, World, WorldRecipe
+from prosper_mock.lookup import LiveCallQuery, find_call
+from prosper_mock.simulate import Simulation
+
+START = "2026-01-15T15:00:00+00:00"
+
+
+def simulated(seed: int = 4) -> tuple[World, Simulation]:
+    world = World.generate(
+        WorldRecipe(seed=seed, live_calls=0, call_logs=0), clock=VirtualClock(START)
+    )
+    return world, Simulation(world, seed=seed, rate=12, start=world.clock.now())
+
+
+def test_same_seed_and_clock_give_the_same_history_in_jumps_or_steps() -> None:
+    one, sim_one = simulated()
+    many, sim_many = simulated()
+    one.clock.advance(1800)
+    sim_one.advance_to(one.clock.now())
+    for _ in range(180):
+        many.clock.advance(10)
+        sim_many.advance_to(many.clock.now())
+    assert json.dumps(one.dump()) == json.dumps(many.dump())
+    other, sim_other = simulated(seed=5)
+    other.clock.advance(1800)
+    sim_other.advance_to(other.clock.now())
+    assert json.dumps(other.dump()) != json.dumps(one.dump())
+
+
+def test_calls_start_map_their_variables_and_end() -> None:
+    world, sim = simulated()
+    world.clock.advance(30)
+    sim.advance_to(world.clock.now())
+    live = list(world.live_calls)
+    assert live and not list(world.call_logs)
+    first = live[0]
+    inputs = set(first.variables)
+    world.clock.advance(3600)
+    sim.advance_to(world.clock.now())
+    found = find_call(world, LiveCallQuery(call_log_id=first.call_log_id))
+    assert found.source == "call_logs"
+    assert set(found.row.variables) > inputs  # outcomes were mapped along the flow
+    assert found.row.call_length != "0:00:00"
+    assert len(list(world.call_logs)) >= 500  # 12 a minute for an hour, most ended
+
+
+def test_source_changes_at_the_moment_the_call_ends() -> None:
+    world, sim = simulated(seed=9)
+    world.clock.advance(1)
+    sim.advance_to(world.clock.now())
+    first = next(iter(world.live_calls)).call_log_id
+    last_live = None
+    for second in range(1, 700):
+        world.clock.advance(1)
+        sim.advance_to(world.clock.now())
+        if find_call(world, LiveCallQuery(call_log_id=first)).source == "call_logs":
+            log = world.call_logs.get(first)
+            ended = world.clock.now()
+            assert last_live == ended - 1  # live one second earlier, logged now
+            h, m, s = map(int, log.call_length.split(":"))
+            started = ended - (second + 1)
+            assert abs((h * 3600 + m * 60 + s) - (ended - started)) <= 1
+            return
+        last_live = world.clock.now()
+    raise AssertionError("the call never ended")
+
+
+def test_serve_simulates_on_the_virtual_clock() -> None:
+    from prosper_mock.control import ControlClient
+
+    from .clirun import serve
+
+    args = [
+        "--live-calls",
+        "0",
+        "--call-logs",
+        "0",
+        "--virtual-clock",
+        "--simulate",
+        "--rate",
+        "30",
+    ]
+    with serve(args) as s:
+        c = ControlClient(s.base_url)
+        assert c.health()["live_calls"] == 0
+        c.advance_clock(60)
+        assert c.health()["live_calls"] > 0
+        c.advance_clock(3600)
+        assert c.health()["call_logs"] > 0

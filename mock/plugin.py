@@ -5,7 +5,8 @@ Installed with the package (``pytest11`` entry point), it adds:
 * ``prosper`` — the fixture most tests want: the mock's base URL, the world
   reset to its seeded state before the test, helpers that shape the world
   (``start_call``, ``map_variables``, ``end_call``, ``add_call_log``, each
-  returning the snapshot a client would see) and the request journal;
+  returning the snapshot a client would see), ``advance_clock`` and the
+  request journal;
 * ``prosper_server`` — the session's ``MockServer`` (one per session, or per
   xdist worker, on a free loopback port);
 * ``prosper_base_url`` — the URL under test (the mock, or ``--prosper-base-url``);
@@ -24,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from .clock import VirtualClock
 from .generate import WorldRecipe
 from .journal import JournalEntry
 from .render import snapshot
@@ -155,6 +157,14 @@ class Prosper:
         """Add a finished call; given fields win, the rest is generated."""
         return snapshot("call_logs", self.world.add_call_log(fields))
 
+    def advance_clock(self, seconds: float) -> float:
+        """Move this test's clock forward (the world switches to a virtual clock, frozen at
+        the moment of the first call, for the rest of the test); returns the new time."""
+        world = self.world
+        if not isinstance(world.clock, VirtualClock):
+            world.clock = VirtualClock(world.clock.now())
+        return world.clock.advance(seconds)
+
     @property
     def journal(self) -> list[JournalEntry]:
         """The requests the mock answered during this test, oldest first."""
@@ -181,9 +191,11 @@ def prosper(request: pytest.FixtureRequest, prosper_base_url: str) -> Iterator[P
         state.world = _marker_world(request.config, marker)
     state.world.reset()
     state.journal.clear()
+    clock = state.world.clock
     try:
         yield Prosper(base_url=prosper_base_url, server=server, _world=state.world)
     finally:
+        state.world.clock = clock
         state.world = session_world
 
 

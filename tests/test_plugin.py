@@ -151,3 +151,18 @@ def test_real_endpoint_switch_skips_world_changes(pytester: pytest.Pytester) -> 
         result.assert_outcomes(passed=1, skipped=3)
         result.stdout.fnmatch_lines(["*changes the world*real*endpoint*"])
         assert not real.world.stats()["version"]  # nothing was written to it
+
+
+def test_virtual_clock_helper_is_per_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        def test_a_call_ends_two_minutes_later(prosper):
+            call = prosper.start_call()
+            prosper.advance_clock(120)
+            ended = prosper.end_call(call["call_log_id"])
+            assert ended["call_length"] == "0:02:00"
+
+        def test_the_next_test_has_the_real_clock_again(prosper):
+            from prosper_mock import SystemClock
+            assert isinstance(prosper.world.clock, SystemClock)
+    """)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)

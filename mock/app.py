@@ -12,6 +12,7 @@ is reproduced too: ``404 {"detail":"Not Found"}`` for unknown paths, ``405
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class MockState:
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
     faults: FaultInjector = field(default_factory=FaultInjector)
     simulation: Simulation | None = None
+    api_key: tuple[str, str] | None = field(default=None, repr=False)  # (header, key)
 
     @property
     def clock(self) -> Clock:
@@ -52,6 +54,17 @@ class MockState:
 
 
 STATE = web.AppKey("prosper_mock_state", MockState)
+
+# How the server treats connections, as uvicorn (upstream's server) does: idle or
+# half-sent requests are closed after 5 s (uvicorn's keep-alive timeout; aiohttp's
+# default is an hour, which lets stalled clients pile up), and a request line or
+# header over 16 KiB is refused with 400 (h11's limit; aiohttp's default is 8 KiB).
+SERVER_OPTIONS: dict[str, float | int] = {
+    "keepalive_timeout": 5.0,
+    "max_line_size": 16 * 1024,
+    "max_field_size": 16 * 1024,
+    "shutdown_timeout": 30.0,
+}
 
 
 def create_app(
@@ -63,6 +76,7 @@ def create_app(
     control: bool = True,
     control_token: str | None = None,
     operations: Mapping[str, Implementation] | None = None,
+    api_key: tuple[str, str] | None = None,
 ) -> web.Application:
     """Build the mock app for ``world`` (a default seeded world if omitted).
 
@@ -76,6 +90,7 @@ def create_app(
         spec=spec,
         semantics=semantics or Semantics(),
         journal=journal or Journal(),
+        api_key=api_key,
     )
     app = web.Application()
     app[STATE] = state
@@ -123,10 +138,18 @@ def operation_handler(
             )
         return await implementation(request, values, state)
 
+    key_header, key = state.api_key or ("", b"")
+    expected_key = key.encode() if isinstance(key, str) else key
+
     async def handle(request: web.Request) -> web.StreamResponse:
         query = parse_query(raw_query(request))
         header = request.headers.get(FAULT_HEADER)
-        if header is None and not faults.rules:  # the hot path: no fault asked for
+        if state.api_key is not None and not hmac.compare_digest(
+            request.headers.get(key_header, "").encode(), expected_key
+        ):
+            # Like upstream's security dependency: checked before the parameters.
+            response: web.StreamResponse = detail_response(403, "Invalid API key")
+        elif header is None and not faults.rules:  # the hot path: no fault asked for
             response = await answer(request, query)
         else:
             try:

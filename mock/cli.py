@@ -21,7 +21,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from . import __version__
-from .app import create_app, state_of
+from .app import SERVER_OPTIONS, create_app, state_of
 from .clock import VirtualClock
 from .config import Semantics
 from .generate import DEFAULT_ANCHOR, WorldRecipe
@@ -145,6 +145,23 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         "serve the control API on a non-loopback address)",
     )
     live.add_argument("--no-control", action="store_true", help="serve no control API")
+    auth = p.add_argument_group("authentication (README: Reliability and security)")
+    auth.add_argument(
+        "--require-api-key",
+        action="store_true",
+        help="answer 403 {'detail': 'Invalid API key'} unless the request carries "
+        "the key from --api-key-env",
+    )
+    auth.add_argument(
+        "--api-key-env",
+        default="PROSPER_API_KEY",
+        help="environment variable holding the key (default: PROSPER_API_KEY)",
+    )
+    auth.add_argument(
+        "--api-key-header",
+        default="X-Api-Key",
+        help="header that carries the key (default: X-Api-Key)",
+    )
     p.set_defaults(run=run_serve)
 
 
@@ -165,8 +182,18 @@ def run_serve(args: argparse.Namespace) -> int:
         state_file = StateFile(args.state_file)
         restored = state_file.restore(world)
         state_file.attach(world)
+    api_key = None
+    if args.require_api_key:
+        key = os.environ.get(args.api_key_env)
+        if not key:
+            raise ValueError(f"--require-api-key: set the key in {args.api_key_env}")
+        api_key = (args.api_key_header, key)
     app = create_app(
-        world, semantics=semantics_from_args(args), control=not args.no_control, control_token=token
+        world,
+        semantics=semantics_from_args(args),
+        control=not args.no_control,
+        control_token=token,
+        api_key=api_key,
     )
     if args.simulate:
         state_of(app).simulation = Simulation(world, args.seed, args.rate, world.clock.now())
@@ -195,6 +222,7 @@ async def _serve(
         access_log=None if args.quiet else logging.getLogger("prosper_mock.access"),
         access_log_format=ACCESS_LOG_FORMAT,
         handle_signals=False,
+        **SERVER_OPTIONS,
     )
     await runner.setup()
     try:

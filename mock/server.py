@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import MockState, create_app, state_of
+from .app import SERVER_OPTIONS, MockState, create_app, state_of
 from .world import World
 
 
@@ -91,7 +91,7 @@ class MockServer:
 
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
-        runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        runner = web.AppRunner(self.app, handle_signals=False, access_log=None, **SERVER_OPTIONS)
         try:
             loop.run_until_complete(runner.setup())
             site = web.TCPSite(runner, self.host, self.port, reuse_address=True)

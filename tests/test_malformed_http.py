@@ -1,0 +1,96 @@
+"""Malformed HTTP over raw sockets: a clean 4xx or a bounded close, and the server serves on."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from .clirun import Served, serve
+
+OK = b"/api/v1/live-calls?call_log_id=1003"
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[Served]:
+    with serve(["--live-calls", "2", "--call-logs", "8", "--quiet"]) as served:
+        yield served
+
+
+def port(served: Served) -> int:
+    return int(served.base_url.rsplit(":", 1)[1])
+
+
+def exchange(served: Served, data: bytes, timeout: float = 10.0) -> bytes:
+    """Send raw bytes, then read until the server closes (or ``timeout``)."""
+    with socket.create_connection(("127.0.0.1", port(served)), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except ConnectionResetError:
+            pass
+    return b"".join(chunks)
+
+
+def request(target: bytes, extra: bytes = b"") -> bytes:
+    return b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + extra + b"\r\n"
+
+
+CASES = {
+    "invalid percent-encoding": request(b"/api/v1/live-calls?call_log_id=%zz%"),
+    "invalid UTF-8 (encoded)": request(b"/api/v1/live-calls?key=%FF%FE&value=%C3"),
+    "invalid UTF-8 (raw)": request(b"/api/v1/live-calls?key=\xff\xfe"),
+    "NUL byte (encoded)": request(b"/api/v1/live-calls?call_log_id=1%00"),
+    "NUL byte (raw)": request(b"/api/v1/live-calls?key=a\x00b"),
+    "100 KB query string": request(b"/api/v1/live-calls?key=" + b"k" * 100_000),
+    "10 000 parameters": request(
+        b"/api/v1/live-calls?" + b"&".join(b"p%d=1" % i for i in range(10_000))
+    ),
+    "a very long header line": request(OK, b"X-Long: " + b"v" * 200_000 + b"\r\n"),
+    "many headers": request(OK, b"".join(b"X-H%d: v\r\n" % i for i in range(5_000))),
+    "request line in bad form": b"GARBAGE\r\n\r\n",
+    "no HTTP version": b"GET /api/v1/live-calls\r\n\r\n",
+    "bad method token": b"G(T /api/v1/live-calls HTTP/1.1\r\nHost: x\r\n\r\n",
+    "HTTP/9.9": b"GET /api/v1/live-calls HTTP/9.9\r\nHost: x\r\n\r\n",
+    "bad header line": b"GET / HTTP/1.1\r\nHost x\r\n\r\n",
+    "binary junk": bytes(range(256)) * 4,
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_malformed_request_gets_a_clean_4xx(mock: Served, name: str) -> None:
+    answer = exchange(mock, CASES[name])
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else None
+    assert status is not None and 400 <= status < 500, answer[:200]
+    assert requests.get(mock.url(OK.decode()), timeout=5).status_code == 200
+
+
+def test_half_a_request_is_closed_in_bounded_time(mock: Served) -> None:
+    start = time.monotonic()
+    answer = exchange(mock, b"GET /api/v1/live-calls?call_log_id=1003 HTTP/1.1\r\nHost: x\r\n")
+    assert answer == b"" and time.monotonic() - start < 9  # uvicorn-like 5 s, not aiohttp's hour
+    assert requests.get(mock.url(OK.decode()), timeout=5).status_code == 200
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_memory_stays_bounded_under_repeated_abuse(mock: Served) -> None:
+    for name in ("100 KB query string", "10 000 parameters", "many headers"):
+        exchange(mock, CASES[name])
+    before = rss_kib(mock.process.pid)
+    for _ in range(15):
+        for name in ("100 KB query string", "10 000 parameters", "many headers", "binary junk"):
+            exchange(mock, CASES[name])
+    growth = rss_kib(mock.process.pid) - before
+    assert growth < 20 * 1024, f"RSS grew by {growth} KiB over 60 abusive requests"

@@ -30,7 +30,8 @@ DOCUMENTED = {200, 400, 404, 422}
 def _serve() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "prosper_mock", "serve", "--port", "0", "--quiet"],
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stderr is not None
     for line in process.stderr:
@@ -53,18 +54,30 @@ def run(total: int = 100_000, base_url: str | None = None) -> dict[str, Any]:
     try:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @settings(max_examples=total // 2, deadline=None, database=None,
-                      phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=total // 2,
+                deadline=None,
+                database=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
             @given(case=operation.as_strategy(generation_mode=mode))
             def fuzz(case: Any) -> None:
                 kwargs = case.as_transport_kwargs(base_url=base_url)
-                response = session.request(kwargs["method"], kwargs["url"],
-                                           params=kwargs.get("params"), timeout=10)
+                response = session.request(
+                    kwargs["method"], kwargs["url"], params=kwargs.get("params"), timeout=10
+                )
                 statuses[response.status_code] += 1
                 query = urlsplit(response.request.url).query
-                problems = [v.rule for v in check_answer(
-                    query_params(query), response.status_code,
-                    response.headers.get("content-type"), response.content)]
+                problems = [
+                    v.rule
+                    for v in check_answer(
+                        query_params(query),
+                        response.status_code,
+                        response.headers.get("content-type"),
+                        response.content,
+                    )
+                ]
                 if response.status_code not in DOCUMENTED:
                     problems.append(f"status-{response.status_code}")
                 for rule in problems:

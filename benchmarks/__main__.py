@@ -1,0 +1,155 @@
+"""``python -m benchmarks`` (``make bench``): run every benchmark, write benchmarks/RESULTS.md.
+
+``--quick`` uses short runs and small worlds (about a minute); ``--smoke`` is the seconds-long
+run the test suite makes so the benchmarks never rot (it writes nothing unless ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from . import contract_rate, fuzz, http, plugin_overhead, scale
+
+HERE = Path(__file__).resolve().parent
+TARGETS = {
+    "throughput": "every lookup kind at 64 connections >= 0.8 x the bare-aiohttp ceiling",
+    "p99": "p99 <= 2 x the ceiling's p99",
+    "scale_lookup": "lookup latency at 1M calls within 1.2 x of that at 1k",
+    "startup": "100k calls ready <= 2 s; 1M <= 20 s within 2 GB RSS",
+    "plugin": "plugin overhead per test <= 2 ms with reset",
+}
+
+
+def collect(mode: str, fuzz_requests: int) -> dict[str, Any]:
+    quick = mode != "full"
+    results: dict[str, Any] = {}
+    results["http"] = http.run(
+        duration=0.5 if mode == "smoke" else (1.0 if quick else 3.0),
+        connections=(1, 8) if mode == "smoke" else (1, 64),
+    )
+    results["scale"] = scale.run(
+        (1_000, 5_000) if mode == "smoke" else ((1_000, 10_000, 100_000) if quick else scale.SIZES)
+    )
+    results["plugin"] = plugin_overhead.run(
+        tests=20 if mode == "smoke" else 500, repeats=1 if mode == "smoke" else 3
+    )
+    results["contract"] = contract_rate.run(examples=3 if mode == "smoke" else 300)
+    if fuzz_requests:
+        results["fuzz"] = fuzz.run(fuzz_requests)
+    return results
+
+
+def markdown(results: dict[str, Any], command: str) -> str:
+    versions = ", ".join(
+        f"{p} {version(p)}" for p in ("aiohttp", "pydantic", "faker", "schemathesis", "hypothesis")
+    )
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()} ({platform.system()} {platform.release()})",
+        f"- versions: {versions}",
+        f"- command: `{command}`",
+        f"- load generator: {results['http']['loader']} (a separate process; loader and server "
+        "share the cores, so absolute figures are the loader's as much as the server's: read "
+        "the ratios)",
+        "",
+        "## HTTP: the mock against a bare aiohttp server with a body of the same size",
+        "",
+        "| case | conns | mock req/s | ceiling req/s | ratio | mock p50 / p99 ms "
+        "| ceiling p50 / p99 ms | p99 ratio | errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results["http"]["rows"]:
+        lines.append(
+            f"| {r['case']} ({r['status']}, {r['bytes']} B) | {r['connections']} | {r['mock_rps']} "
+            f"| {r['ceiling_rps']} | {r['rps_ratio']} | {r['mock_p50_ms']} / {r['mock_p99_ms']} "
+            f"| {r['ceiling_p50_ms']} / {r['ceiling_p99_ms']} | {r['p99_ratio']} | {r['errors']} |"
+        )
+    lines += [
+        "",
+        "## World scale (10 % live calls)",
+        "",
+        "| calls | start-up s | max RSS MB | cold lookup µs (ratio) | warm lookup µs (ratio) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in results["scale"]["rows"]:
+        lines.append(
+            f"| {r['calls']:,} | {r['startup_s']} | {r['rss_mb']} | {r['cold_lookup_us']} "
+            f"({r['cold_ratio_vs_smallest']}) | {r['warm_lookup_us']} "
+            f"({r['warm_ratio_vs_smallest']}) |"
+        )
+    p, c = results["plugin"], results["contract"]
+    lines += [
+        "",
+        "Cold: the row is derived from the seed on first touch; warm: an index hit on a row "
+        "already derived (what a client polling the same calls sees).",
+        "",
+        "## pytest plugin and contract suite",
+        "",
+        f"- plugin overhead per test, with reset: **{p['per_test_overhead_ms']} ms** "
+        f"({p['tests']} tests: {p['with_plugin_s']} s with the `prosper` fixture, "
+        f"{p['baseline_s']} s without; session start {p['session_start_ms']} ms)",
+        f"- contract suite against the in-process mock: **{c['examples_per_second']} generated "
+        f"examples/s** ({c['examples']} examples in {c['seconds']} s)",
+    ]
+    if "fuzz" in results:
+        f = results["fuzz"]
+        lines += [
+            "",
+            "## Long fuzz run (schemathesis, valid and invalid requests)",
+            "",
+            f"- requests sent: **{f['requests']:,}** in {f['seconds']} s "
+            f"({f['requests_per_second']}/s)",
+            f"- answers by status: {', '.join(f'{k}: {v:,}' for k, v in f['by_status'].items())}",
+            f"- 5xx answers: **{f['server_errors_5xx']}**; broken rules: "
+            f"**{sum(f['broken_rules'].values())}** {f['broken_rules'] or ''}",
+        ]
+    lines += ["", "## Targets", ""] + [f"- {t}" for t in TARGETS.values()]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true")
+    mode.add_argument("--smoke", action="store_true")
+    parser.add_argument(
+        "--fuzz-requests",
+        type=int,
+        default=None,
+        help="long fuzz run size (default: 100000; 0 with --quick/--smoke)",
+    )
+    parser.add_argument("--fuzz-json", type=Path, help="use figures of an earlier fuzz run")
+    parser.add_argument("--out", type=Path, help="where to write (default: benchmarks/RESULTS.md)")
+    args = parser.parse_args()
+    chosen = "smoke" if args.smoke else ("quick" if args.quick else "full")
+    fuzz_requests = args.fuzz_requests
+    if fuzz_requests is None:
+        fuzz_requests = 0 if chosen != "full" or args.fuzz_json else 100_000
+    started = time.perf_counter()
+    results = collect(chosen, fuzz_requests)
+    if args.fuzz_json:
+        results["fuzz"] = json.loads(args.fuzz_json.read_text())
+    command = "python -m benchmarks " + " ".join(sys.argv[1:])
+    text = markdown(results, command.strip())
+    out = args.out or (None if chosen == "smoke" else HERE / "RESULTS.md")
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        (out.with_suffix(".json")).write_text(json.dumps(results, indent=2) + "\n")
+    print(text)
+    print(f"benchmarks took {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

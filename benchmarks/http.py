@@ -1,0 +1,135 @@
+"""HTTP throughput and latency: the mock against a bare aiohttp ceiling, in the same run.
+
+For each lookup kind the ceiling serves a fixed body of the same size as the mock's answer,
+so the ratio isolates what the mock adds (validation, lookup, rendering) over aiohttp itself.
+The load generator is wrk when installed, otherwise ``benchmarks.loader`` (its own process).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+
+CASES = {
+    "by id": "call_log_id=1250",
+    "by phone": "user_phone_number=%2B16328439778",
+    "by variable": "key=payor_name&value=Aetna",
+    "404": "call_log_id=99999999",
+    "422": "call_log_id=abc",
+}
+
+
+@contextmanager
+def _process(args: list[str]) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", *args], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        stream = proc.stderr if args[0] == "prosper_mock" else proc.stdout
+        assert stream is not None
+        for line in stream:
+            if "serving on " in line:
+                yield line.split("serving on ")[1].split()[0]
+                break
+        else:
+            raise RuntimeError(f"{args} did not start")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _wrk(url: str, connections: int, duration: float) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, int(duration))}s",
+            "--latency",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
+        if not m:
+            return 0.0
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return {"rps": rps, "p50_ms": ms("50%"), "p99_ms": ms("99%"), "errors": out.count("Non-2xx")}
+
+
+def measure(url: str, connections: int, duration: float) -> dict[str, Any]:
+    if shutil.which("wrk"):
+        return _wrk(url, connections, duration)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.loader",
+            url,
+            "--connections",
+            str(connections),
+            "--duration",
+            str(duration),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)
+
+
+def run(duration: float = 3.0, connections: tuple[int, ...] = (1, 64)) -> dict[str, Any]:
+    rows = []
+    with _process(["prosper_mock", "serve", "--port", "0", "--quiet"]) as mock:
+        for name, query in CASES.items():
+            answer = requests.get(f"{mock}/api/v1/live-calls?{query}", timeout=10)
+            size, status = len(answer.content), answer.status_code
+            with _process(
+                ["benchmarks.ceiling", "--size", str(size), "--status", str(status)]
+            ) as bare:
+                for c in connections:
+                    time.sleep(0.2)
+                    m = measure(f"{mock}/api/v1/live-calls?{query}", c, duration)
+                    b = measure(f"{bare}/api/v1/live-calls?{query}", c, duration)
+                    rows.append(
+                        {
+                            "case": name,
+                            "status": status,
+                            "bytes": size,
+                            "connections": c,
+                            "mock_rps": m["rps"],
+                            "ceiling_rps": b["rps"],
+                            "rps_ratio": round(m["rps"] / b["rps"], 3) if b["rps"] else None,
+                            "mock_p50_ms": m["p50_ms"],
+                            "mock_p99_ms": m["p99_ms"],
+                            "ceiling_p50_ms": b["p50_ms"],
+                            "ceiling_p99_ms": b["p99_ms"],
+                            "p99_ratio": round(m["p99_ms"] / b["p99_ms"], 3)
+                            if b["p99_ms"]
+                            else None,
+                            "errors": m["errors"] + b["errors"],
+                        }
+                    )
+    return {"loader": "wrk" if shutil.which("wrk") else "benchmarks.loader (Python)", "rows": rows}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(duration=float(sys.argv[1]) if len(sys.argv) > 1 else 3.0), indent=2))

@@ -257,6 +257,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
             "read_only": True,
             "reuse_port": True,
             "worker_count": args.workers,
+            "parent_pid": os.getpid(),
         }
     )
     context = multiprocessing.get_context("fork")
@@ -319,7 +320,12 @@ async def _serve(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        parent = getattr(args, "parent_pid", None)
+        if parent is not None:  # a --workers child: never outlive the parent, even after kill -9
+            watcher = loop.create_task(_stop_when_orphaned(parent, stop))
         await stop.wait()
+        if parent is not None:
+            watcher.cancel()
         print("prosper-mock: stopping", file=sys.stderr, flush=True)
     finally:
         await runner.cleanup()
@@ -351,6 +357,12 @@ def _is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
+    stop.set()
 
 
 def _one_line_protocol_errors(record: logging.LogRecord) -> bool:

@@ -32,3 +32,23 @@ def test_workers_refuse_what_would_diverge() -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "diverge" in done.stderr
+
+
+def test_workers_do_not_outlive_a_killed_parent() -> None:
+    import os
+    import time
+
+    with serve(["--workers", "2", "--quiet"]) as s:
+        children = [
+            int(p)
+            for p in subprocess.run(
+                ["pgrep", "-P", str(s.process.pid)], capture_output=True, text=True
+            ).stdout.split()
+        ]
+        assert len(children) == 2
+        s.process.kill()
+        s.process.wait(5)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{c}") for c in children):
+        time.sleep(0.2)
+    assert not any(os.path.exists(f"/proc/{c}") for c in children)

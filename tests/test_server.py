@@ -1,0 +1,34 @@
+"""MockServer: a real loopback port in a background thread; start errors are reported."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+
+from prosper_mock import MockServer, World, WorldRecipe
+
+
+def test_start_stop_and_restart_a_fresh_one() -> None:
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=2))
+    server = MockServer(world).start()
+    try:
+        assert server.base_url.startswith("http://127.0.0.1:")
+        assert requests.get(server.url("/openapi.json"), timeout=5).ok
+        with pytest.raises(RuntimeError, match="already started"):
+            server.start()
+    finally:
+        server.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(server.url("/openapi.json"), timeout=2)
+    server.stop()  # stopping twice is harmless
+
+
+def test_a_busy_port_is_reported_to_the_caller() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError):
+            MockServer(World.generate(WorldRecipe(live_calls=1, call_logs=1)), port=port).start()

@@ -87,13 +87,16 @@ def create_app(
     by operationId (tests use it to build deliberately broken servers).
     """
     spec = load_spec(spec_path)
+    world = world if world is not None else World.generate()
     state = MockState(
-        world=world if world is not None else World.generate(),
+        world=world,
         spec=spec,
         semantics=semantics or Semantics(),
         journal=journal or Journal(),
         api_key=api_key,
         read_only=read_only,
+        # Fault rules draw from the world's seed: the same seed gives the same faults.
+        faults=FaultInjector(seed=int((world.origin.get("recipe") or {}).get("seed", 0))),
     )
     app = web.Application()
     app[STATE] = state

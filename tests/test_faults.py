@@ -90,8 +90,8 @@ def test_slow_body(mock: MockServer) -> None:
 
 
 def test_rules_are_deterministic_under_the_seed_and_can_match_a_parameter() -> None:
-    def statuses() -> list[int]:
-        with MockServer(World.generate(WorldRecipe(seed=1, live_calls=2, call_logs=8))) as s:
+    def statuses(seed: int = 1) -> list[int]:
+        with MockServer(World.generate(WorldRecipe(seed=seed, live_calls=2, call_logs=8))) as s:
             ControlClient(s.base_url).set_faults(
                 [
                     {"faults": "status=503", "match": {"call_log_id": "1001"}},
@@ -109,6 +109,7 @@ def test_rules_are_deterministic_under_the_seed_and_can_match_a_parameter() -> N
     first = statuses()
     assert set(first) == {200, 500}
     assert statuses() == first
+    assert statuses(seed=2) != first  # the world's seed drives the draws
 
 
 @pytest.mark.parametrize("bad", ["explode", "latency=x", "status=200", "latency=5-1", ""])

@@ -119,6 +119,8 @@ def markdown(results: dict[str, Any], command: str) -> str:
             f"- requests sent: **{f['requests']:,}** in {f['seconds']} s "
             f"({f['requests_per_second']}/s)",
             f"- answers by status: {', '.join(f'{k}: {v:,}' for k, v in f['by_status'].items())}",
+            f"- request lines over 16 KiB refused by the HTTP parser (`400 text/plain`, as "
+            f"uvicorn refuses them): {f.get('refused_by_http_parser', 0)}",
             f"- 5xx answers: **{f['server_errors_5xx']}**; broken rules: "
             f"**{sum(f['broken_rules'].values())}** {f['broken_rules'] or ''}",
         ]

@@ -429,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (WorldError, ValueError) as exc:
         print(f"prosper-mock: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. the port is taken: say so, no traceback
+        print(f"prosper-mock: error: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

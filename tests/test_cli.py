@@ -113,3 +113,8 @@ def test_bad_options_are_clear_errors() -> None:
     assert done.returncode == 2 and "4xx" in done.stderr
     done = run_cli("nope")
     assert done.returncode == 2
+    with serve(["--quiet"]) as running:  # a taken port is a one-line error, not a traceback
+        port = running.base_url.rsplit(":", 1)[1]
+        done = run_cli("serve", "--port", port)
+    assert done.returncode == 2 and "address already in use" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -76,7 +76,14 @@ def markdown(results: dict[str, Any], command: str) -> str:
             f"| {r['ceiling_rps']} | {r['rps_ratio']} | {r['mock_p50_ms']} / {r['mock_p99_ms']} "
             f"| {r['ceiling_p50_ms']} / {r['ceiling_p99_ms']} | {r['p99_ratio']} | {r['errors']} |"
         )
+    w = results["http"]["workers"]
     lines += [
+        "",
+        f"`serve --workers`: by id at {max(r['connections'] for r in results['http']['rows'])} "
+        "connections: "
+        + ", ".join(f"{r['workers']} worker(s) {r['rps']} req/s (p99 {r['p99_ms']} ms)" for r in w)
+        + f"; scaling {round(w[-1]['rps'] / w[0]['rps'], 2) if w[0]['rps'] else '-'}x "
+        "(the loader shares the same 2 cores).",
         "",
         "## World scale (10 % live calls)",
         "",

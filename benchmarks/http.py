@@ -128,7 +128,19 @@ def run(duration: float = 3.0, connections: tuple[int, ...] = (1, 64)) -> dict[s
                             "errors": m["errors"] + b["errors"],
                         }
                     )
-    return {"loader": "wrk" if shutil.which("wrk") else "benchmarks.loader (Python)", "rows": rows}
+    scaling = []
+    for workers in (1, 2):  # the by-id lookup at the highest concurrency, 1 then 2 processes
+        with _process(
+            ["prosper_mock", "serve", "--port", "0", "--quiet", "--workers", str(workers)]
+        ) as mock:
+            time.sleep(0.3)
+            m = measure(f"{mock}/api/v1/live-calls?{CASES['by id']}", max(connections), duration)
+            scaling.append({"workers": workers, "rps": m["rps"], "p99_ms": m["p99_ms"]})
+    return {
+        "loader": "wrk" if shutil.which("wrk") else "benchmarks.loader (Python)",
+        "rows": rows,
+        "workers": scaling,
+    }
 
 
 if __name__ == "__main__":

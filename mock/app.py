@@ -47,6 +47,7 @@ class MockState:
     faults: FaultInjector = field(default_factory=FaultInjector)
     simulation: Simulation | None = None
     api_key: tuple[str, str] | None = field(default=None, repr=False)  # (header, key)
+    read_only: bool = False  # --workers: each process has a copy, so changes are refused
 
     @property
     def clock(self) -> Clock:
@@ -77,6 +78,7 @@ def create_app(
     control_token: str | None = None,
     operations: Mapping[str, Implementation] | None = None,
     api_key: tuple[str, str] | None = None,
+    read_only: bool = False,
 ) -> web.Application:
     """Build the mock app for ``world`` (a default seeded world if omitted).
 
@@ -91,6 +93,7 @@ def create_app(
         semantics=semantics or Semantics(),
         journal=journal or Journal(),
         api_key=api_key,
+        read_only=read_only,
     )
     app = web.Application()
     app[STATE] = state

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -112,6 +114,13 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}")
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    p.add_argument(
+        "--workers",
+        type=_count,
+        default=1,
+        help="processes serving one port (SO_REUSEPORT), each with the same seeded "
+        "world; the world is then read-only (default: 1)",
+    )
     add_world_options(p)
     add_semantics_options(p)
     live = p.add_argument_group("live world (README: Control API)")
@@ -167,6 +176,22 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    if args.workers > 1:
+        diverging = [
+            flag
+            for flag, on in (
+                ("--simulate", args.simulate),
+                ("--state-file", args.state_file),
+                ("--virtual-clock", args.virtual_clock),
+            )
+            if on
+        ]
+        if diverging:
+            raise ValueError(
+                f"--workers {args.workers} serves {args.workers} copies of the world, which "
+                f"{', '.join(diverging)} would make diverge: use --workers 1 with them"
+            )
+        return _serve_workers(args)
     token = os.environ.get(args.control_token_env) or None
     if not args.no_control and token is None and not _is_loopback_host(args.host):
         raise ValueError(
@@ -195,6 +220,7 @@ def run_serve(args: argparse.Namespace) -> int:
         control=not args.no_control,
         control_token=token,
         api_key=api_key,
+        read_only=getattr(args, "read_only", False),
     )
     if args.simulate:
         state_of(app).simulation = Simulation(world, args.seed, args.rate, world.clock.now())
@@ -214,6 +240,57 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_workers(args: argparse.Namespace) -> int:
+    """Fork ``--workers`` processes that share one port; stop them all on SIGINT/SIGTERM."""
+    import multiprocessing
+    import socket
+
+    port = args.port
+    if port == 0:  # every worker must bind the same port: choose it here
+        with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+            probe.bind((args.host, 0))
+            port = probe.getsockname()[1]
+    worker_args = argparse.Namespace(
+        **{
+            **vars(args),
+            "workers": 1,
+            "port": port,
+            "read_only": True,
+            "reuse_port": True,
+            "worker_count": args.workers,
+            "parent_pid": os.getpid(),
+        }
+    )
+    context = multiprocessing.get_context("fork")
+    children = [
+        context.Process(target=_worker, args=(worker_args, i), daemon=True)
+        for i in range(args.workers)
+    ]
+    for child in children:
+        child.start()
+    stop = {"now": False}
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while not stop["now"] and all(child.is_alive() for child in children):
+        time.sleep(0.2)
+    for child in children:
+        if child.is_alive() and child.pid is not None:
+            os.kill(child.pid, signal.SIGTERM)
+    for child in children:
+        child.join(35)
+    return 0 if stop["now"] else 1
+
+
+def _worker(args: argparse.Namespace, index: int) -> None:
+    args.announce = index == 0
+    with contextlib.suppress(KeyboardInterrupt):
+        run_serve(args)
+
+
 async def _serve(
     app: web.Application, args: argparse.Namespace, banner: str, example_id: int | None
 ) -> None:
@@ -227,19 +304,29 @@ async def _serve(
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, args.host, args.port)
+        site = web.TCPSite(
+            runner, args.host, args.port, reuse_port=getattr(args, "reuse_port", False)
+        )
         await site.start()
         host = f"[{args.host}]" if ":" in args.host else args.host
         base = f"http://{host}:{runner.addresses[0][1]}"
-        lines = [banner, f"serving on {base}  (Ctrl-C to stop)"]
+        count = getattr(args, "worker_count", 1)
+        workers = f" with {count} workers" if count > 1 else ""
+        lines = [banner, f"serving on {base}{workers}  (Ctrl-C to stop)"]
         if example_id is not None:
             lines.append(f"try: curl '{base}/api/v1/live-calls?call_log_id={example_id}'")
-        print("\n".join(lines), file=sys.stderr, flush=True)
+        if getattr(args, "announce", True):
+            print("\n".join(lines), file=sys.stderr, flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        parent = getattr(args, "parent_pid", None)
+        if parent is not None:  # a --workers child: never outlive the parent, even after kill -9
+            watcher = loop.create_task(_stop_when_orphaned(parent, stop))
         await stop.wait()
+        if parent is not None:
+            watcher.cancel()
         print("prosper-mock: stopping", file=sys.stderr, flush=True)
     finally:
         await runner.cleanup()
@@ -271,6 +358,12 @@ def _is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
+    stop.set()
 
 
 def _one_line_protocol_errors(record: logging.LogRecord) -> bool:

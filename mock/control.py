@@ -89,8 +89,16 @@ def _guarded(fn: Callable[[web.Request, MockState], Awaitable[Any]], token: str 
                 "control endpoints answer loopback clients only "
                 "(start the mock with a control token to allow others)",
             )
+        state = request.app[STATE]
+        if state.read_only and request.method != "GET":
+            return detail_response(
+                409,
+                "the world is read-only: this mock runs several worker "
+                "processes (--workers), each with its own copy, and changes "
+                "would diverge; use --workers 1 to change it",
+            )
         try:
-            result = await fn(request, request.app[STATE])
+            result = await fn(request, state)
         except WorldError as exc:
             return detail_response(exc.status, str(exc))
         if isinstance(result, web.StreamResponse):

@@ -17,20 +17,13 @@ def text_form(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _numeric_text(value)
+        return value  # ->> unquotes a top-level string; nested ones stay JSON strings
     return _jsonb_text(value)
 
 
 def _numeric_text(value: float) -> str:
     # jsonb stores numbers as NUMERIC, which never prints an exponent.
-    text = format(Decimal(repr(value)), "f")
-    return text
+    return format(Decimal(repr(value)), "f")
 
 
 def _jsonb_text(value: Any) -> str:

@@ -19,6 +19,17 @@ pytestmark = pytest.mark.usefixtures("quiet_pytester")
 ARGS = ["--pyargs", "prosper_contracts", "-p", "no:randomly", "--prosper-examples", "25"]
 
 
+def contract_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``prosper-mock contract ARGS`` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "prosper_mock", "contract", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+
+
 def small_world() -> World:
     return World.generate(WorldRecipe(seed=2, live_calls=6, call_logs=30))
 
@@ -71,24 +82,15 @@ def test_cli_against_a_server_that_is_not_the_mock(tmp_path: Path) -> None:
     app.router.add_get("/api/v1/live-calls", stand_in)
     with MockServer(app_factory=lambda _world, **_: app) as server:
         junit, report = tmp_path / "out.xml", tmp_path / "discovery.md"
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "prosper_mock",
-                "contract",
-                "--base-url",
-                server.base_url,
-                "--junit-xml",
-                str(junit),
-                "--discovery-report",
-                str(report),
-                "--examples",
-                "20",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
+        done = contract_cli(
+            "--base-url",
+            server.base_url,
+            "--junit-xml",
+            str(junit),
+            "--discovery-report",
+            str(report),
+            "--examples",
+            "20",
         )
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
     assert "not a prosper-voice-mock (read-only)" in done.stdout
@@ -104,35 +106,14 @@ def test_cli_against_a_server_that_is_not_the_mock(tmp_path: Path) -> None:
 def test_api_key_is_never_shown_and_never_sent_in_clear_to_remote_hosts(tmp_path: Path) -> None:
     secret = "sk-test-0123456789abcdef"
     env = {"PATH": "/usr/bin:/bin", "PROSPER_API_KEY": secret, "HOME": str(tmp_path)}
-    refused = subprocess.run(
-        [sys.executable, "-m", "prosper_mock", "contract", "--base-url", "http://192.0.2.1:9"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    refused = contract_cli("--base-url", "http://192.0.2.1:9", env=env)
     assert refused.returncode == 2
     assert "refusing to send the API key over plain http" in refused.stdout + refused.stderr
     factory = lambda world, **kw: create_app(world, operations={OP: BROKEN[0][1]}, **kw)  # noqa: E731
     with MockServer(small_world(), app_factory=factory) as server:
         junit = tmp_path / "out.xml"
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "prosper_mock",
-                "contract",
-                "--base-url",
-                server.base_url,
-                "--junit-xml",
-                str(junit),
-                "--examples",
-                "10",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-            env=env,
+        done = contract_cli(
+            "--base-url", server.base_url, "--junit-xml", str(junit), "--examples", "10", env=env
         )
         keyed = [e for e in server.state.journal.entries()]
     assert done.returncode == 1

@@ -104,6 +104,7 @@ def _write_until_killed(state: Path, acknowledged: int) -> None:
     world = World.generate(WorldRecipe(live_calls=3, call_logs=10))
     StateFile(state).restore(world)
     StateFile(state).attach(world)
+    os.write(acknowledged, b"attached\n")  # from here on the file always exists
     while True:
         call = world.start_call({"variables": {"padding": "x" * random.randrange(1, 4000)}})
         os.write(acknowledged, b"%d\n" % call.call_log_id)  # saved before it is told
@@ -124,10 +125,11 @@ def test_kill_9_at_random_moments_many_times(tmp_path: Path) -> None:
             finally:
                 os._exit(1)
         os.close(write_end)
-        threading.Event().wait(rng.uniform(0.05, 0.3))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
         with os.fdopen(read_end, "rb") as pipe:
+            assert pipe.readline() == b"attached\n"
+            threading.Event().wait(rng.uniform(0.0, 0.25))
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
             acknowledged |= {int(line) for line in pipe.read().split()}
         world = World.generate(WorldRecipe(live_calls=3, call_logs=10))
         assert StateFile(state).restore(world)  # whole and readable, never half-written

@@ -12,7 +12,6 @@ is reproduced too: ``404 {"detail":"Not Found"}`` for unknown paths, ``405
 from __future__ import annotations
 
 import asyncio
-import hmac
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .auth import require_api_key
 from .clock import Clock
 from .config import Semantics
 from .faults import HEADER as FAULT_HEADER
@@ -144,32 +144,26 @@ def operation_handler(
             )
         return await implementation(request, values, state)
 
-    key_header, key = state.api_key or ("", b"")
-    expected_key = key.encode() if isinstance(key, str) else key
+    async def respond(request: web.Request, query: list[tuple[str, str]]) -> web.StreamResponse:
+        header = request.headers.get(FAULT_HEADER)
+        if header is None and not faults.rules:  # the hot path: no fault asked for
+            return await answer(request, query)
+        try:
+            chosen = faults.choose(header, dict(query))
+        except FaultError as exc:
+            return detail_response(400, f"{FAULT_HEADER}: {exc}")
+        try:
+            return await faults.apply(chosen, request, len(journal), lambda: answer(request, query))
+        except asyncio.CancelledError:  # a dropped connection: journal it, then go
+            journal.record(state.clock.now(), request.method, request.path, query, op_id, 0)
+            raise
+
+    if state.api_key is not None:  # checked before faults and parameters, as upstream does
+        respond = require_api_key(respond, *state.api_key)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         query = parse_query(raw_query(request))
-        header = request.headers.get(FAULT_HEADER)
-        if state.api_key is not None and not hmac.compare_digest(
-            request.headers.get(key_header, "").encode(), expected_key
-        ):
-            # Like upstream's security dependency: checked before the parameters.
-            response: web.StreamResponse = detail_response(403, "Invalid API key")
-        elif header is None and not faults.rules:  # the hot path: no fault asked for
-            response = await answer(request, query)
-        else:
-            try:
-                chosen = faults.choose(header, dict(query))
-            except FaultError as exc:
-                response = detail_response(400, f"{FAULT_HEADER}: {exc}")
-            else:
-                try:
-                    response = await faults.apply(
-                        chosen, request, len(journal), lambda: answer(request, query)
-                    )
-                except asyncio.CancelledError:  # a dropped connection: journal it, then go
-                    journal.record(state.clock.now(), request.method, request.path, query, op_id, 0)
-                    raise
+        response = await respond(request, query)
         journal.record(
             state.clock.now(), request.method, request.path, query, op_id, response.status
         )

@@ -24,6 +24,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from . import __version__
 from .app import SERVER_OPTIONS, create_app, state_of
+from .auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
 from .clock import VirtualClock
 from .config import Semantics
 from .generate import DEFAULT_ANCHOR, WorldRecipe
@@ -168,7 +169,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     )
     auth.add_argument(
         "--api-key-header",
-        default="X-Api-Key",
+        default=DEFAULT_API_KEY_HEADER,
         help="header that carries the key (default: X-Api-Key)",
     )
     p.set_defaults(run=run_serve)

@@ -46,7 +46,13 @@ class StateFile:
         return True
 
     def attach(self, world: World) -> StateFile:
-        """Write the state after every change of ``world`` (and now)."""
+        """Write the state after every change of ``world`` (and now).
+
+        Temporary files a killed process left beside the state file are removed
+        first: they were never renamed over it, so they hold nothing it lacks.
+        """
+        for leftover in self.path.parent.glob(f".{self.path.name}.*"):
+            leftover.unlink(missing_ok=True)
         world.listeners.append(self.save)
         self.save(world)
         return self

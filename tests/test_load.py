@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import resource
 import threading
 from collections import Counter
 
@@ -36,7 +37,16 @@ async def hammer(base_url: str) -> Counter[str]:
     return outcomes
 
 
+def enough_file_descriptors(needed: int) -> None:
+    """Raise this process's soft fd limit (the served child inherits it) if it is too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def test_thousand_connections_and_concurrent_changes() -> None:
+    enough_file_descriptors(CONNECTIONS + 1024)
     with serve(["--live-calls", "5", "--call-logs", "40", "--quiet"]) as s:
         control = ControlClient(s.base_url)
         made: list[int] = []

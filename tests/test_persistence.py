@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import threading
 from pathlib import Path
 
@@ -95,3 +97,43 @@ def test_serve_refuses_control_on_a_public_address_without_a_token() -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "without a token" in done.stderr
+
+
+def _write_until_killed(state: Path, acknowledged: int) -> None:
+    """A forked child: restore, then change the world (each change saved) until SIGKILL."""
+    world = World.generate(WorldRecipe(live_calls=3, call_logs=10))
+    StateFile(state).restore(world)
+    StateFile(state).attach(world)
+    os.write(acknowledged, b"attached\n")  # from here on the file always exists
+    while True:
+        call = world.start_call({"variables": {"padding": "x" * random.randrange(1, 4000)}})
+        os.write(acknowledged, b"%d\n" % call.call_log_id)  # saved before it is told
+
+
+def test_kill_9_at_random_moments_many_times(tmp_path: Path) -> None:
+    """30 SIGKILLs at random moments of a write loop: the file always reads, nothing is lost."""
+    state = tmp_path / "state.json"
+    rng = random.Random(11)
+    acknowledged: set[int] = set()
+    for _ in range(30):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child never returns
+            try:
+                os.close(read_end)
+                _write_until_killed(state, write_end)
+            finally:
+                os._exit(1)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            assert pipe.readline() == b"attached\n"
+            threading.Event().wait(rng.uniform(0.0, 0.25))
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            acknowledged |= {int(line) for line in pipe.read().split()}
+        world = World.generate(WorldRecipe(live_calls=3, call_logs=10))
+        assert StateFile(state).restore(world)  # whole and readable, never half-written
+        assert acknowledged <= {r.call_log_id for r in world.live_calls}
+    assert len(acknowledged) > 30
+    StateFile(state).attach(world)  # the next start sweeps what killed writes left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]

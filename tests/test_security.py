@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 import signal
 import threading
+from pathlib import Path
 
+import pytest
 import requests
 
+from prosper_contracts.target import InsecureKeyError, check_key_transport
 from prosper_mock import MockServer, World, WorldRecipe
 from prosper_mock.control import ControlClient
 
@@ -60,8 +64,10 @@ def test_api_key_header_is_configurable() -> None:
         assert ok.status_code == 200
 
 
-def test_sigterm_drains_in_flight_requests() -> None:
-    with serve(["--live-calls", "2", "--call-logs", "8", "--quiet"]) as s:
+def test_sigterm_drains_in_flight_requests_and_keeps_the_state(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    args = ["--live-calls", "2", "--call-logs", "8", "--quiet", "--state-file", str(state)]
+    with serve(args) as s:
         answers: list[int] = []
 
         def slow() -> None:
@@ -70,9 +76,59 @@ def test_sigterm_drains_in_flight_requests() -> None:
 
         thread = threading.Thread(target=slow)
         thread.start()
-        threading.Event().wait(0.5)
+        started = ControlClient(s.base_url).start_call()["call"]["call_log_id"]
+        threading.Event().wait(0.3)
         s.process.send_signal(signal.SIGTERM)
         thread.join(10)
         s.process.wait(10)
-    assert answers == [200]
+    assert answers == [200]  # the slow request in flight was answered, not cut
     assert s.process.returncode == 0
+    with serve(args) as again:  # the change made just before the stop is still there
+        live = {r["call_log_id"] for r in ControlClient(again.base_url).dump()["live_calls"]}
+    assert started in live
+
+
+def test_keys_and_tokens_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    compared: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=4))
+    with MockServer(world, api_key=("X-Api-Key", KEY), control_token=TOKEN) as server:
+        assert (
+            requests.get(server.url(Q), headers={"X-Api-Key": "nope"}, timeout=5).status_code == 403
+        )
+        assert requests.get(server.url(Q), headers={"X-Api-Key": KEY}, timeout=5).status_code == 200
+        health = requests.get(
+            server.url("/__mock/health"), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+        )
+        assert health.status_code == 200
+    assert (b"nope", KEY.encode()) in compared and (KEY.encode(), KEY.encode()) in compared
+    assert (f"Bearer {TOKEN}".encode(),) * 2 in compared
+
+
+@pytest.mark.parametrize(
+    ("url", "sends_key", "insist", "refused"),
+    [
+        ("http://192.0.2.1:9", True, False, True),
+        ("http://voice.example.com", True, False, True),
+        ("http://192.0.2.1:9", True, True, False),  # the user insisted
+        ("https://voice.example.com", True, False, False),
+        ("http://127.0.0.1:8765", True, False, False),
+        ("http://localhost:8765", True, False, False),
+        ("http://[::1]:8765", True, False, False),
+        ("http://192.0.2.1:9", False, False, False),  # no key, nothing to protect
+    ],
+)
+def test_the_contract_suite_sends_a_key_in_clear_only_to_loopback(
+    url: str, sends_key: bool, insist: bool, refused: bool
+) -> None:
+    if refused:
+        with pytest.raises(InsecureKeyError, match="refusing to send the API key"):
+            check_key_transport(url, sends_key, insist)
+    else:
+        check_key_transport(url, sends_key, insist)

@@ -314,7 +314,11 @@ async def _serve(
         workers = f" with {count} workers" if count > 1 else ""
         lines = [banner, f"serving on {base}{workers}  (Ctrl-C to stop)"]
         if example_id is not None:
-            lines.append(f"try: curl '{base}/api/v1/live-calls?call_log_id={example_id}'")
+            # The key is named, never shown: the shell fills it in from the environment.
+            key = (
+                f' -H "{args.api_key_header}: ${args.api_key_env}"' if args.require_api_key else ""
+            )
+            lines.append(f"try: curl{key} '{base}/api/v1/live-calls?call_log_id={example_id}'")
         if getattr(args, "announce", True):
             print("\n".join(lines), file=sys.stderr, flush=True)
         stop = asyncio.Event()

@@ -38,6 +38,7 @@ def test_required_api_key_answers_403_like_upstream_and_never_leaks() -> None:
     assert unauthorised.status_code == 401
     everything = "\n".join(s.stderr) + str(journal) + unauthorised.text
     everything += "".join(r.text for r in (missing, wrong, invalid, good))
+    assert '-H "X-Api-Key: $PROSPER_API_KEY"' in "\n".join(s.stderr)  # the banner's curl works
     assert KEY not in everything and TOKEN not in everything
     assert KEY[:-1] not in everything  # not even the wrong key a client sent
 

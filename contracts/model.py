@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from prosper_mock.records import to_dict
 from prosper_mock.textform import text_form
 
 
@@ -84,23 +85,15 @@ class WorldDriver:
         self.world.load(EMPTY_WORLD)
 
     def start_call(self, **fields: Any) -> dict[str, Any]:
-        from prosper_mock.records import to_dict
-
         return to_dict(self.world.start_call(fields))
 
     def map_variables(self, call_log_id: int, variables: dict[str, Any]) -> dict[str, Any]:
-        from prosper_mock.records import to_dict
-
         return to_dict(self.world.map_variables(call_log_id, variables))
 
     def end_call(self, call_log_id: int) -> dict[str, Any]:
-        from prosper_mock.records import to_dict
-
         return to_dict(self.world.end_call(call_log_id))
 
     def add_call_log(self, **fields: Any) -> dict[str, Any]:
-        from prosper_mock.records import to_dict
-
         return to_dict(self.world.add_call_log(fields))
 
 

@@ -99,7 +99,7 @@ def pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
     if args.negative:
         argv.append("--prosper-negative")
     if args.allow_insecure_key:
-        argv.append("--allow-insecure-key")
+        argv.append("--prosper-allow-insecure-key")
     if args.select:
         argv += ["-k", args.select]
     return argv

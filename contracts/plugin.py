@@ -66,7 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also send invalid requests to a non-loopback target",
     )
     group.addoption(
-        "--allow-insecure-key",
+        "--prosper-allow-insecure-key",
+        dest="allow_insecure_key",
         action="store_true",
         help="send the API key over plain http to a non-loopback host anyway",
     )

@@ -74,5 +74,5 @@ def check_key_transport(base_url: str, sends_key: bool, allow_insecure: bool) ->
     if not loopback:
         raise InsecureKeyError(
             f"refusing to send the API key over plain http to {host}: use https, "
-            "or pass --allow-insecure-key if you really mean it"
+            "or pass --allow-insecure-key (pytest: --prosper-allow-insecure-key) if you mean it"
         )

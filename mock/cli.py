@@ -402,6 +402,63 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_spec(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "spec",
+        help="compare the vendored openapi.json with another version",
+        description="Spec drift: exit 0 when nothing breaking changed, 1 when "
+        "something did, 2 on errors.",
+    )
+    actions = p.add_subparsers(dest="spec_command", metavar="ACTION", required=True)
+    for name, text in (
+        ("diff", "show what changed, classed breaking or not"),
+        ("update", "show the diff, then replace the vendored file"),
+    ):
+        a = actions.add_parser(name, help=text)
+        source = a.add_mutually_exclusive_group(required=True)
+        source.add_argument("--url", help="the other version's URL (e.g. upstream's /openapi.json)")
+        source.add_argument("--file", help="the other version's file")
+        a.add_argument(
+            "--vendored",
+            type=Path,
+            default=None,
+            help="the vendored file to compare with (default: the one this "
+            "package serves, i.e. the repo's openapi.json when run from the repo)",
+        )
+        if name == "update":
+            a.add_argument("--yes", action="store_true", help="replace without asking")
+    p.set_defaults(run=run_spec)
+
+
+def run_spec(args: argparse.Namespace) -> int:
+    from .spec import vendored_spec_path
+    from .specdiff import diff, load_document, report, spec_from_document
+
+    vendored = (args.vendored or vendored_spec_path()).resolve()
+    other = load_document(args.url, args.file)
+    try:
+        changes = diff(
+            spec_from_document(json.loads(vendored.read_text())), spec_from_document(other)
+        )
+    except Exception as exc:  # openapi-core refuses an invalid document: say which
+        raise ValueError(f"not a valid OpenAPI document: {exc}") from None
+    print(report(changes, str(vendored), args.url or args.file), end="")
+    breaking = any(c.breaking for c in changes)
+    if args.spec_command == "update" and changes:
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise ValueError("refusing to replace the vendored spec without --yes")
+            if input(f"replace {vendored}? [y/N] ").strip().lower() != "y":
+                return 1 if breaking else 0
+        from .persistence import write_atomically
+
+        write_atomically(
+            vendored, (json.dumps(other, indent=2, ensure_ascii=False) + "\n").encode()
+        )
+        print(f"replaced {vendored}")
+    return 1 if breaking else 0
+
+
 def add_contract(sub: argparse._SubParsersAction) -> None:
     from prosper_contracts.cli import add_contract as add
 
@@ -412,6 +469,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_serve,
     add_generate,
     add_contract,
+    add_spec,
 ]
 
 

@@ -88,17 +88,17 @@ def _resolve_parameter(p: Any) -> Parameter:
     with p.open() as raw:
         name, location = raw["name"], raw["in"]
         required = bool(raw.get("required", location == "path"))
-    schema = _resolved(p / "schema") if "schema" in p else {}
+    schema = resolve(p / "schema") if "schema" in p else {}
     return Parameter(name=name, location=location, required=required, schema=schema)
 
 
-def _resolved(node: Any) -> Any:
-    """A plain dict/list copy of a SchemaPath node; ``open()`` follows ``$ref``s."""
+def resolve(node: Any) -> Any:
+    """A plain dict/list copy of a SchemaPath node, every ``$ref`` followed."""
     with node.open() as raw:
         if isinstance(raw, dict):
-            return {k: _resolved(node / k) for k in raw}
+            return {k: resolve(node / k) for k in raw}
         if isinstance(raw, list):
-            return [_resolved(node / i) for i in range(len(raw))]
+            return [resolve(node / i) for i in range(len(raw))]
         return raw
 
 

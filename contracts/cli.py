@@ -58,6 +58,12 @@ def add_contract(sub: argparse._SubParsersAction) -> None:
         help="send the API key over plain http to a non-loopback host anyway",
     )
     p.add_argument(
+        "--compare-mock",
+        action="store_true",
+        help="also send the same requests to an in-process mock and list every disagreement",
+    )
+    p.add_argument("--compare-report", metavar="FILE", help="write the comparison to FILE")
+    p.add_argument(
         "-k", dest="select", metavar="EXPR", help="only suites matching EXPR (pytest -k)"
     )
     p.set_defaults(run=run_contract)
@@ -128,4 +134,19 @@ def run_contract(args: argparse.Namespace) -> int:
             "filterwarnings =\n    ignore::pytest.PytestAssertRewriteWarning\n"
         )
         code = int(pytest.main(pytest_args(args, ini)))
+    if args.compare_mock and args.base_url and code in (0, 1):
+        from urllib.parse import parse_qsl
+
+        from .compare import run as compare
+
+        headers = (
+            {args.api_key_header: os.environ[args.api_key_env]}
+            if os.environ.get(args.api_key_env)
+            else {}
+        )
+        samples = [dict(parse_qsl(s, keep_blank_values=True)) for s in args.sample]
+        text = compare(args.base_url.rstrip("/"), headers, samples)
+        print(text)
+        if args.compare_report:
+            Path(args.compare_report).write_text(text, encoding="utf-8")
     return {0: 0, 1: 1}.get(code, 2)

@@ -1,0 +1,101 @@
+"""Mock versus real: a stand-in upstream that differs from the mock, and the differences found."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from prosper_mock import MockServer
+
+SNAPSHOT = {
+    "source": "live_calls",
+    "call_log_id": "1011",
+    "user_phone_number": "+15550001111",
+    "status": "in_progress",
+    "provider": "twilio",
+}
+
+
+def stand_in() -> web.Application:
+    """Answers 422 (not 400) for nothing to look up, 404 with a list detail, string ids."""
+
+    async def handle(request: web.Request) -> web.Response:
+        q = request.query
+        if "call_log_id" not in q and "user_phone_number" not in q and "key" not in q:
+            return web.json_response(
+                {
+                    "detail": [
+                        {
+                            "type": "missing",
+                            "loc": ["query"],
+                            "msg": "Field required",
+                            "input": None,
+                        }
+                    ]
+                },
+                status=422,
+            )
+        if q.get("call_log_id") == "1011":
+            return web.json_response(SNAPSHOT)
+        return web.json_response({"detail": [{"msg": "not found"}]}, status=404)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/live-calls", handle)
+    return app
+
+
+def test_compare_mock_lists_every_kind_of_difference(tmp_path: Path) -> None:
+    report = tmp_path / "compare.md"
+    with MockServer(app_factory=lambda _world, **_: stand_in()) as upstream:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "prosper_mock",
+                "contract",
+                "--base-url",
+                upstream.base_url,
+                "--compare-mock",
+                "--compare-report",
+                str(report),
+                "--sample",
+                "call_log_id=1011",
+                "--examples",
+                "5",
+                "-k",
+                "discovery",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    text = report.read_text()
+    assert text in done.stdout
+    assert "[status] (no parameters): target 422 | mock 400" in text
+    assert (
+        "[error shape] ?call_log_id=2147483000: target {detail: [{msg}]} | mock {detail: string}"
+        in text
+    )
+    assert "[keys] source=live_calls: target only here: ['provider']" in text
+    assert "[types] source=live_calls call_log_id: target string | mock integer" in text
+
+
+def test_compare_with_itself_finds_nothing() -> None:
+    import requests
+
+    from prosper_contracts.compare import compare, default_requests
+
+    with MockServer() as a, MockServer() as b:
+
+        def get(server: MockServer):
+            return lambda params: requests.get(
+                server.url("/api/v1/live-calls"), params=params, timeout=10
+            )
+
+        known = [{"call_log_id": "1250"}, {"call_log_id": "1003"}]
+        found = compare(get(a), get(b), default_requests(None), known, known)
+    assert found == []

@@ -24,12 +24,16 @@ def curl_command(
     params: object = None,
     api_key_header: str | None = None,
     api_key_env: str = "PROSPER_API_KEY",
+    method: str = "GET",
 ) -> str:
     """A copy-pasteable curl; the API key appears as ``$ENV``, never as its value."""
     if params:
         query = urlencode(params, doseq=True) if not isinstance(params, str) else params
         url = f"{url}?{query}"
-    parts = ["curl", "-s", "-i", shlex.quote(url)]
+    parts = ["curl", "-s", "-i"]
+    if method.upper() != "GET":
+        parts += ["-X", shlex.quote(method.upper())]
+    parts.append(shlex.quote(url))
     if api_key_header:
         parts += ["-H", f'"{api_key_header}: ${api_key_env}"']
     return " ".join(parts)

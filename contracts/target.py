@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
 from prosper_mock.control import ControlClient
 
 from .findings import Findings, curl_command
-
-
-class InsecureKeyError(ValueError):
-    """Refusing to send an API key in clear text to a host that is not this machine."""
 
 
 @dataclass
@@ -58,21 +52,4 @@ class Target:
             params,
             self.api_key_header if self.has_key else None,
             self.api_key_env,
-        )
-
-
-def check_key_transport(base_url: str, sends_key: bool, allow_insecure: bool) -> None:
-    """An API key goes over plain http only to loopback, unless the user insists."""
-    parts = urlsplit(base_url)
-    if not sends_key or parts.scheme == "https" or allow_insecure:
-        return
-    host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise InsecureKeyError(
-            f"refusing to send the API key over plain http to {host}: use https, "
-            "or pass --allow-insecure-key (pytest: --prosper-allow-insecure-key) if you mean it"
         )

@@ -8,7 +8,9 @@ mock without a key pays nothing for it.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -35,3 +37,30 @@ def require_api_key(respond: Responder, header: str, key: str) -> Responder:
         return await respond(request, query)
 
     return checked
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address: traffic that never leaves this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class InsecureKeyError(ValueError):
+    """Refusing to send an API key in clear text to a host that is not this machine."""
+
+
+def check_key_transport(base_url: str, sends_key: bool, allow_insecure: bool) -> None:
+    """An API key goes over plain http only to loopback, unless the user insists."""
+    parts = urlsplit(base_url)
+    if not sends_key or parts.scheme == "https" or allow_insecure:
+        return
+    host = parts.hostname or ""
+    if not is_loopback_host(host):
+        raise InsecureKeyError(
+            f"refusing to send the API key over plain http to {host}: use https, "
+            "or pass --allow-insecure-key (pytest: --prosper-allow-insecure-key) if you mean it"
+        )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from . import __version__
 from .app import SERVER_OPTIONS, create_app, state_of
 from .auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
+from .auth import is_loopback_host
 from .clock import VirtualClock
 from .config import Semantics
 from .generate import DEFAULT_ANCHOR, WorldRecipe
@@ -193,7 +193,7 @@ def run_serve(args: argparse.Namespace) -> int:
             )
         return _serve_workers(args)
     token = os.environ.get(args.control_token_env) or None
-    if not args.no_control and token is None and not _is_loopback_host(args.host):
+    if not args.no_control and token is None and not is_loopback_host(args.host):
         raise ValueError(
             f"refusing to serve the control API on {args.host} without a token: set "
             f"{args.control_token_env}, or pass --no-control"
@@ -355,15 +355,6 @@ async def _stop_simulation(app: web.Application) -> None:
     app[_TICK].cancel()
 
 
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
     while os.getppid() == parent:
         await asyncio.sleep(0.5)
@@ -459,6 +450,131 @@ def run_spec(args: argparse.Namespace) -> int:
     return 1 if breaking else 0
 
 
+def add_proxy(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "proxy",
+        help="forward to the real API, checking every request and answer (README: Real-endpoint)",
+        description="A validating proxy: answers are upstream's, unchanged; every spec or "
+        "semantic violation is logged with a curl line and summarised at exit. Exit status: "
+        "0 no violation, 1 violations seen, 2 usage errors.",
+    )
+    p.add_argument("--upstream", required=True, metavar="URL", help="the real API's base URL")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8766, help="default: 8766 (0: any free port)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds to wait for upstream before answering 504 (default: 30)",
+    )
+    p.add_argument(
+        "--api-key-env",
+        default="PROSPER_API_KEY",
+        metavar="VAR",
+        help="environment variable holding the API key to add (default: PROSPER_API_KEY)",
+    )
+    p.add_argument(
+        "--api-key-header",
+        default=DEFAULT_API_KEY_HEADER,
+        help=f"header that carries the key (default: {DEFAULT_API_KEY_HEADER})",
+    )
+    p.add_argument(
+        "--allow-insecure-key",
+        action="store_true",
+        help="send the API key over plain http to a non-loopback upstream anyway",
+    )
+    p.add_argument(
+        "--allow-remote-clients",
+        action="store_true",
+        help="bind a non-loopback --host although every client then uses your API key",
+    )
+    p.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="write what passed through as a world file (personal data pseudonymised)",
+    )
+    p.add_argument(
+        "--record-raw",
+        action="store_true",
+        help="record real personal data as it is (patient data: handle the file accordingly)",
+    )
+    p.set_defaults(run=run_proxy)
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from .auth import check_key_transport
+    from .proxy import PROXY, ProxyOptions, create_proxy_app, serve_proxy
+    from .pseudonymise import Pseudonymiser
+    from .recording import Recorder
+
+    if (
+        urlsplit(args.upstream).scheme not in ("http", "https")
+        or not urlsplit(args.upstream).netloc
+    ):
+        raise ValueError(f"--upstream must be an http(s) URL, got {args.upstream!r}")
+    if args.timeout <= 0:
+        raise ValueError("--timeout must be > 0")
+    key = os.environ.get(args.api_key_env) or None
+    check_key_transport(args.upstream, key is not None, args.allow_insecure_key)
+    if key is not None and not is_loopback_host(args.host) and not args.allow_remote_clients:
+        raise ValueError(
+            f"refusing to bind {args.host}: every client of the proxy would use your API key; "
+            "bind 127.0.0.1, or pass --allow-remote-clients"
+        )
+    if args.record_raw and args.record is None:
+        raise ValueError("--record-raw needs --record FILE")
+    recorder = None
+    if args.record is not None:
+        recorder = Recorder(args.record, None if args.record_raw else Pseudonymiser())
+        if args.record_raw:
+            print(
+                f"prosper-mock proxy: WARNING: recording REAL personal data, unpseudonymised, "
+                f"to {args.record}: keep it out of version control and shared storage",
+                file=sys.stderr,
+                flush=True,
+            )
+    options = ProxyOptions(
+        upstream=args.upstream,
+        timeout=args.timeout,
+        api_key_header=args.api_key_header,
+        api_key_env=args.api_key_env,
+        api_key=key,
+    )
+    app = create_proxy_app(options, recorder=recorder)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
+    def started(base: str) -> None:
+        with_key = f" adding {args.api_key_header} from ${args.api_key_env}" if key else ""
+        print(
+            f"prosper-mock proxy: {base} -> {args.upstream}{with_key}  (Ctrl-C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_proxy(app, args.host, args.port, on_started=started, stop=stop)
+
+    asyncio.run(serve())
+    violations = app[PROXY].violations
+    print(violations.summary(), end="", file=sys.stderr)
+    if recorder is not None:
+        kind = "RAW" if args.record_raw else "pseudonymised"
+        print(
+            f"prosper-mock proxy: recorded {len(recorder)} call(s), {kind}, to {args.record}",
+            file=sys.stderr,
+        )
+        for note in sorted(recorder.notes):
+            print(f"  note: {note}", file=sys.stderr)
+    return 1 if violations.items else 0
+
+
 def add_contract(sub: argparse._SubParsersAction) -> None:
     from prosper_contracts.cli import add_contract as add
 
@@ -470,6 +586,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_generate,
     add_contract,
     add_spec,
+    add_proxy,
 ]
 
 

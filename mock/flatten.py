@@ -25,3 +25,26 @@ def _flatten_into(out: dict[str, Any], data: Mapping[str, Any], prefix: str, sep
             _flatten_into(out, value, name + sep, sep)
         else:
             out[name] = value
+
+
+def unflatten(flat: Mapping[str, Any], sep: str = ".") -> dict[str, Any]:
+    """The inverse of :func:`flatten`: dotted keys become nested objects again.
+
+    A dotted key that would nest under a key already holding a non-object value
+    (``{"a": 1, "a.b": 2}``: not something ``flatten`` makes) is kept as it is.
+    """
+    out: dict[str, Any] = {}
+    for name, value in flat.items():
+        *parents, leaf = name.split(sep)
+        node = out
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                node = None
+                break
+            node = child
+        if node is None or (leaf in node and isinstance(node[leaf], dict)):
+            out[name] = value
+        else:
+            node[leaf] = value
+    return out

@@ -549,7 +549,8 @@ def run_proxy(args: argparse.Namespace) -> int:
     def started(base: str) -> None:
         with_key = f" adding {args.api_key_header} from ${args.api_key_env}" if key else ""
         print(
-            f"prosper-mock proxy: {base} -> {args.upstream}{with_key}  (Ctrl-C to stop)",
+            f"prosper-mock proxy: serving on {base} forwarding to {args.upstream}{with_key}"
+            "  (Ctrl-C to stop)",
             file=sys.stderr,
             flush=True,
         )

@@ -26,11 +26,17 @@ class Served:
 
 @contextmanager
 def serve(
-    args: Sequence[str] = (), env: dict[str, str] | None = None, timeout: float = 30.0
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    timeout: float = 30.0,
+    command: str = "serve",
 ) -> Iterator[Served]:
-    """Start ``python -m prosper_mock serve --port 0 ARGS``; stop it with SIGTERM on exit."""
+    """Start ``python -m prosper_mock COMMAND --port 0 ARGS``; stop it with SIGTERM on exit.
+
+    ``COMMAND`` (``serve``, ``proxy``) must announce ``serving on URL`` on stderr.
+    """
     process = subprocess.Popen(
-        [sys.executable, "-m", "prosper_mock", "serve", "--port", "0", *args],
+        [sys.executable, "-m", "prosper_mock", command, "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -1,0 +1,221 @@
+"""The validating proxy, over real sockets: stand-in upstreams that break the spec and the rules."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import requests
+from aiohttp import web
+
+from prosper_mock import MockServer
+from prosper_mock.proxy import PROXY, ProxyOptions, ViolationLog, create_proxy_app
+
+from .clirun import serve
+
+KEY = "test-key-Zq8v1"  # what must never show in a log, a summary or a recording
+LIVE = "/api/v1/live-calls"
+SEEN_KEYS = web.AppKey("seen_keys", list)
+
+
+def snapshot(call_log_id: object, **extra: object) -> dict[str, object]:
+    return {
+        "source": "live_calls",
+        "call_log_id": call_log_id,
+        "user_phone_number": "+1555",
+        **extra,
+    }
+
+
+def broken_upstream() -> web.Application:
+    """One broken behaviour per ``call_log_id``; records the API key it was sent."""
+    seen_keys: list[str | None] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen_keys.append(request.headers.get("X-Api-Key"))
+        cid = request.query.get("call_log_id")
+        answers: dict[str | None, web.Response] = {
+            "1": web.json_response(snapshot(1, agent_data={"voice": "x"})),
+            "2": web.json_response({**snapshot("2"), "source": "elsewhere"}),
+            "3": web.json_response([1, 2]),
+            "4": web.Response(text="<html>4</html>", content_type="text/html"),
+            "5": web.Response(status=500, text="oops"),
+            "6": web.json_response(snapshot(7)),
+            "8": web.json_response({"detail": [{"msg": "not found"}]}, status=404),
+            "abc": web.json_response(snapshot(9)),
+        }
+        if cid in answers:
+            return answers[cid]
+        if request.query.get("user_phone_number") == "+15550000000":
+            body = {"detail": [{"type": "x", "loc": ["query", "user_phone_number"], "msg": "bad"}]}
+            return web.json_response(body, status=422)
+        return web.json_response(snapshot(int(cid or 0)))
+
+    app = web.Application()
+    app[SEEN_KEYS] = seen_keys
+    app.router.add_get(LIVE, handle)
+    return app
+
+
+@contextmanager
+def proxied(
+    upstream_app: web.Application, timeout: float = 5.0
+) -> Iterator[tuple[str, str, ViolationLog]]:
+    """(proxy URL, upstream URL, the proxy's violations), both served on loopback."""
+    with MockServer(app_factory=lambda _w, **_: upstream_app) as upstream:
+        options = ProxyOptions(upstream=upstream.base_url, timeout=timeout, api_key=KEY)
+        app = create_proxy_app(options)
+        with MockServer(app_factory=lambda _w, **_: app) as proxy:
+            yield proxy.base_url, upstream.base_url, app[PROXY].violations
+
+
+CASES = [
+    ("call_log_id=1", 200, {"flat-snapshot"}),
+    ("call_log_id=2", 200, {"source-valid", "call-log-id-integer", "matches-call-log-id"}),
+    ("call_log_id=3", 200, {"response-schema", "flat-snapshot"}),
+    ("call_log_id=4", 200, {"response-content-type", "json-content-type", "json-body"}),
+    ("call_log_id=5", 500, {"response-status"}),
+    ("call_log_id=6", 200, {"matches-call-log-id"}),
+    ("call_log_id=8", 404, {"response-schema", "detail-shape"}),
+    ("call_log_id=abc", 200, {"request-invalid", "fastapi-validation"}),
+    ("user_phone_number=%2B15550000000", 422, {"fastapi-validation"}),
+    ("call_log_id=10", 200, set()),
+]
+
+
+def test_proxy_flags_every_broken_rule_and_passes_answers_unchanged() -> None:
+    upstream_app = broken_upstream()
+    with proxied(upstream_app) as (base, upstream, violations):
+        for query, status, rules in CASES:
+            before = len(violations.items)
+            answer = requests.get(f"{base}{LIVE}?{query}", timeout=10)
+            direct = requests.get(
+                f"{upstream}{LIVE}?{query}", headers={"X-Api-Key": KEY}, timeout=10
+            )
+            assert answer.status_code == status == direct.status_code, query
+            assert answer.content == direct.content, query
+            assert answer.headers["Content-Type"] == direct.headers["Content-Type"], query
+            new = violations.items[before:]
+            assert {v.rule for v in new} == rules, (query, [str(v) for v in new])
+            for v in new:  # the request that caused it, as curl, against upstream, key hidden
+                assert query in v.curl and "$PROSPER_API_KEY" in v.curl and KEY not in v.curl
+    assert set(upstream_app[SEEN_KEYS]) == {KEY}  # the key reached upstream every time
+    summary = violations.summary()
+    assert f"{len(CASES)} request(s), {len(violations.items)} violation(s)" in summary
+    assert "[flat-snapshot]" in summary and "[fastapi-validation]" in summary
+    assert KEY not in summary
+
+
+def test_proxy_in_front_of_the_mock_sees_nothing_wrong() -> None:
+    with MockServer() as mock:
+        app = create_proxy_app(ProxyOptions(upstream=mock.base_url))
+        with MockServer(app_factory=lambda _w, **_: app) as proxy:
+            live, log = mock.world.live_calls.base.ids[0], mock.world.call_logs.base.ids[0]
+            phone = mock.world.call_logs.get(log).user_phone_number
+            for params in (
+                {"call_log_id": live},
+                {"call_log_id": log},
+                {"user_phone_number": phone},
+                {"call_log_id": "x"},
+                {},
+                {"call_log_id": 1},
+            ):
+                via = requests.get(proxy.url(LIVE), params=params, timeout=10)
+                direct = requests.get(mock.url(LIVE), params=params, timeout=10)
+                assert (via.status_code, via.content) == (direct.status_code, direct.content)
+        violations = app[PROXY].violations
+    # The client's own invalid request is flagged; upstream (the mock) broke nothing.
+    assert [v.rule for v in violations.items] == ["request-invalid"]
+
+
+def test_upstream_timeout_is_a_504_not_a_hang() -> None:
+    async def slow(_request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get(LIVE, slow)
+    with proxied(app, timeout=0.2) as (base, _, violations):
+        answer = requests.get(f"{base}{LIVE}?call_log_id=1", timeout=3)
+    assert answer.status_code == 504
+    assert answer.json() == {"detail": "upstream did not answer within 0.2 s"}
+    assert [v.rule for v in violations.items] == ["upstream-timeout"]
+
+
+def test_unreachable_upstream_is_a_502() -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_proxy_app(ProxyOptions(upstream=f"http://127.0.0.1:{port}", timeout=3))
+    with MockServer(app_factory=lambda _w, **_: app) as proxy:
+        answer = requests.get(proxy.url(f"{LIVE}?call_log_id=1"), timeout=5)
+    assert answer.status_code == 502
+    assert answer.json()["detail"].startswith("upstream unreachable: ")
+    assert [v.rule for v in app[PROXY].violations.items] == ["upstream-unreachable"]
+
+
+def test_cli_proxy_logs_violations_summarises_at_exit_and_never_shows_the_key(tmp_path) -> None:
+    record = tmp_path / "rec.json"
+    with MockServer(app_factory=lambda _w, **_: broken_upstream()) as upstream:
+        with serve(
+            ["--upstream", upstream.base_url, "--record", str(record)],
+            env={"PROSPER_API_KEY": KEY},
+            command="proxy",
+        ) as proxy:
+            assert requests.get(proxy.url(f"{LIVE}?call_log_id=1"), timeout=10).status_code == 200
+            assert requests.get(proxy.url(f"{LIVE}?call_log_id=10"), timeout=10).status_code == 200
+        assert proxy.process.returncode == 1  # violations seen
+    text = "\n".join(proxy.stderr)
+    assert "[flat-snapshot] object values under ['agent_data']" in text
+    assert "2 request(s), 1 violation(s):" in text  # the summary printed at exit
+    assert "recorded 2 call(s), pseudonymised" in text
+    assert KEY not in text and KEY not in record.read_text()
+    assert json.loads(record.read_text())["format"] == "prosper-voice-mock/world@1"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--upstream", "ftp://x"], {}, "--upstream must be an http(s) URL"),
+        (["--upstream", "http://example.com"], {"PROSPER_API_KEY": KEY}, "refusing to send"),
+        (
+            ["--upstream", "http://127.0.0.1:9", "--host", "0.0.0.0"],
+            {"PROSPER_API_KEY": KEY},
+            "refusing to bind 0.0.0.0",
+        ),
+        (["--upstream", "http://127.0.0.1:9", "--record-raw"], {}, "--record-raw needs --record"),
+        (["--upstream", "http://127.0.0.1:9", "--timeout", "0"], {}, "--timeout must be > 0"),
+    ],
+)
+def test_cli_proxy_refuses_bad_or_unsafe_options(args, env, message, monkeypatch, capsys) -> None:
+    from prosper_mock.cli import main
+
+    monkeypatch.delenv("PROSPER_API_KEY", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert main(["proxy", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and KEY not in err
+
+
+def test_record_raw_warns(tmp_path) -> None:
+    with MockServer() as upstream:
+        call = upstream.world.live_calls.base.ids[0]
+        with serve(
+            [
+                "--upstream",
+                upstream.base_url,
+                "--record",
+                str(tmp_path / "raw.json"),
+                "--record-raw",
+            ],
+            command="proxy",
+        ) as proxy:
+            requests.get(proxy.url(f"{LIVE}?call_log_id={call}"), timeout=10)
+    text = "\n".join(proxy.stderr)
+    assert "WARNING: recording REAL personal data" in text
+    assert "recorded 1 call(s), RAW" in text

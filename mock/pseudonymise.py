@@ -68,6 +68,7 @@ _PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
 _ID_HINTS = ("id", "number", "code", "member", "ref", "npi", "ssn", "mrn", "account", "policy")
 _ORG_HINTS = ("payor", "payer", "insur", "company", "facility", "clinic", "practice", "org")
 # A real value shorter than this is not searched for inside free text (too many false hits).
@@ -87,6 +88,9 @@ class Pseudonymiser:
         self._faker = Faker(locale)
         self._fakes: dict[str, Any] = {}  # text form of a real value -> its fake
         self._used: set[str] = set()  # text forms of the fakes handed out
+        # Words of every real structured value: no fake may contain one ("Jessica Smith"
+        # must not stand in for someone when a real "Jessica" is in the recording).
+        self._real_words: set[str] = set()
 
     def __repr__(self) -> str:  # never show the key
         return f"Pseudonymiser({len(self._fakes)} values mapped)"
@@ -106,13 +110,17 @@ class Pseudonymiser:
         """
         rows = list(rows)
         texts: list[tuple[Path, str]] = []
+        structured: list[tuple[Path, Any, str]] = []
         for row in rows:
             for path, value in _leaves(row):
                 kind = classify(path, value)
                 if kind == "text":
                     texts.append((path, value))
                 elif kind is not None:
-                    self.fake(value, kind, path)
+                    structured.append((path, value, kind))
+                    self._real_words.update(_words(text_form(value) or ""))
+        for path, value, kind in structured:
+            self.fake(value, kind, path)
         for path, value in sorted(texts, key=lambda pv: len(pv[1])):
             self.fake(value, "text", path)
         return [_rebuild(row, (), self._replace) for row in rows]
@@ -153,8 +161,13 @@ class Pseudonymiser:
         for attempt in range(100):
             self._faker.seed_instance(self._seed(kind, real, attempt))
             candidate = self._draw(kind, value, path)
-            text = text_form(candidate)
-            if text != real and text not in self._used and text not in self._fakes:
+            text = text_form(candidate) or ""
+            if (
+                text != real
+                and text not in self._used
+                and text not in self._fakes
+                and not _words(text) & self._real_words
+            ):
                 break
         self._fakes[real] = candidate
         self._used.add(text)  # type: ignore[arg-type]
@@ -270,6 +283,10 @@ def _kind_by_shape(value: str) -> str | None:
     if _PHONE.match(value) and digits >= 7 and (value[0] == "+" or not value.isdigit()):
         return "phone"
     return None
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text) if len(w) >= MIN_EMBEDDED}
 
 
 def _hinted(path: Path, hints: tuple[str, ...]) -> bool:

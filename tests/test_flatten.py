@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prosper_mock.flatten import flatten
+from prosper_mock.flatten import flatten, unflatten
 
 KEYS = st.text(alphabet="abcxyz_", min_size=1, max_size=4)
 LEAVES = st.one_of(
@@ -53,3 +53,20 @@ def test_flat_result_has_no_object_values_and_keeps_every_leaf(tree: dict[str, A
     flat = flatten(tree)
     assert not any(isinstance(v, dict) for v in flat.values())
     assert flat == leaves(tree)
+
+
+def without_empty_objects(tree: Any) -> Any:
+    """What survives flattening: an empty object has no leaves, so it leaves no key."""
+    if isinstance(tree, dict):
+        kept = {k: without_empty_objects(v) for k, v in tree.items()}
+        return {k: v for k, v in kept.items() if v != {}}
+    return tree
+
+
+@given(TREES)
+def test_unflatten_inverts_flatten(tree: dict[str, Any]) -> None:
+    assert unflatten(flatten(tree)) == without_empty_objects(tree)
+
+
+def test_unflatten_keeps_a_dotted_key_that_cannot_nest() -> None:
+    assert unflatten({"a": 1, "a.b": 2}) == {"a": 1, "a.b": 2}

@@ -92,6 +92,17 @@ class Pseudonymiser:
         # must not stand in for someone when a real "Jessica" is in the recording).
         self._real_words: set[str] = set()
 
+    def reset(self) -> None:
+        """Forget the mapping (the key stays): the next :meth:`rows` maps from scratch.
+
+        A recording is rewritten whole each time, so it is pseudonymised whole each
+        time: a fake is then checked against every real value, not only the ones
+        seen before it was drawn.
+        """
+        self._fakes.clear()
+        self._used.clear()
+        self._real_words.clear()
+
     def __repr__(self) -> str:  # never show the key
         return f"Pseudonymiser({len(self._fakes)} values mapped)"
 

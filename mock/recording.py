@@ -134,8 +134,11 @@ class Recorder:
             row = row_from_snapshot(snapshot, now, self.notes)
             if row is not None:
                 tables[source].append(to_dict(row))
-        if self.pseudonymiser is not None:
-            tables = {name: self.pseudonymiser.rows(rows) for name, rows in tables.items()}
+        if self.pseudonymiser is not None:  # all rows at once: one mapping for the whole file
+            self.pseudonymiser.reset()
+            n = len(tables["live_calls"])
+            rows = self.pseudonymiser.rows(tables["live_calls"] + tables["call_logs"])
+            tables = {"live_calls": rows[:n], "call_logs": rows[n:]}
         ids = [r["call_log_id"] for r in tables["live_calls"]] + [
             r["id"] for r in tables["call_logs"]
         ]

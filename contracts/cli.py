@@ -152,7 +152,7 @@ def run_contract(args: argparse.Namespace) -> int:
             else {}
         )
         samples = [dict(parse_qsl(s, keep_blank_values=True)) for s in args.sample]
-        text = compare(args.base_url.rstrip("/"), headers, samples)
+        text = compare(args.base_url.rstrip("/"), headers, samples, args.examples, args.seed)
         print(text)
         if args.compare_report:
             Path(args.compare_report).write_text(text, encoding="utf-8")

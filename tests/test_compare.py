@@ -99,3 +99,40 @@ def test_compare_with_itself_finds_nothing() -> None:
         known = [{"call_log_id": "1250"}, {"call_log_id": "1003"}]
         found = compare(get(a), get(b), default_requests(None), known, known)
     assert found == []
+
+
+def test_generated_lookups_are_valid_reproducible_and_seedable() -> None:
+    from prosper_contracts.compare import generated_lookups
+    from prosper_mock.spec import load_spec
+    from prosper_mock.validation import ParameterValidator
+
+    first = generated_lookups(25)
+    assert first == generated_lookups(25)  # derandomised: the same requests every run
+    assert generated_lookups(25, seed=7) != first
+    validator = ParameterValidator(next(load_spec().operations()))
+    for params in first:
+        assert validator.validate(params)[1] == [], params
+    kinds = {params[0][0] for params in first}
+    assert kinds == {"call_log_id", "user_phone_number", "key"}
+
+
+def test_compare_lists_a_mock_with_altered_semantics_on_generated_lookups() -> None:
+    """A stand-in that is the mock itself, answering not-found with 410 and ``detail`` lists."""
+    import requests
+
+    from prosper_contracts.compare import compare, generated_lookups
+    from prosper_mock.config import Semantics
+
+    altered = Semantics(missing_lookup=422, not_found_status=410)
+    with MockServer(semantics=altered) as target, MockServer() as mock:
+
+        def get(server: MockServer):
+            return lambda params: requests.get(
+                server.url("/api/v1/live-calls"), params=params, timeout=10
+            )
+
+        sent = [*generated_lookups(15), [("key", "external_id")]]
+        found = compare(get(target), get(mock), sent)
+    statuses = {(d.target, d.mock) for d in found if d.aspect == "status"}
+    assert statuses == {("410", "404"), ("422", "400")}
+    assert any(d.where == "?key=external_id" for d in found)

@@ -83,7 +83,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def contract_target(request: pytest.FixtureRequest) -> Target:
     """The endpoint under test, recognised as a prosper-voice-mock when it is one."""
-    from .target import InsecureKeyError, Target, check_key_transport
+    from prosper_mock.auth import InsecureKeyError, check_key_transport
+
+    from .target import Target
 
     config = request.config
     options = config.option

@@ -38,7 +38,7 @@ from multidict import CIMultiDict
 from openapi_core.testing import MockRequest, MockResponse
 from yarl import URL
 
-from prosper_contracts.findings import curl_command
+from prosper_contracts.findings import Finding, curl_command
 from prosper_contracts.kit import LIVE_CALLS_PATH, contract_document
 from prosper_contracts.rules import check_answer, query_params
 
@@ -93,27 +93,15 @@ class ProxyOptions:
     api_key: str | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
-class ProxyViolation:
-    """One broken rule and the request that showed it, as curl (without the key)."""
-
-    rule: str
-    message: str
-    curl: str
-
-    def __str__(self) -> str:
-        return f"[{self.rule}] {self.message}\n    request: {self.curl}"
-
-
 class ViolationLog:
     """Every violation the proxy saw (thread-safe), and the summary printed at exit."""
 
     def __init__(self) -> None:
-        self.items: list[ProxyViolation] = []
+        self.items: list[Finding] = []
         self.requests = 0
         self._lock = threading.Lock()
 
-    def add(self, violation: ProxyViolation) -> None:
+    def add(self, violation: Finding) -> None:
         with self._lock:
             self.items.append(violation)
         log.warning("%s", violation)
@@ -210,7 +198,7 @@ async def _forward(request: web.Request) -> web.StreamResponse:
     )
 
     def flag(rule: str, message: str) -> None:
-        state.violations.add(ProxyViolation(rule, message, curl))
+        state.violations.add(Finding(rule, message, curl))
 
     route, path_params = _match(state.routes, request.method, request.path)
     query = parse_query(raw_query.encode("utf-8", "surrogateescape"))

@@ -71,6 +71,17 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _ID_HINTS = ("id", "number", "code", "member", "ref", "npi", "ssn", "mrn", "account", "policy")
 _ORG_HINTS = ("payor", "payer", "insur", "company", "facility", "clinic", "practice", "org")
+# Kinds whose fake is one faker call.
+_FAKER_METHODS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "org": "company",
+    "name": "name",
+    "street": "street_address",
+    "city": "city",
+    "state": "state_abbr",
+    "zip": "zipcode",
+}
 # A real value shorter than this is not searched for inside free text (too many false hits).
 MIN_EMBEDDED = 3
 
@@ -204,22 +215,8 @@ class Pseudonymiser:
             return f.date_time_between("-2y", "+1y", tzinfo=UTC).isoformat(timespec="seconds")
         if kind == "url":
             return f"https://recordings.example.invalid/{f.hexify('^' * 16)}"
-        if kind == "first_name":
-            return f.first_name()
-        if kind == "last_name":
-            return f.last_name()
-        if kind == "org":
-            return f.company()
-        if kind == "name":
-            return f.name()
-        if kind == "street":
-            return f.street_address()
-        if kind == "city":
-            return f.city()
-        if kind == "state":
-            return f.state_abbr()
-        if kind == "zip":
-            return f.zipcode()
+        if kind in _FAKER_METHODS:
+            return getattr(f, _FAKER_METHODS[kind])()
         if kind == "id":
             return _shaped(value, f.random)
         return self._free_text(value, f)

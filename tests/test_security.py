@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from prosper_contracts.target import InsecureKeyError, check_key_transport
 from prosper_mock import MockServer, World, WorldRecipe
+from prosper_mock.auth import InsecureKeyError, check_key_transport
 from prosper_mock.control import ControlClient
 
 from .clirun import serve

@@ -33,6 +33,7 @@ from .world import WorldError
 
 PREFIX = "/__mock"
 SERVICE = "prosper-voice-mock"
+JOURNAL_FILTERS = frozenset({"method", "path", "status", "since"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -122,12 +123,18 @@ async def _body(request: web.Request, *, required: bool = False) -> dict[str, An
             raise WorldError("a JSON object body is required", 422)
         return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WorldError(f"body is not valid JSON: {exc}", 422) from None
     if not isinstance(data, dict):
         raise WorldError("body must be a JSON object", 422)
     return data
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON (RFC 8259) does not, and a NaN
+    # second or row value would poison the world.
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _id(request: web.Request) -> int:
@@ -208,6 +215,12 @@ async def _load(request: web.Request, state: MockState) -> dict[str, Any]:
 async def _journal(request: web.Request, state: MockState) -> dict[str, Any]:
     """Entries, filtered by ``method``, ``path``, ``status``, ``since`` (seq) and ``param.NAME``."""
     q = request.query
+    unknown = sorted(k for k in q if k not in JOURNAL_FILTERS and not k.startswith("param."))
+    if unknown:
+        raise WorldError(
+            f"unknown journal filters {unknown}: use method, path, status, since or param.NAME",
+            422,
+        )
     entries = state.journal.entries()
     try:
         since = int(q.get("since", 0))

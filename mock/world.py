@@ -297,12 +297,24 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
         ids = [r.call_log_id for r in rows]
         if len(set(ids)) != len(ids):
             raise WorldError(f"duplicate call_log_id in {name}", 422)
-    recipe_raw = data.get("recipe") or {}
+    return live, logs, parse_recipe(data.get("recipe") or {})
+
+
+def parse_recipe(raw: Any) -> WorldRecipe:
+    """A ``WorldRecipe`` from JSON, each field of its declared type; raises ``WorldError``."""
+    if not isinstance(raw, Mapping):
+        raise WorldError("recipe must be an object", 422)
+    fields = {f.name: f for f in dataclasses.fields(WorldRecipe)}
+    for name, value in raw.items():
+        if name not in fields:
+            raise WorldError(f"bad recipe: unknown key {name!r} (known: {sorted(fields)})", 422)
+        wanted = int if fields[name].type in (int, "int") else str
+        if isinstance(value, bool) or not isinstance(value, wanted):
+            raise WorldError(f"bad recipe: {name} must be {wanted.__name__}", 422)
     try:
-        recipe = WorldRecipe(**recipe_raw)
-    except (TypeError, ValueError) as exc:
+        return WorldRecipe(**raw)
+    except ValueError as exc:
         raise WorldError(f"bad recipe: {exc}", 422) from None
-    return live, logs, recipe
 
 
 def _validated(build: Any, data: Any, where: str = "") -> Any:

@@ -56,6 +56,9 @@ class World:
         self.generator = generator
         self.clock: Clock = clock or SystemClock()
         self.origin = dict(origin or {})  # how the base was made: recipe or file
+        # The world document a ``load`` replaced the base with (None: the base is the
+        # one the world was built with). Persistence stores it: a recipe cannot remake it.
+        self.loaded: dict[str, Any] | None = None
         self.version = 0  # bumps on every change
         # Called (under the lock) after every change: persistence writes the state file here.
         self.listeners: list[Callable[[World], None]] = []
@@ -158,6 +161,12 @@ class World:
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = Generator(recipe)
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
+            self.loaded = {
+                "format": WORLD_FORMAT,
+                "recipe": self.origin["recipe"],
+                "live_calls": [to_dict(r) for r in live],
+                "call_logs": [to_dict(r) for r in logs],
+            }
             self._changed()
 
     def _changed(self) -> None:

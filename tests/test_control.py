@@ -236,3 +236,15 @@ def test_no_body_makes_the_control_api_fail_with_a_5xx(
     assert requests.get(shared_mock.url("/__mock/clock"), timeout=5).ok
     lookup = requests.get(shared_mock.url("/api/v1/live-calls?call_log_id=1012"), timeout=5)
     assert lookup.status_code in (200, 404)
+
+
+def test_serve_takes_the_token_and_the_clock_start_as_options() -> None:
+    from .clirun import serve
+
+    token = "tok-from-the-command-line"
+    args = ["--live-calls", "1", "--call-logs", "1", "--control-token", token]
+    with serve([*args, "--virtual-clock", "--start", "2030-05-01T08:00:00+02:00"]) as s:
+        assert requests.get(s.url("/__mock/health"), timeout=5).status_code == 401
+        clock = ControlClient(s.base_url, token=token).clock()
+    assert clock == {"mode": "virtual", "now": "2030-05-01T06:00:00.000+00:00"}
+    assert token not in "\n".join(s.stderr)

@@ -30,7 +30,7 @@ class VirtualClock:
     """A clock that only moves when told to, so "live at t0, logged at t1" needs no sleep."""
 
     def __init__(self, start: float | str) -> None:
-        self._now = _checked(_timestamp(start))
+        self._now = _checked(timestamp_of(start))
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -46,7 +46,7 @@ class VirtualClock:
 
     def set(self, when: float | str) -> float:
         """Jump to ``when`` (not earlier than now)."""
-        target = _checked(_timestamp(when))
+        target = _checked(timestamp_of(when))
         with self._lock:
             if target < self._now:
                 raise ValueError("a clock does not go back: the new time is before now")
@@ -54,7 +54,8 @@ class VirtualClock:
             return self._now
 
 
-def _timestamp(when: float | str) -> float:
+def timestamp_of(when: float | str) -> float:
+    """Epoch seconds of ``when`` (ISO-8601 text must carry a UTC offset); raises ``ValueError``."""
     if not isinstance(when, str):
         return float(when)
     moment = datetime.fromisoformat(when)  # ValueError names the bad text

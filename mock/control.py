@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import math
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -26,7 +27,7 @@ from aiohttp import web
 
 from . import __version__
 from .app import STATE, MockState
-from .clock import VirtualClock
+from .clock import VirtualClock, timestamp_of
 from .faults import FaultError, parse_rules
 from .render import detail_response, json_response, snapshot
 from .world import WorldError
@@ -278,6 +279,8 @@ async def _advance_clock(request: web.Request, state: MockState) -> dict[str, An
     ):
         raise WorldError('body must be {"seconds": <number>}', 422)
     clock = _virtual(state)
+    if state.simulation is not None and math.isfinite(seconds):
+        state.simulation.check_move(clock.now() + seconds)
     try:
         clock.advance(seconds)
     except ValueError as exc:
@@ -292,6 +295,8 @@ async def _set_clock(request: web.Request, state: MockState) -> dict[str, Any]:
         raise WorldError('body must be {"now": "<ISO-8601 with offset>"}', 422)
     clock = _virtual(state)
     try:
+        if state.simulation is not None:
+            state.simulation.check_move(timestamp_of(body["now"]))
         clock.set(body["now"])
     except ValueError as exc:
         raise WorldError(str(exc), 422) from None

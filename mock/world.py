@@ -9,10 +9,11 @@ its own thread while a test changes the world from another.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ class World:
         self.version = 0  # bumps on every change
         # Called (under the lock) after every change: persistence writes the state file here.
         self.listeners: list[Callable[[World], None]] = []
+        self._batching = 0  # depth of nested ``batch()`` blocks
+        self._batched = False  # a change happened inside them
 
     # --- construction -------------------------------------------------------------
 
@@ -169,8 +172,31 @@ class World:
             }
             self._changed()
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make many changes as one: listeners hear of them once, at the end.
+
+        The simulation catching up with a clock that jumped makes thousands of
+        changes; the state file is then written once, not once per change.
+        """
+        with self.lock:
+            self._batching += 1
+            try:
+                yield
+            finally:
+                self._batching -= 1
+                if not self._batching and self._batched:
+                    self._batched = False
+                    self._notify()
+
     def _changed(self) -> None:
         self.version += 1
+        if self._batching:
+            self._batched = True
+        else:
+            self._notify()
+
+    def _notify(self) -> None:
         for listener in self.listeners:
             listener(self)
 

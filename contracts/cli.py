@@ -39,6 +39,11 @@ def add_contract(sub: argparse._SubParsersAction) -> None:
         help="generated requests per schemathesis mode (default: 50)",
     )
     p.add_argument(
+        "--seed",
+        type=int,
+        help="hypothesis seed (default: derandomised, the same requests every run)",
+    )
+    p.add_argument(
         "--sample",
         action="append",
         default=[],
@@ -50,7 +55,7 @@ def add_contract(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--negative",
         action="store_true",
-        help="also send invalid requests to a remote (non-loopback) target",
+        help="also send invalid requests to a target that is not a prosper-voice-mock",
     )
     p.add_argument(
         "--allow-insecure-key",
@@ -96,6 +101,8 @@ def pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
         argv += ["-p", "prosper_mock.plugin", "-p", "prosper_contracts.plugin"]
     if args.base_url:
         argv += ["--prosper-base-url", args.base_url]
+    if args.seed is not None:
+        argv += ["--prosper-hypothesis-seed", str(args.seed)]
     for sample in args.sample:
         argv += ["--prosper-sample", sample]
     if args.junit_xml:

@@ -49,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="generated requests per schemathesis mode (default: 50)",
     )
     group.addoption(
+        "--prosper-hypothesis-seed",
+        type=int,
+        default=None,
+        help="hypothesis seed for the generated requests and steps "
+        "(default: derandomised, the same requests every run)",
+    )
+    group.addoption(
         "--prosper-sample",
         action="append",
         default=[],
@@ -63,7 +70,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--prosper-negative",
         action="store_true",
-        help="also send invalid requests to a non-loopback target",
+        help="also send invalid requests to a target that is not a prosper-voice-mock",
     )
     group.addoption(
         "--prosper-allow-insecure-key",
@@ -102,6 +109,12 @@ def contract_examples(request: pytest.FixtureRequest) -> int:
     return max(1, int(request.config.option.prosper_examples))
 
 
+@pytest.fixture(scope="session")
+def contract_seed(request: pytest.FixtureRequest) -> int | None:
+    """The hypothesis seed; ``None``: derandomised, every run sends the same requests."""
+    return request.config.option.prosper_hypothesis_seed
+
+
 def record_discovery(config: pytest.Config, text: str) -> None:
     config.stash[DISCOVERY] = text
     path = config.option.prosper_discovery_report
@@ -115,6 +128,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         kind = "prosper-voice-mock" if target.is_mock else "not a prosper-voice-mock (read-only)"
         terminalreporter.section("prosper contract findings")
         terminalreporter.write_line(f"target: {target.base_url} ({kind})")
+        chosen = config.option.prosper_hypothesis_seed
+        terminalreporter.write_line(
+            f"seed: {chosen}" if chosen is not None else "seed: none (derandomised)"
+        )
         if not target.findings.items:
             terminalreporter.write_line("every rule held")
         for finding in target.findings.items:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -121,7 +121,9 @@ class FallbackMachine(RuleBasedStateMachine):
                 raise AssertionError(str(finding))
 
 
-def test_fallback_semantics(contract_target: Target, contract_examples: int) -> None:
+def test_fallback_semantics(
+    contract_target: Target, contract_examples: int, contract_seed: int | None
+) -> None:
     """Precedence, live first, most recent, text matching and not found, step by step."""
     if not contract_target.is_mock:
         pytest.skip(
@@ -134,14 +136,14 @@ def test_fallback_semantics(contract_target: Target, contract_examples: int) -> 
         stateful_step_count=8,
         deadline=None,
         database=None,
-        derandomize=True,
+        derandomize=contract_seed is None,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
     if contract_target.control is not None:
         saved = contract_target.control.dump()
         try:
-            _run(contract_target, ControlDriver(contract_target.control), steps)
+            _run(contract_target, ControlDriver(contract_target.control), steps, contract_seed)
         finally:
             contract_target.control.load(saved)
         return
@@ -149,11 +151,13 @@ def test_fallback_semantics(contract_target: Target, contract_examples: int) -> 
     clock = _TickingClock(VirtualClock("2026-03-01T09:00:00+00:00"))
     with MockServer(World.from_dict({"live_calls": [], "call_logs": []}, clock=clock)) as server:
         own = Target(server.base_url, findings=contract_target.findings, world=server.world)
-        _run(own, WorldDriver(server.world), steps)
+        _run(own, WorldDriver(server.world), steps, contract_seed)
 
 
-def _run(target: Target, driver: Driver, steps: settings) -> None:
+def _run(target: Target, driver: Driver, steps: settings, run_seed: int | None) -> None:
     machine = type("FallbackRun", (FallbackMachine,), {"target": target, "driver": driver})
+    if run_seed is not None:
+        machine = seed(run_seed)(machine)
     machine.TestCase.settings = steps
     machine.TestCase().runTest()
 

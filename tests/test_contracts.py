@@ -95,6 +95,8 @@ def test_cli_against_a_server_that_is_not_the_mock(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
     assert "not a prosper-voice-mock (read-only)" in done.stdout
     assert "needs a prosper-voice-mock" in done.stdout  # the model-based test says why it skipped
+    # Not a mock, though on loopback (it could be a proxy to the real API): valid requests only.
+    assert "only with --negative" in done.stdout
     suites = ET.parse(junit).getroot()
     assert int(suites[0].get("tests")) == 5
     text = report.read_text()
@@ -121,3 +123,45 @@ def test_api_key_is_never_shown_and_never_sent_in_clear_to_remote_hosts(tmp_path
     everything = done.stdout + done.stderr + junit.read_text()
     assert secret not in everything
     assert '-H "X-Api-Key: $PROSPER_API_KEY"' in done.stdout
+
+
+def _spec_queries(pytester: pytest.Pytester, server: MockServer, *extra: str) -> list[tuple]:
+    server.state.journal.clear()
+    result = pytester.runpytest(
+        *ARGS,
+        "--prosper-examples",
+        "8",
+        "--prosper-base-url",
+        server.base_url,
+        "-k",
+        "test_spec_conformance",
+        *extra,
+    )
+    result.assert_outcomes(passed=2)
+    return [e.query for e in server.state.journal.entries()]
+
+
+def test_seed_chooses_the_generated_requests(pytester: pytest.Pytester) -> None:
+    """Derandomised by default (every run sends the same requests); --prosper-hypothesis-seed N
+    sends the same requests for the same N and others for another N."""
+    with MockServer(small_world()) as server:
+        default = _spec_queries(pytester, server)
+        assert default == _spec_queries(pytester, server)
+        seeded = _spec_queries(pytester, server, "--prosper-hypothesis-seed", "7")
+        assert seeded == _spec_queries(pytester, server, "--prosper-hypothesis-seed", "7")
+        assert seeded != _spec_queries(pytester, server, "--prosper-hypothesis-seed", "8")
+        assert seeded != default
+    assert default and seeded
+
+
+def test_invalid_requests_reach_a_non_mock_target_only_when_asked(
+    pytester: pytest.Pytester,
+) -> None:
+    """A target without the control API gets positive mode only, unless --prosper-negative."""
+    with MockServer(small_world(), control=False) as server:
+        args = [*ARGS, "--prosper-base-url", server.base_url, "-k", "test_spec_conformance"]
+        result = pytester.runpytest(*args, "-rs")
+        result.assert_outcomes(passed=1, skipped=1)
+        result.stdout.fnmatch_lines(["*not a prosper-voice-mock (read-only)*"])
+        result = pytester.runpytest(*args, "--prosper-negative")
+        result.assert_outcomes(passed=2)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from prosper_mock import MockServer, Semantics, World, WorldRecipe, load_spec
+from prosper_mock import MockServer, Semantics, World, WorldRecipe
 
 from .spec_check import assert_matches_spec
 
@@ -203,18 +203,3 @@ def test_a_changed_row_is_served_fresh_not_from_the_cache(server: MockServer) ->
     assert get(server, call_log_id=call.call_log_id).json()["variables.step"] == "one"
     server.world.map_variables(call.call_log_id, {"step": "two"})
     assert get(server, call_log_id=call.call_log_id).json()["variables.step"] == "two"
-
-
-def test_spec_loads_the_vendored_document() -> None:
-    spec = load_spec()
-    ops = list(spec.operations())
-    assert [(o.method, o.path, o.operation_id) for o in ops] == [
-        ("GET", "/api/v1/live-calls", "get_live_call_api_v1_live_calls_get")
-    ]
-    assert [p.name for p in ops[0].parameters] == [
-        "key",
-        "value",
-        "call_log_id",
-        "user_phone_number",
-    ]
-    assert ops[0].documented_statuses == {"200", "422"}

@@ -7,12 +7,17 @@ upstream signature (``upstream.py``) and to the mock, both over real sockets.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.datastructures import QueryParams
 
 from prosper_mock import MockServer, World, WorldRecipe
 from prosper_mock.spec import load_spec
@@ -22,6 +27,7 @@ from .rawhttp import RawResponse, request
 from .upstream import serve_upstream
 
 PATH = b"/api/v1/live-calls"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +216,44 @@ def test_random_queries_validate_like_fastapi(
     assert_same_validation(*both(ports, PATH + b"?" + query.encode("ascii")))
 
 
+@given(
+    st.binary(max_size=40)
+    | st.lists(st.sampled_from([b"&", b";", b"=", b"%", b"+", b"a", b"%C3", b"\xff", b"%zz"])).map(
+        b"".join
+    )
+)
+def test_query_splitting_is_starlettes(raw: bytes) -> None:
+    assert parse_query(raw) == QueryParams(raw).multi_items()
+
+
+RAW_QUERIES = [b"call_log_id=\xc3\xa9", b"call_log_id=\xff&key=\x80", b"call_log_id=%C3%A9\xc3"]
+PYTHON_PARSER_PROBE = """
+import sys
+from prosper_mock import MockServer, World, WorldRecipe
+from tests.rawhttp import request
+with MockServer(World.generate(WorldRecipe(live_calls=1, call_logs=1))) as mock:
+    for raw in map(bytes.fromhex, sys.argv[1:]):
+        answer = request("127.0.0.1", mock.port, b"/api/v1/live-calls?" + raw)
+        sys.stdout.buffer.write(answer.body + b"\\n")
+"""
+
+
+def test_raw_bytes_reach_validation_as_starlette_decodes_them() -> None:
+    # aiohttp's C parser refuses raw non-ASCII (as h11 does), but its pure-Python
+    # parser (AIOHTTP_NO_EXTENSIONS) and httptools-based uvicorn let them through:
+    # then the mock must see the bytes Starlette would, latin-1 decoded.
+    done = subprocess.run(
+        [sys.executable, "-c", PYTHON_PARSER_PROBE, *(raw.hex() for raw in RAW_QUERIES)],
+        env={**os.environ, "AIOHTTP_NO_EXTENSIONS": "1"},
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    inputs = [json.loads(line)["detail"][0]["input"] for line in done.stdout.splitlines()]
+    assert inputs == [QueryParams(raw)["call_log_id"] for raw in RAW_QUERIES]
+
+
 def test_validator_keeps_absent_parameters_as_none() -> None:
     op = next(load_spec().operations())
     values, errors = ParameterValidator(op).validate(parse_query(b"key=a"))
@@ -254,3 +298,25 @@ def test_array_parameters_collect_every_value() -> None:
     op = Operation("GET", "/x", "x", (Parameter("ids", "query", False, schema),))
     values, errors = ParameterValidator(op).validate(parse_query(b"ids=1&ids=2"))
     assert (values, errors) == ({"ids": [1, 2]}, [])
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "fastapi_status", "mock_status"),
+    [
+        (b"GET", b"/docs", 200, 404),
+        (b"GET", b"/redoc", 200, 404),
+        (b"FOO", PATH, 405, 400),
+        (b"get", PATH, 405, 400),
+        (b"GET", b"http://127.0.0.1" + PATH + b"?call_log_id=x", 404, 422),
+        (b"OPTIONS", b"*", 404, 404),
+    ],
+)
+def test_the_documented_differences_from_fastapi(
+    ports: tuple[int, int], method: bytes, target: bytes, fastapi_status: int, mock_status: int
+) -> None:
+    # README, Semantics: "Where the mock is not FastAPI". If one of these starts to
+    # agree, the README row is out of date.
+    fastapi, mock = both(ports, target, method=method)
+    assert (fastapi.status, mock.status) == (fastapi_status, mock_status)
+    if target == b"*":
+        assert (fastapi.body, mock.body) == (b'{"detail":"Not Found"}', b"404: Not Found")

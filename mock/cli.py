@@ -131,6 +131,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     )
     live.add_argument(
         "--clock-start",
+        "--start",
         metavar="ISO",
         help="the virtual clock's start (default: the world's anchor)",
     )
@@ -147,6 +148,12 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="PATH",
         help="keep the world's changes across restarts in PATH",
+    )
+    live.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="the control token itself (other users of this machine can read it in the "
+        "process list: prefer the environment variable)",
     )
     live.add_argument(
         "--control-token-env",
@@ -192,11 +199,11 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"{', '.join(diverging)} would make diverge: use --workers 1 with them"
             )
         return _serve_workers(args)
-    token = os.environ.get(args.control_token_env) or None
+    token = args.control_token or os.environ.get(args.control_token_env) or None
     if not args.no_control and token is None and not _is_loopback_host(args.host):
         raise ValueError(
             f"refusing to serve the control API on {args.host} without a token: set "
-            f"{args.control_token_env}, or pass --no-control"
+            f"{args.control_token_env} (or pass --control-token), or pass --no-control"
         )
     world = world_from_args(args)
     if args.virtual_clock:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import math
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -26,13 +27,14 @@ from aiohttp import web
 
 from . import __version__
 from .app import STATE, MockState
-from .clock import VirtualClock
+from .clock import VirtualClock, timestamp_of
 from .faults import FaultError, parse_rules
 from .render import detail_response, json_response, snapshot
 from .world import WorldError
 
 PREFIX = "/__mock"
 SERVICE = "prosper-voice-mock"
+JOURNAL_FILTERS = frozenset({"method", "path", "status", "since"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -122,12 +124,18 @@ async def _body(request: web.Request, *, required: bool = False) -> dict[str, An
             raise WorldError("a JSON object body is required", 422)
         return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WorldError(f"body is not valid JSON: {exc}", 422) from None
     if not isinstance(data, dict):
         raise WorldError("body must be a JSON object", 422)
     return data
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON (RFC 8259) does not, and a NaN
+    # second or row value would poison the world.
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _id(request: web.Request) -> int:
@@ -208,6 +216,12 @@ async def _load(request: web.Request, state: MockState) -> dict[str, Any]:
 async def _journal(request: web.Request, state: MockState) -> dict[str, Any]:
     """Entries, filtered by ``method``, ``path``, ``status``, ``since`` (seq) and ``param.NAME``."""
     q = request.query
+    unknown = sorted(k for k in q if k not in JOURNAL_FILTERS and not k.startswith("param."))
+    if unknown:
+        raise WorldError(
+            f"unknown journal filters {unknown}: use method, path, status, since or param.NAME",
+            422,
+        )
     entries = state.journal.entries()
     try:
         since = int(q.get("since", 0))
@@ -265,6 +279,8 @@ async def _advance_clock(request: web.Request, state: MockState) -> dict[str, An
     ):
         raise WorldError('body must be {"seconds": <number>}', 422)
     clock = _virtual(state)
+    if state.simulation is not None and math.isfinite(seconds):
+        state.simulation.check_move(clock.now() + seconds)
     try:
         clock.advance(seconds)
     except ValueError as exc:
@@ -279,6 +295,8 @@ async def _set_clock(request: web.Request, state: MockState) -> dict[str, Any]:
         raise WorldError('body must be {"now": "<ISO-8601 with offset>"}', 422)
     clock = _virtual(state)
     try:
+        if state.simulation is not None:
+            state.simulation.check_move(timestamp_of(body["now"]))
         clock.set(body["now"])
     except ValueError as exc:
         raise WorldError(str(exc), 422) from None

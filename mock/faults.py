@@ -32,6 +32,7 @@ from .render import detail_response
 
 HEADER = "X-Mock-Fault"
 KINDS = ("latency", "status", "drop", "truncate", "slow")
+OPTIONS = {"status": {"retry_after", "detail"}}  # the only kind with options
 
 
 class FaultError(ValueError):
@@ -74,7 +75,7 @@ def parse_faults(text: str) -> tuple[Fault, ...]:
         head, *options = [o.strip() for o in part.split(";")]
         kind, _, value = head.partition("=")
         kind = kind.strip().lower()
-        opts = dict(o.partition("=")[::2] for o in options if o)
+        opts = {name.strip(): v.strip() for name, _, v in (o.partition("=") for o in options if o)}
         try:
             faults.append(_fault(kind, value.strip(), opts))
         except ValueError as exc:
@@ -85,6 +86,14 @@ def parse_faults(text: str) -> tuple[Fault, ...]:
 
 
 def _fault(kind: str, value: str, opts: dict[str, str]) -> Fault:
+    allowed = OPTIONS.get(kind, set())
+    if set(opts) - allowed:
+        extra = ", ".join(sorted(set(opts) - allowed))
+        raise ValueError(
+            f"unknown option {extra} (options: {', '.join(sorted(allowed))})"
+            if allowed
+            else f"{kind} takes no options (got {extra})"
+        )
     if kind == "latency" or kind == "slow":
         low, _, high = value.partition("-")
         lo, hi = int(low), int(high or low)
@@ -95,14 +104,19 @@ def _fault(kind: str, value: str, opts: dict[str, str]) -> Fault:
         status = int(value)
         if not 400 <= status <= 599:
             raise ValueError("status must be 4xx or 5xx")
-        retry = opts.get("retry_after")
-        return Fault(
-            kind,
-            status=status,
-            detail=opts.get("detail"),
-            retry_after=int(retry) if retry is not None else None,
-        )
+        retry = int(opts["retry_after"]) if "retry_after" in opts else None
+        if retry is not None and retry < 0:
+            raise ValueError("retry_after must be >= 0 seconds")
+        detail = opts.get("detail")
+        if detail is not None:
+            try:
+                detail.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("detail must be UTF-8 text") from None
+        return Fault(kind, status=status, detail=detail, retry_after=retry)
     if kind == "drop":
+        if value:
+            raise ValueError("drop takes no value")
         return Fault(kind)
     if kind == "truncate":
         n = int(value or 0)

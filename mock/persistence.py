@@ -1,8 +1,11 @@
 """``--state-file``: the world's changes survive restarts.
 
-Only the overlay is stored (what changed since the seeded or loaded world,
-plus how that world was made), so the file stays small whatever the world's
-size. Each change is written before its answer is sent: to a temporary file,
+Only the overlay is stored (what changed since the seeded world, plus how
+that world was made), so the file stays small whatever the world's size. A
+world replaced through ``PUT /__mock/world`` cannot be remade from a recipe, so
+then the loaded document is stored too (as ``base``), and a restart serves it.
+
+Each change is written before its answer is sent: to a temporary file,
 flushed and fsynced, then ``os.replace``d over the old one, which is atomic on
 POSIX. A crash therefore loses at most the change in flight and never leaves
 a half-written file.
@@ -26,6 +29,7 @@ class StateFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._base: tuple[dict[str, Any], str] | None = None  # (world.loaded, its JSON)
 
     def restore(self, world: World) -> bool:
         """Apply a previous run's changes to ``world``; ``False`` when there is no file yet."""
@@ -37,7 +41,9 @@ class StateFile:
             raise WorldError(f"cannot read state file {self.path}: {exc}") from None
         if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
             raise WorldError(f"{self.path} is not a prosper-voice-mock state file")
-        if data.get("origin") != _origin(world):
+        if data.get("base") is not None:
+            world.load(data["base"])  # the file holds the whole base: any start-up world goes
+        elif data.get("origin") != _origin(world):
             raise WorldError(
                 f"{self.path} was written for another world ({data.get('origin')}); "
                 "start with the same seed and sizes or world file, or remove the state file"
@@ -59,7 +65,13 @@ class StateFile:
 
     def save(self, world: World) -> None:
         payload = {"format": STATE_FORMAT, "origin": _origin(world), "changes": world.changes()}
-        write_atomically(self.path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        text = json.dumps(payload, ensure_ascii=False)
+        if world.loaded is not None:
+            # Encoded once per load, not once per change: the base only changes on load.
+            if self._base is None or self._base[0] is not world.loaded:
+                self._base = (world.loaded, json.dumps(world.loaded, ensure_ascii=False))
+            text = f'{text[:-1]}, "base": {self._base[1]}}}'
+        write_atomically(self.path, text.encode("utf-8"))
 
 
 def _origin(world: World) -> Any:

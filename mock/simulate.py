@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from .generate import Draw
 from .world import World, WorldError
 
+# Each simulated call costs about a millisecond to start, map and end: a clock
+# move is refused when catching up would start more calls than this.
+MAX_STARTS_PER_MOVE = 2000
+
 
 @dataclass(order=True)
 class _Event:
@@ -53,10 +57,32 @@ class Simulation:
         jitter = Draw(self.seed, "sim-start", k).below(1000) / 1000 * self.interval * 0.5
         return self.start + k * self.interval + jitter
 
+    def starts_until(self, now: float) -> int:
+        """How many calls would start if time moved to ``now``."""
+        if now < self.start:
+            return 0
+        # Jitter only delays a start, so this counts every start up to now (and maybe one more).
+        return max(0, int((now - self.start) // self.interval) + 1 - self._next_k)
+
+    def check_move(self, now: float) -> None:
+        """Refuse a clock move that would make catching up block the server for long."""
+        starts = self.starts_until(now)
+        if starts > MAX_STARTS_PER_MOVE:
+            raise WorldError(
+                f"moving the clock there would start {starts} simulated calls at once (at most "
+                f"{MAX_STARTS_PER_MOVE} per move): move it in smaller steps, e.g. "
+                f"{int(MAX_STARTS_PER_MOVE * self.interval)} seconds",
+                422,
+            )
+
     def advance_to(self, now: float) -> int:
-        """Apply every event up to ``now``; returns how many happened."""
+        """Apply every event up to ``now``; returns how many happened.
+
+        The changes are one batch for the world's listeners: a state file is
+        written once per move, not once per event.
+        """
         done = 0
-        with self._lock:
+        with self._lock, self.world.batch():
             while self._start_time(self._next_k) <= now:
                 self._push(self._start_time(self._next_k), "start", self._next_k)
                 self._next_k += 1

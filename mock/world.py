@@ -9,10 +9,11 @@ its own thread while a test changes the world from another.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,14 @@ class World:
         self.generator = generator
         self.clock: Clock = clock or SystemClock()
         self.origin = dict(origin or {})  # how the base was made: recipe or file
+        # The world document a ``load`` replaced the base with (None: the base is the
+        # one the world was built with). Persistence stores it: a recipe cannot remake it.
+        self.loaded: dict[str, Any] | None = None
         self.version = 0  # bumps on every change
         # Called (under the lock) after every change: persistence writes the state file here.
         self.listeners: list[Callable[[World], None]] = []
+        self._batching = 0  # depth of nested ``batch()`` blocks
+        self._batched = False  # a change happened inside them
 
     # --- construction -------------------------------------------------------------
 
@@ -158,10 +164,39 @@ class World:
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = Generator(recipe)
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
+            self.loaded = {
+                "format": WORLD_FORMAT,
+                "recipe": self.origin["recipe"],
+                "live_calls": [to_dict(r) for r in live],
+                "call_logs": [to_dict(r) for r in logs],
+            }
             self._changed()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make many changes as one: listeners hear of them once, at the end.
+
+        The simulation catching up with a clock that jumped makes thousands of
+        changes; the state file is then written once, not once per change.
+        """
+        with self.lock:
+            self._batching += 1
+            try:
+                yield
+            finally:
+                self._batching -= 1
+                if not self._batching and self._batched:
+                    self._batched = False
+                    self._notify()
 
     def _changed(self) -> None:
         self.version += 1
+        if self._batching:
+            self._batched = True
+        else:
+            self._notify()
+
+    def _notify(self) -> None:
         for listener in self.listeners:
             listener(self)
 
@@ -297,12 +332,24 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
         ids = [r.call_log_id for r in rows]
         if len(set(ids)) != len(ids):
             raise WorldError(f"duplicate call_log_id in {name}", 422)
-    recipe_raw = data.get("recipe") or {}
+    return live, logs, parse_recipe(data.get("recipe") or {})
+
+
+def parse_recipe(raw: Any) -> WorldRecipe:
+    """A ``WorldRecipe`` from JSON, each field of its declared type; raises ``WorldError``."""
+    if not isinstance(raw, Mapping):
+        raise WorldError("recipe must be an object", 422)
+    fields = {f.name: f for f in dataclasses.fields(WorldRecipe)}
+    for name, value in raw.items():
+        if name not in fields:
+            raise WorldError(f"bad recipe: unknown key {name!r} (known: {sorted(fields)})", 422)
+        wanted = int if fields[name].type in (int, "int") else str
+        if isinstance(value, bool) or not isinstance(value, wanted):
+            raise WorldError(f"bad recipe: {name} must be {wanted.__name__}", 422)
     try:
-        recipe = WorldRecipe(**recipe_raw)
-    except (TypeError, ValueError) as exc:
+        return WorldRecipe(**raw)
+    except ValueError as exc:
         raise WorldError(f"bad recipe: {exc}", 422) from None
-    return live, logs, recipe
 
 
 def _validated(build: Any, data: Any, where: str = "") -> Any:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
@@ -94,6 +96,11 @@ def test_every_endpoint_answers_as_documented(mock: MockServer) -> None:
         ("POST", "/clock/advance", {"seconds": "1"}, 422, "seconds"),
         ("PUT", "/faults", {"rules": [{"faults": "explode"}]}, 422, "unknown kind"),
         ("PUT", "/faults", {"rules": [{"faults": "drop", "probability": 2}]}, 422, "probability"),
+        ("PUT", "/world", {"recipe": {"seed": "a"}}, 422, "seed must be int"),
+        ("POST", "/clock/advance", b'{"seconds": NaN}', 422, "NaN is not a JSON number"),
+        ("POST", "/clock/advance", {"seconds": 1e300}, 422, "year 9000"),
+        ("PUT", "/clock", {"now": "2026-02-01T00:00:00"}, 422, "UTC offset"),
+        ("GET", "/journal?stauts=200", None, 422, "unknown journal filters ['stauts']"),
     ],
 )
 def test_bad_input_gets_a_clear_4xx(
@@ -147,3 +154,97 @@ def test_loopback_rule() -> None:
 def test_control_can_be_left_out() -> None:
     with MockServer(World.generate(WorldRecipe(live_calls=1, call_logs=1)), control=False) as s:
         assert requests.get(s.url("/__mock/health"), timeout=5).status_code == 404
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = st.sampled_from(
+    [
+        "call_log_id",
+        "id",
+        "variables",
+        "seconds",
+        "now",
+        "rules",
+        "faults",
+        "fields",
+        "keep_live",
+        "user_phone_number",
+        "started_at",
+        "call_length",
+        "live_calls",
+        "recipe",
+        "probability",
+    ]
+)
+BODIES = (
+    JSON.map(lambda v: json.dumps(v).encode())
+    | st.dictionaries(FIELDS, JSON, max_size=3).map(lambda v: json.dumps(v).encode())
+    | st.sampled_from([b"NaN", b'{"seconds": NaN}', b'{"seconds": Infinity}', b"\xff", b"{"])
+)
+ROUTES = st.sampled_from(
+    [
+        ("POST", "/live-calls"),
+        ("PATCH", "/live-calls/{id}/variables"),
+        ("POST", "/live-calls/{id}/end"),
+        ("DELETE", "/live-calls/{id}"),
+        ("POST", "/call-logs"),
+        ("DELETE", "/call-logs/{id}"),
+        ("PUT", "/world"),
+        ("POST", "/clock/advance"),
+        ("PUT", "/clock"),
+        ("PUT", "/faults"),
+        ("GET", "/journal?status={id}&since={id}"),
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def shared_mock() -> Iterator[MockServer]:
+    """One server for all of hypothesis' examples (one per example would be slow)."""
+    world = World.generate(
+        WorldRecipe(seed=6, live_calls=4, call_logs=12),
+        clock=VirtualClock("2026-01-15T15:00:00+00:00"),
+    )
+    with MockServer(world) as server:
+        yield server
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    route=ROUTES, body=BODIES, call_log_id=st.sampled_from(["1012", "1000", "x", "-1", "9" * 30])
+)
+def test_no_body_makes_the_control_api_fail_with_a_5xx(
+    shared_mock: MockServer, route: tuple[str, str], body: bytes, call_log_id: str
+) -> None:
+    method, path = route
+    url = shared_mock.url("/__mock" + path.format(id=call_log_id))
+    r = requests.request(method, url, data=body, timeout=5)
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        assert isinstance(r.json()["detail"], str)
+    # The mock still answers afterwards, whatever the body did to its world.
+    assert requests.get(shared_mock.url("/__mock/clock"), timeout=5).ok
+    lookup = requests.get(shared_mock.url("/api/v1/live-calls?call_log_id=1012"), timeout=5)
+    assert lookup.status_code in (200, 404)
+
+
+def test_serve_takes_the_token_and_the_clock_start_as_options() -> None:
+    from .clirun import serve
+
+    token = "tok-from-the-command-line"
+    args = ["--live-calls", "1", "--call-logs", "1", "--control-token", token]
+    with serve([*args, "--virtual-clock", "--start", "2030-05-01T08:00:00+02:00"]) as s:
+        assert requests.get(s.url("/__mock/health"), timeout=5).status_code == 401
+        clock = ControlClient(s.base_url, token=token).clock()
+    assert clock == {"mode": "virtual", "now": "2030-05-01T06:00:00.000+00:00"}
+    assert token not in "\n".join(s.stderr)

@@ -112,10 +112,26 @@ def test_rules_are_deterministic_under_the_seed_and_can_match_a_parameter() -> N
     assert statuses(seed=2) != first  # the world's seed drives the draws
 
 
-@pytest.mark.parametrize("bad", ["explode", "latency=x", "status=200", "latency=5-1", ""])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "explode",
+        "latency=x",
+        "status=200",
+        "latency=5-1",
+        "",
+        "drop=5",
+        "latency=5;x=1",
+        "status=503;retry_after=-1",
+        "status=503;bogus=1",
+        "status=503;detail=caf\udce9",
+    ],
+)
 def test_bad_fault_is_a_clear_400(mock: MockServer, bad: str) -> None:
     with pytest.raises(FaultError):
         parse_faults(bad)
     if bad:
-        r = requests.get(mock.url(PATH.decode()), headers={"X-Mock-Fault": bad}, timeout=5)
+        # Sent as bytes: a non-UTF-8 byte reaches the server as a lone surrogate.
+        header = bad.encode("utf-8", "surrogateescape")
+        r = requests.get(mock.url(PATH.decode()), headers={"X-Mock-Fault": header}, timeout=5)
         assert r.status_code == 400 and "X-Mock-Fault" in r.json()["detail"]

@@ -16,6 +16,7 @@ from prosper_mock.control import ControlClient, ControlError
 from prosper_mock.persistence import StateFile, write_atomically
 
 from .clirun import serve
+from .conftest import FIXTURE_WORLD
 
 ARGS = ["--live-calls", "3", "--call-logs", "10", "--quiet"]
 
@@ -137,3 +138,20 @@ def test_kill_9_at_random_moments_many_times(tmp_path: Path) -> None:
     assert len(acknowledged) > 30
     StateFile(state).attach(world)  # the next start sweeps what killed writes left behind
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_a_loaded_world_survives_a_restart(tmp_path: Path) -> None:
+    """After PUT /__mock/world a restart serves the loaded world and the changes made since."""
+    state = tmp_path / "state.json"
+    fixture = json.loads(FIXTURE_WORLD.read_text())
+    with serve([*ARGS, "--state-file", str(state)]) as first:
+        c = ControlClient(first.base_url)
+        c.load(fixture)
+        loaded = c.dump()
+        started = c.start_call()["call"]["call_log_id"]
+    with serve([*ARGS, "--seed", "5", "--state-file", str(state)]) as second:
+        c = ControlClient(second.base_url)
+        after = c.dump()
+        assert started in {r["call_log_id"] for r in after["live_calls"]}
+        c.reset()  # back to the loaded world, not the seeded one
+        assert c.dump() == loaded

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from prosper_mock import VirtualClock, World, WorldRecipe
 from prosper_mock.lookup import LiveCallQuery, find_call
+from prosper_mock.persistence import StateFile
 from prosper_mock.simulate import Simulation
 
 START = "2026-01-15T15:00:00+00:00"
@@ -72,7 +76,7 @@ def test_source_changes_at_the_moment_the_call_ends() -> None:
 
 
 def test_serve_simulates_on_the_virtual_clock() -> None:
-    from prosper_mock.control import ControlClient
+    from prosper_mock.control import ControlClient, ControlError
 
     from .clirun import serve
 
@@ -93,3 +97,23 @@ def test_serve_simulates_on_the_virtual_clock() -> None:
         assert c.health()["live_calls"] > 0
         c.advance_clock(3600)
         assert c.health()["call_logs"] > 0
+        # Catching up a week at once would block the server: refused, the clock unmoved.
+        before = c.clock()
+        with pytest.raises(ControlError) as refused:
+            c.advance_clock(7 * 86400)
+        assert refused.value.status == 422 and "smaller steps" in refused.value.detail
+        assert c.clock() == before
+
+
+def test_a_simulated_move_writes_the_state_file_once(tmp_path: Path) -> None:
+    world, sim = simulated()
+    state = tmp_path / "state.json"
+    writes: list[int] = []
+    StateFile(state).attach(world)
+    world.listeners.append(lambda w: writes.append(w.version))
+    world.clock.advance(600)
+    assert sim.advance_to(world.clock.now()) > 20
+    assert len(writes) == 1
+    restored, _ = simulated()
+    StateFile(state).restore(restored)
+    assert json.dumps(restored.dump()) == json.dumps(world.dump())

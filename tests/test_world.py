@@ -135,3 +135,20 @@ def test_unreadable_world_file(tmp_path: Path) -> None:
     bad.write_text("{nope")
     with pytest.raises(WorldError, match="cannot read world file"):
         World.from_file(bad)
+
+
+def test_listeners_hear_of_each_change_or_of_a_batch_once(world: World) -> None:
+    heard: list[int] = []
+    world.listeners.append(lambda w: heard.append(w.version))
+    world.start_call()
+    assert heard == [world.version]
+    with world.batch():
+        with world.batch():  # nested batches are one batch
+            first = world.start_call()
+        world.map_variables(first.call_log_id, {"a": 1})
+        world.end_call(first.call_log_id)
+        assert len(heard) == 1  # nothing heard inside the batch
+    assert heard == [heard[0], world.version]
+    with world.batch():
+        pass
+    assert len(heard) == 2  # a batch without changes is silent

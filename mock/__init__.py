@@ -17,7 +17,7 @@ from .lookup import Found, LiveCallQuery, NotFound, NothingToLookUp, find_call
 from .records import CallLog, LiveCall
 from .render import snapshot
 from .server import MockServer
-from .spec import load_spec, vendored_spec_path
+from .spec import SpecError, load_spec, vendored_spec_path
 from .textform import text_form
 from .world import World, WorldError
 
@@ -34,6 +34,7 @@ __all__ = [
     "NotFound",
     "NothingToLookUp",
     "Semantics",
+    "SpecError",
     "SystemClock",
     "VirtualClock",
     "World",

@@ -16,6 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import SplitResult, quote, unquote
 
 from aiohttp import web
 
@@ -101,7 +102,9 @@ def create_app(
     app = web.Application()
     app[STATE] = state
 
-    app.router.add_get("/openapi.json", _serve_spec(spec), allow_head=False)
+    # FastAPI's docs route is a plain Starlette route: GET and HEAD, 405 otherwise.
+    app.router.add_get("/openapi.json", _serve_spec(spec))
+    app.router.add_route("*", "/openapi.json", _method_not_allowed("GET, HEAD"))
     by_path: dict[str, list[Operation]] = {}
     for op in spec.operations():
         by_path.setdefault(op.path, []).append(op)
@@ -194,21 +197,24 @@ def _method_not_allowed(allowed: str) -> Handler:
 
 def _not_found(known: list[re.Pattern[str]]) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
-        path = request.path
+        raw_path, _, query = request.raw_path.partition("?")
+        path = unquote(raw_path)  # what uvicorn hands Starlette as scope["path"]
         if path != "/":
             other = path.rstrip("/") if path.endswith("/") else path + "/"
             if any(p.fullmatch(other) for p in known):
-                # Starlette's redirect_slashes: same URL, other path, any method;
-                # every trailing slash goes, and an empty query leaves no "?".
-                raw_path, _, query = request.raw_path.partition("?")
-                raw_other = raw_path.rstrip("/") if raw_path.endswith("/") else raw_path + "/"
-                location = f"{request.scheme}://{request.host}{raw_other}"
-                if query:
-                    location += "?" + query
-                return web.Response(status=307, headers={"Location": location})
+                return web.Response(
+                    status=307, headers={"Location": _redirect_url(request, other, query)}
+                )
         return detail_response(404, "Not Found")
 
     return handle
+
+
+def _redirect_url(request: web.Request, path: str, query: str) -> str:
+    """Starlette's redirect_slashes Location: the decoded path, quoted as RedirectResponse does."""
+    path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    url = SplitResult(request.scheme, request.host, path, query, "").geturl()
+    return quote(url, safe=":/%#?=@[]!$&'()*+,;")
 
 
 def _path_regex(template: str) -> re.Pattern[str]:

@@ -16,7 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from jsonschema.exceptions import ValidationError as JsonSchemaValidationError
 from openapi_core import OpenAPI
+from referencing.exceptions import Unresolvable
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -102,14 +104,37 @@ def resolve(node: Any) -> Any:
         return raw
 
 
+class SpecError(ValueError):
+    """The OpenAPI document cannot be read, is not JSON, or is not valid OpenAPI."""
+
+
 @functools.lru_cache(maxsize=8)
 def load_spec(path: str | Path | None = None) -> Spec:
     """Load and check an OpenAPI document (the vendored one by default).
 
     Cached per path: openapi-core's checks cost about half a second, and the
     pytest plugin and the contract suite start many apps in one process.
+    Raises ``SpecError`` naming the file and what is wrong with it.
     """
     spec_path = Path(path) if path is not None else vendored_spec_path()
-    raw = spec_path.read_bytes()
-    document = json.loads(raw)
-    return Spec(path=spec_path, raw=raw, document=document, openapi=OpenAPI.from_dict(document))
+    try:
+        raw = spec_path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read spec {spec_path}: {exc.strerror or exc}") from None
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        raise SpecError(f"spec {spec_path} is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise SpecError(f"spec {spec_path} must be a JSON object")
+    try:
+        spec = Spec(path=spec_path, raw=raw, document=document, openapi=OpenAPI.from_dict(document))
+        tuple(spec.operations())  # every $ref of the parameters resolves
+    except JsonSchemaValidationError as exc:
+        reason = f"{exc.message.splitlines()[0]} (at {exc.json_path})"
+        raise SpecError(f"spec {spec_path} is not valid OpenAPI: {reason}") from None
+    except Unresolvable as exc:
+        raise SpecError(
+            f"spec {spec_path} is not valid OpenAPI: unresolvable $ref {exc.ref!r}"
+        ) from None
+    return spec

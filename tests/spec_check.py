@@ -6,7 +6,7 @@ import requests
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 
-from prosper_mock import load_spec
+from prosper_mock import MockServer, load_spec
 
 
 def assert_matches_spec(response: requests.Response) -> None:
@@ -22,3 +22,10 @@ def assert_matches_spec(response: requests.Response) -> None:
         assert response.headers["content-type"] == "application/json"
         body = response.json()
         assert set(body) == {"detail"} and isinstance(body["detail"], str)
+
+
+def get_live_call(server: MockServer, **params: object) -> requests.Response:
+    """``GET /api/v1/live-calls`` on ``server``, its answer checked against the spec."""
+    response = requests.get(server.url("/api/v1/live-calls"), params=params, timeout=5)
+    assert_matches_spec(response)
+    return response

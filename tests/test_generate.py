@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from prosper_mock import World, WorldRecipe
 from prosper_mock.generate import FLOWS, Draw, Generator
+from prosper_mock.textform import text_form
 
 
 def test_same_recipe_gives_the_same_world_byte_for_byte() -> None:
@@ -45,16 +47,43 @@ def test_generated_calls_are_realistic() -> None:
     for i in gen.log_ids():
         log = gen.call_log(i)
         assert log.user_phone_number.startswith("+1") and len(log.user_phone_number) == 12
-        flow = flows[next(f for f in flows if f in json.dumps(log.variables) or True)]
-        assert flow
+        # A finished call carries the inputs of the flow it ran, for key + value lookups.
+        assert any(set(f.inputs) <= set(log.variables) for f in FLOWS), log.variables
+        assert log.agent_data["name"] and log.campaign_target_id.startswith("ct_")
         assert log.transcripts and all(set(t) == {"role", "message"} for t in log.transcripts)
         assert all(isinstance(v, str) for t in log.transcripts for v in t.values())
         assert log.call_length.count(":") == 2
         assert log.recording_urls or log.call_ended_reason == "voicemail"
         assert "{" not in " ".join(t["message"] for t in log.transcripts)
+    logs = [gen.call_log(i) for i in gen.log_ids()]
+    # Most calls are categorised, QA'd and summarised; some are not (as upstream's export).
+    for field in ("call_categorization", "qa", "post_call_data"):
+        assert sum(bool(getattr(log, field)) for log in logs) > len(logs) // 2, field
+    assert {log.call_categorization["category"] for log in logs if log.call_categorization} >= {
+        "SUCCESS"
+    }
     live = gen.live_call(gen.live_ids()[-1])
     assert live.flow["id"] in flows and live.target["type"] in {"patient", "payor", "provider"}
     assert live.agent_data["voice"]["provider"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), live=st.integers(1, 10), logs=st.integers(1, 30))
+def test_every_world_exercises_the_lookup_rules(seed: int, live: int, logs: int) -> None:
+    world = World.generate(WorldRecipe(seed=seed, live_calls=live, call_logs=logs))
+    live_ids = {c.call_log_id for c in world.live_calls}
+    log_ids = {c.call_log_id for c in world.call_logs}
+    assert live_ids & log_ids, "the oldest live calls have just ended: in both stores"
+    phones = {c.user_phone_number for c in world.live_calls} & {
+        c.user_phone_number for c in world.call_logs
+    }
+    assert phones, "a phone with both a live and a finished call"
+    if live + logs >= 20:
+        calls = {c.call_log_id: c for c in [*world.call_logs, *world.live_calls]}
+        calls_by_variable = Counter(
+            (k, text_form(v)) for c in calls.values() for k, v in c.variables.items()
+        )
+        assert max(calls_by_variable.values()) > 1, "a variable shared by several calls"
 
 
 def test_index_keys_agree_with_the_rows() -> None:

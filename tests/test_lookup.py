@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
-from prosper_mock import World, WorldRecipe
+from prosper_mock import CallLog, LiveCall, World, WorldRecipe, text_form
 from prosper_mock.lookup import Found, LiveCallQuery, NotFound, NothingToLookUp, find_call
 
 
@@ -122,20 +124,26 @@ def test_empty_strings_count_as_given(world: World) -> None:
     assert find_call(world, q(user_phone_number="")) == NotFound()
 
 
-def test_a_seeded_world_exercises_every_rule() -> None:
+def started(call: LiveCall | CallLog) -> tuple[datetime, int]:
+    when = call.started_at if isinstance(call, LiveCall) else call.created_at
+    return datetime.fromisoformat(when), call.call_log_id
+
+
+def test_a_seeded_world_answers_every_rule() -> None:
     world = World.generate(WorldRecipe(seed=11, live_calls=20, call_logs=200))
-    live_phones = set(world.live_calls.base.by_phone)
-    log_phones = set(world.call_logs.base.by_phone)
-    shared = sorted(live_phones & log_phones)
-    assert shared, "some phone has both a live and a finished call"
-    assert find_call(world, q(user_phone_number=shared[0])).source == "live_calls"
-    both_ids = set(world.live_calls.base.ids) & set(world.call_logs.base.ids)
-    assert both_ids, "some calls sit in both stores"
-    assert find_call(world, q(call_log_id=min(both_ids))).source == "live_calls"
-    multi = [k for k, ids in world.call_logs.base.by_variable.items() if len(ids) > 1]
-    assert multi, "some variables are shared by several calls"
-    key, text = multi[0]
-    ids = world.call_logs.base.by_variable[(key, text)]
-    found = find_call(world, q(key=key, value=text))
-    if found.source == "call_logs":
-        assert found.row.call_log_id == ids[0]
+    live, logs = list(world.live_calls), list(world.call_logs)
+    shared_phone = sorted({c.user_phone_number for c in live} & {c.user_phone_number for c in logs})
+    found = find_call(world, q(user_phone_number=shared_phone[0]))
+    newest_live = max((c for c in live if c.user_phone_number == shared_phone[0]), key=started)
+    assert (found.source, found.row) == ("live_calls", newest_live)
+    in_both = min({c.call_log_id for c in live} & {c.call_log_id for c in logs})
+    assert find_call(world, q(call_log_id=in_both)).source == "live_calls"
+    # Every (key, text) of the call logs: the newest live match, else the newest logged one.
+    pairs = {(k, text_form(v)) for c in logs for k, v in c.variables.items() if v is not None}
+    for key, text in sorted(pairs)[::25]:
+        found = find_call(world, q(key=key, value=text))
+        for source, rows in (("live_calls", live), ("call_logs", logs)):
+            matches = [c for c in rows if text_form(c.variables.get(key)) == text]
+            if matches:
+                assert (found.source, found.row) == (source, max(matches, key=started))
+                break

@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from prosper_mock.control import ControlClient
-
 if TYPE_CHECKING:
     from .target import Target
 
@@ -83,6 +81,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def contract_target(request: pytest.FixtureRequest) -> Target:
     """The endpoint under test, recognised as a prosper-voice-mock when it is one."""
+    from prosper_mock.control import ControlClient
+
     from .target import InsecureKeyError, Target, check_key_transport
 
     config = request.config

@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from prosper_mock.control import ControlClient
-
 if TYPE_CHECKING:
     from .target import Target
 
@@ -84,6 +82,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def contract_target(request: pytest.FixtureRequest) -> Target:
     """The endpoint under test, recognised as a prosper-voice-mock when it is one."""
     from prosper_mock.auth import InsecureKeyError, check_key_transport
+    from prosper_mock.control import ControlClient
 
     from .target import Target
 

@@ -31,6 +31,11 @@ class JournalEntry:
         data["query"] = [list(pair) for pair in self.query]
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JournalEntry:
+        """The entry ``to_dict`` wrote (as ``GET /__mock/journal`` lists them)."""
+        return cls(**{**data, "query": tuple((k, v) for k, v in data["query"])})
+
 
 class Journal:
     """The last ``maxlen`` requests, oldest first; thread-safe."""

@@ -5,53 +5,59 @@ Installed with the package (``pytest11`` entry point), it adds:
 * ``prosper`` — the fixture most tests want: the mock's base URL, the world
   reset to its seeded state before the test, helpers that shape the world
   (``start_call``, ``map_variables``, ``end_call``, ``add_call_log``, each
-  returning the snapshot a client would see), ``advance_clock`` and the
-  request journal;
+  returning the snapshot a client would see), ``advance_clock``, the request
+  journal and the control client;
 * ``prosper_server`` — the session's ``MockServer`` (one per session, or per
   xdist worker, on a free loopback port);
 * ``prosper_base_url`` — the URL under test (the mock, or ``--prosper-base-url``);
 * the marker ``@pytest.mark.prosper_world(seed=..., live_calls=..., call_logs=...,
   file=...)`` that gives one test its own world.
 
-Nothing starts until a test asks for one of these fixtures.
+With ``--prosper-base-url`` the fixtures point at that endpoint. When it is a
+running prosper-voice-mock (``GET /__mock/health`` says so) the helpers work
+through its control API; otherwise tests that change the world are skipped.
+
+Loading the plugin costs nothing: the mock's modules are imported, and the
+server started, only when a test asks for one of these fixtures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .clock import VirtualClock
-from .generate import WorldRecipe
-from .journal import JournalEntry
-from .render import snapshot
-from .server import MockServer
-from .world import World
+if TYPE_CHECKING:
+    from .control import ControlClient
+    from .journal import JournalEntry
+    from .server import MockServer
+    from .world import World
 
-_DEFAULTS = WorldRecipe()
 _OPTIONS = (
-    # (name, type, default, help)
-    ("seed", int, _DEFAULTS.seed, "seed of the mock's world"),
-    ("live_calls", int, _DEFAULTS.live_calls, "live calls in the mock's world"),
-    ("call_logs", int, _DEFAULTS.call_logs, "finished calls in the mock's world"),
-    ("world", str, None, "world file to serve instead of a generated world"),
-    ("base_url", str, None, "point the fixtures at this endpoint instead of the mock"),
+    # (name, type, help); an unset world option keeps WorldRecipe's default
+    ("seed", int, "seed of the mock's world (default 0)"),
+    ("live_calls", int, "live calls in the mock's world (default 25)"),
+    ("call_logs", int, "finished calls in the mock's world (default 250)"),
+    ("world", str, "world file to serve instead of a generated world"),
+    ("base_url", str, "point the fixtures at this endpoint instead of a local mock"),
 )
+_MARKER_KEYS = ("seed", "live_calls", "call_logs", "file")
+_TOKEN_ENV = "PROSPER_MOCK_CONTROL_TOKEN"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("prosper", "Prosper Voice mock (prosper-voice-mock)")
-    for name, _type, default, text in _OPTIONS:
-        flag = "--prosper-" + name.replace("_", "-")
+    for name, _type, text in _OPTIONS:
         group.addoption(
-            flag,
+            "--prosper-" + name.replace("_", "-"),
             dest=f"prosper_{name}",
             default=None,
-            help=f"{text} (ini: prosper_{name}; default: {default})",
+            help=f"{text}; ini: prosper_{name}",
         )
         parser.addini(f"prosper_{name}", text, default=None)
 
@@ -65,36 +71,33 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _option(config: pytest.Config, name: str) -> Any:
-    typ, default = next((t, d) for n, t, d, _ in _OPTIONS if n == name)
+    """The command line's value, else the ini file's, else ``None``."""
+    typ = next(t for n, t, _ in _OPTIONS if n == name)
     raw = config.getoption(f"prosper_{name}") or config.getini(f"prosper_{name}")
     if raw in (None, ""):
-        return default
+        return None
     try:
         return typ(raw)
     except ValueError:
         raise pytest.UsageError(f"prosper_{name} must be {typ.__name__}, got {raw!r}") from None
 
 
-def _world(
-    config: pytest.Config,
-    seed: Any = None,
-    live_calls: Any = None,
-    call_logs: Any = None,
-    file: Any = None,
-) -> World:
-    sized = seed is not None or live_calls is not None or call_logs is not None
-    if file is None and not sized:
+def _world(config: pytest.Config, **chosen: Any) -> World:
+    """The world a marker (``chosen``) or else the options describe."""
+    from .generate import WorldRecipe
+    from .world import World
+
+    file = chosen.pop("file", None)
+    sizes = {k: v for k, v in chosen.items() if v is not None}
+    if file is None and not sizes:
         file = _option(config, "world")
     if file is not None:
         path = Path(file)
         return World.from_file(path if path.is_absolute() else Path(config.rootpath) / path)
-    return World.generate(
-        WorldRecipe(
-            seed=_option(config, "seed") if seed is None else seed,
-            live_calls=_option(config, "live_calls") if live_calls is None else live_calls,
-            call_logs=_option(config, "call_logs") if call_logs is None else call_logs,
-        )
-    )
+    for name in ("seed", "live_calls", "call_logs"):
+        if name not in sizes and _option(config, name) is not None:
+            sizes[name] = _option(config, name)
+    return World.generate(WorldRecipe(**sizes))
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +105,8 @@ def prosper_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     """The session's mock on a free loopback port (skipped with ``--prosper-base-url``)."""
     if _option(pytestconfig, "base_url"):
         pytest.skip("--prosper-base-url is set: no local mock is started")
+    from .server import MockServer
+
     with MockServer(_world(pytestconfig)) as server:
         yield server
 
@@ -115,82 +120,206 @@ def prosper_base_url(pytestconfig: pytest.Config, request: pytest.FixtureRequest
     return request.getfixturevalue("prosper_server").base_url
 
 
+@dataclass(frozen=True)
+class _Remote:
+    """What ``--prosper-base-url`` turned out to be: a mock to drive, or read-only."""
+
+    control: ControlClient | None
+    read_only_reason: str = ""
+
+
+@pytest.fixture(scope="session")
+def _prosper_remote(pytestconfig: pytest.Config, prosper_base_url: str) -> _Remote:
+    from .control import ControlClient
+
+    token_env = getattr(pytestconfig.option, "prosper_control_token_env", None) or _TOKEN_ENV
+    control = ControlClient(prosper_base_url, token=os.environ.get(token_env), timeout=5.0)
+    if not control.is_mock():
+        return _Remote(
+            None,
+            f"this test changes the world, which --prosper-base-url ({prosper_base_url}, "
+            "a real endpoint: GET /__mock/health does not answer as prosper-voice-mock) "
+            "does not allow",
+        )
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    if workers > 1:
+        # Every worker would reset the one remote world under the others' feet.
+        return _Remote(
+            None,
+            f"this test changes the world of the mock at {prosper_base_url}, which "
+            f"{workers} xdist workers share: run with -n 0 (or without --prosper-base-url)",
+        )
+    return _Remote(control)
+
+
 @dataclass
 class Prosper:
     """One test's view of the mock: its URL, helpers to shape the world, and the journal.
 
-    Every helper returns the flat snapshot a client would get for that call.
-    Against a real endpoint (``--prosper-base-url``) the helpers skip the test:
-    the suite cannot change a real world.
+    Every helper returns the flat snapshot a client would get for that call and
+    raises ``WorldError`` (with ``.status``) for a change the world refuses.
+    Against the local mock the helpers change its ``World`` directly; against a
+    running mock at ``--prosper-base-url`` they go through its control API;
+    against any other endpoint they skip the test.
     """
 
     base_url: str
     server: MockServer | None = None
     _world: World | None = field(default=None, repr=False)
+    _remote: ControlClient | None = field(default=None, repr=False)
+    _read_only_reason: str = field(default="", repr=False)
+    _local_control: ControlClient | None = field(default=None, repr=False)
+    _control_used: bool = field(default=False, repr=False)
 
     def url(self, path: str = "/api/v1/live-calls") -> str:
         return self.base_url + path
 
     @property
     def world(self) -> World:
-        """The world being served (only against the mock)."""
+        """The local mock's ``World`` (skips the test with ``--prosper-base-url``)."""
         if self._world is None:
+            self._skip_unless_changeable()
             pytest.skip(
-                "this test changes the world, which --prosper-base-url (a real "
-                "endpoint) does not allow"
+                "prosper.world is the local mock's World: against --prosper-base-url "
+                "use the helpers or prosper.control"
             )
         return self._world
 
+    @property
+    def control(self) -> ControlClient:
+        """A ``ControlClient`` for the mock under test (faults, clock, world file...).
+
+        Faults set through it are cleared after the test.
+        """
+        self._skip_unless_changeable()
+        self._control_used = True
+        if self._remote is not None:
+            return self._remote
+        if self._local_control is None:
+            from .control import ControlClient
+
+            self._local_control = ControlClient(self.base_url)
+        return self._local_control
+
     def start_call(self, **fields: Any) -> dict[str, Any]:
         """Start a live call; given fields win, the rest is generated from the seed."""
-        return snapshot("live_calls", self.world.start_call(fields))
+        if self._remote is not None:
+            return self._ask(self._remote.start_call, **fields)["snapshot"]
+        return self._snapshot("live_calls", self.world.start_call(fields))
 
     def map_variables(self, call_log_id: int, **variables: Any) -> dict[str, Any]:
         """Map (set or change) variables on a live call, as its flow does."""
-        return snapshot("live_calls", self.world.map_variables(call_log_id, variables))
+        if self._remote is not None:
+            return self._ask(self._remote.map_variables, call_log_id, **variables)["snapshot"]
+        return self._snapshot("live_calls", self.world.map_variables(call_log_id, variables))
 
     def end_call(self, call_log_id: int, **fields: Any) -> dict[str, Any]:
         """End a live call: from now on it is found in the call logs."""
-        return snapshot("call_logs", self.world.end_call(call_log_id, fields))
+        if self._remote is not None:
+            return self._ask(self._remote.end_call, call_log_id, **fields)["snapshot"]
+        return self._snapshot("call_logs", self.world.end_call(call_log_id, fields))
 
     def add_call_log(self, **fields: Any) -> dict[str, Any]:
         """Add a finished call; given fields win, the rest is generated."""
-        return snapshot("call_logs", self.world.add_call_log(fields))
+        if self._remote is not None:
+            return self._ask(self._remote.add_call_log, **fields)["snapshot"]
+        return self._snapshot("call_logs", self.world.add_call_log(fields))
 
     def advance_clock(self, seconds: float) -> float:
-        """Move this test's clock forward (the world switches to a virtual clock, frozen at
-        the moment of the first call, for the rest of the test); returns the new time."""
-        world = self.world
-        if not isinstance(world.clock, VirtualClock):
-            world.clock = VirtualClock(world.clock.now())
-        return world.clock.advance(seconds)
+        """Move this test's clock forward; returns the new time (epoch seconds).
+
+        The local world switches to a virtual clock, frozen at the moment of the
+        first call, for the rest of the test. A mock at ``--prosper-base-url`` must
+        run a virtual clock (``serve --virtual-clock``); as its clock never goes
+        back, the next tests find it where this one left it.
+        """
+        if self._remote is None:
+            from .clock import VirtualClock
+
+            world = self.world
+            if not isinstance(world.clock, VirtualClock):
+                world.clock = VirtualClock(world.clock.now())
+            return world.clock.advance(seconds)
+        if self._ask(self._remote.clock)["mode"] != "virtual":
+            pytest.skip(
+                f"the mock at {self.base_url} runs on the system clock: start it "
+                "with --virtual-clock to move its time from a test"
+            )
+        now = self._ask(self._remote.advance_clock, seconds)["now"]
+        return datetime.fromisoformat(now).timestamp()
 
     @property
     def journal(self) -> list[JournalEntry]:
         """The requests the mock answered during this test, oldest first."""
+        if self._remote is not None:
+            from .journal import JournalEntry
+
+            return [JournalEntry.from_dict(e) for e in self._ask(self._remote.journal)]
         if self.server is None:
-            pytest.skip("the request journal needs the local mock, not --prosper-base-url")
+            pytest.skip("the request journal needs a mock, not a real endpoint")
         return self.server.state.journal.entries()
 
     def requests_for(self, **params: str) -> list[JournalEntry]:
         """Journal entries whose query parameters include all of ``params``."""
         return [e for e in self.journal if all(e.params.get(k) == v for k, v in params.items())]
 
+    def _skip_unless_changeable(self) -> None:
+        if self._read_only_reason:
+            pytest.skip(self._read_only_reason)
+
+    @staticmethod
+    def _snapshot(source: str, row: Any) -> dict[str, Any]:
+        from .render import snapshot
+
+        return snapshot(source, row)
+
+    @staticmethod
+    def _ask(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A control API call; its refusals raise ``WorldError`` as the local world's do."""
+        from .control import ControlError
+        from .world import WorldError
+
+        try:
+            return call(*args, **kwargs)
+        except ControlError as exc:
+            raise WorldError(str(exc.detail), exc.status) from None
+
+    def _clear_remote_faults(self) -> None:
+        """Fault rules outlive ``reset``: the ones this test may have set go with it."""
+        if self._remote is not None and self._control_used:
+            self._ask(self._remote.clear_faults)
+
 
 @pytest.fixture
 def prosper(request: pytest.FixtureRequest, prosper_base_url: str) -> Iterator[Prosper]:
     """The mock for one test: a fresh seeded world, helpers, and the journal."""
+    marker = request.node.get_closest_marker("prosper_world")
+    chosen = _marker_choice(marker) if marker is not None else None
     if _option(request.config, "base_url"):
-        yield Prosper(base_url=prosper_base_url)
+        if chosen is not None:
+            pytest.skip(
+                "@pytest.mark.prosper_world gives this test its own world, which needs "
+                "the local mock (not --prosper-base-url)"
+            )
+        remote: _Remote = request.getfixturevalue("_prosper_remote")
+        if remote.control is None:
+            yield Prosper(base_url=prosper_base_url, _read_only_reason=remote.read_only_reason)
+            return
+        Prosper._ask(remote.control.reset)  # the world and its journal
+        view = Prosper(base_url=prosper_base_url, _remote=remote.control)
+        try:
+            yield view
+        finally:
+            view._clear_remote_faults()
         return
     server: MockServer = request.getfixturevalue("prosper_server")
     state = server.state
-    marker = request.node.get_closest_marker("prosper_world")
     session_world = state.world
-    if marker is not None:
-        state.world = _marker_world(request.config, marker)
+    if chosen is not None:
+        state.world = _marker_world(request.config, chosen)
     state.world.reset()
     state.journal.clear()
+    state.faults.rules = []
     clock = state.world.clock
     try:
         yield Prosper(base_url=prosper_base_url, server=server, _world=state.world)
@@ -199,20 +328,23 @@ def prosper(request: pytest.FixtureRequest, prosper_base_url: str) -> Iterator[P
         state.world = session_world
 
 
-_MARKER_WORLDS = pytest.StashKey[dict[tuple[Any, ...], World]]()
+_MARKER_WORLDS = pytest.StashKey[dict[tuple[Any, ...], "World"]]()
 
 
-def _marker_world(config: pytest.Config, marker: pytest.Mark) -> World:
-    """A marker's world, built once per session and reset before each use."""
-    kwargs = dict(marker.kwargs)
-    unknown = set(kwargs) - {"seed", "live_calls", "call_logs", "file"}
+def _marker_choice(marker: pytest.Mark) -> dict[str, Any]:
+    unknown = set(marker.kwargs) - set(_MARKER_KEYS)
     if marker.args or unknown:
         raise pytest.UsageError(
-            f"prosper_world takes keyword arguments seed, live_calls, call_logs, file; "
+            f"prosper_world takes keyword arguments {', '.join(_MARKER_KEYS)}; "
             f"got {marker.args or sorted(unknown)}"
         )
+    return dict(marker.kwargs)
+
+
+def _marker_world(config: pytest.Config, chosen: dict[str, Any]) -> World:
+    """A marker's world, built once per session and reset before each use."""
     cache = config.stash.setdefault(_MARKER_WORLDS, {})
-    key = tuple(sorted(kwargs.items()))
+    key = tuple(sorted(chosen.items()))
     if key not in cache:
-        cache[key] = _world(config, **kwargs)
+        cache[key] = _world(config, **chosen)
     return cache[key]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prosper_mock import Journal
+import json
+
+from prosper_mock import Journal, JournalEntry
 
 
 def test_entries_are_ordered_bounded_and_cleared() -> None:
@@ -19,3 +21,9 @@ def test_entries_are_ordered_bounded_and_cleared() -> None:
 def test_params_read_the_last_repeat() -> None:
     entry = Journal().record(0.0, "GET", "/", [("key", "a"), ("key", "b")], None, 422)
     assert entry.params == {"key": "b"}
+
+
+def test_from_dict_reads_what_to_dict_wrote() -> None:
+    journal = Journal()
+    entry = journal.record(1.5, "GET", "/api/v1/live-calls", [("a", "1"), ("a", "2")], "op", 200)
+    assert JournalEntry.from_dict(json.loads(json.dumps(entry.to_dict()))) == entry

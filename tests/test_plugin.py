@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from prosper_mock import MockServer, World, WorldRecipe
+from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
 
 pytestmark = pytest.mark.usefixtures("quiet_pytester")
 
@@ -21,6 +23,8 @@ def test_each_test_starts_from_the_seeded_world(pytester: pytest.Pytester) -> No
             first = next(iter(prosper.world.call_logs)).call_log_id
             prosper.world.delete_call_log(first)
             assert lookup(prosper, "+15550009999").status_code == 200
+            prosper.control.set_faults([{"faults": "status=503", "probability": 1.0}])
+            assert lookup(prosper, "+15550009999").status_code == 503
 
         def test_b_sees_none_of_it(prosper):
             assert lookup(prosper, "+15550009999").status_code == 404
@@ -128,9 +132,11 @@ def test_async_tests_share_the_server_without_its_loop(pytester: pytest.Pytester
 
 
 def test_real_endpoint_switch_skips_world_changes(pytester: pytest.Pytester) -> None:
-    # A stand-in "real" endpoint: no control, just the API.
-    with MockServer(World.generate(WorldRecipe(live_calls=2, call_logs=2))) as real:
+    # A stand-in "real" endpoint: the API on loopback, no control API to recognise it by.
+    world = World.generate(WorldRecipe(live_calls=2, call_logs=2))
+    with MockServer(world, control=False) as real:
         pytester.makepyfile("""
+            import pytest
             import requests
 
             def test_reads_work(prosper, prosper_base_url):
@@ -141,28 +147,127 @@ def test_real_endpoint_switch_skips_world_changes(pytester: pytest.Pytester) -> 
             def test_changes_skip(prosper):
                 prosper.start_call()
 
+            def test_world_skips(prosper):
+                prosper.world
+
             def test_journal_skips(prosper):
                 prosper.journal
+
+            @pytest.mark.prosper_world(seed=3)
+            def test_marker_world_skips(prosper):
+                pass
 
             def test_no_local_server(prosper_server):
                 pass
         """)
         result = pytester.runpytest("-rs", "--prosper-base-url", real.base_url + "/")
-        result.assert_outcomes(passed=1, skipped=3)
-        result.stdout.fnmatch_lines(["*changes the world*real*endpoint*"])
+        result.assert_outcomes(passed=1, skipped=5)
+        result.stdout.fnmatch_lines_random(
+            [
+                "*changes the world*a real endpoint*/__mock/health*does not allow*",
+                "*request journal needs a mock*",
+                "*prosper_world gives this test its own world*local mock*",
+                "*no local mock is started*",
+            ]
+        )
         assert not real.world.stats()["version"]  # nothing was written to it
 
 
-def test_virtual_clock_helper_is_per_test(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("""
-        def test_a_call_ends_two_minutes_later(prosper):
-            call = prosper.start_call()
-            prosper.advance_clock(120)
-            ended = prosper.end_call(call["call_log_id"])
-            assert ended["call_length"] == "0:02:00"
+def _remote_mock() -> MockServer:
+    world = World.generate(WorldRecipe(seed=4, live_calls=3, call_logs=5))
+    world.clock = VirtualClock(world.clock.now())
+    return MockServer(world)
 
-        def test_the_next_test_has_the_real_clock_again(prosper):
-            from prosper_mock import SystemClock
-            assert isinstance(prosper.world.clock, SystemClock)
+
+REMOTE_TESTS = """
+    import pytest
+    import requests
+    from prosper_mock import WorldError
+
+    PHONE = "+15550007777"
+
+    def lookup(prosper, **params):
+        return requests.get(prosper.url(), params=params, timeout=5)
+
+    def test_a_drives_the_remote_world(prosper):
+        call = prosper.start_call(user_phone_number=PHONE, variables={"external_id": "R-1"})
+        assert lookup(prosper, user_phone_number=PHONE).json() == call
+        mapped = prosper.map_variables(call["call_log_id"], identity_verified=True)
+        assert mapped["variables.identity_verified"] is True
+        prosper.advance_clock(90)
+        ended = prosper.end_call(call["call_log_id"], call_ended_reason="voicemail")
+        assert ended["source"] == "call_logs" and ended["call_length"] == "0:01:30"
+        assert lookup(prosper, key="external_id", value="R-1").json() == ended
+        assert prosper.add_call_log(user_phone_number="+15550000002")["source"] == "call_logs"
+        assert [e.params for e in prosper.journal] == [
+            {"user_phone_number": PHONE}, {"key": "external_id", "value": "R-1"}
+        ]
+        assert len(prosper.requests_for(key="external_id")) == 1
+        prosper.control.set_faults([{"faults": "status=503", "probability": 1.0}])
+        assert lookup(prosper, call_log_id=1000).status_code == 503
+
+    def test_b_starts_from_the_seeded_world(prosper):
+        assert lookup(prosper, user_phone_number=PHONE).status_code == 404  # reset; no fault
+        assert len(prosper.journal) == 1
+
+    def test_refusals_are_world_errors(prosper):
+        with pytest.raises(WorldError) as info:
+            prosper.map_variables(987654321, x=1)
+        assert info.value.status == 404
+
+    def test_world_object_is_local_only(prosper):
+        prosper.world
+"""
+
+
+def test_base_url_of_a_running_mock_uses_its_control_api(pytester: pytest.Pytester) -> None:
+    with _remote_mock() as remote:
+        start = remote.state.world.clock.now()
+        pytester.makepyfile(REMOTE_TESTS)
+        result = pytester.runpytest(
+            "-p", "no:randomly", "-rs", "--prosper-base-url", remote.base_url
+        )
+        result.assert_outcomes(passed=3, skipped=1)
+        result.stdout.fnmatch_lines(["*prosper.world is the local mock's World*"])
+        assert remote.state.world.clock.now() == start + 90  # a clock never goes back
+        assert remote.state.faults.rules == []
+
+
+def test_a_running_mock_shared_by_xdist_workers_is_read_only(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    with _remote_mock() as remote:
+        pytester.makepyfile("""
+            def test_changes_skip(prosper):
+                prosper.start_call()
+        """)
+        result = pytester.runpytest("-rs", "--prosper-base-url", remote.base_url)
+        result.assert_outcomes(skipped=1)
+        result.stdout.fnmatch_lines(["*2 xdist workers share*-n 0*"])
+        assert not remote.world.stats()["version"]
+
+
+def test_loading_the_plugin_starts_and_imports_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import sys
+        import threading
+
+        def test_no_fixture_used():
+            assert "prosper_mock.plugin" in sys.modules  # loaded through its entry point
+            loaded = [m for m in ("prosper_mock.server", "prosper_mock.world") if m in sys.modules]
+            assert loaded == []
+            assert threading.active_count() == 1
     """)
-    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_help_states_the_recipe_defaults(pytester: pytest.Pytester) -> None:
+    defaults = WorldRecipe()
+    text = " ".join(pytester.runpytest("--help").stdout.str().split())
+    for flag, value in [
+        ("seed", defaults.seed),
+        ("live-calls", defaults.live_calls),
+        ("call-logs", defaults.call_logs),
+    ]:
+        assert re.search(rf"--prosper-{flag}=\S+ [^;]*\(default {value}\)", text), flag

@@ -27,7 +27,7 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
@@ -185,6 +185,11 @@ class Flow:
     def outputs(self) -> tuple[str, ...]:
         """Every variable the flow's steps map, in step order."""
         return tuple(name for step in self.steps for name in step.outputs)
+
+    @cached_property
+    def variables(self) -> tuple[str, ...]:
+        """Every variable of a finished call: the inputs, then the outputs."""
+        return (*self.inputs, *(name for name in self.outputs if name not in self.inputs))
 
 
 FLOWS: tuple[Flow, ...] = (
@@ -432,6 +437,14 @@ _MEMBER_LETTERS = byte_table("WXYZ")
 _REFERENCE_LETTERS = byte_table("ABCEHJKMR")
 _DOB_FIRST = date(1938, 1, 1).toordinal()
 _DOB_DAYS = 365 * 67
+
+
+@cache
+def _dob_texts() -> tuple[str, ...]:
+    """Every date of birth a patient can have, as text: built once, shared by every world."""
+    return tuple(date.fromordinal(_DOB_FIRST + k).isoformat() for k in range(_DOB_DAYS))
+
+
 _APPOINTMENT_DAYS = 21
 _PROVIDERS = 40
 
@@ -481,8 +494,13 @@ class Fields:
         self._type = namedtuple("Fields", [name for name, _ in layout])
 
     def __call__(self, n: int) -> Any:
+        """The fields of ``n`` by name."""
+        return self._type._make(self.raw(n))
+
+    def raw(self, n: int) -> tuple[int, ...]:
+        """The fields of ``n`` in layout order (the hot path unpacks them into locals)."""
         digest = hashlib.blake2b(_id_bytes(n), key=self._key, digest_size=self._size).digest()
-        return self._type._make(self._struct.unpack(digest))
+        return self._struct.unpack(digest)
 
 
 _PERSON_FIELDS = (
@@ -571,8 +589,10 @@ def _taker(names: Sequence[str]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     return itemgetter(*positions)
 
 
-# Per flow: (take its inputs, take its outputs), so a call builds only its own variables.
-_TAKE = MappingProxyType({f.id: (_taker(f.inputs), _taker(f.outputs)) for f in FLOWS})
+# Per flow: take its inputs, its outputs, both: a call builds only its own variables.
+_TAKE = MappingProxyType(
+    {f.id: (_taker(f.inputs), _taker(f.outputs), _taker(f.variables)) for f in FLOWS}
+)
 
 
 class Person(NamedTuple):
@@ -583,8 +603,14 @@ class Person(NamedTuple):
     dob: str
     member_id: str
     external_id: str
-    phone: str
+    phone_prefix: str
+    phone_number: int
     payor: int
+
+    @property
+    def phone(self) -> str:
+        # Formatted when asked for: half the calls (payors, providers) never need it.
+        return f"{self.phone_prefix}{self.phone_number:06d}"
 
 
 class CallPlan(NamedTuple):
@@ -594,11 +620,28 @@ class CallPlan(NamedTuple):
     phone: str
     person: Person
     provider: dict[str, str]
-    inputs: dict[str, Any]
-    outcomes: dict[str, Any]  # the flow's outputs, as its steps map them
+    values: tuple[Any, ...]  # every flow's variables, in _VARIABLES order
     steps_done: int  # where a live call of the seeded world is
     live_status: str
     start_frac: float
+
+    def outcomes(self) -> dict[str, Any]:
+        """The flow's outputs, as its steps map them."""
+        return dict(zip(self.flow.outputs, _TAKE[self.flow.id][1](self.values), strict=True))
+
+    def variables(self, steps_done: int) -> dict[str, Any]:
+        """The variables mapped after ``steps_done`` steps: the inputs, then step outputs."""
+        flow = self.flow
+        take_inputs, _, take_all = _TAKE[flow.id]
+        if steps_done >= len(flow.steps):  # every call log: one dict, no merging
+            return dict(zip(flow.variables, take_all(self.values), strict=True))
+        variables = dict(zip(flow.inputs, take_inputs(self.values), strict=True))
+        if steps_done > 0:
+            outcomes = self.outcomes()
+            for step in flow.steps[:steps_done]:
+                for name in step.outputs:
+                    variables[name] = outcomes[name]
+        return variables
 
 
 class Generator:
@@ -688,16 +731,16 @@ class Generator:
         }
 
     def _person(self, p: int) -> Person:
-        f = self._person_fields(p)
+        first, last, dob, letter, number, prefix, phone, payor = self._person_fields.raw(p)
         return Person(
-            self.first_names[f.first_name % len(self.first_names)],
-            self.last_names[f.last_name % len(self.last_names)],
-            date.fromordinal(_DOB_FIRST + f.dob % _DOB_DAYS).isoformat(),
-            f"{_MEMBER_LETTERS[f.member_letter]}{f.member_number % 10**9:09d}",
+            self.first_names[first % len(self.first_names)],
+            self.last_names[last % len(self.last_names)],
+            _dob_texts()[dob % _DOB_DAYS],
+            f"{_MEMBER_LETTERS[letter]}{number % 10**9:09d}",
             f"PAT-{p + 1:03d}",
-            f"{self._phone_prefixes[f.phone_prefix % len(self._phone_prefixes)]}"
-            f"{f.phone_number % 10**6:06d}",
-            _PAYORS[f.payor],
+            self._phone_prefixes[prefix % len(self._phone_prefixes)],
+            phone % 10**6,
+            _PAYORS[payor],
         )
 
     def person(self, p: int) -> dict[str, Any]:
@@ -717,10 +760,37 @@ class Generator:
 
     def plan(self, call_log_id: int) -> CallPlan:
         """What a call is about: flow, who is called, input and outcome variables."""
-        f = self._call_fields(call_log_id)
-        flow: Flow = _FLOWS[f.flow]
-        who = self._person(f.person % self.people)
-        provider = self._providers[f.provider]
+        (
+            flow_byte,
+            person,
+            provider_byte,
+            appointment_day,
+            appointment_type,
+            cpt_code,
+            has_referral,
+            referral_number,
+            identity_verified,
+            appointment_confirmed,
+            callback_requested,
+            ivr_path,
+            representative_name,
+            eligibility_status,
+            plan_type,
+            copay_amount,
+            deductible_remaining,
+            reference_letter,
+            reference_number,
+            auth_status,
+            prior_auth_required,
+            staff_name,
+            records_available,
+            steps_done,
+            live_status,
+            start_frac,
+        ) = self._call_fields.raw(call_log_id)  # in _CALL_FIELDS order
+        flow: Flow = _FLOWS[flow_byte]
+        who = self._person(person % self.people)
+        provider = self._providers[provider_byte]
         # Every variable any flow has, in _VARIABLES order; the flow takes its own.
         values = (
             who.first_name,
@@ -732,26 +802,26 @@ class Generator:
             provider["provider_name"],
             provider["provider_npi"],
             provider["facility_name"],
-            self._appointment_dates[f.appointment_day],
-            _APPOINTMENT_TYPES[f.appointment_type],
-            _CPT_CODES[f.cpt_code],
-            f"REF-{f.referral_number % 10**6:06d}" if _HAS_REFERRAL[f.has_referral] else None,
-            _IDENTITY_VERIFIED[f.identity_verified],
-            _APPOINTMENT_CONFIRMED[f.appointment_confirmed],
-            _CALLBACK_REQUESTED[f.callback_requested],
-            _IVR_PATHS[f.ivr_path],
-            self._staff[f.representative_name],
-            _ELIGIBILITY[f.eligibility_status],
-            _PLAN_TYPES[f.plan_type],
-            _COPAYS[f.copay_amount],
-            _DEDUCTIBLES[f.deductible_remaining],
-            f"{_REFERENCE_LETTERS[f.reference_letter]}{f.reference_number % 10**8:08d}",
-            _AUTH_STATUSES[f.auth_status],
-            _PRIOR_AUTH_REQUIRED[f.prior_auth_required],
-            self._staff[f.staff_name],
-            _RECORDS_AVAILABLE[f.records_available],
+            self._appointment_dates[appointment_day],
+            _APPOINTMENT_TYPES[appointment_type],
+            _CPT_CODES[cpt_code],
+            f"REF-{referral_number % 10**6:06d}" if _HAS_REFERRAL[has_referral] else None,
+            _IDENTITY_VERIFIED[identity_verified],
+            _APPOINTMENT_CONFIRMED[appointment_confirmed],
+            _CALLBACK_REQUESTED[callback_requested],
+            _IVR_PATHS[ivr_path],
+            self._staff[representative_name],
+            _ELIGIBILITY[eligibility_status],
+            _PLAN_TYPES[plan_type],
+            _COPAYS[copay_amount],
+            _DEDUCTIBLES[deductible_remaining],
+            f"{_REFERENCE_LETTERS[reference_letter]}{reference_number % 10**8:08d}",
+            _AUTH_STATUSES[auth_status],
+            _PRIOR_AUTH_REQUIRED[prior_auth_required],
+            self._staff[staff_name],
+            _RECORDS_AVAILABLE[records_available],
             provider["fax_number"],
-            self._delivery_dates[f.appointment_day],
+            self._delivery_dates[appointment_day],
         )
         target = flow.target
         if target == "patient":
@@ -760,26 +830,16 @@ class Generator:
             phone = self.payor_phones[who.payor]
         else:
             phone = provider["phone"]
-        take_inputs, take_outputs = _TAKE[flow.id]
         return CallPlan(
             flow,
             phone,
             who,
             provider,
-            dict(zip(flow.inputs, take_inputs(values), strict=True)),
-            dict(zip(flow.outputs, take_outputs(values), strict=True)),
-            f.steps_done % len(flow.steps),
-            _LIVE_STATUSES[f.live_status],
-            f.start_frac % 900 / 1000,
+            values,
+            steps_done % len(flow.steps),
+            _LIVE_STATUSES[live_status],
+            start_frac % 900 / 1000,
         )
-
-    @staticmethod
-    def _variables(plan: CallPlan, steps_done: int) -> dict[str, Any]:
-        variables = dict(plan.inputs)
-        for step in plan.flow.steps[:steps_done]:
-            for name in step.outputs:
-                variables[name] = plan.outcomes[name]
-        return variables
 
     def _target_name(self, plan: CallPlan) -> str:
         target = plan.flow.target
@@ -792,7 +852,7 @@ class Generator:
     def _transcript(
         self, plan: CallPlan, agent: str, variables: dict[str, Any], steps: int
     ) -> list[dict[str, str]]:
-        context = {k: "" if v is None else text_form(v) for k, v in plan.outcomes.items()}
+        context = {k: "" if v is None else text_form(v) for k, v in plan.outcomes().items()}
         context |= {k: "" if v is None else text_form(v) for k, v in variables.items()}
         context["agent"] = agent
         context.setdefault("provider_name", "your care team")
@@ -818,7 +878,7 @@ class Generator:
             steps = len(flow.steps) if just_ended else plan.steps_done
         steps = max(0, min(steps, len(flow.steps)))
         at = self._started(call_log_id, plan.start_frac) if started_at is None else started_at
-        variables = self._variables(plan, steps)
+        variables = plan.variables(steps)
         done = steps >= len(flow.steps)
         current = flow.steps[min(steps, len(flow.steps) - 1)]
         # What only the row shows: who places the call, and how.
@@ -860,12 +920,12 @@ class Generator:
         """Phone and variables of a generated live call (what its indexes need)."""
         plan = self.plan(call_log_id)
         steps = len(plan.flow.steps) if call_log_id in self.log_ids() else plan.steps_done
-        return plan.phone, self._variables(plan, steps)
+        return plan.phone, plan.variables(steps)
 
     def log_keys(self, call_log_id: int) -> tuple[str, dict[str, Any]]:
         """Phone and variables of a generated call log (what its indexes need)."""
         plan = self.plan(call_log_id)
-        return plan.phone, self._variables(plan, len(plan.flow.steps))
+        return plan.phone, plan.variables(len(plan.flow.steps))
 
     def call_log(
         self, call_log_id: int, started_at: float | None = None, ended_at: float | None = None

@@ -43,15 +43,16 @@ def recency(record: LiveCall | CallLog) -> tuple[float, int]:
 
 
 def _more_ids(first: int, second: int) -> array | list[int]:
-    """The ids of a key seen twice: an ``array('q')``, or a list for ids beyond 64 bits."""
+    """The ids of a key seen twice while indexing: an ``array('q')`` to append to, or a list
+    for ids beyond 64 bits (only a hand-written world file has them)."""
     try:
         return array("q", (first, second))
-    except OverflowError:  # only a hand-written world file has such ids
+    except OverflowError:
         return [first, second]
 
 
 def _add_id(ids: dict[Any, Any], key: Any, call_log_id: int) -> None:
-    """Append ``call_log_id`` to ``key``'s ids in a compact ``{key: int | array}`` dict."""
+    """Append ``call_log_id`` to ``key``'s ids in an ``{key: int | array | list}`` dict."""
     found = ids.get(key)
     if found is None:
         ids[key] = call_log_id
@@ -65,21 +66,34 @@ class IdIndex(Mapping[K, Sequence[int]]):
     """Ids by key, most recent first, held compactly.
 
     A key with one id (most keys of a big world) holds the bare int; one with
-    more an ``array('q')``: 8 bytes an id, no object per id, and nothing for the
-    garbage collector to walk, since neither is a tracked container.
+    more, the ids packed 8 bytes each in a ``bytes``, read through a memoryview.
+    Neither is an object per id, and neither is a container the garbage
+    collector walks (an ``array`` is: a million of them made every full
+    collection of a big world take seconds).
     """
 
     __slots__ = ("_ids",)
 
     def __init__(self, ids: dict[K, Any] | None = None) -> None:
-        """``ids``: key → an id or an array of ids, most recent first (see ``_add_id``)."""
-        self._ids: dict[K, Any] = ids if ids is not None else {}
+        """``ids``: key → an id, or an array or list of ids, most recent first (``_add_id``);
+        taken over and packed in place."""
+        ids = ids if ids is not None else {}
+        for key, found in ids.items():  # replacing values while iterating is allowed
+            if found.__class__ is array:
+                ids[key] = found.tobytes()
+            elif found.__class__ is list:
+                ids[key] = tuple(found)  # ints only: the collector stops tracking it
+        self._ids: dict[K, Any] = ids
 
     def get(self, key: K, default: Any = None) -> Any:
         found = self._ids.get(key)
         if found is None:
             return default
-        return (found,) if found.__class__ is int else found
+        if found.__class__ is int:
+            return (found,)
+        if found.__class__ is bytes:
+            return memoryview(found).cast("q")
+        return found
 
     def __getitem__(self, key: K) -> Sequence[int]:
         found = self.get(key)

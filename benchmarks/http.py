@@ -16,16 +16,24 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
-CASES = {
-    "by id": "call_log_id=1250",
-    "by phone": "user_phone_number=%2B16328439778",
-    "by variable": "key=payor_name&value=Aetna",
-    "404": "call_log_id=99999999",
-    "422": "call_log_id=abc",
-}
+BY_ID = "call_log_id=1250"  # a live call of the default world (README's quick start)
+
+
+def cases(base_url: str) -> dict[str, str]:
+    """The query of each case; the phone and the variable are those of call 1250, so every
+    lookup kind finds a call (whatever the generator makes of the default seed)."""
+    call = requests.get(f"{base_url}/api/v1/live-calls?{BY_ID}", timeout=10).json()
+    return {
+        "by id": BY_ID,
+        "by phone": urlencode({"user_phone_number": call["user_phone_number"]}),
+        "by variable": urlencode({"key": "external_id", "value": call["variables.external_id"]}),
+        "404": "call_log_id=99999999",
+        "422": "call_log_id=abc",
+    }
 
 
 @contextmanager
@@ -99,9 +107,11 @@ def measure(url: str, connections: int, duration: float) -> dict[str, Any]:
 def run(duration: float = 3.0, connections: tuple[int, ...] = (1, 64)) -> dict[str, Any]:
     rows = []
     with _process(["prosper_mock", "serve", "--port", "0", "--quiet"]) as mock:
-        for name, query in CASES.items():
+        for name, query in cases(mock).items():
             answer = requests.get(f"{mock}/api/v1/live-calls?{query}", timeout=10)
             size, status = len(answer.content), answer.status_code
+            if name.startswith("by ") and status != 200:
+                raise RuntimeError(f"{name}: {query} answers {status}, not a found call")
             with _process(
                 ["benchmarks.ceiling", "--size", str(size), "--status", str(status)]
             ) as bare:
@@ -134,7 +144,7 @@ def run(duration: float = 3.0, connections: tuple[int, ...] = (1, 64)) -> dict[s
             ["prosper_mock", "serve", "--port", "0", "--quiet", "--workers", str(workers)]
         ) as mock:
             time.sleep(0.3)
-            m = measure(f"{mock}/api/v1/live-calls?{CASES['by id']}", max(connections), duration)
+            m = measure(f"{mock}/api/v1/live-calls?{BY_ID}", max(connections), duration)
             scaling.append({"workers": workers, "rps": m["rps"], "p99_ms": m["p99_ms"]})
     return {
         "loader": "wrk" if shutil.which("wrk") else "benchmarks.loader (Python)",

@@ -45,6 +45,31 @@ def _run(directory: Path, body: str, n: int) -> float:
     return elapsed
 
 
+def reset_and_lookup(rounds: int) -> dict[str, float]:
+    """What the fixture does per test, without pytest: ``World.reset()`` alone, and with one
+    lookup through a running ``MockServer`` (a keep-alive HTTP connection), in ms."""
+    import requests
+
+    from prosper_mock import MockServer, World
+
+    with MockServer(World.generate()) as server, requests.Session() as http:
+        url = server.url("/api/v1/live-calls?call_log_id=1250")
+        http.get(url, timeout=5)
+        start = time.perf_counter()
+        for _ in range(rounds):
+            server.world.reset()
+        reset = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(rounds):
+            server.world.reset()
+            http.get(url, timeout=5)
+        both = time.perf_counter() - start
+    return {
+        "reset_ms": round(reset / rounds * 1000, 4),
+        "reset_and_lookup_ms": round(both / rounds * 1000, 3),
+    }
+
+
 def run(tests: int = 500, repeats: int = 3) -> dict[str, Any]:
     """Per-test overhead of ``prosper`` in ms (best of ``repeats``), and the session start cost."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,6 +87,7 @@ def run(tests: int = 500, repeats: int = 3) -> dict[str, Any]:
         "session_start_ms": round((session - base_one) * 1000, 1),
         "per_test_overhead_ms": round(per_test, 3),
         "target_ms": 2.0,
+        **reset_and_lookup(rounds=max(20, tests)),
     }
 
 

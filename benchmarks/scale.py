@@ -1,55 +1,106 @@
 """World scale: start-up time, resident memory and lookup latency at 1k to 1M calls.
 
-Each size runs in a fresh process (so RSS is that world's), builds a seeded world (10 % live),
-then times 900 lookups (300 distinct ids, and phones and variables) through ``find_call``
-twice: cold (each row is derived from the seed on first touch) and warm (an index hit on a
-row already derived, what a polling client sees).
+Each size runs in a fresh process (so RSS is that world's) and builds a seeded world (10 %
+live). Lookups go through ``find_call`` (what the handler does: both stores, then the row),
+by id, by phone and by variable, with keys drawn at random from the world's indexes:
+
+- cold: 1 000 distinct lookups of each kind, once: each row is derived from the seed on first
+  touch;
+- warm, spread: the same lookups again (median of five passes, after one full garbage
+  collection of the rows the cold pass made): every lookup an index hit on a derived row, over
+  keys spread across the whole world, so at 1M calls most of them miss the CPU caches;
+- warm, polled: 100 keys of each kind looked up over and over (median of 20 passes): what a
+  client polling the same calls sees;
+- HTTP: the polled keys as ``GET /api/v1/live-calls`` through a ``MockServer`` on that world
+  (keep-alive, one connection; client and server share the process), median per request.
+
+Start-up is reported as wall-clock and CPU seconds: on a shared machine the CPU figure shows
+how much of the wall time was the world's own work.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
+KINDS = ("id", "phone", "variable")
+SPREAD = 1_000  # keys of each kind in the spread set
+POLLED = 100  # keys of each kind in the polled set
+
+
+def _median_us(action: Callable[[], None], count: int, passes: int) -> float:
+    times = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) / count * 1e6)
+    return statistics.median(times)
 
 
 def one(size: int) -> dict[str, Any]:
-    from prosper_mock import World, WorldRecipe
+    import requests
+
+    from prosper_mock import MockServer, World, WorldRecipe
     from prosper_mock.lookup import LiveCallQuery, find_call
 
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     world = World.generate(WorldRecipe(seed=0, live_calls=size // 10, call_logs=size - size // 10))
-    startup = time.perf_counter() - start
+    startup_s, startup_cpu_s = time.perf_counter() - wall, time.process_time() - cpu
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rng = random.Random(1)
-    ids = rng.sample(list(world.call_logs.base.ids), 300)  # distinct: the first pass is cold
-    phones = list(world.call_logs.base.by_phone)
-    variables = list(world.call_logs.base.by_variable)
-    queries = []
-    for call_log_id in ids:
-        queries.append(LiveCallQuery(call_log_id=call_log_id))
-        queries.append(LiveCallQuery(user_phone_number=rng.choice(phones)))
-        key, text = rng.choice(variables)
-        queries.append(LiveCallQuery(key=key, value=text))
-    timings = []
-    for _ in range(2):  # cold: rows derived on first touch; warm: index hits on derived rows
-        start = time.perf_counter()
-        for q in queries:
-            find_call(world, q)
-        timings.append((time.perf_counter() - start) / len(queries) * 1e6)
-    return {
-        "calls": size,
-        "startup_s": round(startup, 2),
-        "rss_mb": round(rss_mb),
-        "cold_lookup_us": round(timings[0], 1),
-        "warm_lookup_us": round(timings[1], 2),
+    base = world.call_logs.base
+    phones, variables = list(base.by_phone), list(base.by_variable)
+    n = min(SPREAD, base.count, len(phones), len(variables))  # a small world has fewer keys
+    params = {
+        "id": [{"call_log_id": i} for i in rng.sample(list(base.ids), n)],
+        "phone": [{"user_phone_number": p} for p in rng.sample(phones, n)],
+        "variable": [{"key": k, "value": v} for k, v in rng.sample(variables, n)],
     }
+    queries = {kind: [LiveCallQuery(**p) for p in ps] for kind, ps in params.items()}
+    spread = [q for group in zip(*queries.values(), strict=True) for q in group]
+    polled = {kind: qs[:POLLED] for kind, qs in queries.items()}
+
+    def look_up(batch: list[LiveCallQuery]) -> Callable[[], None]:
+        def action() -> None:
+            for q in batch:
+                find_call(world, q)
+
+        return action
+
+    cold = _median_us(look_up(spread), len(spread), 1)
+    gc.collect()
+    row: dict[str, Any] = {
+        "calls": size,
+        "startup_s": round(startup_s, 2),
+        "startup_cpu_s": round(startup_cpu_s, 2),
+        "rss_mb": round(rss_mb),
+        "cold_us": round(cold, 1),
+    }
+    for kind in KINDS:
+        row[f"spread_{kind}_us"] = round(_median_us(look_up(queries[kind]), n, 5), 2)
+        row[f"polled_{kind}_us"] = round(_median_us(look_up(polled[kind]), POLLED, 20), 2)
+    row["spread_us"] = round(statistics.mean(row[f"spread_{k}_us"] for k in KINDS), 2)
+    row["polled_us"] = round(statistics.mean(row[f"polled_{k}_us"] for k in KINDS), 2)
+    with MockServer(world) as server, requests.Session() as http:
+        url = server.url("/api/v1/live-calls")
+        batch = [p for kind in KINDS for p in params[kind][:POLLED]]
+
+        def get_all() -> None:
+            for p in batch:
+                http.get(url, params=p, timeout=10)
+
+        get_all()  # rows and rendered answers cached, connection open
+        row["http_us"] = round(_median_us(get_all, len(batch), 3), 1)
+    return row
 
 
 def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
@@ -62,10 +113,11 @@ def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
             check=True,
         ).stdout
         rows.append(json.loads(out))
-    for kind in ("cold", "warm"):
-        base = rows[0][f"{kind}_lookup_us"]
-        for row in rows:
-            row[f"{kind}_ratio_vs_smallest"] = round(row[f"{kind}_lookup_us"] / base, 2)
+    smallest = rows[0]
+    for row in rows:
+        for key in [k for k in row if k.endswith("_us")]:
+            ratio = row[key] / smallest[key] if smallest[key] else None
+            row[key.replace("_us", "_ratio")] = None if ratio is None else round(ratio, 2)
     return {"rows": rows}
 
 

@@ -22,10 +22,15 @@ The layout of a world (``WorldRecipe``):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import struct
+from collections import namedtuple
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from functools import cache, cached_property
+from operator import itemgetter
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
 from faker import Faker
 
@@ -175,6 +180,16 @@ class Flow:
     target: str
     inputs: tuple[str, ...]
     steps: tuple[Step, ...] = field(default=())
+
+    @cached_property
+    def outputs(self) -> tuple[str, ...]:
+        """Every variable the flow's steps map, in step order."""
+        return tuple(name for step in self.steps for name in step.outputs)
+
+    @cached_property
+    def variables(self) -> tuple[str, ...]:
+        """Every variable of a finished call: the inputs, then the outputs."""
+        return (*self.inputs, *(name for name in self.outputs if name not in self.inputs))
 
 
 FLOWS: tuple[Flow, ...] = (
@@ -388,10 +403,50 @@ FLOWS: tuple[Flow, ...] = (
         ),
     ),
 )
-_FLOW_WEIGHTS = (0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 3)  # patients most often
-_ELIGIBILITY = ("active", "active", "active", "inactive", "terminated")
-_PLAN_TYPES = ("PPO", "HMO", "EPO", "POS", "Medicare Advantage")
-_AUTH_STATUSES = ("approved", "pending review", "denied", "not on file")
+T = TypeVar("T")
+
+
+def byte_table(choices: Sequence[T]) -> tuple[T, ...]:
+    """256 entries cycling through ``choices``: indexed by a random byte, it picks one.
+
+    Each choice comes up ``256 // n`` or ``256 // n + 1`` times in 256: close enough
+    to even for a mock's vocabulary, and one tuple index per pick.
+    """
+    return tuple(choices[i % len(choices)] for i in range(256))
+
+
+def chance_table(p: float) -> tuple[bool, ...]:
+    """256 booleans, ``round(p * 256)`` of them true: a random byte's chance of ``p``."""
+    k = round(p * 256)
+    return (True,) * k + (False,) * (256 - k)
+
+
+# Flows weighted: patients most often.
+_FLOWS = byte_table((*(FLOWS[0],) * 6, *(FLOWS[1],) * 3, *(FLOWS[2],) * 2, FLOWS[3]))
+_ELIGIBILITY = byte_table(("active", "active", "active", "inactive", "terminated"))
+_PLAN_TYPES = byte_table(("PPO", "HMO", "EPO", "POS", "Medicare Advantage"))
+_AUTH_STATUSES = byte_table(("approved", "pending review", "denied", "not on file"))
+_IVR_PATHS = byte_table(("1-3-2", "2-1", "0-0-2", "3-1-1"))
+_COPAYS = byte_table((0.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 75.0))
+_DEDUCTIBLES = byte_table(tuple(range(0, 2000, 50)))
+_LIVE_STATUSES = byte_table(("in_progress", "in_progress", "in_progress", "on_hold"))
+_APPOINTMENT_TYPES = byte_table(APPOINTMENT_TYPES)
+_CPT_CODES = byte_table(CPT_CODES)
+_PAYORS = byte_table(range(len(PAYORS)))
+_MEMBER_LETTERS = byte_table("WXYZ")
+_REFERENCE_LETTERS = byte_table("ABCEHJKMR")
+_DOB_FIRST = date(1938, 1, 1).toordinal()
+_DOB_DAYS = 365 * 67
+
+
+@cache
+def _dob_texts() -> tuple[str, ...]:
+    """Every date of birth a patient can have, as text: built once, shared by every world."""
+    return tuple(date.fromordinal(_DOB_FIRST + k).isoformat() for k in range(_DOB_DAYS))
+
+
+_APPOINTMENT_DAYS = 21
+_PROVIDERS = 40
 
 
 def _iso(ts: float) -> str:
@@ -403,8 +458,200 @@ def _duration_text(seconds: int) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+def _id_bytes(n: int) -> bytes:
+    """An integer as hash input: 16 bytes, or its decimal text when it does not fit."""
+    try:
+        return n.to_bytes(16, "little", signed=True)
+    except OverflowError:  # a longer input than 16 bytes, so never equal to a short one
+        return str(n).encode()
+
+
+_STRUCT_CODES = MappingProxyType({8: "B", 16: "H", 32: "I", 64: "Q"})  # field bits -> struct
+
+
+class Fields:
+    """Named random fields cut from one keyed hash of an integer, each from its own bits.
+
+    Unlike ``Draw``'s stream, no field depends on another, so the lookup indexes
+    can be built from a call's few indexed fields and a row from all of them, and
+    the two always agree. One blake2b and one ``struct`` unpack give every field
+    at once; a byte field picks from a ``byte_table``, a wider one is reduced
+    with ``%`` where it is used.
+    """
+
+    __slots__ = ("_key", "_size", "_struct", "_type")
+
+    def __init__(self, key: str, layout: Sequence[tuple[str, int]]) -> None:
+        """``layout``: ``(name, bits)`` per field, bits 8, 16, 32 or 64 (at most 512 in all)."""
+        unknown = [name for name, bits in layout if bits not in _STRUCT_CODES]
+        if unknown:
+            raise ValueError(f"fields {unknown}: bits must be one of {sorted(_STRUCT_CODES)}")
+        self._struct = struct.Struct("<" + "".join(_STRUCT_CODES[bits] for _, bits in layout))
+        self._size = self._struct.size
+        if self._size > 64:
+            raise ValueError(f"{self._size} bytes of fields do not fit one blake2b digest (64)")
+        self._key = hashlib.blake2b(key.encode(), digest_size=32).digest()
+        self._type = namedtuple("Fields", [name for name, _ in layout])
+
+    def __call__(self, n: int) -> Any:
+        """The fields of ``n`` by name."""
+        return self._type._make(self.raw(n))
+
+    def raw(self, n: int) -> tuple[int, ...]:
+        """The fields of ``n`` in layout order (the hot path unpacks them into locals)."""
+        digest = hashlib.blake2b(_id_bytes(n), key=self._key, digest_size=self._size).digest()
+        return self._struct.unpack(digest)
+
+
+_PERSON_FIELDS = (
+    ("first_name", 16),
+    ("last_name", 16),
+    ("dob", 32),
+    ("member_letter", 8),
+    ("member_number", 64),
+    ("phone_prefix", 16),
+    ("phone_number", 32),
+    ("payor", 8),
+)
+_CALL_FIELDS = (
+    ("flow", 8),
+    ("person", 64),
+    ("provider", 8),
+    ("appointment_day", 8),
+    ("appointment_type", 8),
+    ("cpt_code", 8),
+    ("has_referral", 8),
+    ("referral_number", 32),
+    ("identity_verified", 8),
+    ("appointment_confirmed", 8),
+    ("callback_requested", 8),
+    ("ivr_path", 8),
+    ("representative_name", 8),
+    ("eligibility_status", 8),
+    ("plan_type", 8),
+    ("copay_amount", 8),
+    ("deductible_remaining", 8),
+    ("reference_letter", 8),
+    ("reference_number", 32),
+    ("auth_status", 8),
+    ("prior_auth_required", 8),
+    ("staff_name", 8),
+    ("records_available", 8),
+    ("steps_done", 8),
+    ("live_status", 8),
+    ("start_frac", 16),
+)
+_HAS_REFERRAL = chance_table(0.4)
+_IDENTITY_VERIFIED = chance_table(0.92)
+_APPOINTMENT_CONFIRMED = chance_table(0.8)
+_CALLBACK_REQUESTED = chance_table(0.15)
+_PRIOR_AUTH_REQUIRED = chance_table(0.4)
+_RECORDS_AVAILABLE = chance_table(0.85)
+# Every variable of every flow, in the order ``Generator.plan`` computes their values.
+_VARIABLES = (
+    "patient_first_name",
+    "patient_last_name",
+    "patient_dob",
+    "member_id",
+    "external_id",
+    "payor_name",
+    "provider_name",
+    "provider_npi",
+    "facility_name",
+    "appointment_date",
+    "appointment_type",
+    "cpt_code",
+    "referral_number",
+    "identity_verified",
+    "appointment_confirmed",
+    "callback_requested",
+    "ivr_path",
+    "representative_name",
+    "eligibility_status",
+    "plan_type",
+    "copay_amount",
+    "deductible_remaining",
+    "reference_number",
+    "auth_status",
+    "prior_auth_required",
+    "staff_name",
+    "records_available",
+    "fax_number",
+    "expected_delivery_date",
+)
+
+
+def _taker(names: Sequence[str]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """Takes the values of ``names`` (always a tuple) out of a tuple in _VARIABLES order."""
+    positions = [_VARIABLES.index(name) for name in names]
+    if len(positions) == 1:
+        return lambda values: (values[positions[0]],)
+    return itemgetter(*positions)
+
+
+# Per flow: take its inputs, its outputs, both: a call builds only its own variables.
+_TAKE = MappingProxyType(
+    {f.id: (_taker(f.inputs), _taker(f.outputs), _taker(f.variables)) for f in FLOWS}
+)
+
+
+class Person(NamedTuple):
+    """A patient: the same identity, phone and insurer on every call about them."""
+
+    first_name: str
+    last_name: str
+    dob: str
+    member_id: str
+    external_id: str
+    phone_prefix: str
+    phone_number: int
+    payor: int
+
+    @property
+    def phone(self) -> str:
+        # Formatted when asked for: half the calls (payors, providers) never need it.
+        return f"{self.phone_prefix}{self.phone_number:06d}"
+
+
+class CallPlan(NamedTuple):
+    """What a call is about: everything its index keys (phone, variables) come from."""
+
+    flow: Flow
+    phone: str
+    person: Person
+    provider: dict[str, str]
+    values: tuple[Any, ...]  # every flow's variables, in _VARIABLES order
+    steps_done: int  # where a live call of the seeded world is
+    live_status: str
+    start_frac: float
+
+    def outcomes(self) -> dict[str, Any]:
+        """The flow's outputs, as its steps map them."""
+        return dict(zip(self.flow.outputs, _TAKE[self.flow.id][1](self.values), strict=True))
+
+    def variables(self, steps_done: int) -> dict[str, Any]:
+        """The variables mapped after ``steps_done`` steps: the inputs, then step outputs."""
+        flow = self.flow
+        take_inputs, _, take_all = _TAKE[flow.id]
+        if steps_done >= len(flow.steps):  # every call log: one dict, no merging
+            return dict(zip(flow.variables, take_all(self.values), strict=True))
+        variables = dict(zip(flow.inputs, take_inputs(self.values), strict=True))
+        if steps_done > 0:
+            outcomes = self.outcomes()
+            for step in flow.steps[:steps_done]:
+                for name in step.outputs:
+                    variables[name] = outcomes[name]
+        return variables
+
+
 class Generator:
-    """Derives every call of a seeded world, and new calls, from ``(seed, id)``."""
+    """Derives every call of a seeded world, and new calls, from ``(seed, id)``.
+
+    What a call is about (who is called, its flow, its variables: everything the
+    lookup indexes hold) comes from one keyed hash of its id cut into ``Fields``;
+    what only its row shows (agent, campaign, how it ended) from ``Draw``
+    streams. Indexing a world derives only the first; rows are derived on demand.
+    """
 
     def __init__(self, recipe: WorldRecipe) -> None:
         self.recipe = recipe
@@ -420,10 +667,20 @@ class Generator:
         self.area_codes = tuple(
             f"{2 + d.below(8)}{d.digits(2)}" for d in (Draw(seed, "area", i) for i in range(40))
         )
+        # "+1", the area code, the exchange's first digit: a number is one of these + 6 digits.
+        self._phone_prefixes = tuple(f"+1{a}{2 + k}" for a in self.area_codes for k in range(8))
         self._anchor = datetime.fromisoformat(recipe.anchor).timestamp()
+        first_day = date.fromtimestamp(self._anchor) + timedelta(days=1)
+        days = [first_day + timedelta(days=k) for k in range(_APPOINTMENT_DAYS)]
+        self._appointment_dates = byte_table([d.isoformat() for d in days])
+        self._delivery_dates = byte_table([(d - timedelta(days=1)).isoformat() for d in days])
+        self._staff = byte_table(self.staff_names)
         self.people = max(1, (recipe.live_calls + recipe.call_logs) * 6 // 10)
         self.payor_phones = tuple(self._phone(Draw(seed, "payor", i)) for i in range(len(PAYORS)))
-        self.providers = tuple(self._provider(i) for i in range(40))
+        self.providers = tuple(self._provider(i) for i in range(_PROVIDERS))
+        self._providers = byte_table(self.providers)
+        self._person_fields = Fields(f"{seed}|person", _PERSON_FIELDS)
+        self._call_fields = Fields(f"{seed}|call", _CALL_FIELDS)
 
     # --- layout -----------------------------------------------------------------
 
@@ -444,8 +701,10 @@ class Generator:
 
     def started(self, call_log_id: int) -> float:
         """Start time (epoch seconds) of a generated call; increases with the id."""
+        return self._started(call_log_id, self._call_fields(call_log_id).start_frac % 900 / 1000)
+
+    def _started(self, call_log_id: int, frac: float) -> float:
         i = call_log_id - self.recipe.first_id
-        frac = Draw(self.recipe.seed, "t", call_log_id).below(900) / 1000
         if i < self._old:
             span = 30 * _DAY - _RECENT
             return self._anchor - 30 * _DAY + (i + frac) * span / self._old
@@ -455,7 +714,7 @@ class Generator:
     # --- pools --------------------------------------------------------------------
 
     def _phone(self, d: Draw) -> str:
-        return f"+1{d.pick(self.area_codes)}{2 + d.below(8)}{d.digits(6)}"
+        return d.pick(self._phone_prefixes) + d.digits(6)
 
     def _provider(self, i: int) -> dict[str, str]:
         d = Draw(self.recipe.seed, "provider", i)
@@ -471,127 +730,137 @@ class Generator:
             "state": state,
         }
 
+    def _person(self, p: int) -> Person:
+        first, last, dob, letter, number, prefix, phone, payor = self._person_fields.raw(p)
+        return Person(
+            self.first_names[first % len(self.first_names)],
+            self.last_names[last % len(self.last_names)],
+            _dob_texts()[dob % _DOB_DAYS],
+            f"{_MEMBER_LETTERS[letter]}{number % 10**9:09d}",
+            f"PAT-{p + 1:03d}",
+            self._phone_prefixes[prefix % len(self._phone_prefixes)],
+            phone % 10**6,
+            _PAYORS[payor],
+        )
+
     def person(self, p: int) -> dict[str, Any]:
         """A patient: stable identity, phone and insurer for every call about them."""
-        d = Draw(self.recipe.seed, "person", p)
-        dob = date(1938, 1, 1) + timedelta(days=d.below(365 * 67))
+        who = self._person(p)
         return {
-            "patient_first_name": d.pick(self.first_names),
-            "patient_last_name": d.pick(self.last_names),
-            "patient_dob": dob.isoformat(),
-            "member_id": f"{d.pick('WXYZ')}{d.digits(9)}",
-            "external_id": f"PAT-{p + 1:03d}",
-            "phone": self._phone(d),
-            "payor": d.below(len(PAYORS)),
+            "patient_first_name": who.first_name,
+            "patient_last_name": who.last_name,
+            "patient_dob": who.dob,
+            "member_id": who.member_id,
+            "external_id": who.external_id,
+            "phone": who.phone,
+            "payor": who.payor,
         }
 
     # --- calls --------------------------------------------------------------------
 
-    def _core(self, call_log_id: int) -> dict[str, Any]:
+    def plan(self, call_log_id: int) -> CallPlan:
         """What a call is about: flow, who is called, input and outcome variables."""
-        d = Draw(self.recipe.seed, "call", call_log_id)
-        flow = FLOWS[d.pick(_FLOW_WEIGHTS)]
-        who = self.person(d.below(self.people))
-        provider = self.providers[d.below(len(self.providers))]
-        payor = who["payor"]
-        appointment = date.fromtimestamp(self._anchor) + timedelta(days=1 + d.below(21))
-        known: dict[str, Any] = {
-            **{
-                k: who[k]
-                for k in (
-                    "patient_first_name",
-                    "patient_last_name",
-                    "patient_dob",
-                    "member_id",
-                    "external_id",
-                )
-            },
-            "payor_name": PAYORS[payor],
-            "provider_name": provider["provider_name"],
-            "provider_npi": provider["provider_npi"],
-            "facility_name": provider["facility_name"],
-            "appointment_date": appointment.isoformat(),
-            "appointment_type": d.pick(APPOINTMENT_TYPES),
-            "cpt_code": d.pick(CPT_CODES),
-            "referral_number": None if d.chance(0.6) else f"REF-{d.digits(6)}",
-        }
-        outcomes: dict[str, Any] = {
-            "identity_verified": d.chance(0.92),
-            "appointment_confirmed": d.chance(0.8),
-            "callback_requested": d.chance(0.15),
-            "ivr_path": d.pick(("1-3-2", "2-1", "0-0-2", "3-1-1")),
-            "representative_name": d.pick(self.staff_names),
-            "eligibility_status": d.pick(_ELIGIBILITY),
-            "plan_type": d.pick(_PLAN_TYPES),
-            "copay_amount": float(d.pick((0, 15, 20, 25, 30, 40, 50, 75))),
-            "deductible_remaining": d.below(40) * 50,
-            "reference_number": f"{d.pick('ABCEHJKMR')}{d.digits(8)}",
-            "auth_status": d.pick(_AUTH_STATUSES),
-            "prior_auth_required": d.chance(0.4),
-            "staff_name": d.pick(self.staff_names),
-            "records_available": d.chance(0.85),
-            "fax_number": provider["fax_number"],
-            "expected_delivery_date": (appointment - timedelta(days=1)).isoformat(),
-        }
-        phone = {
-            "patient": who["phone"],
-            "payor": self.payor_phones[payor],
-            "provider": provider["phone"],
-        }[flow.target]
-        name = {
-            "patient": f"{who['patient_first_name']} {who['patient_last_name']}",
-            "payor": PAYORS[payor],
-            "provider": provider["facility_name"],
-        }[flow.target]
-        agent = d.pick(AGENTS)
-        return {
-            "draw": d,
-            "flow": flow,
-            "inputs": {k: known[k] for k in flow.inputs},
-            "outcomes": outcomes,
-            "phone": phone,
-            "target_name": name,
-            "agent": agent,
-            "agent_phone": f"+1{512 + d.below(4)}555{d.digits(4)}",
-            "campaign_target_id": f"ct_{d.hex(12)}",
-            "model": d.pick(MODELS),
-            "voice_id": d.hex(10),
-            "steps_done": d.below(len(flow.steps)),
-            "live_status": d.pick(("in_progress", "in_progress", "in_progress", "on_hold")),
-        }
+        (
+            flow_byte,
+            person,
+            provider_byte,
+            appointment_day,
+            appointment_type,
+            cpt_code,
+            has_referral,
+            referral_number,
+            identity_verified,
+            appointment_confirmed,
+            callback_requested,
+            ivr_path,
+            representative_name,
+            eligibility_status,
+            plan_type,
+            copay_amount,
+            deductible_remaining,
+            reference_letter,
+            reference_number,
+            auth_status,
+            prior_auth_required,
+            staff_name,
+            records_available,
+            steps_done,
+            live_status,
+            start_frac,
+        ) = self._call_fields.raw(call_log_id)  # in _CALL_FIELDS order
+        flow: Flow = _FLOWS[flow_byte]
+        who = self._person(person % self.people)
+        provider = self._providers[provider_byte]
+        # Every variable any flow has, in _VARIABLES order; the flow takes its own.
+        values = (
+            who.first_name,
+            who.last_name,
+            who.dob,
+            who.member_id,
+            who.external_id,
+            PAYORS[who.payor],
+            provider["provider_name"],
+            provider["provider_npi"],
+            provider["facility_name"],
+            self._appointment_dates[appointment_day],
+            _APPOINTMENT_TYPES[appointment_type],
+            _CPT_CODES[cpt_code],
+            f"REF-{referral_number % 10**6:06d}" if _HAS_REFERRAL[has_referral] else None,
+            _IDENTITY_VERIFIED[identity_verified],
+            _APPOINTMENT_CONFIRMED[appointment_confirmed],
+            _CALLBACK_REQUESTED[callback_requested],
+            _IVR_PATHS[ivr_path],
+            self._staff[representative_name],
+            _ELIGIBILITY[eligibility_status],
+            _PLAN_TYPES[plan_type],
+            _COPAYS[copay_amount],
+            _DEDUCTIBLES[deductible_remaining],
+            f"{_REFERENCE_LETTERS[reference_letter]}{reference_number % 10**8:08d}",
+            _AUTH_STATUSES[auth_status],
+            _PRIOR_AUTH_REQUIRED[prior_auth_required],
+            self._staff[staff_name],
+            _RECORDS_AVAILABLE[records_available],
+            provider["fax_number"],
+            self._delivery_dates[appointment_day],
+        )
+        target = flow.target
+        if target == "patient":
+            phone = who.phone
+        elif target == "payor":
+            phone = self.payor_phones[who.payor]
+        else:
+            phone = provider["phone"]
+        return CallPlan(
+            flow,
+            phone,
+            who,
+            provider,
+            values,
+            steps_done % len(flow.steps),
+            _LIVE_STATUSES[live_status],
+            start_frac % 900 / 1000,
+        )
 
-    def _variables(self, core: dict[str, Any], steps_done: int) -> dict[str, Any]:
-        variables = dict(core["inputs"])
-        for step in core["flow"].steps[:steps_done]:
-            for name in step.outputs:
-                variables[name] = core["outcomes"][name]
-        return variables
+    def _target_name(self, plan: CallPlan) -> str:
+        target = plan.flow.target
+        if target == "patient":
+            return f"{plan.person.first_name} {plan.person.last_name}"
+        if target == "payor":
+            return PAYORS[plan.person.payor]
+        return plan.provider["facility_name"]
 
     def _transcript(
-        self, core: dict[str, Any], variables: dict[str, Any], steps: int
+        self, plan: CallPlan, agent: str, variables: dict[str, Any], steps: int
     ) -> list[dict[str, str]]:
-        context = {k: "" if v is None else text_form(v) for k, v in core["outcomes"].items()}
+        context = {k: "" if v is None else text_form(v) for k, v in plan.outcomes().items()}
         context |= {k: "" if v is None else text_form(v) for k, v in variables.items()}
-        context["agent"] = core["agent"][0]
+        context["agent"] = agent
         context.setdefault("provider_name", "your care team")
         lines = []
-        for step in core["flow"].steps[:steps]:
+        for step in plan.flow.steps[:steps]:
             for role, template in step.lines:
                 lines.append({"role": role, "message": template.format_map(_Blank(context))})
         return lines
-
-    def _agent_data(self, core: dict[str, Any]) -> dict[str, Any]:
-        name, provider, language = core["agent"]
-        return {
-            "id": f"agent_{name.lower()}",
-            "name": name,
-            "language": language,
-            "model": {
-                "provider": "openai" if core["model"].startswith("gpt") else "anthropic",
-                "name": core["model"],
-            },
-            "voice": {"provider": provider, "voice_id": core["voice_id"]},
-        }
 
     def live_call(
         self, call_log_id: int, started_at: float | None = None, steps: int | None = None
@@ -602,29 +871,40 @@ class Generator:
         from the seed (every step, for a call that has just ended). A new
         call (``World.start_call``) passes ``steps=0``: only its inputs mapped.
         """
-        core = self._core(call_log_id)
-        flow: Flow = core["flow"]
+        plan = self.plan(call_log_id)
+        flow = plan.flow
         just_ended = steps is None and call_log_id in self.log_ids()
         if steps is None:
-            steps = len(flow.steps) if just_ended else core["steps_done"]
+            steps = len(flow.steps) if just_ended else plan.steps_done
         steps = max(0, min(steps, len(flow.steps)))
-        at = self.started(call_log_id) if started_at is None else started_at
-        variables = self._variables(core, steps)
+        at = self._started(call_log_id, plan.start_frac) if started_at is None else started_at
+        variables = plan.variables(steps)
         done = steps >= len(flow.steps)
         current = flow.steps[min(steps, len(flow.steps) - 1)]
+        # What only the row shows: who places the call, and how.
+        d = Draw(self.recipe.seed, "row", call_log_id)
+        agent, voice_provider, language = d.pick(AGENTS)
+        model = d.pick(MODELS)
         return LiveCall(
             call_log_id=call_log_id,
-            user_phone_number=core["phone"],
+            user_phone_number=plan.phone,
             started_at=_iso(at),
-            agent_phone_number=core["agent_phone"],
+            agent_phone_number=f"+1{512 + d.below(4)}555{d.digits(4)}",
             direction="outbound",
-            status="ended"
-            if just_ended
-            else ("in_progress" if steps == 0 else core["live_status"]),
+            status="ended" if just_ended else ("in_progress" if steps == 0 else plan.live_status),
             updated_at=_iso(at + 20 * (steps + 1)),
-            campaign_target_id=core["campaign_target_id"],
-            target={"type": flow.target, "name": core["target_name"], "status": "In Progress"},
-            agent_data=self._agent_data(core),
+            campaign_target_id=f"ct_{d.hex(12)}",
+            target={"type": flow.target, "name": self._target_name(plan), "status": "In Progress"},
+            agent_data={
+                "id": f"agent_{agent.lower()}",
+                "name": agent,
+                "language": language,
+                "model": {
+                    "provider": "openai" if model.startswith("gpt") else "anthropic",
+                    "name": model,
+                },
+                "voice": {"provider": voice_provider, "voice_id": d.hex(10)},
+            },
             flow={
                 "id": flow.id,
                 "name": flow.name,
@@ -633,19 +913,19 @@ class Generator:
                 "steps_total": len(flow.steps),
             },
             variables=variables,
-            transcript=self._transcript(core, variables, steps + (0 if done else 1)),
+            transcript=self._transcript(plan, agent, variables, steps + (0 if done else 1)),
         )
 
     def live_keys(self, call_log_id: int) -> tuple[str, dict[str, Any]]:
         """Phone and variables of a generated live call (what its indexes need)."""
-        core = self._core(call_log_id)
-        steps = len(core["flow"].steps) if call_log_id in self.log_ids() else core["steps_done"]
-        return core["phone"], self._variables(core, steps)
+        plan = self.plan(call_log_id)
+        steps = len(plan.flow.steps) if call_log_id in self.log_ids() else plan.steps_done
+        return plan.phone, plan.variables(steps)
 
     def log_keys(self, call_log_id: int) -> tuple[str, dict[str, Any]]:
         """Phone and variables of a generated call log (what its indexes need)."""
-        core = self._core(call_log_id)
-        return core["phone"], self._variables(core, len(core["flow"].steps))
+        plan = self.plan(call_log_id)
+        return plan.phone, plan.variables(len(plan.flow.steps))
 
     def call_log(
         self, call_log_id: int, started_at: float | None = None, ended_at: float | None = None

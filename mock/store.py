@@ -14,14 +14,17 @@ lookup is a dictionary hit in each layer, never a scan.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from array import array
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .records import CallLog, LiveCall, timestamp
 from .textform import text_form
 
 R = TypeVar("R", LiveCall, CallLog)
+K = TypeVar("K")
 
 VariableKey = tuple[str, str]  # (variable name, text form of its value)
 
@@ -39,6 +42,141 @@ def recency(record: LiveCall | CallLog) -> tuple[float, int]:
     return timestamp(record.at), record.call_log_id
 
 
+def _more_ids(first: int, second: int) -> array | list[int]:
+    """The ids of a key seen twice while indexing: an ``array('q')`` to append to, or a list
+    for ids beyond 64 bits (only a hand-written world file has them)."""
+    try:
+        return array("q", (first, second))
+    except OverflowError:
+        return [first, second]
+
+
+def _add_id(ids: dict[Any, Any], key: Any, call_log_id: int) -> None:
+    """Append ``call_log_id`` to ``key``'s ids in an ``{key: int | array | list}`` dict."""
+    found = ids.get(key)
+    if found is None:
+        ids[key] = call_log_id
+    elif found.__class__ is int:
+        ids[key] = _more_ids(found, call_log_id)
+    else:
+        found.append(call_log_id)
+
+
+class IdIndex(Mapping[K, Sequence[int]]):
+    """Ids by key, most recent first, held compactly.
+
+    A key with one id (most keys of a big world) holds the bare int; one with
+    more, the ids packed 8 bytes each in a ``bytes``, read through a memoryview.
+    Neither is an object per id, and neither is a container the garbage
+    collector walks (an ``array`` is: a million of them made every full
+    collection of a big world take seconds).
+    """
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: dict[K, Any] | None = None) -> None:
+        """``ids``: key → an id, or an array or list of ids, most recent first (``_add_id``);
+        taken over and packed in place."""
+        ids = ids if ids is not None else {}
+        for key, found in ids.items():  # replacing values while iterating is allowed
+            if found.__class__ is array:
+                ids[key] = found.tobytes()
+            elif found.__class__ is list:
+                ids[key] = tuple(found)  # ints only: the collector stops tracking it
+        self._ids: dict[K, Any] = ids
+
+    def get(self, key: K, default: Any = None) -> Any:
+        found = self._ids.get(key)
+        if found is None:
+            return default
+        if found.__class__ is int:
+            return (found,)
+        if found.__class__ is bytes:
+            return memoryview(found).cast("q")
+        return found
+
+    def __getitem__(self, key: K) -> Sequence[int]:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+class VariableIndex(Mapping[VariableKey, Sequence[int]]):
+    """Ids by ``(name, text)``, most recent first: an ``IdIndex`` of texts per name.
+
+    Two levels rather than tuple keys: no tuple object per key (millions in a
+    big world), and a lookup is still two dictionary hits.
+    """
+
+    __slots__ = ("_names",)
+
+    def __init__(self, names: dict[str, dict[str, Any]] | None = None) -> None:
+        """``names``: name → text → an id or an array of ids (see ``_add_id``)."""
+        self._names = {name: IdIndex(texts) for name, texts in (names or {}).items()}
+
+    def get(self, key: VariableKey, default: Any = None) -> Any:
+        texts = self._names.get(key[0])
+        return default if texts is None else texts.get(key[1], default)
+
+    def __getitem__(self, key: VariableKey) -> Sequence[int]:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[VariableKey]:
+        for name, texts in self._names.items():
+            for text in texts:
+                yield name, text
+
+    def __len__(self) -> int:
+        return sum(len(texts) for texts in self._names.values())
+
+
+class _Indexer:
+    """Collects the index entries of rows added most recent first."""
+
+    __slots__ = ("by_phone", "by_variable")
+
+    def __init__(self) -> None:
+        self.by_phone: dict[str, Any] = {}
+        self.by_variable: defaultdict[str, dict[str, Any]] = defaultdict(dict)
+
+    def add(self, call_log_id: int, phone: str, variables: dict[str, object]) -> None:
+        _add_id(self.by_phone, phone, call_log_id)
+        by_variable = self.by_variable
+        # The hot loop of indexing a big world: variable_keys and _add_id, inlined.
+        for name, value in variables.items():
+            if value.__class__ is not str:
+                value = text_form(value)
+                if value is None:
+                    continue
+            texts = by_variable[name]
+            found = texts.get(value)  # type: ignore[arg-type]
+            if found is None:
+                texts[value] = call_log_id  # type: ignore[index]
+            elif found.__class__ is int:
+                texts[value] = _more_ids(found, call_log_id)  # type: ignore[index]
+            else:
+                found.append(call_log_id)
+
+    def indexes(self) -> tuple[IdIndex[str], VariableIndex]:
+        return IdIndex(self.by_phone), VariableIndex(dict(self.by_variable))
+
+
 @dataclass
 class BaseTable(Generic[R]):
     """The immutable seeded layer: how to fetch a row, and indexes most-recent-first."""
@@ -46,8 +184,8 @@ class BaseTable(Generic[R]):
     fetch: Callable[[int], R]
     ids: Sequence[int]  # every id ascending, for dumps and counts; a range when derived
     count: int
-    by_phone: dict[str, list[int]] = field(default_factory=dict)
-    by_variable: dict[VariableKey, list[int]] = field(default_factory=dict)
+    by_phone: Mapping[str, Sequence[int]] = field(default_factory=IdIndex)
+    by_variable: Mapping[VariableKey, Sequence[int]] = field(default_factory=VariableIndex)
     id_set: Callable[[int], bool] = lambda _id: False
 
     @classmethod
@@ -57,14 +195,18 @@ class BaseTable(Generic[R]):
         by_id = {r.call_log_id: r for r in rows}
         if len(by_id) != len(rows):
             raise ValueError("duplicate call_log_id in one store")
-        table: BaseTable[R] = cls(
-            fetch=by_id.__getitem__, ids=sorted(by_id), count=len(by_id), id_set=by_id.__contains__
-        )
+        indexer = _Indexer()
         for r in rows:  # most recent first, so index lists come out in that order
-            table.by_phone.setdefault(r.user_phone_number, []).append(r.call_log_id)
-            for key in variable_keys(r.variables):
-                table.by_variable.setdefault(key, []).append(r.call_log_id)
-        return table
+            indexer.add(r.call_log_id, r.user_phone_number, r.variables)
+        by_phone, by_variable = indexer.indexes()
+        return cls(
+            fetch=by_id.__getitem__,
+            ids=sorted(by_id),
+            count=len(by_id),
+            by_phone=by_phone,
+            by_variable=by_variable,
+            id_set=by_id.__contains__,
+        )
 
     @classmethod
     def derived(
@@ -74,14 +216,19 @@ class BaseTable(Generic[R]):
         keys: Callable[[int], tuple[str, dict[str, object]]],
     ) -> BaseTable[R]:
         """A base layer whose rows are derived on demand; ``ids`` ascend in time."""
-        table: BaseTable[R] = cls(fetch=fetch, ids=ids, count=len(ids), id_set=ids.__contains__)
-        by_phone, by_variable = table.by_phone, table.by_variable
+        indexer = _Indexer()
+        add = indexer.add
         for call_log_id in reversed(ids):  # newest first
-            phone, variables = keys(call_log_id)
-            by_phone.setdefault(phone, []).append(call_log_id)
-            for key in variable_keys(variables):
-                by_variable.setdefault(key, []).append(call_log_id)
-        return table
+            add(call_log_id, *keys(call_log_id))
+        by_phone, by_variable = indexer.indexes()
+        return cls(
+            fetch=fetch,
+            ids=ids,
+            count=len(ids),
+            by_phone=by_phone,
+            by_variable=by_variable,
+            id_set=ids.__contains__,
+        )
 
 
 class Store(Generic[R]):

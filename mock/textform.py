@@ -16,6 +16,11 @@ def text_form(value: Any) -> str | None:
     """What ``variables->>'key'`` returns for ``value``; ``None`` means it never matches."""
     if value is None:
         return None
+    kind = value.__class__
+    if kind is bool:  # exact types first: indexing a big world asks this millions of times
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
     if isinstance(value, str):
         return value  # ->> unquotes a top-level string; nested ones stay JSON strings
     return _jsonb_text(value)

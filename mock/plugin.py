@@ -141,7 +141,10 @@ def _prosper_remote(pytestconfig: pytest.Config, prosper_base_url: str) -> _Remo
             "a real endpoint: GET /__mock/health does not answer as prosper-voice-mock) "
             "does not allow",
         )
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    # From this session's config, not PYTEST_XDIST_WORKER_COUNT: a pytest run nested
+    # inside an xdist worker (pytester) inherits the variable but is not a worker.
+    workerinput = getattr(pytestconfig, "workerinput", None) or {}
+    workers = int(workerinput.get("workercount", 1))
     if workers > 1:
         # Every worker would reset the one remote world under the others' feet.
         return _Remote(

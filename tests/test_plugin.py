@@ -233,16 +233,13 @@ def test_base_url_of_a_running_mock_uses_its_control_api(pytester: pytest.Pytest
         assert remote.state.faults.rules == []
 
 
-def test_a_running_mock_shared_by_xdist_workers_is_read_only(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+def test_a_running_mock_shared_by_xdist_workers_is_read_only(pytester: pytest.Pytester) -> None:
     with _remote_mock() as remote:
         pytester.makepyfile("""
             def test_changes_skip(prosper):
                 prosper.start_call()
         """)
-        result = pytester.runpytest("-rs", "--prosper-base-url", remote.base_url)
+        result = pytester.runpytest("-n", "2", "-rs", "--prosper-base-url", remote.base_url)
         result.assert_outcomes(skipped=1)
         result.stdout.fnmatch_lines(["*2 xdist workers share*-n 0*"])
         assert not remote.world.stats()["version"]

@@ -6,11 +6,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from prosper_mock import MockServer, World, WorldRecipe
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_WORLD = ROOT / "fixtures" / "world.json"
+
+# The suite never asserts a wall-clock time, so neither may hypothesis: its per-example
+# deadline and its too_slow health check fail tests on a busy 2-core CI machine.
+settings.register_profile(
+    "kit", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("kit")
 
 
 @pytest.fixture

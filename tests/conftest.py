@@ -15,9 +15,7 @@ FIXTURE_WORLD = ROOT / "fixtures" / "world.json"
 
 # The suite never asserts a wall-clock time, so neither may hypothesis: its per-example
 # deadline and its too_slow health check fail tests on a busy 2-core CI machine.
-settings.register_profile(
-    "kit", deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("kit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("kit")
 
 

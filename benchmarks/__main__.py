@@ -88,13 +88,15 @@ def markdown(results: dict[str, Any], command: str) -> str:
         "## World scale (10 % live calls)",
         "",
         "| calls | start-up s (CPU s) | max RSS MB | cold µs | warm, spread: id / phone / "
-        "variable µs (ratio) | warm, polled: id / phone / variable µs (ratio) | HTTP µs (ratio) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "variable µs (ratio) | bare dict µs (ratio) | warm, polled: id / phone / variable "
+        "µs (ratio) | HTTP µs (ratio) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results["scale"]["rows"]:
         lines.append(
             f"| {r['calls']:,} | {r['startup_s']} ({r['startup_cpu_s']}) | {r['rss_mb']} "
-            f"| {r['cold_us']} | {_kinds(r, 'spread')} | {_kinds(r, 'polled')} "
+            f"| {r['cold_us']} | {_kinds(r, 'spread')} | {r['dict_us']} ({r['dict_ratio']}) "
+            f"| {_kinds(r, 'polled')} "
             f"| {r['http_us']} ({r['http_ratio']}) |"
         )
     p, c = results["plugin"], results["contract"]
@@ -104,6 +106,9 @@ def markdown(results: dict[str, Any], command: str) -> str:
         "the world's indexes; ratios against the smallest world. Cold: 1 000 lookups of each "
         "kind, each row derived from the seed on first touch. Warm, spread: the same lookups "
         "again (median of 5 passes), every one an index hit, over keys spread across the world. "
+        "Bare dict: the baseline for the spread figures, two chained plain-dict lookups over "
+        "keys spread across as many entries (what the memory hierarchy alone costs a bigger "
+        "world; no lookup in Python touches less). "
         "Warm, polled: 100 keys of each kind again and again (median of 20 passes), what a "
         "client polling its calls sees. HTTP: the polled keys as GETs through a `MockServer` "
         "on that world (one keep-alive connection, client in the same process).",
@@ -160,7 +165,10 @@ def assess(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         (
             TARGETS["scale_lookup"],
             f"{large['calls']:,} vs {small['calls']:,}, worst kind: warm spread "
-            f"{worst_spread}x, warm polled {worst_polled}x; over HTTP {large['http_ratio']}x",
+            f"{worst_spread}x (bare dict, same keys spread: {large['dict_ratio']}x; growth per "
+            f"lookup: mock +{round(large['spread_us'] - small['spread_us'], 2)} µs, bare dict "
+            f"+{round(large['dict_us'] - small['dict_us'], 2)} µs), warm polled "
+            f"{worst_polled}x; over HTTP {large['http_ratio']}x",
             _met(worst_spread <= 1.2, large["calls"] >= 1_000_000)
             + ("" if worst_spread <= 1.2 else f" (polled: {_met(worst_polled <= 1.2, True)})"),
         )
@@ -186,7 +194,9 @@ def assess(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         )
     )
     per_test = results["plugin"]["per_test_overhead_ms"]
-    out.append((TARGETS["plugin"], f"{per_test} ms", _met(per_test <= 2, True)))
+    tests = results["plugin"]["tests"]
+    # A few tests measure noise (the difference of two process runs), not the overhead.
+    out.append((TARGETS["plugin"], f"{per_test} ms", _met(per_test <= 2, tests >= 500)))
     return out
 
 

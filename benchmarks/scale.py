@@ -14,6 +14,11 @@ by id, by phone and by variable, with keys drawn at random from the world's inde
 - HTTP: the polled keys as ``GET /api/v1/live-calls`` through a ``MockServer`` on that world
   (keep-alive, one connection; client and server share the process), median per request.
 
+- bare dict: the same-run baseline for the spread figures: two chained lookups in plain dicts
+  of ``size`` keys (a phone-like text to an int, the int to an object), over 1 000 keys drawn
+  at random. No lookup can touch fewer bytes; its ratio between sizes is what the memory
+  hierarchy alone costs when keys are spread over a bigger world.
+
 Start-up is reported as wall-clock and CPU seconds: on a shared machine the CPU figure shows
 how much of the wall time was the world's own work.
 """
@@ -44,6 +49,21 @@ def _median_us(action: Callable[[], None], count: int, passes: int) -> float:
         action()
         times.append((time.perf_counter() - start) / count * 1e6)
     return statistics.median(times)
+
+
+def bare_dict_us(size: int) -> float:
+    """Median µs of two chained plain-dict lookups over keys spread across ``size`` entries."""
+    rng = random.Random(2)
+    keys = [f"+1{rng.randrange(10**10):010d}" for _ in range(size)]
+    ids = {key: i for i, key in enumerate(keys)}
+    rows = {i: object() for i in range(size)}
+    sample = rng.sample(keys, min(SPREAD, size))
+
+    def action() -> None:
+        for key in sample:
+            rows.get(ids.get(key))
+
+    return _median_us(action, len(sample), 5)
 
 
 def one(size: int) -> dict[str, Any]:
@@ -90,6 +110,7 @@ def one(size: int) -> dict[str, Any]:
         row[f"polled_{kind}_us"] = round(_median_us(look_up(polled[kind]), POLLED, 20), 2)
     row["spread_us"] = round(statistics.mean(row[f"spread_{k}_us"] for k in KINDS), 2)
     row["polled_us"] = round(statistics.mean(row[f"polled_{k}_us"] for k in KINDS), 2)
+    row["dict_us"] = round(bare_dict_us(size), 3)
     with MockServer(world) as server, requests.Session() as http:
         url = server.url("/api/v1/live-calls")
         batch = [p for kind in KINDS for p in params[kind][:POLLED]]

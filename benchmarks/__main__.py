@@ -35,6 +35,7 @@ def collect(mode: str, fuzz_requests: int) -> dict[str, Any]:
     results["http"] = http.run(
         duration=0.5 if mode == "smoke" else (1.0 if quick else 3.0),
         connections=(1, 8) if mode == "smoke" else (1, 64),
+        rounds=1 if mode == "smoke" else 3,
     )
     results["scale"] = scale.run(
         (1_000, 5_000) if mode == "smoke" else ((1_000, 10_000, 100_000) if quick else scale.SIZES)
@@ -65,6 +66,9 @@ def markdown(results: dict[str, Any], command: str) -> str:
         "the ratios)",
         "",
         "## HTTP: the mock against a bare aiohttp server with a body of the same size",
+        "",
+        f"Each figure is the median of {results['http']['rows'][0].get('rounds', 1)} runs per "
+        "side, mock and ceiling alternating which goes first.",
         "",
         "| case | conns | mock req/s | ceiling req/s | ratio | mock p50 / p99 ms "
         "| ceiling p50 / p99 ms | p99 ratio | errors |",
@@ -129,6 +133,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
             "",
             "## Long fuzz run (schemathesis, valid and invalid requests)",
             "",
+            *([f"- measured: {f['measured']}"] if "measured" in f else []),
             f"- requests sent: **{f['requests']:,}** in {f['seconds']} s "
             f"({f['requests_per_second']}/s)",
             f"- answers by status: {', '.join(f'{k}: {v:,}' for k, v in f['by_status'].items())}",

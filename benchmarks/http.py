@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -104,7 +105,28 @@ def measure(url: str, connections: int, duration: float) -> dict[str, Any]:
     return json.loads(out)
 
 
-def run(duration: float = 3.0, connections: tuple[int, ...] = (1, 64)) -> dict[str, Any]:
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def _paired(mock_url: str, bare_url: str, connections: int, duration: float, rounds: int) -> dict:
+    """``rounds`` runs of each side, alternating which goes first (mock, bare, bare, mock, ...)
+    so drift in the machine's speed falls on both; the median run of each side."""
+    runs: dict[str, list[dict[str, Any]]] = {"mock": [], "bare": []}
+    for r in range(rounds):
+        order = (("mock", mock_url), ("bare", bare_url))
+        for side, url in order if r % 2 == 0 else order[::-1]:
+            time.sleep(0.2)
+            runs[side].append(measure(url, connections, duration))
+    return {
+        side: {key: _median([m[key] for m in ms]) for key in ("rps", "p50_ms", "p99_ms", "errors")}
+        for side, ms in runs.items()
+    }
+
+
+def run(
+    duration: float = 3.0, connections: tuple[int, ...] = (1, 64), rounds: int = 3
+) -> dict[str, Any]:
     rows = []
     with _process(["prosper_mock", "serve", "--port", "0", "--quiet"]) as mock:
         for name, query in cases(mock).items():
@@ -116,15 +138,16 @@ def run(duration: float = 3.0, connections: tuple[int, ...] = (1, 64)) -> dict[s
                 ["benchmarks.ceiling", "--size", str(size), "--status", str(status)]
             ) as bare:
                 for c in connections:
-                    time.sleep(0.2)
-                    m = measure(f"{mock}/api/v1/live-calls?{query}", c, duration)
-                    b = measure(f"{bare}/api/v1/live-calls?{query}", c, duration)
+                    path = f"/api/v1/live-calls?{query}"
+                    pair = _paired(f"{mock}{path}", f"{bare}{path}", c, duration, rounds)
+                    m, b = pair["mock"], pair["bare"]
                     rows.append(
                         {
                             "case": name,
                             "status": status,
                             "bytes": size,
                             "connections": c,
+                            "rounds": rounds,
                             "mock_rps": m["rps"],
                             "ceiling_rps": b["rps"],
                             "rps_ratio": round(m["rps"] / b["rps"], 3) if b["rps"] else None,

@@ -112,8 +112,13 @@ class Simulation:
                 return
             target = world.generator.live_call(call_log_id, steps=event.step)
             new = {n: v for n, v in target.variables.items() if live.variables.get(n) != v}
-            if new:
-                world.map_variables(call_log_id, new, at=event.at)
+            # The row moves on with its flow: the step, what was said, on hold or not.
+            progress = {
+                "flow": target.flow,
+                "transcript": target.transcript,
+                "status": target.status,
+            }
+            world.map_variables(call_log_id, new, at=event.at, progress=progress)
             return
         if world.live_calls.get(call_log_id) is not None:
             world.end_call(call_log_id, at=event.at)

@@ -231,9 +231,17 @@ class World:
             return call
 
     def map_variables(
-        self, call_log_id: int, variables: Mapping[str, Any], at: float | None = None
+        self,
+        call_log_id: int,
+        variables: Mapping[str, Any],
+        at: float | None = None,
+        progress: Mapping[str, Any] | None = None,
     ) -> LiveCall:
-        """Map (set or change) variables on a live call, as its flow does while it runs."""
+        """Map (set or change) variables on a live call, as its flow does while it runs.
+
+        ``progress``: other fields of the row that move with the step (the
+        simulation passes ``flow``, ``transcript`` and ``status``).
+        """
         if not isinstance(variables, Mapping):
             raise WorldError("variables must be an object", 422)
         with self.lock:
@@ -244,6 +252,7 @@ class World:
                 live_call_from_dict,
                 {
                     **to_dict(call),
+                    **(progress or {}),
                     "variables": {**call.variables, **variables},
                     "updated_at": _iso(self.clock.now() if at is None else at),
                 },

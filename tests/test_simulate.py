@@ -54,6 +54,25 @@ def test_calls_start_map_their_variables_and_end() -> None:
     assert len(list(world.call_logs)) >= 500  # 12 a minute for an hour, most ended
 
 
+def test_a_live_call_moves_through_its_flow_step_by_step() -> None:
+    world, sim = simulated()
+    world.clock.advance(30)
+    sim.advance_to(world.clock.now())
+    first = next(iter(world.live_calls))
+    call_log_id, total = first.call_log_id, first.flow["steps_total"]
+    seen: list[tuple[int, int, str]] = []  # (step_index, transcript lines, updated_at)
+    while (call := world.live_calls.get(call_log_id)) is not None:
+        state = (call.flow["step_index"], len(call.transcript), call.updated_at)
+        if not seen or seen[-1] != state:
+            seen.append(state)
+        world.clock.advance(2)
+        sim.advance_to(world.clock.now())
+    assert [s[0] for s in seen] == list(range(total + 1))  # every step, in order, none skipped
+    lines = [s[1] for s in seen]
+    assert lines == sorted(lines) and lines[-1] > lines[0]  # the transcript grows
+    assert [s[2] for s in seen] == sorted({s[2] for s in seen})  # each step updates the row
+
+
 def test_source_changes_at_the_moment_the_call_ends() -> None:
     world, sim = simulated(seed=9)
     world.clock.advance(1)

@@ -78,6 +78,8 @@ PROXY_RULES: dict[str, str] = {
     "response-content-type": "the answer's media type is the documented one",
     "response-schema": "the answer's body matches the documented schema",
     "upstream-unreachable": "upstream refused or dropped the connection (answered 502)",
+    "upstream-bad-answer": "upstream's answer was not valid HTTP, or its body was cut short or "
+    "undecodable (answered 502)",
     "upstream-timeout": "upstream did not answer in time (answered 504)",
 }
 
@@ -233,6 +235,11 @@ async def _forward(request: web.Request) -> web.StreamResponse:
         detail = f"upstream did not answer within {options.timeout:g} s"
         flag("upstream-timeout", detail)
         return detail_response(504, detail)
+    except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as exc:
+        # Upstream was reached and answered, but not with HTTP the proxy can pass on.
+        detail = f"upstream sent an invalid answer: {_describe(exc)}"
+        flag("upstream-bad-answer", detail)
+        return detail_response(502, detail)
     except aiohttp.ClientError as exc:
         detail = f"upstream unreachable: {_describe(exc)}"
         flag("upstream-unreachable", detail)
@@ -299,7 +306,17 @@ def _errors_text(errors: list[dict[str, Any]]) -> str:
 
 
 def _describe(exc: BaseException) -> str:
-    return _first_line(exc) or type(exc).__name__
+    """The root cause in one line: aiohttp wraps its parser's errors (``ContentLengthError``,
+    ``ContentEncodingError``), whose text starts with "400, message=": that 400 is aiohttp's own
+    code for a parse failure, not upstream's status, so only the message is shown."""
+    root = exc
+    while root.__cause__ is not None:
+        root = root.__cause__
+    message = getattr(root, "message", None)
+    text = " ".join(
+        (message if isinstance(message, str) and message.strip() else str(root)).split()
+    )
+    return f"{type(root).__name__}: {text[:200]}" if text else type(root).__name__
 
 
 def _first_line(exc: BaseException) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -144,6 +145,60 @@ def test_upstream_timeout_is_a_504_not_a_hang() -> None:
     assert answer.status_code == 504
     assert answer.json() == {"detail": "upstream did not answer within 0.2 s"}
     assert [v.rule for v in violations.items] == ["upstream-timeout"]
+
+
+@contextmanager
+def raw_upstream(answer: bytes) -> Iterator[str]:
+    """A loopback 'upstream' that reads a request and sends ``answer`` as it is, then closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+
+
+JSON_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", "Bad status line"),
+        (JSON_HEAD + b'Content-Length: 100\r\n\r\n{"a":', "received 5 of 100 bytes"),
+        (
+            JSON_HEAD + b"Content-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello",
+            "decode content-encoding",
+        ),
+    ],
+    ids=["bad status line", "body cut short", "undecodable body"],
+)
+def test_an_upstream_answering_broken_http_is_a_502_that_says_so(answer: bytes, named: str) -> None:
+    with raw_upstream(answer) as upstream:
+        app = create_proxy_app(ProxyOptions(upstream=upstream, timeout=3))
+        with MockServer(app_factory=lambda _w, **_: app) as proxy:
+            first = requests.get(proxy.url(f"{LIVE}?call_log_id=1"), timeout=5)
+            again = requests.get(proxy.url(f"{LIVE}?call_log_id=1"), timeout=5)  # still serving
+    assert first.status_code == again.status_code == 502
+    detail = first.json()["detail"]
+    assert detail.startswith("upstream sent an invalid answer: ") and named in detail
+    assert "400, message" not in detail  # aiohttp's internal code is not upstream's status
+    assert [v.rule for v in app[PROXY].violations.items] == ["upstream-bad-answer"] * 2
 
 
 def test_unreachable_upstream_is_a_502() -> None:

@@ -21,9 +21,9 @@ def samples(target: Target, config: pytest.Config) -> list[dict[str, str]]:
     if target.world is not None:
         rows = [*list(target.world.live_calls)[:3], *list(target.world.call_logs)[-3:]]
         return [{"call_log_id": str(r.call_log_id)} for r in rows]
-    health = target.control.health()
-    first = 1000  # the seeded layout's first id (README: Semantics)
-    return [{"call_log_id": str(first + i)} for i in range(min(3, health["call_logs"]))]
+    sample_ids = target.control.health().get("sample_ids", {})
+    ids = [*sample_ids.get("live_calls", []), *sample_ids.get("call_logs", [])]
+    return [{"call_log_id": str(i)} for i in dict.fromkeys(ids)]
 
 
 def test_lookups_from_an_answer_return_consistent_calls(

@@ -154,6 +154,7 @@ async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
         "live_calls": stats["live_calls"],
         "call_logs": stats["call_logs"],
         "world_version": stats["version"],
+        "sample_ids": state.world.sample_ids(),
     }
 
 

@@ -15,6 +15,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,14 @@ class World:
                 "live_calls": len(self.live_calls),
                 "call_logs": len(self.call_logs),
                 "version": self.version,
+            }
+
+    def sample_ids(self, per_store: int = 3) -> dict[str, list[int]]:
+        """The first ``per_store`` ids of each store: known calls for a client that has none."""
+        with self.lock:
+            return {
+                "live_calls": [r.call_log_id for r in islice(self.live_calls, per_store)],
+                "call_logs": [r.call_log_id for r in islice(self.call_logs, per_store)],
             }
 
     # --- changing -----------------------------------------------------------------

@@ -51,6 +51,23 @@ def test_suite_passes_on_a_running_mock_recognised_by_its_control_api(
         assert server.world.dump() == before  # the suite restored the world it changed
 
 
+def test_read_only_checks_of_a_running_mock_look_up_calls_its_world_has(
+    pytester: pytest.Pytester,
+) -> None:
+    # Ids far from the default layout's 1000: the known calls come from the mock's health answer.
+    world = World.generate(WorldRecipe(seed=2, live_calls=3, call_logs=5, first_id=70_000))
+    with MockServer(world) as server:
+        result = pytester.runpytest(
+            *ARGS, "--prosper-base-url", server.base_url, "-k", "lookups_from_an_answer"
+        )
+        result.assert_outcomes(passed=1)
+        asked = {e.params.get("call_log_id") for e in server.state.journal.entries()}
+        found = {
+            e.params.get("call_log_id") for e in server.state.journal.entries() if e.status == 200
+        }
+        assert {"70000", "70001", "70002"} <= asked & found
+
+
 @pytest.mark.parametrize(("name", "implementation", "rule"), BROKEN, ids=[b[0] for b in BROKEN])
 def test_suite_fails_on_each_broken_server(
     pytester: pytest.Pytester, name: str, implementation: object, rule: str

@@ -248,3 +248,17 @@ def test_serve_takes_the_token_and_the_clock_start_as_options() -> None:
         clock = ControlClient(s.base_url, token=token).clock()
     assert clock == {"mode": "virtual", "now": "2030-05-01T06:00:00.000+00:00"}
     assert token not in "\n".join(s.stderr)
+
+
+def test_health_names_known_calls_of_any_world() -> None:
+    # A world whose ids do not start where the default layout's do: clients that need a known
+    # call (the contract suite's read-only checks) take them from the health answer.
+    world = World.generate(WorldRecipe(seed=2, live_calls=4, call_logs=6, first_id=70_000))
+    with MockServer(world) as server:
+        sample_ids = call(server, "GET", "/health").json()["sample_ids"]
+        for store in ("live_calls", "call_logs"):
+            ids = sample_ids[store]
+            assert ids == [c.call_log_id for c in getattr(world, store)][:3]
+            for i in ids:
+                assert lookup(server, i)["call_log_id"] == i
+        assert min(sample_ids["call_logs"]) == 70_000

@@ -262,8 +262,11 @@ def _virtual(state: MockState) -> VirtualClock:
 
 
 def _after_clock_moved(state: MockState) -> None:
-    if state.simulation is not None:
-        state.simulation.advance_to(state.world.clock.now())
+    # One batch: the simulation's events and the new time reach the state file in one write.
+    with state.world.batch():
+        if state.simulation is not None:
+            state.simulation.advance_to(state.world.clock.now())
+        state.world.clock_moved()
 
 
 async def _clock(request: web.Request, state: MockState) -> dict[str, Any]:

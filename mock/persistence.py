@@ -8,7 +8,8 @@ then the loaded document is stored too (as ``base``), and a restart serves it.
 Each change is written before its answer is sent: to a temporary file,
 flushed and fsynced, then ``os.replace``d over the old one, which is atomic on
 POSIX. A crash therefore loses at most the change in flight and never leaves
-a half-written file.
+a half-written file. A virtual clock's time is stored too (written when it
+moves), so a restart with ``--virtual-clock`` resumes from it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .clock import VirtualClock
 from .world import World, WorldError
 
 STATE_FORMAT = "prosper-voice-mock/state@1"
@@ -49,6 +51,12 @@ class StateFile:
                 "start with the same seed and sizes or world file, or remove the state file"
             )
         world.apply_changes(data.get("changes", {}))
+        stored_now = data.get("clock")
+        if isinstance(world.clock, VirtualClock) and isinstance(stored_now, int | float):
+            # Resume where the last run's virtual clock stood; it never goes back, so a
+            # --start before that time is overridden rather than refused.
+            if stored_now > world.clock.now():
+                world.clock.set(stored_now)
         return True
 
     def attach(self, world: World) -> StateFile:
@@ -64,7 +72,13 @@ class StateFile:
         return self
 
     def save(self, world: World) -> None:
-        payload = {"format": STATE_FORMAT, "origin": _origin(world), "changes": world.changes()}
+        payload: dict[str, Any] = {
+            "format": STATE_FORMAT,
+            "origin": _origin(world),
+            "changes": world.changes(),
+        }
+        if isinstance(world.clock, VirtualClock):
+            payload["clock"] = world.clock.now()
         text = json.dumps(payload, ensure_ascii=False)
         if world.loaded is not None:
             # Encoded once per load, not once per change: the base only changes on load.

@@ -198,6 +198,15 @@ class World:
                     self._batched = False
                     self._notify()
 
+    def clock_moved(self) -> None:
+        """Tell the listeners that a virtual clock moved: its time is part of the stored state
+        (a restart resumes from it), though no row changed and the version stays."""
+        with self.lock:
+            if self._batching:
+                self._batched = True
+            else:
+                self._notify()
+
     def _changed(self) -> None:
         self.version += 1
         if self._batching:

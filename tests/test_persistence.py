@@ -37,6 +37,25 @@ def test_changes_survive_a_clean_restart(tmp_path: Path) -> None:
     assert started in live and 1010 not in live and 1010 in logs and 1000 not in logs
 
 
+def test_a_virtual_clock_resumes_where_it_stood(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    args = [*ARGS, "--virtual-clock", "--state-file", str(state)]
+    with serve(args) as first:
+        c = ControlClient(first.base_url)
+        c.advance_clock(600)  # a clock move alone, no row changed: still stored
+        moved = c.clock()["now"]
+        c.start_call()
+        c.advance_clock(30)
+        last = c.clock()["now"]
+    assert moved == "2026-01-15T15:10:00.000+00:00"
+    with serve(args) as second:
+        c = ControlClient(second.base_url)
+        assert c.clock()["now"] == last == "2026-01-15T15:10:30.000+00:00"
+        # An earlier --start cannot take it back: a clock never goes back.
+    with serve([*args, "--start", "2026-01-15T15:00:00+00:00"]) as third:
+        assert ControlClient(third.base_url).clock()["now"] == last
+
+
 def test_kill_9_during_writes_never_corrupts_the_state_file(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     rng = random.Random(7)

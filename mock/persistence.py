@@ -52,11 +52,17 @@ class StateFile:
             )
         world.apply_changes(data.get("changes", {}))
         stored_now = data.get("clock")
-        if isinstance(world.clock, VirtualClock) and isinstance(stored_now, int | float):
-            # Resume where the last run's virtual clock stood; it never goes back, so a
-            # --start before that time is overridden rather than refused.
-            if stored_now > world.clock.now():
+        # Resume where the last run's virtual clock stood; it never goes back, so a
+        # --start before that time is overridden rather than refused.
+        if (
+            isinstance(world.clock, VirtualClock)
+            and isinstance(stored_now, int | float)
+            and stored_now > world.clock.now()
+        ):
+            try:
                 world.clock.set(stored_now)
+            except ValueError as exc:  # a hand-edited file: out of range, not finite
+                raise WorldError(f"{self.path}: clock: {exc}") from None
         return True
 
     def attach(self, world: World) -> StateFile:

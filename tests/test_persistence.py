@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from prosper_mock import World, WorldError, WorldRecipe
+from prosper_mock import VirtualClock, World, WorldError, WorldRecipe
 from prosper_mock.control import ControlClient, ControlError
 from prosper_mock.persistence import StateFile, write_atomically
 
@@ -54,6 +54,18 @@ def test_a_virtual_clock_resumes_where_it_stood(tmp_path: Path) -> None:
         # An earlier --start cannot take it back: a clock never goes back.
     with serve([*args, "--start", "2026-01-15T15:00:00+00:00"]) as third:
         assert ControlClient(third.base_url).clock()["now"] == last
+
+
+def test_a_state_file_with_an_impossible_clock_is_a_clear_error(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    world = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    StateFile(state).attach(world)
+    data = json.loads(state.read_text())
+    state.write_text(json.dumps({**data, "clock": 1e300}))
+    again = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    again.clock = VirtualClock("2026-01-15T15:00:00+00:00")
+    with pytest.raises(WorldError, match="clock"):
+        StateFile(state).restore(again)
 
 
 def test_kill_9_during_writes_never_corrupts_the_state_file(tmp_path: Path) -> None:

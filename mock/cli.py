@@ -211,10 +211,10 @@ def run_serve(args: argparse.Namespace) -> int:
     elif args.clock_start:
         raise ValueError("--clock-start needs --virtual-clock")
     restored = False
+    state_file = None
     if args.state_file is not None:
         state_file = StateFile(args.state_file)
         restored = state_file.restore(world)
-        state_file.attach(world)
     api_key = None
     if args.require_api_key:
         key = os.environ.get(args.api_key_env)
@@ -230,9 +230,16 @@ def run_serve(args: argparse.Namespace) -> int:
         read_only=getattr(args, "read_only", False),
     )
     if args.simulate:
-        state_of(app).simulation = Simulation(world, args.seed, args.rate, world.clock.now())
+        simulation = Simulation(world, args.seed, args.rate, world.clock.now())
+        if state_file is not None:
+            if state_file.restored_simulation is not None:
+                simulation.resume(state_file.restored_simulation)
+            state_file.simulation = simulation
+        state_of(app).simulation = simulation
         app.on_startup.append(_tick_simulation)
         app.on_cleanup.append(_stop_simulation)
+    if state_file is not None:
+        state_file.attach(world)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("aiohttp.server").addFilter(_one_line_protocol_errors)
     source = f"from {args.world}" if args.world else f"(seed {args.seed})"

@@ -9,7 +9,8 @@ Each change is written before its answer is sent: to a temporary file,
 flushed and fsynced, then ``os.replace``d over the old one, which is atomic on
 POSIX. A crash therefore loses at most the change in flight and never leaves
 a half-written file. A virtual clock's time is stored too (written when it
-moves), so a restart with ``--virtual-clock`` resumes from it.
+moves), so a restart with ``--virtual-clock`` resumes from it, and so is a
+running simulation's schedule (``Simulation.saved``/``resume``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import VirtualClock
 from .world import World, WorldError
+
+if TYPE_CHECKING:
+    from .simulate import Simulation
 
 STATE_FORMAT = "prosper-voice-mock/state@1"
 
@@ -32,6 +36,10 @@ class StateFile:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._base: tuple[dict[str, Any], str] | None = None  # (world.loaded, its JSON)
+        #: The running simulation, stored with the world so a restart can ``resume`` it.
+        self.simulation: Simulation | None = None
+        #: What ``restore`` found of a previous run's simulation (``Simulation.saved()``).
+        self.restored_simulation: dict[str, Any] | None = None
 
     def restore(self, world: World) -> bool:
         """Apply a previous run's changes to ``world``; ``False`` when there is no file yet."""
@@ -51,6 +59,8 @@ class StateFile:
                 "start with the same seed and sizes or world file, or remove the state file"
             )
         world.apply_changes(data.get("changes", {}))
+        if isinstance(data.get("simulation"), dict):
+            self.restored_simulation = data["simulation"]
         stored_now = data.get("clock")
         # Resume where the last run's virtual clock stood; it never goes back, so a
         # --start before that time is overridden rather than refused.
@@ -85,6 +95,8 @@ class StateFile:
         }
         if isinstance(world.clock, VirtualClock):
             payload["clock"] = world.clock.now()
+        if self.simulation is not None:
+            payload["simulation"] = self.simulation.saved()
         text = json.dumps(payload, ensure_ascii=False)
         if world.loaded is not None:
             # Encoded once per load, not once per change: the base only changes on load.

@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import heapq
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .generate import Draw
 from .world import World, WorldError
@@ -45,9 +47,12 @@ class Simulation:
         self.start = start
         self._queue: list[_Event] = []
         self._seq = 0
+        self._first_k = 0  # the k that starts at ``start`` (a resumed schedule goes on from there)
         self._next_k = 0
-        self._ids: dict[int, int] = {}  # call k -> call_log_id
-        self._lock = threading.Lock()
+        self._calls: dict[int, tuple[int, float]] = {}  # call k -> (call_log_id, started at)
+        self._applied = start  # every event up to this time has happened
+        # Re-entrant: the state file asks for ``saved()`` while ``advance_to`` notifies.
+        self._lock = threading.RLock()
 
     def _push(self, at: float, kind: str, k: int, step: int = 0) -> None:
         self._seq += 1
@@ -55,14 +60,59 @@ class Simulation:
 
     def _start_time(self, k: int) -> float:
         jitter = Draw(self.seed, "sim-start", k).below(1000) / 1000 * self.interval * 0.5
-        return self.start + k * self.interval + jitter
+        return self.start + (k - self._first_k) * self.interval + jitter
+
+    def _duration(self, k: int) -> float:
+        return 60 + Draw(self.seed, "sim-length", k).below(540)
+
+    def _push_life(self, k: int, started: float, steps: int, after: float) -> None:
+        """Queue call k's step and end events that fall after ``after``."""
+        duration = self._duration(k)
+        for step in range(1, steps + 1):
+            at = started + duration * step / (steps + 1)
+            if at > after:
+                self._push(at, "step", k, step)
+        self._push(started + duration, "end", k)
+
+    def saved(self) -> dict[str, Any]:
+        """What a restart needs to go on (``resume``): the calls still running, and how far."""
+        with self._lock:
+            return {
+                "applied": self._applied,
+                "next_k": self._next_k,
+                "calls": [[k, cid, at] for k, (cid, at) in sorted(self._calls.items())],
+            }
+
+    def resume(self, saved: Mapping[str, Any]) -> None:
+        """Go on from a previous run's ``saved()``: its calls still live keep their schedule
+        (steps and end at their own times, played at once if those passed while the mock was
+        down); new calls start from this simulation's ``start``, numbered after the old ones.
+
+        A malformed ``saved`` (a hand-edited state file) raises ``ValueError``.
+        """
+        try:
+            applied = float(saved["applied"])
+            next_k = int(saved["next_k"])
+            calls = [(int(k), int(cid), float(at)) for k, cid, at in saved["calls"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"simulation: not a saved simulation ({exc!r})") from None
+        with self._lock:
+            self._first_k = self._next_k = next_k
+            for k, call_log_id, started in calls:
+                live = self.world.live_calls.get(call_log_id)
+                if live is None:  # ended or deleted since: nothing left to play
+                    continue
+                self._calls[k] = (call_log_id, started)
+                steps = int(live.flow.get("steps_total", 0) or 0)
+                self._push_life(k, started, steps, after=applied)
 
     def starts_until(self, now: float) -> int:
         """How many calls would start if time moved to ``now``."""
         if now < self.start:
             return 0
         # Jitter only delays a start, so this counts every start up to now (and maybe one more).
-        return max(0, int((now - self.start) // self.interval) + 1 - self._next_k)
+        started = self._next_k - self._first_k
+        return max(0, int((now - self.start) // self.interval) + 1 - started)
 
     def check_move(self, now: float) -> None:
         """Refuse a clock move that would make catching up block the server for long."""
@@ -92,20 +142,18 @@ class Simulation:
                 with contextlib.suppress(WorldError):
                     self._apply(event)
                 done += 1
+            self._applied = max(self._applied, now)
         return done
 
     def _apply(self, event: _Event) -> None:
         world, k = self.world, event.k
         if event.kind == "start":
             call = world.start_call(at=event.at)
-            self._ids[k] = call.call_log_id
+            self._calls[k] = (call.call_log_id, event.at)
             steps = int(call.flow.get("steps_total", 0) or 0)
-            duration = 60 + Draw(self.seed, "sim-length", k).below(540)
-            for step in range(1, steps + 1):
-                self._push(event.at + duration * step / (steps + 1), "step", k, step)
-            self._push(event.at + duration, "end", k)
+            self._push_life(k, event.at, steps, after=event.at)
             return
-        call_log_id = self._ids[k]
+        call_log_id = self._calls[k][0]
         if event.kind == "step":
             live = world.live_calls.get(call_log_id)
             if live is None:
@@ -120,5 +168,6 @@ class Simulation:
             }
             world.map_variables(call_log_id, new, at=event.at, progress=progress)
             return
+        del self._calls[k]
         if world.live_calls.get(call_log_id) is not None:
             world.end_call(call_log_id, at=event.at)

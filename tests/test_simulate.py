@@ -10,6 +10,7 @@ import pytest
 from prosper_mock import VirtualClock, World, WorldRecipe
 from prosper_mock.lookup import LiveCallQuery, find_call
 from prosper_mock.persistence import StateFile
+from prosper_mock.records import to_dict
 from prosper_mock.simulate import Simulation
 
 START = "2026-01-15T15:00:00+00:00"
@@ -136,3 +137,59 @@ def test_a_simulated_move_writes_the_state_file_once(tmp_path: Path) -> None:
     restored, _ = simulated()
     StateFile(state).restore(restored)
     assert json.dumps(restored.dump()) == json.dumps(world.dump())
+
+
+def test_a_resumed_simulation_gives_running_calls_the_fate_they_had() -> None:
+    # Two mocks on the same seed and clock; one is "restarted" after 5 minutes: a new world
+    # and simulation restored from the state file. Calls running at that moment map their steps
+    # and end exactly as in the mock that never stopped; new calls go on being started.
+    steady, sim = simulated()
+    steady.clock.advance(300)
+    sim.advance_to(steady.clock.now())
+    saved = sim.saved()
+    running = [cid for _, cid, _ in saved["calls"]]
+    assert running and all(steady.live_calls.get(cid) for cid in running)
+
+    restarted, _ = simulated()
+    restarted.apply_changes(json.loads(json.dumps(steady.changes())))
+    restarted.clock.set(steady.clock.now())
+    resumed = Simulation(restarted, seed=4, rate=12, start=restarted.clock.now())
+    resumed.resume(json.loads(json.dumps(saved)))
+    for world, simulation in ((steady, sim), (restarted, resumed)):
+        world.clock.advance(1200)
+        simulation.advance_to(world.clock.now())
+    for cid in running:
+        assert steady.live_calls.get(cid) is None and restarted.live_calls.get(cid) is None
+        assert to_dict(restarted.call_logs.get(cid)) == to_dict(steady.call_logs.get(cid))
+    assert len(restarted.call_logs) > len(running) + 20  # new calls started and ended too
+
+
+def test_a_malformed_saved_simulation_is_a_clear_error() -> None:
+    _, sim = simulated()
+    with pytest.raises(ValueError, match="not a saved simulation"):
+        sim.resume({"applied": "soon", "next_k": 1, "calls": []})
+    with pytest.raises(ValueError, match="not a saved simulation"):
+        sim.resume({"next_k": 1})
+
+
+def test_serve_resumes_the_simulation_after_a_restart(tmp_path: Path) -> None:
+    from prosper_mock.control import ControlClient
+
+    from .clirun import serve
+
+    state = tmp_path / "state.json"
+    args = ["--live-calls", "0", "--call-logs", "0", "--virtual-clock", "--simulate"]
+    args += ["--rate", "30", "--state-file", str(state)]
+    with serve(args) as first:
+        c = ControlClient(first.base_url)
+        c.advance_clock(120)
+        live = {r["call_log_id"] for r in c.dump()["live_calls"]}
+    assert live
+    with serve(args) as second:
+        c = ControlClient(second.base_url)
+        assert {r["call_log_id"] for r in c.dump()["live_calls"]} == live  # as they were
+        c.advance_clock(900)  # past every running call's end
+        world = c.dump()
+    assert live <= {r["id"] for r in world["call_logs"]}  # they ended on schedule
+    assert not live & {r["call_log_id"] for r in world["live_calls"]}
+    assert world["live_calls"]  # and the schedule went on starting calls

@@ -14,9 +14,11 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -31,6 +33,9 @@ from .generate import DEFAULT_ANCHOR, WorldRecipe
 from .persistence import StateFile
 from .simulate import Simulation
 from .world import World, WorldError
+
+if TYPE_CHECKING:
+    from .recording import Recorder
 
 DEFAULT_PORT = 8765
 ACCESS_LOG_FORMAT = '%a "%r" %s %bB %Tfs'
@@ -543,6 +548,10 @@ def run_proxy(args: argparse.Namespace) -> int:
     recorder = None
     if args.record is not None:
         recorder = Recorder(args.record, None if args.record_raw else Pseudonymiser())
+        try:  # an empty world file now: a path that cannot be written fails before serving
+            recorder.write(force=True)
+        except OSError as exc:
+            raise ValueError(f"--record: cannot write {args.record}: {exc}") from None
         if args.record_raw:
             print(
                 f"prosper-mock proxy: WARNING: recording REAL personal data, unpseudonymised, "
@@ -581,6 +590,16 @@ def run_proxy(args: argparse.Namespace) -> int:
     print(violations.summary(), end="", file=sys.stderr)
     if recorder is not None:
         kind = "RAW" if args.record_raw else "pseudonymised"
+        if recorder.write_error is not None:
+            failed = recorder.write_error
+            saved = _rescue_recording(recorder)
+            print(
+                f"prosper-mock proxy: error: the recording of {len(recorder)} call(s) could not "
+                f"be written to {args.record}: {failed}; "
+                + (f"it was saved to {saved} instead" if saved else "it is lost"),
+                file=sys.stderr,
+            )
+            return 2
         print(
             f"prosper-mock proxy: recorded {len(recorder)} call(s), {kind}, to {args.record}",
             file=sys.stderr,
@@ -588,6 +607,18 @@ def run_proxy(args: argparse.Namespace) -> int:
         for note in sorted(recorder.notes):
             print(f"  note: {note}", file=sys.stderr)
     return 1 if violations.items else 0
+
+
+def _rescue_recording(recorder: Recorder) -> Path | None:
+    """Write a recording its own path refused to a private file in the temporary directory."""
+    fd, name = tempfile.mkstemp(prefix="prosper-mock-recording-", suffix=".json")
+    os.close(fd)
+    recorder.path = Path(name)
+    try:
+        recorder.write(force=True)
+    except OSError:
+        return None
+    return recorder.path
 
 
 def add_contract(sub: argparse._SubParsersAction) -> None:

@@ -358,10 +358,16 @@ async def serve_proxy(
             flusher.cancel()
         await runner.cleanup()
         if state.recorder is not None:
-            await asyncio.to_thread(state.recorder.write, True)
+            try:
+                await asyncio.to_thread(state.recorder.write, True)
+            except OSError as exc:  # kept in recorder.write_error: the CLI reports it, exits 2
+                log.error("recording: cannot write %s (%s)", state.recorder.path, exc)
 
 
 async def _flush_periodically(recorder: Recorder, every: float) -> None:
     while True:
         await asyncio.sleep(every)
-        await asyncio.to_thread(recorder.write)
+        try:
+            await asyncio.to_thread(recorder.write)
+        except OSError as exc:  # e.g. a full disk: keep serving, keep the calls, try again
+            log.error("recording: cannot write %s (%s): will try again", recorder.path, exc)

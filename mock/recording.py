@@ -101,6 +101,8 @@ class Recorder:
         self._snapshots: dict[int, tuple[str, dict[str, Any], str]] = {}
         self._lock = threading.Lock()
         self._dirty = False
+        #: Why the last write failed (``None`` after a good one).
+        self.write_error: OSError | None = None
 
     def __len__(self) -> int:
         return len(self._snapshots)
@@ -147,11 +149,22 @@ class Recorder:
         return {"format": WORLD_FORMAT, "recipe": recipe, **tables}
 
     def write(self, force: bool = False) -> bool:
-        """Write the file (atomically, mode 0600) if anything changed since the last write."""
+        """Write the file (atomically, mode 0600) if anything changed since the last write.
+
+        Raises ``OSError`` when the file cannot be written; what was recorded is kept,
+        so a later write (once the disk has room again) still has all of it.
+        """
         with self._lock:
             if not (self._dirty or force):
                 return False
             self._dirty = False
         data = json.dumps(self.document(), indent=2, ensure_ascii=False) + "\n"
-        write_atomically(self.path, data.encode("utf-8"))
+        try:
+            write_atomically(self.path, data.encode("utf-8"))
+        except OSError as exc:
+            with self._lock:
+                self._dirty = True
+            self.write_error = exc
+            raise
+        self.write_error = None
         return True

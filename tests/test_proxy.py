@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -244,6 +245,11 @@ def test_cli_proxy_logs_violations_summarises_at_exit_and_never_shows_the_key(tm
         ),
         (["--upstream", "http://127.0.0.1:9", "--record-raw"], {}, "--record-raw needs --record"),
         (["--upstream", "http://127.0.0.1:9", "--timeout", "0"], {}, "--timeout must be > 0"),
+        (
+            ["--upstream", "http://127.0.0.1:9", "--record", "/dev/null/recorded.json"],
+            {},
+            "--record: cannot write /dev/null/recorded.json",
+        ),
     ],
 )
 def test_cli_proxy_refuses_bad_or_unsafe_options(args, env, message, monkeypatch, capsys) -> None:
@@ -274,3 +280,28 @@ def test_record_raw_warns(tmp_path) -> None:
     text = "\n".join(proxy.stderr)
     assert "WARNING: recording REAL personal data" in text
     assert "recorded 1 call(s), RAW" in text
+
+
+def test_a_recording_its_file_refuses_at_the_end_is_saved_elsewhere(tmp_path) -> None:
+    folder = tmp_path / "records"
+    with MockServer() as upstream:
+        call = upstream.world.live_calls.base.ids[0]
+        args = ["--upstream", upstream.base_url, "--record", str(folder / "rec.json")]
+        with serve(args, command="proxy") as proxy:
+            for leftover in folder.iterdir():
+                leftover.unlink()
+            folder.rmdir()
+            folder.write_text("now a file: the recording cannot go under it")
+            answer = requests.get(proxy.url(f"{LIVE}?call_log_id={call}"), timeout=10)
+            assert answer.status_code == 200
+    assert proxy.process.returncode == 2
+    text = "\n".join(proxy.stderr)
+    assert "Traceback" not in text
+    line = next(t for t in proxy.stderr if "could not be written" in t)
+    rescued = Path(line.rsplit("it was saved to ", 1)[1].split(" instead")[0])
+    try:
+        world = json.loads(rescued.read_text())
+        assert [r["call_log_id"] for r in world["live_calls"]] == [call]  # nothing lost
+        assert rescued.stat().st_mode & 0o077 == 0  # private, like the file it replaces
+    finally:
+        rescued.unlink()

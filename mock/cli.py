@@ -364,7 +364,10 @@ async def _tick_simulation(app: web.Application) -> None:
     async def tick() -> None:
         state = state_of(app)
         while True:
-            state.simulation.advance_to(state.world.clock.now())
+            try:
+                state.simulation.advance_to(state.world.clock.now())
+            except WorldError as exc:  # e.g. a state file that cannot be written: keep going
+                logging.getLogger("prosper_mock.simulate").error("simulation: %s", exc)
             await asyncio.sleep(0.5)
 
     app[_TICK] = asyncio.get_running_loop().create_task(tick())

@@ -103,7 +103,15 @@ class StateFile:
             if self._base is None or self._base[0] is not world.loaded:
                 self._base = (world.loaded, json.dumps(world.loaded, ensure_ascii=False))
             text = f'{text[:-1]}, "base": {self._base[1]}}}'
-        write_atomically(self.path, text.encode("utf-8"))
+        try:
+            write_atomically(self.path, text.encode("utf-8"))
+        except OSError as exc:
+            # The change stands in memory (it is served); the next write that works stores it.
+            raise WorldError(
+                f"the change was made, but the state file {self.path} could not be written "
+                f"({exc}): a restart would lose it unless a later write succeeds",
+                503,
+            ) from None
 
 
 def _origin(world: World) -> Any:

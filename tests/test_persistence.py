@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import requests
 
 from prosper_mock import VirtualClock, World, WorldError, WorldRecipe
 from prosper_mock.control import ControlClient, ControlError
@@ -66,6 +67,30 @@ def test_a_state_file_with_an_impossible_clock_is_a_clear_error(tmp_path: Path) 
     again.clock = VirtualClock("2026-01-15T15:00:00+00:00")
     with pytest.raises(WorldError, match="clock"):
         StateFile(state).restore(again)
+
+
+def test_a_state_file_that_cannot_be_written_is_a_503_not_a_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    state = folder / "state.json"
+    with serve([*ARGS, "--state-file", str(state)]) as running:
+        c = ControlClient(running.base_url)
+        state.unlink()
+        folder.rmdir()
+        folder.write_text("a file where the state's folder was")
+        with pytest.raises(ControlError) as refused:
+            c.start_call(user_phone_number="+15550001111")
+        assert refused.value.status == 503
+        assert "the change was made, but the state file" in refused.value.detail
+        found = requests.get(
+            running.url("/api/v1/live-calls?user_phone_number=%2B15550001111"), timeout=5
+        )
+        assert found.status_code == 200  # served, though not yet stored
+        folder.unlink()
+        folder.mkdir()  # the disk is back: the next change stores both
+        c.start_call(user_phone_number="+15550002222")
+    assert "Traceback" not in "\n".join(running.stderr)
+    stored = json.dumps(json.loads(state.read_text()))
+    assert "+15550001111" in stored and "+15550002222" in stored
 
 
 def test_kill_9_during_writes_never_corrupts_the_state_file(tmp_path: Path) -> None:

@@ -102,6 +102,8 @@ class Pseudonymiser:
         # Words of every real structured value: no fake may contain one ("Jessica Smith"
         # must not stand in for someone when a real "Jessica" is in the recording).
         self._real_words: set[str] = set()
+        # The text form of every real value replaced, however short: no fake may equal one.
+        self._real_texts: set[str] = set()
 
     def reset(self) -> None:
         """Forget the mapping (the key stays): the next :meth:`rows` maps from scratch.
@@ -113,6 +115,7 @@ class Pseudonymiser:
         self._fakes.clear()
         self._used.clear()
         self._real_words.clear()
+        self._real_texts.clear()
 
     def __repr__(self) -> str:  # never show the key
         return f"Pseudonymiser({len(self._fakes)} values mapped)"
@@ -138,9 +141,11 @@ class Pseudonymiser:
                 kind = classify(path, value)
                 if kind == "text":
                     texts.append((path, value))
+                    self._real_texts.add(value)
                 elif kind is not None:
                     structured.append((path, value, kind))
                     self._real_words.update(_words(text_form(value) or ""))
+                    self._real_texts.add(text_form(value) or "")
         for path, value, kind in structured:
             self.fake(value, kind, path)
         for path, value in sorted(texts, key=lambda pv: len(pv[1])):
@@ -188,6 +193,7 @@ class Pseudonymiser:
                 text != real
                 and text not in self._used
                 and text not in self._fakes
+                and text not in self._real_texts
                 and not _words(text) & self._real_words
             ):
                 break

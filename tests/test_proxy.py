@@ -152,12 +152,15 @@ def test_upstream_timeout_is_a_504_not_a_hang() -> None:
 def raw_upstream(answer: bytes) -> Iterator[str]:
     """A loopback 'upstream' that reads a request and sends ``answer`` as it is, then closes."""
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)  # closing it from another thread would not wake accept()
     stop = threading.Event()
 
     def serve() -> None:
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             with conn:

@@ -297,7 +297,7 @@ FLOWS: tuple[Flow, ...] = (
                         "The member is {eligibility_status} on a {plan_type} plan, "
                         "copay {copay_amount}, deductible remaining {deductible_remaining}.",
                     ),
-                    ("assistant", "Thank you. Is prior authorization required?"),
+                    ("assistant", "Thank you, that is everything I needed on benefits."),
                 ),
             ),
             Step(

@@ -202,13 +202,14 @@ class World:
         """Tell the listeners that a virtual clock moved: its time is part of the stored state
         (a restart resumes from it), though no row changed and the version stays."""
         with self.lock:
-            if self._batching:
-                self._batched = True
-            else:
-                self._notify()
+            self._announce()
 
     def _changed(self) -> None:
         self.version += 1
+        self._announce()
+
+    def _announce(self) -> None:
+        """Tell the listeners now, or at the end of the batch under way."""
         if self._batching:
             self._batched = True
         else:

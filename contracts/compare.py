@@ -2,8 +2,8 @@
 
 Per request: the status and the error shape (``detail`` a string or FastAPI's list). Over all
 answers: which keys each ``source`` carries and the JSON type of each key's values, so a user
-sees where the mock's assumptions (DOMAIN.md) differ from the real endpoint and can configure
-the mock (``serve --missing-lookup-status`` and friends) or report the difference.
+sees where the mock's assumptions (docs/semantics.md) differ from the real endpoint and can
+configure the mock (``serve --missing-lookup-status`` and friends) or report the difference.
 """
 
 from __future__ import annotations

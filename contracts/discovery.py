@@ -1,6 +1,6 @@
 """Discovery: what an endpoint does where upstream documents nothing, next to the mock.
 
-Each probe is a request whose answer upstream leaves open (DOMAIN.md's kit
+Each probe is a request whose answer upstream leaves open (docs/semantics.md's kit
 decisions). The report shows both answers, and for each difference the
 ``prosper-mock serve`` option that makes the mock match, when there is one.
 """

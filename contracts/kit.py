@@ -26,11 +26,11 @@ HTTP_EXCEPTION = {
 }
 KIT_RESPONSES: dict[str, dict[str, Any]] = {
     "400": {
-        "description": "Nothing to look up (kit decision, DOMAIN.md 2)",
+        "description": "Nothing to look up (kit decision 2, docs/semantics.md)",
         "content": {"application/json": {"schema": HTTP_EXCEPTION}},
     },
     "404": {
-        "description": "Call not found in either store (kit decision, DOMAIN.md 3)",
+        "description": "Call not found in either store (kit decision 3, docs/semantics.md)",
         "content": {"application/json": {"schema": HTTP_EXCEPTION}},
     },
 }

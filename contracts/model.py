@@ -1,7 +1,7 @@
-"""A small reference model of the lookup rules (DOMAIN.md), and drivers that change a mock.
+"""A small reference model of the lookup rules (docs/semantics.md), and drivers that change a mock.
 
 The model keeps, per store, each call's phone, variables and time; ``expect``
-answers a lookup the way DOMAIN.md says the endpoint must: precedence, live
+answers a lookup the way docs/semantics.md says the endpoint must: precedence, live
 first, most recent (time, then id) within a store, variables by text form.
 """
 

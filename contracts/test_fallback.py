@@ -27,7 +27,7 @@ UNKNOWN_ID = 999_999_999
 def classify(
     params: dict[str, str], expected: tuple[str, int] | None, got: tuple[str, int] | None
 ) -> str:
-    """Which DOMAIN.md rule a mismatch breaks."""
+    """Which rule of docs/semantics.md a mismatch breaks."""
     kinds = {"call_log_id", "user_phone_number", "key"} & set(params)
     if len(kinds) > 1:
         return "precedence"

@@ -19,7 +19,7 @@ from .render import detail_response
 Responder = Callable[[web.Request, list[tuple[str, str]]], Awaitable[web.StreamResponse]]
 
 DEFAULT_HEADER = "X-Api-Key"
-INVALID_KEY = "Invalid API key"  # upstream's answer, with 403 (DOMAIN.md)
+INVALID_KEY = "Invalid API key"  # upstream's answer, with 403 (docs/semantics.md)
 
 
 def require_api_key(respond: Responder, header: str, key: str) -> Responder:

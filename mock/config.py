@@ -1,4 +1,4 @@
-"""The kit's configurable decisions where upstream documents nothing (``DOMAIN.md``)."""
+"""The kit's configurable decisions where upstream documents nothing (``docs/semantics.md``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The lookup rules of ``GET /api/v1/live-calls``.
 
 Upstream documents the parameters and the fallback; the rest follows
-``DOMAIN.md``:
+``docs/semantics.md``:
 
 1. precedence: ``call_log_id``, then ``user_phone_number``, then ``key`` +
    ``value``; the first one given is the only one used;

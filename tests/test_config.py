@@ -1,4 +1,5 @@
-"""The configurable undocumented behaviours: defaults are DOMAIN.md's, impossible ones refused."""
+"""The configurable undocumented behaviours: defaults as docs/semantics.md says, impossible ones
+refused."""
 
 from __future__ import annotations
 

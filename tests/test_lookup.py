@@ -1,4 +1,4 @@
-"""The lookup rules of DOMAIN.md, one by one."""
+"""The lookup rules of docs/semantics.md, one by one."""
 
 from __future__ import annotations
 

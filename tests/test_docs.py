@@ -1,0 +1,72 @@
+"""The project's own docs: what they cite exists, and the decisions the code cites are there."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from prosper_contracts.kit import KIT_RESPONSES
+
+ROOT = Path(__file__).resolve().parent.parent
+SEMANTICS = (ROOT / "docs" / "semantics.md").read_text(encoding="utf-8")
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def tracked_files() -> list[Path]:
+    out = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout
+    if not out:  # not a git checkout (an unpacked sdist): every file there is the project's
+        return [p for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts]
+    return [ROOT / line for line in out.splitlines()]
+
+
+def decisions() -> dict[int, str]:
+    """The numbered kit decisions of docs/semantics.md: number -> its bold title."""
+    part = SEMANTICS.split("## The kit's decisions", 1)[1]
+    return {int(n): title for n, title in re.findall(r"^(\d+)\. \*\*(.+?)\*\*", part, re.M)}
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_relative_links_resolve(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    relative = [t for t in targets if "://" not in t and not t.startswith("mailto:")]
+    missing = [t for t in relative if not (doc.parent / t).exists()]
+    assert missing == []
+
+
+def test_readme_links_the_semantics_page() -> None:
+    assert "](docs/semantics.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_no_file_cites_a_document_the_repository_lacks() -> None:
+    # The upstream notes the kit was built from are not shipped: cite docs/semantics.md.
+    citing = [
+        str(p.relative_to(ROOT))
+        for p in tracked_files()
+        if p.suffix in {".py", ".md", ".json", ".toml", ".cfg"}
+        and p.exists()
+        and p != Path(__file__).resolve()
+        and "DOMAIN.md" in p.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert citing == []
+
+
+def test_semantics_lists_the_eight_decisions_in_order() -> None:
+    assert sorted(decisions()) == list(range(1, 9))
+
+
+def test_kit_responses_cite_the_decision_that_describes_them() -> None:
+    titles = decisions()
+    cited = {
+        status: int(m.group(1))
+        for status, response in KIT_RESPONSES.items()
+        if (m := re.search(r"kit decision (\d+), docs/semantics\.md", response["description"]))
+    }
+    assert cited == {"400": 2, "404": 3}
+    assert titles[cited["400"]] == "Nothing to look up"
+    assert titles[cited["404"]].startswith("Not found")

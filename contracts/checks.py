@@ -25,12 +25,14 @@ from .rules import check_answer, query_params
 
 def sent_query(response: Any) -> str:
     """The raw query string of the request that was actually sent."""
-    return urlsplit(response.request.url).query
+    return str(urlsplit(response.request.url).query)
 
 
 def content_type(response: Any) -> str | None:
     value = response.headers.get("content-type")
-    return value[0] if isinstance(value, list) and value else value
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return None if value is None else str(value)
 
 
 @schemathesis.check

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 
@@ -21,7 +23,7 @@ class Finding:
 
 def curl_command(
     url: str,
-    params: object = None,
+    params: str | Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
     api_key_header: str | None = None,
     api_key_env: str = "PROSPER_API_KEY",
     method: str = "GET",

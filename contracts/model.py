@@ -53,12 +53,11 @@ class Model:
 
 def model_call(row: dict[str, Any]) -> ModelCall:
     """A model entry from a row as the world (or the control API) returns it."""
-    at = row.get("started_at") or row.get("created_at")
     return ModelCall(
-        call_log_id=row.get("call_log_id", row.get("id")),
+        call_log_id=int(row["call_log_id"] if "call_log_id" in row else row["id"]),
         phone=row["user_phone_number"],
         variables=dict(row.get("variables") or {}),
-        at=datetime.fromisoformat(at).timestamp(),
+        at=datetime.fromisoformat(str(row.get("started_at") or row["created_at"])).timestamp(),
     )
 
 
@@ -72,7 +71,7 @@ class Driver(Protocol):
     def add_call_log(self, **fields: Any) -> dict[str, Any]: ...
 
 
-EMPTY_WORLD = {"live_calls": [], "call_logs": []}
+EMPTY_WORLD: dict[str, Any] = {"live_calls": [], "call_logs": []}
 
 
 class WorldDriver:
@@ -107,13 +106,21 @@ class ControlDriver:
         self.control.load(EMPTY_WORLD)
 
     def start_call(self, **fields: Any) -> dict[str, Any]:
-        return self.control.start_call(**fields)["call"]
+        return _row(self.control.start_call(**fields), "call")
 
     def map_variables(self, call_log_id: int, variables: dict[str, Any]) -> dict[str, Any]:
-        return self.control.map_variables(call_log_id, **variables)["call"]
+        return _row(self.control.map_variables(call_log_id, **variables), "call")
 
     def end_call(self, call_log_id: int) -> dict[str, Any]:
-        return self.control.end_call(call_log_id)["call_log"]
+        return _row(self.control.end_call(call_log_id), "call_log")
 
     def add_call_log(self, **fields: Any) -> dict[str, Any]:
-        return self.control.add_call_log(**fields)["call_log"]
+        return _row(self.control.add_call_log(**fields), "call_log")
+
+
+def _row(answer: Any, name: str) -> dict[str, Any]:
+    """The row a control answer carries under ``name``; a mock that answers otherwise is broken."""
+    row = answer.get(name) if isinstance(answer, dict) else None
+    if not isinstance(row, dict):
+        raise TypeError(f"the control API answered without a {name!r} object: {answer!r:.200}")
+    return row

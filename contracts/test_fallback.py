@@ -4,7 +4,7 @@ step, compares the endpoint's answer to every lookup with the reference model.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from prosper_contracts.findings import Finding
-from prosper_contracts.model import ControlDriver, Driver, Model, WorldDriver, model_call
+from prosper_contracts.model import (
+    ControlDriver,
+    Driver,
+    Model,
+    ModelCall,
+    WorldDriver,
+    model_call,
+)
 from prosper_contracts.target import Target
 from prosper_mock import MockServer, VirtualClock, World
 from prosper_mock.textform import text_form
@@ -49,7 +56,7 @@ class FallbackMachine(RuleBasedStateMachine):
         self.driver.empty()
         self.model = Model()
 
-    def _add(self, store: dict, row: dict[str, Any]) -> int:
+    def _add(self, store: dict[int, ModelCall], row: dict[str, Any]) -> int:
         call = model_call(row)
         store[call.call_log_id] = call
         return call.call_log_id
@@ -155,7 +162,10 @@ def test_fallback_semantics(
 
 
 def _run(target: Target, driver: Driver, steps: settings, run_seed: int | None) -> None:
-    machine = type("FallbackRun", (FallbackMachine,), {"target": target, "driver": driver})
+    machine = cast(
+        type[FallbackMachine],
+        type("FallbackRun", (FallbackMachine,), {"target": target, "driver": driver}),
+    )
     if run_seed is not None:
         machine = seed(run_seed)(machine)
     machine.TestCase.settings = steps

@@ -36,14 +36,15 @@ def unflatten(flat: Mapping[str, Any], sep: str = ".") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in flat.items():
         *parents, leaf = name.split(sep)
-        node = out
+        node: dict[str, Any] = out
+        clash = False  # a parent already holds a leaf value: keep the dotted key as it is
         for part in parents:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                node = None
+                clash = True
                 break
             node = child
-        if node is None or (leaf in node and isinstance(node[leaf], dict)):
+        if clash or (leaf in node and isinstance(node[leaf], dict)):
             out[name] = value
         else:
             node[leaf] = value

@@ -90,7 +90,9 @@ def find_call(world: World, query: LiveCallQuery) -> Found | NotFound | NothingT
     return NotFound()
 
 
-def _find_in(store: Store, query: LiveCallQuery, by: str) -> LiveCall | CallLog | None:
+def _find_in(
+    store: Store[LiveCall] | Store[CallLog], query: LiveCallQuery, by: str
+) -> LiveCall | CallLog | None:
     if by == "call_log_id":
         return store.get(query.call_log_id)  # type: ignore[arg-type]
     if by == "user_phone_number":

@@ -198,7 +198,7 @@ class Pseudonymiser:
             ):
                 break
         self._fakes[real] = candidate
-        self._used.add(text)  # type: ignore[arg-type]
+        self._used.add(text)
         return candidate
 
     def _seed(self, kind: str, real: str, attempt: int) -> int:
@@ -231,9 +231,10 @@ class Pseudonymiser:
         words = max(3, min(24, len(value.split())))
         sentence = f.sentence(nb_words=words, variable_nb_words=False)
         embedded = [
-            text_form(fake)
+            text
             for real, fake in self._fakes.items()
             if len(real) >= MIN_EMBEDDED and real != value and real in value
+            if (text := text_form(fake)) is not None
         ]
         return f"{sentence} {', '.join(embedded)}".rstrip() if embedded else sentence
 

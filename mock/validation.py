@@ -64,7 +64,8 @@ def schema_to_annotation(schema: Mapping[str, Any]) -> Any:
     if kind == "boolean":
         return bool
     if kind == "array":
-        return list[schema_to_annotation(schema.get("items", {}))]
+        # A type built at run time from the spec: the checker cannot follow it, pydantic can.
+        return list[schema_to_annotation(schema.get("items", {}))]  # type: ignore[misc]
     return Any
 
 

@@ -189,6 +189,8 @@ async def _forward(request: web.Request) -> web.StreamResponse:
     state = request.app[PROXY]
     state.violations.requests += 1
     options = state.options
+    if not request.raw_path.startswith("/"):
+        return _refuse_target(request)
     path, _, raw_query = request.raw_path.partition("?")
     upstream_url = options.upstream.rstrip("/") + path
     curl = curl_command(
@@ -261,6 +263,27 @@ async def _forward(request: web.Request) -> web.StreamResponse:
                 state.recorder.observe(status, answer)
 
     return web.Response(status=status, body=answer, headers=CIMultiDict(answer_headers))
+
+
+def _refuse_target(request: web.Request) -> web.StreamResponse:
+    """A target not in origin-form (``GET http://host/...``, ``CONNECT host:port``, ``*``).
+
+    Upstream's answer to it depends on its HTTP parser (uvicorn on h11 takes the whole target
+    as the path, FastAPI answers 404; on httptools it routes by the path part), so the proxy
+    cannot pass on what upstream would say; and it never connects to a host a client names.
+    """
+    target = request.raw_path
+    log.warning(
+        "rejected a request target not in origin-form (absolute-form, authority-form or *), "
+        "not forwarded: %s %s",
+        request.method,
+        target[:200],
+    )
+    return detail_response(
+        400,
+        "the proxy forwards origin-form request targets only (/path?query): an absolute-form "
+        "(http://host/...), authority-form or * target is not forwarded",
+    )
 
 
 def _match(routes: list[_Route], method: str, path: str) -> tuple[_Route | None, dict[str, str]]:

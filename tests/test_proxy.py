@@ -308,3 +308,33 @@ def test_a_recording_its_file_refuses_at_the_end_is_saved_elsewhere(tmp_path) ->
         assert rescued.stat().st_mode & 0o077 == 0  # private, like the file it replaces
     finally:
         rescued.unlink()
+
+
+def test_an_absolute_form_target_is_a_400_and_never_reaches_the_host_it_names() -> None:
+    # uvicorn on h11 (tests/upstream.py) does not route such a target by its path: it answers
+    # FastAPI's 404; on httptools it would. The proxy cannot know which upstream runs, so it
+    # refuses, in FastAPI's error shape, and connects to neither upstream nor the named host.
+    from . import rawhttp
+
+    victim = socket.create_server(("127.0.0.1", 0))
+    victim.setblocking(False)
+    named = f"127.0.0.1:{victim.getsockname()[1]}"
+    with victim, MockServer() as upstream:
+        with serve(["--upstream", upstream.base_url], command="proxy") as proxy:
+            host, port = proxy.base_url.removeprefix("http://").split(":")
+            for target in (f"http://{named}/steal", f"http://{named}{LIVE}?call_log_id=1"):
+                answer = rawhttp.request(host, int(port), target.encode())
+                assert answer.status == 400, target
+                assert answer.headers["content-type"].startswith("application/json")
+                detail = json.loads(answer.body)["detail"]
+                assert isinstance(detail, str) and "absolute-form" in detail
+                with pytest.raises(BlockingIOError):  # the answer came: any connect came first
+                    victim.accept()
+            junk = rawhttp.request(host, int(port), b"/x HTTP/1.1 junk")  # a bad request line
+            assert junk.status == 400
+            assert requests.get(proxy.url(f"{LIVE}?call_log_id=1"), timeout=10).status_code == 404
+        assert [e.path for e in upstream.state.journal.entries()] == [LIVE]  # only the last one
+    text = "\n".join(proxy.stderr)
+    assert "Traceback" not in text
+    assert sum("absolute-form" in line for line in proxy.stderr) == 2  # one line each
+    assert sum("malformed request" in line for line in proxy.stderr) == 1

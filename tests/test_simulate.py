@@ -280,3 +280,16 @@ def test_serve_moves_the_seeded_live_calls_across_a_restart(tmp_path: Path) -> N
         world = c.dump()
     assert seeded_ids and not seeded_ids & {r["call_log_id"] for r in world["live_calls"]}
     assert seeded_ids <= {r["id"] for r in world["call_logs"]}
+
+
+def test_a_loaded_call_on_a_flow_the_generator_does_not_know_only_ends() -> None:
+    data = World.generate(WorldRecipe(seed=4, live_calls=8, call_logs=12)).dump()
+    row = next(r for r in data["live_calls"] if r["status"] != "ended")
+    row["flow"] = {**row["flow"], "id": "flow_of_a_recording"}
+    world = World.from_dict(data, clock=VirtualClock(START))
+    sim = Simulation(world, seed=4, rate=0.01, start=world.clock.now())
+    world.clock.advance(660)
+    sim.advance_to(world.clock.now())
+    log = world.call_logs.get(row["call_log_id"])
+    assert world.live_calls.get(row["call_log_id"]) is None
+    assert log.variables == row["variables"]  # nothing of another flow mapped onto it

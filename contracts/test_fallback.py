@@ -148,11 +148,13 @@ def test_fallback_semantics(
         suppress_health_check=list(HealthCheck),
     )
     if contract_target.control is not None:
-        saved = contract_target.control.dump()
+        # A snapshot, not dump and load: loading the dump back would make it the world that
+        # the mock's reset returns to, and the calls added before the run would outlive resets.
+        saved = contract_target.control.snapshot()
         try:
             _run(contract_target, ControlDriver(contract_target.control), steps, contract_seed)
         finally:
-            contract_target.control.load(saved)
+            contract_target.control.restore(saved)
         return
     # In-process: a server of its own, on a virtual clock that ticks with each change.
     clock = _TickingClock(VirtualClock("2026-03-01T09:00:00+00:00"))

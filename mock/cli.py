@@ -571,6 +571,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     )
     app = create_proxy_app(options, recorder=recorder)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("aiohttp.server").addFilter(_one_line_protocol_errors)
 
     def started(base: str) -> None:
         with_key = f" adding {args.api_key_header} from ${args.api_key_env}" if key else ""

@@ -18,6 +18,7 @@ import json
 import math
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
@@ -35,6 +36,10 @@ from .world import WorldError
 PREFIX = "/__mock"
 SERVICE = "prosper-voice-mock"
 JOURNAL_FILTERS = frozenset({"method", "path", "status", "since"})
+# Snapshots taken and not yet restored, oldest first; a client that never restores (a
+# contract run killed midway) leaves one behind, so only the latest few are kept.
+SNAPSHOTS = web.AppKey("prosper_mock_snapshots", dict)
+MAX_SNAPSHOTS = 16
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -66,6 +71,9 @@ def add_control_routes(app: web.Application, token: str | None = None) -> None:
     route("POST", "/reset", _reset)
     route("GET", "/world", _dump)
     route("PUT", "/world", _load)
+    app[SNAPSHOTS] = {}
+    route("POST", "/snapshots", _take_snapshot)
+    route("POST", "/snapshots/{snapshot}/restore", _restore_snapshot)
     route("GET", "/journal", _journal)
     route("DELETE", "/journal", _clear_journal)
     route("GET", "/clock", _clock)
@@ -211,6 +219,26 @@ async def _dump(request: web.Request, state: MockState) -> dict[str, Any]:
 
 async def _load(request: web.Request, state: MockState) -> dict[str, Any]:
     state.world.load(await _body(request, required=True))
+    return state.world.stats()
+
+
+async def _take_snapshot(request: web.Request, state: MockState) -> web.StreamResponse:
+    taken = request.app[SNAPSHOTS]
+    while len(taken) >= MAX_SNAPSHOTS:
+        del taken[next(iter(taken))]
+    name = uuid.uuid4().hex
+    taken[name] = (state.world.snapshot(), list(state.faults.rules))
+    return json_response({"snapshot": name}, 201)
+
+
+async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str, Any]:
+    name = request.match_info["snapshot"]
+    taken = request.app[SNAPSHOTS].pop(name, None)
+    if taken is None:
+        raise WorldError(f"no snapshot {name!r} (restored already, or never taken)", 404)
+    world, rules = taken
+    state.faults.rules = rules
+    state.world.restore(world)
     return state.world.stats()
 
 
@@ -404,6 +432,15 @@ class ControlClient:
 
     def load(self, world: dict[str, Any]) -> dict[str, Any]:
         return self._call("PUT", "/world", world)
+
+    def snapshot(self) -> str:
+        """Save the world (base and changes) and the fault rules; returns the name for
+        ``restore``, which puts them back, reset baseline included."""
+        return self._call("POST", "/snapshots", {})["snapshot"]
+
+    def restore(self, snapshot: str) -> dict[str, Any]:
+        """Back to what ``snapshot`` saved (once: the snapshot is then gone)."""
+        return self._call("POST", f"/snapshots/{snapshot}/restore", {})
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
         from urllib.parse import urlencode

@@ -327,6 +327,8 @@ def prosper(request: pytest.FixtureRequest, prosper_base_url: str) -> Iterator[P
     try:
         yield Prosper(base_url=prosper_base_url, server=server, _world=state.world)
     finally:
+        # Undone here, not at the next prosper test: tests without the fixture share the server.
+        state.faults.rules = []
         state.world.clock = clock
         state.world = session_world
 

@@ -7,9 +7,10 @@ that describe the body). On the way, the proxy checks:
 
 * the **request** against the vendored spec, with the same pydantic validators
   the mock answers with (``ParameterValidator``): a request the spec rejects is
-  flagged (``request-invalid``), and upstream must then answer ``422``; an
-  upstream ``422`` for a request the spec accepts is flagged too
-  (``fastapi-validation``);
+  the client's doing (a suite testing its 422 handling sends them on purpose),
+  so it is a note (``request-invalid``), not a violation; upstream must then
+  answer FastAPI's ``422`` for it, body and all, and an upstream ``422`` for a
+  request the spec accepts is a violation too (``fastapi-validation``);
 * the **answer** against the spec with openapi-core (documented status, media
   type, schema), using the contract suite's document: the vendored spec plus the
   kit's documented ``400``/``404`` (``prosper_contracts.kit``);
@@ -17,13 +18,16 @@ that describe the body). On the way, the proxy checks:
 
 Each violation is logged with a curl line that reproduces the request against
 upstream (the key shown as ``$PROSPER_API_KEY``, never its value) and counted for
-the summary printed at exit. Upstream timeouts become ``504`` and connection
-errors ``502``, both ``{"detail": ...}``, after at most ``timeout`` seconds.
+the summary printed at exit; notes are logged and summarised too, but only
+violations (what upstream got wrong) make the exit status 1. Upstream timeouts
+become ``504`` and connection errors ``502``, both ``{"detail": ...}``, after at
+most ``timeout`` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import threading
@@ -44,7 +48,7 @@ from prosper_contracts.rules import check_answer, query_params
 
 from .auth import DEFAULT_HEADER
 from .recording import Recorder
-from .render import detail_response
+from .render import detail_response, render_json
 from .spec import Operation, Spec
 from .validation import ParameterValidator, parse_query
 
@@ -70,9 +74,10 @@ HOP_BY_HOP = frozenset(
 # Not forwarded upstream: aiohttp sets Host for upstream, and asks only for encodings it decodes.
 NOT_FORWARDED = HOP_BY_HOP | {"host", "accept-encoding"}
 
+# What upstream can get wrong: each one is a violation (exit status 1).
 PROXY_RULES: dict[str, str] = {
-    "request-invalid": "the client sent a request the spec rejects (upstream must answer 422)",
-    "fastapi-validation": "upstream answers 422 exactly when the spec rejects the request",
+    "fastapi-validation": "upstream answers FastAPI's 422 exactly when the spec rejects the "
+    "request (for an invalid request, the 422 FastAPI renders for it)",
     "undocumented-operation": "the request's method and path are not in the spec",
     "response-status": "the answer's status is documented (spec plus the kit's 400/404)",
     "response-content-type": "the answer's media type is the documented one",
@@ -81,6 +86,11 @@ PROXY_RULES: dict[str, str] = {
     "upstream-bad-answer": "upstream's answer was not valid HTTP, or its body was cut short or "
     "undecodable (answered 502)",
     "upstream-timeout": "upstream did not answer in time (answered 504)",
+}
+# What the client did: reported, never a violation (it judges the request, not upstream).
+PROXY_NOTES: dict[str, str] = {
+    "request-invalid": "the client sent a request the spec rejects (upstream must answer "
+    "FastAPI's 422 for it)",
 }
 
 
@@ -96,32 +106,56 @@ class ProxyOptions:
 
 
 class ViolationLog:
-    """Every violation the proxy saw (thread-safe), and the summary printed at exit."""
+    """Every violation and note the proxy saw (thread-safe), and the summary printed at exit.
+
+    ``items`` are violations, what upstream got wrong (``PROXY_RULES`` and the semantic
+    rules); ``notes`` are about the client's own requests (``PROXY_NOTES``).
+    """
 
     def __init__(self) -> None:
         self.items: list[Finding] = []
+        self.notes: list[Finding] = []
         self.requests = 0
         self._lock = threading.Lock()
 
     def add(self, violation: Finding) -> None:
+        """Record a violation and log it at once."""
         with self._lock:
             self.items.append(violation)
         log.warning("%s", violation)
 
+    def note(self, note: Finding) -> None:
+        """Record a note about the client's request and log it (one line)."""
+        with self._lock:
+            self.notes.append(note)
+        log.info("note: [%s] %s", note.rule, note.message)
+
     def rules(self) -> Counter[str]:
+        """How many violations of each rule."""
         return Counter(v.rule for v in self.items)
 
     def summary(self) -> str:
-        counts = self.rules()
+        """Requests seen, then violations and notes per rule, each with one example."""
         head = f"prosper-mock proxy: {self.requests} request(s), {len(self.items)} violation(s)"
-        if not counts:
+        if self.notes:
+            head += f", {len(self.notes)} note(s)"
+        if not self.items and not self.notes:
             return head + "\n"
-        lines = [head + ":"]
-        for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            first = next(v for v in self.items if v.rule == rule)
-            lines.append(f"  {n:>5}  [{rule}] e.g. {first.message}")
-            lines.append(f"         {first.curl}")
+        lines = [head + ":", *_per_rule(self.items)]
+        if self.notes:
+            lines.append("  notes (the client's own requests, not violations):")
+            lines += _per_rule(self.notes)
         return "\n".join(lines) + "\n"
+
+
+def _per_rule(findings: list[Finding]) -> list[str]:
+    lines = []
+    counts = Counter(f.rule for f in findings)
+    for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        first = next(f for f in findings if f.rule == rule)
+        lines.append(f"  {n:>5}  [{rule}] e.g. {first.message}")
+        lines.append(f"         {first.curl}")
+    return lines
 
 
 @dataclass
@@ -189,6 +223,8 @@ async def _forward(request: web.Request) -> web.StreamResponse:
     state = request.app[PROXY]
     state.violations.requests += 1
     options = state.options
+    if not request.raw_path.startswith("/"):
+        return _refuse_target(request)
     path, _, raw_query = request.raw_path.partition("?")
     upstream_url = options.upstream.rstrip("/") + path
     curl = curl_command(
@@ -210,7 +246,7 @@ async def _forward(request: web.Request) -> web.StreamResponse:
     else:
         _, spec_errors = route.validator.validate(query, path_params, request.headers)
         if spec_errors:
-            flag("request-invalid", _errors_text(spec_errors))
+            state.violations.note(Finding("request-invalid", _errors_text(spec_errors), curl))
 
     headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
     if options.api_key:
@@ -248,6 +284,8 @@ async def _forward(request: web.Request) -> web.StreamResponse:
     if route is not None:
         if spec_errors and status != 422:
             flag("fastapi-validation", f"the spec rejects this request, upstream answered {status}")
+        elif spec_errors and (wrong := _not_fastapis_422(spec_errors, answer)):
+            flag("fastapi-validation", wrong)
         elif not spec_errors and status == 422:
             flag("fastapi-validation", "upstream answered 422 to a request the spec accepts")
         for rule, message in _spec_problems(
@@ -261,6 +299,27 @@ async def _forward(request: web.Request) -> web.StreamResponse:
                 state.recorder.observe(status, answer)
 
     return web.Response(status=status, body=answer, headers=CIMultiDict(answer_headers))
+
+
+def _refuse_target(request: web.Request) -> web.StreamResponse:
+    """A target not in origin-form (``GET http://host/...``, ``CONNECT host:port``, ``*``).
+
+    Upstream's answer to it depends on its HTTP parser (uvicorn on h11 takes the whole target
+    as the path, FastAPI answers 404; on httptools it routes by the path part), so the proxy
+    cannot pass on what upstream would say; and it never connects to a host a client names.
+    """
+    target = request.raw_path
+    log.warning(
+        "rejected a request target not in origin-form (absolute-form, authority-form or *), "
+        "not forwarded: %s %s",
+        request.method,
+        target[:200],
+    )
+    return detail_response(
+        400,
+        "the proxy forwards origin-form request targets only (/path?query): an absolute-form "
+        "(http://host/...), authority-form or * target is not forwarded",
+    )
 
 
 def _match(routes: list[_Route], method: str, path: str) -> tuple[_Route | None, dict[str, str]]:
@@ -299,6 +358,29 @@ def _spec_problems(
             return [("response-schema", f"{status} body: {text}")]
         return [("response-schema", f"{status} answer: {_first_line(exc)}")]
     return []
+
+
+def _not_fastapis_422(errors: list[dict[str, Any]], answer: bytes) -> str | None:
+    """What is wrong with upstream's 422 body, against the one FastAPI renders for ``errors``.
+
+    ``None`` when it is FastAPI's; also when it is not JSON, which ``json-body`` reports.
+    """
+    try:
+        got = json.loads(answer)
+    except ValueError:
+        return None
+    expected = json.loads(render_json({"detail": errors}))
+    if got == expected:
+        return None
+    return (
+        f"upstream's 422 is not FastAPI's for this request: expected "
+        f"{_short(expected)}, got {_short(got)}"
+    )
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _errors_text(errors: list[dict[str, Any]]) -> str:

@@ -2,7 +2,11 @@
 
 The history is a function of the seed and the clock alone: call *k* starts at
 ``start + k * 60 / rate`` (plus a seeded jitter), lasts a seeded 1 to 10 minutes,
-maps each step's variables at evenly spaced moments, and then ends. The mock
+maps each step's variables at evenly spaced moments, and then ends. The live
+calls the world holds when the simulation begins (the seeded ones) live the rest
+of their lives the same way: from ``start``, a seeded 1 to 10 minutes for the
+steps they have left, then they end (one that had just ended, its log already
+there, leaves the live store). The mock
 calls ``advance_to(now)`` whenever time moves (a background tick for the real
 clock, each ``/__mock/clock/advance`` for the virtual one), and every event up
 to ``now`` happens in time order, at its own time, so the same seed and the
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .generate import Draw
+from .records import LiveCall
 from .world import World, WorldError
 
 # Each simulated call costs about a millisecond to start, map and end: a clock
@@ -31,7 +36,7 @@ class _Event:
     at: float
     seq: int
     kind: str = field(compare=False)  # "start", "step" or "end"
-    k: int = field(compare=False)
+    k: int = field(compare=False)  # a started call's number; -call_log_id for a seeded call
     step: int = field(default=0, compare=False)
 
 
@@ -49,10 +54,13 @@ class Simulation:
         self._seq = 0
         self._first_k = 0  # the k that starts at ``start`` (a resumed schedule goes on from there)
         self._next_k = 0
-        self._calls: dict[int, tuple[int, float]] = {}  # call k -> (call_log_id, started at)
+        # call k -> (call_log_id, when its life in the simulation began, steps done by then)
+        self._calls: dict[int, tuple[int, float, int]] = {}
         self._applied = start  # every event up to this time has happened
         # Re-entrant: the state file asks for ``saved()`` while ``advance_to`` notifies.
         self._lock = threading.RLock()
+        for live in list(world.live_calls):
+            self._adopt(live, start, int(live.flow.get("step_index", 0) or 0), after=start)
 
     def _push(self, at: float, kind: str, k: int, step: int = 0) -> None:
         self._seq += 1
@@ -65,14 +73,30 @@ class Simulation:
     def _duration(self, k: int) -> float:
         return 60 + Draw(self.seed, "sim-length", k).below(540)
 
-    def _push_life(self, k: int, started: float, steps: int, after: float) -> None:
-        """Queue call k's step and end events that fall after ``after``."""
+    def _push_life(self, k: int, started: float, steps: int, after: float, done: int = 0) -> None:
+        """Queue call k's step and end events that fall after ``after``: the steps after
+        ``done`` up to ``steps``, evenly spread over its seeded duration from ``started``."""
         duration = self._duration(k)
-        for step in range(1, steps + 1):
-            at = started + duration * step / (steps + 1)
+        left = max(0, steps - done)
+        for m in range(1, left + 1):
+            at = started + duration * m / (left + 1)
             if at > after:
-                self._push(at, "step", k, step)
+                self._push(at, "step", k, done + m)
         self._push(started + duration, "end", k)
+
+    def _adopt(self, live: LiveCall, began: float, done: int, after: float) -> None:
+        """Give a call the simulation did not start (a seeded one) the rest of its life."""
+        k = -live.call_log_id
+        self._calls[k] = (live.call_log_id, began, done)
+        self._push_life(k, began, self._steps_to_play(live, done), after, done)
+
+    def _steps_to_play(self, live: LiveCall, done: int) -> int:
+        """The last step the simulation plays for a call: its flow's, when the generator
+        knows that flow for the id (a loaded world's rows may follow another: they only end)."""
+        total = int(live.flow.get("steps_total", 0) or 0)
+        if self.world.generator.plan(live.call_log_id).flow.id != live.flow.get("id"):
+            return done
+        return total
 
     def saved(self) -> dict[str, Any]:
         """What a restart needs to go on (``resume``): the calls still running, and how far."""
@@ -80,31 +104,45 @@ class Simulation:
             return {
                 "applied": self._applied,
                 "next_k": self._next_k,
-                "calls": [[k, cid, at] for k, (cid, at) in sorted(self._calls.items())],
+                # [k, id, began] for a started call; a seeded one adds the steps it had done.
+                "calls": [
+                    [k, cid, began, *([done] if k < 0 else [])]
+                    for k, (cid, began, done) in sorted(self._calls.items())
+                ],
             }
 
     def resume(self, saved: Mapping[str, Any]) -> None:
-        """Go on from a previous run's ``saved()``: its calls still live keep their schedule
-        (steps and end at their own times, played at once if those passed while the mock was
-        down); new calls start from this simulation's ``start``, numbered after the old ones.
+        """Go on from a previous run's ``saved()`` (before the first ``advance_to``): its calls
+        still live, seeded or started, keep their schedule (steps and end at their own times,
+        played at once if those passed while the mock was down); new calls start from this
+        simulation's ``start``, numbered after the old ones. The live calls this simulation
+        found are the previous run's: those it had not ended are in ``saved``.
 
         A malformed ``saved`` (a hand-edited state file) raises ``ValueError``.
         """
         try:
             applied = float(saved["applied"])
             next_k = int(saved["next_k"])
-            calls = [(int(k), int(cid), float(at)) for k, cid, at in saved["calls"]]
-        except (KeyError, TypeError, ValueError) as exc:
+            calls = [
+                (int(c[0]), int(c[1]), float(c[2]), int(c[3]) if len(c) > 3 else 0)
+                for c in saved["calls"]
+            ]
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ValueError(f"simulation: not a saved simulation ({exc!r})") from None
         with self._lock:
+            self._queue.clear()
+            self._calls.clear()
             self._first_k = self._next_k = next_k
-            for k, call_log_id, started in calls:
+            for k, call_log_id, began, done in calls:
                 live = self.world.live_calls.get(call_log_id)
                 if live is None:  # ended or deleted since: nothing left to play
                     continue
-                self._calls[k] = (call_log_id, started)
+                if k < 0:
+                    self._adopt(live, began, done, after=applied)
+                    continue
+                self._calls[k] = (call_log_id, began, 0)
                 steps = int(live.flow.get("steps_total", 0) or 0)
-                self._push_life(k, started, steps, after=applied)
+                self._push_life(k, began, steps, after=applied)
 
     def starts_until(self, now: float) -> int:
         """How many calls would start if time moved to ``now``."""
@@ -149,7 +187,7 @@ class Simulation:
         world, k = self.world, event.k
         if event.kind == "start":
             call = world.start_call(at=event.at)
-            self._calls[k] = (call.call_log_id, event.at)
+            self._calls[k] = (call.call_log_id, event.at, 0)
             steps = int(call.flow.get("steps_total", 0) or 0)
             self._push_life(k, event.at, steps, after=event.at)
             return
@@ -169,5 +207,10 @@ class Simulation:
             world.map_variables(call_log_id, new, at=event.at, progress=progress)
             return
         del self._calls[k]
-        if world.live_calls.get(call_log_id) is not None:
+        live = world.live_calls.get(call_log_id)
+        if live is None:
+            return
+        if live.status == "ended" and call_log_id in world.call_logs:
+            world.delete_live_call(call_log_id)  # it had ended already: its log is there
+        else:
             world.end_call(call_log_id, at=event.at)

@@ -322,6 +322,15 @@ class Store(Generic[R]):
         self._added = 0
         self._high = 0
 
+    def copy(self) -> Store[R]:
+        """The same table as a new store: the base shared (it never changes), the overlay copied."""
+        twin: Store[R] = Store(self.name, self.base, self._cache_size)
+        twin._rows = dict(self._rows)
+        twin._by_phone = {k: set(v) for k, v in self._by_phone.items()}
+        twin._by_variable = {k: set(v) for k, v in self._by_variable.items()}
+        twin._added, twin._high = self._added, self._high
+        return twin
+
     @property
     def changed(self) -> dict[int, R | None]:
         """The overlay (id → row, or ``None`` for a deleted base row); read-only use."""

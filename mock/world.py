@@ -10,6 +10,7 @@ its own thread while a test changes the world from another.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import threading
@@ -39,6 +40,17 @@ class WorldError(ValueError):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+@dataclasses.dataclass(frozen=True)
+class WorldSnapshot:
+    """A world as it was (``World.snapshot``): its base and overlay, and how the base was made."""
+
+    live_calls: Store[LiveCall]
+    call_logs: Store[CallLog]
+    generator: Generator
+    origin: dict[str, Any]
+    loaded: dict[str, Any] | None
 
 
 class World:
@@ -179,6 +191,30 @@ class World:
                 "live_calls": [to_dict(r) for r in live],
                 "call_logs": [to_dict(r) for r in logs],
             }
+            self._changed()
+
+    def snapshot(self) -> WorldSnapshot:
+        """The world as it is now, base and changes, for ``restore``; costs only the changes.
+
+        Unlike ``dump`` then ``load``, restoring it keeps what ``reset`` returns to.
+        """
+        with self.lock:
+            return WorldSnapshot(
+                self.live_calls.copy(),
+                self.call_logs.copy(),
+                self.generator,
+                copy.deepcopy(self.origin),
+                self.loaded,
+            )
+
+    def restore(self, saved: WorldSnapshot) -> None:
+        """Back to ``saved``: the same rows, the same reset baseline, the same origin."""
+        with self.lock:
+            self.live_calls = saved.live_calls.copy()
+            self.call_logs = saved.call_logs.copy()
+            self.generator = saved.generator
+            self.origin = copy.deepcopy(saved.origin)
+            self.loaded = saved.loaded
             self._changed()
 
     @contextlib.contextmanager

@@ -182,3 +182,36 @@ def test_invalid_requests_reach_a_non_mock_target_only_when_asked(
         result.stdout.fnmatch_lines(["*not a prosper-voice-mock (read-only)*"])
         result = pytester.runpytest(*args, "--prosper-negative")
         result.assert_outcomes(passed=2)
+
+
+def test_a_contract_run_leaves_a_running_mock_exactly_as_it_was() -> None:
+    from prosper_mock import VirtualClock
+    from prosper_mock.control import ControlClient
+
+    clock = VirtualClock("2026-01-15T15:00:00+00:00")
+    world = World.generate(WorldRecipe(seed=2, live_calls=6, call_logs=30), clock=clock)
+    seeded = small_world().dump()
+    with MockServer(world) as server:
+        control = ControlClient(server.base_url)
+        added = control.start_call(user_phone_number="+15550009999")["call"]["call_log_id"]
+        control.set_faults([{"faults": "latency=1", "match": {"user_phone_number": "+19990000"}}])
+        before = (
+            control.dump(),
+            server.state.faults.to_dict(),
+            control.clock(),
+            world.loaded,
+            world.origin,
+        )
+        result = contract_cli("--base-url", server.base_url, "--examples", "1")
+        assert result.returncode == 0, result.stdout[-3000:]
+        after = (
+            control.dump(),
+            server.state.faults.to_dict(),
+            control.clock(),
+            world.loaded,
+            world.origin,
+        )
+        assert after == before
+        control.reset()  # the reset baseline is the seeded world still, not the run's
+        assert control.dump() == seeded
+        assert added not in {r["call_log_id"] for r in control.dump()["live_calls"]}

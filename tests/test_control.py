@@ -71,7 +71,11 @@ def test_every_endpoint_answers_as_documented(mock: MockServer) -> None:
     world = call(mock, "GET", "/world").json()
     assert any(r["id"] == log["id"] for r in world["call_logs"])
     assert call(mock, "POST", "/reset").json()["live_calls"] == 4
+    snapshot = call(mock, "POST", "/snapshots").json()["snapshot"]
     assert call(mock, "PUT", "/world", {"live_calls": [], "call_logs": []}).json()["call_logs"] == 0
+    assert call(mock, "POST", f"/snapshots/{snapshot}/restore").json()["live_calls"] == 4
+    assert call(mock, "POST", f"/snapshots/{snapshot}/restore").status_code == 404  # used up
+    assert call(mock, "PUT", "/world", {"live_calls": [], "call_logs": []}).ok
     assert call(mock, "GET", "/clock").json()["mode"] == "virtual"
     assert call(mock, "PUT", "/clock", {"now": "2026-02-01T00:00:00+00:00"}).ok
     assert call(mock, "PUT", "/faults", {"rules": [{"faults": "latency=1"}]}).ok
@@ -101,6 +105,7 @@ def test_every_endpoint_answers_as_documented(mock: MockServer) -> None:
         ("POST", "/clock/advance", {"seconds": 1e300}, 422, "year 9000"),
         ("PUT", "/clock", {"now": "2026-02-01T00:00:00"}, 422, "UTC offset"),
         ("GET", "/journal?stauts=200", None, 422, "unknown journal filters ['stauts']"),
+        ("POST", "/snapshots/nope/restore", None, 404, "no snapshot 'nope'"),
     ],
 )
 def test_bad_input_gets_a_clear_4xx(

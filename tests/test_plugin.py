@@ -35,6 +35,22 @@ def test_each_test_starts_from_the_seeded_world(pytester: pytest.Pytester) -> No
     result.assert_outcomes(passed=2)
 
 
+def test_faults_set_through_prosper_control_end_with_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import requests
+
+        def test_a_sets_a_fault(prosper):
+            prosper.control.set_faults([{"faults": "status=503", "probability": 1.0}])
+            assert requests.get(prosper.url(), timeout=5).status_code == 503
+
+        def test_b_does_not_use_prosper(prosper_base_url, prosper_server):
+            answer = requests.get(prosper_base_url + "/api/v1/live-calls", timeout=5)
+            assert answer.status_code == 400  # no parameters: the mock's answer, not the fault
+            assert prosper_server.state.faults.rules == []
+    """)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_helpers_return_what_a_client_sees(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("""
         import requests

@@ -49,6 +49,11 @@ def broken_upstream() -> web.Application:
             "6": web.json_response(snapshot(7)),
             "8": web.json_response({"detail": [{"msg": "not found"}]}, status=404),
             "abc": web.json_response(snapshot(9)),
+            # Shaped like FastAPI's 422, but not what FastAPI answers for call_log_id=xyz.
+            "xyz": web.json_response(
+                {"detail": [{"type": "missing", "loc": ["query", "key"], "msg": "Field required"}]},
+                status=422,
+            ),
         }
         if cid in answers:
             return answers[cid]
@@ -83,7 +88,8 @@ CASES = [
     ("call_log_id=5", 500, {"response-status"}),
     ("call_log_id=6", 200, {"matches-call-log-id"}),
     ("call_log_id=8", 404, {"response-schema", "detail-shape"}),
-    ("call_log_id=abc", 200, {"request-invalid", "fastapi-validation"}),
+    ("call_log_id=abc", 200, {"fastapi-validation"}),
+    ("call_log_id=xyz", 422, {"fastapi-validation"}),
     ("user_phone_number=%2B15550000000", 422, {"fastapi-validation"}),
     ("call_log_id=10", 200, set()),
 ]
@@ -106,6 +112,11 @@ def test_proxy_flags_every_broken_rule_and_passes_answers_unchanged() -> None:
             for v in new:  # the request that caused it, as curl, against upstream, key hidden
                 assert query in v.curl and "$PROSPER_API_KEY" in v.curl and KEY not in v.curl
     assert set(upstream_app[SEEN_KEYS]) == {KEY}  # the key reached upstream every time
+    # The client's own invalid requests are notes about the client, not upstream's violations.
+    assert [(n.rule, n.curl.split("?")[1][:14]) for n in violations.notes] == [
+        ("request-invalid", "call_log_id=ab"),
+        ("request-invalid", "call_log_id=xy"),
+    ]
     summary = violations.summary()
     assert f"{len(CASES)} request(s), {len(violations.items)} violation(s)" in summary
     assert "[flat-snapshot]" in summary and "[fastapi-validation]" in summary
@@ -130,8 +141,9 @@ def test_proxy_in_front_of_the_mock_sees_nothing_wrong() -> None:
                 direct = requests.get(mock.url(LIVE), params=params, timeout=10)
                 assert (via.status_code, via.content) == (direct.status_code, direct.content)
         violations = app[PROXY].violations
-    # The client's own invalid request is flagged; upstream (the mock) broke nothing.
-    assert [v.rule for v in violations.items] == ["request-invalid"]
+    # The client's own invalid request is a note; upstream (the mock) broke nothing.
+    assert violations.items == []
+    assert [n.rule for n in violations.notes] == ["request-invalid"]
 
 
 def test_upstream_timeout_is_a_504_not_a_hang() -> None:
@@ -308,3 +320,49 @@ def test_a_recording_its_file_refuses_at_the_end_is_saved_elsewhere(tmp_path) ->
         assert rescued.stat().st_mode & 0o077 == 0  # private, like the file it replaces
     finally:
         rescued.unlink()
+
+
+def test_an_absolute_form_target_is_a_400_and_never_reaches_the_host_it_names() -> None:
+    # uvicorn on h11 (tests/upstream.py) does not route such a target by its path: it answers
+    # FastAPI's 404; on httptools it would. The proxy cannot know which upstream runs, so it
+    # refuses, in FastAPI's error shape, and connects to neither upstream nor the named host.
+    from . import rawhttp
+
+    victim = socket.create_server(("127.0.0.1", 0))
+    victim.setblocking(False)
+    named = f"127.0.0.1:{victim.getsockname()[1]}"
+    with victim, MockServer() as upstream:
+        with serve(["--upstream", upstream.base_url], command="proxy") as proxy:
+            host, port = proxy.base_url.removeprefix("http://").split(":")
+            for target in (f"http://{named}/steal", f"http://{named}{LIVE}?call_log_id=1"):
+                answer = rawhttp.request(host, int(port), target.encode())
+                assert answer.status == 400, target
+                assert answer.headers["content-type"].startswith("application/json")
+                detail = json.loads(answer.body)["detail"]
+                assert isinstance(detail, str) and "absolute-form" in detail
+                with pytest.raises(BlockingIOError):  # the answer came: any connect came first
+                    victim.accept()
+            junk = rawhttp.request(host, int(port), b"/x HTTP/1.1 junk")  # a bad request line
+            assert junk.status == 400
+            assert requests.get(proxy.url(f"{LIVE}?call_log_id=1"), timeout=10).status_code == 404
+        assert [e.path for e in upstream.state.journal.entries()] == [LIVE]  # only the last one
+    text = "\n".join(proxy.stderr)
+    assert "Traceback" not in text
+    assert sum("absolute-form" in line for line in proxy.stderr) == 2  # one line each
+    assert sum("malformed request" in line for line in proxy.stderr) == 1
+
+
+def test_a_suite_testing_its_422_handling_through_the_proxy_exits_0() -> None:
+    # Upstream is FastAPI itself: its 422 for the client's invalid request is right, so the
+    # proxy reports the request as a note and exits 0 (a record-and-replay job must pass).
+    from .upstream import serve_upstream
+
+    with serve_upstream() as port:
+        args = ["--upstream", f"http://127.0.0.1:{port}"]
+        with serve(args, command="proxy") as proxy:
+            answer = requests.get(proxy.url(f"{LIVE}?call_log_id=abc"), timeout=10)
+            assert answer.status_code == 422
+    assert proxy.process.returncode == 0, proxy.stderr
+    text = "\n".join(proxy.stderr)
+    assert "1 request(s), 0 violation(s), 1 note(s)" in text
+    assert "[request-invalid] query.call_log_id: Input should be a valid integer" in text

@@ -193,3 +193,103 @@ def test_serve_resumes_the_simulation_after_a_restart(tmp_path: Path) -> None:
     assert live <= {r["id"] for r in world["call_logs"]}  # they ended on schedule
     assert not live & {r["call_log_id"] for r in world["live_calls"]}
     assert world["live_calls"]  # and the schedule went on starting calls
+
+
+def seeded(seed: int = 4) -> tuple[World, Simulation]:
+    """A world seeded with live calls (some just ended, in both stores), simulated from now."""
+    world = World.generate(
+        WorldRecipe(seed=seed, live_calls=8, call_logs=12), clock=VirtualClock(START)
+    )
+    return world, Simulation(world, seed=seed, rate=0.01, start=world.clock.now())
+
+
+def test_the_seeded_live_calls_move_on_and_end_too() -> None:
+    world, sim = seeded()
+    first = {r.call_log_id: r for r in world.live_calls}
+    logged = {cid: to_dict(world.call_logs.get(cid)) for cid in first if cid in world.call_logs}
+    running = {cid for cid, r in first.items() if r.flow["step_index"] < r.flow["steps_total"]}
+    assert logged and running - set(logged)  # both kinds are seeded
+    stepped = set()
+    for _ in range(11 * 6):  # past the longest life (10 minutes), in 10 s moves
+        world.clock.advance(10)
+        sim.advance_to(world.clock.now())
+        for cid in running:
+            now = world.live_calls.get(cid)
+            if now is not None and now.flow["step_index"] > first[cid].flow["step_index"]:
+                stepped.add(cid)
+    assert stepped == running  # each one moved through its flow
+    assert not set(first) & {r.call_log_id for r in world.live_calls}  # and ended
+    for cid in running:
+        log = world.call_logs.get(cid)
+        assert log.variables == world.generator.plan(cid).variables(first[cid].flow["steps_total"])
+    for cid, row in logged.items():  # the ones that had just ended only left the live store
+        assert to_dict(world.call_logs.get(cid)) == row
+
+
+def test_seeded_live_calls_move_the_same_in_jumps_or_steps_and_by_the_seed() -> None:
+    one, sim_one = seeded()
+    many, sim_many = seeded()
+    one.clock.advance(300)
+    sim_one.advance_to(one.clock.now())
+    for _ in range(30):
+        many.clock.advance(10)
+        sim_many.advance_to(many.clock.now())
+    assert json.dumps(one.dump()) == json.dumps(many.dump())
+    assert json.dumps(one.dump()) != json.dumps(seeded()[0].dump())  # they did move
+    other = seeded()[0]  # the same world, another simulation seed: other moments
+    sim_other = Simulation(other, seed=5, rate=0.01, start=other.clock.now())
+    other.clock.advance(300)
+    sim_other.advance_to(other.clock.now())
+    assert json.dumps(other.dump()) != json.dumps(one.dump())
+
+
+def test_a_resumed_simulation_goes_on_moving_the_seeded_calls() -> None:
+    steady, sim = seeded()
+    steady.clock.advance(120)
+    sim.advance_to(steady.clock.now())
+    saved = json.loads(json.dumps(sim.saved()))
+    restarted, _ = seeded()
+    restarted.apply_changes(json.loads(json.dumps(steady.changes())))
+    restarted.clock.set(steady.clock.now())
+    resumed = Simulation(restarted, seed=4, rate=0.01, start=restarted.clock.now())
+    resumed.resume(saved)
+    seeded_ids = {r.call_log_id for r in seeded()[0].live_calls}
+    assert seeded_ids & {r.call_log_id for r in restarted.live_calls}  # some still running
+    for world, simulation in ((steady, sim), (restarted, resumed)):
+        world.clock.advance(600)
+        simulation.advance_to(world.clock.now())
+    for cid in seeded_ids:  # the same fates (calls started after the restart start later)
+        assert steady.live_calls.get(cid) is None and restarted.live_calls.get(cid) is None
+        assert to_dict(restarted.call_logs.get(cid)) == to_dict(steady.call_logs.get(cid))
+
+
+def test_serve_moves_the_seeded_live_calls_across_a_restart(tmp_path: Path) -> None:
+    from prosper_mock.control import ControlClient
+
+    from .clirun import serve
+
+    args = ["--live-calls", "4", "--call-logs", "6", "--virtual-clock", "--simulate"]
+    args += ["--rate", "0.01", "--state-file", str(tmp_path / "state.json")]
+    with serve(args) as first:
+        c = ControlClient(first.base_url)
+        seeded_ids = {r["call_log_id"] for r in c.dump()["live_calls"]}
+        c.advance_clock(60)
+    with serve(args) as second:
+        c = ControlClient(second.base_url)
+        c.advance_clock(600)  # past the longest life a seeded call gets
+        world = c.dump()
+    assert seeded_ids and not seeded_ids & {r["call_log_id"] for r in world["live_calls"]}
+    assert seeded_ids <= {r["id"] for r in world["call_logs"]}
+
+
+def test_a_loaded_call_on_a_flow_the_generator_does_not_know_only_ends() -> None:
+    data = World.generate(WorldRecipe(seed=4, live_calls=8, call_logs=12)).dump()
+    row = next(r for r in data["live_calls"] if r["status"] != "ended")
+    row["flow"] = {**row["flow"], "id": "flow_of_a_recording"}
+    world = World.from_dict(data, clock=VirtualClock(START))
+    sim = Simulation(world, seed=4, rate=0.01, start=world.clock.now())
+    world.clock.advance(660)
+    sim.advance_to(world.clock.now())
+    log = world.call_logs.get(row["call_log_id"])
+    assert world.live_calls.get(row["call_log_id"]) is None
+    assert log.variables == row["variables"]  # nothing of another flow mapped onto it

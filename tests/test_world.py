@@ -152,3 +152,25 @@ def test_listeners_hear_of_each_change_or_of_a_batch_once(world: World) -> None:
     with world.batch():
         pass
     assert len(heard) == 2  # a batch without changes is silent
+
+
+def test_restore_brings_back_the_rows_and_what_reset_returns_to(world: World) -> None:
+    seeded = world.dump()
+    added = world.start_call().call_log_id
+    saved, before = world.snapshot(), world.dump()
+    world.load({"live_calls": [], "call_logs": []})  # what a contract run does
+    world.start_call()
+    world.restore(saved)
+    assert world.dump() == before and world.loaded is None
+    world.reset()
+    assert world.dump() == seeded and added not in world.live_calls
+    # A loaded world, changed: the loaded one stays the baseline after a restore.
+    world.load(before)
+    loaded = world.loaded
+    world.delete_live_call(added)
+    saved, changed = world.snapshot(), world.dump()
+    world.reset()  # a change after the snapshot does not reach into it
+    world.restore(saved)
+    assert world.dump() == changed and world.loaded is loaded
+    world.reset()
+    assert world.dump() == before

@@ -444,17 +444,19 @@ def add_spec(sub: argparse._SubParsersAction) -> None:
 
 
 def run_spec(args: argparse.Namespace) -> int:
-    from .spec import vendored_spec_path
-    from .specdiff import diff, load_document, report, spec_from_document
+    from .spec import load_spec, vendored_spec_path
+    from .specdiff import diff, load_version, report
 
     vendored = (args.vendored or vendored_spec_path()).resolve()
-    other = load_document(args.url, args.file)
+    current = load_spec(vendored)
+    other = load_version(args.url, args.file)
     try:
-        changes = diff(
-            spec_from_document(json.loads(vendored.read_text())), spec_from_document(other)
-        )
-    except Exception as exc:  # openapi-core refuses an invalid document: say which
-        raise ValueError(f"not a valid OpenAPI document: {exc}") from None
+        changes = diff(current, other)
+    except Exception as exc:  # a valid document of a shape the diff does not know: say so
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"cannot compare {vendored} with {args.url or args.file}: {first}"
+        ) from None
     print(report(changes, str(vendored), args.url or args.file), end="")
     breaking = any(c.breaking for c in changes)
     if args.spec_command == "update" and changes:
@@ -463,11 +465,13 @@ def run_spec(args: argparse.Namespace) -> int:
                 raise ValueError("refusing to replace the vendored spec without --yes")
             if input(f"replace {vendored}? [y/N] ").strip().lower() != "y":
                 return 1 if breaking else 0
-        from .persistence import write_atomically
+        from .files import write_atomically
 
-        write_atomically(
-            vendored, (json.dumps(other, indent=2, ensure_ascii=False) + "\n").encode()
-        )
+        text = json.dumps(other.document, indent=2, ensure_ascii=False) + "\n"
+        try:
+            write_atomically(vendored, text.encode())
+        except OSError as exc:
+            raise ValueError(f"cannot replace {vendored}: {exc.strerror}") from None
         print(f"replaced {vendored}")
     return 1 if breaking else 0
 

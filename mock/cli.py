@@ -237,8 +237,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.simulate:
         simulation = Simulation(world, args.seed, args.rate, world.clock.now())
         if state_file is not None:
-            if state_file.restored_simulation is not None:
-                simulation.resume(state_file.restored_simulation)
+            state_file.resume(simulation)
             state_file.simulation = simulation
         state_of(app).simulation = simulation
         app.on_startup.append(_tick_simulation)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prosper_mock.files import FileError, read_json
+from prosper_mock.files import TEMP_SUFFIX, FileError, read_json, write_atomically
 
 from .clirun import main_error, one_line_error, run
 
@@ -45,6 +45,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
 
 READERS = {
     "world file": ["serve", "--port", "0", "--world"],
+    "state file": ["serve", "--port", "0", "--live-calls", "1", "--call-logs", "1", "--state-file"],
     "spec file": ["spec", "diff", "--file"],
 }
 
@@ -57,8 +58,10 @@ def test_a_bad_file_is_one_line_naming_it(
     path = tmp_path / "given.json"
     make, reason = BAD_FILES[kind]
     make(path)
+    before = path.read_bytes() if path.is_file() else None
     line = main_error([*READERS[reader], str(path)], capsys)
     assert str(path) in line and reason in line
+    assert (path.read_bytes() if path.is_file() else None) == before  # never overwritten
 
 
 @pytest.mark.parametrize("kind", BAD_FILES)
@@ -88,3 +91,34 @@ def test_a_bad_file_is_one_line_from_the_command_line(tmp_path: Path, reader: st
     _fifo(path)  # a FIFO: the worst of them, reading it would block forever
     line = one_line_error(run([*READERS[reader], str(path)], timeout=30))
     assert str(path) in line and "not a regular file" in line
+
+
+def test_write_atomically_writes_through_a_link_and_never_makes_folders(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "s.json").write_bytes(b"old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real / "s.json")
+    write_atomically(link, b"new")
+    assert link.is_symlink() and (real / "s.json").read_bytes() == b"new"
+    assert sorted(p.name for p in real.iterdir()) == ["s.json"]
+    with pytest.raises(FileNotFoundError) as missing:
+        write_atomically(tmp_path / "no" / "such" / "s.json", b"x")
+    assert str(tmp_path / "no" / "such") in str(missing.value)
+    assert not (tmp_path / "no").exists()
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(loop)
+    with pytest.raises(OSError, match="symbolic link loop"):
+        write_atomically(loop, b"x")
+    assert loop.is_symlink()
+
+
+def test_write_atomically_can_refuse_to_replace(tmp_path: Path) -> None:
+    target = tmp_path / "mine.txt"
+    target.write_text("the user's")
+    with pytest.raises(FileExistsError, match="exists"):
+        write_atomically(target, b"x", overwrite=False)
+    assert target.read_text() == "the user's"
+    write_atomically(tmp_path / "new.json", b"x", overwrite=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt", "new.json"]
+    assert not any(p.name.endswith(TEMP_SUFFIX) for p in tmp_path.iterdir())

@@ -237,8 +237,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.simulate:
         simulation = Simulation(world, args.seed, args.rate, world.clock.now())
         if state_file is not None:
-            if state_file.restored_simulation is not None:
-                simulation.resume(state_file.restored_simulation)
+            state_file.resume(simulation)
             state_file.simulation = simulation
         state_of(app).simulation = simulation
         app.on_startup.append(_tick_simulation)
@@ -401,6 +400,7 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
         description="Write a seeded world in the world-file format.",
     )
     p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    p.add_argument("--force", action="store_true", help="replace the -o file if it exists")
     add_world_options(p)
     p.set_defaults(run=run_generate)
 
@@ -409,8 +409,25 @@ def run_generate(args: argparse.Namespace) -> int:
     text = json.dumps(world_from_args(args).dump(), ensure_ascii=False, indent=2) + "\n"
     if args.output is None:
         sys.stdout.write(text)
+    elif args.output.exists() and not (args.output.is_file() or args.output.is_dir()):
+        # A device or a pipe (/dev/stdout, a FIFO): written into, there is nothing to replace.
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
     else:
-        args.output.write_text(text, encoding="utf-8")
+        from .files import write_atomically
+
+        umask = os.umask(0)
+        os.umask(umask)  # a world file is as readable as any file the user makes
+        try:
+            write_atomically(
+                args.output, text.encode("utf-8"), overwrite=args.force, mode=0o666 & ~umask
+            )
+        except FileExistsError:
+            raise ValueError(
+                f"refusing to replace {args.output}, which exists: pass --force to replace it"
+            ) from None
+        except OSError as exc:
+            raise ValueError(f"cannot write {args.output}: {exc.strerror}") from None
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
@@ -444,17 +461,19 @@ def add_spec(sub: argparse._SubParsersAction) -> None:
 
 
 def run_spec(args: argparse.Namespace) -> int:
-    from .spec import vendored_spec_path
-    from .specdiff import diff, load_document, report, spec_from_document
+    from .spec import load_spec, vendored_spec_path
+    from .specdiff import diff, load_version, report
 
     vendored = (args.vendored or vendored_spec_path()).resolve()
-    other = load_document(args.url, args.file)
+    current = load_spec(vendored)
+    other = load_version(args.url, args.file)
     try:
-        changes = diff(
-            spec_from_document(json.loads(vendored.read_text())), spec_from_document(other)
-        )
-    except Exception as exc:  # openapi-core refuses an invalid document: say which
-        raise ValueError(f"not a valid OpenAPI document: {exc}") from None
+        changes = diff(current, other)
+    except Exception as exc:  # a valid document of a shape the diff does not know: say so
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"cannot compare {vendored} with {args.url or args.file}: {first}"
+        ) from None
     print(report(changes, str(vendored), args.url or args.file), end="")
     breaking = any(c.breaking for c in changes)
     if args.spec_command == "update" and changes:
@@ -463,11 +482,13 @@ def run_spec(args: argparse.Namespace) -> int:
                 raise ValueError("refusing to replace the vendored spec without --yes")
             if input(f"replace {vendored}? [y/N] ").strip().lower() != "y":
                 return 1 if breaking else 0
-        from .persistence import write_atomically
+        from .files import write_atomically
 
-        write_atomically(
-            vendored, (json.dumps(other, indent=2, ensure_ascii=False) + "\n").encode()
-        )
+        text = json.dumps(other.document, indent=2, ensure_ascii=False) + "\n"
+        try:
+            write_atomically(vendored, text.encode())
+        except OSError as exc:
+            raise ValueError(f"cannot replace {vendored}: {exc.strerror}") from None
         print(f"replaced {vendored}")
     return 1 if breaking else 0
 
@@ -550,11 +571,12 @@ def run_proxy(args: argparse.Namespace) -> int:
         raise ValueError("--record-raw needs --record FILE")
     recorder = None
     if args.record is not None:
+        _refuse_replacing_a_non_recording(args.record)
         recorder = Recorder(args.record, None if args.record_raw else Pseudonymiser())
         try:  # an empty world file now: a path that cannot be written fails before serving
             recorder.write(force=True)
         except OSError as exc:
-            raise ValueError(f"--record: cannot write {args.record}: {exc}") from None
+            raise ValueError(f"--record: cannot write {args.record}: {exc.strerror}") from None
         if args.record_raw:
             print(
                 f"prosper-mock proxy: WARNING: recording REAL personal data, unpseudonymised, "
@@ -613,6 +635,21 @@ def run_proxy(args: argparse.Namespace) -> int:
     return 1 if violations.items else 0
 
 
+def _refuse_replacing_a_non_recording(path: Path) -> None:
+    """``--record`` replaces a world file (an earlier recording), never another file."""
+    from .files import FileError, read_json
+    from .world import WORLD_FORMAT
+
+    if not os.path.lexists(path):
+        return
+    try:
+        existing = read_json(path, "--record file")
+    except FileError as exc:
+        raise ValueError(f"--record: {exc}") from None
+    if not isinstance(existing, dict) or existing.get("format") != WORLD_FORMAT:
+        raise ValueError(f"--record: refusing to replace {path}: it exists and is not a world file")
+
+
 def _rescue_recording(recorder: Recorder) -> Path | None:
     """Write a recording its own path refused to a private file in the temporary directory."""
     fd, name = tempfile.mkstemp(prefix="prosper-mock-recording-", suffix=".json")
@@ -660,7 +697,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"prosper-mock: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # e.g. the port is taken: say so, no traceback
-        print(f"prosper-mock: error: {exc.strerror or exc}", file=sys.stderr)
+        where = f": {exc.filename}" if exc.filename and str(exc.filename) not in str(exc) else ""
+        print(f"prosper-mock: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

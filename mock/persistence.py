@@ -16,22 +16,37 @@ running simulation's schedule (``Simulation.saved``/``resume``).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import math
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .clock import VirtualClock
+from .files import (
+    FileError,
+    read_json,
+    sweep_temporary_files,
+    through_links,
+    write_atomically,
+)
 from .world import World, WorldError
 
 if TYPE_CHECKING:
     from .simulate import Simulation
 
+__all__ = ["STATE_FORMAT", "StateFile", "write_atomically"]
+
 STATE_FORMAT = "prosper-voice-mock/state@1"
+_STORES = ("live_calls", "call_logs")
+_CALL_ID = re.compile(r"-?[0-9]+")
 
 
 class StateFile:
-    """Keeps ``path`` equal to ``world``'s changes (``StateFile(path).attach(world)``)."""
+    """Keeps ``path`` equal to ``world``'s changes (``StateFile(path).attach(world)``).
+
+    ``path`` may be a symbolic link: the state is written through to its target.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -40,54 +55,138 @@ class StateFile:
         self.simulation: Simulation | None = None
         #: What ``restore`` found of a previous run's simulation (``Simulation.saved()``).
         self.restored_simulation: dict[str, Any] | None = None
+        self._written: str | None = None  # the text the file holds (None: not written yet)
+        self._attempted: str | None = None  # the text the last write tried to store
+
+    def check(self) -> Path:
+        """The file the state goes to (a link's target), refusing what cannot hold it.
+
+        Raises ``WorldError`` for a dangling link or a link loop, a folder or
+        other non-file in its place, or a folder that does not exist: at start-up,
+        before anything is served, not at the first change.
+        """
+        try:
+            target = through_links(self.path)
+        except OSError as exc:
+            raise WorldError(f"state file {self.path}: {exc.strerror}") from None
+        if target.exists() and not target.is_file():
+            kind = "a folder" if target.is_dir() else "not a regular file"
+            raise WorldError(f"state file {self.path}: it is {kind}")
+        folder = target.parent
+        if not folder.is_dir():
+            problem = "is not a folder" if folder.exists() else "does not exist"
+            raise WorldError(f"state file {self.path}: folder {folder} {problem} (create it first)")
+        return target
 
     def restore(self, world: World) -> bool:
-        """Apply a previous run's changes to ``world``; ``False`` when there is no file yet."""
-        if not self.path.exists():
+        """Apply a previous run's changes to ``world``; ``False`` when there is no file yet.
+
+        Raises ``WorldError`` naming the file when it cannot hold the state, cannot
+        be read, or is not a state file of this world.
+        """
+        if not self.check().exists():
             return False
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise WorldError(f"cannot read state file {self.path}: {exc}") from None
+            data = read_json(self.path, "state file")
+        except FileError as exc:
+            raise WorldError(str(exc)) from None
+        try:
+            self._restore(world, data)
+        except WorldError as exc:
+            raise WorldError(f"state file {self.path}: {exc}", exc.status) from None
+        except RecursionError:  # a row's value nested deeper than indexing it can follow
+            raise WorldError(f"state file {self.path}: a value is nested too deeply") from None
+        return True
+
+    def _restore(self, world: World, data: Any) -> None:
         if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
-            raise WorldError(f"{self.path} is not a prosper-voice-mock state file")
+            raise WorldError("it is not a prosper-voice-mock state file")
+        changes = data.get("changes", {})
+        _check_changes(changes)
+        stored_now = data.get("clock")
+        if stored_now is not None and (
+            isinstance(stored_now, bool)
+            or not isinstance(stored_now, int | float)
+            or not math.isfinite(stored_now)
+        ):
+            raise WorldError(f"clock must be a number of seconds, got {_short(stored_now)}")
+        simulation = data.get("simulation")
+        if simulation is not None and not isinstance(simulation, dict):
+            raise WorldError(f"simulation must be an object, got {_short(simulation)}")
         if data.get("base") is not None:
             world.load(data["base"])  # the file holds the whole base: any start-up world goes
         elif data.get("origin") != _origin(world):
             raise WorldError(
-                f"{self.path} was written for another world ({data.get('origin')}); "
+                f"it was written for another world ({_short(data.get('origin'))}); "
                 "start with the same seed and sizes or world file, or remove the state file"
             )
-        world.apply_changes(data.get("changes", {}))
-        if isinstance(data.get("simulation"), dict):
-            self.restored_simulation = data["simulation"]
-        stored_now = data.get("clock")
+        world.apply_changes(changes)
+        self.restored_simulation = simulation
         # Resume where the last run's virtual clock stood; it never goes back, so a
         # --start before that time is overridden rather than refused.
         if (
             isinstance(world.clock, VirtualClock)
-            and isinstance(stored_now, int | float)
+            and stored_now is not None
             and stored_now > world.clock.now()
         ):
             try:
                 world.clock.set(stored_now)
-            except ValueError as exc:  # a hand-edited file: out of range, not finite
-                raise WorldError(f"{self.path}: clock: {exc}") from None
-        return True
+            except ValueError as exc:  # a hand-edited file: out of range
+                raise WorldError(f"clock: {exc}") from None
+
+    def resume(self, simulation: Simulation) -> None:
+        """Go on with the simulation ``restore`` found; ``WorldError`` names the file if bad."""
+        if self.restored_simulation is None:
+            return
+        try:
+            simulation.resume(self.restored_simulation)
+        except ValueError as exc:
+            raise WorldError(f"state file {self.path}: {exc}") from None
 
     def attach(self, world: World) -> StateFile:
         """Write the state after every change of ``world`` (and now).
 
         Temporary files a killed process left beside the state file are removed
-        first: they were never renamed over it, so they hold nothing it lacks.
+        first (only the kit's own: see ``files.TEMP_SUFFIX``). Raises ``WorldError``
+        when the file cannot hold or take the state.
         """
-        for leftover in self.path.parent.glob(f".{self.path.name}.*"):
-            leftover.unlink(missing_ok=True)
+        self.check()
+        sweep_temporary_files(self.path)
+        try:
+            self._write(self._text(world))
+        except OSError as exc:
+            raise WorldError(f"cannot write state file {self.path}: {exc.strerror}") from None
         world.listeners.append(self.save)
-        self.save(world)
         return self
 
     def save(self, world: World) -> None:
+        """Store ``world``'s state, unless the file already holds it.
+
+        Raises ``WorldError`` (status 503) when it cannot be written: the change
+        stands in memory (it is served); the next write that works stores it.
+        """
+        text = self._text(world)
+        if text == self._written:
+            return  # nothing changed since the last write (a no-op request)
+        changed_now = text != self._attempted
+        try:
+            self._write(text)
+        except OSError as exc:
+            if changed_now:
+                said = (
+                    f"the change was made, but the state file {self.path} could not be "
+                    f"written ({exc.strerror}): a restart would lose it unless a later "
+                    "write succeeds"
+                )
+            else:
+                said = (
+                    f"nothing changed now, but earlier changes are not stored yet: the state "
+                    f"file {self.path} could not be written ({exc.strerror}); a restart "
+                    "would lose them unless a later write succeeds"
+                )
+            raise WorldError(said, 503) from None
+
+    def _text(self, world: World) -> str:
         payload: dict[str, Any] = {
             "format": STATE_FORMAT,
             "origin": _origin(world),
@@ -103,36 +202,35 @@ class StateFile:
             if self._base is None or self._base[0] is not world.loaded:
                 self._base = (world.loaded, json.dumps(world.loaded, ensure_ascii=False))
             text = f'{text[:-1]}, "base": {self._base[1]}}}'
-        try:
-            write_atomically(self.path, text.encode("utf-8"))
-        except OSError as exc:
-            # The change stands in memory (it is served); the next write that works stores it.
-            raise WorldError(
-                f"the change was made, but the state file {self.path} could not be written "
-                f"({exc}): a restart would lose it unless a later write succeeds",
-                503,
-            ) from None
+        return text
+
+    def _write(self, text: str) -> None:
+        self._attempted = text
+        write_atomically(self.path, text.encode("utf-8"))
+        self._written = text
+
+
+def _check_changes(changes: Any) -> None:
+    """Refuse ``changes`` that are not ``{store: {"<id>": row or null}}`` before any is applied."""
+    if not isinstance(changes, Mapping):
+        raise WorldError(f"changes must be an object, got {_short(changes)}")
+    for name, rows in changes.items():
+        if name not in _STORES:
+            raise WorldError(f"changes: unknown store {name!r} (known: {', '.join(_STORES)})")
+        if not isinstance(rows, Mapping):
+            raise WorldError(f"changes.{name} must be an object, got {_short(rows)}")
+        for key, row in rows.items():
+            if not _CALL_ID.fullmatch(key):
+                raise WorldError(f"changes.{name}: {key!r} is not a call id")
+            if row is not None and not isinstance(row, Mapping):
+                raise WorldError(f"changes.{name}[{key}] must be a row or null")
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``value`` as JSON, cut to ``limit`` characters: a message stays one short line."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _origin(world: World) -> Any:
     return json.loads(json.dumps(world.origin))
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # the rename itself survives a power cut
-    finally:
-        os.close(dir_fd)

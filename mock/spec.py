@@ -20,6 +20,8 @@ from jsonschema.exceptions import ValidationError as JsonSchemaValidationError
 from openapi_core import OpenAPI
 from referencing.exceptions import Unresolvable
 
+from .files import FileError, parse_json, read_bytes
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -63,6 +65,8 @@ class Spec:
     openapi: OpenAPI
 
     def operations(self) -> Iterator[Operation]:
+        if "paths" not in self.openapi.spec:  # OpenAPI 3.1: webhooks only
+            return
         for path, item in (self.openapi.spec / "paths").items():
             shared = list(item / "parameters") if "parameters" in item else []
             for method in HTTP_METHODS:
@@ -118,23 +122,50 @@ def load_spec(path: str | Path | None = None) -> Spec:
     """
     spec_path = Path(path) if path is not None else vendored_spec_path()
     try:
-        raw = spec_path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read spec {spec_path}: {exc.strerror or exc}") from None
+        raw = read_bytes(spec_path, "spec")
+    except FileError as exc:
+        raise SpecError(str(exc)) from None
+    return spec_from_raw(raw, spec_path, spec_path)
+
+
+def spec_from_raw(raw: bytes, name: str | Path, path: Path | None = None) -> Spec:
+    """Parse and check the OpenAPI document ``raw`` read from ``name`` (a file or a URL).
+
+    Raises ``SpecError`` naming ``name`` and what is wrong, in one line.
+    """
     try:
-        document = json.loads(raw)
-    except ValueError as exc:
-        raise SpecError(f"spec {spec_path} is not JSON: {exc}") from None
+        document = parse_json(raw, "spec", name)
+    except FileError as exc:
+        raise SpecError(str(exc)) from None
+    return checked_spec(document, name, raw, path)
+
+
+def checked_spec(
+    document: Any, name: str | Path, raw: bytes | None = None, path: Path | None = None
+) -> Spec:
+    """A checked ``Spec`` of the parsed ``document``; raises ``SpecError`` naming ``name``."""
     if not isinstance(document, dict):
-        raise SpecError(f"spec {spec_path} must be a JSON object")
+        raise SpecError(f"spec {name} must be a JSON object")
+    if "openapi" not in document:
+        raise SpecError(f"spec {name} is not an OpenAPI document: it has no 'openapi' field")
+    if raw is None:
+        raw = json.dumps(document).encode()
     try:
-        spec = Spec(path=spec_path, raw=raw, document=document, openapi=OpenAPI.from_dict(document))
+        spec = Spec(path=path, raw=raw, document=document, openapi=OpenAPI.from_dict(document))  # type: ignore[arg-type]
         tuple(spec.operations())  # every $ref of the parameters resolves
     except JsonSchemaValidationError as exc:
-        reason = f"{exc.message.splitlines()[0]} (at {exc.json_path})"
-        raise SpecError(f"spec {spec_path} is not valid OpenAPI: {reason}") from None
+        reason = f"{_first_line(exc.message)} (at {exc.json_path})"
+        raise SpecError(f"spec {name} is not valid OpenAPI: {reason}") from None
     except Unresolvable as exc:
         raise SpecError(
-            f"spec {spec_path} is not valid OpenAPI: unresolvable $ref {exc.ref!r}"
+            f"spec {name} is not valid OpenAPI: unresolvable $ref {exc.ref!r}"
         ) from None
+    except (
+        Exception
+    ) as exc:  # openapi-core's other refusals (an unknown version, ...), any odd shape
+        raise SpecError(f"spec {name} is not valid OpenAPI: {_first_line(str(exc))}") from None
     return spec
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "(no reason given)"

@@ -9,13 +9,11 @@ we cannot judge precisely (a rewritten schema) is called breaking, to be safe.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from openapi_core import OpenAPI
-
-from .spec import Operation, Spec, resolve
+from .spec import Operation, Spec, SpecError, checked_spec, load_spec, resolve, spec_from_raw
 
 
 @dataclass(frozen=True)
@@ -29,9 +27,8 @@ class Change:
 
 
 def spec_from_document(document: dict[str, Any]) -> Spec:
-    """A ``Spec`` for any OpenAPI document (openapi-core checks it; raises on a bad one)."""
-    raw = json.dumps(document).encode()
-    return Spec(path=None, raw=raw, document=document, openapi=OpenAPI.from_dict(document))  # type: ignore[arg-type]
+    """A ``Spec`` for any OpenAPI document (openapi-core checks it; raises ``SpecError``)."""
+    return checked_spec(document, "document")
 
 
 def diff(old: Spec, new: Spec) -> list[Change]:
@@ -148,20 +145,18 @@ def report(changes: list[Change], old_name: str, new_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_document(url: str | None = None, file: str | None = None) -> dict[str, Any]:
-    """The other version: fetched from ``url`` or read from ``file``; raises ``ValueError``."""
+def load_version(url: str | None = None, file: str | None = None) -> Spec:
+    """The other version, fetched from ``url`` or read from ``file``, and checked.
+
+    Raises ``SpecError`` naming the URL or file and what is wrong, in one line.
+    """
     import urllib.request
 
+    if url is None:
+        return load_spec(Path(file))  # type: ignore[arg-type]
     try:
-        if url is not None:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                raw = response.read()
-        else:
-            with open(file, "rb") as f:  # type: ignore[arg-type]
-                raw = f.read()
-        document = json.loads(raw)
+        with urllib.request.urlopen(url, timeout=30) as response:
+            raw = response.read()
     except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot load {url or file}: {exc}") from None
-    if not isinstance(document, dict) or "paths" not in document:
-        raise ValueError(f"{url or file} is not an OpenAPI document")
-    return document
+        raise SpecError(f"cannot load {url}: {exc}") from None
+    return spec_from_raw(raw, url)

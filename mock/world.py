@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .clock import Clock, SystemClock
+from .files import FileError, read_json
 from .generate import Generator, WorldRecipe
 from .records import (
     CallLog,
@@ -106,11 +106,17 @@ class World:
 
     @classmethod
     def from_file(cls, path: str | Path, clock: Clock | None = None) -> World:
+        """A world from a world file; raises ``WorldError`` naming the file and the problem."""
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise WorldError(f"cannot read world file {path}: {exc}") from None
-        world = cls.from_dict(data, clock=clock)
+            data = read_json(Path(path), "world file")
+        except FileError as exc:
+            raise WorldError(str(exc)) from None
+        try:
+            world = cls.from_dict(data, clock=clock)
+        except WorldError as exc:
+            raise WorldError(f"world file {path}: {exc}", exc.status) from None
+        except RecursionError:  # a row's value nested deeper than indexing it can follow
+            raise WorldError(f"world file {path}: a value is nested too deeply", 422) from None
         world.origin["from_file"] = str(Path(path).resolve())
         return world
 

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pytest
+
 
 @dataclass
 class Served:
@@ -77,3 +79,37 @@ def serve(
             except subprocess.TimeoutExpired:
                 process.kill()
         reader.join(5)
+
+
+def run(args: Sequence[str], timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m prosper_mock ARGS`` to its end (stdin closed), as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "prosper_mock", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The one line a refused command prints (exit status 2, no traceback)."""
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def main_error(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """The one line ``prosper-mock ARGS`` refuses with, run in this process (exit status 2).
+
+    For the many refusals that happen before anything is served; a traceback fails the test.
+    """
+    from prosper_mock.cli import main
+
+    capsys.readouterr()
+    assert main(list(args)) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]

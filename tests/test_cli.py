@@ -8,11 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from prosper_mock import World
 
-from .clirun import serve
+from .clirun import main_error, serve
 from .rawhttp import request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,3 +120,40 @@ def test_bad_options_are_clear_errors() -> None:
         done = run_cli("serve", "--port", port)
     assert done.returncode == 2 and "address already in use" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_generate_names_a_path_it_cannot_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x" / "sub" / "a.json"
+    line = main_error(["generate", "--live-calls", "1", "--call-logs", "1", "-o", str(out)], capsys)
+    assert f"cannot write {out}" in line and str(out.parent) in line
+    assert not (tmp_path / "x").exists()  # no folder made
+
+
+def test_generate_never_replaces_a_file_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prosper_mock.cli import main
+
+    mine = tmp_path / "notes.txt"
+    mine.write_text("the user's")
+    args = ["generate", "--live-calls", "1", "--call-logs", "1", "-o", str(mine)]
+    line = main_error(args, capsys)
+    assert str(mine) in line and "--force" in line
+    assert mine.read_text() == "the user's"
+    assert main([*args, "--force"]) == 0
+    assert World.from_file(mine).stats()["live_calls"] == 1
+    assert mine.stat().st_mode & 0o044 == 0o044  # as readable as before, not private
+    assert main([*args[:-1], "/dev/null"]) == 0  # a device is written into, not replaced
+
+
+def test_proxy_record_never_replaces_a_file_that_is_not_a_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "notes.json"
+    mine.write_text('{"the": "user\'s"}')
+    args = ["proxy", "--upstream", "http://127.0.0.1:9", "--port", "0", "--record", str(mine)]
+    line = main_error(args, capsys)
+    assert str(mine) in line and "not a world file" in line
+    assert mine.read_text() == '{"the": "user\'s"}'

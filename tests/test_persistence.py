@@ -16,7 +16,7 @@ from prosper_mock import VirtualClock, World, WorldError, WorldRecipe
 from prosper_mock.control import ControlClient, ControlError
 from prosper_mock.persistence import StateFile, write_atomically
 
-from .clirun import serve
+from .clirun import main_error, one_line_error, run, serve
 from .conftest import FIXTURE_WORLD
 
 ARGS = ["--live-calls", "3", "--call-logs", "10", "--quiet"]
@@ -71,6 +71,7 @@ def test_a_state_file_with_an_impossible_clock_is_a_clear_error(tmp_path: Path) 
 
 def test_a_state_file_that_cannot_be_written_is_a_503_not_a_crash(tmp_path: Path) -> None:
     folder = tmp_path / "state"
+    folder.mkdir()
     state = folder / "state.json"
     with serve([*ARGS, "--state-file", str(state)]) as running:
         c = ControlClient(running.base_url)
@@ -211,3 +212,169 @@ def test_a_loaded_world_survives_a_restart(tmp_path: Path) -> None:
         assert started in {r["call_log_id"] for r in after["live_calls"]}
         c.reset()  # back to the loaded world, not the seeded one
         assert c.dump() == loaded
+
+
+def _world() -> World:
+    return World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+
+
+def test_start_up_sweeps_only_the_kits_own_temporary_files(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    users = [".state.json.bak", ".state.json.orig", ".state.json.abcd1234", ".state.json.x.tmp"]
+    for name in users:
+        (tmp_path / name).write_text("the user's")
+    kits = tmp_path / ".state.json.k3j4_5g6.prosper-tmp"  # what a killed write leaves
+    kits.write_text("{half")
+    StateFile(state).attach(_world())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*users, "state.json"])
+    assert all((tmp_path / name).read_text() == "the user's" for name in users)
+
+
+def test_the_kits_temporary_files_have_the_pattern_it_sweeps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def refuse(src: str, dst: object) -> None:
+        seen.append(Path(src).name)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError):
+        write_atomically(tmp_path / "state.json", b"{}")
+    assert len(seen) == 1 and seen[0].startswith(".state.json.")
+    assert seen[0].endswith(".prosper-tmp")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_symlinked_state_file_is_written_through_to_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link.json"
+    link.symlink_to(real / "state.json")
+    world = _world()
+    with pytest.raises(WorldError, match="does not exist"):
+        StateFile(link).restore(world)  # dangling: refused, not started empty
+    StateFile(real / "state.json").attach(world)
+    state = StateFile(link)
+    assert state.restore(_world())
+    state.attach(world)
+    call = world.start_call()
+    assert link.is_symlink()
+    assert (
+        str(call.call_log_id)
+        in json.loads((real / "state.json").read_text())["changes"]["live_calls"]
+    )
+    assert sorted(p.name for p in real.iterdir()) == ["state.json"]
+    again = _world()
+    assert StateFile(link).restore(again)
+    assert again.live_calls.get(call.call_log_id) is not None
+
+
+def test_a_dangling_or_looping_state_link_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "gone" / "state.json")
+    line = one_line_error(run(["serve", "--port", "0", "--state-file", str(dangling)], 20))
+    assert str(dangling) in line and "does not exist" in line
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(loop)
+    line = main_error(["serve", "--port", "0", "--state-file", str(loop)], capsys)
+    assert str(loop) in line and "symbolic link loop" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling.json", "loop.json"]
+
+
+def _saved(tmp_path: Path) -> tuple[Path, dict]:
+    state = tmp_path / "state.json"
+    world = _world()
+    StateFile(state).attach(world)
+    world.start_call()
+    return state, json.loads(state.read_text())
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"changes": []}, "changes must be an object"),
+        ({"changes": {"live_calls": []}}, "changes.live_calls must be an object"),
+        ({"changes": {"nope": {}}}, "unknown store 'nope'"),
+        ({"changes": {"live_calls": {"x": None}}}, "'x' is not a call id"),
+        ({"changes": {"live_calls": {"1": 5}}}, "must be a row or null"),
+        ({"changes": {"live_calls": {"1": {"call_log_id": "x"}}}}, "live_calls"),
+        ({"clock": "soon"}, "clock must be a number"),
+        ({"clock": True}, "clock must be a number"),
+        ({"simulation": []}, "simulation must be an object"),
+        ({"base": []}, "a world must be a JSON object"),
+        ({"base": {"live_calls": 3}}, "must be arrays"),
+        ({"origin": [1, 2]}, "another world"),
+    ],
+)
+def test_a_state_file_of_a_wrong_shape_is_a_clear_error(
+    tmp_path: Path, edit: dict, message: str
+) -> None:
+    state, data = _saved(tmp_path)
+    state.write_text(json.dumps({**data, **edit}))
+    world = _world()
+    world.clock = VirtualClock("2026-01-15T15:00:00+00:00")
+    with pytest.raises(WorldError, match=message) as refused:
+        StateFile(state).restore(world)
+    assert str(refused.value).startswith(f"state file {state}: ") or str(state) in str(
+        refused.value
+    )
+
+
+def test_a_state_file_of_a_wrong_shape_is_one_line_at_start_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, data = _saved(tmp_path)
+    for edit in ({"changes": []}, {"simulation": {"applied": "x"}}):
+        state.write_text(json.dumps({**data, **edit}))
+        args = ["serve", "--port", "0", "--live-calls", "3", "--call-logs", "10"]
+        line = main_error([*args, "--simulate", "--state-file", str(state)], capsys)
+        assert str(state) in line
+
+
+def test_a_state_file_in_a_missing_folder_is_refused_before_serving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "no" / "such" / "s.json"
+    with pytest.raises(WorldError, match="does not exist"):
+        StateFile(state).restore(_world())
+    line = main_error(["serve", "--port", "0", "--state-file", str(state)], capsys)
+    assert str(tmp_path / "no" / "such") in line
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_failed_write_says_whether_anything_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import prosper_mock.persistence as persistence
+
+    real_write = persistence.write_atomically
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    state = tmp_path / "state.json"
+    world = _world()
+    monkeypatch.setattr(persistence, "write_atomically", full)
+    with pytest.raises(WorldError) as initial:
+        StateFile(state).attach(world)  # the first write, at start-up: nothing changed yet
+    assert "change was made" not in str(initial.value)
+    assert f"cannot write state file {state}" in str(initial.value)
+    world.listeners.clear()
+    monkeypatch.setattr(persistence, "write_atomically", real_write)
+    stored = StateFile(state).attach(world)
+    monkeypatch.setattr(persistence, "write_atomically", full)
+    world.reset()  # nothing to reset: nothing changed, nothing to store
+    with pytest.raises(WorldError, match="the change was made, but the state file") as changed:
+        world.start_call()
+    assert changed.value.status == 503
+    with pytest.raises(WorldError) as earlier:
+        stored.save(world)  # no change now, but the earlier one is still not stored
+    assert "change was made" not in str(earlier.value)
+    assert "not stored" in str(earlier.value) and earlier.value.status == 503
+    monkeypatch.setattr(persistence, "write_atomically", real_write)
+    stored.save(world)
+    assert json.loads(state.read_text())["changes"]["live_calls"]

@@ -299,6 +299,7 @@ def test_record_raw_warns(tmp_path) -> None:
 
 def test_a_recording_its_file_refuses_at_the_end_is_saved_elsewhere(tmp_path) -> None:
     folder = tmp_path / "records"
+    folder.mkdir()
     with MockServer() as upstream:
         call = upstream.world.live_calls.base.ids[0]
         args = ["--upstream", upstream.base_url, "--record", str(folder / "rec.json")]

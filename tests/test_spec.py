@@ -128,3 +128,36 @@ def test_bad_spec_files_are_clear_errors(tmp_path: Path, content: str | None, me
     with pytest.raises(SpecError, match=message) as info:
         create_app(spec_path=path)
     assert str(path) in str(info.value)
+
+
+INFO = {"title": "t", "version": "1"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{}", "is not an OpenAPI document: it has no 'openapi' field"),
+        (json.dumps({"swagger": "2.0"}).encode(), "no 'openapi' field"),
+        (json.dumps({"openapi": 3, "info": INFO, "paths": {}}).encode(), "not valid OpenAPI"),
+        (json.dumps({"openapi": "3.1.0", "info": INFO, "paths": []}).encode(), "not valid"),
+        (json.dumps({"openapi": "9.9.9", "info": INFO, "paths": {}}).encode(), "not valid"),
+        (b'{"openapi": "\xff"}', "is not UTF-8"),
+        (b"[" * 100_000, "nested too deeply"),
+        (b"", "is empty"),
+    ],
+)
+def test_every_invalid_spec_file_is_a_spec_error_naming_it(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "openapi.json"
+    path.write_bytes(content)
+    with pytest.raises(SpecError, match=message) as refused:
+        load_spec(path)
+    assert str(path) in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_folder_or_a_missing_file_is_a_spec_error_naming_it(tmp_path: Path) -> None:
+    for path in (tmp_path, tmp_path / "missing.json"):
+        with pytest.raises(SpecError) as refused:
+            load_spec(path)
+        assert str(path) in str(refused.value)

@@ -15,6 +15,8 @@ import pytest
 from prosper_mock.spec import load_spec
 from prosper_mock.specdiff import diff, spec_from_document
 
+from .clirun import main_error, one_line_error, run
+
 OP = ("paths", "/api/v1/live-calls", "get")
 
 
@@ -100,7 +102,9 @@ def test_cli_exit_status_says_whether_anything_breaking_changed(tmp_path: Path) 
     bad = cli("diff", "--file", str(breaking))
     assert bad.returncode == 1 and "BREAKING" in bad.stdout and "parameter removed" in bad.stdout
     missing = cli("diff", "--file", str(tmp_path / "nope.json"))
-    assert missing.returncode == 2 and "cannot load" in missing.stderr
+    assert (
+        missing.returncode == 2 and f"cannot read spec {tmp_path / 'nope.json'}" in missing.stderr
+    )
 
 
 def test_update_replaces_the_vendored_file_after_showing_the_diff(tmp_path: Path) -> None:
@@ -131,3 +135,29 @@ def test_update_replaces_the_vendored_file_after_showing_the_diff(tmp_path: Path
     done = cli("update", "--file", str(newer), "--vendored", str(vendored), "--yes")
     assert done.returncode == 0 and "optional parameter added" in done.stdout
     assert json.loads(vendored.read_text()) == newer_doc
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{}", b'{"openapi": "3.1.0"}', b"[]", b"{nope", b"\xff", b"[" * 100_000],
+)
+def test_spec_diff_and_update_with_a_bad_file_are_one_line(
+    tmp_path: Path, content: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content)
+    good = tmp_path / "good.json"
+    good.write_bytes(load_spec().raw)
+    for action in ("diff", "update"):
+        line = main_error(["spec", action, "--file", str(bad), "--vendored", str(good)], capsys)
+        assert str(bad) in line
+    line = main_error(["spec", "diff", "--file", str(good), "--vendored", str(bad)], capsys)
+    assert str(bad) in line
+    assert good.read_bytes() == load_spec().raw
+
+
+def test_spec_diff_without_openapi_is_one_line_from_the_command_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    line = one_line_error(run(["spec", "diff", "--file", str(bad)]))
+    assert f"spec {bad} is not an OpenAPI document" in line

@@ -174,3 +174,37 @@ def test_restore_brings_back_the_rows_and_what_reset_returns_to(world: World) ->
     assert world.dump() == changed and world.loaded is loaded
     world.reset()
     assert world.dump() == before
+
+
+def test_a_world_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "w.json"
+    bad.write_bytes(b'{"format": "\xff"}')
+    with pytest.raises(WorldError, match="is not UTF-8") as refused:
+        World.from_file(bad)
+    assert str(bad) in str(refused.value)
+
+
+def test_a_world_file_nested_too_deeply_is_named(tmp_path: Path) -> None:
+    deep = tmp_path / "w.json"
+    deep.write_text("[" * 100_000)
+    with pytest.raises(WorldError, match="nested too deeply") as refused:
+        World.from_file(deep)
+    assert str(deep) in str(refused.value)
+
+
+def test_a_world_files_bad_content_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "w.json"
+    bad.write_text(json.dumps({"live_calls": [{"call_log_id": 1}]}))
+    with pytest.raises(WorldError, match=r"live_calls\[0\]") as refused:
+        World.from_file(bad)
+    assert str(refused.value).startswith(f"world file {bad}: ")
+
+
+def test_a_world_file_with_a_value_nested_too_deeply_is_named(tmp_path: Path) -> None:
+    row = World.generate(WorldRecipe(live_calls=1, call_logs=0)).dump()["live_calls"][0]
+    row["variables"] = json.loads('{"a":' * 900 + "1" + "}" * 900)  # JSON reads it; rows cannot
+    deep = tmp_path / "w.json"
+    deep.write_text(json.dumps({"live_calls": [row]}))
+    with pytest.raises(WorldError, match="nested too deeply") as refused:
+        World.from_file(deep)
+    assert str(deep) in str(refused.value)

@@ -30,6 +30,8 @@ from .auth import is_loopback_host
 from .clock import VirtualClock
 from .config import Semantics
 from .generate import DEFAULT_ANCHOR, WorldRecipe
+from .journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
+from .journal import Journal
 from .persistence import StateFile
 from .simulate import Simulation
 from .world import World, WorldError
@@ -167,6 +169,14 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         "serve the control API on a non-loopback address)",
     )
     live.add_argument("--no-control", action="store_true", help="serve no control API")
+    live.add_argument(
+        "--journal-max-bytes",
+        type=int,
+        default=DEFAULT_JOURNAL_BYTES,
+        metavar="N",
+        help="memory the request journal may use; the oldest requests go first "
+        "(default: 16777216, 16 MiB; at most 10 000 requests either way)",
+    )
     auth = p.add_argument_group("authentication (README: Reliability and security)")
     auth.add_argument(
         "--require-api-key",
@@ -210,6 +220,8 @@ def run_serve(args: argparse.Namespace) -> int:
             f"refusing to serve the control API on {args.host} without a token: set "
             f"{args.control_token_env} (or pass --control-token), or pass --no-control"
         )
+    if args.journal_max_bytes < 1:
+        raise ValueError(f"--journal-max-bytes must be >= 1, got {args.journal_max_bytes}")
     world = world_from_args(args)
     if args.virtual_clock:
         world.clock = VirtualClock(args.clock_start or args.anchor)
@@ -233,6 +245,7 @@ def run_serve(args: argparse.Namespace) -> int:
         control_token=token,
         api_key=api_key,
         read_only=getattr(args, "read_only", False),
+        journal=Journal(max_bytes=args.journal_max_bytes),
     )
     if args.simulate:
         simulation = Simulation(world, args.seed, args.rate, world.clock.now())

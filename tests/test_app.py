@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import tracemalloc
 from pathlib import Path
 
 import requests
 
-from prosper_mock import MockServer, World, WorldRecipe
+from prosper_mock import Journal, MockServer, World, WorldRecipe
 
 from .spec_check import get_live_call
 
@@ -84,3 +86,38 @@ def test_every_answered_request_is_journalled(server: MockServer) -> None:
     entries = server.state.journal.entries()
     assert [(e.status, e.params.get("call_log_id")) for e in entries] == [(422, "abc"), (404, None)]
     assert entries[1].params["user_phone_number"] == "+1"
+
+
+BIG_QUERY = "call_log_id=1250" + "&a" * 8000  # 16 KB: one lookup, 8 000 blank parameters
+
+
+def traced() -> int:
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+def test_big_queries_cost_the_journal_about_their_size(world: World) -> None:
+    with MockServer(world) as server, requests.Session() as http:
+        url = server.url("/api/v1/live-calls?" + BIG_QUERY)
+        tracemalloc.start()
+        try:
+            for _ in range(5):
+                http.get(url, timeout=5)
+            before = traced()
+            for _ in range(40):
+                assert http.get(url, timeout=5).status_code == 404
+            grown = traced() - before
+        finally:
+            tracemalloc.stop()
+        assert len(server.state.journal) == 45
+    assert grown < 40 * 48 * 1024, f"{grown // 40} bytes per request"
+
+
+def test_the_journal_given_keeps_its_byte_bound_under_big_queries(world: World) -> None:
+    journal = Journal(max_bytes=300 * 1024)
+    with MockServer(world, journal=journal) as server, requests.Session() as http:
+        assert server.state.journal is journal
+        for _ in range(40):
+            http.get(server.url("/api/v1/live-calls?" + BIG_QUERY), timeout=5)
+            assert journal.nbytes <= journal.max_bytes
+    assert 10 < len(journal) < 40 and journal.entries()[-1].seq == 40

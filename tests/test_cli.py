@@ -119,3 +119,17 @@ def test_bad_options_are_clear_errors() -> None:
         done = run_cli("serve", "--port", port)
     assert done.returncode == 2 and "address already in use" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_bounds_the_journal_by_the_bytes_given() -> None:
+    from prosper_mock.control import ControlClient
+
+    done = run_cli("serve", "--journal-max-bytes", "0")
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        "prosper-mock: error: --journal-max-bytes must be >= 1, got 0"
+    ]
+    with serve(["--quiet", "--journal-max-bytes", "200000"]) as s, requests.Session() as http:
+        for _ in range(30):  # 16 KB queries: about 16 KB each in the journal
+            http.get(s.url("/api/v1/live-calls?call_log_id=1250" + "&a" * 8000), timeout=5)
+        seqs = [e["seq"] for e in ControlClient(s.base_url).journal()]
+    assert 5 < len(seqs) < 13 and seqs[-1] == 30

@@ -12,6 +12,8 @@ is reproduced too: ``404 {"detail":"Not Found"}`` for unknown paths, ``405
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from pathlib import Path
 from urllib.parse import SplitResult, quote, unquote
 
 from aiohttp import web
+from aiohttp.http import HttpVersion10
 
 from .auth import require_api_key
 from .clock import Clock
@@ -34,6 +37,7 @@ from .validation import ParameterValidator, parse_query
 from .world import World
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 @dataclass
@@ -56,6 +60,20 @@ class MockState:
 
 
 STATE = web.AppKey("prosper_mock_state", MockState)
+
+# A request's body must have arrived this many seconds after its headers, or the
+# connection is closed unanswered (uvicorn closes a stalled connection the same way;
+# aiohttp by itself would wait for ever).
+DEFAULT_BODY_TIMEOUT = 10.0
+
+# h11's and httptools' answer to a request line without an HTTP version (HTTP/0.9),
+# byte for byte as uvicorn sends it: aiohttp would run the request and answer it.
+INVALID_REQUEST = (
+    b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"Connection: close\r\n\r\nInvalid HTTP request received."
+)
+
+log = logging.getLogger("prosper_mock.access")
 
 # How the server treats connections, as uvicorn (upstream's server) does: idle or
 # half-sent requests are closed after 5 s (uvicorn's keep-alive timeout; aiohttp's
@@ -80,26 +98,30 @@ def create_app(
     operations: Mapping[str, Implementation] | None = None,
     api_key: tuple[str, str] | None = None,
     read_only: bool = False,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> web.Application:
     """Build the mock app for ``world`` (a default seeded world if omitted).
 
     ``control`` adds the control API under ``/__mock`` (loopback clients only,
     unless ``control_token`` is set). ``operations`` replaces implementations
     by operationId (tests use it to build deliberately broken servers).
+    ``body_timeout``: seconds a request's body may take to arrive.
     """
+    if not 0 < body_timeout < math.inf:
+        raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
     spec = load_spec(spec_path)
     world = world if world is not None else World.generate()
     state = MockState(
         world=world,
         spec=spec,
         semantics=semantics or Semantics(),
-        journal=journal or Journal(),
+        journal=journal if journal is not None else Journal(),
         api_key=api_key,
         read_only=read_only,
         # Fault rules draw from the world's seed: the same seed gives the same faults.
         faults=FaultInjector(seed=int((world.origin.get("recipe") or {}).get("seed", 0))),
     )
-    app = web.Application()
+    app = web.Application(middlewares=[_connection_guard(body_timeout)])
     app[STATE] = state
 
     # FastAPI's docs route is a plain Starlette route: GET and HEAD, 405 otherwise.
@@ -155,24 +177,84 @@ def operation_handler(
             chosen = faults.choose(header, dict(query))
         except FaultError as exc:
             return detail_response(400, f"{FAULT_HEADER}: {exc}")
-        try:
-            return await faults.apply(chosen, request, len(journal), lambda: answer(request, query))
-        except asyncio.CancelledError:  # a dropped connection: journal it, then go
-            journal.record(state.clock.now(), request.method, request.path, query, op_id, 0)
-            raise
+        return await faults.apply(chosen, request, len(journal), lambda: answer(request, query))
 
     if state.api_key is not None:  # checked before faults and parameters, as upstream does
         respond = require_api_key(respond, *state.api_key)
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        query = parse_query(raw_query(request))
-        response = await respond(request, query)
-        journal.record(
-            state.clock.now(), request.method, request.path, query, op_id, response.status
-        )
+        raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
+        try:
+            response = await respond(request, parse_query(raw))
+        except asyncio.CancelledError:  # a dropped connection: journal it, then go
+            journal.record(state.clock.now(), request.method, request.path, raw, op_id, 0)
+            raise
+        journal.record(state.clock.now(), request.method, request.path, raw, op_id, response.status)
         return response
 
     return handle
+
+
+_TIMED_OUT = web.RequestKey("prosper_mock_body_timed_out", bool)
+
+
+def _connection_guard(body_timeout: float) -> Middleware:
+    """What uvicorn does around every request, before and after any handler runs.
+
+    An HTTP/0.9 request is refused with uvicorn's ``400``; a body that has not
+    arrived within ``body_timeout`` seconds closes the connection; a client that
+    goes away mid-request is one log line, not a traceback and a 500 in the
+    access log. Both end the connection unanswered, as the ``drop`` fault does:
+    raising ``CancelledError`` makes aiohttp close it and log no access line.
+    """
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.version < HttpVersion10:
+            transport = request.transport
+            if transport is not None:
+                transport.write(INVALID_REQUEST)
+                transport.close()
+            log.warning(
+                '%s "%s %s" rejected a malformed request: 400 HTTP/0.9 (no HTTP version)',
+                request.remote,
+                request.method,
+                request.raw_path,
+            )
+            raise asyncio.CancelledError
+        payload = request.content
+        timer = None
+        if not payload.is_eof():  # a body still to come (the hot path has none)
+            timer = asyncio.get_running_loop().call_later(body_timeout, _time_out, request)
+            payload.on_eof(timer.cancel)
+        try:
+            return await handler(request)
+        except ConnectionResetError:
+            v = request.version
+            line = f'{request.remote} "{request.method} {request.raw_path} HTTP/{v[0]}.{v[1]}"'
+            received = f"{payload.total_bytes} of {request.content_length or '?'} body bytes"
+            if request.get(_TIMED_OUT):
+                log.warning(
+                    "%s body timed out after %g s (%s received): connection closed",
+                    line,
+                    body_timeout,
+                    received,
+                )
+            else:
+                log.info("%s client went away mid-request (%s received)", line, received)
+            raise asyncio.CancelledError from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    return guard
+
+
+def _time_out(request: web.Request) -> None:
+    # Closing the connection makes a handler's pending read raise ConnectionResetError.
+    request[_TIMED_OUT] = True
+    if request.transport is not None:
+        request.transport.close()
 
 
 def raw_query(request: web.Request) -> bytes:

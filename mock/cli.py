@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -24,12 +25,14 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from . import __version__
-from .app import SERVER_OPTIONS, create_app, state_of
+from .app import DEFAULT_BODY_TIMEOUT, SERVER_OPTIONS, create_app, state_of
 from .auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
 from .auth import is_loopback_host
 from .clock import VirtualClock
 from .config import Semantics
 from .generate import DEFAULT_ANCHOR, WorldRecipe
+from .journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
+from .journal import Journal
 from .persistence import StateFile
 from .simulate import Simulation
 from .world import World, WorldError
@@ -120,6 +123,14 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}")
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection whose request body has not arrived within SECONDS "
+        f"(default: {DEFAULT_BODY_TIMEOUT:g})",
+    )
+    p.add_argument(
         "--workers",
         type=_count,
         default=1,
@@ -167,6 +178,14 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         "serve the control API on a non-loopback address)",
     )
     live.add_argument("--no-control", action="store_true", help="serve no control API")
+    live.add_argument(
+        "--journal-max-bytes",
+        type=int,
+        default=DEFAULT_JOURNAL_BYTES,
+        metavar="N",
+        help="memory the request journal may use; the oldest requests go first "
+        "(default: 16777216, 16 MiB; at most 10 000 requests either way)",
+    )
     auth = p.add_argument_group("authentication (README: Reliability and security)")
     auth.add_argument(
         "--require-api-key",
@@ -210,6 +229,10 @@ def run_serve(args: argparse.Namespace) -> int:
             f"refusing to serve the control API on {args.host} without a token: set "
             f"{args.control_token_env} (or pass --control-token), or pass --no-control"
         )
+    if not 0 < args.body_timeout < math.inf:
+        raise ValueError(f"--body-timeout must be a positive number, got {args.body_timeout}")
+    if args.journal_max_bytes < 1:
+        raise ValueError(f"--journal-max-bytes must be >= 1, got {args.journal_max_bytes}")
     world = world_from_args(args)
     if args.virtual_clock:
         world.clock = VirtualClock(args.clock_start or args.anchor)
@@ -233,6 +256,8 @@ def run_serve(args: argparse.Namespace) -> int:
         control_token=token,
         api_key=api_key,
         read_only=getattr(args, "read_only", False),
+        journal=Journal(max_bytes=args.journal_max_bytes),
+        body_timeout=args.body_timeout,
     )
     if args.simulate:
         simulation = Simulation(world, args.seed, args.rate, world.clock.now())
@@ -246,6 +271,8 @@ def run_serve(args: argparse.Namespace) -> int:
         state_file.attach(world)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("aiohttp.server").addFilter(_one_line_protocol_errors)
+    if args.quiet:  # no line for a client gone away; timeouts and refusals (warnings) still
+        logging.getLogger("prosper_mock.access").setLevel(logging.WARNING)
     source = f"from {args.world}" if args.world else f"(seed {args.seed})"
     stats = world.stats()
     banner = (

@@ -30,12 +30,18 @@ from . import __version__
 from .app import STATE, MockState
 from .clock import VirtualClock, timestamp_of
 from .faults import FaultError, parse_rules
-from .render import detail_response, json_response, snapshot
+from .render import detail_response, json_response, render_json, snapshot
 from .world import WorldError
 
 PREFIX = "/__mock"
 SERVICE = "prosper-voice-mock"
-JOURNAL_FILTERS = frozenset({"method", "path", "status", "since"})
+JOURNAL_FILTERS = frozenset({"method", "path", "status", "since", "limit"})
+# A journal page: at most this many entries (default, maximum), in at most this many
+# bytes of JSON (always at least one entry): an answer stays small however big entries are.
+JOURNAL_PAGE_LIMIT = 1000
+JOURNAL_MAX_LIMIT = 10_000
+JOURNAL_PAGE_BYTES = 1024 * 1024
+_PAGE_ENVELOPE = len(b'{"entries":[],"next_since":,"more":false}') + 20  # 20: the cursor
 # Snapshots taken and not yet restored, oldest first; a client that never restores (a
 # contract run killed midway) leaves one behind, so only the latest few are kept.
 SNAPSHOTS = web.AppKey("prosper_mock_snapshots", dict)
@@ -242,32 +248,60 @@ async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str,
     return state.world.stats()
 
 
-async def _journal(request: web.Request, state: MockState) -> dict[str, Any]:
-    """Entries, filtered by ``method``, ``path``, ``status``, ``since`` (seq) and ``param.NAME``."""
+async def _journal(request: web.Request, state: MockState) -> web.StreamResponse:
+    """One page of entries after ``since`` (seq), filtered by ``method``, ``path``, ``status``
+    and ``param.NAME``: at most ``limit`` of them, in at most ``JOURNAL_PAGE_BYTES``.
+
+    ``next_since`` is the cursor for the next page; ``more`` says whether one has entries.
+    """
     q = request.query
     unknown = sorted(k for k in q if k not in JOURNAL_FILTERS and not k.startswith("param."))
     if unknown:
         raise WorldError(
-            f"unknown journal filters {unknown}: use method, path, status, since or param.NAME",
+            f"unknown journal filters {unknown}: use method, path, status, since, limit "
+            "or param.NAME",
             422,
         )
-    entries = state.journal.entries()
     try:
         since = int(q.get("since", 0))
         status = int(q["status"]) if "status" in q else None
     except ValueError:
         raise WorldError("since and status must be integers", 422) from None
+    try:
+        limit = int(q.get("limit", JOURNAL_PAGE_LIMIT))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= JOURNAL_MAX_LIMIT:
+        raise WorldError(f"limit must be an integer from 1 to {JOURNAL_MAX_LIMIT}", 422)
+    method = q["method"].upper() if "method" in q else None
+    path = q.get("path")
     params = {k[len("param.") :]: v for k, v in q.items() if k.startswith("param.")}
-    picked = [
-        e.to_dict()
-        for e in entries
-        if e.seq > since
-        and ("method" not in q or e.method == q["method"].upper())
-        and ("path" not in q or e.path == q["path"])
-        and (status is None or e.status == status)
-        and all(e.params.get(k) == v for k, v in params.items())
-    ]
-    return {"entries": picked}
+    entries = state.journal.entries(since)
+    parts: list[bytes] = []
+    size, more, cursor = _PAGE_ENVELOPE, False, since
+    for e in entries:
+        if (
+            (method is not None and e.method != method)
+            or (path is not None and e.path != path)
+            or (status is not None and e.status != status)
+            or (params and any(e.params.get(k) != v for k, v in params.items()))
+        ):
+            cursor = e.seq
+            continue
+        part = render_json(e.to_dict())
+        if len(parts) == limit or (parts and size + len(part) + 1 > JOURNAL_PAGE_BYTES):
+            more = True
+            break
+        parts.append(part)
+        size += len(part) + 1
+        cursor = e.seq
+    # Rendered entry by entry (the page's size is known exactly), then joined.
+    body = b'{"entries":[%s],"next_since":%d,"more":%s}' % (
+        b",".join(parts),
+        cursor,
+        b"true" if more else b"false",
+    )
+    return web.Response(body=body, content_type="application/json")
 
 
 async def _clear_journal(request: web.Request, state: MockState) -> web.StreamResponse:
@@ -443,10 +477,17 @@ class ControlClient:
         return self._call("POST", f"/snapshots/{snapshot}/restore", {})
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every entry matching ``filters``, read page by page."""
         from urllib.parse import urlencode
 
-        query = f"?{urlencode(filters)}" if filters else ""
-        return self._call("GET", f"/journal{query}")["entries"]
+        entries: list[dict[str, Any]] = []
+        while True:
+            query = f"?{urlencode(filters)}" if filters else ""
+            page = self._call("GET", f"/journal{query}")
+            entries += page["entries"]
+            if not page.get("more"):
+                return entries
+            filters = {**filters, "since": page["next_since"]}
 
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal")

@@ -157,3 +157,51 @@ def test_proxy_record_never_replaces_a_file_that_is_not_a_recording(
     line = main_error(args, capsys)
     assert str(mine) in line and "not a world file" in line
     assert mine.read_text() == '{"the": "user\'s"}'
+
+
+def test_serve_bounds_the_journal_by_the_bytes_given() -> None:
+    from prosper_mock.control import ControlClient
+
+    done = run_cli("serve", "--journal-max-bytes", "0")
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        "prosper-mock: error: --journal-max-bytes must be >= 1, got 0"
+    ]
+    with serve(["--quiet", "--journal-max-bytes", "200000"]) as s, requests.Session() as http:
+        for _ in range(30):  # 16 KB queries: about 16 KB each in the journal
+            http.get(s.url("/api/v1/live-calls?call_log_id=1250" + "&a" * 8000), timeout=5)
+        seqs = [e["seq"] for e in ControlClient(s.base_url).journal()]
+    assert 5 < len(seqs) < 13 and seqs[-1] == 30
+
+
+def test_serve_logs_a_request_nobody_answered_as_one_line() -> None:
+    import socket
+
+    done = run_cli("serve", "--body-timeout", "0")
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        "prosper-mock: error: --body-timeout must be a positive number, got 0.0"
+    ]
+    part = (  # 10 of the 100 body bytes announced
+        b"POST /__mock/live-calls HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"
+    )
+    with serve(["--body-timeout", "0.3"]) as s:
+        port = int(s.base_url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as gives_up:
+            gives_up.sendall(part)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as stalls:
+            stalls.sendall(part)
+            assert stalls.recv(1024) == b""  # closed unanswered
+        requests.get(s.url("/api/v1/live-calls?call_log_id=1004"), timeout=5)
+        for _ in range(200):  # the server logs as it goes: wait for these lines
+            logged = "\n".join(s.stderr)
+            if all(says in logged for says in ("went away", "timed out", "call_log_id=1004")):
+                break
+            time.sleep(0.025)
+    logged = "\n".join(s.stderr)
+    assert "Traceback" not in logged and " 500 " not in logged
+    about = [line for line in s.stderr if "/__mock/live-calls" in line]
+    assert sorted(about) == [
+        '127.0.0.1 "POST /__mock/live-calls HTTP/1.1" body timed out after 0.3 s '
+        "(10 of 100 body bytes received): connection closed",
+        '127.0.0.1 "POST /__mock/live-calls HTTP/1.1" client went away mid-request '
+        "(10 of 100 body bytes received)",
+    ]

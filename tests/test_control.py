@@ -13,7 +13,12 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
-from prosper_mock.control import ControlClient, ControlError, control_spec_bytes
+from prosper_mock.control import (
+    JOURNAL_PAGE_BYTES,
+    ControlClient,
+    ControlError,
+    control_spec_bytes,
+)
 
 CONTROL = OpenAPI.from_dict(json.loads(control_spec_bytes()))
 
@@ -133,6 +138,55 @@ def test_journal_filters(mock: MockServer) -> None:
     assert len(c.journal(since=c.journal()[0]["seq"])) == 2
     c.clear_journal()
     assert c.journal() == []
+
+
+def page_through(mock: MockServer, query: str) -> tuple[list[int], int]:
+    """Follow the journal's cursor from the start; return the seqs seen and the pages read."""
+    seqs: list[int] = []
+    since, pages = 0, 0
+    while True:
+        page = call(mock, "GET", f"/journal?{query}&since={since}").json()
+        pages += 1
+        seqs += [e["seq"] for e in page["entries"]]
+        assert page["next_since"] >= since
+        since = page["next_since"]
+        if not page["more"]:
+            return seqs, pages
+
+
+def test_journal_pages_return_every_entry_exactly_once(mock: MockServer) -> None:
+    with requests.Session() as http:
+        for i in range(23):
+            http.get(mock.url(f"/api/v1/live-calls?call_log_id={1000 + i % 3}"), timeout=5)
+    everything = [e.seq for e in mock.state.journal]
+    assert page_through(mock, "limit=5") == (everything, 5)
+    found = [e.seq for e in mock.state.journal if e.params["call_log_id"] == "1001"]
+    assert page_through(mock, "limit=2&param.call_log_id=1001") == (found, 4)
+    assert [e["seq"] for e in ControlClient(mock.base_url).journal()] == everything
+    last = call(mock, "GET", "/journal").json()
+    assert (last["more"], last["next_since"], len(last["entries"])) == (False, everything[-1], 23)
+    # The cursor left at the end picks up what comes later, and only that.
+    requests.get(mock.url("/api/v1/live-calls?call_log_id=1002"), timeout=5)
+    later = call(mock, "GET", f"/journal?since={last['next_since']}").json()
+    assert [e["seq"] for e in later["entries"]] == [everything[-1] + 1]
+
+
+def test_journal_pages_stay_small_however_big_the_entries(mock: MockServer) -> None:
+    query = "call_log_id=1250" + "&a" * 8000  # each entry lists 8 000 parameters
+    with requests.Session() as http:
+        for _ in range(40):
+            http.get(mock.url(f"/api/v1/live-calls?{query}"), timeout=5)
+    first = call(mock, "GET", "/journal")
+    assert len(first.content) <= JOURNAL_PAGE_BYTES and first.json()["more"] is True
+    seqs, pages = page_through(mock, "limit=10000")
+    assert seqs == list(range(1, 41)) and pages > 1
+    assert len(ControlClient(mock.base_url).journal()) == 40
+
+
+@pytest.mark.parametrize("limit", ["0", "10001", "x", "-3"])
+def test_journal_limit_is_checked(mock: MockServer, limit: str) -> None:
+    r = call(mock, "GET", f"/journal?limit={limit}")
+    assert r.status_code == 422 and "limit must be an integer from 1 to 10000" in r.json()["detail"]
 
 
 def test_a_token_guards_the_control_api() -> None:

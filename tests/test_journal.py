@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import tracemalloc
+
+import pytest
 
 from prosper_mock import Journal, JournalEntry
 
@@ -27,3 +31,73 @@ def test_from_dict_reads_what_to_dict_wrote() -> None:
     journal = Journal()
     entry = journal.record(1.5, "GET", "/api/v1/live-calls", [("a", "1"), ("a", "2")], "op", 200)
     assert JournalEntry.from_dict(json.loads(json.dumps(entry.to_dict()))) == entry
+
+
+def big_query(i: int) -> bytes:
+    """A 16 KB query of the kind a client may send: one lookup and 8 000 blank parameters."""
+    return b"call_log_id=%d" % i + b"&a" * 8000
+
+
+def traced() -> int:
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+def test_the_byte_bound_holds_and_the_accounting_is_honest() -> None:
+    journal = Journal(max_bytes=256 * 1024)
+    tracemalloc.start()
+    try:
+        before = traced()
+        for i in range(12):  # fewer than the bound holds: nothing is evicted yet
+            journal.record(float(i), "GET", "/api/v1/live-calls", big_query(i), "op", 200)
+        held = traced() - before
+        assert len(journal) == 12
+        assert held <= journal.nbytes  # what the journal counts is what it holds, or more
+        for i in range(12, 400):
+            journal.record(float(i), "GET", "/api/v1/live-calls", big_query(i), "op", 200)
+            assert journal.nbytes <= journal.max_bytes
+        grown = traced() - before
+    finally:
+        tracemalloc.stop()
+    assert grown <= journal.max_bytes + 64 * 1024
+    seqs = [e.seq for e in journal]
+    assert seqs == list(range(401 - len(seqs), 401))  # the newest, oldest evicted first
+    assert 12 <= len(seqs) < 20
+    assert len(journal) == len(seqs) and journal.maxlen == 10_000
+
+
+def test_queries_are_kept_as_sent_and_parsed_when_read() -> None:
+    journal = Journal()
+    raw = journal.record(0.0, "GET", "/", b"key=a&key=b&x&v=%C3%A9+1", None, 422)
+    assert raw.raw_query == b"key=a&key=b&x&v=%C3%A9+1"
+    assert raw.query == (("key", "a"), ("key", "b"), ("x", ""), ("v", "é 1"))
+    pairs = journal.record(0.0, "GET", "/", [("v", "é 1&="), ("", "x")], None, 200)
+    assert pairs.query == (("v", "é 1&="), ("", "x"))
+
+
+def test_entries_since_a_seq_and_the_bounds_checked() -> None:
+    journal = Journal(maxlen=5)
+    for i in range(8):
+        journal.record(float(i), "GET", "/", b"", None, 200)
+    assert [e.seq for e in journal.entries(since=5)] == [6, 7, 8]
+    assert [e.seq for e in journal.entries(since=1)] == [4, 5, 6, 7, 8]  # 1-3 were evicted
+    assert journal.entries(since=8) == [] and journal.entries(since=10**30) == []
+    assert len(journal.entries(since=-(10**30))) == 5
+    journal.clear()
+    assert journal.nbytes == 0 and journal.record(0.0, "GET", "/", b"", None, 200).seq == 9
+    for bad in ({"maxlen": 0}, {"max_bytes": 0}, {"max_bytes": -1}):
+        with pytest.raises(ValueError, match="must be"):
+            Journal(**bad)
+
+
+def test_the_size_counted_is_the_memory_held() -> None:
+    journal = Journal(max_bytes=1 << 30)
+    tracemalloc.start()
+    try:
+        before = traced()
+        for i in range(2000):  # every part fresh, as a request's are
+            journal.record(float(i) + 0.5, "".join("GET"), f"/p/{i}", b"id=%d" % i, "op", 300 + i)
+        held = traced() - before
+    finally:
+        tracemalloc.stop()
+    assert 0.9 * journal.nbytes <= held <= journal.nbytes

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from .clirun import Served, serve
+from .upstream import serve_upstream
 
 OK = b"/api/v1/live-calls?call_log_id=1003"
 
@@ -105,3 +106,35 @@ def test_memory_stays_bounded_under_repeated_abuse(mock: Served) -> None:
             exchange(mock, CASES[name])
     growth = rss_kib(mock.process.pid) - before
     assert growth < 20 * 1024, f"RSS grew by {growth} KiB over 60 abusive requests"
+
+
+@pytest.fixture(scope="module")
+def upstream_port() -> Iterator[int]:
+    with serve_upstream() as found:
+        yield found
+
+
+HTTP_0_9 = {
+    "control change": b"POST /__mock/reset\r\n\r\n",
+    "lookup": b"GET /api/v1/live-calls?call_log_id=1003\r\n\r\n",
+    "unknown path": b"GET /nowhere\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", list(HTTP_0_9))
+def test_http_0_9_is_refused_before_any_handler_as_upstream_refuses_it(
+    mock: Served, upstream_port: int, name: str
+) -> None:
+    line = HTTP_0_9[name]
+    before = requests.get(mock.url("/__mock/health"), timeout=5).json()["world_version"]
+    seen = len(requests.get(mock.url("/__mock/journal"), timeout=5).json()["entries"])
+    with socket.create_connection(("127.0.0.1", upstream_port), timeout=10) as sock:
+        sock.sendall(line)
+        expected = b"".join(iter(lambda: sock.recv(65536), b""))
+    assert expected.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert exchange(mock, line) == expected  # byte for byte, then the connection is closed
+    assert requests.get(mock.url("/__mock/health"), timeout=5).json()["world_version"] == before
+    after = requests.get(mock.url("/__mock/journal"), timeout=5).json()["entries"]
+    assert len(after) == seen  # nothing was looked up either
+    rejected = [line for line in mock.stderr if "HTTP/0.9" in line]
+    assert rejected and "Traceback" not in "\n".join(mock.stderr)

@@ -8,6 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from prosper_mock.cli import fill_defaults, positive, refuse_ignored
+
 
 def add_contract(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -29,12 +31,13 @@ def add_contract(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--control-token-env",
-        default="PROSPER_MOCK_CONTROL_TOKEN",
-        help="environment variable with a running mock's control token",
+        metavar="VAR",
+        help="environment variable with a running mock's control token "
+        "(default: PROSPER_MOCK_CONTROL_TOKEN; needs --base-url)",
     )
     p.add_argument(
         "--examples",
-        type=int,
+        type=positive,
         default=50,
         help="generated requests per schemathesis mode (default: 50)",
     )
@@ -55,19 +58,25 @@ def add_contract(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--negative",
         action="store_true",
-        help="also send invalid requests to a target that is not a prosper-voice-mock",
+        help="also send invalid requests to a --base-url that is not a prosper-voice-mock "
+        "(a mock always gets them)",
     )
     p.add_argument(
         "--allow-insecure-key",
         action="store_true",
-        help="send the API key over plain http to a non-loopback host anyway",
+        help="send the API key over plain http to a non-loopback --base-url anyway",
     )
     p.add_argument(
         "--compare-mock",
         action="store_true",
-        help="also send the same requests to an in-process mock and list every disagreement",
+        help="also send the same requests to --base-url and to an in-process mock, and list "
+        "every disagreement",
     )
-    p.add_argument("--compare-report", metavar="FILE", help="write the comparison to FILE")
+    p.add_argument(
+        "--compare-report",
+        metavar="FILE",
+        help="write the comparison to FILE (needs --compare-mock)",
+    )
     p.add_argument(
         "-k", dest="select", metavar="EXPR", help="only suites matching EXPR (pytest -k)"
     )
@@ -120,6 +129,21 @@ def pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
 
 def run_contract(args: argparse.Namespace) -> int:
     """0 when every rule held, 1 when one broke, 2 for usage or set-up errors."""
+    remote = args.base_url is not None
+    refuse_ignored(
+        [
+            (args.negative, remote, "--negative needs --base-url (the mock always gets them)"),
+            (args.allow_insecure_key, remote, "--allow-insecure-key needs --base-url"),
+            (args.compare_mock, remote, "--compare-mock needs --base-url (what to compare)"),
+            (args.control_token_env is not None, remote, "--control-token-env needs --base-url"),
+            (
+                args.compare_report is not None,
+                args.compare_mock,
+                "--compare-report needs --compare-mock",
+            ),
+        ]
+    )
+    fill_defaults(args, {"control_token_env": "PROSPER_MOCK_CONTROL_TOKEN"})
     try:
         import hypothesis  # noqa: F401
         import pytest

@@ -9,16 +9,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
+import math
 import os
+import re
 import signal
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -41,33 +44,85 @@ DEFAULT_PORT = 8765
 ACCESS_LOG_FORMAT = '%a "%r" %s %bB %Tfs'
 
 
-def add_world_options(parser: argparse.ArgumentParser) -> None:
-    """Options that choose a world: a seed and sizes, or a world file."""
+class UsageError(ValueError):
+    """A wrong invocation found after parsing: reported like argparse's own errors."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line naming the command, and where its help is."""
+
+    def error(self, message: str) -> NoReturn:
+        # The full usage block of a command with twenty options buries the one line that
+        # matters; --help shows it to whoever wants it.
+        self.exit(2, f"{self.prog}: error: {message}\nsee '{self.prog} --help'\n")
+
+
+def refuse_ignored(rules: Sequence[tuple[bool, bool, str]]) -> None:
+    """Refuse an option that would change nothing: ``(given, takes_effect, message)``."""
+    for given, takes_effect, message in rules:
+        if given and not takes_effect:
+            raise UsageError(message)
+
+
+def fill_defaults(args: argparse.Namespace, defaults: dict[str, object]) -> None:
+    """Options left at ``None`` (so that ``refuse_ignored`` sees whether they were given)
+    take their documented defaults."""
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+WORLD_DEFAULTS: dict[str, object] = {
+    "seed": 0,
+    "live_calls": WorldRecipe.live_calls,
+    "call_logs": WorldRecipe.call_logs,
+    "anchor": DEFAULT_ANCHOR,
+}
+
+
+def add_world_options(parser: argparse.ArgumentParser, world_help: str) -> None:
+    """Options that choose a world: a seed and sizes, or a world file (``world_help``)."""
     group = parser.add_argument_group("world")
-    group.add_argument("--seed", type=int, default=0, help="faker seed (default: 0)")
+    group.add_argument("--seed", type=int, help="faker seed (default: 0)")
     group.add_argument(
         "--live-calls",
-        type=_count,
-        default=WorldRecipe.live_calls,
+        type=count,
         help=f"live calls to generate (default: {WorldRecipe.live_calls})",
     )
     group.add_argument(
         "--call-logs",
-        type=_count,
-        default=WorldRecipe.call_logs,
+        type=count,
         help=f"finished calls to generate (default: {WorldRecipe.call_logs})",
     )
     group.add_argument(
         "--anchor",
-        default=DEFAULT_ANCHOR,
         help=f"the generated world's 'now', ISO-8601 with offset (default: {DEFAULT_ANCHOR})",
     )
-    group.add_argument(
-        "--world",
-        type=Path,
-        metavar="FILE",
-        help="serve this world file (e.g. fixtures/world.json) instead",
+    group.add_argument("--world", type=Path, metavar="FILE", help=world_help)
+
+
+def world_rules(
+    args: argparse.Namespace, simulate: bool | None = None
+) -> list[tuple[bool, bool, str]]:
+    """``refuse_ignored`` rules of the world options: they make a generated world only, but
+    the seed also seeds ``--simulate`` (``simulate``: whether given; ``None``: no such option)."""
+    generated = args.world is None
+    rules = [
+        (getattr(args, name) is not None, generated, f"{flag} sizes a generated world, not --world")
+        for name, flag in (("live_calls", "--live-calls"), ("call_logs", "--call-logs"))
+    ]
+    rules.append(
+        (args.anchor is not None, generated, "--anchor dates a generated world, not --world")
     )
+    rules.append(
+        (
+            args.seed is not None,
+            generated or bool(simulate),
+            "--seed seeds a generated world, not --world"
+            + (" (with --world, it seeds only --simulate)" if simulate is not None else ""),
+        )
+    )
+    return rules
 
 
 def world_from_args(args: argparse.Namespace) -> World:
@@ -81,19 +136,23 @@ def world_from_args(args: argparse.Namespace) -> World:
 
 
 def add_semantics_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("undocumented behaviour (see README: Semantics)")
+    group = parser.add_argument_group(
+        "undocumented behaviour",
+        "answers upstream's spec does not document; choose the ones your client expects",
+    )
     group.add_argument(
         "--missing-lookup-status",
         type=int,
         choices=(400, 422),
         default=400,
-        help="answer when no complete lookup is given (default: 400)",
+        help="answer when no complete lookup is given: 400 {'detail': ...}, or 422 in "
+        "FastAPI's validation-error shape (default: 400)",
     )
     group.add_argument(
         "--not-found-status",
-        type=int,
+        type=client_error_status,
         default=404,
-        help="status when no store has the call (default: 404)",
+        help="status (4xx) when no store has the call (default: 404)",
     )
     group.add_argument(
         "--not-found-detail",
@@ -116,19 +175,30 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="serve the mock over HTTP",
         description="Serve GET /api/v1/live-calls from a seeded world.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}")
+    p.add_argument(
+        "--host", type=host, default="127.0.0.1", help="address to bind (default: 127.0.0.1)"
+    )
+    p.add_argument(
+        "--port",
+        type=port,
+        default=DEFAULT_PORT,
+        help=f"default: {DEFAULT_PORT} (0: any free port)",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     p.add_argument(
         "--workers",
-        type=_count,
+        type=positive,
         default=1,
         help="processes serving one port (SO_REUSEPORT), each with the same seeded "
         "world; the world is then read-only (default: 1)",
     )
-    add_world_options(p)
+    add_world_options(p, "serve this world file (e.g. fixtures/world.json) instead")
     add_semantics_options(p)
-    live = p.add_argument_group("live world (README: Control API)")
+    live = p.add_argument_group(
+        "live world",
+        "a world that changes while served: through the control API under /__mock/ "
+        "(start, change and end calls, move the clock), or by itself with --simulate",
+    )
     live.add_argument(
         "--virtual-clock",
         action="store_true",
@@ -138,7 +208,8 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         "--clock-start",
         "--start",
         metavar="ISO",
-        help="the virtual clock's start (default: the world's anchor)",
+        help="the virtual clock's start, ISO-8601 (default: the world's anchor; "
+        "needs --virtual-clock)",
     )
     live.add_argument(
         "--simulate",
@@ -146,7 +217,9 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="keep the world moving: calls start, map variables, and end",
     )
     live.add_argument(
-        "--rate", type=float, default=6.0, help="simulated calls started per minute (default: 6)"
+        "--rate",
+        type=positive_number,
+        help="simulated calls started per minute (default: 6; needs --simulate)",
     )
     live.add_argument(
         "--state-file",
@@ -162,12 +235,12 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     )
     live.add_argument(
         "--control-token-env",
-        default="PROSPER_MOCK_CONTROL_TOKEN",
-        help="environment variable holding the control token (required to "
-        "serve the control API on a non-loopback address)",
+        metavar="VAR",
+        help="environment variable holding the control token (required to serve the "
+        "control API on a non-loopback address; default: PROSPER_MOCK_CONTROL_TOKEN)",
     )
     live.add_argument("--no-control", action="store_true", help="serve no control API")
-    auth = p.add_argument_group("authentication (README: Reliability and security)")
+    auth = p.add_argument_group("authentication", "answer like upstream without a valid key")
     auth.add_argument(
         "--require-api-key",
         action="store_true",
@@ -176,18 +249,58 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     )
     auth.add_argument(
         "--api-key-env",
-        default="PROSPER_API_KEY",
-        help="environment variable holding the key (default: PROSPER_API_KEY)",
+        metavar="VAR",
+        help="environment variable holding the key (default: PROSPER_API_KEY; "
+        "needs --require-api-key)",
     )
     auth.add_argument(
         "--api-key-header",
-        default=DEFAULT_API_KEY_HEADER,
-        help="header that carries the key (default: X-Api-Key)",
+        metavar="HEADER",
+        help=f"header that carries the key (default: {DEFAULT_API_KEY_HEADER}; "
+        "needs --require-api-key)",
     )
     p.set_defaults(run=run_serve)
 
 
+SERVE_DEFAULTS: dict[str, object] = {
+    **WORLD_DEFAULTS,
+    "rate": 6.0,
+    "control_token_env": "PROSPER_MOCK_CONTROL_TOKEN",
+    "api_key_env": "PROSPER_API_KEY",
+    "api_key_header": DEFAULT_API_KEY_HEADER,
+}
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    refuse_ignored(
+        [
+            *world_rules(args, simulate=args.simulate),
+            (args.rate is not None, args.simulate, "--rate needs --simulate"),
+            (
+                args.clock_start is not None,
+                args.virtual_clock,
+                "--clock-start needs --virtual-clock",
+            ),
+            (
+                args.control_token is not None or args.control_token_env is not None,
+                not args.no_control,
+                "--control-token and --control-token-env protect the control API: "
+                "not with --no-control",
+            ),
+            *(
+                (
+                    getattr(args, name) is not None,
+                    args.require_api_key,
+                    f"{flag} needs --require-api-key",
+                )
+                for name, flag in (
+                    ("api_key_env", "--api-key-env"),
+                    ("api_key_header", "--api-key-header"),
+                )
+            ),
+        ]
+    )
+    fill_defaults(args, SERVE_DEFAULTS)
     if args.workers > 1:
         diverging = [
             flag
@@ -204,6 +317,11 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"{', '.join(diverging)} would make diverge: use --workers 1 with them"
             )
         return _serve_workers(args)
+    return _serve_one(args)
+
+
+def _serve_one(args: argparse.Namespace) -> int:
+    """Serve in this process (the options checked and their defaults filled in)."""
     token = args.control_token or os.environ.get(args.control_token_env) or None
     if not args.no_control and token is None and not is_loopback_host(args.host):
         raise ValueError(
@@ -212,9 +330,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     world = world_from_args(args)
     if args.virtual_clock:
-        world.clock = VirtualClock(args.clock_start or args.anchor)
-    elif args.clock_start:
-        raise ValueError("--clock-start needs --virtual-clock")
+        world.clock = VirtualClock(args.clock_start or world.origin["recipe"]["anchor"])
     restored = False
     state_file = None
     if args.state_file is not None:
@@ -307,7 +423,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace, index: int) -> None:
     args.announce = index == 0
     with contextlib.suppress(KeyboardInterrupt):
-        run_serve(args)
+        _serve_one(args)
 
 
 async def _serve(
@@ -401,11 +517,13 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
         description="Write a seeded world in the world-file format.",
     )
     p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-    add_world_options(p)
+    add_world_options(p, "read this world file and write it again, checked and normalised, instead")
     p.set_defaults(run=run_generate)
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    refuse_ignored(world_rules(args))
+    fill_defaults(args, WORLD_DEFAULTS)
     text = json.dumps(world_from_args(args).dump(), ensure_ascii=False, indent=2) + "\n"
     if args.output is None:
         sys.stdout.write(text)
@@ -475,17 +593,19 @@ def run_spec(args: argparse.Namespace) -> int:
 def add_proxy(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "proxy",
-        help="forward to the real API, checking every request and answer (README: Real-endpoint)",
+        help="forward to the real API, checking every request and answer",
         description="A validating proxy: answers are upstream's, unchanged; every spec or "
         "semantic violation is logged with a curl line and summarised at exit. Exit status: "
         "0 no violation, 1 violations seen, 2 usage errors.",
     )
     p.add_argument("--upstream", required=True, metavar="URL", help="the real API's base URL")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8766, help="default: 8766 (0: any free port)")
+    p.add_argument(
+        "--host", type=host, default="127.0.0.1", help="address to bind (default: 127.0.0.1)"
+    )
+    p.add_argument("--port", type=port, default=8766, help="default: 8766 (0: any free port)")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=positive_number,
         default=30.0,
         help="seconds to wait for upstream before answering 504 (default: 30)",
     )
@@ -537,8 +657,6 @@ def run_proxy(args: argparse.Namespace) -> int:
         or not urlsplit(args.upstream).netloc
     ):
         raise ValueError(f"--upstream must be an http(s) URL, got {args.upstream!r}")
-    if args.timeout <= 0:
-        raise ValueError("--timeout must be > 0")
     key = os.environ.get(args.api_key_env) or None
     check_key_transport(args.upstream, key is not None, args.allow_insecure_key)
     if key is not None and not is_loopback_host(args.host) and not args.allow_remote_clients:
@@ -546,8 +664,7 @@ def run_proxy(args: argparse.Namespace) -> int:
             f"refusing to bind {args.host}: every client of the proxy would use your API key; "
             "bind 127.0.0.1, or pass --allow-remote-clients"
         )
-    if args.record_raw and args.record is None:
-        raise ValueError("--record-raw needs --record FILE")
+    refuse_ignored([(args.record_raw, args.record is not None, "--record-raw needs --record FILE")])
     recorder = None
     if args.record is not None:
         recorder = Recorder(args.record, None if args.record_raw else Pseudonymiser())
@@ -640,7 +757,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="prosper-mock",
         description="Mock server and contract kit for Prosper Voice's GET /api/v1/live-calls.",
     )
@@ -651,10 +768,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Parser:
+    """The (sub)command's own parser: its errors name the command the user typed."""
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, subs[0].dest, None) if subs else None
+        if chosen is None:
+            assert isinstance(parser, Parser)
+            return parser
+        parser = subs[0].choices[chosen]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:  # argparse exits (2 on errors, 0 for --help): a caller of main() gets the status
+        args, unknown = parser.parse_known_args(argv)
+        command = _chosen_parser(parser, args)
+        if unknown:
+            command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    except SystemExit as exc:
+        return int(exc.code or 0)
     try:
         return int(args.run(args) or 0)
+    except UsageError as exc:
+        try:
+            command.error(str(exc))
+        except SystemExit as usage:
+            return int(usage.code or 0)
     except (WorldError, ValueError) as exc:
         print(f"prosper-mock: error: {exc}", file=sys.stderr)
         return 2
@@ -665,8 +805,65 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
+def _integer(text: str, lowest: int, highest: int | None = None) -> int:
+    wanted = (
+        f"a whole number from {lowest} to {highest}"
+        if highest is not None
+        else f"a whole number >= {lowest}"
+    )
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}") from None
+    if value < lowest or (highest is not None and value > highest):
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {value}")
     return value
+
+
+def count(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    return _integer(text, 0)
+
+
+def positive(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    return _integer(text, 1)
+
+
+def port(text: str) -> int:
+    """argparse type: a TCP port, 0 (any free port) to 65535."""
+    return _integer(text, 0, 65535)
+
+
+def client_error_status(text: str) -> int:
+    """argparse type: an HTTP status 400 to 499."""
+    return _integer(text, 400, 499)
+
+
+def positive_number(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def host(text: str) -> str:
+    """argparse type: an address to bind: an IP address, or a host name (resolved on binding).
+
+    Text that can only mean an IP address (digits and dots, or a colon) must be a valid one;
+    otherwise the error would surface later as something else entirely.
+    """
+    if re.fullmatch(r"[0-9.]+", text) or ":" in text:
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a valid IP address, so it cannot be bound"
+            ) from None
+    elif not text:
+        raise argparse.ArgumentTypeError("an empty address cannot be bound")
+    return text

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from prosper_mock import World
@@ -104,14 +105,14 @@ def test_version_and_help() -> None:
 
 def test_bad_options_are_clear_errors() -> None:
     done = run_cli("serve", "--live-calls", "-1")
-    assert done.returncode == 2 and "must be >= 0" in done.stderr
+    assert done.returncode == 2 and "must be a whole number >= 0, got -1" in done.stderr
     done = run_cli("serve", "--world", "/no/such/file.json")
     assert done.returncode == 2 and "cannot read world file" in done.stderr
     assert "Traceback" not in done.stderr
     done = run_cli("serve", "--anchor", "yesterday")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     done = run_cli("serve", "--not-found-status", "200")
-    assert done.returncode == 2 and "4xx" in done.stderr
+    assert done.returncode == 2 and "from 400 to 499" in done.stderr
     done = run_cli("nope")
     assert done.returncode == 2
     with serve(["--quiet"]) as running:  # a taken port is a one-line error, not a traceback
@@ -119,3 +120,106 @@ def test_bad_options_are_clear_errors() -> None:
         done = run_cli("serve", "--port", port)
     assert done.returncode == 2 and "address already in use" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run ``prosper-mock ARGV`` in this process; it must refuse it with a usage error:
+    one line naming the command, one pointing to its help, status 2."""
+    from prosper_mock import cli
+
+    def started(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError(f"{argv} was not refused: it started serving or checking")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli.asyncio, "run", started)
+        patch.setattr(pytest, "main", started)
+        assert cli.main(list(argv)) == 2
+    out, err = capsys.readouterr()
+    command = "prosper-mock " + " ".join(a for a in argv[:2] if not a.startswith("-"))
+    command = command if argv[0] == "spec" else f"prosper-mock {argv[0]}"
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith(f"{command}: error: "), err
+    assert lines[1] == f"see '{command} --help'"
+    assert out == "" and "usage:" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--port", "70000"], "--port: must be a whole number from 0 to 65535, got 70000"),
+        (["serve", "--port", "-5"], "--port: must be a whole number from 0 to 65535, got -5"),
+        (["proxy", "--upstream", "http://127.0.0.1:9", "--port", "65536"], "from 0 to 65535"),
+        (["serve", "--workers", "0"], "--workers: must be a whole number >= 1, got 0"),
+        (["serve", "--call-logs", "many"], "--call-logs: must be a whole number >= 0, got 'many'"),
+        (["serve", "--simulate", "--rate", "0"], "--rate: must be a number > 0, got 0"),
+        (["serve", "--simulate", "--rate", "nan"], "--rate: must be a number > 0, got nan"),
+        (["serve", "--not-found-status", "200"], "must be a whole number from 400 to 499"),
+        (["contract", "--examples", "-1"], "--examples: must be a whole number >= 1, got -1"),
+        (["contract", "--examples", "0"], "--examples: must be a whole number >= 1, got 0"),
+        (["serve", "--host", "999.1.1.1"], "'999.1.1.1' is not a valid IP address"),
+        (["proxy", "--upstream", "http://127.0.0.1:9", "--host", "1::2::3"], "not a valid IP"),
+        (["serve", "--bogus"], "unrecognized arguments: --bogus"),
+        (["spec", "diff"], "one of the arguments --url --file is required"),
+    ],
+)
+def test_bad_values_are_refused_when_parsed_in_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert message in usage_error(capsys, *argv)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--rate", "3"], "--rate needs --simulate"),
+        (["serve", "--clock-start", "2026-01-01T00:00:00+00:00"], "--clock-start needs --virtual"),
+        (["serve", "--api-key-env", "KEY"], "--api-key-env needs --require-api-key"),
+        (["serve", "--api-key-header", "X-Key"], "--api-key-header needs --require-api-key"),
+        (["serve", "--no-control", "--control-token-env", "T"], "not with --no-control"),
+        (["serve", "--world", "w.json", "--live-calls", "3"], "--live-calls sizes a generated"),
+        (["serve", "--world", "w.json", "--anchor", "2026-01-01"], "--anchor dates a generated"),
+        (["serve", "--world", "w.json", "--seed", "3"], "it seeds only --simulate"),
+        (["generate", "--world", "w.json", "--seed", "3"], "--seed seeds a generated world"),
+        (["contract", "--negative"], "--negative needs --base-url"),
+        (["contract", "--compare-mock"], "--compare-mock needs --base-url"),
+        (["contract", "--control-token-env", "T"], "--control-token-env needs --base-url"),
+        (
+            ["contract", "--base-url", "http://127.0.0.1:9", "--compare-report", "r.md"],
+            "--compare-report needs --compare-mock",
+        ),
+        (["proxy", "--upstream", "http://127.0.0.1:9", "--record-raw"], "--record-raw needs"),
+    ],
+)
+def test_options_that_would_change_nothing_are_refused(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert message in usage_error(capsys, *argv)
+
+
+def test_every_help_describes_its_own_command_without_pointing_elsewhere(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from prosper_mock.cli import main
+
+    helps = {}
+    for argv in (
+        [],
+        ["serve"],
+        ["generate"],
+        ["contract"],
+        ["proxy"],
+        ["spec"],
+        ["spec", "diff"],
+        ["spec", "update"],
+    ):
+        assert main([*argv, "--help"]) == 0
+        helps[" ".join(argv)] = capsys.readouterr().out
+    for name, text in helps.items():
+        assert "README" not in text, name  # an installed user has no README to look in
+    flat = {name: " ".join(text.split()) for name, text in helps.items()}
+    assert "serve this world file" in flat["serve"]
+    assert "serve this world" not in flat["generate"]
+    assert "write it again" in flat["generate"]
+    assert "needs --simulate" in flat["serve"] and "needs --virtual-clock" in flat["serve"]

@@ -247,7 +247,11 @@ def test_cli_proxy_logs_violations_summarises_at_exit_and_never_shows_the_key(tm
             "refusing to bind 0.0.0.0",
         ),
         (["--upstream", "http://127.0.0.1:9", "--record-raw"], {}, "--record-raw needs --record"),
-        (["--upstream", "http://127.0.0.1:9", "--timeout", "0"], {}, "--timeout must be > 0"),
+        (
+            ["--upstream", "http://127.0.0.1:9", "--timeout", "0"],
+            {},
+            "--timeout: must be a number > 0",
+        ),
         (
             ["--upstream", "http://127.0.0.1:9", "--record", "/dev/null/recorded.json"],
             {},

@@ -144,6 +144,18 @@ def run_contract(args: argparse.Namespace) -> int:
         ]
     )
     fill_defaults(args, {"control_token_env": "PROSPER_MOCK_CONTROL_TOKEN"})
+    if args.base_url:
+        from prosper_mock.auth import check_key_transport
+
+        from .target import unreachable
+
+        # The key check first: a refused key transport sends nothing at all, not even this probe.
+        check_key_transport(
+            args.base_url, bool(os.environ.get(args.api_key_env)), args.allow_insecure_key
+        )
+        problem = unreachable(args.base_url)
+        if problem is not None:
+            raise ValueError(f"cannot reach {args.base_url}: {problem}")
     try:
         import hypothesis  # noqa: F401
         import pytest
@@ -161,8 +173,7 @@ def run_contract(args: argparse.Namespace) -> int:
         # The suites run the same whatever the caller's project configures; the CLI has
         # imported hypothesis and faker already, so pytest cannot rewrite their asserts.
         ini.write_text(
-            "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-            "filterwarnings =\n    ignore::pytest.PytestAssertRewriteWarning\n"
+            "[pytest]\nfilterwarnings =\n    ignore::pytest.PytestAssertRewriteWarning\n"
         )
         code = int(pytest.main(pytest_args(args, ini)))
     if args.compare_mock and args.base_url and code in (0, 1):

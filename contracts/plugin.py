@@ -84,7 +84,7 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
     from prosper_mock.auth import InsecureKeyError, check_key_transport
     from prosper_mock.control import ControlClient
 
-    from .target import Target
+    from .target import Target, unreachable
 
     config = request.config
     options = config.option
@@ -96,6 +96,9 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
             check_key_transport(url, bool(os.environ.get(key_env)), options.allow_insecure_key)
         except InsecureKeyError as exc:
             pytest.exit(str(exc), returncode=2)
+        problem = unreachable(url)
+        if problem is not None:
+            pytest.exit(f"cannot reach {url}: {problem}", returncode=2)
         control = ControlClient(url, token=os.environ.get(options.prosper_control_token_env))
         target = Target(url, header, key_env, control=control if control.is_mock() else None)
     else:

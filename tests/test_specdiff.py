@@ -131,3 +131,16 @@ def test_update_replaces_the_vendored_file_after_showing_the_diff(tmp_path: Path
     done = cli("update", "--file", str(newer), "--vendored", str(vendored), "--yes")
     assert done.returncode == 0 and "optional parameter added" in done.stdout
     assert json.loads(vendored.read_text()) == newer_doc
+
+
+def test_a_breaking_update_that_succeeded_exits_0_and_says_it_was_breaking(tmp_path: Path) -> None:
+    vendored = tmp_path / "openapi.json"
+    vendored.write_bytes(load_spec().raw)
+    breaking = tmp_path / "breaking.json"
+    breaking_doc = changed(lambda d: operation(d)["parameters"].pop(0))
+    breaking.write_text(json.dumps(breaking_doc))
+    done = cli("update", "--file", str(breaking), "--vendored", str(vendored), "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(vendored.read_text()) == breaking_doc
+    assert f"replaced {vendored.resolve()} (with a BREAKING change)" in done.stdout
+    assert cli("diff", "--file", str(breaking)).returncode == 1  # diff stays the gate

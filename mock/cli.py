@@ -363,12 +363,15 @@ def _serve_one(args: argparse.Namespace) -> int:
         state_file.attach(world)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("aiohttp.server").addFilter(_one_line_protocol_errors)
-    source = f"from {args.world}" if args.world else f"(seed {args.seed})"
+    if restored and world.loaded is not None:  # the state's base replaced the start-up world
+        source = f"from a world loaded through the control API, restored from {args.state_file}"
+    else:
+        source = f"from {args.world}" if args.world else f"(seed {args.seed})"
+        source += f"; changes restored from {args.state_file}" if restored else ""
     stats = world.stats()
     banner = (
         f"prosper-mock {__version__}: {stats['live_calls']} live calls, "
         f"{stats['call_logs']} call logs {source}"
-        + (f"; changes restored from {args.state_file}" if restored else "")
     )
     example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
     asyncio.run(_serve(app, args, banner, example.call_log_id if example else None))

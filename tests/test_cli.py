@@ -223,3 +223,18 @@ def test_every_help_describes_its_own_command_without_pointing_elsewhere(
     assert "serve this world" not in flat["generate"]
     assert "write it again" in flat["generate"]
     assert "needs --simulate" in flat["serve"] and "needs --virtual-clock" in flat["serve"]
+
+
+def test_the_banner_describes_a_loaded_world_restored_from_the_state_file(tmp_path: Path) -> None:
+    from prosper_mock.control import ControlClient
+
+    state = tmp_path / "state.json"
+    fixture = json.loads((ROOT / "fixtures" / "world.json").read_text())
+    args = ["--live-calls", "3", "--call-logs", "5", "--quiet", "--state-file", str(state)]
+    with serve(args) as first:
+        ControlClient(first.base_url).load(fixture)
+    with serve(args) as second:
+        banner = second.stderr[0]
+    assert "(seed 0)" not in banner, banner
+    assert "4 live calls, 12 call logs" in banner
+    assert f"from a world loaded through the control API, restored from {state}" in banner

@@ -54,6 +54,7 @@ class Target:
     control: ControlClient | None = None  # set when the target is a prosper-voice-mock
     world: Any = None  # the World, when the mock runs in this process
     findings: Findings = field(default_factory=Findings)
+    read_only_reason: str = ""  # why a target that may be a mock is not driven as one
     session: requests.Session = field(default_factory=requests.Session)
 
     @property

@@ -222,3 +222,16 @@ def test_a_base_url_that_cannot_be_reached_is_one_line_and_exit_2(
     out, err = capsys.readouterr()
     assert len(err.splitlines()) == 1 and out == "", err
     assert err.startswith(f"prosper-mock: error: cannot reach {url}: {why}")
+
+
+def test_a_mock_that_wants_a_control_token_is_said_to_have_refused(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PROSPER_MOCK_CONTROL_TOKEN"}
+    with MockServer(small_world(), control_token="s3cret-token") as server:
+        done = contract_cli("--base-url", server.base_url, "-k", "fallback", env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    refused = (
+        "the mock's control API refused (401): put its control token in "
+        "$PROSPER_MOCK_CONTROL_TOKEN to run the model-based checks"
+    )
+    assert f"read-only: {refused}" in done.stdout
+    assert "s3cret-token" not in done.stdout + done.stderr

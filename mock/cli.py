@@ -683,6 +683,13 @@ def run_proxy(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+    if key is None:  # named, never shown: the key is not printed even when set
+        print(
+            f"prosper-mock proxy: WARNING: ${args.api_key_env} is not set: "
+            "requests go upstream without an API key",
+            file=sys.stderr,
+            flush=True,
+        )
     options = ProxyOptions(
         upstream=args.upstream,
         timeout=args.timeout,

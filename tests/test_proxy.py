@@ -312,3 +312,21 @@ def test_a_recording_its_file_refuses_at_the_end_is_saved_elsewhere(tmp_path) ->
         assert rescued.stat().st_mode & 0o077 == 0  # private, like the file it replaces
     finally:
         rescued.unlink()
+
+
+def test_cli_proxy_without_an_api_key_warns_that_upstream_calls_go_without_one() -> None:
+    with MockServer() as upstream:
+        args = ["--upstream", upstream.base_url, "--api-key-env", "PROSPER_TEST_NO_SUCH_KEY"]
+        with serve(args, command="proxy") as proxy:
+            started = list(proxy.stderr)
+        with serve(
+            ["--upstream", upstream.base_url], env={"PROSPER_API_KEY": KEY}, command="proxy"
+        ) as keyed:
+            keyed_started = list(keyed.stderr)
+    warning = (
+        "prosper-mock proxy: WARNING: $PROSPER_TEST_NO_SUCH_KEY is not set: "
+        "requests go upstream without an API key"
+    )
+    assert warning in started
+    assert not [line for line in keyed_started if "WARNING" in line]
+    assert KEY not in "\n".join(keyed.stderr)

@@ -97,6 +97,10 @@ def pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
         "no:cacheprovider",
         "-p",
         "no:randomly",
+        # The suites need no asyncio plugin; pytest-asyncio, when installed, warns unless its
+        # ini option is set, and without it that option is unknown: leave it out altogether.
+        "-p",
+        "no:asyncio",
         "--prosper-api-key-env",
         args.api_key_env,
         "--prosper-api-key-header",
@@ -175,7 +179,10 @@ def run_contract(args: argparse.Namespace) -> int:
         ini.write_text(
             "[pytest]\nfilterwarnings =\n    ignore::pytest.PytestAssertRewriteWarning\n"
         )
-        code = int(pytest.main(pytest_args(args, ini)))
+        from .progress import SuiteProgress
+
+        plugins = [SuiteProgress()] if sys.stderr.isatty() else []
+        code = int(pytest.main(pytest_args(args, ini), plugins=plugins))
     if args.compare_mock and args.base_url and code in (0, 1):
         from urllib.parse import parse_qsl
 

@@ -19,7 +19,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -34,8 +34,10 @@ from .clock import VirtualClock
 from .config import Semantics
 from .generate import DEFAULT_ANCHOR, WorldRecipe
 from .persistence import StateFile
+from .progress import progress_bar
+from .records import to_dict
 from .simulate import Simulation
-from .world import World, WorldError
+from .world import WORLD_FORMAT, World, WorldError
 
 if TYPE_CHECKING:
     from .recording import Recorder
@@ -128,11 +130,11 @@ def world_rules(
 def world_from_args(args: argparse.Namespace) -> World:
     if args.world is not None:
         return World.from_file(args.world)
-    return World.generate(
-        WorldRecipe(
-            seed=args.seed, live_calls=args.live_calls, call_logs=args.call_logs, anchor=args.anchor
-        )
+    recipe = WorldRecipe(
+        seed=args.seed, live_calls=args.live_calls, call_logs=args.call_logs, anchor=args.anchor
     )
+    with progress_bar(recipe.live_calls + recipe.call_logs, "indexing the world") as bar:
+        return World.generate(recipe, progress=bar.update)
 
 
 def add_semantics_options(parser: argparse.ArgumentParser) -> None:
@@ -527,13 +529,57 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     refuse_ignored(world_rules(args))
     fill_defaults(args, WORLD_DEFAULTS)
-    text = json.dumps(world_from_args(args).dump(), ensure_ascii=False, indent=2) + "\n"
+    world = world_from_args(args)
     if args.output is None:
-        sys.stdout.write(text)
+        sys.stdout.writelines(_world_file(world))
     else:
-        args.output.write_text(text, encoding="utf-8")
+        _write_new_file(args.output, _world_file(world))
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _world_file(world: World) -> Iterator[str]:
+    """``json.dumps(world.dump(), ensure_ascii=False, indent=2)`` and a newline, row by row.
+
+    A big world's whole document is several times the size of its file in memory; one
+    row at a time, memory stays flat however many rows there are.
+    """
+
+    def nested(value: object, depth: int) -> str:  # JSON strings never hold a raw newline
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)
+
+    stats = world.stats()
+    with world.lock, progress_bar(stats["live_calls"] + stats["call_logs"], "writing") as bar:
+        yield f'{{\n  "format": {json.dumps(WORLD_FORMAT)},\n'
+        yield f'  "recipe": {nested(world.origin.get("recipe"), 1)},\n'
+        for name, store, last in (
+            ("live_calls", world.live_calls, False),
+            ("call_logs", world.call_logs, True),
+        ):
+            yield f'  "{name}": ['
+            rows = 0
+            for row in store:
+                yield ("\n    " if rows == 0 else ",\n    ") + nested(to_dict(row), 2)
+                rows += 1
+                bar.update()
+            yield ("\n  ]" if rows else "]") + ("\n" if last else ",\n")
+        yield "}\n"
+
+
+def _write_new_file(path: Path, chunks: Iterable[str]) -> None:
+    """Write ``chunks`` to ``path`` as they come, through a temporary file renamed over it:
+    an interrupted run leaves the old file (or none), never half a new one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # the mode a plain open() gives, not mkstemp's 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.writelines(chunks)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def add_spec(sub: argparse._SubParsersAction) -> None:

@@ -238,3 +238,103 @@ def test_the_banner_describes_a_loaded_world_restored_from_the_state_file(tmp_pa
     assert "(seed 0)" not in banner, banner
     assert "4 live calls, 12 call logs" in banner
     assert f"from a world loaded through the control API, restored from {state}" in banner
+
+
+def on_a_terminal(*args: str, until: str | None = None) -> str:
+    """Run ``prosper-mock ARGS`` with its stderr on a pseudo-terminal; what it showed there.
+
+    ``until``: stop it (SIGTERM) once that text has appeared.
+    """
+    import fcntl
+    import os
+    import pty
+    import select
+    import signal
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    # 24 rows of 100 columns: a terminal of no size shows no bar
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prosper_mock", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    )
+    os.close(follower)
+    shown = b""
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # EIO: the process closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+                if until is not None and until.encode() in shown:
+                    process.send_signal(signal.SIGTERM)
+                    until = None
+            elif process.poll() is not None:
+                break
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        process.wait(30)
+        os.close(leader)
+    return shown.decode("utf-8", "replace")
+
+
+def test_long_work_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    out = tmp_path / "w.json"
+    shown = on_a_terminal("generate", "--live-calls", "3", "--call-logs", "40", "-o", str(out))
+    assert "indexing the world" in shown and "writing" in shown and "43" in shown
+    assert f"wrote {out}" in shown
+    piped = run_cli("generate", "--live-calls", "3", "--call-logs", "40", "-o", str(out))
+    assert piped.returncode == 0 and piped.stderr == f"wrote {out}\n"  # nothing else when piped
+    shown = on_a_terminal(
+        "serve", "--port", "0", "--quiet", "--call-logs", "40", until="serving on"
+    )
+    assert "indexing the world" in shown and "serving on" in shown
+    with serve(["--call-logs", "40", "--quiet"]) as piped_serve:
+        assert piped_serve.stderr[0].startswith("prosper-mock ")  # the banner comes first
+
+
+def test_contract_shows_its_suites_progress_on_a_terminal() -> None:
+    shown = on_a_terminal("contract", "--examples", "5", "-k", "lookups or discovery")
+    assert "contract suites" in shown and "test_lookups_from_an_answer" in shown
+    assert "Warning" not in shown
+
+
+def test_generate_streams_the_world_file_through_a_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from prosper_mock import WorldRecipe, cli
+
+    for live, logs in ((2, 5), (0, 0), (3, 0), (0, 4)):
+        recipe = WorldRecipe(seed=3, live_calls=live, call_logs=logs)
+        whole = json.dumps(World.generate(recipe).dump(), ensure_ascii=False, indent=2) + "\n"
+        out = tmp_path / f"w-{live}-{logs}.json"
+        renamed: list[tuple[str, str]] = []
+        replace = os.replace
+
+        def watched(src: str, dst: str, *, _seen: list = renamed, _replace=replace) -> None:
+            assert not Path(dst).exists()  # the file appears whole, by the rename
+            _seen.append((str(Path(src).parent), str(dst)))
+            _replace(src, dst)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "replace", watched)
+            # never the whole document in memory: rows go to the file as they are made
+            patch.setattr(World, "dump", lambda _self: pytest.fail("the world was built whole"))
+            sizes = ["--seed", "3", "--live-calls", str(live), "--call-logs", str(logs)]
+            assert cli.main(["generate", *sizes, "-o", str(out)]) == 0
+        assert out.read_text(encoding="utf-8") == whole  # byte for byte the one-piece output
+        assert renamed == [(str(tmp_path), str(out))]
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -16,17 +16,22 @@ def add_contract(sub: argparse._SubParsersAction) -> None:
         "contract",
         help="check an endpoint against the spec and the fallback semantics",
         description="Run the contract suites against the mock (default: started in-process) "
-        "or --base-url. The same as: pytest --pyargs prosper_contracts --prosper-base-url URL",
+        "or --base-url. The same as: pytest --pyargs prosper_contracts --prosper-base-url URL. "
+        "Exit status: 0 every rule held, 1 a rule broke, 2 usage or set-up errors.",
     )
-    p.add_argument("--base-url", help="endpoint to check (default: an in-process mock)")
+    p.add_argument(
+        "--base-url", metavar="URL", help="endpoint to check (default: an in-process mock)"
+    )
     p.add_argument(
         "--api-key-env",
         default="PROSPER_API_KEY",
+        metavar="VAR",
         help="environment variable holding the API key (default: PROSPER_API_KEY)",
     )
     p.add_argument(
         "--api-key-header",
         default="X-Api-Key",
+        metavar="HEADER",
         help="header carrying the API key (default: X-Api-Key)",
     )
     p.add_argument(
@@ -38,12 +43,14 @@ def add_contract(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--examples",
         type=positive,
+        metavar="N",
         default=50,
         help="generated requests per schemathesis mode (default: 50)",
     )
     p.add_argument(
         "--seed",
         type=int,
+        metavar="N",
         help="hypothesis seed (default: derandomised, the same requests every run)",
     )
     p.add_argument(

@@ -30,7 +30,7 @@ from . import __version__
 from .app import SERVER_OPTIONS, create_app, state_of
 from .auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
 from .auth import is_loopback_host
-from .clock import VirtualClock
+from .clock import VirtualClock, timestamp_of
 from .config import Semantics
 from .generate import DEFAULT_ANCHOR, WorldRecipe
 from .persistence import StateFile
@@ -85,19 +85,23 @@ WORLD_DEFAULTS: dict[str, object] = {
 def add_world_options(parser: argparse.ArgumentParser, world_help: str) -> None:
     """Options that choose a world: a seed and sizes, or a world file (``world_help``)."""
     group = parser.add_argument_group("world")
-    group.add_argument("--seed", type=int, help="faker seed (default: 0)")
+    group.add_argument("--seed", type=int, metavar="N", help="faker seed (default: 0)")
     group.add_argument(
         "--live-calls",
         type=count,
+        metavar="N",
         help=f"live calls to generate (default: {WorldRecipe.live_calls})",
     )
     group.add_argument(
         "--call-logs",
         type=count,
+        metavar="N",
         help=f"finished calls to generate (default: {WorldRecipe.call_logs})",
     )
     group.add_argument(
         "--anchor",
+        type=moment,
+        metavar="ISO",
         help=f"the generated world's 'now', ISO-8601 with offset (default: {DEFAULT_ANCHOR})",
     )
     group.add_argument("--world", type=Path, metavar="FILE", help=world_help)
@@ -153,11 +157,13 @@ def add_semantics_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--not-found-status",
         type=client_error_status,
+        metavar="STATUS",
         default=404,
         help="status (4xx) when no store has the call (default: 404)",
     )
     group.add_argument(
         "--not-found-detail",
+        metavar="TEXT",
         default="Call not found",
         help="detail when no store has the call (default: 'Call not found')",
     )
@@ -190,6 +196,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workers",
         type=positive,
+        metavar="N",
         default=1,
         help="processes serving one port (SO_REUSEPORT), each with the same seeded "
         "world; the world is then read-only (default: 1)",
@@ -209,6 +216,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     live.add_argument(
         "--clock-start",
         "--start",
+        type=moment,
         metavar="ISO",
         help="the virtual clock's start, ISO-8601 (default: the world's anchor; "
         "needs --virtual-clock)",
@@ -221,6 +229,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     live.add_argument(
         "--rate",
         type=positive_number,
+        metavar="N",
         help="simulated calls started per minute (default: 6; needs --simulate)",
     )
     live.add_argument(
@@ -594,13 +603,14 @@ def add_spec(sub: argparse._SubParsersAction) -> None:
         ("diff", "show what changed, classed breaking or not"),
         ("update", "show the diff, then replace the vendored file"),
     ):
-        a = actions.add_parser(name, help=text)
+        a = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         source = a.add_mutually_exclusive_group(required=True)
         source.add_argument("--url", help="the other version's URL (e.g. upstream's /openapi.json)")
         source.add_argument("--file", help="the other version's file")
         a.add_argument(
             "--vendored",
             type=Path,
+            metavar="FILE",
             default=None,
             help="the vendored file to compare with (default: the one this "
             "package serves, i.e. the repo's openapi.json when run from the repo)",
@@ -656,6 +666,7 @@ def add_proxy(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout",
         type=positive_number,
+        metavar="SECONDS",
         default=30.0,
         help="seconds to wait for upstream before answering 504 (default: 30)",
     )
@@ -668,6 +679,7 @@ def add_proxy(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--api-key-header",
         default=DEFAULT_API_KEY_HEADER,
+        metavar="HEADER",
         help=f"header that carries the key (default: {DEFAULT_API_KEY_HEADER})",
     )
     p.add_argument(
@@ -906,6 +918,17 @@ def positive_number(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
     return value
+
+
+def moment(text: str) -> str:
+    """argparse type: an ISO-8601 time with a UTC offset (kept as the text given)."""
+    try:
+        timestamp_of(text)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(
+            f"must be an ISO-8601 time with a UTC offset (e.g. {DEFAULT_ANCHOR}), got {text!r}"
+        ) from None
+    return text
 
 
 def host(text: str) -> str:

@@ -8,39 +8,49 @@ import sys
 import tempfile
 from pathlib import Path
 
+from prosper_mock.cli import fill_defaults, positive, refuse_ignored
+
 
 def add_contract(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "contract",
         help="check an endpoint against the spec and the fallback semantics",
         description="Run the contract suites against the mock (default: started in-process) "
-        "or --base-url. The same as: pytest --pyargs prosper_contracts --prosper-base-url URL",
+        "or --base-url. The same as: pytest --pyargs prosper_contracts --prosper-base-url URL. "
+        "Exit status: 0 every rule held, 1 a rule broke, 2 usage or set-up errors.",
     )
-    p.add_argument("--base-url", help="endpoint to check (default: an in-process mock)")
+    p.add_argument(
+        "--base-url", metavar="URL", help="endpoint to check (default: an in-process mock)"
+    )
     p.add_argument(
         "--api-key-env",
         default="PROSPER_API_KEY",
+        metavar="VAR",
         help="environment variable holding the API key (default: PROSPER_API_KEY)",
     )
     p.add_argument(
         "--api-key-header",
         default="X-Api-Key",
+        metavar="HEADER",
         help="header carrying the API key (default: X-Api-Key)",
     )
     p.add_argument(
         "--control-token-env",
-        default="PROSPER_MOCK_CONTROL_TOKEN",
-        help="environment variable with a running mock's control token",
+        metavar="VAR",
+        help="environment variable with a running mock's control token "
+        "(default: PROSPER_MOCK_CONTROL_TOKEN; needs --base-url)",
     )
     p.add_argument(
         "--examples",
-        type=int,
+        type=positive,
+        metavar="N",
         default=50,
         help="generated requests per schemathesis mode (default: 50)",
     )
     p.add_argument(
         "--seed",
         type=int,
+        metavar="N",
         help="hypothesis seed (default: derandomised, the same requests every run)",
     )
     p.add_argument(
@@ -55,19 +65,25 @@ def add_contract(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--negative",
         action="store_true",
-        help="also send invalid requests to a target that is not a prosper-voice-mock",
+        help="also send invalid requests to a --base-url that is not a prosper-voice-mock "
+        "(a mock always gets them)",
     )
     p.add_argument(
         "--allow-insecure-key",
         action="store_true",
-        help="send the API key over plain http to a non-loopback host anyway",
+        help="send the API key over plain http to a non-loopback --base-url anyway",
     )
     p.add_argument(
         "--compare-mock",
         action="store_true",
-        help="also send the same requests to an in-process mock and list every disagreement",
+        help="also send the same requests to --base-url and to an in-process mock, and list "
+        "every disagreement",
     )
-    p.add_argument("--compare-report", metavar="FILE", help="write the comparison to FILE")
+    p.add_argument(
+        "--compare-report",
+        metavar="FILE",
+        help="write the comparison to FILE (needs --compare-mock)",
+    )
     p.add_argument(
         "-k", dest="select", metavar="EXPR", help="only suites matching EXPR (pytest -k)"
     )
@@ -88,6 +104,10 @@ def pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
         "no:cacheprovider",
         "-p",
         "no:randomly",
+        # The suites need no asyncio plugin; pytest-asyncio, when installed, warns unless its
+        # ini option is set, and without it that option is unknown: leave it out altogether.
+        "-p",
+        "no:asyncio",
         "--prosper-api-key-env",
         args.api_key_env,
         "--prosper-api-key-header",
@@ -120,6 +140,33 @@ def pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
 
 def run_contract(args: argparse.Namespace) -> int:
     """0 when every rule held, 1 when one broke, 2 for usage or set-up errors."""
+    remote = args.base_url is not None
+    refuse_ignored(
+        [
+            (args.negative, remote, "--negative needs --base-url (the mock always gets them)"),
+            (args.allow_insecure_key, remote, "--allow-insecure-key needs --base-url"),
+            (args.compare_mock, remote, "--compare-mock needs --base-url (what to compare)"),
+            (args.control_token_env is not None, remote, "--control-token-env needs --base-url"),
+            (
+                args.compare_report is not None,
+                args.compare_mock,
+                "--compare-report needs --compare-mock",
+            ),
+        ]
+    )
+    fill_defaults(args, {"control_token_env": "PROSPER_MOCK_CONTROL_TOKEN"})
+    if args.base_url:
+        from prosper_mock.auth import check_key_transport
+
+        from .target import unreachable
+
+        # The key check first: a refused key transport sends nothing at all, not even this probe.
+        check_key_transport(
+            args.base_url, bool(os.environ.get(args.api_key_env)), args.allow_insecure_key
+        )
+        problem = unreachable(args.base_url)
+        if problem is not None:
+            raise ValueError(f"cannot reach {args.base_url}: {problem}")
     try:
         import hypothesis  # noqa: F401
         import pytest
@@ -137,10 +184,12 @@ def run_contract(args: argparse.Namespace) -> int:
         # The suites run the same whatever the caller's project configures; the CLI has
         # imported hypothesis and faker already, so pytest cannot rewrite their asserts.
         ini.write_text(
-            "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-            "filterwarnings =\n    ignore::pytest.PytestAssertRewriteWarning\n"
+            "[pytest]\nfilterwarnings =\n    ignore::pytest.PytestAssertRewriteWarning\n"
         )
-        code = int(pytest.main(pytest_args(args, ini)))
+        from .progress import SuiteProgress
+
+        plugins = [SuiteProgress()] if sys.stderr.isatty() else []
+        code = int(pytest.main(pytest_args(args, ini), plugins=plugins))
     if args.compare_mock and args.base_url and code in (0, 1):
         from urllib.parse import parse_qsl
 

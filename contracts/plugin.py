@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from prosper_mock.control import ControlClient
+
     from .target import Target
 
 # The plugin loads in every pytest session of a project that installed the kit;
@@ -84,7 +86,7 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
     from prosper_mock.auth import InsecureKeyError, check_key_transport
     from prosper_mock.control import ControlClient
 
-    from .target import Target
+    from .target import Target, unreachable
 
     config = request.config
     options = config.option
@@ -96,13 +98,35 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
             check_key_transport(url, bool(os.environ.get(key_env)), options.allow_insecure_key)
         except InsecureKeyError as exc:
             pytest.exit(str(exc), returncode=2)
-        control = ControlClient(url, token=os.environ.get(options.prosper_control_token_env))
+        problem = unreachable(url)
+        if problem is not None:
+            pytest.exit(f"cannot reach {url}: {problem}", returncode=2)
+        token_env = options.prosper_control_token_env
+        control = ControlClient(url, token=os.environ.get(token_env))
         target = Target(url, header, key_env, control=control if control.is_mock() else None)
+        if target.control is None and _refused_for_want_of_token(control):
+            target.read_only_reason = (
+                f"the mock's control API refused (401): put its control token in ${token_env} "
+                "to run the model-based checks"
+            )
     else:
         server = request.getfixturevalue("prosper_server")
         target = Target(server.base_url, header, key_env, world=server.world)
     config.stash[TARGET] = target
     return target
+
+
+def _refused_for_want_of_token(control: ControlClient) -> bool:
+    """Whether the control API answered 401: a mock started with a control token."""
+    from prosper_mock.control import ControlError
+
+    try:
+        control.health()
+    except ControlError as exc:
+        return exc.status == 401
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 @pytest.fixture(scope="session")
@@ -129,6 +153,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         kind = "prosper-voice-mock" if target.is_mock else "not a prosper-voice-mock (read-only)"
         terminalreporter.section("prosper contract findings")
         terminalreporter.write_line(f"target: {target.base_url} ({kind})")
+        if target.read_only_reason:
+            terminalreporter.write_line(f"read-only: {target.read_only_reason}")
         chosen = config.option.prosper_hypothesis_seed
         terminalreporter.write_line(
             f"seed: {chosen}" if chosen is not None else "seed: none (derandomised)"

@@ -3,14 +3,45 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from prosper_mock.control import ControlClient
 
 from .findings import Findings, curl_command
+
+
+def unreachable(base_url: str, timeout: float = 10.0) -> str | None:
+    """Why ``base_url`` cannot be reached (a bad URL, connection refused, ...), or ``None``.
+
+    Checked before a run: otherwise every request of every suite fails with the same
+    connection error, hundreds of lines of it.
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https"):
+        return "bad URL: it must start with http:// or https://"
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # a port that is not a number, or out of range
+        return f"bad URL: {exc}"
+    if not host:
+        return "bad URL: no host"
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except socket.gaierror as exc:
+        return f"the host {host!r} does not resolve ({exc.strerror})"
+    except ConnectionRefusedError:
+        return f"connection refused (nothing listens on port {port} of {host})"
+    except TimeoutError:
+        return f"no answer from {host}:{port} within {timeout:g} s"
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 @dataclass
@@ -23,6 +54,7 @@ class Target:
     control: ControlClient | None = None  # set when the target is a prosper-voice-mock
     world: Any = None  # the World, when the mock runs in this process
     findings: Findings = field(default_factory=Findings)
+    read_only_reason: str = ""  # why a target that may be a mock is not driven as one
     session: requests.Session = field(default_factory=requests.Session)
 
     @property

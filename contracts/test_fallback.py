@@ -136,6 +136,7 @@ def test_fallback_semantics(
         pytest.skip(
             "the model-based test changes the world: it needs a prosper-voice-mock "
             "(in-process, or one whose control API answers at --prosper-base-url)"
+            + (f"; {contract_target.read_only_reason}" if contract_target.read_only_reason else "")
         )
     # No shrinking: a finding already names the rule and carries a curl that shows it.
     steps = settings(

@@ -9,17 +9,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import math
 import os
+import re
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -28,14 +30,16 @@ from . import __version__
 from .app import DEFAULT_BODY_TIMEOUT, SERVER_OPTIONS, create_app, state_of
 from .auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
 from .auth import is_loopback_host
-from .clock import VirtualClock
+from .clock import VirtualClock, timestamp_of
 from .config import Semantics
 from .generate import DEFAULT_ANCHOR, WorldRecipe
 from .journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from .journal import Journal
 from .persistence import StateFile
+from .progress import progress_bar
+from .records import to_dict
 from .simulate import Simulation
-from .world import World, WorldError
+from .world import WORLD_FORMAT, World, WorldError
 
 if TYPE_CHECKING:
     from .recording import Recorder
@@ -44,62 +48,124 @@ DEFAULT_PORT = 8765
 ACCESS_LOG_FORMAT = '%a "%r" %s %bB %Tfs'
 
 
-def add_world_options(parser: argparse.ArgumentParser) -> None:
-    """Options that choose a world: a seed and sizes, or a world file."""
+class UsageError(ValueError):
+    """A wrong invocation found after parsing: reported like argparse's own errors."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line naming the command, and where its help is."""
+
+    def error(self, message: str) -> NoReturn:
+        # The full usage block of a command with twenty options buries the one line that
+        # matters; --help shows it to whoever wants it.
+        self.exit(2, f"{self.prog}: error: {message}\nsee '{self.prog} --help'\n")
+
+
+def refuse_ignored(rules: Sequence[tuple[bool, bool, str]]) -> None:
+    """Refuse an option that would change nothing: ``(given, takes_effect, message)``."""
+    for given, takes_effect, message in rules:
+        if given and not takes_effect:
+            raise UsageError(message)
+
+
+def fill_defaults(args: argparse.Namespace, defaults: dict[str, object]) -> None:
+    """Options left at ``None`` (so that ``refuse_ignored`` sees whether they were given)
+    take their documented defaults."""
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+WORLD_DEFAULTS: dict[str, object] = {
+    "seed": 0,
+    "live_calls": WorldRecipe.live_calls,
+    "call_logs": WorldRecipe.call_logs,
+    "anchor": DEFAULT_ANCHOR,
+}
+
+
+def add_world_options(parser: argparse.ArgumentParser, world_help: str) -> None:
+    """Options that choose a world: a seed and sizes, or a world file (``world_help``)."""
     group = parser.add_argument_group("world")
-    group.add_argument("--seed", type=int, default=0, help="faker seed (default: 0)")
+    group.add_argument("--seed", type=int, metavar="N", help="faker seed (default: 0)")
     group.add_argument(
         "--live-calls",
-        type=_count,
-        default=WorldRecipe.live_calls,
+        type=count,
+        metavar="N",
         help=f"live calls to generate (default: {WorldRecipe.live_calls})",
     )
     group.add_argument(
         "--call-logs",
-        type=_count,
-        default=WorldRecipe.call_logs,
+        type=count,
+        metavar="N",
         help=f"finished calls to generate (default: {WorldRecipe.call_logs})",
     )
     group.add_argument(
         "--anchor",
-        default=DEFAULT_ANCHOR,
+        type=moment,
+        metavar="ISO",
         help=f"the generated world's 'now', ISO-8601 with offset (default: {DEFAULT_ANCHOR})",
     )
-    group.add_argument(
-        "--world",
-        type=Path,
-        metavar="FILE",
-        help="serve this world file (e.g. fixtures/world.json) instead",
+    group.add_argument("--world", type=Path, metavar="FILE", help=world_help)
+
+
+def world_rules(
+    args: argparse.Namespace, simulate: bool | None = None
+) -> list[tuple[bool, bool, str]]:
+    """``refuse_ignored`` rules of the world options: they make a generated world only, but
+    the seed also seeds ``--simulate`` (``simulate``: whether given; ``None``: no such option)."""
+    generated = args.world is None
+    rules = [
+        (getattr(args, name) is not None, generated, f"{flag} sizes a generated world, not --world")
+        for name, flag in (("live_calls", "--live-calls"), ("call_logs", "--call-logs"))
+    ]
+    rules.append(
+        (args.anchor is not None, generated, "--anchor dates a generated world, not --world")
     )
+    rules.append(
+        (
+            args.seed is not None,
+            generated or bool(simulate),
+            "--seed seeds a generated world, not --world"
+            + (" (with --world, it seeds only --simulate)" if simulate is not None else ""),
+        )
+    )
+    return rules
 
 
 def world_from_args(args: argparse.Namespace) -> World:
     if args.world is not None:
         return World.from_file(args.world)
-    return World.generate(
-        WorldRecipe(
-            seed=args.seed, live_calls=args.live_calls, call_logs=args.call_logs, anchor=args.anchor
-        )
+    recipe = WorldRecipe(
+        seed=args.seed, live_calls=args.live_calls, call_logs=args.call_logs, anchor=args.anchor
     )
+    with progress_bar(recipe.live_calls + recipe.call_logs, "indexing the world") as bar:
+        return World.generate(recipe, progress=bar.update)
 
 
 def add_semantics_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("undocumented behaviour (see README: Semantics)")
+    group = parser.add_argument_group(
+        "undocumented behaviour",
+        "answers upstream's spec does not document; choose the ones your client expects",
+    )
     group.add_argument(
         "--missing-lookup-status",
         type=int,
         choices=(400, 422),
         default=400,
-        help="answer when no complete lookup is given (default: 400)",
+        help="answer when no complete lookup is given: 400 {'detail': ...}, or 422 in "
+        "FastAPI's validation-error shape (default: 400)",
     )
     group.add_argument(
         "--not-found-status",
-        type=int,
+        type=client_error_status,
+        metavar="STATUS",
         default=404,
-        help="status when no store has the call (default: 404)",
+        help="status (4xx) when no store has the call (default: 404)",
     )
     group.add_argument(
         "--not-found-detail",
+        metavar="TEXT",
         default="Call not found",
         help="detail when no store has the call (default: 'Call not found')",
     )
@@ -119,8 +185,15 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="serve the mock over HTTP",
         description="Serve GET /api/v1/live-calls from a seeded world.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}")
+    p.add_argument(
+        "--host", type=host, default="127.0.0.1", help="address to bind (default: 127.0.0.1)"
+    )
+    p.add_argument(
+        "--port",
+        type=port,
+        default=DEFAULT_PORT,
+        help=f"default: {DEFAULT_PORT} (0: any free port)",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     p.add_argument(
         "--body-timeout",
@@ -132,14 +205,19 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--workers",
-        type=_count,
+        type=positive,
+        metavar="N",
         default=1,
         help="processes serving one port (SO_REUSEPORT), each with the same seeded "
         "world; the world is then read-only (default: 1)",
     )
-    add_world_options(p)
+    add_world_options(p, "serve this world file (e.g. fixtures/world.json) instead")
     add_semantics_options(p)
-    live = p.add_argument_group("live world (README: Control API)")
+    live = p.add_argument_group(
+        "live world",
+        "a world that changes while served: through the control API under /__mock/ "
+        "(start, change and end calls, move the clock), or by itself with --simulate",
+    )
     live.add_argument(
         "--virtual-clock",
         action="store_true",
@@ -148,8 +226,10 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     live.add_argument(
         "--clock-start",
         "--start",
+        type=moment,
         metavar="ISO",
-        help="the virtual clock's start (default: the world's anchor)",
+        help="the virtual clock's start, ISO-8601 (default: the world's anchor; "
+        "needs --virtual-clock)",
     )
     live.add_argument(
         "--simulate",
@@ -157,7 +237,10 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="keep the world moving: calls start, map variables, and end",
     )
     live.add_argument(
-        "--rate", type=float, default=6.0, help="simulated calls started per minute (default: 6)"
+        "--rate",
+        type=positive_number,
+        metavar="N",
+        help="simulated calls started per minute (default: 6; needs --simulate)",
     )
     live.add_argument(
         "--state-file",
@@ -173,9 +256,9 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     )
     live.add_argument(
         "--control-token-env",
-        default="PROSPER_MOCK_CONTROL_TOKEN",
-        help="environment variable holding the control token (required to "
-        "serve the control API on a non-loopback address)",
+        metavar="VAR",
+        help="environment variable holding the control token (required to serve the "
+        "control API on a non-loopback address; default: PROSPER_MOCK_CONTROL_TOKEN)",
     )
     live.add_argument("--no-control", action="store_true", help="serve no control API")
     live.add_argument(
@@ -186,7 +269,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="memory the request journal may use; the oldest requests go first "
         "(default: 16777216, 16 MiB; at most 10 000 requests either way)",
     )
-    auth = p.add_argument_group("authentication (README: Reliability and security)")
+    auth = p.add_argument_group("authentication", "answer like upstream without a valid key")
     auth.add_argument(
         "--require-api-key",
         action="store_true",
@@ -195,18 +278,58 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     )
     auth.add_argument(
         "--api-key-env",
-        default="PROSPER_API_KEY",
-        help="environment variable holding the key (default: PROSPER_API_KEY)",
+        metavar="VAR",
+        help="environment variable holding the key (default: PROSPER_API_KEY; "
+        "needs --require-api-key)",
     )
     auth.add_argument(
         "--api-key-header",
-        default=DEFAULT_API_KEY_HEADER,
-        help="header that carries the key (default: X-Api-Key)",
+        metavar="HEADER",
+        help=f"header that carries the key (default: {DEFAULT_API_KEY_HEADER}; "
+        "needs --require-api-key)",
     )
     p.set_defaults(run=run_serve)
 
 
+SERVE_DEFAULTS: dict[str, object] = {
+    **WORLD_DEFAULTS,
+    "rate": 6.0,
+    "control_token_env": "PROSPER_MOCK_CONTROL_TOKEN",
+    "api_key_env": "PROSPER_API_KEY",
+    "api_key_header": DEFAULT_API_KEY_HEADER,
+}
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    refuse_ignored(
+        [
+            *world_rules(args, simulate=args.simulate),
+            (args.rate is not None, args.simulate, "--rate needs --simulate"),
+            (
+                args.clock_start is not None,
+                args.virtual_clock,
+                "--clock-start needs --virtual-clock",
+            ),
+            (
+                args.control_token is not None or args.control_token_env is not None,
+                not args.no_control,
+                "--control-token and --control-token-env protect the control API: "
+                "not with --no-control",
+            ),
+            *(
+                (
+                    getattr(args, name) is not None,
+                    args.require_api_key,
+                    f"{flag} needs --require-api-key",
+                )
+                for name, flag in (
+                    ("api_key_env", "--api-key-env"),
+                    ("api_key_header", "--api-key-header"),
+                )
+            ),
+        ]
+    )
+    fill_defaults(args, SERVE_DEFAULTS)
     if args.workers > 1:
         diverging = [
             flag
@@ -223,6 +346,11 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"{', '.join(diverging)} would make diverge: use --workers 1 with them"
             )
         return _serve_workers(args)
+    return _serve_one(args)
+
+
+def _serve_one(args: argparse.Namespace) -> int:
+    """Serve in this process (the options checked and their defaults filled in)."""
     token = args.control_token or os.environ.get(args.control_token_env) or None
     if not args.no_control and token is None and not is_loopback_host(args.host):
         raise ValueError(
@@ -235,9 +363,7 @@ def run_serve(args: argparse.Namespace) -> int:
         raise ValueError(f"--journal-max-bytes must be >= 1, got {args.journal_max_bytes}")
     world = world_from_args(args)
     if args.virtual_clock:
-        world.clock = VirtualClock(args.clock_start or args.anchor)
-    elif args.clock_start:
-        raise ValueError("--clock-start needs --virtual-clock")
+        world.clock = VirtualClock(args.clock_start or world.origin["recipe"]["anchor"])
     restored = False
     state_file = None
     if args.state_file is not None:
@@ -273,12 +399,15 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.getLogger("aiohttp.server").addFilter(_one_line_protocol_errors)
     if args.quiet:  # no line for a client gone away; timeouts and refusals (warnings) still
         logging.getLogger("prosper_mock.access").setLevel(logging.WARNING)
-    source = f"from {args.world}" if args.world else f"(seed {args.seed})"
+    if restored and world.loaded is not None:  # the state's base replaced the start-up world
+        source = f"from a world loaded through the control API, restored from {args.state_file}"
+    else:
+        source = f"from {args.world}" if args.world else f"(seed {args.seed})"
+        source += f"; changes restored from {args.state_file}" if restored else ""
     stats = world.stats()
     banner = (
         f"prosper-mock {__version__}: {stats['live_calls']} live calls, "
         f"{stats['call_logs']} call logs {source}"
-        + (f"; changes restored from {args.state_file}" if restored else "")
     )
     example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
     asyncio.run(_serve(app, args, banner, example.call_log_id if example else None))
@@ -333,7 +462,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace, index: int) -> None:
     args.announce = index == 0
     with contextlib.suppress(KeyboardInterrupt):
-        run_serve(args)
+        _serve_one(args)
 
 
 async def _serve(
@@ -428,27 +557,33 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     p.add_argument("--force", action="store_true", help="replace the -o file if it exists")
-    add_world_options(p)
+    add_world_options(p, "read this world file and write it again, checked and normalised, instead")
     p.set_defaults(run=run_generate)
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    text = json.dumps(world_from_args(args).dump(), ensure_ascii=False, indent=2) + "\n"
+    refuse_ignored(world_rules(args))
+    fill_defaults(args, WORLD_DEFAULTS)
+    if args.output is not None and args.output.is_file() and not args.force:
+        # Said before the world is made; the write itself refuses too, whatever came since.
+        raise ValueError(
+            f"refusing to replace {args.output}, which exists: pass --force to replace it"
+        )
+    world = world_from_args(args)
     if args.output is None:
-        sys.stdout.write(text)
+        sys.stdout.writelines(_world_file(world))
     elif args.output.exists() and not (args.output.is_file() or args.output.is_dir()):
         # A device or a pipe (/dev/stdout, a FIFO): written into, there is nothing to replace.
         with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.writelines(_world_file(world))
     else:
         from .files import write_atomically
 
         umask = os.umask(0)
         os.umask(umask)  # a world file is as readable as any file the user makes
+        chunks = (chunk.encode("utf-8") for chunk in _world_file(world))
         try:
-            write_atomically(
-                args.output, text.encode("utf-8"), overwrite=args.force, mode=0o666 & ~umask
-            )
+            write_atomically(args.output, chunks, overwrite=args.force, mode=0o666 & ~umask)
         except FileExistsError:
             raise ValueError(
                 f"refusing to replace {args.output}, which exists: pass --force to replace it"
@@ -459,25 +594,54 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _world_file(world: World) -> Iterator[str]:
+    """``json.dumps(world.dump(), ensure_ascii=False, indent=2)`` and a newline, row by row.
+
+    A big world's whole document is several times the size of its file in memory; one
+    row at a time, memory stays flat however many rows there are.
+    """
+
+    def nested(value: object, depth: int) -> str:  # JSON strings never hold a raw newline
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)
+
+    stats = world.stats()
+    with world.lock, progress_bar(stats["live_calls"] + stats["call_logs"], "writing") as bar:
+        yield f'{{\n  "format": {json.dumps(WORLD_FORMAT)},\n'
+        yield f'  "recipe": {nested(world.origin.get("recipe"), 1)},\n'
+        for name, store, last in (
+            ("live_calls", world.live_calls, False),
+            ("call_logs", world.call_logs, True),
+        ):
+            yield f'  "{name}": ['
+            rows = 0
+            for row in store:
+                yield ("\n    " if rows == 0 else ",\n    ") + nested(to_dict(row), 2)
+                rows += 1
+                bar.update()
+            yield ("\n  ]" if rows else "]") + ("\n" if last else ",\n")
+        yield "}\n"
+
+
 def add_spec(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "spec",
         help="compare the vendored openapi.json with another version",
-        description="Spec drift: exit 0 when nothing breaking changed, 1 when "
-        "something did, 2 on errors.",
+        description="Spec drift. diff exits 0 when nothing breaking changed, 1 when "
+        "something did, 2 on errors; update exits 0 once it replaced the file.",
     )
     actions = p.add_subparsers(dest="spec_command", metavar="ACTION", required=True)
     for name, text in (
         ("diff", "show what changed, classed breaking or not"),
         ("update", "show the diff, then replace the vendored file"),
     ):
-        a = actions.add_parser(name, help=text)
+        a = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         source = a.add_mutually_exclusive_group(required=True)
         source.add_argument("--url", help="the other version's URL (e.g. upstream's /openapi.json)")
         source.add_argument("--file", help="the other version's file")
         a.add_argument(
             "--vendored",
             type=Path,
+            metavar="FILE",
             default=None,
             help="the vendored file to compare with (default: the one this "
             "package serves, i.e. the repo's openapi.json when run from the repo)",
@@ -516,24 +680,28 @@ def run_spec(args: argparse.Namespace) -> int:
             write_atomically(vendored, text.encode())
         except OSError as exc:
             raise ValueError(f"cannot replace {vendored}: {exc.strerror}") from None
-        print(f"replaced {vendored}")
+        print(f"replaced {vendored}" + (" (with a BREAKING change)" if breaking else ""))
+        return 0  # done as asked: `spec diff` is the gate that fails on a breaking change
     return 1 if breaking else 0
 
 
 def add_proxy(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "proxy",
-        help="forward to the real API, checking every request and answer (README: Real-endpoint)",
+        help="forward to the real API, checking every request and answer",
         description="A validating proxy: answers are upstream's, unchanged; every spec or "
         "semantic violation is logged with a curl line and summarised at exit. Exit status: "
         "0 no violation, 1 violations seen, 2 usage errors.",
     )
     p.add_argument("--upstream", required=True, metavar="URL", help="the real API's base URL")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8766, help="default: 8766 (0: any free port)")
+    p.add_argument(
+        "--host", type=host, default="127.0.0.1", help="address to bind (default: 127.0.0.1)"
+    )
+    p.add_argument("--port", type=port, default=8766, help="default: 8766 (0: any free port)")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=positive_number,
+        metavar="SECONDS",
         default=30.0,
         help="seconds to wait for upstream before answering 504 (default: 30)",
     )
@@ -546,6 +714,7 @@ def add_proxy(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--api-key-header",
         default=DEFAULT_API_KEY_HEADER,
+        metavar="HEADER",
         help=f"header that carries the key (default: {DEFAULT_API_KEY_HEADER})",
     )
     p.add_argument(
@@ -585,8 +754,6 @@ def run_proxy(args: argparse.Namespace) -> int:
         or not urlsplit(args.upstream).netloc
     ):
         raise ValueError(f"--upstream must be an http(s) URL, got {args.upstream!r}")
-    if args.timeout <= 0:
-        raise ValueError("--timeout must be > 0")
     key = os.environ.get(args.api_key_env) or None
     check_key_transport(args.upstream, key is not None, args.allow_insecure_key)
     if key is not None and not is_loopback_host(args.host) and not args.allow_remote_clients:
@@ -594,8 +761,7 @@ def run_proxy(args: argparse.Namespace) -> int:
             f"refusing to bind {args.host}: every client of the proxy would use your API key; "
             "bind 127.0.0.1, or pass --allow-remote-clients"
         )
-    if args.record_raw and args.record is None:
-        raise ValueError("--record-raw needs --record FILE")
+    refuse_ignored([(args.record_raw, args.record is not None, "--record-raw needs --record FILE")])
     recorder = None
     if args.record is not None:
         _refuse_replacing_a_non_recording(args.record)
@@ -611,6 +777,13 @@ def run_proxy(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+    if key is None:  # named, never shown: the key is not printed even when set
+        print(
+            f"prosper-mock proxy: WARNING: ${args.api_key_env} is not set: "
+            "requests go upstream without an API key",
+            file=sys.stderr,
+            flush=True,
+        )
     options = ProxyOptions(
         upstream=args.upstream,
         timeout=args.timeout,
@@ -705,7 +878,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="prosper-mock",
         description="Mock server and contract kit for Prosper Voice's GET /api/v1/live-calls.",
     )
@@ -716,10 +889,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Parser:
+    """The (sub)command's own parser: its errors name the command the user typed."""
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, subs[0].dest, None) if subs else None
+        if chosen is None:
+            assert isinstance(parser, Parser)
+            return parser
+        parser = subs[0].choices[chosen]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:  # argparse exits (2 on errors, 0 for --help): a caller of main() gets the status
+        args, unknown = parser.parse_known_args(argv)
+        command = _chosen_parser(parser, args)
+        if unknown:
+            command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    except SystemExit as exc:
+        return int(exc.code or 0)
     try:
         return int(args.run(args) or 0)
+    except UsageError as exc:
+        try:
+            command.error(str(exc))
+        except SystemExit as usage:
+            return int(usage.code or 0)
     except (WorldError, ValueError) as exc:
         print(f"prosper-mock: error: {exc}", file=sys.stderr)
         return 2
@@ -731,8 +927,76 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
+def _integer(text: str, lowest: int, highest: int | None = None) -> int:
+    wanted = (
+        f"a whole number from {lowest} to {highest}"
+        if highest is not None
+        else f"a whole number >= {lowest}"
+    )
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}") from None
+    if value < lowest or (highest is not None and value > highest):
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {value}")
     return value
+
+
+def count(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    return _integer(text, 0)
+
+
+def positive(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    return _integer(text, 1)
+
+
+def port(text: str) -> int:
+    """argparse type: a TCP port, 0 (any free port) to 65535."""
+    return _integer(text, 0, 65535)
+
+
+def client_error_status(text: str) -> int:
+    """argparse type: an HTTP status 400 to 499."""
+    return _integer(text, 400, 499)
+
+
+def positive_number(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def moment(text: str) -> str:
+    """argparse type: an ISO-8601 time with a UTC offset (kept as the text given)."""
+    try:
+        timestamp_of(text)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(
+            f"must be an ISO-8601 time with a UTC offset (e.g. {DEFAULT_ANCHOR}), got {text!r}"
+        ) from None
+    return text
+
+
+def host(text: str) -> str:
+    """argparse type: an address to bind: an IP address, or a host name (resolved on binding).
+
+    Text that can only mean an IP address (digits and dots, or a colon) must be a valid one;
+    otherwise the error would surface later as something else entirely.
+    """
+    if re.fullmatch(r"[0-9.]+", text) or ":" in text:
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a valid IP address, so it cannot be bound"
+            ) from None
+    elif not text:
+        raise argparse.ArgumentTypeError("an empty address cannot be bound")
+    return text

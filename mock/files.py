@@ -19,6 +19,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +87,12 @@ def through_links(path: Path) -> Path:
 
 
 def write_atomically(
-    path: Path, data: bytes, *, overwrite: bool = True, mode: int | None = None
+    path: Path, data: bytes | Iterable[bytes], *, overwrite: bool = True, mode: int | None = None
 ) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole.
+
+    ``data`` may come in chunks (an iterable of bytes), written as they come: a big
+    file never has to be whole in memory.
 
     A symbolic link is written through: its target is replaced, and the
     temporary file is made beside the target, so the rename stays atomic. The
@@ -109,7 +113,10 @@ def write_atomically(
         with os.fdopen(fd, "wb") as f:
             if mode is not None:
                 os.fchmod(f.fileno(), mode)
-            f.write(data)
+            if isinstance(data, bytes):
+                f.write(data)
+            else:
+                f.writelines(data)
             f.flush()
             os.fsync(f.fileno())
         if overwrite:

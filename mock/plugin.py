@@ -126,6 +126,7 @@ class _Remote:
 
     control: ControlClient | None
     read_only_reason: str = ""
+    journal_reason: str = "the request journal needs a mock, not a real endpoint"
 
 
 @pytest.fixture(scope="session")
@@ -147,10 +148,14 @@ def _prosper_remote(pytestconfig: pytest.Config, prosper_base_url: str) -> _Remo
     workers = int(workerinput.get("workercount", 1))
     if workers > 1:
         # Every worker would reset the one remote world under the others' feet.
+        shared = (
+            f"the mock at {prosper_base_url}, which {workers} xdist workers share: "
+            "run with -n 0 (or without --prosper-base-url)"
+        )
         return _Remote(
             None,
-            f"this test changes the world of the mock at {prosper_base_url}, which "
-            f"{workers} xdist workers share: run with -n 0 (or without --prosper-base-url)",
+            f"this test changes the world of {shared}",
+            f"this test reads the request journal (the other workers' requests too) of {shared}",
         )
     return _Remote(control)
 
@@ -171,6 +176,7 @@ class Prosper:
     _world: World | None = field(default=None, repr=False)
     _remote: ControlClient | None = field(default=None, repr=False)
     _read_only_reason: str = field(default="", repr=False)
+    _journal_reason: str = field(default="", repr=False)
     _local_control: ControlClient | None = field(default=None, repr=False)
     _control_used: bool = field(default=False, repr=False)
 
@@ -259,7 +265,7 @@ class Prosper:
 
             return [JournalEntry.from_dict(e) for e in self._ask(self._remote.journal)]
         if self.server is None:
-            pytest.skip("the request journal needs a mock, not a real endpoint")
+            pytest.skip(self._journal_reason or _Remote.journal_reason)
         return self.server.state.journal.entries()
 
     def requests_for(self, **params: str) -> list[JournalEntry]:
@@ -306,7 +312,11 @@ def prosper(request: pytest.FixtureRequest, prosper_base_url: str) -> Iterator[P
             )
         remote: _Remote = request.getfixturevalue("_prosper_remote")
         if remote.control is None:
-            yield Prosper(base_url=prosper_base_url, _read_only_reason=remote.read_only_reason)
+            yield Prosper(
+                base_url=prosper_base_url,
+                _read_only_reason=remote.read_only_reason,
+                _journal_reason=remote.journal_reason,
+            )
             return
         Prosper._ask(remote.control.reset)  # the world and its journal
         view = Prosper(base_url=prosper_base_url, _remote=remote.control)

@@ -214,12 +214,22 @@ class BaseTable(Generic[R]):
         ids: range,
         fetch: Callable[[int], R],
         keys: Callable[[int], tuple[str, dict[str, object]]],
+        progress: Callable[[int], object] | None = None,
     ) -> BaseTable[R]:
-        """A base layer whose rows are derived on demand; ``ids`` ascend in time."""
+        """A base layer whose rows are derived on demand; ``ids`` ascend in time.
+
+        ``progress(n)`` hears of every ``n`` rows indexed (a million take a while).
+        """
         indexer = _Indexer()
         add = indexer.add
-        for call_log_id in reversed(ids):  # newest first
-            add(call_log_id, *keys(call_log_id))
+        newest_first = ids[::-1]
+        step = 10_000  # per chunk, not per row: the loop below is the hot path
+        for start in range(0, len(newest_first), step):
+            chunk = newest_first[start : start + step]
+            for call_log_id in chunk:
+                add(call_log_id, *keys(call_log_id))
+            if progress is not None:
+                progress(len(chunk))
         by_phone, by_variable = indexer.indexes()
         return cls(
             fetch=fetch,

@@ -82,12 +82,20 @@ class World:
     # --- construction -------------------------------------------------------------
 
     @classmethod
-    def generate(cls, recipe: WorldRecipe | None = None, clock: Clock | None = None) -> World:
-        """A faker-seeded world; the same recipe gives the same world."""
+    def generate(
+        cls,
+        recipe: WorldRecipe | None = None,
+        clock: Clock | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> World:
+        """A faker-seeded world; the same recipe gives the same world.
+
+        ``progress(n)``: told as every ``n`` more calls are indexed (a big world takes a while).
+        """
         recipe = recipe or WorldRecipe()
         gen = Generator(recipe)
-        live = BaseTable.derived(gen.live_ids(), gen.live_call, gen.live_keys)
-        logs = BaseTable.derived(gen.log_ids(), gen.call_log, gen.log_keys)
+        live = BaseTable.derived(gen.live_ids(), gen.live_call, gen.live_keys, progress)
+        logs = BaseTable.derived(gen.log_ids(), gen.call_log, gen.log_keys, progress)
         origin = {"recipe": dataclasses.asdict(recipe)}
         return cls(live, logs, gen, clock=clock, origin=origin)
 

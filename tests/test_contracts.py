@@ -3,6 +3,8 @@ rule, on each deliberately broken server."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -108,8 +110,11 @@ def test_cli_against_a_server_that_is_not_the_mock(tmp_path: Path) -> None:
             str(report),
             "--examples",
             "20",
+            # as with the contracts extra alone: no pytest-asyncio to know its ini options
+            env={**os.environ, "PYTEST_ADDOPTS": "-p no:asyncio"},
         )
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "PytestConfigWarning" not in done.stdout + done.stderr  # its own ini is all known
     assert "not a prosper-voice-mock (read-only)" in done.stdout
     assert "needs a prosper-voice-mock" in done.stdout  # the model-based test says why it skipped
     # Not a mock, though on loopback (it could be a proxy to the real API): valid requests only.
@@ -215,3 +220,51 @@ def test_a_contract_run_leaves_a_running_mock_exactly_as_it_was() -> None:
         control.reset()  # the reset baseline is the seeded world still, not the run's
         assert control.dump() == seeded
         assert added not in {r["call_log_id"] for r in control.dump()["live_calls"]}
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        (None, "connection refused"),
+        ("http://", "bad URL: no host"),
+        ("127.0.0.1:9", "bad URL: it must start with http:// or https://"),
+        ("ftp://127.0.0.1:9", "bad URL: it must start with http:// or https://"),
+        ("http://127.0.0.1:99999", "bad URL: Port out of range"),
+    ],
+)
+def test_a_base_url_that_cannot_be_reached_is_one_line_and_exit_2(
+    url: str | None, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prosper_mock import cli
+
+    url = url or f"http://127.0.0.1:{_closed_port()}"
+
+    def ran(*_args: object) -> None:
+        raise AssertionError("the suites ran against an endpoint that cannot be reached")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pytest, "main", ran)
+        assert cli.main(["contract", "--base-url", url]) == 2
+    out, err = capsys.readouterr()
+    assert len(err.splitlines()) == 1 and out == "", err
+    assert err.startswith(f"prosper-mock: error: cannot reach {url}: {why}")
+
+
+def test_a_mock_that_wants_a_control_token_is_said_to_have_refused(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PROSPER_MOCK_CONTROL_TOKEN"}
+    with MockServer(small_world(), control_token="s3cret-token") as server:
+        done = contract_cli("--base-url", server.base_url, "-k", "fallback", env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    refused = (
+        "the mock's control API refused (401): put its control token in "
+        "$PROSPER_MOCK_CONTROL_TOKEN to run the model-based checks"
+    )
+    assert f"read-only: {refused}" in done.stdout
+    assert "s3cret-token" not in done.stdout + done.stderr

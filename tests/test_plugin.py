@@ -254,10 +254,19 @@ def test_a_running_mock_shared_by_xdist_workers_is_read_only(pytester: pytest.Py
         pytester.makepyfile("""
             def test_changes_skip(prosper):
                 prosper.start_call()
+
+            def test_journal_skips(prosper):
+                prosper.journal
         """)
         result = pytester.runpytest("-n", "2", "-rs", "--prosper-base-url", remote.base_url)
-        result.assert_outcomes(skipped=1)
-        result.stdout.fnmatch_lines(["*2 xdist workers share*-n 0*"])
+        result.assert_outcomes(skipped=2)
+        result.stdout.fnmatch_lines_random(
+            [
+                "*changes the world*2 xdist workers share*-n 0*",
+                "*journal*2 xdist workers share*-n 0*",
+            ]
+        )
+        assert "not a real endpoint" not in result.stdout.str()  # the target is a mock
         assert not remote.world.stats()["version"]
 
 

@@ -259,7 +259,11 @@ def test_cli_proxy_logs_violations_summarises_at_exit_and_never_shows_the_key(tm
             "refusing to bind 0.0.0.0",
         ),
         (["--upstream", "http://127.0.0.1:9", "--record-raw"], {}, "--record-raw needs --record"),
-        (["--upstream", "http://127.0.0.1:9", "--timeout", "0"], {}, "--timeout must be > 0"),
+        (
+            ["--upstream", "http://127.0.0.1:9", "--timeout", "0"],
+            {},
+            "--timeout: must be a number > 0",
+        ),
         (
             ["--upstream", "http://127.0.0.1:9", "--record", "/dev/null/recorded.json"],
             {},
@@ -367,3 +371,21 @@ def test_a_suite_testing_its_422_handling_through_the_proxy_exits_0() -> None:
     text = "\n".join(proxy.stderr)
     assert "1 request(s), 0 violation(s), 1 note(s)" in text
     assert "[request-invalid] query.call_log_id: Input should be a valid integer" in text
+
+
+def test_cli_proxy_without_an_api_key_warns_that_upstream_calls_go_without_one() -> None:
+    with MockServer() as upstream:
+        args = ["--upstream", upstream.base_url, "--api-key-env", "PROSPER_TEST_NO_SUCH_KEY"]
+        with serve(args, command="proxy") as proxy:
+            started = list(proxy.stderr)
+        with serve(
+            ["--upstream", upstream.base_url], env={"PROSPER_API_KEY": KEY}, command="proxy"
+        ) as keyed:
+            keyed_started = list(keyed.stderr)
+    warning = (
+        "prosper-mock proxy: WARNING: $PROSPER_TEST_NO_SUCH_KEY is not set: "
+        "requests go upstream without an API key"
+    )
+    assert warning in started
+    assert not [line for line in keyed_started if "WARNING" in line]
+    assert KEY not in "\n".join(keyed.stderr)

@@ -161,3 +161,16 @@ def test_spec_diff_without_openapi_is_one_line_from_the_command_line(tmp_path: P
     bad.write_text("{}")
     line = one_line_error(run(["spec", "diff", "--file", str(bad)]))
     assert f"spec {bad} is not an OpenAPI document" in line
+
+
+def test_a_breaking_update_that_succeeded_exits_0_and_says_it_was_breaking(tmp_path: Path) -> None:
+    vendored = tmp_path / "openapi.json"
+    vendored.write_bytes(load_spec().raw)
+    breaking = tmp_path / "breaking.json"
+    breaking_doc = changed(lambda d: operation(d)["parameters"].pop(0))
+    breaking.write_text(json.dumps(breaking_doc))
+    done = cli("update", "--file", str(breaking), "--vendored", str(vendored), "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(vendored.read_text()) == breaking_doc
+    assert f"replaced {vendored.resolve()} (with a BREAKING change)" in done.stdout
+    assert cli("diff", "--file", str(breaking)).returncode == 1  # diff stays the gate

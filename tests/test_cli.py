@@ -385,6 +385,7 @@ def test_long_work_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     shown = on_a_terminal("generate", "--live-calls", "3", "--call-logs", "40", "-o", str(out))
     assert "indexing the world" in shown and "writing" in shown and "43" in shown
     assert f"wrote {out}" in shown
+    out = tmp_path / "piped.json"
     piped = run_cli("generate", "--live-calls", "3", "--call-logs", "40", "-o", str(out))
     assert piped.returncode == 0 and piped.stderr == f"wrote {out}\n"  # nothing else when piped
     shown = on_a_terminal(
@@ -413,15 +414,15 @@ def test_generate_streams_the_world_file_through_a_temporary_file(
         whole = json.dumps(World.generate(recipe).dump(), ensure_ascii=False, indent=2) + "\n"
         out = tmp_path / f"w-{live}-{logs}.json"
         renamed: list[tuple[str, str]] = []
-        replace = os.replace
+        link = os.link  # a new file appears by a link (never over one that came meanwhile)
 
-        def watched(src: str, dst: str, *, _seen: list = renamed, _replace=replace) -> None:
-            assert not Path(dst).exists()  # the file appears whole, by the rename
+        def watched(src: str, dst: str, *, _seen: list = renamed, _link=link) -> None:
+            assert not Path(dst).exists()  # the file appears whole, by the link
             _seen.append((str(Path(src).parent), str(dst)))
-            _replace(src, dst)
+            _link(src, dst)
 
         with monkeypatch.context() as patch:
-            patch.setattr(os, "replace", watched)
+            patch.setattr(os, "link", watched)
             # never the whole document in memory: rows go to the file as they are made
             patch.setattr(World, "dump", lambda _self: pytest.fail("the world was built whole"))
             sizes = ["--seed", "3", "--live-calls", str(live), "--call-logs", str(logs)]

@@ -947,8 +947,8 @@ class Generator:
         d = Draw(self.recipe.seed, "end", live.call_log_id)
         started = datetime.fromisoformat(live.started_at).timestamp()
         seconds = max(1, round(ended_at - started))
-        steps_total = int(live.flow.get("steps_total", 0) or 0)
-        complete = int(live.flow.get("step_index", 0) or 0) >= steps_total > 0
+        steps_total = _whole(live.flow.get("steps_total"))
+        complete = _whole(live.flow.get("step_index")) >= steps_total > 0
         if complete and d.chance(0.85):
             category, sub, reason, status = (
                 "SUCCESS",
@@ -1011,6 +1011,14 @@ class Generator:
         for name, value in overrides.items():
             setattr(log, name, value)
         return log
+
+
+def _whole(value: Any) -> int:
+    """A step count a row's ``flow`` holds, as an integer (0 when it holds none)."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError, OverflowError):  # a hand-written flow: anything at all
+        return 0
 
 
 class _Blank(dict):

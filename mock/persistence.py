@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .clock import VirtualClock
-from .world import World, WorldError
+from .world import World, WorldError, parse_json
 
 if TYPE_CHECKING:
     from .simulate import Simulation
@@ -46,19 +46,22 @@ class StateFile:
         if not self.path.exists():
             return False
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = parse_json(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise WorldError(f"cannot read state file {self.path}: {exc}") from None
         if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
             raise WorldError(f"{self.path} is not a prosper-voice-mock state file")
-        if data.get("base") is not None:
-            world.load(data["base"])  # the file holds the whole base: any start-up world goes
-        elif data.get("origin") != _origin(world):
+        if data.get("base") is None and data.get("origin") != _origin(world):
             raise WorldError(
                 f"{self.path} was written for another world ({data.get('origin')}); "
                 "start with the same seed and sizes or world file, or remove the state file"
             )
-        world.apply_changes(data.get("changes", {}))
+        try:
+            if data.get("base") is not None:
+                world.load(data["base"])  # the file holds the whole base: any start-up world goes
+            world.apply_changes(data.get("changes", {}))
+        except WorldError as exc:
+            raise WorldError(f"state file {self.path}: {exc}", exc.status) from None
         if isinstance(data.get("simulation"), dict):
             self.restored_simulation = data["simulation"]
         stored_now = data.get("clock")

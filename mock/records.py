@@ -10,11 +10,18 @@ columns every snapshot carries (``user_phone_number``) and the flow's
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import ConfigDict, TypeAdapter
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+#: How deeply arrays and objects may nest in a row, the row itself being the first level
+#: (``{"variables": {"y": [...]}}``: the list is on the third). Well below Python's recursion
+#: limit, so every reader of a row (text forms, flattening, JSON encoding) can recurse freely.
+MAX_DEPTH = 64
 
 Direction = Literal["outbound", "inbound"]
 TargetType = Literal["patient", "payor", "provider"]
@@ -90,17 +97,99 @@ def to_dict(record: Record) -> dict[str, Any]:
 
 
 def live_call_from_dict(data: Any) -> LiveCall:
-    """Build a ``LiveCall`` from JSON; raises ``pydantic.ValidationError`` on bad input."""
+    """Build a ``LiveCall`` from JSON; raises ``pydantic.ValidationError`` on bad input.
+
+    Every value must be plain JSON that any answer can carry (``json_problem``).
+    """
     call = _LIVE.validate_python(data)
+    _check_values(call)
     _check_time(call.started_at, "started_at")
     return call
 
 
 def call_log_from_dict(data: Any) -> CallLog:
-    """Build a ``CallLog`` from JSON; raises ``pydantic.ValidationError`` on bad input."""
+    """Build a ``CallLog`` from JSON; raises ``pydantic.ValidationError`` on bad input.
+
+    Plain JSON values only, as ``live_call_from_dict``.
+    """
     log = _LOG.validate_python(data)
+    _check_values(log)
     _check_time(log.created_at, "created_at")
     return log
+
+
+Location = tuple[str | int, ...]
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (the row is the first level)"
+
+
+def json_problem(value: Any, depth: int = 0) -> tuple[Location, str] | None:
+    """Why ``value`` cannot be stored in a row, or ``None`` when it can.
+
+    A stored value must survive every way out of the world: a snapshot encoded as strict
+    JSON (no ``NaN``/``Infinity``), the state file (UTF-8), a text form, a restart. So it
+    is ``null``, a boolean, a string without lone surrogates, an integer short enough to
+    print, a finite float, or a list or string-keyed object of such values, with at most
+    ``MAX_DEPTH`` levels of nesting counting the ``depth`` levels that already enclose it.
+    The answer is where the problem is (keys and indexes inside ``value``) and what it is.
+    """
+    kind = value.__class__
+    if value is None or kind is bool:
+        return None
+    if kind is str or isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return (), "strings must be valid Unicode (this one holds a lone surrogate)"
+        return None
+    if kind is int or isinstance(value, int):
+        if value.bit_length() > 64:
+            try:
+                str(value)
+            except ValueError:
+                return (), "integer too long to print (more than 4300 digits)"
+        return None
+    if kind is float or isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        return (), f"numbers must be finite, not {value!r} (JSON has no NaN or Infinity)"
+    if isinstance(value, list | dict):
+        if depth >= MAX_DEPTH:
+            return (), _TOO_DEEP
+        is_list = isinstance(value, list)
+        for key, item in enumerate(value) if is_list else value.items():
+            if not is_list and not isinstance(key, str):
+                return (), f"object keys must be strings, not {key.__class__.__name__} {key!r}"
+            found = (None if is_list else json_problem(key)) or json_problem(item, depth + 1)
+            if found is not None:
+                # Too deep is said where the value starts (``variables.y``), not 64 indexes on.
+                if found[1] is _TOO_DEEP and depth > 1:
+                    return found
+                return (key, *found[0]), found[1]
+        return None
+    return (), f"a {kind.__name__} is not a JSON value"
+
+
+def _check_values(record: Record) -> None:
+    """Raise a ``ValidationError`` located at the first value of ``record`` no answer could
+    carry (see ``json_problem``)."""
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        found = json_problem(value, 1)
+        if found is not None:
+            loc, message = found
+            raise ValidationError.from_exception_data(
+                record.__class__.__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("json_value", message),
+                        loc=(f.name, *loc),
+                        # The value itself may be too deep to print: name its kind only.
+                        input=value.__class__.__name__,
+                    )
+                ],
+            )
 
 
 def timestamp(value: str) -> float:

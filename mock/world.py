@@ -94,9 +94,10 @@ class World:
 
     @classmethod
     def from_file(cls, path: str | Path, clock: Clock | None = None) -> World:
+        """A world from a world file (``parse_json``, then ``from_dict``); raises ``WorldError``."""
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            data = parse_json(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
             raise WorldError(f"cannot read world file {path}: {exc}") from None
         world = cls.from_dict(data, clock=clock)
         world.origin["from_file"] = str(Path(path).resolve())
@@ -126,18 +127,32 @@ class World:
             }
 
     def apply_changes(self, changes: Mapping[str, Any]) -> None:
-        """Replay ``changes()`` of an earlier run onto this world; raises ``WorldError``."""
+        """Replay ``changes()`` of an earlier run onto this world; raises ``WorldError``.
+
+        Every row is checked before any is applied: a bad one changes nothing.
+        """
         builders = {"live_calls": live_call_from_dict, "call_logs": call_log_from_dict}
+        if not isinstance(changes, Mapping):
+            raise WorldError("changes must be an object", 422)
+        planned: list[tuple[str, int, Any]] = []  # (store name, id, row or None to delete)
+        for name, rows in changes.items():
+            if name not in builders or not isinstance(rows, Mapping):
+                raise WorldError(f"bad changes for {name!r}", 422)
+            for key, row in rows.items():
+                where = f"{name}[{key}]"
+                call_log_id = _change_key(key, where)
+                if row is not None:
+                    row = _validated(builders[name], row, where)
+                    if row.call_log_id != call_log_id:
+                        raise WorldError(f"{where}: the row's id is {row.call_log_id}", 422)
+                planned.append((name, call_log_id, row))
         with self.lock:
-            for name, rows in changes.items():
-                if name not in builders or not isinstance(rows, Mapping):
-                    raise WorldError(f"bad changes for {name!r}", 422)
+            for name, call_log_id, row in planned:
                 store = getattr(self, name)
-                for key, row in rows.items():
-                    if row is None:
-                        store.delete(int(key))
-                    else:
-                        store.put(_validated(builders[name], row, f"{name}[{key}]"))
+                if row is None:
+                    store.delete(call_log_id)
+                else:
+                    store.put(row)
             self.version += 1
 
     def stats(self) -> dict[str, int]:
@@ -219,6 +234,18 @@ class World:
         for listener in self.listeners:
             listener(self)
 
+    def _when(self, at: float | None) -> float:
+        """``at`` (the clock's now when ``None``), refused unless it is a time a row can hold."""
+        if at is None:
+            return self.clock.now()
+        try:
+            if isinstance(at, bool) or not isinstance(at, int | float):
+                raise TypeError(f"not a number: {at!r}")
+            _iso(at)
+        except (TypeError, ValueError, OverflowError, OSError) as exc:
+            raise WorldError(f"at: not a time ({exc})", 422) from None
+        return float(at)
+
     def _next_id(self) -> int:
         return (
             max(self.live_calls.max_id(), self.call_logs.max_id(), self.generator.next_id() - 1) + 1
@@ -231,7 +258,7 @@ class World:
 
         ``at`` is when it starts (default: the clock's now).
         """
-        fields = dict(fields or {})
+        fields = _fields(fields)
         with self.lock:
             call_log_id = fields.get("call_log_id")
             if call_log_id is None:
@@ -240,8 +267,7 @@ class World:
                 raise WorldError("call_log_id must be an integer", 422)
             if call_log_id in self.live_calls:
                 raise WorldError(f"call {call_log_id} is already live", 409)
-            when = self.clock.now() if at is None else at
-            generated = self.generator.live_call(call_log_id, when, steps=0)
+            generated = self.generator.live_call(call_log_id, self._when(at), steps=0)
             call = _validated(
                 live_call_from_dict, {**to_dict(generated), **fields, "call_log_id": call_log_id}
             )
@@ -263,6 +289,8 @@ class World:
         """
         if not isinstance(variables, Mapping):
             raise WorldError("variables must be an object", 422)
+        if progress is not None and not isinstance(progress, Mapping):
+            raise WorldError("progress must be an object", 422)
         with self.lock:
             call = self.live_calls.get(call_log_id)
             if call is None:
@@ -273,7 +301,7 @@ class World:
                     **to_dict(call),
                     **(progress or {}),
                     "variables": {**call.variables, **variables},
-                    "updated_at": _iso(self.clock.now() if at is None else at),
+                    "updated_at": _iso(self._when(at)),
                 },
             )
             self.live_calls.put(updated)
@@ -294,14 +322,13 @@ class World:
         override any of it. ``keep_live`` leaves the live row in place, as
         upstream does for a moment after a call ends.
         """
+        fields = _fields(fields)
         with self.lock:
             call = self.live_calls.get(call_log_id)
             if call is None:
                 raise WorldError(f"no live call {call_log_id}", 404)
-            finished = self.generator.finish(call, self.clock.now() if at is None else at)
-            log = _validated(
-                call_log_from_dict, {**to_dict(finished), **(fields or {}), "id": call_log_id}
-            )
+            finished = self.generator.finish(call, self._when(at))
+            log = _validated(call_log_from_dict, {**to_dict(finished), **fields, "id": call_log_id})
             self.call_logs.put(log)
             if not keep_live:
                 self.live_calls.delete(call_log_id)
@@ -310,7 +337,7 @@ class World:
 
     def add_call_log(self, fields: Mapping[str, Any] | None = None) -> CallLog:
         """Add a finished call: given fields win, the rest is generated from the seed."""
-        fields = dict(fields or {})
+        fields = _fields(fields)
         with self.lock:
             call_log_id = fields.get("id", fields.pop("call_log_id", None))
             if call_log_id is None:
@@ -378,6 +405,35 @@ def parse_recipe(raw: Any) -> WorldRecipe:
         return WorldRecipe(**raw)
     except ValueError as exc:
         raise WorldError(f"bad recipe: {exc}", 422) from None
+
+
+def parse_json(text: str) -> Any:
+    """Strict JSON of a file the kit reads: ``NaN`` and ``Infinity`` are refused (JSON has
+    neither, and no answer could carry them); raises ``ValueError``."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _fields(fields: Mapping[str, Any] | None) -> dict[str, Any]:
+    if fields is None:
+        return {}
+    if not isinstance(fields, Mapping):
+        raise WorldError("fields must be an object", 422)
+    return dict(fields)
+
+
+def _change_key(key: Any, where: str) -> int:
+    """The id a ``changes()`` key names: an integer or its decimal text, nothing else."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str):
+        with contextlib.suppress(ValueError):
+            if str(int(key)) == key:
+                return int(key)
+    raise WorldError(f"{where}: the key must be an id (an integer)", 422)
 
 
 def _validated(build: Any, data: Any, where: str = "") -> Any:

@@ -6,6 +6,8 @@ import json
 import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -211,3 +213,49 @@ def test_a_loaded_world_survives_a_restart(tmp_path: Path) -> None:
         assert started in {r["call_log_id"] for r in after["live_calls"]}
         c.reset()  # back to the loaded world, not the seeded one
         assert c.dump() == loaded
+
+
+@pytest.mark.parametrize("number", ["-1e400", "NaN", "Infinity"])
+def test_a_state_file_holding_a_non_finite_number_is_refused_at_start(
+    tmp_path: Path, number: str
+) -> None:
+    """A state file written before non-finite numbers were refused (or edited by hand) stops
+    the start with one line naming it, rather than serving a call whose every lookup is a 500."""
+    state = tmp_path / "state.json"
+    world = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    StateFile(state).attach(world)
+    world.map_variables(next(iter(world.live_calls)).call_log_id, {"y": 12345})
+    state.write_text(state.read_text().replace("12345", number))
+    again = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    with pytest.raises(WorldError, match=r"state\.json"):
+        StateFile(state).restore(again)
+    done = subprocess.run(
+        [sys.executable, "-m", "prosper_mock", "serve", *ARGS, "--state-file", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "state" in line and "Traceback" not in line
+
+
+def test_a_refused_value_never_reaches_the_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with serve([*ARGS, "--state-file", str(state)]) as running:
+        answer = requests.patch(
+            running.url("/__mock/live-calls/1010/variables"),
+            data=b'{"variables": {"y": -1e400}}',
+            timeout=5,
+        )
+        assert answer.status_code == 422 and "variables.y" in answer.json()["detail"]
+        deep = {"variables": {"y": json.loads("[" * 330 + "]" * 330)}}
+        answer = requests.patch(running.url("/__mock/live-calls/1010/variables"), json=deep)
+        assert answer.status_code == 422 and "levels deep" in answer.json()["detail"]
+        ok = requests.patch(
+            running.url("/__mock/live-calls/1010/variables"), json={"variables": {"y": 1}}
+        )
+        assert ok.status_code == 200  # the call still takes changes
+    stored = state.read_text()
+    json.loads(stored, parse_constant=lambda name: pytest.fail(f"{name} stored"))
+    assert "Infinity" not in stored

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic import ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 #: How deeply arrays and objects may nest in a row, the row itself being the first level
@@ -33,19 +33,19 @@ class LiveCall:
 
     __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
-    call_log_id: int
-    user_phone_number: str
-    started_at: str
-    agent_phone_number: str = ""
+    call_log_id: StrictInt
+    user_phone_number: StrictStr
+    started_at: StrictStr
+    agent_phone_number: StrictStr = ""
     direction: Direction = "outbound"
-    status: str = "in_progress"
-    updated_at: str | None = None
-    campaign_target_id: str | None = None
-    target: dict[str, Any] = field(default_factory=dict)
-    agent_data: dict[str, Any] = field(default_factory=dict)
-    flow: dict[str, Any] = field(default_factory=dict)
-    variables: dict[str, Any] = field(default_factory=dict)
-    transcript: list[dict[str, str]] = field(default_factory=list)
+    status: StrictStr = "in_progress"
+    updated_at: StrictStr | None = None
+    campaign_target_id: StrictStr | None = None
+    target: dict[StrictStr, Any] = field(default_factory=dict)
+    agent_data: dict[StrictStr, Any] = field(default_factory=dict)
+    flow: dict[StrictStr, Any] = field(default_factory=dict)
+    variables: dict[StrictStr, Any] = field(default_factory=dict)
+    transcript: list[dict[StrictStr, StrictStr]] = field(default_factory=list)
 
     @property
     def at(self) -> str:
@@ -59,21 +59,21 @@ class CallLog:
 
     __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
-    id: int
-    user_phone_number: str
-    created_at: str
-    to: str = ""
-    from_: str = ""
-    call_length: str = "0"
-    call_ended_reason: str = "customer-ended-call"
-    call_categorization: dict[str, Any] | None = None
-    recording_urls: list[str] = field(default_factory=list)
-    agent_data: dict[str, Any] = field(default_factory=dict)
-    campaign_target_id: str | None = None
-    post_call_data: dict[str, Any] | None = None
-    qa: dict[str, Any] | None = None
-    transcripts: list[dict[str, str]] = field(default_factory=list)
-    variables: dict[str, Any] = field(default_factory=dict)
+    id: StrictInt
+    user_phone_number: StrictStr
+    created_at: StrictStr
+    to: StrictStr = ""
+    from_: StrictStr = ""
+    call_length: StrictStr = "0"
+    call_ended_reason: StrictStr = "customer-ended-call"
+    call_categorization: dict[StrictStr, Any] | None = None
+    recording_urls: list[StrictStr] = field(default_factory=list)
+    agent_data: dict[StrictStr, Any] = field(default_factory=dict)
+    campaign_target_id: StrictStr | None = None
+    post_call_data: dict[StrictStr, Any] | None = None
+    qa: dict[StrictStr, Any] | None = None
+    transcripts: list[dict[StrictStr, StrictStr]] = field(default_factory=list)
+    variables: dict[StrictStr, Any] = field(default_factory=dict)
 
     @property
     def call_log_id(self) -> int:
@@ -99,7 +99,8 @@ def to_dict(record: Record) -> dict[str, Any]:
 def live_call_from_dict(data: Any) -> LiveCall:
     """Build a ``LiveCall`` from JSON; raises ``pydantic.ValidationError`` on bad input.
 
-    Every value must be plain JSON that any answer can carry (``json_problem``).
+    Types are strict (``"7"``, ``7.0`` and ``true`` are not the integer 7), and every value
+    must be plain JSON that any answer can carry (``json_problem``).
     """
     call = _LIVE.validate_python(data)
     _check_values(call)
@@ -110,7 +111,7 @@ def live_call_from_dict(data: Any) -> LiveCall:
 def call_log_from_dict(data: Any) -> CallLog:
     """Build a ``CallLog`` from JSON; raises ``pydantic.ValidationError`` on bad input.
 
-    Plain JSON values only, as ``live_call_from_dict``.
+    Strict types and plain JSON values, as ``live_call_from_dict``.
     """
     log = _LOG.validate_python(data)
     _check_values(log)

@@ -408,13 +408,49 @@ def parse_recipe(raw: Any) -> WorldRecipe:
 
 
 def parse_json(text: str) -> Any:
-    """Strict JSON of a file the kit reads: ``NaN`` and ``Infinity`` are refused (JSON has
-    neither, and no answer could carry them); raises ``ValueError``."""
-    return json.loads(text, parse_constant=_refuse_constant)
+    """Strict JSON of a file the kit reads; raises ``ValueError``.
+
+    ``NaN`` and ``Infinity`` are refused (JSON has neither, and no answer could carry
+    them), and so is a key repeated in one object (``json`` would keep the last silently):
+    ``live_calls[3]: duplicate key "call_log_id"``.
+    """
+    repeated: list[tuple[dict[str, Any], str]] = []
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(pairs)
+        if len(found) != len(pairs) and not repeated:
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    repeated.append((found, key))
+                    break
+                seen.add(key)
+        return found
+
+    data = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=unique)
+    if repeated:
+        holder, key = repeated[0]
+        where = _path_to(data, holder)
+        raise ValueError(f"{where + ': ' if where else ''}duplicate key {json.dumps(key)}")
+    return data
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _path_to(data: Any, target: object) -> str:
+    """Where ``target`` (found by identity) sits in ``data``: ``live_calls[3].variables``."""
+    todo: list[tuple[Any, str]] = [(data, "")]
+    while todo:
+        value, where = todo.pop()
+        if value is target:
+            return where
+        if isinstance(value, dict):
+            todo.extend((v, f"{where}.{k}" if where else k) for k, v in value.items())
+        elif isinstance(value, list):
+            todo.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
+    return ""
 
 
 def _fields(fields: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -443,12 +479,22 @@ def _validated(build: Any, data: Any, where: str = "") -> Any:
         return build(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
+            f"{_location(where, e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
         )
-        raise WorldError(f"{where + ': ' if where else ''}{problems}", 422) from None
+        raise WorldError(problems, 422) from None
     except ValueError as exc:
         raise WorldError(f"{where + ': ' if where else ''}{exc}", 422) from None
+
+
+def _location(where: str, loc: tuple[Any, ...]) -> str:
+    """``live_calls[3].variables.y``: the row, then the path inside it."""
+    text = where
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(root)"
 
 
 def _iso(ts: float) -> str:

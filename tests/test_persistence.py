@@ -259,3 +259,25 @@ def test_a_refused_value_never_reaches_the_state_file(tmp_path: Path) -> None:
     stored = state.read_text()
     json.loads(stored, parse_constant=lambda name: pytest.fail(f"{name} stored"))
     assert "Infinity" not in stored
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "message"),
+    [
+        ('"call_log_id": 1011', '"call_log_id": "1011"', "call_log_id: Input should be"),
+        ('"format": ', '"format": "x", "format": ', 'duplicate key "format"'),
+    ],
+)
+def test_a_state_file_is_read_strictly(
+    tmp_path: Path, before: str, after: str, message: str
+) -> None:
+    state = tmp_path / "state.json"
+    world = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    StateFile(state).attach(world)
+    world.load(json.loads(FIXTURE_WORLD.read_text()))  # the base is stored too
+    text = state.read_text()
+    assert before in text
+    state.write_text(text.replace(before, after, 1))
+    with pytest.raises(WorldError, match=message) as info:
+        StateFile(state).restore(World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10)))
+    assert str(state) in str(info.value)

@@ -28,6 +28,10 @@ def test_round_trip_keeps_field_order() -> None:
     [
         {**LIVE, "extra": 1},
         {**LIVE, "call_log_id": "x"},
+        {**LIVE, "call_log_id": "1"},  # strict: no coercion
+        {**LIVE, "call_log_id": 1.0},
+        {**LIVE, "call_log_id": True},
+        {**LIVE, "user_phone_number": b"+1"},
         {**LIVE, "transcript": [{"role": 1}]},
         {k: v for k, v in LIVE.items() if k != "started_at"},
     ],

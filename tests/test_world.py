@@ -368,3 +368,36 @@ def test_a_change_is_whole_or_refused_and_every_lookup_answers_json(
         assert hit is not None
         json.dumps(snapshot(source, hit), allow_nan=False).encode()
     json.dumps(world.dump(), allow_nan=False).encode()
+
+
+@pytest.mark.parametrize("given", ["true", '"9999"', "9999.0"])
+@pytest.mark.parametrize(
+    ("store", "id_field"), [("live_calls", "call_log_id"), ("call_logs", "id")]
+)
+def test_world_files_are_read_strictly(
+    tmp_path: Path, given: str, store: str, id_field: str
+) -> None:
+    """``true``, ``"9999"`` and ``9999.0`` are not the id 9999 (before, they loaded as 1 and
+    9999): the row and field are named."""
+    good = {"live_calls": _row(), "call_logs": _log()}[store]
+    rows = [{**good, id_field: n} for n in (1, 2, 3)] + [{**good, id_field: "@"}]
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({store: rows}).replace('"@"', given))
+    with pytest.raises(WorldError) as info:
+        World.from_file(path)
+    assert str(info.value) == f"{store}[3].{id_field}: Input should be a valid integer"
+
+
+def test_a_repeated_key_in_a_world_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    path.write_text('{"live_calls": [], "live_calls": [' + json.dumps(_row()) + "]}")
+    with pytest.raises(WorldError, match='duplicate key "live_calls"'):
+        World.from_file(path)
+    twice = json.dumps(_log(id=2, to="@")).replace('"to": "@"', '"to": "+2", "to": "+3"')
+    path.write_text('{"call_logs": [' + json.dumps(_log()) + ", " + twice + "]}")
+    with pytest.raises(WorldError, match=r'call_logs\[1\]: duplicate key "to"'):
+        World.from_file(path)
+
+
+def _log(**fields: object) -> dict[str, object]:
+    return {"id": 9, "user_phone_number": "+1", "created_at": TIME, **fields}

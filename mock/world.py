@@ -383,10 +383,14 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
         raise WorldError("live_calls and call_logs must be arrays", 422)
     live = [_validated(live_call_from_dict, r, f"live_calls[{i}]") for i, r in enumerate(live_raw)]
     logs = [_validated(call_log_from_dict, r, f"call_logs[{i}]") for i, r in enumerate(logs_raw)]
-    for name, rows in (("live_calls", live), ("call_logs", logs)):
-        ids = [r.call_log_id for r in rows]
-        if len(set(ids)) != len(ids):
-            raise WorldError(f"duplicate call_log_id in {name}", 422)
+    for name, rows, id_field in (("live_calls", live, "call_log_id"), ("call_logs", logs, "id")):
+        first: dict[int, int] = {}  # id -> the row that has it
+        for i, row in enumerate(rows):
+            j = first.setdefault(row.call_log_id, i)
+            if j != i:
+                raise WorldError(
+                    f"{name}[{i}] and {name}[{j}] both have {id_field} {row.call_log_id}", 422
+                )
     return live, logs, parse_recipe(data.get("recipe") or {})
 
 

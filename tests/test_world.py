@@ -137,10 +137,15 @@ def test_bad_world_files_are_named(data: object, message: str) -> None:
         World.from_dict(data)  # type: ignore[arg-type]
 
 
-def test_duplicate_ids_are_refused() -> None:
-    row = {"id": 1, "user_phone_number": "+1", "created_at": "2026-01-01T00:00:00+00:00"}
-    with pytest.raises(WorldError, match="duplicate"):
-        World.from_dict({"call_logs": [row, row]})
+def test_duplicate_ids_are_refused_naming_both_rows_and_the_id() -> None:
+    logs = [_log(id=i) for i in range(1245, 1253)]
+    logs[7]["id"] = 1247
+    with pytest.raises(WorldError) as info:
+        World.from_dict({"call_logs": logs})
+    assert str(info.value) == "call_logs[7] and call_logs[2] both have id 1247"
+    with pytest.raises(WorldError) as info:
+        World.from_dict({"live_calls": [_row(), _row(call_log_id=3), _row()]})
+    assert str(info.value) == "live_calls[2] and live_calls[0] both have call_log_id 9"
 
 
 def test_unreadable_world_file(tmp_path: Path) -> None:

@@ -62,6 +62,9 @@ class World:
         # one the world was built with). Persistence stores it: a recipe cannot remake it.
         self.loaded: dict[str, Any] | None = None
         self.version = 0  # bumps on every change
+        # The largest id a change gave a new row since the base. Part of ``changes()``, so an
+        # id is never issued twice, even when its row was deleted before a restart.
+        self.last_id = 0
         # Called (under the lock) after every change: persistence writes the state file here.
         self.listeners: list[Callable[[World], None]] = []
         self._batching = 0  # depth of nested ``batch()`` blocks
@@ -116,15 +119,19 @@ class World:
             }
 
     def changes(self) -> dict[str, Any]:
-        """What changed since the seeded (or loaded) world: rows by id, ``None`` = deleted."""
+        """What changed since the seeded (or loaded) world: rows by id, ``None`` = deleted,
+        and ``last_id``, the largest id issued (when a change issued one)."""
         with self.lock:
-            return {
+            found: dict[str, Any] = {
                 store.name: {
                     str(i): (None if row is None else to_dict(row))
                     for i, row in sorted(store.changed.items())
                 }
                 for store in (self.live_calls, self.call_logs)
             }
+            if self.last_id:
+                found["last_id"] = self.last_id
+            return found
 
     def apply_changes(self, changes: Mapping[str, Any]) -> None:
         """Replay ``changes()`` of an earlier run onto this world; raises ``WorldError``.
@@ -135,7 +142,12 @@ class World:
         if not isinstance(changes, Mapping):
             raise WorldError("changes must be an object", 422)
         planned: list[tuple[str, int, Any]] = []  # (store name, id, row or None to delete)
+        last_id = changes.get("last_id", 0)  # absent from files written before it was kept
+        if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
+            raise WorldError(f"bad changes: last_id must be an id, not {last_id!r}", 422)
         for name, rows in changes.items():
+            if name == "last_id":
+                continue
             if name not in builders or not isinstance(rows, Mapping):
                 raise WorldError(f"bad changes for {name!r}", 422)
             for key, row in rows.items():
@@ -153,6 +165,8 @@ class World:
                     store.delete(call_log_id)
                 else:
                     store.put(row)
+                    last_id = max(last_id, call_log_id)
+            self.last_id = max(self.last_id, last_id)
             self.version += 1
 
     def stats(self) -> dict[str, int]:
@@ -178,6 +192,7 @@ class World:
         with self.lock:
             self.live_calls.reset()
             self.call_logs.reset()
+            self.last_id = 0
             self._changed()
 
     def load(self, data: Mapping[str, Any]) -> None:
@@ -187,6 +202,7 @@ class World:
             self.live_calls = Store("live_calls", BaseTable.from_records(live))
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = Generator(recipe)
+            self.last_id = 0
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
             self.loaded = {
                 "format": WORLD_FORMAT,
@@ -247,8 +263,12 @@ class World:
         return float(at)
 
     def _next_id(self) -> int:
-        return (
-            max(self.live_calls.max_id(), self.call_logs.max_id(), self.generator.next_id() - 1) + 1
+        """An id no row has had since the base: past every row, generated call and issued id."""
+        return 1 + max(
+            self.live_calls.max_id(),
+            self.call_logs.max_id(),
+            self.generator.next_id() - 1,
+            self.last_id,
         )
 
     def start_call(
@@ -272,6 +292,7 @@ class World:
                 live_call_from_dict, {**to_dict(generated), **fields, "call_log_id": call_log_id}
             )
             self.live_calls.put(call)
+            self.last_id = max(self.last_id, call_log_id)
             self._changed()
             return call
 
@@ -352,6 +373,7 @@ class World:
                 call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id}
             )
             self.call_logs.put(log)
+            self.last_id = max(self.last_id, call_log_id)
             self._changed()
             return log
 

@@ -281,3 +281,36 @@ def test_a_state_file_is_read_strictly(
     with pytest.raises(WorldError, match=message) as info:
         StateFile(state).restore(World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10)))
     assert str(state) in str(info.value)
+
+
+def test_an_id_is_never_issued_twice_across_a_restart(tmp_path: Path) -> None:
+    """Start a call, delete it, restart: the next call gets a new id, not the deleted one's."""
+    state = tmp_path / "state.json"
+    with serve([*ARGS, "--state-file", str(state)]) as first:
+        c = ControlClient(first.base_url)
+        issued = c.start_call()["call"]["call_log_id"]
+        c.delete_live_call(issued)
+        logged = c.add_call_log()["call_log"]["id"]
+        c.delete_call_log(logged)
+    with serve([*ARGS, "--state-file", str(state)]) as second:
+        c = ControlClient(second.base_url)
+        again = c.start_call()["call"]["call_log_id"]
+        assert again == logged + 1 and logged == issued + 1
+        c.reset()  # a reset is back to the seeded world, its ids included
+        assert c.start_call()["call"]["call_log_id"] == issued
+
+
+def test_a_state_file_without_the_last_id_still_loads(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    world = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    StateFile(state).attach(world)
+    call = world.start_call()
+    data = json.loads(state.read_text())
+    assert data["changes"].pop("last_id") == call.call_log_id
+    state.write_text(json.dumps(data))
+    again = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    assert StateFile(state).restore(again)
+    assert again.live_calls.get(call.call_log_id) == call
+    assert again.start_call().call_log_id == call.call_log_id + 1
+    with pytest.raises(WorldError, match="last_id must be an id"):
+        again.apply_changes({"last_id": "12"})

@@ -892,7 +892,7 @@ class Generator:
             agent_phone_number=f"+1{512 + d.below(4)}555{d.digits(4)}",
             direction="outbound",
             status="ended" if just_ended else ("in_progress" if steps == 0 else plan.live_status),
-            updated_at=_iso(at + 20 * (steps + 1)),
+            updated_at=_iso(at + 20 * steps),  # the last step mapped (none yet: the start)
             campaign_target_id=f"ct_{d.hex(12)}",
             target={"type": flow.target, "name": self._target_name(plan), "status": "In Progress"},
             agent_data={

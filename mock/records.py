@@ -121,6 +121,8 @@ def call_log_from_dict(data: Any) -> CallLog:
 
 Location = tuple[str | int, ...]
 _TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (the row is the first level)"
+_BIG = 1 << 64  # integers this short always print
+_INF = math.inf
 
 
 def json_problem(value: Any, depth: int = 0) -> tuple[Location, str] | None:
@@ -133,43 +135,53 @@ def json_problem(value: Any, depth: int = 0) -> tuple[Location, str] | None:
     ``MAX_DEPTH`` levels of nesting counting the ``depth`` levels that already enclose it.
     The answer is where the problem is (keys and indexes inside ``value``) and what it is.
     """
-    kind = value.__class__
-    if value is None or kind is bool:
-        return None
-    if kind is str or isinstance(value, str):
-        if value.isascii():
-            return None
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return (), "strings must be valid Unicode (this one holds a lone surrogate)"
-        return None
-    if kind is int or isinstance(value, int):
-        if value.bit_length() > 64:
-            try:
-                str(value)
-            except ValueError:
-                return (), "integer too long to print (more than 4300 digits)"
-        return None
-    if kind is float or isinstance(value, float):
-        if math.isfinite(value):
-            return None
-        return (), f"numbers must be finite, not {value!r} (JSON has no NaN or Infinity)"
     if isinstance(value, list | dict):
         if depth >= MAX_DEPTH:
             return (), _TOO_DEEP
         is_list = isinstance(value, list)
         for key, item in enumerate(value) if is_list else value.items():
-            if not is_list and not isinstance(key, str):
-                return (), f"object keys must be strings, not {key.__class__.__name__} {key!r}"
-            found = (None if is_list else json_problem(key)) or json_problem(item, depth + 1)
+            if not is_list and not (key.__class__ is str and key.isascii()):
+                if not isinstance(key, str):
+                    return (), f"object keys must be strings, not {key.__class__.__name__} {key!r}"
+                found = json_problem(key)
+                if found is not None:
+                    return (key, *found[0]), found[1]
+            # Every change checks its whole row: the common plain values skip the call.
+            kind = item.__class__
+            if (
+                (kind is str and item.isascii())
+                or item is None
+                or kind is bool
+                or (kind is int and -_BIG < item < _BIG)
+                or (kind is float and -_INF < item < _INF)
+            ):
+                continue
+            found = json_problem(item, depth + 1)
             if found is not None:
                 # Too deep is said where the value starts (``variables.y``), not 64 indexes on.
                 if found[1] is _TOO_DEEP and depth > 1:
                     return found
                 return (key, *found[0]), found[1]
         return None
-    return (), f"a {kind.__name__} is not a JSON value"
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return (), "strings must be valid Unicode (this one holds a lone surrogate)"
+        return None
+    if isinstance(value, int):
+        try:
+            str(value)
+        except ValueError:
+            return (), "integer too long to print (more than 4300 digits)"
+        return None
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        return (), f"numbers must be finite, not {value!r} (JSON has no NaN or Infinity)"
+    return (), f"a {value.__class__.__name__} is not a JSON value"
 
 
 def _check_values(record: Record) -> None:

@@ -25,6 +25,7 @@ from .records import (
     CallLog,
     LiveCall,
     call_log_from_dict,
+    json_problem,
     live_call_from_dict,
     to_dict,
 )
@@ -287,7 +288,9 @@ class World:
                 raise WorldError("call_log_id must be an integer", 422)
             if call_log_id in self.live_calls:
                 raise WorldError(f"call {call_log_id} is already live", 409)
-            generated = self.generator.live_call(call_log_id, self._when(at), steps=0)
+            generated = self.generator.live_call(
+                call_log_id, self._when(at), steps=0, **_sources(fields, "outbound")
+            )
             call = _validated(
                 live_call_from_dict, {**to_dict(generated), **fields, "call_log_id": call_log_id}
             )
@@ -348,7 +351,9 @@ class World:
             call = self.live_calls.get(call_log_id)
             if call is None:
                 raise WorldError(f"no live call {call_log_id}", 404)
-            finished = self.generator.finish(call, self._when(at))
+            # Given fields the log derives others from (the phone, the variables) go in first.
+            source = dataclasses.replace(call, **_sources(fields, call.direction, live=True))
+            finished = self.generator.finish(source, self._when(at))
             log = _validated(call_log_from_dict, {**to_dict(finished), **fields, "id": call_log_id})
             self.call_logs.put(log)
             if not keep_live:
@@ -368,7 +373,9 @@ class World:
             if call_log_id in self.call_logs:
                 raise WorldError(f"call log {call_log_id} already exists", 409)
             now = self.clock.now()
-            generated = self.generator.call_log(call_log_id, now - 60 - call_log_id % 600, now)
+            generated = self.generator.call_log(
+                call_log_id, now - 60 - call_log_id % 600, now, **_sources(fields, "outbound")
+            )
             log = _validated(
                 call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id}
             )
@@ -477,6 +484,25 @@ def _path_to(data: Any, target: object) -> str:
         elif isinstance(value, list):
             todo.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
     return ""
+
+
+def _sources(fields: Mapping[str, Any], direction: str, live: bool = False) -> dict[str, Any]:
+    """The given fields that others are derived from, as the generator takes them.
+
+    The caller's number is ``user_phone_number``, and in a log also ``to`` (an outbound
+    call) or ``from_`` (an inbound one); the variables make the transcript and post-call
+    data. Only usable values are passed: the row's validation refuses the others.
+    """
+    phone = fields.get(
+        "user_phone_number", fields.get("to" if direction == "outbound" else "from_")
+    )
+    variables = fields.get("variables")
+    found: dict[str, Any] = {}
+    if isinstance(phone, str):
+        found["user_phone_number" if live else "phone"] = phone
+    if isinstance(variables, dict) and json_problem(variables, 1) is None:
+        found["variables"] = variables
+    return found
 
 
 def _fields(fields: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prosper_mock import MockServer, VirtualClock, World, WorldError, WorldRecipe
+from prosper_mock.generate import FLOWS
 from prosper_mock.records import MAX_DEPTH, CallLog, LiveCall
 from prosper_mock.render import snapshot
 from prosper_mock.textform import text_form
@@ -406,3 +407,36 @@ def test_a_repeated_key_in_a_world_file_is_refused(tmp_path: Path) -> None:
 
 def _log(**fields: object) -> dict[str, object]:
     return {"id": 9, "user_phone_number": "+1", "created_at": TIME, **fields}
+
+
+def test_a_given_phone_is_the_number_the_log_says_was_called(world: World) -> None:
+    """``user_phone_number`` given to a new log: its ``to`` follows (before, ``to`` kept the
+    generated number, so the log contradicted itself); and ``to`` given, the other way."""
+    log = world.add_call_log({"user_phone_number": "+15550001111"})
+    assert (log.user_phone_number, log.to) == ("+15550001111", "+15550001111")
+    assert world.call_logs.latest_by_phone("+15550001111") == log
+    log = world.add_call_log({"to": "+15550002222"})
+    assert (log.user_phone_number, log.to) == ("+15550002222", "+15550002222")
+    log = world.add_call_log({"user_phone_number": "+15550003333", "to": "+15550004444"})
+    assert (log.user_phone_number, log.to) == ("+15550003333", "+15550004444")  # both given
+    outbound = world.start_call()
+    log = world.end_call(outbound.call_log_id, {"user_phone_number": "+15550005555"})
+    assert (log.user_phone_number, log.to) == ("+15550005555", "+15550005555")
+    assert log.from_ == outbound.agent_phone_number
+    inbound = world.start_call({"direction": "inbound", "user_phone_number": "+15550006666"})
+    log = world.end_call(inbound.call_log_id)
+    assert (log.from_, log.to) == ("+15550006666", inbound.agent_phone_number)
+
+
+def test_given_variables_are_what_the_transcripts_and_post_call_data_say(world: World) -> None:
+    given = {name: "ZZZ" for flow in FLOWS for name in flow.variables}
+    call = world.start_call({"variables": given})
+    assert "ZZZ" in " ".join(line["message"] for line in call.transcript)
+    assert call.target["name"] in ("ZZZ", "ZZZ ZZZ")  # a payor, a facility or a patient
+    log = world.add_call_log({"variables": given})
+    assert "ZZZ" in " ".join(line["message"] for line in log.transcripts)
+    extracted = (log.post_call_data or {"extracted": {}})["extracted"]
+    assert all(given[k] == v for k, v in extracted.items())
+    live = world.start_call()
+    log = world.end_call(live.call_log_id, {"variables": {"appointment_confirmed": "ZZZ"}})
+    assert set((log.post_call_data or {"extracted": {}})["extracted"]) <= {"appointment_confirmed"}

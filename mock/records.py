@@ -187,22 +187,21 @@ def json_problem(value: Any, depth: int = 0) -> tuple[Location, str] | None:
 def _check_values(record: Record) -> None:
     """Raise a ``ValidationError`` located at the first value of ``record`` no answer could
     carry (see ``json_problem``)."""
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        found = json_problem(value, 1)
-        if found is not None:
-            loc, message = found
-            raise ValidationError.from_exception_data(
-                record.__class__.__name__,
-                [
-                    InitErrorDetails(
-                        type=PydanticCustomError("json_value", message),
-                        loc=(f.name, *loc),
-                        # The value itself may be too deep to print: name its kind only.
-                        input=value.__class__.__name__,
-                    )
-                ],
-            )
+    # A row's __dict__ is its fields (no slots), checked as the row's JSON object.
+    found = json_problem(record.__dict__)
+    if found is not None:
+        loc, message = found
+        raise ValidationError.from_exception_data(
+            record.__class__.__name__,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("json_value", message),
+                    loc=loc,
+                    # The value itself may be too deep to print: name the field only.
+                    input=str(loc[0]),
+                )
+            ],
+        )
 
 
 def timestamp(value: str) -> float:

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from . import jsontext
+
 #: How every temporary file of :func:`write_atomically` ends (``.NAME.<random>.prosper-tmp``).
 TEMP_SUFFIX = ".prosper-tmp"
 
@@ -61,11 +63,11 @@ def parse_json(raw: bytes, what: str, name: str | Path) -> Any:
     if not text.strip():
         raise FileError(f"cannot read {what} {name}: it is empty")
     try:
-        return json.loads(text)
+        return jsontext.loads(text)
     except json.JSONDecodeError as exc:
         raise FileError(f"cannot read {what} {name}: it is not JSON ({exc})") from None
-    except RecursionError:  # the C parser recurses once per nested array or object
-        raise FileError(f"cannot read {what} {name}: it is nested too deeply") from None
+    except jsontext.JSONTextError as exc:
+        raise FileError(f"cannot read {what} {name}: {exc}") from None
 
 
 def read_json(path: Path, what: str) -> Any:

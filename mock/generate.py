@@ -841,13 +841,16 @@ class Generator:
             start_frac % 900 / 1000,
         )
 
-    def _target_name(self, plan: CallPlan) -> str:
+    def _target_name(self, plan: CallPlan, variables: dict[str, Any]) -> str:
+        """Who is called, as the call's variables name them (the plan's, when they do not)."""
         target = plan.flow.target
         if target == "patient":
-            return f"{plan.person.first_name} {plan.person.last_name}"
+            first = variables.get("patient_first_name", plan.person.first_name)
+            last = variables.get("patient_last_name", plan.person.last_name)
+            return f"{text_form(first) or ''} {text_form(last) or ''}".strip()
         if target == "payor":
-            return PAYORS[plan.person.payor]
-        return plan.provider["facility_name"]
+            return text_form(variables.get("payor_name", PAYORS[plan.person.payor])) or ""
+        return text_form(variables.get("facility_name", plan.provider["facility_name"])) or ""
 
     def _transcript(
         self, plan: CallPlan, agent: str, variables: dict[str, Any], steps: int
@@ -863,13 +866,21 @@ class Generator:
         return lines
 
     def live_call(
-        self, call_log_id: int, started_at: float | None = None, steps: int | None = None
+        self,
+        call_log_id: int,
+        started_at: float | None = None,
+        steps: int | None = None,
+        *,
+        phone: str | None = None,
+        variables: dict[str, Any] | None = None,
     ) -> LiveCall:
         """The ``live_calls`` row of a call after ``steps`` steps of its flow.
 
         Defaults fit the seeded world: its own start time, and a step drawn
         from the seed (every step, for a call that has just ended). A new
         call (``World.start_call``) passes ``steps=0``: only its inputs mapped.
+        ``phone`` and ``variables``, when given, replace the drawn ones, and what is
+        derived from them (the transcript) follows.
         """
         plan = self.plan(call_log_id)
         flow = plan.flow
@@ -878,7 +889,8 @@ class Generator:
             steps = len(flow.steps) if just_ended else plan.steps_done
         steps = max(0, min(steps, len(flow.steps)))
         at = self._started(call_log_id, plan.start_frac) if started_at is None else started_at
-        variables = plan.variables(steps)
+        if variables is None:
+            variables = plan.variables(steps)
         done = steps >= len(flow.steps)
         current = flow.steps[min(steps, len(flow.steps) - 1)]
         # What only the row shows: who places the call, and how.
@@ -887,14 +899,18 @@ class Generator:
         model = d.pick(MODELS)
         return LiveCall(
             call_log_id=call_log_id,
-            user_phone_number=plan.phone,
+            user_phone_number=plan.phone if phone is None else phone,
             started_at=_iso(at),
             agent_phone_number=f"+1{512 + d.below(4)}555{d.digits(4)}",
             direction="outbound",
             status="ended" if just_ended else ("in_progress" if steps == 0 else plan.live_status),
-            updated_at=_iso(at + 20 * (steps + 1)),
+            updated_at=_iso(at + 20 * steps),  # the last step mapped (none yet: the start)
             campaign_target_id=f"ct_{d.hex(12)}",
-            target={"type": flow.target, "name": self._target_name(plan), "status": "In Progress"},
+            target={
+                "type": flow.target,
+                "name": self._target_name(plan, variables),
+                "status": "In Progress",
+            },
             agent_data={
                 "id": f"agent_{agent.lower()}",
                 "name": agent,
@@ -928,11 +944,23 @@ class Generator:
         return plan.phone, plan.variables(len(plan.flow.steps))
 
     def call_log(
-        self, call_log_id: int, started_at: float | None = None, ended_at: float | None = None
+        self,
+        call_log_id: int,
+        started_at: float | None = None,
+        ended_at: float | None = None,
+        *,
+        phone: str | None = None,
+        variables: dict[str, Any] | None = None,
     ) -> CallLog:
-        """The ``v_call_logs`` row of a finished call (seeded, or new with given times)."""
+        """The ``v_call_logs`` row of a finished call (seeded, or new with given times).
+
+        ``phone`` and ``variables`` as for ``live_call``: the numbers called (``to``), the
+        transcripts and the post-call data follow them.
+        """
         start = self.started(call_log_id) if started_at is None else started_at
-        live = self.live_call(call_log_id, started_at=start, steps=ALL_STEPS)
+        live = self.live_call(
+            call_log_id, started_at=start, steps=ALL_STEPS, phone=phone, variables=variables
+        )
         if ended_at is None:
             ended_at = start + 40 + Draw(self.recipe.seed, "length", call_log_id).below(900)
         return self.finish(live, ended_at)
@@ -947,8 +975,8 @@ class Generator:
         d = Draw(self.recipe.seed, "end", live.call_log_id)
         started = datetime.fromisoformat(live.started_at).timestamp()
         seconds = max(1, round(ended_at - started))
-        steps_total = int(live.flow.get("steps_total", 0) or 0)
-        complete = int(live.flow.get("step_index", 0) or 0) >= steps_total > 0
+        steps_total = _whole(live.flow.get("steps_total"))
+        complete = _whole(live.flow.get("step_index")) >= steps_total > 0
         if complete and d.chance(0.85):
             category, sub, reason, status = (
                 "SUCCESS",
@@ -1011,6 +1039,14 @@ class Generator:
         for name, value in overrides.items():
             setattr(log, name, value)
         return log
+
+
+def _whole(value: Any) -> int:
+    """A step count a row's ``flow`` holds, as an integer (0 when it holds none)."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError, OverflowError):  # a hand-written flow: anything at all
+        return 0
 
 
 class _Blank(dict):

@@ -215,6 +215,8 @@ def _check_changes(changes: Any) -> None:
     if not isinstance(changes, Mapping):
         raise WorldError(f"changes must be an object, got {_short(changes)}")
     for name, rows in changes.items():
+        if name == "last_id":  # the largest id issued: World.apply_changes checks it
+            continue
         if name not in _STORES:
             raise WorldError(f"changes: unknown store {name!r} (known: {', '.join(_STORES)})")
         if not isinstance(rows, Mapping):

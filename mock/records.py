@@ -10,11 +10,18 @@ columns every snapshot carries (``user_phone_number``) and the flow's
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import ConfigDict, TypeAdapter
+from pydantic import ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+#: How deeply arrays and objects may nest in a row, the row itself being the first level
+#: (``{"variables": {"y": [...]}}``: the list is on the third). Well below Python's recursion
+#: limit, so every reader of a row (text forms, flattening, JSON encoding) can recurse freely.
+MAX_DEPTH = 64
 
 Direction = Literal["outbound", "inbound"]
 TargetType = Literal["patient", "payor", "provider"]
@@ -26,19 +33,19 @@ class LiveCall:
 
     __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
-    call_log_id: int
-    user_phone_number: str
-    started_at: str
-    agent_phone_number: str = ""
+    call_log_id: StrictInt
+    user_phone_number: StrictStr
+    started_at: StrictStr
+    agent_phone_number: StrictStr = ""
     direction: Direction = "outbound"
-    status: str = "in_progress"
-    updated_at: str | None = None
-    campaign_target_id: str | None = None
-    target: dict[str, Any] = field(default_factory=dict)
-    agent_data: dict[str, Any] = field(default_factory=dict)
-    flow: dict[str, Any] = field(default_factory=dict)
-    variables: dict[str, Any] = field(default_factory=dict)
-    transcript: list[dict[str, str]] = field(default_factory=list)
+    status: StrictStr = "in_progress"
+    updated_at: StrictStr | None = None
+    campaign_target_id: StrictStr | None = None
+    target: dict[StrictStr, Any] = field(default_factory=dict)
+    agent_data: dict[StrictStr, Any] = field(default_factory=dict)
+    flow: dict[StrictStr, Any] = field(default_factory=dict)
+    variables: dict[StrictStr, Any] = field(default_factory=dict)
+    transcript: list[dict[StrictStr, StrictStr]] = field(default_factory=list)
 
     @property
     def at(self) -> str:
@@ -52,21 +59,21 @@ class CallLog:
 
     __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
-    id: int
-    user_phone_number: str
-    created_at: str
-    to: str = ""
-    from_: str = ""
-    call_length: str = "0"
-    call_ended_reason: str = "customer-ended-call"
-    call_categorization: dict[str, Any] | None = None
-    recording_urls: list[str] = field(default_factory=list)
-    agent_data: dict[str, Any] = field(default_factory=dict)
-    campaign_target_id: str | None = None
-    post_call_data: dict[str, Any] | None = None
-    qa: dict[str, Any] | None = None
-    transcripts: list[dict[str, str]] = field(default_factory=list)
-    variables: dict[str, Any] = field(default_factory=dict)
+    id: StrictInt
+    user_phone_number: StrictStr
+    created_at: StrictStr
+    to: StrictStr = ""
+    from_: StrictStr = ""
+    call_length: StrictStr = "0"
+    call_ended_reason: StrictStr = "customer-ended-call"
+    call_categorization: dict[StrictStr, Any] | None = None
+    recording_urls: list[StrictStr] = field(default_factory=list)
+    agent_data: dict[StrictStr, Any] = field(default_factory=dict)
+    campaign_target_id: StrictStr | None = None
+    post_call_data: dict[StrictStr, Any] | None = None
+    qa: dict[StrictStr, Any] | None = None
+    transcripts: list[dict[StrictStr, StrictStr]] = field(default_factory=list)
+    variables: dict[StrictStr, Any] = field(default_factory=dict)
 
     @property
     def call_log_id(self) -> int:
@@ -90,17 +97,111 @@ def to_dict(record: Record) -> dict[str, Any]:
 
 
 def live_call_from_dict(data: Any) -> LiveCall:
-    """Build a ``LiveCall`` from JSON; raises ``pydantic.ValidationError`` on bad input."""
+    """Build a ``LiveCall`` from JSON; raises ``pydantic.ValidationError`` on bad input.
+
+    Types are strict (``"7"``, ``7.0`` and ``true`` are not the integer 7), and every value
+    must be plain JSON that any answer can carry (``json_problem``).
+    """
     call = _LIVE.validate_python(data)
+    _check_values(call)
     _check_time(call.started_at, "started_at")
     return call
 
 
 def call_log_from_dict(data: Any) -> CallLog:
-    """Build a ``CallLog`` from JSON; raises ``pydantic.ValidationError`` on bad input."""
+    """Build a ``CallLog`` from JSON; raises ``pydantic.ValidationError`` on bad input.
+
+    Strict types and plain JSON values, as ``live_call_from_dict``.
+    """
     log = _LOG.validate_python(data)
+    _check_values(log)
     _check_time(log.created_at, "created_at")
     return log
+
+
+Location = tuple[str | int, ...]
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (the row is the first level)"
+_BIG = 1 << 64  # integers this short always print
+_INF = math.inf
+
+
+def json_problem(value: Any, depth: int = 0) -> tuple[Location, str] | None:
+    """Why ``value`` cannot be stored in a row, or ``None`` when it can.
+
+    A stored value must survive every way out of the world: a snapshot encoded as strict
+    JSON (no ``NaN``/``Infinity``), the state file (UTF-8), a text form, a restart. So it
+    is ``null``, a boolean, a string without lone surrogates, an integer short enough to
+    print, a finite float, or a list or string-keyed object of such values, with at most
+    ``MAX_DEPTH`` levels of nesting counting the ``depth`` levels that already enclose it.
+    The answer is where the problem is (keys and indexes inside ``value``) and what it is.
+    """
+    if isinstance(value, list | dict):
+        if depth >= MAX_DEPTH:
+            return (), _TOO_DEEP
+        is_list = isinstance(value, list)
+        for key, item in enumerate(value) if is_list else value.items():
+            if not is_list and not (key.__class__ is str and key.isascii()):
+                if not isinstance(key, str):
+                    return (), f"object keys must be strings, not {key.__class__.__name__} {key!r}"
+                found = json_problem(key)
+                if found is not None:
+                    return (key, *found[0]), found[1]
+            # Every change checks its whole row: the common plain values skip the call.
+            kind = item.__class__
+            if (
+                (kind is str and item.isascii())
+                or item is None
+                or kind is bool
+                or (kind is int and -_BIG < item < _BIG)
+                or (kind is float and -_INF < item < _INF)
+            ):
+                continue
+            found = json_problem(item, depth + 1)
+            if found is not None:
+                # Too deep is said where the value starts (``variables.y``), not 64 indexes on.
+                if found[1] is _TOO_DEEP and depth > 1:
+                    return found
+                return (key, *found[0]), found[1]
+        return None
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return (), "strings must be valid Unicode (this one holds a lone surrogate)"
+        return None
+    if isinstance(value, int):
+        try:
+            str(value)
+        except ValueError:
+            return (), "integer too long to print (more than 4300 digits)"
+        return None
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        return (), f"numbers must be finite, not {value!r} (JSON has no NaN or Infinity)"
+    return (), f"a {value.__class__.__name__} is not a JSON value"
+
+
+def _check_values(record: Record) -> None:
+    """Raise a ``ValidationError`` located at the first value of ``record`` no answer could
+    carry (see ``json_problem``)."""
+    # A row's __dict__ is its fields (no slots), checked as the row's JSON object.
+    found = json_problem(record.__dict__)
+    if found is not None:
+        loc, message = found
+        raise ValidationError.from_exception_data(
+            record.__class__.__name__,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("json_value", message),
+                    loc=loc,
+                    # The value itself may be too deep to print: name the field only.
+                    input=str(loc[0]),
+                )
+            ],
+        )
 
 
 def timestamp(value: str) -> float:

@@ -299,7 +299,13 @@ class Store(Generic[R]):
     # --- writing (overlay only) ---------------------------------------------------
 
     def put(self, row: R) -> None:
-        """Insert or replace a row."""
+        """Insert or replace a row.
+
+        Whatever can fail (the variables' text forms, the row's time) is worked out before
+        anything changes, so the row and its indexes never disagree.
+        """
+        keys = list(variable_keys(row.variables))
+        recency(row)
         self.delete(row.call_log_id)
         call_log_id = row.call_log_id
         if not self.base.id_set(call_log_id):
@@ -307,7 +313,7 @@ class Store(Generic[R]):
         self._rows[call_log_id] = row
         self._high = max(self._high, call_log_id)
         self._by_phone.setdefault(row.user_phone_number, set()).add(call_log_id)
-        for key in variable_keys(row.variables):
+        for key in keys:
             self._by_variable.setdefault(key, set()).add(call_log_id)
 
     def delete(self, call_log_id: int) -> bool:

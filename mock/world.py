@@ -26,6 +26,7 @@ from .records import (
     CallLog,
     LiveCall,
     call_log_from_dict,
+    json_problem,
     live_call_from_dict,
     to_dict,
 )
@@ -74,6 +75,9 @@ class World:
         # one the world was built with). Persistence stores it: a recipe cannot remake it.
         self.loaded: dict[str, Any] | None = None
         self.version = 0  # bumps on every change
+        # The largest id a change gave a new row since the base. Part of ``changes()``, so an
+        # id is never issued twice, even when its row was deleted before a restart.
+        self.last_id = 0
         # Called (under the lock) after every change: persistence writes the state file here.
         self.listeners: list[Callable[[World], None]] = []
         self._batching = 0  # depth of nested ``batch()`` blocks
@@ -141,29 +145,54 @@ class World:
             }
 
     def changes(self) -> dict[str, Any]:
-        """What changed since the seeded (or loaded) world: rows by id, ``None`` = deleted."""
+        """What changed since the seeded (or loaded) world: rows by id, ``None`` = deleted,
+        and ``last_id``, the largest id issued (when a change issued one)."""
         with self.lock:
-            return {
+            found: dict[str, Any] = {
                 store.name: {
                     str(i): (None if row is None else to_dict(row))
                     for i, row in sorted(store.changed.items())
                 }
                 for store in (self.live_calls, self.call_logs)
             }
+            if self.last_id:
+                found["last_id"] = self.last_id
+            return found
 
     def apply_changes(self, changes: Mapping[str, Any]) -> None:
-        """Replay ``changes()`` of an earlier run onto this world; raises ``WorldError``."""
+        """Replay ``changes()`` of an earlier run onto this world; raises ``WorldError``.
+
+        Every row is checked before any is applied: a bad one changes nothing.
+        """
         builders = {"live_calls": live_call_from_dict, "call_logs": call_log_from_dict}
+        if not isinstance(changes, Mapping):
+            raise WorldError("changes must be an object", 422)
+        planned: list[tuple[str, int, Any]] = []  # (store name, id, row or None to delete)
+        last_id = changes.get("last_id", 0)  # absent from files written before it was kept
+        if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
+            raise WorldError(f"bad changes: last_id must be an id, not {last_id!r}", 422)
+        for name, rows in changes.items():
+            if name == "last_id":
+                continue
+            if name not in builders or not isinstance(rows, Mapping):
+                raise WorldError(f"bad changes for {name!r}", 422)
+            for key, row in rows.items():
+                where = f"{name}[{key}]"
+                call_log_id = _change_key(key, where)
+                if row is not None:
+                    row = _validated(builders[name], row, where)
+                    if row.call_log_id != call_log_id:
+                        raise WorldError(f"{where}: the row's id is {row.call_log_id}", 422)
+                planned.append((name, call_log_id, row))
         with self.lock:
-            for name, rows in changes.items():
-                if name not in builders or not isinstance(rows, Mapping):
-                    raise WorldError(f"bad changes for {name!r}", 422)
+            for name, call_log_id, row in planned:
                 store = getattr(self, name)
-                for key, row in rows.items():
-                    if row is None:
-                        store.delete(int(key))
-                    else:
-                        store.put(_validated(builders[name], row, f"{name}[{key}]"))
+                if row is None:
+                    store.delete(call_log_id)
+                else:
+                    store.put(row)
+                    last_id = max(last_id, call_log_id)
+            self.last_id = max(self.last_id, last_id)
             self.version += 1
 
     def stats(self) -> dict[str, int]:
@@ -189,6 +218,7 @@ class World:
         with self.lock:
             self.live_calls.reset()
             self.call_logs.reset()
+            self.last_id = 0
             self._changed()
 
     def load(self, data: Mapping[str, Any]) -> None:
@@ -198,6 +228,7 @@ class World:
             self.live_calls = Store("live_calls", BaseTable.from_records(live))
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = Generator(recipe)
+            self.last_id = 0
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
             self.loaded = {
                 "format": WORLD_FORMAT,
@@ -269,9 +300,25 @@ class World:
         for listener in self.listeners:
             listener(self)
 
+    def _when(self, at: float | None) -> float:
+        """``at`` (the clock's now when ``None``), refused unless it is a time a row can hold."""
+        if at is None:
+            return self.clock.now()
+        try:
+            if isinstance(at, bool) or not isinstance(at, int | float):
+                raise TypeError(f"not a number: {at!r}")
+            _iso(at)
+        except (TypeError, ValueError, OverflowError, OSError) as exc:
+            raise WorldError(f"at: not a time ({exc})", 422) from None
+        return float(at)
+
     def _next_id(self) -> int:
-        return (
-            max(self.live_calls.max_id(), self.call_logs.max_id(), self.generator.next_id() - 1) + 1
+        """An id no row has had since the base: past every row, generated call and issued id."""
+        return 1 + max(
+            self.live_calls.max_id(),
+            self.call_logs.max_id(),
+            self.generator.next_id() - 1,
+            self.last_id,
         )
 
     def start_call(
@@ -281,7 +328,7 @@ class World:
 
         ``at`` is when it starts (default: the clock's now).
         """
-        fields = dict(fields or {})
+        fields = _fields(fields)
         with self.lock:
             call_log_id = fields.get("call_log_id")
             if call_log_id is None:
@@ -290,12 +337,14 @@ class World:
                 raise WorldError("call_log_id must be an integer", 422)
             if call_log_id in self.live_calls:
                 raise WorldError(f"call {call_log_id} is already live", 409)
-            when = self.clock.now() if at is None else at
-            generated = self.generator.live_call(call_log_id, when, steps=0)
+            generated = self.generator.live_call(
+                call_log_id, self._when(at), steps=0, **_sources(fields, "outbound")
+            )
             call = _validated(
                 live_call_from_dict, {**to_dict(generated), **fields, "call_log_id": call_log_id}
             )
             self.live_calls.put(call)
+            self.last_id = max(self.last_id, call_log_id)
             self._changed()
             return call
 
@@ -313,6 +362,8 @@ class World:
         """
         if not isinstance(variables, Mapping):
             raise WorldError("variables must be an object", 422)
+        if progress is not None and not isinstance(progress, Mapping):
+            raise WorldError("progress must be an object", 422)
         with self.lock:
             call = self.live_calls.get(call_log_id)
             if call is None:
@@ -323,7 +374,7 @@ class World:
                     **to_dict(call),
                     **(progress or {}),
                     "variables": {**call.variables, **variables},
-                    "updated_at": _iso(self.clock.now() if at is None else at),
+                    "updated_at": _iso(self._when(at)),
                 },
             )
             self.live_calls.put(updated)
@@ -344,14 +395,15 @@ class World:
         override any of it. ``keep_live`` leaves the live row in place, as
         upstream does for a moment after a call ends.
         """
+        fields = _fields(fields)
         with self.lock:
             call = self.live_calls.get(call_log_id)
             if call is None:
                 raise WorldError(f"no live call {call_log_id}", 404)
-            finished = self.generator.finish(call, self.clock.now() if at is None else at)
-            log = _validated(
-                call_log_from_dict, {**to_dict(finished), **(fields or {}), "id": call_log_id}
-            )
+            # Given fields the log derives others from (the phone, the variables) go in first.
+            source = dataclasses.replace(call, **_sources(fields, call.direction, live=True))
+            finished = self.generator.finish(source, self._when(at))
+            log = _validated(call_log_from_dict, {**to_dict(finished), **fields, "id": call_log_id})
             self.call_logs.put(log)
             if not keep_live:
                 self.live_calls.delete(call_log_id)
@@ -360,7 +412,7 @@ class World:
 
     def add_call_log(self, fields: Mapping[str, Any] | None = None) -> CallLog:
         """Add a finished call: given fields win, the rest is generated from the seed."""
-        fields = dict(fields or {})
+        fields = _fields(fields)
         with self.lock:
             call_log_id = fields.get("id", fields.pop("call_log_id", None))
             if call_log_id is None:
@@ -370,11 +422,14 @@ class World:
             if call_log_id in self.call_logs:
                 raise WorldError(f"call log {call_log_id} already exists", 409)
             now = self.clock.now()
-            generated = self.generator.call_log(call_log_id, now - 60 - call_log_id % 600, now)
+            generated = self.generator.call_log(
+                call_log_id, now - 60 - call_log_id % 600, now, **_sources(fields, "outbound")
+            )
             log = _validated(
                 call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id}
             )
             self.call_logs.put(log)
+            self.last_id = max(self.last_id, call_log_id)
             self._changed()
             return log
 
@@ -406,10 +461,14 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
         raise WorldError("live_calls and call_logs must be arrays", 422)
     live = [_validated(live_call_from_dict, r, f"live_calls[{i}]") for i, r in enumerate(live_raw)]
     logs = [_validated(call_log_from_dict, r, f"call_logs[{i}]") for i, r in enumerate(logs_raw)]
-    for name, rows in (("live_calls", live), ("call_logs", logs)):
-        ids = [r.call_log_id for r in rows]
-        if len(set(ids)) != len(ids):
-            raise WorldError(f"duplicate call_log_id in {name}", 422)
+    for name, rows, id_field in (("live_calls", live, "call_log_id"), ("call_logs", logs, "id")):
+        first: dict[int, int] = {}  # id -> the row that has it
+        for i, row in enumerate(rows):
+            j = first.setdefault(row.call_log_id, i)
+            if j != i:
+                raise WorldError(
+                    f"{name}[{i}] and {name}[{j}] both have {id_field} {row.call_log_id}", 422
+                )
     return live, logs, parse_recipe(data.get("recipe") or {})
 
 
@@ -430,6 +489,44 @@ def parse_recipe(raw: Any) -> WorldRecipe:
         raise WorldError(f"bad recipe: {exc}", 422) from None
 
 
+def _sources(fields: Mapping[str, Any], direction: str, live: bool = False) -> dict[str, Any]:
+    """The given fields that others are derived from, as the generator takes them.
+
+    The caller's number is ``user_phone_number``, and in a log also ``to`` (an outbound
+    call) or ``from_`` (an inbound one); the variables make the transcript and post-call
+    data. Only usable values are passed: the row's validation refuses the others.
+    """
+    phone = fields.get(
+        "user_phone_number", fields.get("to" if direction == "outbound" else "from_")
+    )
+    variables = fields.get("variables")
+    found: dict[str, Any] = {}
+    if isinstance(phone, str):
+        found["user_phone_number" if live else "phone"] = phone
+    if isinstance(variables, dict) and json_problem(variables, 1) is None:
+        found["variables"] = variables
+    return found
+
+
+def _fields(fields: Mapping[str, Any] | None) -> dict[str, Any]:
+    if fields is None:
+        return {}
+    if not isinstance(fields, Mapping):
+        raise WorldError("fields must be an object", 422)
+    return dict(fields)
+
+
+def _change_key(key: Any, where: str) -> int:
+    """The id a ``changes()`` key names: an integer or its decimal text, nothing else."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str):
+        with contextlib.suppress(ValueError):
+            if str(int(key)) == key:
+                return int(key)
+    raise WorldError(f"{where}: the key must be an id (an integer)", 422)
+
+
 def _validated(build: Any, data: Any, where: str = "") -> Any:
     from pydantic import ValidationError
 
@@ -437,12 +534,22 @@ def _validated(build: Any, data: Any, where: str = "") -> Any:
         return build(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
+            f"{_location(where, e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
         )
-        raise WorldError(f"{where + ': ' if where else ''}{problems}", 422) from None
+        raise WorldError(problems, 422) from None
     except ValueError as exc:
         raise WorldError(f"{where + ': ' if where else ''}{exc}", 422) from None
+
+
+def _location(where: str, loc: tuple[Any, ...]) -> str:
+    """``live_calls[3].variables.y``: the row, then the path inside it."""
+    text = where
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(root)"
 
 
 def _iso(ts: float) -> str:

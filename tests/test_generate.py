@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prosper_mock import World, WorldRecipe
+from prosper_mock import VirtualClock, World, WorldRecipe
 from prosper_mock.generate import FLOWS, Draw, Generator
+from prosper_mock.records import timestamp
 from prosper_mock.textform import text_form
 
 
@@ -106,3 +107,18 @@ def test_empty_world() -> None:
     world = World.generate(WorldRecipe(live_calls=0, call_logs=0))
     assert world.stats() == {"live_calls": 0, "call_logs": 0, "version": 0}
     assert world.start_call().call_log_id == 1000
+
+
+def test_a_call_is_never_updated_after_its_time() -> None:
+    """A new call's ``updated_at`` is its start (before, 20 s ahead of a virtual clock); a seeded
+    call's is its last step, before the world's anchor."""
+    clock = VirtualClock("2026-02-01T10:00:00+00:00")
+    world = World.generate(WorldRecipe(seed=2, live_calls=30, call_logs=40), clock=clock)
+    call = world.start_call()
+    assert call.started_at == call.updated_at == "2026-02-01T10:00:00.000+00:00"
+    later = world.start_call(at=clock.now() - 300)
+    assert later.updated_at == later.started_at == "2026-02-01T09:55:00.000+00:00"
+    anchor = timestamp(world.generator.recipe.anchor)
+    for row in world.live_calls:
+        if row.call_log_id < call.call_log_id:
+            assert timestamp(row.started_at) <= timestamp(row.updated_at) <= anchor

@@ -6,6 +6,8 @@ import json
 import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -378,3 +380,104 @@ def test_a_failed_write_says_whether_anything_changed(
     monkeypatch.setattr(persistence, "write_atomically", real_write)
     stored.save(world)
     assert json.loads(state.read_text())["changes"]["live_calls"]
+
+
+@pytest.mark.parametrize("number", ["-1e400", "NaN", "Infinity"])
+def test_a_state_file_holding_a_non_finite_number_is_refused_at_start(
+    tmp_path: Path, number: str
+) -> None:
+    """A state file written before non-finite numbers were refused (or edited by hand) stops
+    the start with one line naming it, rather than serving a call whose every lookup is a 500."""
+    state = tmp_path / "state.json"
+    world = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    StateFile(state).attach(world)
+    world.map_variables(next(iter(world.live_calls)).call_log_id, {"y": 12345})
+    state.write_text(state.read_text().replace("12345", number))
+    again = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    with pytest.raises(WorldError, match=r"state\.json"):
+        StateFile(state).restore(again)
+    done = subprocess.run(
+        [sys.executable, "-m", "prosper_mock", "serve", *ARGS, "--state-file", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "state" in line and "Traceback" not in line
+
+
+def test_a_refused_value_never_reaches_the_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with serve([*ARGS, "--state-file", str(state)]) as running:
+        answer = requests.patch(
+            running.url("/__mock/live-calls/1010/variables"),
+            data=b'{"variables": {"y": -1e400}}',
+            timeout=5,
+        )
+        assert answer.status_code == 422 and "variables.y" in answer.json()["detail"]
+        deep = {"variables": {"y": json.loads("[" * 330 + "]" * 330)}}
+        answer = requests.patch(running.url("/__mock/live-calls/1010/variables"), json=deep)
+        assert answer.status_code == 422 and "levels deep" in answer.json()["detail"]
+        ok = requests.patch(
+            running.url("/__mock/live-calls/1010/variables"), json={"variables": {"y": 1}}
+        )
+        assert ok.status_code == 200  # the call still takes changes
+    stored = state.read_text()
+    json.loads(stored, parse_constant=lambda name: pytest.fail(f"{name} stored"))
+    assert "Infinity" not in stored
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "message"),
+    [
+        ('"call_log_id": 1011', '"call_log_id": "1011"', "call_log_id: Input should be"),
+        ('"format": ', '"format": "x", "format": ', 'duplicate key "format"'),
+    ],
+)
+def test_a_state_file_is_read_strictly(
+    tmp_path: Path, before: str, after: str, message: str
+) -> None:
+    state = tmp_path / "state.json"
+    world = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    StateFile(state).attach(world)
+    world.load(json.loads(FIXTURE_WORLD.read_text()))  # the base is stored too
+    text = state.read_text()
+    assert before in text
+    state.write_text(text.replace(before, after, 1))
+    with pytest.raises(WorldError, match=message) as info:
+        StateFile(state).restore(World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10)))
+    assert str(state) in str(info.value)
+
+
+def test_an_id_is_never_issued_twice_across_a_restart(tmp_path: Path) -> None:
+    """Start a call, delete it, restart: the next call gets a new id, not the deleted one's."""
+    state = tmp_path / "state.json"
+    with serve([*ARGS, "--state-file", str(state)]) as first:
+        c = ControlClient(first.base_url)
+        issued = c.start_call()["call"]["call_log_id"]
+        c.delete_live_call(issued)
+        logged = c.add_call_log()["call_log"]["id"]
+        c.delete_call_log(logged)
+    with serve([*ARGS, "--state-file", str(state)]) as second:
+        c = ControlClient(second.base_url)
+        again = c.start_call()["call"]["call_log_id"]
+        assert again == logged + 1 and logged == issued + 1
+        c.reset()  # a reset is back to the seeded world, its ids included
+        assert c.start_call()["call"]["call_log_id"] == issued
+
+
+def test_a_state_file_without_the_last_id_still_loads(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    world = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    StateFile(state).attach(world)
+    call = world.start_call()
+    data = json.loads(state.read_text())
+    assert data["changes"].pop("last_id") == call.call_log_id
+    state.write_text(json.dumps(data))
+    again = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
+    assert StateFile(state).restore(again)
+    assert again.live_calls.get(call.call_log_id) == call
+    assert again.start_call().call_log_id == call.call_log_id + 1
+    with pytest.raises(WorldError, match="last_id must be an id"):
+        again.apply_changes({"last_id": "12"})

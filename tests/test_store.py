@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from prosper_mock.records import LiveCall
 from prosper_mock.store import BaseTable, Store, variable_keys
 
@@ -95,3 +97,21 @@ def test_derived_base_fetches_rows_on_demand() -> None:
     assert s.get(12).call_log_id == 12
     assert s.get(99) is None
     assert fetched == [18, 12]
+
+
+def test_a_row_whose_keys_cannot_be_worked_out_changes_nothing() -> None:
+    """``put`` works out the text forms first: a row it cannot index leaves the store as it was
+    (its row and its indexes agree), rather than half-replaced."""
+    s = store()
+    s.put(call(7, k="before"))
+    deep: object = "x"
+    for _ in range(5000):  # rows from JSON are refused long before this (records.MAX_DEPTH)
+        deep = [deep]
+    with pytest.raises(RecursionError):
+        s.put(call(7, k="after", deep=deep))
+    assert s.get(7).variables == {"k": "before"}
+    assert s.latest_by_variable("k", "before").call_log_id == 7
+    assert s.latest_by_variable("k", "after") is None
+    s.put(call(7, k="after"))  # and the next change works
+    assert s.latest_by_variable("k", "after").call_log_id == 7
+    assert s.latest_by_variable("k", "before") is None

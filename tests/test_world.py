@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from prosper_mock import VirtualClock, World, WorldError, WorldRecipe
+from prosper_mock import MockServer, VirtualClock, World, WorldError, WorldRecipe
+from prosper_mock.generate import FLOWS
+from prosper_mock.records import MAX_DEPTH, CallLog, LiveCall
+from prosper_mock.render import snapshot
+from prosper_mock.textform import text_form
+
+LIVE_FIELDS = {f.name for f in dataclasses.fields(LiveCall)}
+LOG_FIELDS = {f.name for f in dataclasses.fields(CallLog)}
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,10 +138,15 @@ def test_bad_world_files_are_named(data: object, message: str) -> None:
         World.from_dict(data)  # type: ignore[arg-type]
 
 
-def test_duplicate_ids_are_refused() -> None:
-    row = {"id": 1, "user_phone_number": "+1", "created_at": "2026-01-01T00:00:00+00:00"}
-    with pytest.raises(WorldError, match="duplicate"):
-        World.from_dict({"call_logs": [row, row]})
+def test_duplicate_ids_are_refused_naming_both_rows_and_the_id() -> None:
+    logs = [_log(id=i) for i in range(1245, 1253)]
+    logs[7]["id"] = 1247
+    with pytest.raises(WorldError) as info:
+        World.from_dict({"call_logs": logs})
+    assert str(info.value) == "call_logs[7] and call_logs[2] both have id 1247"
+    with pytest.raises(WorldError) as info:
+        World.from_dict({"live_calls": [_row(), _row(call_log_id=3), _row()]})
+    assert str(info.value) == "live_calls[2] and live_calls[0] both have call_log_id 9"
 
 
 def test_unreadable_world_file(tmp_path: Path) -> None:
@@ -208,3 +227,274 @@ def test_a_world_file_with_a_value_nested_too_deeply_is_named(tmp_path: Path) ->
     with pytest.raises(WorldError, match="nested too deeply") as refused:
         World.from_file(deep)
     assert str(deep) in str(refused.value)
+
+
+def nested(levels: int, leaf: object = 1) -> object:
+    value = leaf
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def _live(w: World) -> int:
+    return next(iter(w.live_calls)).call_log_id
+
+
+def _row(**fields: object) -> dict[str, object]:
+    return {"call_log_id": 9, "user_phone_number": "+1", "started_at": TIME, **fields}
+
+
+TIME = "2026-01-01T00:00:00+00:00"
+POISONS = [float("nan"), float("inf"), float("-inf"), nested(330), nested(MAX_DEPTH)]
+CHANGES = [
+    (lambda w, v: w.map_variables(_live(w), {"y": v}), "variables.y"),
+    (lambda w, v: w.map_variables(_live(w), {}, progress={"flow": {"x": v}}), "flow.x"),
+    (lambda w, v: w.start_call({"variables": {"y": v}}), "variables.y"),
+    (lambda w, v: w.start_call({"target": {"y": [v]}}), "target.y"),
+    (lambda w, v: w.end_call(_live(w), {"qa": {"score": v}}), "qa.score"),
+    (lambda w, v: w.add_call_log({"post_call_data": {"y": v}}), "post_call_data.y"),
+    (lambda w, v: w.load({"live_calls": [_row(variables={"y": v})]}), "variables.y"),
+    (lambda w, v: w.apply_changes({"live_calls": {"9": _row(variables={"y": v})}}), "variables.y"),
+]
+
+
+@pytest.mark.parametrize("poison", POISONS, ids=["nan", "inf", "-inf", "deep330", "deep64"])
+@pytest.mark.parametrize(("change", "where"), CHANGES)
+def test_values_no_answer_could_carry_are_refused_and_change_nothing(
+    world: World, change, where: str, poison: object
+) -> None:
+    """Non-finite numbers and deep nesting never enter the world, whichever way they come."""
+    before, version = json.dumps(world.dump(), allow_nan=False), world.version
+    with pytest.raises(WorldError) as info:
+        change(world, poison)
+    assert info.value.status == 422
+    assert where in str(info.value)
+    assert json.dumps(world.dump(), allow_nan=False) == before
+    assert world.version == version
+
+
+def test_a_half_good_set_of_changes_applies_none_of_them(world: World) -> None:
+    before, version = world.dump(), world.version
+    with pytest.raises(WorldError, match=r"live_calls\[10\]"):
+        world.apply_changes(
+            {"live_calls": {"9": _row(), "10": _row(call_log_id=10, variables={"y": nested(99)})}}
+        )
+    with pytest.raises(WorldError, match="the row's id is 9"):
+        world.apply_changes({"live_calls": {"8": _row()}})
+    with pytest.raises(WorldError, match="must be an id"):
+        world.apply_changes({"call_logs": {"x": None}})
+    assert world.dump() == before and world.version == version
+
+
+def test_a_bad_time_is_refused_before_anything_changes(world: World) -> None:
+    before = world.dump()
+    for at in (float("nan"), float("inf"), 1e300, "soon"):
+        with pytest.raises(WorldError, match="at: not a time"):
+            world.start_call(at=at)  # type: ignore[arg-type]
+        with pytest.raises(WorldError, match="at: not a time"):
+            world.map_variables(_live(world), {"y": 1}, at=at)  # type: ignore[arg-type]
+    assert world.dump() == before
+
+
+def test_a_flow_of_any_shape_can_still_end(world: World) -> None:
+    call = world.start_call({"flow": {"step_index": [], "steps_total": "many"}})
+    assert world.end_call(call.call_log_id).call_log_id == call.call_log_id
+
+
+def test_a_failing_listener_leaves_a_consistent_change(world: World) -> None:
+    """The state file failing (a 503) does not undo the change: row and indexes agree."""
+
+    def broken(_: World) -> None:
+        raise WorldError("disk full", 503)
+
+    world.listeners.append(broken)
+    call_log_id = _live(world)
+    with pytest.raises(WorldError, match="disk full"):
+        world.map_variables(call_log_id, {"y": "new"})
+    assert world.live_calls.latest_by_variable("y", "new").call_log_id == call_log_id
+    assert world.live_calls.get(call_log_id).variables["y"] == "new"
+
+
+def test_non_finite_numbers_over_http_are_422s_naming_the_field(world: World) -> None:
+    """``-1e400`` is valid JSON that Python reads as ``-inf``: refused, and the call still
+    answers (before, every lookup of it and the world's dump were 500s)."""
+    with MockServer(world) as server:
+        call_log_id = _live(world)
+        bodies = [
+            ("PATCH", f"/live-calls/{call_log_id}/variables", '{"variables": {"y": -1e400}}'),
+            ("POST", "/live-calls", '{"variables": {"y": 1e999}}'),
+            ("POST", f"/live-calls/{call_log_id}/end", '{"fields": {"qa": {"s": -1e400}}}'),
+            ("POST", "/call-logs", '{"qa": {"s": [1e400]}}'),
+            ("PUT", "/world", '{"live_calls": [' + json.dumps(_row(variables={"y": "@"})) + "]}"),
+        ]
+        for method, path, body in bodies:
+            body = body.replace('"@"', "1e400")
+            answer = requests.request(method, server.url("/__mock" + path), data=body, timeout=5)
+            assert answer.status_code == 422, (path, answer.text)
+            assert "finite" in answer.json()["detail"]
+        assert (
+            "variables.y"
+            in requests.patch(
+                server.url(f"/__mock/live-calls/{call_log_id}/variables"),
+                data=b'{"variables": {"y": -1e400}}',
+                timeout=5,
+            ).json()["detail"]
+        )
+        assert requests.get(server.url("/__mock/world"), timeout=5).status_code == 200
+        found = requests.get(
+            server.url("/api/v1/live-calls"), params={"call_log_id": call_log_id}, timeout=5
+        )
+        assert found.status_code == 200
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "-1e400"])
+def test_world_files_with_non_finite_numbers_are_refused(tmp_path: Path, number: str) -> None:
+    path = tmp_path / "w.json"
+    path.write_text(
+        '{"live_calls": [' + json.dumps(_row(variables={"y": "@"})).replace('"@"', number) + "]}"
+    )
+    with pytest.raises(WorldError, match=r"w\.json|variables\.y") as info:
+        World.from_file(path)
+    assert "finite" in str(info.value) or "not a JSON number" in str(info.value)
+    done = subprocess.run(
+        [sys.executable, "-m", "prosper_mock", "serve", "--port", "0", "--world", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()  # NaN and the infinities included
+    | st.text(st.characters(codec=None), max_size=5)  # lone surrogates included
+)
+JSONISH = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+        | st.tuples(inner)  # Python values that JSON has no word for
+        | st.dictionaries(st.integers(), inner, max_size=1)
+    ),
+    max_leaves=8,
+) | st.builds(nested, st.integers(0, 2 * MAX_DEPTH), _SCALARS)
+FIELDS = st.sampled_from(["qa", "post_call_data", "agent_data", "target", "flow", "variables"])
+
+
+@functools.cache
+def _property_world() -> World:
+    world = World.generate(WorldRecipe(seed=4, live_calls=3, call_logs=5))
+    world.listeners.append(  # what the state file does with each change
+        lambda w: json.dumps(w.changes(), ensure_ascii=False, allow_nan=False).encode()
+    )
+    return world
+
+
+@given(value=JSONISH, name=FIELDS, how=st.sampled_from(["map", "start", "end", "add"]))
+@settings(max_examples=300)
+def test_a_change_is_whole_or_refused_and_every_lookup_answers_json(
+    value: object, name: str, how: str
+) -> None:
+    """For any value, a change either raises ``WorldError`` and leaves the world as it was,
+    or succeeds, is stored (the state file's encoding) and every lookup answers strict JSON."""
+    world = _property_world()
+    world.reset()
+    live = _live(world)
+    before, version = world.dump(), world.version
+    try:
+        if how == "map":
+            row = world.map_variables(live, {"y": value})
+        elif how == "start":
+            row = world.start_call({name if name in LIVE_FIELDS else "variables": {"y": value}})
+        elif how == "end":
+            row = world.end_call(live, {name if name in LOG_FIELDS else "qa": {"y": value}})
+        else:
+            row = world.add_call_log({name if name in LOG_FIELDS else "qa": {"y": value}})
+    except WorldError as exc:
+        assert exc.status == 422
+        assert world.dump() == before and world.version == version
+        return
+    source = "live_calls" if isinstance(row, LiveCall) else "call_logs"
+    store = getattr(world, source)
+    found = [store.get(row.call_log_id), store.latest_by_phone(row.user_phone_number)]
+    found += [
+        store.latest_by_variable(k, text_form(v)) for k, v in row.variables.items() if v is not None
+    ]
+    assert store.get(row.call_log_id) == row
+    for hit in found:
+        assert hit is not None
+        json.dumps(snapshot(source, hit), allow_nan=False).encode()
+    json.dumps(world.dump(), allow_nan=False).encode()
+
+
+@pytest.mark.parametrize("given", ["true", '"9999"', "9999.0"])
+@pytest.mark.parametrize(
+    ("store", "id_field"), [("live_calls", "call_log_id"), ("call_logs", "id")]
+)
+def test_world_files_are_read_strictly(
+    tmp_path: Path, given: str, store: str, id_field: str
+) -> None:
+    """``true``, ``"9999"`` and ``9999.0`` are not the id 9999 (before, they loaded as 1 and
+    9999): the row and field are named."""
+    good = {"live_calls": _row(), "call_logs": _log()}[store]
+    rows = [{**good, id_field: n} for n in (1, 2, 3)] + [{**good, id_field: "@"}]
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({store: rows}).replace('"@"', given))
+    with pytest.raises(WorldError) as info:
+        World.from_file(path)
+    assert str(info.value) == (
+        f"world file {path}: {store}[3].{id_field}: Input should be a valid integer"
+    )
+
+
+def test_a_repeated_key_in_a_world_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    path.write_text('{"live_calls": [], "live_calls": [' + json.dumps(_row()) + "]}")
+    with pytest.raises(WorldError, match='duplicate key "live_calls"'):
+        World.from_file(path)
+    twice = json.dumps(_log(id=2, to="@")).replace('"to": "@"', '"to": "+2", "to": "+3"')
+    path.write_text('{"call_logs": [' + json.dumps(_log()) + ", " + twice + "]}")
+    with pytest.raises(WorldError, match=r'call_logs\[1\]: duplicate key "to"'):
+        World.from_file(path)
+
+
+def _log(**fields: object) -> dict[str, object]:
+    return {"id": 9, "user_phone_number": "+1", "created_at": TIME, **fields}
+
+
+def test_a_given_phone_is_the_number_the_log_says_was_called(world: World) -> None:
+    """``user_phone_number`` given to a new log: its ``to`` follows (before, ``to`` kept the
+    generated number, so the log contradicted itself); and ``to`` given, the other way."""
+    log = world.add_call_log({"user_phone_number": "+15550001111"})
+    assert (log.user_phone_number, log.to) == ("+15550001111", "+15550001111")
+    assert world.call_logs.latest_by_phone("+15550001111") == log
+    log = world.add_call_log({"to": "+15550002222"})
+    assert (log.user_phone_number, log.to) == ("+15550002222", "+15550002222")
+    log = world.add_call_log({"user_phone_number": "+15550003333", "to": "+15550004444"})
+    assert (log.user_phone_number, log.to) == ("+15550003333", "+15550004444")  # both given
+    outbound = world.start_call()
+    log = world.end_call(outbound.call_log_id, {"user_phone_number": "+15550005555"})
+    assert (log.user_phone_number, log.to) == ("+15550005555", "+15550005555")
+    assert log.from_ == outbound.agent_phone_number
+    inbound = world.start_call({"direction": "inbound", "user_phone_number": "+15550006666"})
+    log = world.end_call(inbound.call_log_id)
+    assert (log.from_, log.to) == ("+15550006666", inbound.agent_phone_number)
+
+
+def test_given_variables_are_what_the_transcripts_and_post_call_data_say(world: World) -> None:
+    given = {name: "ZZZ" for flow in FLOWS for name in flow.variables}
+    call = world.start_call({"variables": given})
+    assert "ZZZ" in " ".join(line["message"] for line in call.transcript)
+    assert call.target["name"] in ("ZZZ", "ZZZ ZZZ")  # a payor, a facility or a patient
+    log = world.add_call_log({"variables": given})
+    assert "ZZZ" in " ".join(line["message"] for line in log.transcripts)
+    extracted = (log.post_call_data or {"extracted": {}})["extracted"]
+    assert all(given[k] == v for k, v in extracted.items())
+    live = world.start_call()
+    log = world.end_call(live.call_log_id, {"variables": {"appointment_confirmed": "ZZZ"}})
+    assert set((log.post_call_data or {"extracted": {}})["extracted"]) <= {"appointment_confirmed"}

@@ -65,7 +65,7 @@ def _refuse_constant(name: str) -> Any:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise JSONTextError(f"{text} is out of range for a JSON number")
+        raise JSONTextError(f"{text} is out of range: JSON numbers here must be finite")
     return value
 
 

@@ -224,7 +224,7 @@ def test_a_world_file_with_a_value_nested_too_deeply_is_named(tmp_path: Path) ->
     row["variables"] = json.loads('{"a":' * 900 + "1" + "}" * 900)  # JSON reads it; rows cannot
     deep = tmp_path / "w.json"
     deep.write_text(json.dumps({"live_calls": [row]}))
-    with pytest.raises(WorldError, match="nested too deeply") as refused:
+    with pytest.raises(WorldError, match="nested more than 64 levels deep") as refused:
         World.from_file(deep)
     assert str(deep) in str(refused.value)
 

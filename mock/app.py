@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, quote, unquote
@@ -77,6 +77,8 @@ def create_app(
     journal: Journal | None = None,
     control: bool = True,
     control_token: str | None = None,
+    control_allow_origins: Iterable[str] = (),
+    control_allow_hosts: Iterable[str] = (),
     operations: Mapping[str, Implementation] | None = None,
     api_key: tuple[str, str] | None = None,
     read_only: bool = False,
@@ -84,8 +86,11 @@ def create_app(
     """Build the mock app for ``world`` (a default seeded world if omitted).
 
     ``control`` adds the control API under ``/__mock`` (loopback clients only,
-    unless ``control_token`` is set). ``operations`` replaces implementations
-    by operationId (tests use it to build deliberately broken servers).
+    unless ``control_token`` is set; ``control_allow_origins`` are web origins
+    whose pages may drive it, ``control_allow_hosts`` ``Host`` names accepted
+    besides the mock's own address: see ``add_control_routes``). ``operations``
+    replaces implementations by operationId (tests use it to build deliberately
+    broken servers).
     """
     spec = load_spec(spec_path)
     world = world if world is not None else World.generate()
@@ -117,7 +122,12 @@ def create_app(
     if control:
         from .control import add_control_routes  # control imports this module
 
-        add_control_routes(app, token=control_token)
+        add_control_routes(
+            app,
+            token=control_token,
+            allow_origins=control_allow_origins,
+            allow_hosts=control_allow_hosts,
+        )
 
     # Registered last: everything no route above claims.
     known = [_path_regex(p) for p in [*by_path, "/openapi.json"]]

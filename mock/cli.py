@@ -166,6 +166,22 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="environment variable holding the control token (required to "
         "serve the control API on a non-loopback address)",
     )
+    live.add_argument(
+        "--control-allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin (http://host:port) whose pages may drive the control API "
+        "(repeatable; by default requests with another Origin are refused)",
+    )
+    live.add_argument(
+        "--control-allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Host name (any port) or host:port the control API answers besides "
+        "the mock's own address (repeatable; needed behind a proxy or a DNS name)",
+    )
     live.add_argument("--no-control", action="store_true", help="serve no control API")
     auth = p.add_argument_group("authentication (README: Reliability and security)")
     auth.add_argument(
@@ -231,6 +247,8 @@ def run_serve(args: argparse.Namespace) -> int:
         semantics=semantics_from_args(args),
         control=not args.no_control,
         control_token=token,
+        control_allow_origins=args.control_allow_origin,
+        control_allow_hosts=args.control_allow_host,
         api_key=api_key,
         read_only=getattr(args, "read_only", False),
     )

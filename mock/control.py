@@ -7,7 +7,11 @@ the vendored ``/openapi.json`` never mentions it.
 
 Safety: control requests are answered only from loopback clients unless a
 token is configured; with a token, every control request must carry it
-(``Authorization: Bearer <token>``), compared in constant time.
+(``Authorization: Bearer <token>``), compared in constant time. Web pages are
+kept out whatever the client's address: a request with a foreign ``Origin``
+(or ``Sec-Fetch-Site: cross-site``) is refused, and without a token so is a
+``Host`` that is not the mock's own address (DNS rebinding would otherwise let
+any page reach a mock on loopback), unless the user allowed that origin or host.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import json
 import math
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -43,14 +48,39 @@ def control_spec_bytes() -> bytes:
     return resources.files("prosper_mock").joinpath("control_openapi.json").read_bytes()
 
 
-def add_control_routes(app: web.Application, token: str | None = None) -> None:
-    """Register the control API on ``app`` (before its catch-all route)."""
+@dataclass(frozen=True)
+class ControlPolicy:
+    """Who may drive the control API, besides loopback clients of the mock's own address."""
+
+    token: str | None = None
+    allow_origins: frozenset[str] = frozenset()  # web origins allowed, e.g. http://host:3000
+    allow_hosts: frozenset[str] = frozenset()  # Host names (any port) or host:port allowed
+
+
+def add_control_routes(
+    app: web.Application,
+    token: str | None = None,
+    *,
+    allow_origins: Iterable[str] = (),
+    allow_hosts: Iterable[str] = (),
+) -> None:
+    """Register the control API on ``app`` (before its catch-all route).
+
+    ``allow_origins`` are web origins whose pages may drive it; ``allow_hosts``
+    are ``Host`` values accepted besides the mock's own address (``name`` for
+    any port, or ``name:port``).
+    """
     spec = control_spec_bytes()
+    policy = ControlPolicy(
+        token,
+        frozenset(o.rstrip("/").lower() for o in allow_origins),
+        frozenset(h.lower() for h in allow_hosts),
+    )
 
     def route(
         method: str, path: str, fn: Callable[[web.Request, MockState], Awaitable[Any]]
     ) -> None:
-        app.router.add_route(method, PREFIX + path, _guarded(fn, token))
+        app.router.add_route(method, PREFIX + path, _guarded(fn, policy))
 
     async def openapi(request: web.Request, state: MockState) -> web.StreamResponse:
         return web.Response(body=spec, content_type="application/json")
@@ -76,8 +106,15 @@ def add_control_routes(app: web.Application, token: str | None = None) -> None:
     route("DELETE", "/faults", _clear_faults)
 
 
-def _guarded(fn: Callable[[web.Request, MockState], Awaitable[Any]], token: str | None) -> Handler:
+def _guarded(
+    fn: Callable[[web.Request, MockState], Awaitable[Any]], policy: ControlPolicy
+) -> Handler:
+    token = policy.token
+
     async def handle(request: web.Request) -> web.StreamResponse:
+        refusal = _foreign_page(request, policy)
+        if refusal is not None:
+            return detail_response(403, refusal)
         if token is not None:
             given = request.headers.get("Authorization", "")
             expected = f"Bearer {token}"
@@ -110,6 +147,53 @@ def _guarded(fn: Callable[[web.Request, MockState], Awaitable[Any]], token: str 
     return handle
 
 
+def _foreign_page(request: web.Request, policy: ControlPolicy) -> str | None:
+    """Why a request seems to come from a web page the user did not allow, or ``None``."""
+    host = request.headers.get("Host", "").lower()
+    if policy.token is None and not _own_host(request, host, policy):
+        return (
+            f"control requests must name this mock in Host (such as 127.0.0.1 or localhost "
+            f"with its port), not {host!r}: a web page may have pointed that name here; "
+            "allow it with --control-allow-host, or set a control token"
+        )
+    origin = request.headers.get("Origin")
+    allowed = origin is not None and (
+        origin.lower() == f"{request.scheme}://{host}" or origin.lower() in policy.allow_origins
+    )
+    if origin is not None and not allowed:
+        return (
+            f"control requests from a web page (Origin {origin}) are refused: "
+            f"start the mock with --control-allow-origin {origin} to allow that page"
+        )
+    site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if site in ("cross-site", "same-site") and not allowed:
+        return (
+            f"control requests from a web page (Sec-Fetch-Site: {site}) are refused: "
+            "start the mock with --control-allow-origin ORIGIN to allow a page"
+        )
+    return None
+
+
+def _own_host(request: web.Request, host: str, policy: ControlPolicy) -> bool:
+    """Whether ``host`` (a Host header) names the address this connection reached."""
+    name, port = _split_host(host)
+    if host in policy.allow_hosts or name in policy.allow_hosts:
+        return True
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if not sockname:
+        return False
+    bound, bound_port = str(sockname[0]).split("%")[0], int(sockname[1])
+    names = {"127.0.0.1", "localhost", "[::1]", f"[{bound}]" if ":" in bound else bound}
+    return name in names and (port == bound_port or (port is None and bound_port == 80))
+
+
+def _split_host(host: str) -> tuple[str, int | None]:
+    name, sep, port = host.rpartition(":")
+    if not sep or name.endswith(":") or not port.isdigit():  # no port (or a bare IPv6)
+        return host, None
+    return name, int(port)
+
+
 def _is_loopback(remote: str | None) -> bool:
     try:
         return remote is not None and ipaddress.ip_address(remote.split("%")[0]).is_loopback
@@ -118,6 +202,13 @@ def _is_loopback(remote: str | None) -> bool:
 
 
 async def _body(request: web.Request, *, required: bool = False) -> dict[str, Any]:
+    if request.body_exists and request.content_length != 0 and not _is_json(request.content_type):
+        # Also what keeps out a page's "simple" cross-origin POST (text/plain, form data).
+        raise WorldError(
+            f"control request bodies must be JSON (Content-Type: application/json), "
+            f"not {request.headers.get('Content-Type', 'none')!r}",
+            415,
+        )
     raw = await request.read()
     if not raw.strip():
         if required:
@@ -130,6 +221,12 @@ async def _body(request: web.Request, *, required: bool = False) -> dict[str, An
     if not isinstance(data, dict):
         raise WorldError("body must be a JSON object", 422)
     return data
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
 
 
 def _refuse_constant(name: str) -> Any:

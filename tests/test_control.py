@@ -16,6 +16,7 @@ from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
 from prosper_mock.control import ControlClient, ControlError, control_spec_bytes
 
 CONTROL = OpenAPI.from_dict(json.loads(control_spec_bytes()))
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -28,7 +29,9 @@ def mock() -> Iterator[MockServer]:
 
 def call(mock: MockServer, method: str, path: str, body: object = None) -> requests.Response:
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body))
-    r = requests.request(method, mock.url("/__mock" + path), data=data, timeout=5)
+    r = requests.request(
+        method, mock.url("/__mock" + path), data=data, headers=JSON_TYPE, timeout=5
+    )
     if r.status_code not in (401, 403):
         CONTROL.validate_response(RequestsOpenAPIRequest(r.request), RequestsOpenAPIResponse(r))
     return r
@@ -228,7 +231,7 @@ def test_no_body_makes_the_control_api_fail_with_a_5xx(
 ) -> None:
     method, path = route
     url = shared_mock.url("/__mock" + path.format(id=call_log_id))
-    r = requests.request(method, url, data=body, timeout=5)
+    r = requests.request(method, url, data=body, headers=JSON_TYPE, timeout=5)
     assert r.status_code < 500, r.text
     if r.status_code >= 400:
         assert isinstance(r.json()["detail"], str)
@@ -262,3 +265,75 @@ def test_health_names_known_calls_of_any_world() -> None:
             for i in ids:
                 assert lookup(server, i)["call_log_id"] == i
         assert min(sample_ids["call_logs"]) == 70_000
+
+
+def test_a_web_page_cannot_drive_the_control_api(mock: MockServer) -> None:
+    started = ControlClient(mock.base_url).start_call()["call"]["call_log_id"]
+    url = mock.url("/__mock/reset")
+    # What a page on another site can send without a preflight: a "simple" cross-origin POST.
+    evil = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
+    r = requests.post(url, data="{}", headers=evil, timeout=5)
+    assert r.status_code == 403 and "http://evil.example" in r.json()["detail"]
+    fetched = requests.post(url, headers={"Sec-Fetch-Site": "cross-site"}, timeout=5)
+    assert fetched.status_code == 403 and "cross-site" in fetched.json()["detail"]
+    # DNS rebinding: the page's own name now points at 127.0.0.1, so Host names it.
+    rebound = requests.post(url, headers={"Host": f"evil.example:{mock.port}"}, timeout=5)
+    assert rebound.status_code == 403 and "evil.example" in rebound.json()["detail"]
+    assert lookup(mock, started)["source"] == "live_calls"  # nothing was reset
+    own = {"Origin": mock.base_url, "Content-Type": "application/json"}
+    assert requests.post(url, data="{}", headers=own, timeout=5).ok
+    assert requests.post(url, headers={"Host": f"localhost:{mock.port}"}, timeout=5).ok
+
+
+def test_control_bodies_must_be_json() -> None:
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=1))
+    with MockServer(world) as server:
+        url = server.url("/__mock/live-calls")
+        form = requests.post(url, data={"user_phone_number": "+1"}, timeout=5)
+        assert form.status_code == 415 and "application/json" in form.json()["detail"]
+        plain = requests.post(url, data="{}", headers={"Content-Type": "text/plain"}, timeout=5)
+        assert plain.status_code == 415
+        vendor = {"Content-Type": "application/vnd.example+json; charset=utf-8"}
+        assert requests.post(url, data="{}", headers=vendor, timeout=5).status_code == 201
+        assert requests.post(url, timeout=5).status_code == 201  # optional body: none is fine
+        assert server.world.stats()["live_calls"] == 3
+
+
+def test_allowed_origins_and_hosts_are_options() -> None:
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=1))
+    options = {
+        "control_allow_origins": ["http://dashboard.test:3000"],
+        "control_allow_hosts": ["mock.internal"],
+    }
+    with MockServer(world, **options) as server:
+        url = server.url("/__mock/health")
+        ok = {"Origin": "http://dashboard.test:3000", "Sec-Fetch-Site": "cross-site"}
+        assert requests.get(url, headers=ok, timeout=5).ok
+        other = {"Origin": "http://dashboard.test:3001"}
+        assert requests.get(url, headers=other, timeout=5).status_code == 403
+        host = {"Host": f"mock.internal:{server.port}"}
+        assert requests.get(url, headers=host, timeout=5).ok
+        assert requests.get(url, headers={"Host": "other.internal"}, timeout=5).status_code == 403
+    with MockServer(world, control_token="t0ken") as server:  # a token stands for any Host
+        headers = {"Host": "mock.example.com", "Authorization": "Bearer t0ken"}
+        assert requests.get(server.url("/__mock/health"), headers=headers, timeout=5).ok
+        headers["Origin"] = "http://evil.example"  # but never for a web page
+        assert (
+            requests.get(server.url("/__mock/health"), headers=headers, timeout=5).status_code
+            == 403
+        )
+
+
+def test_serve_takes_allowed_origins_and_hosts() -> None:
+    from .clirun import serve
+
+    args = ["--live-calls", "1", "--call-logs", "1", "--control-allow-host", "mock.internal"]
+    args += ["--control-allow-origin", "http://a.test", "--control-allow-origin", "http://b.test"]
+    with serve(args) as s:
+        port = s.base_url.rsplit(":", 1)[1]
+        for origin in ("http://a.test", "http://b.test"):
+            assert requests.get(s.url("/__mock/health"), headers={"Origin": origin}, timeout=5).ok
+        evil = requests.get(s.url("/__mock/health"), headers={"Origin": "http://c.test"}, timeout=5)
+        assert evil.status_code == 403
+        host = {"Host": f"mock.internal:{port}"}
+        assert requests.get(s.url("/__mock/health"), headers=host, timeout=5).ok

@@ -79,6 +79,7 @@ def create_app(
     control_token: str | None = None,
     control_allow_origins: Iterable[str] = (),
     control_allow_hosts: Iterable[str] = (),
+    control_max_world_bytes: int | None = None,
     operations: Mapping[str, Implementation] | None = None,
     api_key: tuple[str, str] | None = None,
     read_only: bool = False,
@@ -88,7 +89,8 @@ def create_app(
     ``control`` adds the control API under ``/__mock`` (loopback clients only,
     unless ``control_token`` is set; ``control_allow_origins`` are web origins
     whose pages may drive it, ``control_allow_hosts`` ``Host`` names accepted
-    besides the mock's own address: see ``add_control_routes``). ``operations``
+    besides the mock's own address, ``control_max_world_bytes`` the size limit of
+    ``PUT /__mock/world``: see ``add_control_routes``). ``operations``
     replaces implementations by operationId (tests use it to build deliberately
     broken servers).
     """
@@ -127,6 +129,11 @@ def create_app(
             token=control_token,
             allow_origins=control_allow_origins,
             allow_hosts=control_allow_hosts,
+            **(
+                {}
+                if control_max_world_bytes is None
+                else {"max_world_bytes": control_max_world_bytes}
+            ),
         )
 
     # Registered last: everything no route above claims.

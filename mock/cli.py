@@ -182,6 +182,14 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="a Host name (any port) or host:port the control API answers besides "
         "the mock's own address (repeatable; needed behind a proxy or a DNS name)",
     )
+    live.add_argument(
+        "--max-world-bytes",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="largest world file PUT /__mock/world takes, in bytes (default: 268435456, "
+        "256 MiB; other control bodies: 1 MiB)",
+    )
     live.add_argument("--no-control", action="store_true", help="serve no control API")
     auth = p.add_argument_group("authentication (README: Reliability and security)")
     auth.add_argument(
@@ -249,6 +257,7 @@ def run_serve(args: argparse.Namespace) -> int:
         control_token=token,
         control_allow_origins=args.control_allow_origin,
         control_allow_hosts=args.control_allow_host,
+        control_max_world_bytes=args.max_world_bytes,
         api_key=api_key,
         read_only=getattr(args, "read_only", False),
     )

@@ -689,7 +689,10 @@ class ControlError(Exception):
 
 
 class ControlClient:
-    """A small synchronous client for a running mock's control API (stdlib only)."""
+    """A small synchronous client for a running mock's control API (stdlib only).
+
+    One method per operation of the control API, named by its ``operationId``.
+    """
 
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -716,6 +719,10 @@ class ControlClient:
 
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/health")
+
+    def control_openapi(self) -> dict[str, Any]:
+        """The control API's own OpenAPI document."""
+        return self._call("GET", "/openapi.json")
 
     def is_mock(self) -> bool:
         """Whether ``base_url`` is a prosper-voice-mock with its control API reachable."""
@@ -745,7 +752,7 @@ class ControlClient:
         self._call("DELETE", f"/call-logs/{call_log_id}")
 
     def reset(self) -> dict[str, Any]:
-        return self._call("POST", "/reset", {})
+        return self._call("POST", "/reset")
 
     def dump(self) -> dict[str, Any]:
         return self._call("GET", "/world")
@@ -767,6 +774,14 @@ class ControlClient:
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         return self._call("POST", "/clock/advance", {"seconds": seconds})
+
+    def set_clock(self, now: str) -> dict[str, Any]:
+        """Set the virtual clock to ``now`` (ISO-8601 with a UTC offset; never backwards)."""
+        return self._call("PUT", "/clock", {"now": now})
+
+    def faults(self) -> dict[str, Any]:
+        """The fault rules in force: ``{"rules": [...]}``."""
+        return self._call("GET", "/faults")
 
     def set_faults(self, rules: list[dict[str, Any]]) -> dict[str, Any]:
         return self._call("PUT", "/faults", {"rules": rules})

@@ -519,3 +519,14 @@ def test_the_control_api_keeps_to_its_own_spec(
     own = [c for c in CHECKS.get_all() if c.__module__.startswith("schemathesis.")]
     case.call_and_validate(base_url=spec_mock.base_url, checks=own)
 
+
+def test_the_client_wraps_every_operation(mock: MockServer) -> None:
+    spec = json.loads(control_spec_bytes())
+    operations = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
+    assert {op for op in operations if not callable(getattr(ControlClient, op, None))} == set()
+    c = ControlClient(mock.base_url)
+    assert c.control_openapi() == spec
+    assert c.set_clock("2026-03-01T00:00:00+00:00")["now"] == "2026-03-01T00:00:00.000+00:00"
+    c.set_faults([{"faults": "drop", "match": {"call_log_id": "1"}}])
+    assert c.faults()["rules"][0]["faults"] == ["drop"]
+    assert c.reset()["live_calls"] == 4

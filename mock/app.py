@@ -15,7 +15,7 @@ import asyncio
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, quote, unquote
@@ -95,6 +95,9 @@ def create_app(
     journal: Journal | None = None,
     control: bool = True,
     control_token: str | None = None,
+    control_allow_origins: Iterable[str] = (),
+    control_allow_hosts: Iterable[str] = (),
+    control_max_world_bytes: int | None = None,
     operations: Mapping[str, Implementation] | None = None,
     api_key: tuple[str, str] | None = None,
     read_only: bool = False,
@@ -103,9 +106,12 @@ def create_app(
     """Build the mock app for ``world`` (a default seeded world if omitted).
 
     ``control`` adds the control API under ``/__mock`` (loopback clients only,
-    unless ``control_token`` is set). ``operations`` replaces implementations
-    by operationId (tests use it to build deliberately broken servers).
-    ``body_timeout``: seconds a request's body may take to arrive.
+    unless ``control_token`` is set; ``control_allow_origins`` are web origins
+    whose pages may drive it, ``control_allow_hosts`` ``Host`` names accepted
+    besides the mock's own address, ``control_max_world_bytes`` the size limit of
+    ``PUT /__mock/world``: see ``add_control_routes``). ``operations``
+    replaces implementations by operationId (tests use it to build deliberately
+    broken servers). ``body_timeout``: seconds a request's body may take to arrive.
     """
     if not 0 < body_timeout < math.inf:
         raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
@@ -139,7 +145,17 @@ def create_app(
     if control:
         from .control import add_control_routes  # control imports this module
 
-        add_control_routes(app, token=control_token)
+        add_control_routes(
+            app,
+            token=control_token,
+            allow_origins=control_allow_origins,
+            allow_hosts=control_allow_hosts,
+            **(
+                {}
+                if control_max_world_bytes is None
+                else {"max_world_bytes": control_max_world_bytes}
+            ),
+        )
 
     # Registered last: everything no route above claims.
     known = [_path_regex(p) for p in [*by_path, "/openapi.json"]]

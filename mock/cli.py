@@ -197,7 +197,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     p.add_argument(
         "--body-timeout",
-        type=float,
+        type=positive_number,
         default=DEFAULT_BODY_TIMEOUT,
         metavar="SECONDS",
         help="close a connection whose request body has not arrived within SECONDS "
@@ -260,10 +260,34 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="environment variable holding the control token (required to serve the "
         "control API on a non-loopback address; default: PROSPER_MOCK_CONTROL_TOKEN)",
     )
+    live.add_argument(
+        "--control-allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin (http://host:port) whose pages may drive the control API "
+        "(repeatable; by default requests with another Origin are refused)",
+    )
+    live.add_argument(
+        "--control-allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Host name (any port) or host:port the control API answers besides "
+        "the mock's own address (repeatable; needed behind a proxy or a DNS name)",
+    )
+    live.add_argument(
+        "--max-world-bytes",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="largest world file PUT /__mock/world takes, in bytes (default: 268435456, "
+        "256 MiB; other control bodies: 1 MiB)",
+    )
     live.add_argument("--no-control", action="store_true", help="serve no control API")
     live.add_argument(
         "--journal-max-bytes",
-        type=int,
+        type=positive,
         default=DEFAULT_JOURNAL_BYTES,
         metavar="N",
         help="memory the request journal may use; the oldest requests go first "
@@ -357,10 +381,6 @@ def _serve_one(args: argparse.Namespace) -> int:
             f"refusing to serve the control API on {args.host} without a token: set "
             f"{args.control_token_env} (or pass --control-token), or pass --no-control"
         )
-    if not 0 < args.body_timeout < math.inf:
-        raise ValueError(f"--body-timeout must be a positive number, got {args.body_timeout}")
-    if args.journal_max_bytes < 1:
-        raise ValueError(f"--journal-max-bytes must be >= 1, got {args.journal_max_bytes}")
     world = world_from_args(args)
     if args.virtual_clock:
         world.clock = VirtualClock(args.clock_start or world.origin["recipe"]["anchor"])
@@ -380,6 +400,9 @@ def _serve_one(args: argparse.Namespace) -> int:
         semantics=semantics_from_args(args),
         control=not args.no_control,
         control_token=token,
+        control_allow_origins=args.control_allow_origin,
+        control_allow_hosts=args.control_allow_host,
+        control_max_world_bytes=args.max_world_bytes,
         api_key=api_key,
         read_only=getattr(args, "read_only", False),
         journal=Journal(max_bytes=args.journal_max_bytes),

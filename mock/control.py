@@ -7,31 +7,41 @@ the vendored ``/openapi.json`` never mentions it.
 
 Safety: control requests are answered only from loopback clients unless a
 token is configured; with a token, every control request must carry it
-(``Authorization: Bearer <token>``), compared in constant time.
+(``Authorization: Bearer <token>``), compared in constant time. Web pages are
+kept out whatever the client's address: a request with a foreign ``Origin``
+(or ``Sec-Fetch-Site: cross-site``) is refused, and without a token so is a
+``Host`` that is not the mock's own address (DNS rebinding would otherwise let
+any page reach a mock on loopback), unless the user allowed that origin or host.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hmac
 import ipaddress
 import json
-import math
+import typing
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any, Literal, NotRequired
 
 from aiohttp import web
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-from . import __version__
-from .app import STATE, MockState
+from . import __version__, jsontext
+from .app import STATE, MockState, _method_not_allowed
 from .clock import VirtualClock, timestamp_of
 from .faults import FaultError, parse_rules
+from .records import CallLog, LiveCall
 from .render import detail_response, json_response, render_json, snapshot
-from .world import WorldError
+from .world import WORLD_FORMAT, WorldError
 
 PREFIX = "/__mock"
 SERVICE = "prosper-voice-mock"
@@ -46,6 +56,8 @@ _PAGE_ENVELOPE = len(b'{"entries":[],"next_since":,"more":false}') + 20  # 20: t
 # contract run killed midway) leaves one behind, so only the latest few are kept.
 SNAPSHOTS = web.AppKey("prosper_mock_snapshots", dict)
 MAX_SNAPSHOTS = 16
+MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAX_WORLD_BYTES = 256 * 1024 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -54,14 +66,263 @@ def control_spec_bytes() -> bytes:
     return resources.files("prosper_mock").joinpath("control_openapi.json").read_bytes()
 
 
-def add_control_routes(app: web.Application, token: str | None = None) -> None:
-    """Register the control API on ``app`` (before its catch-all route)."""
+# -- Bodies -------------------------------------------------------------------------------
+# Each control body is a pydantic type, validated strictly (JSON types only, no coercion,
+# no unknown keys); control_openapi.json's requestBody schemas are these types' JSON Schema
+# (tests/test_control.py keeps them equal), so the routes and their document cannot drift.
+_DATE_TIME = Field(json_schema_extra={"format": "date-time"})
+# The record times records._check_time insists on (ISO-8601 with a UTC offset).
+_TIMES = frozenset({"started_at", "created_at"})
+
+
+def _row_type(record: type, name: str, *, partial: bool) -> type:
+    """A record as a JSON body: its fields, those without a default required unless ``partial``.
+
+    (A TypedDict, not the dataclass itself: strict validation takes a dataclass only as an
+    instance, a TypedDict as the JSON object it is.)
+    """
+    hints = typing.get_type_hints(record)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        hint = Annotated[hints[f.name], _DATE_TIME] if f.name in _TIMES else hints[f.name]
+        has_default = f.default is not dataclasses.MISSING or (
+            f.default_factory is not dataclasses.MISSING
+        )
+        fields[f.name] = NotRequired[hint] if partial or has_default else hint
+    typed = TypedDict(name, fields)  # type: ignore[operator]
+    return with_config(ConfigDict(extra="forbid"))(typed)
+
+
+LiveCallFields = _row_type(LiveCall, "LiveCallFields", partial=True)
+CallLogFields = _row_type(CallLog, "CallLogFields", partial=True)
+LiveCallRow = _row_type(LiveCall, "LiveCall", partial=False)
+CallLogRow = _row_type(CallLog, "CallLog", partial=False)
+_FORBID = ConfigDict(extra="forbid")
+
+
+@with_config(_FORBID)
+class VariablesBody(TypedDict):
+    variables: dict[str, Any]
+
+
+@with_config(_FORBID)
+class EndCallBody(TypedDict, total=False):
+    fields: CallLogFields  # type: ignore[valid-type]
+    keep_live: bool
+
+
+@with_config(_FORBID)
+class RecipeBody(TypedDict, total=False):
+    seed: int
+    live_calls: Annotated[int, Field(ge=0)]
+    call_logs: Annotated[int, Field(ge=0)]
+    anchor: Annotated[str, _DATE_TIME]
+    first_id: Annotated[int, Field(ge=1)]
+
+
+@with_config(_FORBID)
+class WorldBody(TypedDict, total=False):
+    format: Literal[WORLD_FORMAT]  # type: ignore[valid-type]
+    recipe: RecipeBody
+    live_calls: list[LiveCallRow]  # type: ignore[valid-type]
+    call_logs: list[CallLogRow]  # type: ignore[valid-type]
+
+
+@with_config(_FORBID)
+class AdvanceBody(TypedDict):
+    seconds: Annotated[float, Field(ge=0)]
+
+
+@with_config(_FORBID)
+class ClockBody(TypedDict):
+    now: Annotated[str, _DATE_TIME]
+
+
+@with_config(_FORBID)
+class FaultRuleBody(TypedDict):
+    faults: Annotated[str, Field(description="header grammar (README: Faults)")]
+    probability: NotRequired[Annotated[float, Field(ge=0, le=1)]]
+    match: NotRequired[dict[str, str]]
+
+
+@with_config(_FORBID)
+class FaultsBody(TypedDict):
+    rules: list[FaultRuleBody]
+
+
+# operationId → (body type, whether a body is required)
+BODIES: dict[str, tuple[Any, bool]] = {
+    "start_call": (LiveCallFields, False),
+    "map_variables": (VariablesBody, True),
+    "end_call": (EndCallBody, False),
+    "add_call_log": (CallLogFields, False),
+    "load": (WorldBody, True),
+    "advance_clock": (AdvanceBody, True),
+    "set_clock": (ClockBody, True),
+    "set_faults": (FaultsBody, True),
+}
+
+
+def body_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(operationId → requestBody schema, components.schemas) as control_openapi.json has them."""
+    adapters = {op: _adapter(kind) for op, (kind, _) in BODIES.items()}
+    refs = "#/components/schemas/{model}"
+    schemas, components = {}, {}
+    for op, adapter in adapters.items():
+        schema = adapter.json_schema(ref_template=refs)
+        components.update(schema.pop("$defs", {}))
+        schemas[op] = schema
+    return schemas, components
+
+
+@functools.cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    # Built once per process: many apps (one per test world, per worker) share them.
+    return TypeAdapter(kind)
+
+
+@dataclass(frozen=True)
+class _BodyRule:
+    adapter: TypeAdapter[Any]
+    required: bool
+    limit: int
+
+
+class _BodyError(Exception):
+    def __init__(self, status: int, detail: str, close: bool = False) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.close = status, detail, close
+
+
+# web.RequestKey is newer than the oldest aiohttp the kit supports (3.9): a str key there.
+_BODY: Any = (
+    web.RequestKey("prosper_control_body", dict)
+    if hasattr(web, "RequestKey")
+    else "prosper_control_body"
+)
+
+
+async def _read_body(request: web.Request, rule: _BodyRule) -> dict[str, Any]:
+    """The request's JSON object body, read in chunks up to the rule's limit, and validated."""
+    if request.body_exists and request.content_length != 0 and not _is_json(request.content_type):
+        # Also what keeps out a page's "simple" cross-origin POST (text/plain, form data).
+        raise _BodyError(
+            415,
+            "control request bodies must be JSON (Content-Type: application/json), "
+            f"not {request.headers.get('Content-Type', 'none')!r}",
+        )
+    too_large = _BodyError(
+        413, f"the body is over this endpoint's limit of {_size(rule.limit)}", close=True
+    )
+    if request.content_length is not None and request.content_length > rule.limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > rule.limit:  # stop reading: the rest is never buffered
+            raise too_large
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        if rule.required:
+            raise _BodyError(422, "a JSON object body is required")
+        raw = b"{}"
+    data = _parse_json(raw)
+    if not isinstance(data, dict):
+        raise _BodyError(422, "body must be a JSON object")
+    try:
+        rule.adapter.validate_python(data, strict=True)
+    except ValidationError as exc:
+        raise _BodyError(422, _problems(exc)) from None
+    return data
+
+
+def _parse_json(raw: bytes) -> Any:
+    """Strict JSON (RFC 8259, ``jsontext``), or a 422 saying why not."""
+    try:
+        return jsontext.loads(raw)
+    except ValueError as exc:  # not JSON, not UTF-8, or JSON the standard refuses
+        raise _BodyError(422, f"body is not valid JSON: {exc}") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    """pydantic's errors as ``body.field: message``, the first few."""
+    errors = exc.errors(include_url=False)
+    shown = [
+        f"body{''.join(f'.{p}' for p in e['loc'])}: "
+        + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
+        for e in errors[:3]
+    ]
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(shown) + more
+
+
+def _size(limit: int) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if limit >= factor and limit % factor == 0:
+            return f"{limit // factor} {unit}"
+    return f"{limit} bytes"
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+@dataclass(frozen=True)
+class ControlPolicy:
+    """Who may drive the control API, besides loopback clients of the mock's own address."""
+
+    token: str | None = None
+    allow_origins: frozenset[str] = frozenset()  # web origins allowed, e.g. http://host:3000
+    allow_hosts: frozenset[str] = frozenset()  # Host names (any port) or host:port allowed
+
+
+def add_control_routes(
+    app: web.Application,
+    token: str | None = None,
+    *,
+    allow_origins: Iterable[str] = (),
+    allow_hosts: Iterable[str] = (),
+    max_world_bytes: int = DEFAULT_MAX_WORLD_BYTES,
+) -> None:
+    """Register the control API on ``app`` (before its catch-all route).
+
+    ``allow_origins`` are web origins whose pages may drive it; ``allow_hosts``
+    are ``Host`` values accepted besides the mock's own address (``name`` for
+    any port, or ``name:port``). ``max_world_bytes`` caps ``PUT /__mock/world``
+    (other bodies: ``MAX_BODY_BYTES``). Every route must be an operation of
+    ``control_openapi.json`` and every operation a route.
+    """
     spec = control_spec_bytes()
+    document = json.loads(spec)
+    policy = ControlPolicy(
+        token,
+        frozenset(o.rstrip("/").lower() for o in allow_origins),
+        frozenset(h.lower() for h in allow_hosts),
+    )
+    declared = {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters"  # shared by a path's operations, not one of them
+    }
+    routed: dict[str, list[str]] = {}
 
     def route(
         method: str, path: str, fn: Callable[[web.Request, MockState], Awaitable[Any]]
     ) -> None:
-        app.router.add_route(method, PREFIX + path, _guarded(fn, token))
+        operation = declared.pop((method, PREFIX + path), None)
+        if operation is None:
+            raise RuntimeError(f"control route {method} {PREFIX + path} is not in its spec")
+        rule = None
+        if "requestBody" in operation:
+            kind, required = BODIES[operation["operationId"]]
+            limit = max_world_bytes if operation["operationId"] == "load" else MAX_BODY_BYTES
+            rule = _BodyRule(_adapter(kind), required, limit)
+        app.router.add_route(method, PREFIX + path, _guarded(fn, policy, rule))
+        routed.setdefault(PREFIX + path, []).append(method)
 
     async def openapi(request: web.Request, state: MockState) -> web.StreamResponse:
         return web.Response(body=spec, content_type="application/json")
@@ -88,10 +349,24 @@ def add_control_routes(app: web.Application, token: str | None = None) -> None:
     route("GET", "/faults", _faults)
     route("PUT", "/faults", _set_faults)
     route("DELETE", "/faults", _clear_faults)
+    if declared:
+        raise RuntimeError(f"control operations without a route: {sorted(declared)}")
+    for path, methods in routed.items():
+        # As FastAPI answers a method a path does not have (app.py does the same).
+        app.router.add_route("*", path, _method_not_allowed(", ".join(methods)))
 
 
-def _guarded(fn: Callable[[web.Request, MockState], Awaitable[Any]], token: str | None) -> Handler:
+def _guarded(
+    fn: Callable[[web.Request, MockState], Awaitable[Any]],
+    policy: ControlPolicy,
+    body: _BodyRule | None = None,
+) -> Handler:
+    token = policy.token
+
     async def handle(request: web.Request) -> web.StreamResponse:
+        refusal = _foreign_page(request, policy)
+        if refusal is not None:
+            return detail_response(403, refusal)
         if token is not None:
             given = request.headers.get("Authorization", "")
             expected = f"Bearer {token}"
@@ -114,7 +389,14 @@ def _guarded(fn: Callable[[web.Request, MockState], Awaitable[Any]], token: str 
                 "would diverge; use --workers 1 to change it",
             )
         try:
+            if body is not None:
+                request[_BODY] = await _read_body(request, body)
             result = await fn(request, state)
+        except _BodyError as exc:
+            refused = detail_response(exc.status, exc.detail)
+            if exc.close:  # the unread rest of the body must not be taken for a request
+                refused.force_close()
+            return refused
         except WorldError as exc:
             return detail_response(exc.status, str(exc))
         if isinstance(result, web.StreamResponse):
@@ -124,6 +406,53 @@ def _guarded(fn: Callable[[web.Request, MockState], Awaitable[Any]], token: str 
     return handle
 
 
+def _foreign_page(request: web.Request, policy: ControlPolicy) -> str | None:
+    """Why a request seems to come from a web page the user did not allow, or ``None``."""
+    host = request.headers.get("Host", "").lower()
+    if policy.token is None and not _own_host(request, host, policy):
+        return (
+            f"control requests must name this mock in Host (such as 127.0.0.1 or localhost "
+            f"with its port), not {host!r}: a web page may have pointed that name here; "
+            "allow it with --control-allow-host, or set a control token"
+        )
+    origin = request.headers.get("Origin")
+    allowed = origin is not None and (
+        origin.lower() == f"{request.scheme}://{host}" or origin.lower() in policy.allow_origins
+    )
+    if origin is not None and not allowed:
+        return (
+            f"control requests from a web page (Origin {origin}) are refused: "
+            f"start the mock with --control-allow-origin {origin} to allow that page"
+        )
+    site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if site in ("cross-site", "same-site") and not allowed:
+        return (
+            f"control requests from a web page (Sec-Fetch-Site: {site}) are refused: "
+            "start the mock with --control-allow-origin ORIGIN to allow a page"
+        )
+    return None
+
+
+def _own_host(request: web.Request, host: str, policy: ControlPolicy) -> bool:
+    """Whether ``host`` (a Host header) names the address this connection reached."""
+    name, port = _split_host(host)
+    if host in policy.allow_hosts or name in policy.allow_hosts:
+        return True
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if not sockname:
+        return False
+    bound, bound_port = str(sockname[0]).split("%")[0], int(sockname[1])
+    names = {"127.0.0.1", "localhost", "[::1]", f"[{bound}]" if ":" in bound else bound}
+    return name in names and (port == bound_port or (port is None and bound_port == 80))
+
+
+def _split_host(host: str) -> tuple[str, int | None]:
+    name, sep, port = host.rpartition(":")
+    if not sep or name.endswith(":") or not port.isdigit():  # no port (or a bare IPv6)
+        return host, None
+    return name, int(port)
+
+
 def _is_loopback(remote: str | None) -> bool:
     try:
         return remote is not None and ipaddress.ip_address(remote.split("%")[0]).is_loopback
@@ -131,25 +460,9 @@ def _is_loopback(remote: str | None) -> bool:
         return False
 
 
-async def _body(request: web.Request, *, required: bool = False) -> dict[str, Any]:
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise WorldError("a JSON object body is required", 422)
-        return {}
-    try:
-        data = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WorldError(f"body is not valid JSON: {exc}", 422) from None
-    if not isinstance(data, dict):
-        raise WorldError("body must be a JSON object", 422)
-    return data
-
-
-def _refuse_constant(name: str) -> Any:
-    # Python's json accepts NaN and Infinity; JSON (RFC 8259) does not, and a NaN
-    # second or row value would poison the world.
-    raise ValueError(f"{name} is not a JSON number")
+def _body(request: web.Request) -> dict[str, Any]:
+    """The body the guard read and validated against the operation's body type."""
+    return request[_BODY]
 
 
 def _id(request: web.Request) -> int:
@@ -173,28 +486,19 @@ async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
 
 
 async def _start_call(request: web.Request, state: MockState) -> web.StreamResponse:
-    call = state.world.start_call(await _body(request))
+    call = state.world.start_call(_body(request))
     return json_response({"call": _row(call), "snapshot": snapshot("live_calls", call)}, 201)
 
 
 async def _map_variables(request: web.Request, state: MockState) -> dict[str, Any]:
-    body = await _body(request, required=True)
-    unknown = set(body) - {"variables"}
-    if unknown or not isinstance(body.get("variables"), dict):
-        raise WorldError('body must be {"variables": {...}}', 422)
-    call = state.world.map_variables(_id(request), body["variables"])
+    call = state.world.map_variables(_id(request), _body(request)["variables"])
     return {"call": _row(call), "snapshot": snapshot("live_calls", call)}
 
 
 async def _end_call(request: web.Request, state: MockState) -> dict[str, Any]:
-    body = await _body(request)
-    unknown = set(body) - {"fields", "keep_live"}
-    if unknown:
-        raise WorldError(f"unknown keys {sorted(unknown)}: expected fields, keep_live", 422)
-    fields, keep_live = body.get("fields") or {}, body.get("keep_live", False)
-    if not isinstance(fields, dict) or not isinstance(keep_live, bool):
-        raise WorldError("fields must be an object and keep_live a boolean", 422)
-    log = state.world.end_call(_id(request), fields, keep_live=keep_live)
+    body = _body(request)
+    keep_live = body.get("keep_live", False)
+    log = state.world.end_call(_id(request), body.get("fields") or {}, keep_live=keep_live)
     return {"call_log": _row(log), "snapshot": snapshot("call_logs", log)}
 
 
@@ -204,7 +508,7 @@ async def _delete_live_call(request: web.Request, state: MockState) -> web.Strea
 
 
 async def _add_call_log(request: web.Request, state: MockState) -> web.StreamResponse:
-    log = state.world.add_call_log(await _body(request))
+    log = state.world.add_call_log(_body(request))
     return json_response({"call_log": _row(log), "snapshot": snapshot("call_logs", log)}, 201)
 
 
@@ -224,7 +528,7 @@ async def _dump(request: web.Request, state: MockState) -> dict[str, Any]:
 
 
 async def _load(request: web.Request, state: MockState) -> dict[str, Any]:
-    state.world.load(await _body(request, required=True))
+    state.world.load(_body(request))
     return state.world.stats()
 
 
@@ -336,16 +640,9 @@ async def _clock(request: web.Request, state: MockState) -> dict[str, Any]:
 
 
 async def _advance_clock(request: web.Request, state: MockState) -> dict[str, Any]:
-    body = await _body(request, required=True)
-    seconds = body.get("seconds")
-    if (
-        set(body) != {"seconds"}
-        or isinstance(seconds, bool)
-        or not isinstance(seconds, int | float)
-    ):
-        raise WorldError('body must be {"seconds": <number>}', 422)
+    seconds = _body(request)["seconds"]
     clock = _virtual(state)
-    if state.simulation is not None and math.isfinite(seconds):
+    if state.simulation is not None:
         state.simulation.check_move(clock.now() + seconds)
     try:
         clock.advance(seconds)
@@ -356,14 +653,12 @@ async def _advance_clock(request: web.Request, state: MockState) -> dict[str, An
 
 
 async def _set_clock(request: web.Request, state: MockState) -> dict[str, Any]:
-    body = await _body(request, required=True)
-    if set(body) != {"now"} or not isinstance(body["now"], str):
-        raise WorldError('body must be {"now": "<ISO-8601 with offset>"}', 422)
+    now = _body(request)["now"]
     clock = _virtual(state)
     try:
         if state.simulation is not None:
-            state.simulation.check_move(timestamp_of(body["now"]))
-        clock.set(body["now"])
+            state.simulation.check_move(timestamp_of(now))
+        clock.set(now)
     except ValueError as exc:
         raise WorldError(str(exc), 422) from None
     _after_clock_moved(state)
@@ -376,7 +671,7 @@ async def _faults(request: web.Request, state: MockState) -> dict[str, Any]:
 
 async def _set_faults(request: web.Request, state: MockState) -> dict[str, Any]:
     try:
-        state.faults.rules = parse_rules(await _body(request, required=True))
+        state.faults.rules = parse_rules(_body(request))
     except FaultError as exc:
         raise WorldError(str(exc), 422) from None
     return state.faults.to_dict()
@@ -403,7 +698,10 @@ class ControlError(Exception):
 
 
 class ControlClient:
-    """A small synchronous client for a running mock's control API (stdlib only)."""
+    """A small synchronous client for a running mock's control API (stdlib only).
+
+    One method per operation of the control API, named by its ``operationId``.
+    """
 
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -430,6 +728,10 @@ class ControlClient:
 
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/health")
+
+    def control_openapi(self) -> dict[str, Any]:
+        """The control API's own OpenAPI document."""
+        return self._call("GET", "/openapi.json")
 
     def is_mock(self) -> bool:
         """Whether ``base_url`` is a prosper-voice-mock with its control API reachable."""
@@ -459,7 +761,7 @@ class ControlClient:
         self._call("DELETE", f"/call-logs/{call_log_id}")
 
     def reset(self) -> dict[str, Any]:
-        return self._call("POST", "/reset", {})
+        return self._call("POST", "/reset")
 
     def dump(self) -> dict[str, Any]:
         return self._call("GET", "/world")
@@ -470,11 +772,11 @@ class ControlClient:
     def snapshot(self) -> str:
         """Save the world (base and changes) and the fault rules; returns the name for
         ``restore``, which puts them back, reset baseline included."""
-        return self._call("POST", "/snapshots", {})["snapshot"]
+        return str(self._call("POST", "/snapshots")["snapshot"])
 
     def restore(self, snapshot: str) -> dict[str, Any]:
         """Back to what ``snapshot`` saved (once: the snapshot is then gone)."""
-        return self._call("POST", f"/snapshots/{snapshot}/restore", {})
+        return self._call("POST", f"/snapshots/{snapshot}/restore")
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
         """Every entry matching ``filters``, read page by page."""
@@ -497,6 +799,14 @@ class ControlClient:
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         return self._call("POST", "/clock/advance", {"seconds": seconds})
+
+    def set_clock(self, now: str) -> dict[str, Any]:
+        """Set the virtual clock to ``now`` (ISO-8601 with a UTC offset; never backwards)."""
+        return self._call("PUT", "/clock", {"now": now})
+
+    def faults(self) -> dict[str, Any]:
+        """The fault rules in force: ``{"rules": [...]}``."""
+        return self._call("GET", "/faults")
 
     def set_faults(self, rules: list[dict[str, Any]]) -> dict[str, Any]:
         return self._call("PUT", "/faults", {"rules": rules})

@@ -222,11 +222,16 @@ class Prosper:
             return self._ask(self._remote.map_variables, call_log_id, **variables)["snapshot"]
         return self._snapshot("live_calls", self.world.map_variables(call_log_id, variables))
 
-    def end_call(self, call_log_id: int, **fields: Any) -> dict[str, Any]:
-        """End a live call: from now on it is found in the call logs."""
+    def end_call(self, call_log_id: int, keep_live: bool = False, **fields: Any) -> dict[str, Any]:
+        """End a live call: from now on it is found in the call logs.
+
+        ``keep_live`` leaves its live row in place too, as upstream does for a moment.
+        """
         if self._remote is not None:
-            return self._ask(self._remote.end_call, call_log_id, **fields)["snapshot"]
-        return self._snapshot("call_logs", self.world.end_call(call_log_id, fields))
+            answer = self._ask(self._remote.end_call, call_log_id, keep_live=keep_live, **fields)
+            return answer["snapshot"]
+        log = self.world.end_call(call_log_id, fields, keep_live=keep_live)
+        return self._snapshot("call_logs", log)
 
     def add_call_log(self, **fields: Any) -> dict[str, Any]:
         """Add a finished call; given fields win, the rest is generated."""

@@ -127,10 +127,13 @@ def test_the_journal_given_keeps_its_byte_bound_under_big_queries(world: World) 
     assert 10 < len(journal) < 40 and journal.entries()[-1].seq == 40
 
 
-PART_OF_A_BODY = (
-    b"POST /__mock/live-calls HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-    b"Content-Length: 100\r\n\r\n" + b'{"user_pho'  # 10 of the 100 bytes announced
-)
+def part_of_a_body(port: int) -> bytes:
+    """A control request that names the mock (as its guard wants) and sends 10 of 100 bytes."""
+    return (
+        f"POST /__mock/live-calls HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+        + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        + b'{"user_pho'
+    )
 
 
 def logged_when(caplog: pytest.LogCaptureFixture, says: str) -> str:
@@ -148,7 +151,7 @@ def test_a_client_gone_mid_body_is_one_line_and_no_traceback(
     caplog.set_level(logging.INFO)
     with MockServer(world) as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-            sock.sendall(PART_OF_A_BODY)
+            sock.sendall(part_of_a_body(server.port))
         text = logged_when(caplog, "went away")
         assert requests.get(server.url("/__mock/health"), timeout=5).ok
     assert "Traceback" not in text and not any(r.exc_info for r in caplog.records)
@@ -167,7 +170,7 @@ def test_a_stalled_body_times_out_and_the_connection_is_closed(
     with MockServer(world, body_timeout=0.3) as server:
         stats = server.world.stats()
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-            sock.sendall(PART_OF_A_BODY)
+            sock.sendall(part_of_a_body(server.port))
             assert sock.recv(1024) == b""  # closed, nothing answered (recv times out otherwise)
         text = logged_when(caplog, "timed out")
         assert server.world.stats() == stats  # the half-sent call was never started

@@ -164,7 +164,9 @@ def test_serve_bounds_the_journal_by_the_bytes_given() -> None:
 
     done = run_cli("serve", "--journal-max-bytes", "0")
     assert done.returncode == 2 and done.stderr.strip().splitlines() == [
-        "prosper-mock: error: --journal-max-bytes must be >= 1, got 0"
+        "prosper-mock serve: error: argument --journal-max-bytes: must be a whole number >= 1, "
+        "got 0",
+        "see 'prosper-mock serve --help'",
     ]
     with serve(["--quiet", "--journal-max-bytes", "200000"]) as s, requests.Session() as http:
         for _ in range(30):  # 16 KB queries: about 16 KB each in the journal
@@ -178,13 +180,15 @@ def test_serve_logs_a_request_nobody_answered_as_one_line() -> None:
 
     done = run_cli("serve", "--body-timeout", "0")
     assert done.returncode == 2 and done.stderr.strip().splitlines() == [
-        "prosper-mock: error: --body-timeout must be a positive number, got 0.0"
+        "prosper-mock serve: error: argument --body-timeout: must be a number > 0, got 0",
+        "see 'prosper-mock serve --help'",
     ]
-    part = (  # 10 of the 100 body bytes announced
-        b"POST /__mock/live-calls HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"
-    )
     with serve(["--body-timeout", "0.3"]) as s:
         port = int(s.base_url.rsplit(":", 1)[1])
+        part = (  # 10 of the 100 body bytes announced, to the mock by its own name
+            f"POST /__mock/live-calls HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+            + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n0123456789"
+        )
         with socket.create_connection(("127.0.0.1", port), timeout=10) as gives_up:
             gives_up.sendall(part)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as stalls:

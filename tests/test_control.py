@@ -7,10 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from hypothesis import given, settings
+import schemathesis
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from schemathesis.checks import CHECKS
+from schemathesis.config import SchemathesisConfig
 
 from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
 from prosper_mock.control import (
@@ -21,6 +24,7 @@ from prosper_mock.control import (
 )
 
 CONTROL = OpenAPI.from_dict(json.loads(control_spec_bytes()))
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -33,7 +37,9 @@ def mock() -> Iterator[MockServer]:
 
 def call(mock: MockServer, method: str, path: str, body: object = None) -> requests.Response:
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body))
-    r = requests.request(method, mock.url("/__mock" + path), data=data, timeout=5)
+    r = requests.request(
+        method, mock.url("/__mock" + path), data=data, headers=JSON_TYPE, timeout=5
+    )
     if r.status_code not in (401, 403):
         CONTROL.validate_response(RequestsOpenAPIRequest(r.request), RequestsOpenAPIResponse(r))
     return r
@@ -97,15 +103,33 @@ def test_every_endpoint_answers_as_documented(mock: MockServer) -> None:
         ("POST", "/live-calls", {"call_log_id": 1012}, 409, "already live"),
         ("PATCH", "/live-calls/1/variables", {"variables": {}}, 404, "no live call 1"),
         ("PATCH", "/live-calls/x/variables", {"variables": {}}, 422, "integer"),
-        ("PATCH", "/live-calls/1012/variables", {"vars": {}}, 422, "variables"),
-        ("POST", "/live-calls/1012/end", {"keep": True}, 422, "unknown keys"),
+        (
+            "PATCH",
+            "/live-calls/1012/variables",
+            {"vars": {}},
+            422,
+            "body.variables: Field required",
+        ),
+        ("POST", "/live-calls/1012/end", {"keep": True}, 422, "body.keep: unknown key"),
         ("DELETE", "/call-logs/77", None, 404, "no call log 77"),
-        ("PUT", "/world", {"format": "x"}, 422, "unknown world format"),
-        ("POST", "/clock/advance", {"seconds": -1}, 422, "does not go back"),
+        ("PUT", "/world", {"format": "x"}, 422, "body.format: Input should be"),
+        (
+            "POST",
+            "/clock/advance",
+            {"seconds": -1},
+            422,
+            "body.seconds: Input should be greater than or equal to 0",
+        ),
         ("POST", "/clock/advance", {"seconds": "1"}, 422, "seconds"),
         ("PUT", "/faults", {"rules": [{"faults": "explode"}]}, 422, "unknown kind"),
         ("PUT", "/faults", {"rules": [{"faults": "drop", "probability": 2}]}, 422, "probability"),
-        ("PUT", "/world", {"recipe": {"seed": "a"}}, 422, "seed must be int"),
+        (
+            "PUT",
+            "/world",
+            {"recipe": {"seed": "a"}},
+            422,
+            "body.recipe.seed: Input should be a valid integer",
+        ),
         ("POST", "/clock/advance", b'{"seconds": NaN}', 422, "NaN is not a JSON number"),
         ("POST", "/clock/advance", {"seconds": 1e300}, 422, "year 9000"),
         ("PUT", "/clock", {"now": "2026-02-01T00:00:00"}, 422, "UTC offset"),
@@ -287,7 +311,7 @@ def test_no_body_makes_the_control_api_fail_with_a_5xx(
 ) -> None:
     method, path = route
     url = shared_mock.url("/__mock" + path.format(id=call_log_id))
-    r = requests.request(method, url, data=body, timeout=5)
+    r = requests.request(method, url, data=body, headers=JSON_TYPE, timeout=5)
     assert r.status_code < 500, r.text
     if r.status_code >= 400:
         assert isinstance(r.json()["detail"], str)
@@ -321,3 +345,247 @@ def test_health_names_known_calls_of_any_world() -> None:
             for i in ids:
                 assert lookup(server, i)["call_log_id"] == i
         assert min(sample_ids["call_logs"]) == 70_000
+
+
+def test_a_web_page_cannot_drive_the_control_api(mock: MockServer) -> None:
+    started = ControlClient(mock.base_url).start_call()["call"]["call_log_id"]
+    url = mock.url("/__mock/reset")
+    # What a page on another site can send without a preflight: a "simple" cross-origin POST.
+    evil = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
+    r = requests.post(url, data="{}", headers=evil, timeout=5)
+    assert r.status_code == 403 and "http://evil.example" in r.json()["detail"]
+    fetched = requests.post(url, headers={"Sec-Fetch-Site": "cross-site"}, timeout=5)
+    assert fetched.status_code == 403 and "cross-site" in fetched.json()["detail"]
+    # DNS rebinding: the page's own name now points at 127.0.0.1, so Host names it.
+    rebound = requests.post(url, headers={"Host": f"evil.example:{mock.port}"}, timeout=5)
+    assert rebound.status_code == 403 and "evil.example" in rebound.json()["detail"]
+    assert lookup(mock, started)["source"] == "live_calls"  # nothing was reset
+    own = {"Origin": mock.base_url, "Content-Type": "application/json"}
+    assert requests.post(url, data="{}", headers=own, timeout=5).ok
+    assert requests.post(url, headers={"Host": f"localhost:{mock.port}"}, timeout=5).ok
+
+
+def test_control_bodies_must_be_json() -> None:
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=1))
+    with MockServer(world) as server:
+        url = server.url("/__mock/live-calls")
+        form = requests.post(url, data={"user_phone_number": "+1"}, timeout=5)
+        assert form.status_code == 415 and "application/json" in form.json()["detail"]
+        plain = requests.post(url, data="{}", headers={"Content-Type": "text/plain"}, timeout=5)
+        assert plain.status_code == 415
+        vendor = {"Content-Type": "application/vnd.example+json; charset=utf-8"}
+        assert requests.post(url, data="{}", headers=vendor, timeout=5).status_code == 201
+        assert requests.post(url, timeout=5).status_code == 201  # optional body: none is fine
+        assert server.world.stats()["live_calls"] == 3
+
+
+def test_allowed_origins_and_hosts_are_options() -> None:
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=1))
+    options = {
+        "control_allow_origins": ["http://dashboard.test:3000"],
+        "control_allow_hosts": ["mock.internal"],
+    }
+    with MockServer(world, **options) as server:
+        url = server.url("/__mock/health")
+        ok = {"Origin": "http://dashboard.test:3000", "Sec-Fetch-Site": "cross-site"}
+        assert requests.get(url, headers=ok, timeout=5).ok
+        other = {"Origin": "http://dashboard.test:3001"}
+        assert requests.get(url, headers=other, timeout=5).status_code == 403
+        host = {"Host": f"mock.internal:{server.port}"}
+        assert requests.get(url, headers=host, timeout=5).ok
+        assert requests.get(url, headers={"Host": "other.internal"}, timeout=5).status_code == 403
+    with MockServer(world, control_token="t0ken") as server:  # a token stands for any Host
+        headers = {"Host": "mock.example.com", "Authorization": "Bearer t0ken"}
+        assert requests.get(server.url("/__mock/health"), headers=headers, timeout=5).ok
+        headers["Origin"] = "http://evil.example"  # but never for a web page
+        assert (
+            requests.get(server.url("/__mock/health"), headers=headers, timeout=5).status_code
+            == 403
+        )
+
+
+def test_serve_takes_allowed_origins_and_hosts() -> None:
+    from .clirun import serve
+
+    args = ["--live-calls", "1", "--call-logs", "1", "--control-allow-host", "mock.internal"]
+    args += ["--control-allow-origin", "http://a.test", "--control-allow-origin", "http://b.test"]
+    with serve(args) as s:
+        port = s.base_url.rsplit(":", 1)[1]
+        for origin in ("http://a.test", "http://b.test"):
+            assert requests.get(s.url("/__mock/health"), headers={"Origin": origin}, timeout=5).ok
+        evil = requests.get(s.url("/__mock/health"), headers={"Origin": "http://c.test"}, timeout=5)
+        assert evil.status_code == 403
+        host = {"Host": f"mock.internal:{port}"}
+        assert requests.get(s.url("/__mock/health"), headers=host, timeout=5).ok
+
+
+def test_undeclared_methods_answer_405_with_allow(mock: MockServer) -> None:
+    for method, path, allow in [
+        ("PUT", "/health", "GET"),
+        ("DELETE", "/world", "GET, PUT"),
+        ("POST", "/live-calls/1012", "DELETE"),
+        ("GET", "/reset", "POST"),
+    ]:
+        r = requests.request(method, mock.url("/__mock" + path), timeout=5)
+        assert (r.status_code, r.json()) == (405, {"detail": "Method Not Allowed"}), path
+        assert r.headers["Allow"] == allow
+
+
+def test_every_route_is_in_the_spec_and_every_operation_is_routed(mock: MockServer) -> None:
+    routed = {
+        (route.method, route.resource.canonical)
+        for route in mock.app.router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith("/__mock/")
+        and route.method != "*"
+    }
+    spec = json.loads(control_spec_bytes())
+    declared = {(m.upper(), p) for p, item in spec["paths"].items() for m in item}
+    assert routed == declared
+
+
+def test_the_spec_states_the_bodies_the_routes_take() -> None:
+    # The routes validate with these pydantic types; the document must show their schemas.
+    from prosper_mock.control import BODIES, body_schemas
+
+    spec = json.loads(control_spec_bytes())
+    schemas, components = body_schemas()
+    bodies = {
+        op["operationId"]: op["requestBody"]
+        for item in spec["paths"].values()
+        for op in item.values()
+        if "requestBody" in op
+    }
+    assert set(bodies) == set(BODIES)
+    for op, body in bodies.items():
+        assert body["content"]["application/json"]["schema"] == schemas[op], op
+        assert body["required"] is BODIES[op][1], op
+    assert spec["components"]["schemas"] == components
+
+
+def test_the_spec_declares_every_error_status(mock: MockServer) -> None:
+    spec = json.loads(control_spec_bytes())
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            statuses = set(op["responses"])
+            assert {"401", "403"} <= statuses, (method, path)
+            if "requestBody" in op:
+                assert {"413", "415", "422"} <= statuses, (method, path)
+            if method != "get":
+                assert "409" in statuses, (method, path)  # --workers: read-only
+
+
+def test_a_large_world_loads_and_body_limits_name_their_size(mock: MockServer) -> None:
+    big = World.generate(WorldRecipe(seed=1, live_calls=40, call_logs=1100)).dump()
+    data = json.dumps(big).encode()
+    assert len(data) > 2_000_000
+    loaded = call(mock, "PUT", "/world", data)
+    assert loaded.json()["call_logs"] == 1100
+    fat = call(mock, "POST", "/live-calls", {"variables": {"x": "a" * (1 << 20)}})
+    assert fat.status_code == 413 and "1 MiB" in fat.json()["detail"]
+    small = World.generate(WorldRecipe(live_calls=1, call_logs=1))
+    with MockServer(small, control_max_world_bytes=64 * 1024) as server:
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while reading
+            for i in range(0, len(data), 16_384):
+                yield data[i : i + 16_384]
+
+        url = server.url("/__mock/world")
+        r = requests.put(url, data=chunks(), headers=JSON_TYPE, timeout=10)
+        assert r.status_code == 413 and "64 KiB" in r.json()["detail"]
+        assert server.world.stats()["call_logs"] == 1  # nothing half-loaded
+        assert requests.get(server.url("/__mock/health"), timeout=5).ok
+
+
+def test_serve_takes_the_world_size_limit() -> None:
+    from .clirun import serve
+
+    with serve(["--live-calls", "1", "--call-logs", "1", "--max-world-bytes", "100"]) as s:
+        body = json.dumps({"live_calls": [], "call_logs": [], "recipe": {"seed": 123456789}})
+        r = requests.put(
+            s.url("/__mock/world"), data=body + " " * 100, headers=JSON_TYPE, timeout=5
+        )
+        assert r.status_code == 413 and "100 bytes" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"seconds": 1, "seconds": 2}', 'duplicate key "seconds"'),
+        (b'{"seconds": Infinity}', "Infinity is not a JSON number"),
+        (b'{"seconds": 1e400}', "1e400 is out of range"),
+        (b'{"seconds": 1, "x": "\\ud800"}', "lone surrogate"),
+    ],
+)
+def test_bodies_json_cannot_hold_are_refused(mock: MockServer, body: bytes, says: str) -> None:
+    for path in ("/clock/advance", "/live-calls", "/faults"):
+        r = requests.post(mock.url("/__mock" + path), data=body, headers=JSON_TYPE, timeout=5)
+        if r.status_code == 405:  # PUT /faults
+            r = requests.put(mock.url("/__mock" + path), data=body, headers=JSON_TYPE, timeout=5)
+        assert r.status_code == 422, (path, r.text)
+        assert says in r.json()["detail"]
+    assert mock.world.clock.now() == VirtualClock("2026-01-15T15:00:00+00:00").now()
+
+
+# The control API against its own document: schemathesis' every check, valid and invalid
+# requests. Positive data must be accepted, except where a body obeys a rule a schema cannot
+# state: unique ids in a world file, the fault header grammar, a clock that never goes back.
+SCHEMA_RULES = ["load", "set_faults", "set_clock", "advance_clock"]
+CONTROL_SCHEMA = schemathesis.openapi.from_dict(
+    json.loads(control_spec_bytes()),
+    config=SchemathesisConfig.from_dict(
+        {
+            "generation": {"mode": "all", "max-examples": 25},
+            "operations": [
+                {
+                    "include-operation-id": SCHEMA_RULES,
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": ["2xx", "404", "409", "422"]
+                        }
+                    },
+                },
+                {
+                    # Loading a world costs a fifth of a second (its generator's name pools):
+                    # the coverage phase's 300-odd world bodies would take a minute.
+                    "include-operation-id": "load",
+                    "phases": {"coverage": {"enabled": False}},
+                },
+            ],
+        }
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def spec_mock() -> Iterator[MockServer]:
+    world = World.generate(
+        WorldRecipe(seed=4, live_calls=3, call_logs=6),
+        clock=VirtualClock("2026-01-15T15:00:00+00:00"),
+    )
+    with MockServer(world) as server:
+        yield server
+
+
+@CONTROL_SCHEMA.parametrize()
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_the_control_api_keeps_to_its_own_spec(
+    case: schemathesis.Case, spec_mock: MockServer
+) -> None:
+    # Every check schemathesis has, and none another suite registered (the contract kit's
+    # semantic rules are about the vendored API, not this one).
+    own = [c for c in CHECKS.get_all() if c.__module__.startswith("schemathesis.")]
+    case.call_and_validate(base_url=spec_mock.base_url, checks=own)
+
+
+def test_the_client_wraps_every_operation(mock: MockServer) -> None:
+    spec = json.loads(control_spec_bytes())
+    operations = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
+    assert {op for op in operations if not callable(getattr(ControlClient, op, None))} == set()
+    c = ControlClient(mock.base_url)
+    assert c.control_openapi() == spec
+    assert c.set_clock("2026-03-01T00:00:00+00:00")["now"] == "2026-03-01T00:00:00.000+00:00"
+    c.set_faults([{"faults": "drop", "match": {"call_log_id": "1"}}])
+    assert c.faults()["rules"][0]["faults"] == ["drop"]
+    assert c.reset()["live_calls"] == 4

@@ -293,3 +293,27 @@ def test_help_states_the_recipe_defaults(pytester: pytest.Pytester) -> None:
         ("call-logs", defaults.call_logs),
     ]:
         assert re.search(rf"--prosper-{flag}=\S+ [^;]*\(default {value}\)", text), flag
+
+
+KEEP_LIVE_TEST = """
+    import requests
+
+    def test_end_call_can_keep_the_live_row(prosper):
+        call = prosper.start_call()
+        ended = prosper.end_call(call["call_log_id"], keep_live=True, call_ended_reason="voicemail")
+        assert ended["source"] == "call_logs" and ended["call_ended_reason"] == "voicemail"
+        got = requests.get(prosper.url(), params={"call_log_id": call["call_log_id"]}, timeout=5)
+        assert got.json()["source"] == "live_calls"  # kept live: the live row still wins
+"""
+
+
+def test_end_call_keeps_the_live_row_when_asked_locally(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(KEEP_LIVE_TEST)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_end_call_keeps_the_live_row_when_asked_remotely(pytester: pytest.Pytester) -> None:
+    with _remote_mock() as remote:
+        pytester.makepyfile(KEEP_LIVE_TEST)
+        result = pytester.runpytest("-p", "no:randomly", "--prosper-base-url", remote.base_url)
+        result.assert_outcomes(passed=1)

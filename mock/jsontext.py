@@ -43,12 +43,30 @@ def loads(raw: str | bytes) -> Any:
                 seen.add(key)
         return found
 
+    not_finite: list[str] = []  # NaN, Infinity, 1e400: read as floats, then named where they sit
+
+    def number(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            not_finite.append(text)
+        return value
+
+    def constant(name: str) -> float:
+        not_finite.append(name)
+        return float(name)
+
     try:
         data = json.loads(
-            text, parse_constant=_refuse_constant, parse_float=_finite, object_pairs_hook=unique
+            text, parse_constant=constant, parse_float=number, object_pairs_hook=unique
         )
     except RecursionError:  # the C parser recurses once per nested array or object
         raise JSONTextError("it is nested too deeply") from None
+    if not_finite:
+        where = _path_to(data, _first_not_finite(data))
+        raise JSONTextError(
+            f"{where + ': ' if where else ''}{not_finite[0]} is not a finite number "
+            "(JSON has no NaN or Infinity)"
+        )
     if repeated:
         holder, key = repeated[0]
         where = _path_to(data, holder)
@@ -58,15 +76,17 @@ def loads(raw: str | bytes) -> Any:
     return data
 
 
-def _refuse_constant(name: str) -> Any:
-    raise JSONTextError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise JSONTextError(f"{text} is out of range: JSON numbers here must be finite")
-    return value
+def _first_not_finite(data: Any) -> object:
+    todo = [data]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return value
+        if isinstance(value, dict):
+            todo.extend(reversed(list(value.values())))
+        elif isinstance(value, list):
+            todo.extend(reversed(value))
+    return None
 
 
 def _path_to(data: Any, target: object) -> str:

@@ -21,6 +21,8 @@ from prosper_mock.persistence import StateFile, write_atomically
 from .clirun import main_error, one_line_error, run, serve
 from .conftest import FIXTURE_WORLD
 
+JSON = {"Content-Type": "application/json"}  # control bodies must say they are JSON
+
 ARGS = ["--live-calls", "3", "--call-logs", "10", "--quiet"]
 
 
@@ -413,6 +415,7 @@ def test_a_refused_value_never_reaches_the_state_file(tmp_path: Path) -> None:
         answer = requests.patch(
             running.url("/__mock/live-calls/1010/variables"),
             data=b'{"variables": {"y": -1e400}}',
+            headers=JSON,
             timeout=5,
         )
         assert answer.status_code == 422 and "variables.y" in answer.json()["detail"]

@@ -20,6 +20,8 @@ from prosper_mock.records import MAX_DEPTH, CallLog, LiveCall
 from prosper_mock.render import snapshot
 from prosper_mock.textform import text_form
 
+JSON = {"Content-Type": "application/json"}  # control bodies must say they are JSON
+
 LIVE_FIELDS = {f.name for f in dataclasses.fields(LiveCall)}
 LOG_FIELDS = {f.name for f in dataclasses.fields(CallLog)}
 
@@ -329,7 +331,9 @@ def test_non_finite_numbers_over_http_are_422s_naming_the_field(world: World) ->
         ]
         for method, path, body in bodies:
             body = body.replace('"@"', "1e400")
-            answer = requests.request(method, server.url("/__mock" + path), data=body, timeout=5)
+            answer = requests.request(
+                method, server.url("/__mock" + path), data=body, headers=JSON, timeout=5
+            )
             assert answer.status_code == 422, (path, answer.text)
             assert "finite" in answer.json()["detail"]
         assert (
@@ -337,6 +341,7 @@ def test_non_finite_numbers_over_http_are_422s_naming_the_field(world: World) ->
             in requests.patch(
                 server.url(f"/__mock/live-calls/{call_log_id}/variables"),
                 data=b'{"variables": {"y": -1e400}}',
+                headers=JSON,
                 timeout=5,
             ).json()["detail"]
         )

@@ -16,11 +16,15 @@ from prosper_mock.simulate import Simulation
 START = "2026-01-15T15:00:00+00:00"
 
 
-def simulated(seed: int = 4) -> tuple[World, Simulation]:
+def simulated(
+    seed: int = 4, live_calls: int = 0, call_logs: int = 0, rate: float = 12
+) -> tuple[World, Simulation]:
+    """A world of that size on a virtual clock, simulated from its now."""
     world = World.generate(
-        WorldRecipe(seed=seed, live_calls=0, call_logs=0), clock=VirtualClock(START)
+        WorldRecipe(seed=seed, live_calls=live_calls, call_logs=call_logs),
+        clock=VirtualClock(START),
     )
-    return world, Simulation(world, seed=seed, rate=12, start=world.clock.now())
+    return world, Simulation(world, seed=seed, rate=rate, start=world.clock.now())
 
 
 def test_same_seed_and_clock_give_the_same_history_in_jumps_or_steps() -> None:
@@ -197,10 +201,7 @@ def test_serve_resumes_the_simulation_after_a_restart(tmp_path: Path) -> None:
 
 def seeded(seed: int = 4) -> tuple[World, Simulation]:
     """A world seeded with live calls (some just ended, in both stores), simulated from now."""
-    world = World.generate(
-        WorldRecipe(seed=seed, live_calls=8, call_logs=12), clock=VirtualClock(START)
-    )
-    return world, Simulation(world, seed=seed, rate=0.01, start=world.clock.now())
+    return simulated(seed, live_calls=8, call_logs=12, rate=0.01)
 
 
 def test_the_seeded_live_calls_move_on_and_end_too() -> None:

@@ -21,12 +21,19 @@ $(BIN)/.test: pyproject.toml $(BIN)/.runtime
 serve: $(BIN)/.runtime
 	$(BIN)/prosper-mock serve $(ARGS)
 
+# mypy checks the packages under their import names; the source folders are named for the
+# layout (mock/, contracts/), so a view of links gives them those names.
+TYPECHECK := $(VENV)/typecheck
+
 lint: $(BIN)/.test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	mkdir -p $(TYPECHECK)
+	ln -sfn $(CURDIR)/mock $(TYPECHECK)/prosper_mock
+	ln -sfn $(CURDIR)/contracts $(TYPECHECK)/prosper_contracts
+	MYPYPATH=$(TYPECHECK) $(BIN)/mypy -p prosper_mock -p prosper_contracts
 
-test: $(BIN)/.test
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest -n 2 $(ARGS)
 
 bench: $(BIN)/.test

@@ -8,10 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from prosper_mock.cli import fill_defaults, positive, refuse_ignored
+from prosper_mock.cli import Subcommands, fill_defaults, positive, refuse_ignored
 
 
-def add_contract(sub: argparse._SubParsersAction) -> None:
+def add_contract(sub: Subcommands) -> None:
     p = sub.add_parser(
         "contract",
         help="check an endpoint against the spec and the fallback semantics",

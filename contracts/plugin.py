@@ -137,7 +137,8 @@ def contract_examples(request: pytest.FixtureRequest) -> int:
 @pytest.fixture(scope="session")
 def contract_seed(request: pytest.FixtureRequest) -> int | None:
     """The hypothesis seed; ``None``: derandomised, every run sends the same requests."""
-    return request.config.option.prosper_hypothesis_seed
+    seed: int | None = request.config.option.prosper_hypothesis_seed  # type=int, default None
+    return seed
 
 
 def record_discovery(config: pytest.Config, text: str) -> None:

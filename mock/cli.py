@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -59,6 +59,11 @@ class Parser(argparse.ArgumentParser):
         # The full usage block of a command with twenty options buries the one line that
         # matters; --help shows it to whoever wants it.
         self.exit(2, f"{self.prog}: error: {message}\nsee '{self.prog} --help'\n")
+
+
+# Where each subcommand adds its parser (``add_*``); add_parser makes a ``Parser`` too.
+# (A string: argparse's action is generic for type checkers only.)
+Subcommands: TypeAlias = "argparse._SubParsersAction[Parser]"
 
 
 def refuse_ignored(rules: Sequence[tuple[bool, bool, str]]) -> None:
@@ -179,7 +184,7 @@ def semantics_from_args(args: argparse.Namespace) -> Semantics:
     )
 
 
-def add_serve(sub: argparse._SubParsersAction) -> None:
+def add_serve(sub: Subcommands) -> None:
     p = sub.add_parser(
         "serve",
         help="serve the mock over HTTP",
@@ -542,8 +547,10 @@ async def _tick_simulation(app: web.Application) -> None:
     async def tick() -> None:
         state = state_of(app)
         while True:
+            simulation = state.simulation
             try:
-                state.simulation.advance_to(state.world.clock.now())
+                if simulation is not None:
+                    simulation.advance_to(state.world.clock.now())
             except WorldError as exc:  # e.g. a state file that cannot be written: keep going
                 logging.getLogger("prosper_mock.simulate").error("simulation: %s", exc)
             await asyncio.sleep(0.5)
@@ -572,7 +579,7 @@ def _one_line_protocol_errors(record: logging.LogRecord) -> bool:
     return True
 
 
-def add_generate(sub: argparse._SubParsersAction) -> None:
+def add_generate(sub: Subcommands) -> None:
     p = sub.add_parser(
         "generate",
         help="write a generated world as JSON",
@@ -645,7 +652,7 @@ def _world_file(world: World) -> Iterator[str]:
         yield "}\n"
 
 
-def add_spec(sub: argparse._SubParsersAction) -> None:
+def add_spec(sub: Subcommands) -> None:
     p = sub.add_parser(
         "spec",
         help="compare the vendored openapi.json with another version",
@@ -708,7 +715,7 @@ def run_spec(args: argparse.Namespace) -> int:
     return 1 if breaking else 0
 
 
-def add_proxy(sub: argparse._SubParsersAction) -> None:
+def add_proxy(sub: Subcommands) -> None:
     p = sub.add_parser(
         "proxy",
         help="forward to the real API, checking every request and answer",
@@ -885,13 +892,13 @@ def _rescue_recording(recorder: Recorder) -> Path | None:
     return recorder.path
 
 
-def add_contract(sub: argparse._SubParsersAction) -> None:
+def add_contract(sub: Subcommands) -> None:
     from prosper_contracts.cli import add_contract as add
 
     add(sub)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+COMMANDS: list[Callable[[Subcommands], None]] = [
     add_serve,
     add_generate,
     add_contract,

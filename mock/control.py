@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired, cast
 
 from aiohttp import web
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
@@ -89,10 +89,13 @@ def _row_type(record: type, name: str, *, partial: bool) -> type:
             f.default_factory is not dataclasses.MISSING
         )
         fields[f.name] = NotRequired[hint] if partial or has_default else hint
-    typed = TypedDict(name, fields)  # type: ignore[operator]
+    # mypy takes a TypedDict only as a literal definition; this one is made from the fields.
+    typed = TypedDict(name, fields)  # type: ignore[misc]
     return with_config(ConfigDict(extra="forbid"))(typed)
 
 
+# Types made at run time: mypy cannot use them in annotations (valid-type), where a body
+# type below names one; pydantic reads those annotations, and checks them.
 LiveCallFields = _row_type(LiveCall, "LiveCallFields", partial=True)
 CallLogFields = _row_type(CallLog, "CallLogFields", partial=True)
 LiveCallRow = _row_type(LiveCall, "LiveCall", partial=False)
@@ -150,6 +153,31 @@ class FaultsBody(TypedDict):
     rules: list[FaultRuleBody]
 
 
+# -- Answers ------------------------------------------------------------------------------
+# The answers ControlClient gives a typed shape to: the ones the pytest plugin reads.
+
+
+class CallAnswer(TypedDict):
+    """A live call as stored (``call``) and as a client would see it (``snapshot``)."""
+
+    call: dict[str, Any]
+    snapshot: dict[str, Any]
+
+
+class CallLogAnswer(TypedDict):
+    """A finished call as stored (``call_log``) and as a client would see it (``snapshot``)."""
+
+    call_log: dict[str, Any]
+    snapshot: dict[str, Any]
+
+
+class ClockInfo(TypedDict):
+    """The mock's clock: ``virtual`` or ``system``, and its time (ISO-8601, UTC)."""
+
+    mode: Literal["virtual", "system"]
+    now: str
+
+
 # operationId → (body type, whether a body is required)
 BODIES: dict[str, tuple[Any, bool]] = {
     "start_call": (LiveCallFields, False),
@@ -195,7 +223,7 @@ class _BodyError(Exception):
 
 
 # web.RequestKey is newer than the oldest aiohttp the kit supports (3.9): a str key there.
-_BODY: Any = (
+_BODY: web.RequestKey[dict[str, Any]] | str = (
     web.RequestKey("prosper_control_body", dict)
     if hasattr(web, "RequestKey")
     else "prosper_control_body"
@@ -490,12 +518,12 @@ async def _start_call(request: web.Request, state: MockState) -> web.StreamRespo
     return json_response({"call": _row(call), "snapshot": snapshot("live_calls", call)}, 201)
 
 
-async def _map_variables(request: web.Request, state: MockState) -> dict[str, Any]:
+async def _map_variables(request: web.Request, state: MockState) -> CallAnswer:
     call = state.world.map_variables(_id(request), _body(request)["variables"])
     return {"call": _row(call), "snapshot": snapshot("live_calls", call)}
 
 
-async def _end_call(request: web.Request, state: MockState) -> dict[str, Any]:
+async def _end_call(request: web.Request, state: MockState) -> CallLogAnswer:
     body = _body(request)
     keep_live = body.get("keep_live", False)
     log = state.world.end_call(_id(request), body.get("fields") or {}, keep_live=keep_live)
@@ -613,9 +641,9 @@ async def _clear_journal(request: web.Request, state: MockState) -> web.StreamRe
     return web.Response(status=204)
 
 
-def _clock_info(state: MockState) -> dict[str, Any]:
+def _clock_info(state: MockState) -> ClockInfo:
     clock = state.world.clock
-    mode = "virtual" if isinstance(clock, VirtualClock) else "system"
+    mode: Literal["virtual", "system"] = "virtual" if isinstance(clock, VirtualClock) else "system"
     now = datetime.fromtimestamp(clock.now(), UTC).isoformat(timespec="milliseconds")
     return {"mode": mode, "now": now}
 
@@ -635,11 +663,11 @@ def _after_clock_moved(state: MockState) -> None:
         state.world.clock_moved()
 
 
-async def _clock(request: web.Request, state: MockState) -> dict[str, Any]:
+async def _clock(request: web.Request, state: MockState) -> ClockInfo:
     return _clock_info(state)
 
 
-async def _advance_clock(request: web.Request, state: MockState) -> dict[str, Any]:
+async def _advance_clock(request: web.Request, state: MockState) -> ClockInfo:
     seconds = _body(request)["seconds"]
     clock = _virtual(state)
     if state.simulation is not None:
@@ -652,7 +680,7 @@ async def _advance_clock(request: web.Request, state: MockState) -> dict[str, An
     return _clock_info(state)
 
 
-async def _set_clock(request: web.Request, state: MockState) -> dict[str, Any]:
+async def _set_clock(request: web.Request, state: MockState) -> ClockInfo:
     now = _body(request)["now"]
     clock = _virtual(state)
     try:
@@ -726,12 +754,16 @@ class ControlClient:
             raise ControlError(exc.code, detail) from None
         return json.loads(raw) if raw else None
 
+    def _object(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        """A call the control API answers with a JSON object (as control_openapi.json says)."""
+        return cast("dict[str, Any]", self._call(method, path, body))
+
     def health(self) -> dict[str, Any]:
-        return self._call("GET", "/health")
+        return self._object("GET", "/health")
 
     def control_openapi(self) -> dict[str, Any]:
         """The control API's own OpenAPI document."""
-        return self._call("GET", "/openapi.json")
+        return self._object("GET", "/openapi.json")
 
     def is_mock(self) -> bool:
         """Whether ``base_url`` is a prosper-voice-mock with its control API reachable."""
@@ -740,34 +772,40 @@ class ControlClient:
         except (ControlError, OSError, ValueError, AttributeError):
             return False
 
-    def start_call(self, **fields: Any) -> dict[str, Any]:
-        return self._call("POST", "/live-calls", fields)
+    def start_call(self, **fields: Any) -> CallAnswer:
+        return cast(CallAnswer, self._call("POST", "/live-calls", fields))
 
-    def map_variables(self, call_log_id: int, **variables: Any) -> dict[str, Any]:
-        return self._call("PATCH", f"/live-calls/{call_log_id}/variables", {"variables": variables})
+    def map_variables(self, call_log_id: int, **variables: Any) -> CallAnswer:
+        return cast(
+            CallAnswer,
+            self._call("PATCH", f"/live-calls/{call_log_id}/variables", {"variables": variables}),
+        )
 
-    def end_call(self, call_log_id: int, keep_live: bool = False, **fields: Any) -> dict[str, Any]:
-        return self._call(
-            "POST", f"/live-calls/{call_log_id}/end", {"fields": fields, "keep_live": keep_live}
+    def end_call(self, call_log_id: int, keep_live: bool = False, **fields: Any) -> CallLogAnswer:
+        return cast(
+            CallLogAnswer,
+            self._call(
+                "POST", f"/live-calls/{call_log_id}/end", {"fields": fields, "keep_live": keep_live}
+            ),
         )
 
     def delete_live_call(self, call_log_id: int) -> None:
         self._call("DELETE", f"/live-calls/{call_log_id}")
 
-    def add_call_log(self, **fields: Any) -> dict[str, Any]:
-        return self._call("POST", "/call-logs", fields)
+    def add_call_log(self, **fields: Any) -> CallLogAnswer:
+        return cast(CallLogAnswer, self._call("POST", "/call-logs", fields))
 
     def delete_call_log(self, call_log_id: int) -> None:
         self._call("DELETE", f"/call-logs/{call_log_id}")
 
     def reset(self) -> dict[str, Any]:
-        return self._call("POST", "/reset")
+        return self._object("POST", "/reset")
 
     def dump(self) -> dict[str, Any]:
-        return self._call("GET", "/world")
+        return self._object("GET", "/world")
 
     def load(self, world: dict[str, Any]) -> dict[str, Any]:
-        return self._call("PUT", "/world", world)
+        return self._object("PUT", "/world", world)
 
     def snapshot(self) -> str:
         """Save the world (base and changes) and the fault rules; returns the name for
@@ -776,7 +814,7 @@ class ControlClient:
 
     def restore(self, snapshot: str) -> dict[str, Any]:
         """Back to what ``snapshot`` saved (once: the snapshot is then gone)."""
-        return self._call("POST", f"/snapshots/{snapshot}/restore")
+        return self._object("POST", f"/snapshots/{snapshot}/restore")
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
         """Every entry matching ``filters``, read page by page."""
@@ -794,22 +832,22 @@ class ControlClient:
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal")
 
-    def clock(self) -> dict[str, Any]:
-        return self._call("GET", "/clock")
+    def clock(self) -> ClockInfo:
+        return cast(ClockInfo, self._call("GET", "/clock"))
 
-    def advance_clock(self, seconds: float) -> dict[str, Any]:
-        return self._call("POST", "/clock/advance", {"seconds": seconds})
+    def advance_clock(self, seconds: float) -> ClockInfo:
+        return cast(ClockInfo, self._call("POST", "/clock/advance", {"seconds": seconds}))
 
-    def set_clock(self, now: str) -> dict[str, Any]:
+    def set_clock(self, now: str) -> ClockInfo:
         """Set the virtual clock to ``now`` (ISO-8601 with a UTC offset; never backwards)."""
-        return self._call("PUT", "/clock", {"now": now})
+        return cast(ClockInfo, self._call("PUT", "/clock", {"now": now}))
 
     def faults(self) -> dict[str, Any]:
         """The fault rules in force: ``{"rules": [...]}``."""
-        return self._call("GET", "/faults")
+        return self._object("GET", "/faults")
 
     def set_faults(self, rules: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._call("PUT", "/faults", {"rules": rules})
+        return self._object("PUT", "/faults", {"rules": rules})
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import pytest
 
@@ -46,6 +46,8 @@ _OPTIONS = (
     ("world", str, "world file to serve instead of a generated world"),
     ("base_url", str, "point the fixtures at this endpoint instead of a local mock"),
 )
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 _MARKER_KEYS = ("seed", "live_calls", "call_logs", "file")
 _TOKEN_ENV = "PROSPER_MOCK_CONTROL_TOKEN"
 
@@ -117,7 +119,8 @@ def prosper_base_url(pytestconfig: pytest.Config, request: pytest.FixtureRequest
     url = _option(pytestconfig, "base_url")
     if url:
         return str(url).rstrip("/")
-    return request.getfixturevalue("prosper_server").base_url
+    server: MockServer = request.getfixturevalue("prosper_server")
+    return server.base_url
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,7 @@ class Prosper:
         return snapshot(source, row)
 
     @staticmethod
-    def _ask(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def _ask(call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """A control API call; its refusals raise ``WorldError`` as the local world's do."""
         from .control import ControlError
         from .world import WorldError

@@ -18,12 +18,14 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import SplitResult, quote, unquote
 
 from aiohttp import web
 from aiohttp.http import HttpVersion10
+from aiohttp.typedefs import Middleware
 
-from .auth import require_api_key
+from .auth import Responder, require_api_key
 from .clock import Clock
 from .config import Semantics
 from .faults import HEADER as FAULT_HEADER
@@ -37,7 +39,6 @@ from .validation import ParameterValidator, parse_query
 from .world import World
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 @dataclass
@@ -75,11 +76,21 @@ INVALID_REQUEST = (
 
 log = logging.getLogger("prosper_mock.access")
 
+
+class ServerOptions(TypedDict):
+    """Keyword arguments of ``web.AppRunner`` (passed on to aiohttp's server)."""
+
+    keepalive_timeout: float
+    max_line_size: int
+    max_field_size: int
+    shutdown_timeout: float
+
+
 # How the server treats connections, as uvicorn (upstream's server) does: idle or
 # half-sent requests are closed after 5 s (uvicorn's keep-alive timeout; aiohttp's
 # default is an hour, which lets stalled clients pile up), and a request line or
 # header over 16 KiB is refused with 400 (h11's limit; aiohttp's default is 8 KiB).
-SERVER_OPTIONS: dict[str, float | int] = {
+SERVER_OPTIONS: ServerOptions = {
     "keepalive_timeout": 5.0,
     "max_line_size": 16 * 1024,
     "max_field_size": 16 * 1024,
@@ -195,13 +206,14 @@ def operation_handler(
             return detail_response(400, f"{FAULT_HEADER}: {exc}")
         return await faults.apply(chosen, request, len(journal), lambda: answer(request, query))
 
+    responder: Responder = respond
     if state.api_key is not None:  # checked before faults and parameters, as upstream does
-        respond = require_api_key(respond, *state.api_key)
+        responder = require_api_key(respond, *state.api_key)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
         try:
-            response = await respond(request, parse_query(raw))
+            response = await responder(request, parse_query(raw))
         except asyncio.CancelledError:  # a dropped connection: journal it, then go
             journal.record(state.clock.now(), request.method, request.path, raw, op_id, 0)
             raise

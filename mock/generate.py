@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections import namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, cached_property
@@ -36,6 +36,8 @@ from faker import Faker
 
 from .records import CallLog, LiveCall
 from .textform import text_form
+
+T = TypeVar("T")
 
 DEFAULT_ANCHOR = "2026-01-15T15:00:00+00:00"
 _DAY = 86_400.0
@@ -85,7 +87,7 @@ class Draw:
         self._bits, r = divmod(self._bits, n)
         return r
 
-    def pick(self, items: Sequence[Any]) -> Any:
+    def pick(self, items: Sequence[T]) -> T:
         return items[self.below(len(items))]
 
     def chance(self, p: float) -> bool:
@@ -403,7 +405,6 @@ FLOWS: tuple[Flow, ...] = (
         ),
     ),
 )
-T = TypeVar("T")
 
 
 def byte_table(choices: Sequence[T]) -> tuple[T, ...]:
@@ -479,7 +480,7 @@ class Fields:
     with ``%`` where it is used.
     """
 
-    __slots__ = ("_key", "_size", "_struct", "_type")
+    __slots__ = ("_key", "_make", "_size", "_struct")
 
     def __init__(self, key: str, layout: Sequence[tuple[str, int]]) -> None:
         """``layout``: ``(name, bits)`` per field, bits 8, 16, 32 or 64 (at most 512 in all)."""
@@ -491,11 +492,15 @@ class Fields:
         if self._size > 64:
             raise ValueError(f"{self._size} bytes of fields do not fit one blake2b digest (64)")
         self._key = hashlib.blake2b(key.encode(), digest_size=32).digest()
-        self._type = namedtuple("Fields", [name for name, _ in layout])
+        # Field names known only at run time: typeshed types namedtuple() as returning a
+        # plain type[tuple[Any, ...]], which has no _make.
+        self._make: Callable[[Iterable[int]], Any] = namedtuple(  # type: ignore[attr-defined]
+            "Fields", [name for name, _ in layout]
+        )._make
 
     def __call__(self, n: int) -> Any:
         """The fields of ``n`` by name."""
-        return self._type._make(self.raw(n))
+        return self._make(self.raw(n))
 
     def raw(self, n: int) -> tuple[int, ...]:
         """The fields of ``n`` in layout order (the hot path unpacks them into locals)."""
@@ -991,7 +996,7 @@ class Generator:
         outcome_keys = [k for k in variables if k not in inputs]
         summary = (
             f"{live.flow.get('name', 'Call')} with {live.target.get('name', 'the callee')}: "
-            f"{'completed' if category == 'SUCCESS' else sub.replace('_', ' ').lower()}."
+            f"{'completed' if sub is None else sub.replace('_', ' ').lower()}."
         )
         log = CallLog(
             id=live.call_log_id,
@@ -1049,7 +1054,7 @@ def _whole(value: Any) -> int:
         return 0
 
 
-class _Blank(dict):
+class _Blank(dict[str, object]):
     """``format_map`` context where an unknown placeholder renders empty."""
 
     def __missing__(self, key: str) -> str:

@@ -93,7 +93,7 @@ def _parse(raw: bytes) -> list[tuple[str, str]]:
 
 
 def _encode(pairs: Iterable[Iterable[str]]) -> bytes:
-    return urlencode([tuple(pair) for pair in pairs]).encode("ascii")
+    return urlencode([(name, value) for name, value in pairs]).encode("ascii")
 
 
 # What an entry holds besides its path's, method's and query's characters: the object

@@ -343,7 +343,14 @@ def _spec_problems(
     from openapi_core.templating.responses.exceptions import ResponseNotFound
 
     media = (content_type or "").split(";")[0].strip() or "application/octet-stream"
-    mock_request = MockRequest("http://upstream", request.method, request.path, args=query)
+    # openapi-core annotates ``args`` as a dict, but hands it to werkzeug's ImmutableMultiDict,
+    # which takes (name, value) pairs as well: a repeated parameter stays repeated.
+    mock_request = MockRequest(
+        "http://upstream",
+        request.method,
+        request.path,
+        args=query,  # type: ignore[arg-type]
+    )
     try:
         spec.openapi.validate_response(mock_request, MockResponse(body, status, content_type=media))
     except Exception as exc:  # openapi-core's errors share no base class worth naming

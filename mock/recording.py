@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,10 @@ from .pseudonymise import Pseudonymiser
 from .records import CallLog, LiveCall, call_log_from_dict, live_call_from_dict, to_dict
 from .world import WORLD_FORMAT
 
-_ROW = {"live_calls": (LiveCall, live_call_from_dict), "call_logs": (CallLog, call_log_from_dict)}
+_ROW: dict[str, tuple[type[LiveCall | CallLog], Callable[[Any], LiveCall | CallLog]]] = {
+    "live_calls": (LiveCall, live_call_from_dict),
+    "call_logs": (CallLog, call_log_from_dict),
+}
 _TIME_FIELD = {"live_calls": "started_at", "call_logs": "created_at"}
 
 

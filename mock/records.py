@@ -139,7 +139,7 @@ def json_problem(value: Any, depth: int = 0) -> tuple[Location, str] | None:
         if depth >= MAX_DEPTH:
             return (), _TOO_DEEP
         is_list = isinstance(value, list)
-        for key, item in enumerate(value) if is_list else value.items():
+        for key, item in enumerate(value) if isinstance(value, list) else value.items():
             if not is_list and not (key.__class__ is str and key.isascii()):
                 if not isinstance(key, str):
                     return (), f"object keys must be strings, not {key.__class__.__name__} {key!r}"

@@ -16,7 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema.exceptions import ValidationError as JsonSchemaValidationError
+# jsonschema ships no type information (its stubs, types-jsonschema, are no dependency).
+from jsonschema.exceptions import (  # type: ignore[import-untyped]
+    ValidationError as JsonSchemaValidationError,
+)
 from openapi_core import OpenAPI
 from referencing.exceptions import Unresolvable
 
@@ -83,7 +86,7 @@ class Spec:
                     responses = dict(raw_op.get("responses", {}))
                 yield Operation(
                     method=method.upper(),
-                    path=path,
+                    path=str(path),  # a key of the paths object: a string already
                     operation_id=operation_id,
                     parameters=tuple(params.values()),
                     responses=responses,

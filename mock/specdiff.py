@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .spec import Operation, Spec, SpecError, checked_spec, load_spec, resolve, spec_from_raw
 
@@ -111,22 +111,22 @@ def _response_schema(spec: Spec, op: Operation, status: str) -> dict[str, Any]:
     content = node / "content"
     for media in content.keys():  # noqa: SIM118 - a SchemaPath, not a dict
         if "schema" in content / media:
-            return resolve(content / media / "schema")
+            return cast("dict[str, Any]", resolve(content / media / "schema"))
     return {}
 
 
-def _bare(schema: dict[str, Any]) -> dict[str, Any]:
+def _bare(schema: object) -> object:
     """A schema without its prose: descriptions and titles change nothing for a client."""
     if isinstance(schema, dict):
         return {k: _bare(v) for k, v in schema.items() if k not in ("description", "title")}
     if isinstance(schema, list):
-        return [_bare(v) for v in schema]  # type: ignore[return-value]
+        return [_bare(v) for v in schema]
     return schema
 
 
 def _types(schema: dict[str, Any]) -> frozenset[str]:
     if "anyOf" in schema or "oneOf" in schema:
-        members = schema.get("anyOf") or schema.get("oneOf")
+        members = cast("list[dict[str, Any]]", schema.get("anyOf") or schema.get("oneOf"))
         return frozenset().union(*(_types(m) for m in members))
     kind = schema.get("type")
     if isinstance(kind, list):

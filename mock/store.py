@@ -42,7 +42,7 @@ def recency(record: LiveCall | CallLog) -> tuple[float, int]:
     return timestamp(record.at), record.call_log_id
 
 
-def _more_ids(first: int, second: int) -> array | list[int]:
+def _more_ids(first: int, second: int) -> array[int] | list[int]:
     """The ids of a key seen twice while indexing: an ``array('q')`` to append to, or a list
     for ids beyond 64 bits (only a hand-written world file has them)."""
     try:
@@ -96,7 +96,7 @@ class IdIndex(Mapping[K, Sequence[int]]):
         return found
 
     def __getitem__(self, key: K) -> Sequence[int]:
-        found = self.get(key)
+        found: Sequence[int] | None = self.get(key)
         if found is None:
             raise KeyError(key)
         return found
@@ -129,7 +129,7 @@ class VariableIndex(Mapping[VariableKey, Sequence[int]]):
         return default if texts is None else texts.get(key[1], default)
 
     def __getitem__(self, key: VariableKey) -> Sequence[int]:
-        found = self.get(key)
+        found: Sequence[int] | None = self.get(key)
         if found is None:
             raise KeyError(key)
         return found
@@ -165,11 +165,11 @@ class _Indexer:
                 if value is None:
                     continue
             texts = by_variable[name]
-            found = texts.get(value)  # type: ignore[arg-type]
+            found = texts.get(value)
             if found is None:
-                texts[value] = call_log_id  # type: ignore[index]
+                texts[value] = call_log_id
             elif found.__class__ is int:
-                texts[value] = _more_ids(found, call_log_id)  # type: ignore[index]
+                texts[value] = _more_ids(found, call_log_id)
             else:
                 found.append(call_log_id)
 
@@ -246,7 +246,7 @@ class Store(Generic[R]):
 
     def __init__(self, name: str, base: BaseTable[R], cache_size: int = 100_000) -> None:
         self.name = name
-        self.base = base
+        self.base: BaseTable[R] = base
         self._rows: dict[int, R | None] = {}  # overlay: None marks a deleted base row
         self._by_phone: dict[str, set[int]] = {}
         self._by_variable: dict[VariableKey, set[int]] = {}

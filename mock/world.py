@@ -13,11 +13,11 @@ import contextlib
 import copy
 import dataclasses
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .clock import Clock, SystemClock
 from .files import FileError, read_json
@@ -33,6 +33,8 @@ from .records import (
 from .store import BaseTable, Store
 
 WORLD_FORMAT = "prosper-voice-mock/world@1"
+
+_Row = TypeVar("_Row")
 
 
 class WorldError(ValueError):
@@ -164,7 +166,10 @@ class World:
 
         Every row is checked before any is applied: a bad one changes nothing.
         """
-        builders = {"live_calls": live_call_from_dict, "call_logs": call_log_from_dict}
+        builders: dict[str, Callable[[Any], LiveCall | CallLog]] = {
+            "live_calls": live_call_from_dict,
+            "call_logs": call_log_from_dict,
+        }
         if not isinstance(changes, Mapping):
             raise WorldError("changes must be an object", 422)
         planned: list[tuple[str, int, Any]] = []  # (store name, id, row or None to delete)
@@ -461,7 +466,11 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
         raise WorldError("live_calls and call_logs must be arrays", 422)
     live = [_validated(live_call_from_dict, r, f"live_calls[{i}]") for i, r in enumerate(live_raw)]
     logs = [_validated(call_log_from_dict, r, f"call_logs[{i}]") for i, r in enumerate(logs_raw)]
-    for name, rows, id_field in (("live_calls", live, "call_log_id"), ("call_logs", logs, "id")):
+    tables: tuple[tuple[str, Sequence[LiveCall | CallLog], str], ...] = (
+        ("live_calls", live, "call_log_id"),
+        ("call_logs", logs, "id"),
+    )
+    for name, rows, id_field in tables:
         first: dict[int, int] = {}  # id -> the row that has it
         for i, row in enumerate(rows):
             j = first.setdefault(row.call_log_id, i)
@@ -527,7 +536,7 @@ def _change_key(key: Any, where: str) -> int:
     raise WorldError(f"{where}: the key must be an id (an integer)", 422)
 
 
-def _validated(build: Any, data: Any, where: str = "") -> Any:
+def _validated(build: Callable[[Any], _Row], data: Any, where: str = "") -> _Row:
     from pydantic import ValidationError
 
     try:

@@ -8,32 +8,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Protocol, Self
+from typing import Never
 
-# tqdm ships no type information (its stubs are a separate package, types-tqdm, which the
-# kit does not depend on): ProgressBar below is the part of it the kit uses.
-from tqdm import tqdm  # type: ignore[import-untyped]
+from tqdm import tqdm
 
 Advance = Callable[[int], object]  # "n more done"
 
 
-class ProgressBar(Protocol):
-    """What the kit uses of a tqdm bar."""
-
-    def update(self, n: float | None = 1) -> object: ...
-
-    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None: ...
-
-    def close(self) -> None: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
-
-def progress_bar(total: int | None, what: str, unit: str = "call") -> ProgressBar:
+def progress_bar(total: int | None, what: str, unit: str = "call") -> tqdm[Never]:
     """A bar for ``total`` units of ``what``; a no-op bar when stderr is not a terminal."""
-    bar: ProgressBar = tqdm(
+    return tqdm(
         total=total,
         desc=what,
         unit=unit,
@@ -43,4 +27,3 @@ def progress_bar(total: int | None, what: str, unit: str = "call") -> ProgressBa
         disable=not sys.stderr.isatty(),
         mininterval=0.2,
     )
-    return bar

@@ -16,10 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-# jsonschema ships no type information (its stubs, types-jsonschema, are no dependency).
-from jsonschema.exceptions import (  # type: ignore[import-untyped]
-    ValidationError as JsonSchemaValidationError,
-)
+from jsonschema.exceptions import ValidationError as JsonSchemaValidationError
 from openapi_core import OpenAPI
 from referencing.exceptions import Unresolvable
 

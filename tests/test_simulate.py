@@ -27,19 +27,20 @@ def simulated(
     return world, Simulation(world, seed=seed, rate=rate, start=world.clock.now())
 
 
+def run_for(world: World, sim: Simulation, seconds: float, step: float | None = None) -> str:
+    """Move the clock ``seconds`` ahead in one jump (or in ``step``s), the simulation with it;
+    the world after, as JSON."""
+    steps = 1 if step is None else round(seconds / step)
+    for _ in range(steps):
+        world.clock.advance(seconds / steps)
+        sim.advance_to(world.clock.now())
+    return json.dumps(world.dump())
+
+
 def test_same_seed_and_clock_give_the_same_history_in_jumps_or_steps() -> None:
-    one, sim_one = simulated()
-    many, sim_many = simulated()
-    one.clock.advance(1800)
-    sim_one.advance_to(one.clock.now())
-    for _ in range(180):
-        many.clock.advance(10)
-        sim_many.advance_to(many.clock.now())
-    assert json.dumps(one.dump()) == json.dumps(many.dump())
-    other, sim_other = simulated(seed=5)
-    other.clock.advance(1800)
-    sim_other.advance_to(other.clock.now())
-    assert json.dumps(other.dump()) != json.dumps(one.dump())
+    jumped = run_for(*simulated(), 1800)
+    assert jumped == run_for(*simulated(), 1800, step=10)
+    assert run_for(*simulated(seed=5), 1800) != jumped
 
 
 def test_calls_start_map_their_variables_and_end() -> None:
@@ -228,20 +229,12 @@ def test_the_seeded_live_calls_move_on_and_end_too() -> None:
 
 
 def test_seeded_live_calls_move_the_same_in_jumps_or_steps_and_by_the_seed() -> None:
-    one, sim_one = seeded()
-    many, sim_many = seeded()
-    one.clock.advance(300)
-    sim_one.advance_to(one.clock.now())
-    for _ in range(30):
-        many.clock.advance(10)
-        sim_many.advance_to(many.clock.now())
-    assert json.dumps(one.dump()) == json.dumps(many.dump())
-    assert json.dumps(one.dump()) != json.dumps(seeded()[0].dump())  # they did move
+    jumped = run_for(*seeded(), 300)
+    assert jumped == run_for(*seeded(), 300, step=10)
+    assert jumped != json.dumps(seeded()[0].dump())  # they did move
     other = seeded()[0]  # the same world, another simulation seed: other moments
     sim_other = Simulation(other, seed=5, rate=0.01, start=other.clock.now())
-    other.clock.advance(300)
-    sim_other.advance_to(other.clock.now())
-    assert json.dumps(other.dump()) != json.dumps(one.dump())
+    assert run_for(other, sim_other, 300) != jumped
 
 
 def test_a_resumed_simulation_goes_on_moving_the_seeded_calls() -> None:

@@ -76,6 +76,12 @@ def loads(raw: str | bytes) -> Any:
     return data
 
 
+def short(value: Any, limit: int = 80) -> str:
+    """``value`` as compact JSON, cut to ``limit`` characters: a message stays one short line."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _first_not_finite(data: Any) -> object:
     todo = [data]
     while todo:

@@ -30,6 +30,7 @@ from .files import (
     through_links,
     write_atomically,
 )
+from .jsontext import short
 from .world import World, WorldError
 
 if TYPE_CHECKING:
@@ -109,15 +110,15 @@ class StateFile:
             or not isinstance(stored_now, int | float)
             or not math.isfinite(stored_now)
         ):
-            raise WorldError(f"clock must be a number of seconds, got {_short(stored_now)}")
+            raise WorldError(f"clock must be a number of seconds, got {short(stored_now)}")
         simulation = data.get("simulation")
         if simulation is not None and not isinstance(simulation, dict):
-            raise WorldError(f"simulation must be an object, got {_short(simulation)}")
+            raise WorldError(f"simulation must be an object, got {short(simulation)}")
         if data.get("base") is not None:
             world.load(data["base"])  # the file holds the whole base: any start-up world goes
         elif data.get("origin") != _origin(world):
             raise WorldError(
-                f"it was written for another world ({_short(data.get('origin'))}); "
+                f"it was written for another world ({short(data.get('origin'))}); "
                 "start with the same seed and sizes or world file, or remove the state file"
             )
         world.apply_changes(changes)
@@ -213,25 +214,19 @@ class StateFile:
 def _check_changes(changes: Any) -> None:
     """Refuse ``changes`` that are not ``{store: {"<id>": row or null}}`` before any is applied."""
     if not isinstance(changes, Mapping):
-        raise WorldError(f"changes must be an object, got {_short(changes)}")
+        raise WorldError(f"changes must be an object, got {short(changes)}")
     for name, rows in changes.items():
         if name == "last_id":  # the largest id issued: World.apply_changes checks it
             continue
         if name not in _STORES:
             raise WorldError(f"changes: unknown store {name!r} (known: {', '.join(_STORES)})")
         if not isinstance(rows, Mapping):
-            raise WorldError(f"changes.{name} must be an object, got {_short(rows)}")
+            raise WorldError(f"changes.{name} must be an object, got {short(rows)}")
         for key, row in rows.items():
             if not _CALL_ID.fullmatch(key):
                 raise WorldError(f"changes.{name}: {key!r} is not a call id")
             if row is not None and not isinstance(row, Mapping):
                 raise WorldError(f"changes.{name}[{key}] must be a row or null")
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    """``value`` as JSON, cut to ``limit`` characters: a message stays one short line."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _origin(world: World) -> Any:

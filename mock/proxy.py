@@ -47,6 +47,7 @@ from prosper_contracts.kit import LIVE_CALLS_PATH, contract_document
 from prosper_contracts.rules import check_answer, query_params
 
 from .auth import DEFAULT_HEADER
+from .jsontext import short
 from .recording import Recorder
 from .render import detail_response, render_json
 from .spec import Operation, Spec
@@ -381,13 +382,8 @@ def _not_fastapis_422(errors: list[dict[str, Any]], answer: bytes) -> str | None
         return None
     return (
         f"upstream's 422 is not FastAPI's for this request: expected "
-        f"{_short(expected)}, got {_short(got)}"
+        f"{short(expected, 200)}, got {short(got, 200)}"
     )
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _errors_text(errors: list[dict[str, Any]]) -> str:

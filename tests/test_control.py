@@ -291,15 +291,17 @@ ROUTES = st.sampled_from(
 )
 
 
+def _virtual_mock(recipe: WorldRecipe) -> Iterator[MockServer]:
+    """A server of that world on a virtual clock, for a module's tests to share."""
+    world = World.generate(recipe, clock=VirtualClock("2026-01-15T15:00:00+00:00"))
+    with MockServer(world) as server:
+        yield server
+
+
 @pytest.fixture(scope="module")
 def shared_mock() -> Iterator[MockServer]:
     """One server for all of hypothesis' examples (one per example would be slow)."""
-    world = World.generate(
-        WorldRecipe(seed=6, live_calls=4, call_logs=12),
-        clock=VirtualClock("2026-01-15T15:00:00+00:00"),
-    )
-    with MockServer(world) as server:
-        yield server
+    yield from _virtual_mock(WorldRecipe(seed=6, live_calls=4, call_logs=12))
 
 
 @settings(max_examples=150, deadline=None)
@@ -560,12 +562,7 @@ CONTROL_SCHEMA = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def spec_mock() -> Iterator[MockServer]:
-    world = World.generate(
-        WorldRecipe(seed=4, live_calls=3, call_logs=6),
-        clock=VirtualClock("2026-01-15T15:00:00+00:00"),
-    )
-    with MockServer(world) as server:
-        yield server
+    yield from _virtual_mock(WorldRecipe(seed=4, live_calls=3, call_logs=6))
 
 
 @CONTROL_SCHEMA.parametrize()

@@ -32,6 +32,7 @@ lint: $(BIN)/.test
 	ln -sfn $(CURDIR)/mock $(TYPECHECK)/prosper_mock
 	ln -sfn $(CURDIR)/contracts $(TYPECHECK)/prosper_contracts
 	MYPYPATH=$(TYPECHECK) $(BIN)/mypy -p prosper_mock -p prosper_contracts
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/python -m pytest -n 2 $(ARGS)

@@ -70,7 +70,7 @@ def one(size: int) -> dict[str, Any]:
     import requests
 
     from prosper_mock import MockServer, World, WorldRecipe
-    from prosper_mock.lookup import LiveCallQuery, find_call
+    from prosper_mock.world.lookup import LiveCallQuery, find_call
 
     wall, cpu = time.perf_counter(), time.process_time()
     world = World.generate(WorldRecipe(seed=0, live_calls=size // 10, call_logs=size - size // 10))

@@ -16,11 +16,10 @@ from urllib.parse import urlsplit
 
 import schemathesis
 
-from prosper_mock.spec import load_spec
-from prosper_mock.validation import ParameterValidator, parse_query
-
-from .kit import LIVE_CALLS_PATH
-from .rules import check_answer, query_params
+from prosper_contracts.kit import LIVE_CALLS_PATH
+from prosper_contracts.rules import check_answer, query_params
+from prosper_mock.serving.spec import load_spec
+from prosper_mock.serving.validation import ParameterValidator, parse_query
 
 
 def sent_query(response: Any) -> str:

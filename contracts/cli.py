@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from prosper_mock.cli import Subcommands, fill_defaults, positive, refuse_ignored
+from prosper_mock.cli.commands import Subcommands, fill_defaults, positive, refuse_ignored
 
 
 def add_contract(sub: Subcommands) -> None:
@@ -156,9 +156,8 @@ def run_contract(args: argparse.Namespace) -> int:
     )
     fill_defaults(args, {"control_token_env": "PROSPER_MOCK_CONTROL_TOKEN"})
     if args.base_url:
-        from prosper_mock.auth import check_key_transport
-
-        from .target import unreachable
+        from prosper_contracts.target import unreachable
+        from prosper_mock.serving.auth import check_key_transport
 
         # The key check first: a refused key transport sends nothing at all, not even this probe.
         check_key_transport(
@@ -186,14 +185,14 @@ def run_contract(args: argparse.Namespace) -> int:
         ini.write_text(
             "[pytest]\nfilterwarnings =\n    ignore::pytest.PytestAssertRewriteWarning\n"
         )
-        from .progress import SuiteProgress
+        from prosper_contracts.progress import SuiteProgress
 
         plugins = [SuiteProgress()] if sys.stderr.isatty() else []
         code = int(pytest.main(pytest_args(args, ini), plugins=plugins))
     if args.compare_mock and args.base_url and code in (0, 1):
         from urllib.parse import parse_qsl
 
-        from .compare import run as compare
+        from prosper_contracts.endpoint.compare import run as compare
 
         headers = (
             {args.api_key_header: os.environ[args.api_key_env]}

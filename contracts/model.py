@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from prosper_mock.records import to_dict
-from prosper_mock.textform import text_form
+from prosper_mock.world.records import to_dict
+from prosper_mock.world.textform import text_form
 
 
 @dataclass

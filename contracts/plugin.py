@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from prosper_mock.control import ControlClient
-
-    from .target import Target
+    from prosper_contracts.target import Target
+    from prosper_mock.control.client import ControlClient
 
 # The plugin loads in every pytest session of a project that installed the kit;
 # the suites' own dependencies (requests, schemathesis) load only when a suite runs.
@@ -83,10 +82,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def contract_target(request: pytest.FixtureRequest) -> Target:
     """The endpoint under test, recognised as a prosper-voice-mock when it is one."""
-    from prosper_mock.auth import InsecureKeyError, check_key_transport
-    from prosper_mock.control import ControlClient
-
-    from .target import Target, unreachable
+    from prosper_contracts.target import Target, unreachable
+    from prosper_mock.control.client import ControlClient
+    from prosper_mock.serving.auth import InsecureKeyError, check_key_transport
 
     config = request.config
     options = config.option
@@ -118,7 +116,7 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
 
 def _refused_for_want_of_token(control: ControlClient) -> bool:
     """Whether the control API answered 401: a mock started with a control token."""
-    from prosper_mock.control import ControlError
+    from prosper_mock.control.client import ControlError
 
     try:
         control.health()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from prosper_mock.progress import progress_bar
+from prosper_mock.base.progress import progress_bar
 
 
 class SuiteProgress:

@@ -10,9 +10,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from prosper_mock.control import ControlClient
-
-from .findings import Findings, curl_command
+from prosper_contracts.findings import Findings, curl_command
+from prosper_mock.control.client import ControlClient
 
 
 def unreachable(base_url: str, timeout: float = 10.0) -> str | None:

@@ -22,7 +22,7 @@ from prosper_contracts.model import (
 )
 from prosper_contracts.target import Target
 from prosper_mock import MockServer, VirtualClock, World
-from prosper_mock.textform import text_form
+from prosper_mock.world.textform import text_form
 
 PHONES = ("+15550000001", "+15550000002", "+15550000003")
 KEYS = ("external_id", "copay_amount", "verified")

@@ -1,3 +1,3 @@
-from .cli import main
+from prosper_mock.cli.commands import main
 
 raise SystemExit(main())

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import pytest
 
 if TYPE_CHECKING:
-    from .control import ControlClient
-    from .journal import JournalEntry
-    from .server import MockServer
-    from .world import World
+    from prosper_mock.control.client import ControlClient
+    from prosper_mock.server import MockServer
+    from prosper_mock.serving.journal import JournalEntry
+    from prosper_mock.world.model import World
 
 _OPTIONS = (
     # (name, type, help); an unset world option keeps WorldRecipe's default
@@ -86,8 +86,8 @@ def _option(config: pytest.Config, name: str) -> Any:
 
 def _world(config: pytest.Config, **chosen: Any) -> World:
     """The world a marker (``chosen``) or else the options describe."""
-    from .generate import WorldRecipe
-    from .world import World
+    from prosper_mock.world.generate import WorldRecipe
+    from prosper_mock.world.model import World
 
     file = chosen.pop("file", None)
     sizes = {k: v for k, v in chosen.items() if v is not None}
@@ -107,7 +107,7 @@ def prosper_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     """The session's mock on a free loopback port (skipped with ``--prosper-base-url``)."""
     if _option(pytestconfig, "base_url"):
         pytest.skip("--prosper-base-url is set: no local mock is started")
-    from .server import MockServer
+    from prosper_mock.server import MockServer
 
     with MockServer(_world(pytestconfig)) as server:
         yield server
@@ -134,7 +134,7 @@ class _Remote:
 
 @pytest.fixture(scope="session")
 def _prosper_remote(pytestconfig: pytest.Config, prosper_base_url: str) -> _Remote:
-    from .control import ControlClient
+    from prosper_mock.control.client import ControlClient
 
     token_env = getattr(pytestconfig.option, "prosper_control_token_env", None) or _TOKEN_ENV
     control = ControlClient(prosper_base_url, token=os.environ.get(token_env), timeout=5.0)
@@ -208,7 +208,7 @@ class Prosper:
         if self._remote is not None:
             return self._remote
         if self._local_control is None:
-            from .control import ControlClient
+            from prosper_mock.control.client import ControlClient
 
             self._local_control = ControlClient(self.base_url)
         return self._local_control
@@ -251,7 +251,7 @@ class Prosper:
         back, the next tests find it where this one left it.
         """
         if self._remote is None:
-            from .clock import VirtualClock
+            from prosper_mock.world.clock import VirtualClock
 
             world = self.world
             if not isinstance(world.clock, VirtualClock):
@@ -269,7 +269,7 @@ class Prosper:
     def journal(self) -> list[JournalEntry]:
         """The requests the mock answered during this test, oldest first."""
         if self._remote is not None:
-            from .journal import JournalEntry
+            from prosper_mock.serving.journal import JournalEntry
 
             return [JournalEntry.from_dict(e) for e in self._ask(self._remote.journal)]
         if self.server is None:
@@ -286,15 +286,15 @@ class Prosper:
 
     @staticmethod
     def _snapshot(source: str, row: Any) -> dict[str, Any]:
-        from .render import snapshot
+        from prosper_mock.serving.render import snapshot
 
         return snapshot(source, row)
 
     @staticmethod
     def _ask(call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """A control API call; its refusals raise ``WorldError`` as the local world's do."""
-        from .control import ControlError
-        from .world import WorldError
+        from prosper_mock.control.client import ControlError
+        from prosper_mock.world.model import WorldError
 
         try:
             return call(*args, **kwargs)

@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import SERVER_OPTIONS, MockState, create_app, state_of
-from .world import World
+from prosper_mock.serving.app import SERVER_OPTIONS, MockState, create_app, state_of
+from prosper_mock.world.model import World
 
 
 class MockServer:

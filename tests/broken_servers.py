@@ -12,8 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from prosper_mock.handlers import get_live_call
-from prosper_mock.lookup import (
+from prosper_mock.serving.operations import get_live_call
+from prosper_mock.serving.render import detail_response, json_response, snapshot
+from prosper_mock.world.lookup import (
     Found,
     LiveCallQuery,
     NotFound,
@@ -21,7 +22,6 @@ from prosper_mock.lookup import (
     find_call,
     missing_lookup,
 )
-from prosper_mock.render import detail_response, json_response, snapshot
 
 OP = "get_live_call_api_v1_live_calls_get"
 Impl = Callable[[web.Request, dict[str, Any], Any], Any]
@@ -80,7 +80,7 @@ def _given(query: LiveCallQuery, kind: str) -> bool:
 
 
 def _matches(row: Any, query: LiveCallQuery, by: str) -> bool:
-    from prosper_mock.textform import text_form
+    from prosper_mock.world.textform import text_form
 
     if by == "user_phone_number":
         return row.user_phone_number == query.user_phone_number

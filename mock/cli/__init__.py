@@ -1,0 +1,5 @@
+"""The ``prosper-mock`` command line."""
+
+from prosper_mock.cli.commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""The control API (``/__mock/...``): its routes, its client and its OpenAPI document."""

@@ -1,0 +1,1 @@
+"""HTTP serving of the vendored spec: validation, the request pipeline, rendering, faults."""

@@ -1,0 +1,339 @@
+"""The aiohttp application, generated from the OpenAPI document.
+
+At start-up every operation of the spec becomes one route, bound to its
+handler by ``operationId``, with a parameter validator compiled from the spec
+(``validation.py``). Requests flow one way: HTTP → validation → handler
+(lookup → store) → response. What FastAPI itself answers around the routes
+is reproduced too: ``404 {"detail":"Not Found"}`` for unknown paths, ``405
+{"detail":"Method Not Allowed"}`` with ``Allow`` for wrong methods, and a
+``307`` redirect for a path that only differs by its trailing slash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypedDict
+from urllib.parse import SplitResult, quote, unquote
+
+from aiohttp import web
+from aiohttp.http import HttpVersion10
+from aiohttp.typedefs import Middleware
+
+from prosper_mock.serving.auth import Responder, require_api_key
+from prosper_mock.serving.faults import HEADER as FAULT_HEADER
+from prosper_mock.serving.faults import FaultError, FaultInjector
+from prosper_mock.serving.journal import Journal
+from prosper_mock.serving.operations import OPERATIONS, Implementation
+from prosper_mock.serving.render import SnapshotCache, detail_response, json_response
+from prosper_mock.serving.semantics import Semantics
+from prosper_mock.serving.spec import Operation, Spec, load_spec
+from prosper_mock.serving.validation import ParameterValidator, parse_query
+from prosper_mock.world.clock import Clock
+from prosper_mock.world.model import World
+from prosper_mock.world.simulation import Simulation
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class MockState:
+    """Everything one app owns: many apps can live in one process."""
+
+    world: World
+    spec: Spec
+    semantics: Semantics = field(default_factory=Semantics)
+    journal: Journal = field(default_factory=Journal)
+    snapshots: SnapshotCache = field(default_factory=SnapshotCache)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    simulation: Simulation | None = None
+    api_key: tuple[str, str] | None = field(default=None, repr=False)  # (header, key)
+    read_only: bool = False  # --workers: each process has a copy, so changes are refused
+
+    @property
+    def clock(self) -> Clock:
+        return self.world.clock
+
+
+STATE = web.AppKey("prosper_mock_state", MockState)
+
+# A request's body must have arrived this many seconds after its headers, or the
+# connection is closed unanswered (uvicorn closes a stalled connection the same way;
+# aiohttp by itself would wait for ever).
+DEFAULT_BODY_TIMEOUT = 10.0
+
+# h11's and httptools' answer to a request line without an HTTP version (HTTP/0.9),
+# byte for byte as uvicorn sends it: aiohttp would run the request and answer it.
+INVALID_REQUEST = (
+    b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"Connection: close\r\n\r\nInvalid HTTP request received."
+)
+
+log = logging.getLogger("prosper_mock.access")
+
+
+class ServerOptions(TypedDict):
+    """Keyword arguments of ``web.AppRunner`` (passed on to aiohttp's server)."""
+
+    keepalive_timeout: float
+    max_line_size: int
+    max_field_size: int
+    shutdown_timeout: float
+
+
+# How the server treats connections, as uvicorn (upstream's server) does: idle or
+# half-sent requests are closed after 5 s (uvicorn's keep-alive timeout; aiohttp's
+# default is an hour, which lets stalled clients pile up), and a request line or
+# header over 16 KiB is refused with 400 (h11's limit; aiohttp's default is 8 KiB).
+SERVER_OPTIONS: ServerOptions = {
+    "keepalive_timeout": 5.0,
+    "max_line_size": 16 * 1024,
+    "max_field_size": 16 * 1024,
+    "shutdown_timeout": 30.0,
+}
+
+
+def create_app(
+    world: World | None = None,
+    *,
+    semantics: Semantics | None = None,
+    spec_path: str | Path | None = None,
+    journal: Journal | None = None,
+    control: bool = True,
+    control_token: str | None = None,
+    control_allow_origins: Iterable[str] = (),
+    control_allow_hosts: Iterable[str] = (),
+    control_max_world_bytes: int | None = None,
+    operations: Mapping[str, Implementation] | None = None,
+    api_key: tuple[str, str] | None = None,
+    read_only: bool = False,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+) -> web.Application:
+    """Build the mock app for ``world`` (a default seeded world if omitted).
+
+    ``control`` adds the control API under ``/__mock`` (loopback clients only,
+    unless ``control_token`` is set; ``control_allow_origins`` are web origins
+    whose pages may drive it, ``control_allow_hosts`` ``Host`` names accepted
+    besides the mock's own address, ``control_max_world_bytes`` the size limit of
+    ``PUT /__mock/world``: see ``add_control_routes``). ``operations``
+    replaces implementations by operationId (tests use it to build deliberately
+    broken servers). ``body_timeout``: seconds a request's body may take to arrive.
+    """
+    if not 0 < body_timeout < math.inf:
+        raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
+    spec = load_spec(spec_path)
+    world = world if world is not None else World.generate()
+    state = MockState(
+        world=world,
+        spec=spec,
+        semantics=semantics or Semantics(),
+        journal=journal if journal is not None else Journal(),
+        api_key=api_key,
+        read_only=read_only,
+        # Fault rules draw from the world's seed: the same seed gives the same faults.
+        faults=FaultInjector(seed=int((world.origin.get("recipe") or {}).get("seed", 0))),
+    )
+    app = web.Application(middlewares=[_connection_guard(body_timeout)])
+    app[STATE] = state
+
+    # FastAPI's docs route is a plain Starlette route: GET and HEAD, 405 otherwise.
+    app.router.add_get("/openapi.json", _serve_spec(spec))
+    app.router.add_route("*", "/openapi.json", _method_not_allowed("GET, HEAD"))
+    by_path: dict[str, list[Operation]] = {}
+    for op in spec.operations():
+        by_path.setdefault(op.path, []).append(op)
+    for path, ops in by_path.items():
+        for op in ops:
+            app.router.add_route(op.method, path, operation_handler(op, state, operations))
+        allowed = ", ".join(op.method for op in ops)
+        app.router.add_route("*", path, _method_not_allowed(allowed))
+
+    if control:
+        from prosper_mock.control.routes import add_control_routes  # control imports this module
+
+        add_control_routes(
+            app,
+            token=control_token,
+            allow_origins=control_allow_origins,
+            allow_hosts=control_allow_hosts,
+            **(
+                {}
+                if control_max_world_bytes is None
+                else {"max_world_bytes": control_max_world_bytes}
+            ),
+        )
+
+    # Registered last: everything no route above claims.
+    known = [_path_regex(p) for p in [*by_path, "/openapi.json"]]
+    app.router.add_route("*", "/{tail:.*}", _not_found(known))
+    return app
+
+
+def operation_handler(
+    operation: Operation, state: MockState, operations: Mapping[str, Implementation] | None = None
+) -> Handler:
+    """The route for one spec operation: validate as FastAPI does, then dispatch."""
+    validator = ParameterValidator(operation)
+    implementation = (operations or OPERATIONS).get(operation.operation_id)
+    op_id = operation.operation_id
+    journal = state.journal
+
+    faults = state.faults
+
+    async def answer(request: web.Request, query: list[tuple[str, str]]) -> web.StreamResponse:
+        values, errors = validator.validate(query, request.match_info, request.headers)
+        if errors:
+            return json_response({"detail": errors}, status=422)
+        if implementation is None:
+            return detail_response(
+                501,
+                f"Operation {op_id} is in the spec but prosper-voice-mock does not implement it",
+            )
+        return await implementation(request, values, state)
+
+    async def respond(request: web.Request, query: list[tuple[str, str]]) -> web.StreamResponse:
+        header = request.headers.get(FAULT_HEADER)
+        if header is None and not faults.rules:  # the hot path: no fault asked for
+            return await answer(request, query)
+        try:
+            chosen = faults.choose(header, dict(query))
+        except FaultError as exc:
+            return detail_response(400, f"{FAULT_HEADER}: {exc}")
+        return await faults.apply(chosen, request, len(journal), lambda: answer(request, query))
+
+    responder: Responder = respond
+    if state.api_key is not None:  # checked before faults and parameters, as upstream does
+        responder = require_api_key(respond, *state.api_key)
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
+        try:
+            response = await responder(request, parse_query(raw))
+        except asyncio.CancelledError:  # a dropped connection: journal it, then go
+            journal.record(state.clock.now(), request.method, request.path, raw, op_id, 0)
+            raise
+        journal.record(state.clock.now(), request.method, request.path, raw, op_id, response.status)
+        return response
+
+    return handle
+
+
+_TIMED_OUT = web.RequestKey("prosper_mock_body_timed_out", bool)
+
+
+def _connection_guard(body_timeout: float) -> Middleware:
+    """What uvicorn does around every request, before and after any handler runs.
+
+    An HTTP/0.9 request is refused with uvicorn's ``400``; a body that has not
+    arrived within ``body_timeout`` seconds closes the connection; a client that
+    goes away mid-request is one log line, not a traceback and a 500 in the
+    access log. Both end the connection unanswered, as the ``drop`` fault does:
+    raising ``CancelledError`` makes aiohttp close it and log no access line.
+    """
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.version < HttpVersion10:
+            transport = request.transport
+            if transport is not None:
+                transport.write(INVALID_REQUEST)
+                transport.close()
+            log.warning(
+                '%s "%s %s" rejected a malformed request: 400 HTTP/0.9 (no HTTP version)',
+                request.remote,
+                request.method,
+                request.raw_path,
+            )
+            raise asyncio.CancelledError
+        payload = request.content
+        timer = None
+        if not payload.is_eof():  # a body still to come (the hot path has none)
+            timer = asyncio.get_running_loop().call_later(body_timeout, _time_out, request)
+            payload.on_eof(timer.cancel)
+        try:
+            return await handler(request)
+        except ConnectionResetError:
+            v = request.version
+            line = f'{request.remote} "{request.method} {request.raw_path} HTTP/{v[0]}.{v[1]}"'
+            received = f"{payload.total_bytes} of {request.content_length or '?'} body bytes"
+            if request.get(_TIMED_OUT):
+                log.warning(
+                    "%s body timed out after %g s (%s received): connection closed",
+                    line,
+                    body_timeout,
+                    received,
+                )
+            else:
+                log.info("%s client went away mid-request (%s received)", line, received)
+            raise asyncio.CancelledError from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    return guard
+
+
+def _time_out(request: web.Request) -> None:
+    # Closing the connection makes a handler's pending read raise ConnectionResetError.
+    request[_TIMED_OUT] = True
+    if request.transport is not None:
+        request.transport.close()
+
+
+def raw_query(request: web.Request) -> bytes:
+    """The query string exactly as the client sent it (uvicorn hands FastAPI these bytes)."""
+    _, _, query = request.raw_path.partition("?")
+    return query.encode("utf-8", "surrogateescape")
+
+
+def _serve_spec(spec: Spec) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=spec.raw, content_type="application/json")
+
+    return handle
+
+
+def _method_not_allowed(allowed: str) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return detail_response(405, "Method Not Allowed", headers={"Allow": allowed})
+
+    return handle
+
+
+def _not_found(known: list[re.Pattern[str]]) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        raw_path, _, query = request.raw_path.partition("?")
+        path = unquote(raw_path)  # what uvicorn hands Starlette as scope["path"]
+        if path != "/":
+            other = path.rstrip("/") if path.endswith("/") else path + "/"
+            if any(p.fullmatch(other) for p in known):
+                return web.Response(
+                    status=307, headers={"Location": _redirect_url(request, other, query)}
+                )
+        return detail_response(404, "Not Found")
+
+    return handle
+
+
+def _redirect_url(request: web.Request, path: str, query: str) -> str:
+    """Starlette's redirect_slashes Location: the decoded path, quoted as RedirectResponse does."""
+    path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    url = SplitResult(request.scheme, request.host, path, query, "").geturl()
+    return quote(url, safe=":/%#?=@[]!$&'()*+,;")
+
+
+def _path_regex(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+def state_of(app: web.Application) -> MockState:
+    """The state an app built by ``create_app`` owns."""
+    return app[STATE]
+
+
+__all__ = ["STATE", "MockState", "create_app", "operation_handler", "state_of"]

@@ -1,0 +1,172 @@
+"""Load an OpenAPI document and describe its operations.
+
+The vendored ``openapi.json`` ships inside the package, so an installed
+``prosper-voice-mock`` works outside the repository. openapi-core parses and
+checks the document (it resolves ``$ref``s for us); the app then compiles the
+operations it finds into routes and validators once, at start-up.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema.exceptions import ValidationError as JsonSchemaValidationError
+from openapi_core import OpenAPI
+from referencing.exceptions import Unresolvable
+
+from prosper_mock.base.errors import ProsperMockError
+from prosper_mock.base.files import FileError, parse_json, read_bytes
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def vendored_spec_path() -> Path:
+    """Path of the vendored upstream ``openapi.json`` shipped with the package."""
+    return Path(str(resources.files("prosper_mock").joinpath("openapi.json")))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One operation parameter with its ``$ref``s resolved."""
+
+    name: str
+    location: str  # "query", "path", "header" or "cookie"
+    required: bool
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One (method, path) pair of the spec."""
+
+    method: str
+    path: str
+    operation_id: str
+    parameters: tuple[Parameter, ...]
+    responses: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def documented_statuses(self) -> frozenset[str]:
+        return frozenset(self.responses)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A loaded OpenAPI document: its raw bytes, its dict, and openapi-core's view."""
+
+    path: Path
+    raw: bytes
+    document: dict[str, Any]
+    openapi: OpenAPI
+
+    def operations(self) -> Iterator[Operation]:
+        if "paths" not in self.openapi.spec:  # OpenAPI 3.1: webhooks only
+            return
+        for path, item in (self.openapi.spec / "paths").items():
+            shared = list(item / "parameters") if "parameters" in item else []
+            for method in HTTP_METHODS:
+                if method not in item:
+                    continue
+                op = item / method
+                own = list(op / "parameters") if "parameters" in op else []
+                params: dict[tuple[str, str], Parameter] = {}
+                for p in [*shared, *own]:  # operation-level wins over path-level
+                    param = _resolve_parameter(p)
+                    params[(param.name, param.location)] = param
+                with op.open() as raw_op:
+                    operation_id = raw_op.get("operationId") or f"{method}_{path}"
+                    responses = dict(raw_op.get("responses", {}))
+                yield Operation(
+                    method=method.upper(),
+                    path=str(path),  # a key of the paths object: a string already
+                    operation_id=operation_id,
+                    parameters=tuple(params.values()),
+                    responses=responses,
+                )
+
+
+def _resolve_parameter(p: Any) -> Parameter:
+    with p.open() as raw:
+        name, location = raw["name"], raw["in"]
+        required = bool(raw.get("required", location == "path"))
+    schema = resolve(p / "schema") if "schema" in p else {}
+    return Parameter(name=name, location=location, required=required, schema=schema)
+
+
+def resolve(node: Any) -> Any:
+    """A plain dict/list copy of a SchemaPath node, every ``$ref`` followed."""
+    with node.open() as raw:
+        if isinstance(raw, dict):
+            return {k: resolve(node / k) for k in raw}
+        if isinstance(raw, list):
+            return [resolve(node / i) for i in range(len(raw))]
+        return raw
+
+
+class SpecError(ProsperMockError, ValueError):
+    """The OpenAPI document cannot be read, is not JSON, or is not valid OpenAPI."""
+
+
+@functools.lru_cache(maxsize=8)
+def load_spec(path: str | Path | None = None) -> Spec:
+    """Load and check an OpenAPI document (the vendored one by default).
+
+    Cached per path: openapi-core's checks cost about half a second, and the
+    pytest plugin and the contract suite start many apps in one process.
+    Raises ``SpecError`` naming the file and what is wrong with it.
+    """
+    spec_path = Path(path) if path is not None else vendored_spec_path()
+    try:
+        raw = read_bytes(spec_path, "spec")
+    except FileError as exc:
+        raise SpecError(str(exc)) from None
+    return spec_from_raw(raw, spec_path, spec_path)
+
+
+def spec_from_raw(raw: bytes, name: str | Path, path: Path | None = None) -> Spec:
+    """Parse and check the OpenAPI document ``raw`` read from ``name`` (a file or a URL).
+
+    Raises ``SpecError`` naming ``name`` and what is wrong, in one line.
+    """
+    try:
+        document = parse_json(raw, "spec", name)
+    except FileError as exc:
+        raise SpecError(str(exc)) from None
+    return checked_spec(document, name, raw, path)
+
+
+def checked_spec(
+    document: Any, name: str | Path, raw: bytes | None = None, path: Path | None = None
+) -> Spec:
+    """A checked ``Spec`` of the parsed ``document``; raises ``SpecError`` naming ``name``."""
+    if not isinstance(document, dict):
+        raise SpecError(f"spec {name} must be a JSON object")
+    if "openapi" not in document:
+        raise SpecError(f"spec {name} is not an OpenAPI document: it has no 'openapi' field")
+    if raw is None:
+        raw = json.dumps(document).encode()
+    try:
+        spec = Spec(path=path, raw=raw, document=document, openapi=OpenAPI.from_dict(document))  # type: ignore[arg-type]
+        tuple(spec.operations())  # every $ref of the parameters resolves
+    except JsonSchemaValidationError as exc:
+        reason = f"{_first_line(exc.message)} (at {exc.json_path})"
+        raise SpecError(f"spec {name} is not valid OpenAPI: {reason}") from None
+    except Unresolvable as exc:
+        raise SpecError(
+            f"spec {name} is not valid OpenAPI: unresolvable $ref {exc.ref!r}"
+        ) from None
+    except (
+        Exception
+    ) as exc:  # openapi-core's other refusals (an unknown version, ...), any odd shape
+        raise SpecError(f"spec {name} is not valid OpenAPI: {_first_line(str(exc))}") from None
+    return spec
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "(no reason given)"

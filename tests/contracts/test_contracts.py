@@ -1,0 +1,269 @@
+"""The contract suite is itself tested: it passes on the mock and fails, naming the broken
+rule, on each deliberately broken server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from prosper_mock import MockServer, World, WorldRecipe, create_app
+from tests.broken_servers import BROKEN, OP
+
+pytestmark = pytest.mark.usefixtures("quiet_pytester")
+ARGS = ["--pyargs", "prosper_contracts", "-p", "no:randomly", "--prosper-examples", "25"]
+
+
+def contract_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``prosper-mock contract ARGS`` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "prosper_mock", "contract", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+
+
+def small_world() -> World:
+    return World.generate(WorldRecipe(seed=2, live_calls=6, call_logs=30))
+
+
+def test_suite_passes_on_the_mock(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(*ARGS)
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["*prosper-voice-mock*", "every rule held"])
+
+
+def test_suite_passes_on_a_running_mock_recognised_by_its_control_api(
+    pytester: pytest.Pytester,
+) -> None:
+    with MockServer(small_world()) as server:
+        before = server.world.dump()
+        result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
+        result.assert_outcomes(passed=5)  # the model-based test included
+        result.stdout.fnmatch_lines([f"target: {server.base_url} (prosper-voice-mock)"])
+        assert server.world.dump() == before  # the suite restored the world it changed
+
+
+def test_read_only_checks_of_a_running_mock_look_up_calls_its_world_has(
+    pytester: pytest.Pytester,
+) -> None:
+    # Ids far from the default layout's 1000: the known calls come from the mock's health answer.
+    world = World.generate(WorldRecipe(seed=2, live_calls=3, call_logs=5, first_id=70_000))
+    with MockServer(world) as server:
+        result = pytester.runpytest(
+            *ARGS, "--prosper-base-url", server.base_url, "-k", "lookups_from_an_answer"
+        )
+        result.assert_outcomes(passed=1)
+        asked = {e.params.get("call_log_id") for e in server.state.journal.entries()}
+        found = {
+            e.params.get("call_log_id") for e in server.state.journal.entries() if e.status == 200
+        }
+        assert {"70000", "70001", "70002"} <= asked & found
+
+
+@pytest.mark.parametrize(("name", "implementation", "rule"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_suite_fails_on_each_broken_server(
+    pytester: pytest.Pytester, name: str, implementation: object, rule: str
+) -> None:
+    factory = lambda world, **kw: create_app(world, operations={OP: implementation}, **kw)  # noqa: E731
+    with MockServer(small_world(), app_factory=factory) as server:
+        result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
+    assert result.ret == 1, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines([f"*[[]{rule}]*", "*reproduce: curl -s -i *"])
+
+
+def test_cli_against_a_server_that_is_not_the_mock(tmp_path: Path) -> None:
+    """Any other server: read-only checks, a JUnit file and the discovery report; exit 1 here
+    because this stand-in answers 422 where the mock's decisions say 400."""
+
+    async def stand_in(request: web.Request) -> web.Response:
+        if "call_log_id" in request.query and request.query["call_log_id"].isdigit():
+            return web.json_response({"detail": "Live call not found"}, status=404)
+        return web.json_response(
+            {
+                "detail": [
+                    {"type": "missing", "loc": ["query"], "msg": "Field required", "input": None}
+                ]
+            },
+            status=422,
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/v1/live-calls", stand_in)
+    with MockServer(app_factory=lambda _world, **_: app) as server:
+        junit, report = tmp_path / "out.xml", tmp_path / "discovery.md"
+        done = contract_cli(
+            "--base-url",
+            server.base_url,
+            "--junit-xml",
+            str(junit),
+            "--discovery-report",
+            str(report),
+            "--examples",
+            "20",
+            # as with the contracts extra alone: no pytest-asyncio to know its ini options
+            env={**os.environ, "PYTEST_ADDOPTS": "-p no:asyncio"},
+        )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "PytestConfigWarning" not in done.stdout + done.stderr  # its own ini is all known
+    assert "not a prosper-voice-mock (read-only)" in done.stdout
+    assert "needs a prosper-voice-mock" in done.stdout  # the model-based test says why it skipped
+    # Not a mock, though on loopback (it could be a proxy to the real API): valid requests only.
+    assert "only with --negative" in done.stdout
+    suites = ET.parse(junit).getroot()
+    assert int(suites[0].get("tests")) == 5
+    text = report.read_text()
+    assert "| no parameters | nothing to look up | `422" in text
+    assert "prosper-mock serve --missing-lookup-status 422" in text
+    assert "--not-found-detail 'Live call not found'" in text
+
+
+def test_api_key_is_never_shown_and_never_sent_in_clear_to_remote_hosts(tmp_path: Path) -> None:
+    secret = "sk-test-0123456789abcdef"
+    env = {"PATH": "/usr/bin:/bin", "PROSPER_API_KEY": secret, "HOME": str(tmp_path)}
+    refused = contract_cli("--base-url", "http://192.0.2.1:9", env=env)
+    assert refused.returncode == 2
+    assert "refusing to send the API key over plain http" in refused.stdout + refused.stderr
+    factory = lambda world, **kw: create_app(world, operations={OP: BROKEN[0][1]}, **kw)  # noqa: E731
+    with MockServer(small_world(), app_factory=factory) as server:
+        junit = tmp_path / "out.xml"
+        done = contract_cli(
+            "--base-url", server.base_url, "--junit-xml", str(junit), "--examples", "10", env=env
+        )
+        keyed = [e for e in server.state.journal.entries()]
+    assert done.returncode == 1
+    assert keyed, "requests reached the server"
+    everything = done.stdout + done.stderr + junit.read_text()
+    assert secret not in everything
+    assert '-H "X-Api-Key: $PROSPER_API_KEY"' in done.stdout
+
+
+def _spec_queries(pytester: pytest.Pytester, server: MockServer, *extra: str) -> list[tuple]:
+    server.state.journal.clear()
+    result = pytester.runpytest(
+        *ARGS,
+        "--prosper-examples",
+        "8",
+        "--prosper-base-url",
+        server.base_url,
+        "-k",
+        "test_spec_conformance",
+        *extra,
+    )
+    result.assert_outcomes(passed=2)
+    return [e.query for e in server.state.journal.entries()]
+
+
+def test_seed_chooses_the_generated_requests(pytester: pytest.Pytester) -> None:
+    """Derandomised by default (every run sends the same requests); --prosper-hypothesis-seed N
+    sends the same requests for the same N and others for another N."""
+    with MockServer(small_world()) as server:
+        default = _spec_queries(pytester, server)
+        assert default == _spec_queries(pytester, server)
+        seeded = _spec_queries(pytester, server, "--prosper-hypothesis-seed", "7")
+        assert seeded == _spec_queries(pytester, server, "--prosper-hypothesis-seed", "7")
+        assert seeded != _spec_queries(pytester, server, "--prosper-hypothesis-seed", "8")
+        assert seeded != default
+    assert default and seeded
+
+
+def test_invalid_requests_reach_a_non_mock_target_only_when_asked(
+    pytester: pytest.Pytester,
+) -> None:
+    """A target without the control API gets positive mode only, unless --prosper-negative."""
+    with MockServer(small_world(), control=False) as server:
+        args = [*ARGS, "--prosper-base-url", server.base_url, "-k", "test_spec_conformance"]
+        result = pytester.runpytest(*args, "-rs")
+        result.assert_outcomes(passed=1, skipped=1)
+        result.stdout.fnmatch_lines(["*not a prosper-voice-mock (read-only)*"])
+        result = pytester.runpytest(*args, "--prosper-negative")
+        result.assert_outcomes(passed=2)
+
+
+def test_a_contract_run_leaves_a_running_mock_exactly_as_it_was() -> None:
+    from prosper_mock import VirtualClock
+    from prosper_mock.control.client import ControlClient
+
+    clock = VirtualClock("2026-01-15T15:00:00+00:00")
+    world = World.generate(WorldRecipe(seed=2, live_calls=6, call_logs=30), clock=clock)
+    seeded = small_world().dump()
+    with MockServer(world) as server:
+        control = ControlClient(server.base_url)
+        added = control.start_call(user_phone_number="+15550009999")["call"]["call_log_id"]
+        control.set_faults([{"faults": "latency=1", "match": {"user_phone_number": "+19990000"}}])
+        before = (
+            control.dump(),
+            server.state.faults.to_dict(),
+            control.clock(),
+            world.loaded,
+            world.origin,
+        )
+        result = contract_cli("--base-url", server.base_url, "--examples", "1")
+        assert result.returncode == 0, result.stdout[-3000:]
+        after = (
+            control.dump(),
+            server.state.faults.to_dict(),
+            control.clock(),
+            world.loaded,
+            world.origin,
+        )
+        assert after == before
+        control.reset()  # the reset baseline is the seeded world still, not the run's
+        assert control.dump() == seeded
+        assert added not in {r["call_log_id"] for r in control.dump()["live_calls"]}
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        (None, "connection refused"),
+        ("http://", "bad URL: no host"),
+        ("127.0.0.1:9", "bad URL: it must start with http:// or https://"),
+        ("ftp://127.0.0.1:9", "bad URL: it must start with http:// or https://"),
+        ("http://127.0.0.1:99999", "bad URL: Port out of range"),
+    ],
+)
+def test_a_base_url_that_cannot_be_reached_is_one_line_and_exit_2(
+    url: str | None, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prosper_mock import cli
+
+    url = url or f"http://127.0.0.1:{_closed_port()}"
+
+    def ran(*_args: object) -> None:
+        raise AssertionError("the suites ran against an endpoint that cannot be reached")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pytest, "main", ran)
+        assert cli.main(["contract", "--base-url", url]) == 2
+    out, err = capsys.readouterr()
+    assert len(err.splitlines()) == 1 and out == "", err
+    assert err.startswith(f"prosper-mock: error: cannot reach {url}: {why}")
+
+
+def test_a_mock_that_wants_a_control_token_is_said_to_have_refused(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PROSPER_MOCK_CONTROL_TOKEN"}
+    with MockServer(small_world(), control_token="s3cret-token") as server:
+        done = contract_cli("--base-url", server.base_url, "-k", "fallback", env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    refused = (
+        "the mock's control API refused (401): put its control token in "
+        "$PROSPER_MOCK_CONTROL_TOKEN to run the model-based checks"
+    )
+    assert f"read-only: {refused}" in done.stdout
+    assert "s3cret-token" not in done.stdout + done.stderr

@@ -1,0 +1,137 @@
+"""Fault injection over real sockets: each kind, chosen by header or by seeded rules."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from prosper_mock import MockServer, World, WorldRecipe
+from prosper_mock.control.client import ControlClient
+from prosper_mock.serving.faults import FaultError, parse_faults
+
+PATH = b"/api/v1/live-calls?call_log_id=1003"
+
+
+@pytest.fixture
+def mock() -> Iterator[MockServer]:
+    with MockServer(World.generate(WorldRecipe(seed=1, live_calls=2, call_logs=8))) as server:
+        yield server
+
+
+def raw(mock: MockServer, fault: str) -> tuple[bytes, list[bytes]]:
+    """Send a request with ``fault``; return everything received and the chunks as they came."""
+    with socket.create_connection(("127.0.0.1", mock.port), timeout=5) as sock:
+        sock.sendall(
+            b"GET " + PATH + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"X-Mock-Fault: " + fault.encode() + b"\r\n\r\n"
+        )
+        chunks = []
+        while data := sock.recv(65536):
+            chunks.append(data)
+    return b"".join(chunks), chunks
+
+
+def test_no_fault_by_default(mock: MockServer) -> None:
+    everything, _ = raw(mock, "latency=0")
+    assert everything.startswith(b"HTTP/1.1 200")
+
+
+def test_latency(mock: MockServer) -> None:
+    start = time.monotonic()
+    r = requests.get(mock.url(PATH.decode()), headers={"X-Mock-Fault": "latency=250"}, timeout=5)
+    assert r.status_code == 200 and time.monotonic() - start >= 0.25
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "detail", "retry"),
+    [
+        ("status=503;retry_after=2", 503, "Service Unavailable", "2"),
+        ("status=429;retry_after=10;detail=Slow down", 429, "Slow down", "10"),
+        ("status=500", 500, "Internal Server Error", None),
+        ("status=502", 502, "Bad Gateway", None),
+    ],
+)
+def test_error_answers(
+    mock: MockServer, fault: str, status: int, detail: str, retry: str | None
+) -> None:
+    r = requests.get(mock.url(PATH.decode()), headers={"X-Mock-Fault": fault}, timeout=5)
+    assert (r.status_code, r.json(), r.headers.get("Retry-After")) == (
+        status,
+        {"detail": detail},
+        retry,
+    )
+
+
+def test_dropped_connection(mock: MockServer) -> None:
+    everything, _ = raw(mock, "drop")
+    assert everything == b""
+    assert requests.get(mock.url(PATH.decode()), timeout=5).ok  # the server serves on
+
+
+def test_truncated_body(mock: MockServer) -> None:
+    everything, _ = raw(mock, "truncate=20")
+    head, _, body = everything.partition(b"\r\n\r\n")
+    length = int(
+        next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")).split(b":")[
+            1
+        ]
+    )
+    assert len(body) == 20 < length
+
+
+def test_slow_body(mock: MockServer) -> None:
+    everything, chunks = raw(mock, "slow=20")
+    assert everything.startswith(b"HTTP/1.1 200")
+    assert everything.endswith(b"}") and len(chunks) > 5  # the body trickled in
+
+
+def test_rules_are_deterministic_under_the_seed_and_can_match_a_parameter() -> None:
+    def statuses(seed: int = 1) -> list[int]:
+        with MockServer(World.generate(WorldRecipe(seed=seed, live_calls=2, call_logs=8))) as s:
+            ControlClient(s.base_url).set_faults(
+                [
+                    {"faults": "status=503", "match": {"call_log_id": "1001"}},
+                    {"faults": "status=500", "probability": 0.5},
+                ]
+            )
+            out = [requests.get(s.url(PATH.decode()), timeout=5).status_code for _ in range(30)]
+            assert (
+                requests.get(s.url("/api/v1/live-calls?call_log_id=1001"), timeout=5).status_code
+                == 503
+            )
+            assert requests.get(s.url("/__mock/health"), timeout=5).ok  # control is never faulted
+            return out
+
+    first = statuses()
+    assert set(first) == {200, 500}
+    assert statuses() == first
+    assert statuses(seed=2) != first  # the world's seed drives the draws
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "explode",
+        "latency=x",
+        "status=200",
+        "latency=5-1",
+        "",
+        "drop=5",
+        "latency=5;x=1",
+        "status=503;retry_after=-1",
+        "status=503;bogus=1",
+        "status=503;detail=caf\udce9",
+    ],
+)
+def test_bad_fault_is_a_clear_400(mock: MockServer, bad: str) -> None:
+    with pytest.raises(FaultError):
+        parse_faults(bad)
+    if bad:
+        # Sent as bytes: a non-UTF-8 byte reaches the server as a lone surrogate.
+        header = bad.encode("utf-8", "surrogateescape")
+        r = requests.get(mock.url(PATH.decode()), headers={"X-Mock-Fault": header}, timeout=5)
+        assert r.status_code == 400 and "X-Mock-Fault" in r.json()["detail"]

@@ -1,0 +1,124 @@
+"""Seeded generation: deterministic, realistic, and exercising the semantics."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prosper_mock import VirtualClock, World, WorldRecipe
+from prosper_mock.world.generate import FLOWS, Draw, Generator
+from prosper_mock.world.records import timestamp
+from prosper_mock.world.textform import text_form
+
+
+def test_same_recipe_gives_the_same_world_byte_for_byte() -> None:
+    recipe = WorldRecipe(seed=7, live_calls=8, call_logs=40)
+    first = json.dumps(World.generate(recipe).dump())
+    assert json.dumps(World.generate(recipe).dump()) == first
+    assert (
+        json.dumps(World.generate(WorldRecipe(seed=8, live_calls=8, call_logs=40)).dump()) != first
+    )
+
+
+def test_draws_are_deterministic_and_in_range() -> None:
+    a, b = Draw(1, "x"), Draw(1, "x")
+    values = [a.below(7) for _ in range(200)]  # past the first digest: refills
+    assert values == [b.below(7) for _ in range(200)]
+    assert set(values) == set(range(7))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), live=st.integers(0, 12), logs=st.integers(0, 40))
+def test_layout_ids_ascend_in_time(seed: int, live: int, logs: int) -> None:
+    gen = Generator(WorldRecipe(seed=seed, live_calls=live, call_logs=logs))
+    ids = sorted(set(gen.log_ids()) | set(gen.live_ids()))
+    times = [gen.started(i) for i in ids]
+    assert times == sorted(times)
+    assert len(gen.live_ids()) == live and len(gen.log_ids()) == logs
+    assert gen.next_id() == (ids[-1] + 1 if ids else 1000)
+
+
+def test_generated_calls_are_realistic() -> None:
+    gen = Generator(WorldRecipe(seed=2, live_calls=10, call_logs=50))
+    flows = {f.id: f for f in FLOWS}
+    for i in gen.log_ids():
+        log = gen.call_log(i)
+        assert log.user_phone_number.startswith("+1") and len(log.user_phone_number) == 12
+        # A finished call carries the inputs of the flow it ran, for key + value lookups.
+        assert any(set(f.inputs) <= set(log.variables) for f in FLOWS), log.variables
+        assert log.agent_data["name"] and log.campaign_target_id.startswith("ct_")
+        assert log.transcripts and all(set(t) == {"role", "message"} for t in log.transcripts)
+        assert all(isinstance(v, str) for t in log.transcripts for v in t.values())
+        assert log.call_length.count(":") == 2
+        assert log.recording_urls or log.call_ended_reason == "voicemail"
+        assert "{" not in " ".join(t["message"] for t in log.transcripts)
+    logs = [gen.call_log(i) for i in gen.log_ids()]
+    # Most calls are categorised, QA'd and summarised; some are not (as upstream's export).
+    for field in ("call_categorization", "qa", "post_call_data"):
+        assert sum(bool(getattr(log, field)) for log in logs) > len(logs) // 2, field
+    assert {log.call_categorization["category"] for log in logs if log.call_categorization} >= {
+        "SUCCESS"
+    }
+    live = gen.live_call(gen.live_ids()[-1])
+    assert live.flow["id"] in flows and live.target["type"] in {"patient", "payor", "provider"}
+    assert live.agent_data["voice"]["provider"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), live=st.integers(1, 10), logs=st.integers(1, 30))
+def test_every_world_exercises_the_lookup_rules(seed: int, live: int, logs: int) -> None:
+    world = World.generate(WorldRecipe(seed=seed, live_calls=live, call_logs=logs))
+    live_ids = {c.call_log_id for c in world.live_calls}
+    log_ids = {c.call_log_id for c in world.call_logs}
+    assert live_ids & log_ids, "the oldest live calls have just ended: in both stores"
+    phones = {c.user_phone_number for c in world.live_calls} & {
+        c.user_phone_number for c in world.call_logs
+    }
+    assert phones, "a phone with both a live and a finished call"
+    if live + logs >= 20:
+        calls = {c.call_log_id: c for c in [*world.call_logs, *world.live_calls]}
+        calls_by_variable = Counter(
+            (k, text_form(v)) for c in calls.values() for k, v in c.variables.items()
+        )
+        assert max(calls_by_variable.values()) > 1, "a variable shared by several calls"
+
+
+def test_index_keys_agree_with_the_rows() -> None:
+    gen = Generator(WorldRecipe(seed=9, live_calls=10, call_logs=30))
+    for i in gen.live_ids():
+        row = gen.live_call(i)
+        assert gen.live_keys(i) == (row.user_phone_number, row.variables)
+    for i in gen.log_ids():
+        row = gen.call_log(i)
+        assert gen.log_keys(i) == (row.user_phone_number, row.variables)
+
+
+@pytest.mark.parametrize("kwargs", [{"live_calls": -1}, {"first_id": 0}, {"anchor": "2026-01-01"}])
+def test_bad_recipes_are_refused(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        WorldRecipe(**kwargs)
+
+
+def test_empty_world() -> None:
+    world = World.generate(WorldRecipe(live_calls=0, call_logs=0))
+    assert world.stats() == {"live_calls": 0, "call_logs": 0, "version": 0}
+    assert world.start_call().call_log_id == 1000
+
+
+def test_a_call_is_never_updated_after_its_time() -> None:
+    """A new call's ``updated_at`` is its start (before, 20 s ahead of a virtual clock); a seeded
+    call's is its last step, before the world's anchor."""
+    clock = VirtualClock("2026-02-01T10:00:00+00:00")
+    world = World.generate(WorldRecipe(seed=2, live_calls=30, call_logs=40), clock=clock)
+    call = world.start_call()
+    assert call.started_at == call.updated_at == "2026-02-01T10:00:00.000+00:00"
+    later = world.start_call(at=clock.now() - 300)
+    assert later.updated_at == later.started_at == "2026-02-01T09:55:00.000+00:00"
+    anchor = timestamp(world.generator.recipe.anchor)
+    for row in world.live_calls:
+        if row.call_log_id < call.call_log_id:
+            assert timestamp(row.started_at) <= timestamp(row.updated_at) <= anchor

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from prosper_mock.cli.commands import Subcommands, fill_defaults, positive, refuse_ignored
+from prosper_mock.cli.options import Subcommands, fill_defaults, positive, refuse_ignored
 
 
 def add_contract(sub: Subcommands) -> None:

@@ -3,9 +3,7 @@ from .base.version import __version__ as __version__
 from .control.client import ControlClient as ControlClient
 from .control.client import ControlError as ControlError
 from .server import MockServer as MockServer
-from .serving.app import MockState as MockState
 from .serving.app import create_app as create_app
-from .serving.app import state_of as state_of
 from .serving.journal import Journal as Journal
 from .serving.journal import JournalEntry as JournalEntry
 from .serving.render import snapshot as snapshot
@@ -13,6 +11,8 @@ from .serving.semantics import Semantics as Semantics
 from .serving.spec import SpecError as SpecError
 from .serving.spec import load_spec as load_spec
 from .serving.spec import vendored_spec_path as vendored_spec_path
+from .serving.state import MockState as MockState
+from .serving.state import state_of as state_of
 from .world.clock import Clock as Clock
 from .world.clock import SystemClock as SystemClock
 from .world.clock import VirtualClock as VirtualClock

@@ -1,3 +1,3 @@
-from prosper_mock.cli.commands import main
+from prosper_mock.cli import main
 
 raise SystemExit(main())

@@ -15,7 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from prosper_mock.serving.app import SERVER_OPTIONS, MockState, create_app, state_of
+from prosper_mock.serving.app import SERVER_OPTIONS, create_app
+from prosper_mock.serving.state import MockState, state_of
 from prosper_mock.world.model import World
 
 

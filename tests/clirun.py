@@ -106,7 +106,7 @@ def main_error(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> str:
 
     For the many refusals that happen before anything is served; a traceback fails the test.
     """
-    from prosper_mock.cli.commands import main
+    from prosper_mock.cli import main
 
     capsys.readouterr()
     assert main(list(args)) == 2

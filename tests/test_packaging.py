@@ -34,7 +34,11 @@ def test_wheel_carries_openapi_json_and_serves_outside_the_repo(tmp_path: Path) 
         names = set(zf.namelist())
         assert zf.read("prosper_mock/openapi.json") == (ROOT / "openapi.json").read_bytes()
         zf.extractall(tmp_path / "unpacked")
-    assert {"prosper_contracts/rules.py", "prosper_mock/cli/main.py", "prosper_mock/__init__.pyi"} <= names
+    assert {
+        "prosper_contracts/rules.py",
+        "prosper_mock/cli/main.py",
+        "prosper_mock/__init__.pyi",
+    } <= names
     # PEP 561: without the marker, a consumer's type checker skips the packages' types
     assert {"prosper_mock/py.typed", "prosper_contracts/py.typed"} <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

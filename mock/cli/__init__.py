@@ -1,5 +1,5 @@
 """The ``prosper-mock`` command line."""
 
-from prosper_mock.cli.commands import main
+from prosper_mock.cli.program import main
 
 __all__ = ["main"]

@@ -143,7 +143,7 @@ BODIES: dict[str, tuple[Any, bool]] = {
 
 
 def body_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
-    """(operationId → requestBody schema, components.schemas) as the control API's document has them."""
+    """(operationId → requestBody schema, components.schemas), as the control API spec has them."""
     adapters = {op: adapter(kind) for op, (kind, _) in BODIES.items()}
     refs = "#/components/schemas/{model}"
     schemas, components = {}, {}

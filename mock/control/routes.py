@@ -40,9 +40,10 @@ from prosper_mock.control.bodies import (
     ClockInfo,
     adapter,
 )
-from prosper_mock.serving.app import STATE, MockState, _method_not_allowed
+from prosper_mock.serving.app import _method_not_allowed
 from prosper_mock.serving.faults import FaultError, parse_rules
 from prosper_mock.serving.render import detail_response, json_response, render_json, snapshot
+from prosper_mock.serving.state import STATE, MockState
 from prosper_mock.world.clock import VirtualClock, timestamp_of
 from prosper_mock.world.model import WorldError
 

@@ -16,7 +16,6 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 from urllib.parse import SplitResult, quote, unquote
@@ -30,37 +29,15 @@ from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import FaultError, FaultInjector
 from prosper_mock.serving.journal import Journal
 from prosper_mock.serving.operations import OPERATIONS, Implementation
-from prosper_mock.serving.render import SnapshotCache, detail_response, json_response
+from prosper_mock.serving.render import detail_response, json_response
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.spec import Operation, Spec, load_spec
+from prosper_mock.serving.state import STATE, MockState, state_of
 from prosper_mock.serving.validation import ParameterValidator, parse_query
-from prosper_mock.world.clock import Clock
 from prosper_mock.world.model import World
-from prosper_mock.world.simulation import Simulation
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-
-@dataclass
-class MockState:
-    """Everything one app owns: many apps can live in one process."""
-
-    world: World
-    spec: Spec
-    semantics: Semantics = field(default_factory=Semantics)
-    journal: Journal = field(default_factory=Journal)
-    snapshots: SnapshotCache = field(default_factory=SnapshotCache)
-    faults: FaultInjector = field(default_factory=FaultInjector)
-    simulation: Simulation | None = None
-    api_key: tuple[str, str] | None = field(default=None, repr=False)  # (header, key)
-    read_only: bool = False  # --workers: each process has a copy, so changes are refused
-
-    @property
-    def clock(self) -> Clock:
-        return self.world.clock
-
-
-STATE = web.AppKey("prosper_mock_state", MockState)
 
 # A request's body must have arrived this many seconds after its headers, or the
 # connection is closed unanswered (uvicorn closes a stalled connection the same way;
@@ -329,11 +306,6 @@ def _redirect_url(request: web.Request, path: str, query: str) -> str:
 
 def _path_regex(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
-
-
-def state_of(app: web.Application) -> MockState:
-    """The state an app built by ``create_app`` owns."""
-    return app[STATE]
 
 
 __all__ = ["STATE", "MockState", "create_app", "operation_handler", "state_of"]

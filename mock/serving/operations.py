@@ -15,7 +15,7 @@ from prosper_mock.serving.render import JSON_TYPE, detail_response, json_respons
 from prosper_mock.world.lookup import Found, LiveCallQuery, NotFound, find_call
 
 if TYPE_CHECKING:
-    from prosper_mock.serving.app import MockState
+    from prosper_mock.serving.state import MockState
 
 Implementation = Callable[[web.Request, dict[str, Any], "MockState"], Awaitable[web.StreamResponse]]
 

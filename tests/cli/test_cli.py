@@ -133,7 +133,7 @@ def test_generate_names_a_path_it_cannot_write(
 def test_generate_never_replaces_a_file_without_force(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from prosper_mock.cli.commands import main
+    from prosper_mock.cli import main
 
     mine = tmp_path / "notes.txt"
     mine.write_text("the user's")
@@ -213,13 +213,15 @@ def test_serve_logs_a_request_nobody_answered_as_one_line() -> None:
 def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     """Run ``prosper-mock ARGV`` in this process; it must refuse it with a usage error:
     one line naming the command, one pointing to its help, status 2."""
-    from prosper_mock.cli import commands as cli
+    import asyncio
+
+    from prosper_mock import cli
 
     def started(*_args: object, **_kwargs: object) -> None:
         raise AssertionError(f"{argv} was not refused: it started serving or checking")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli.asyncio, "run", started)
+        patch.setattr(asyncio, "run", started)
         patch.setattr(pytest, "main", started)
         assert cli.main(list(argv)) == 2
     out, err = capsys.readouterr()
@@ -295,7 +297,7 @@ def test_options_that_would_change_nothing_are_refused(
 def test_every_help_describes_its_own_command_without_pointing_elsewhere(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from prosper_mock.cli.commands import main
+    from prosper_mock.cli import main
 
     helps = {}
     for argv in (

@@ -271,7 +271,7 @@ def test_cli_proxy_logs_violations_summarises_at_exit_and_never_shows_the_key(tm
     ],
 )
 def test_cli_proxy_refuses_bad_or_unsafe_options(args, env, message, monkeypatch, capsys) -> None:
-    from prosper_mock.cli.commands import main
+    from prosper_mock.cli import main
 
     monkeypatch.delenv("PROSPER_API_KEY", raising=False)
     for k, v in env.items():

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import schemathesis
 
-from prosper_contracts.kit import LIVE_CALLS_PATH
 from prosper_contracts.rules import check_answer, query_params
+from prosper_mock.base.upstream import LIVE_CALLS_PATH
 from prosper_mock.serving.spec import load_spec
 from prosper_mock.serving.validation import ParameterValidator, parse_query
 

@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from prosper_mock.base.upstream import API_KEY_ENV
 from prosper_mock.cli.options import Subcommands, fill_defaults, positive, refuse_ignored
 
 
@@ -24,7 +25,7 @@ def add_contract(sub: Subcommands) -> None:
     )
     p.add_argument(
         "--api-key-env",
-        default="PROSPER_API_KEY",
+        default=API_KEY_ENV,
         metavar="VAR",
         help="environment variable holding the API key (default: PROSPER_API_KEY)",
     )

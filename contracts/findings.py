@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from prosper_mock.base.upstream import API_KEY_ENV
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -25,7 +27,7 @@ def curl_command(
     url: str,
     params: str | Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
     api_key_header: str | None = None,
-    api_key_env: str = "PROSPER_API_KEY",
+    api_key_env: str = API_KEY_ENV,
     method: str = "GET",
 ) -> str:
     """A copy-pasteable curl; the API key appears as ``$ENV``, never as its value."""

@@ -16,6 +16,7 @@ import copy
 from typing import Any
 
 from prosper_mock import load_spec
+from prosper_mock.base.upstream import LIVE_CALLS_PATH
 
 HTTP_EXCEPTION = {
     "type": "object",
@@ -36,7 +37,6 @@ KIT_RESPONSES: dict[str, dict[str, Any]] = {
 }
 # Valid input may still find nothing (404) or be incomplete (400): both are acceptable answers.
 POSITIVE_EXPECTED_STATUSES = ["2xx", "400", "404"]
-LIVE_CALLS_PATH = "/api/v1/live-calls"
 
 
 def contract_document() -> dict[str, Any]:

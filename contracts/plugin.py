@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from prosper_mock.base.upstream import API_KEY_ENV
+
 if TYPE_CHECKING:
     from prosper_contracts.target import Target
     from prosper_mock.control.client import ControlClient
@@ -28,7 +30,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("prosper-contracts", "Prosper Voice contract suites")
     group.addoption(
         "--prosper-api-key-env",
-        default="PROSPER_API_KEY",
+        default=API_KEY_ENV,
         help="environment variable holding the API key (default: PROSPER_API_KEY)",
     )
     group.addoption(

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import requests
 
 from prosper_contracts.findings import Findings, curl_command
+from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.control.client import ControlClient
 
 
@@ -49,7 +50,7 @@ class Target:
 
     base_url: str
     api_key_header: str = "X-Api-Key"
-    api_key_env: str = "PROSPER_API_KEY"
+    api_key_env: str = API_KEY_ENV
     control: ControlClient | None = None  # set when the target is a prosper-voice-mock
     world: Any = None  # the World, when the mock runs in this process
     findings: Findings = field(default_factory=Findings)
@@ -68,7 +69,7 @@ class Target:
         key = os.environ.get(self.api_key_env)
         return {self.api_key_header: key} if key else {}
 
-    def get(self, params: Any = None, path: str = "/api/v1/live-calls") -> requests.Response:
+    def get(self, params: Any = None, path: str = LIVE_CALLS_PATH) -> requests.Response:
         return self.session.get(
             self.base_url + path,
             params=params,
@@ -77,7 +78,7 @@ class Target:
             allow_redirects=False,
         )
 
-    def curl(self, params: Any = None, path: str = "/api/v1/live-calls") -> str:
+    def curl(self, params: Any = None, path: str = LIVE_CALLS_PATH) -> str:
         return curl_command(
             self.base_url + path,
             params,

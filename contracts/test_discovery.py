@@ -10,6 +10,7 @@ from prosper_contracts.findings import Finding
 from prosper_contracts.plugin import record_discovery
 from prosper_contracts.target import Target
 from prosper_mock import MockServer
+from prosper_mock.base.upstream import LIVE_CALLS_PATH
 
 
 def test_discovery_report(contract_target: Target, request: pytest.FixtureRequest) -> None:
@@ -22,7 +23,7 @@ def test_discovery_report(contract_target: Target, request: pytest.FixtureReques
     with MockServer() as mock:  # the mock as shipped, default decisions
         observations = observe(
             contract_target.get,
-            lambda params: requests.get(mock.url("/api/v1/live-calls"), params=params, timeout=10),
+            lambda params: requests.get(mock.url(LIVE_CALLS_PATH), params=params, timeout=10),
             sample,
         )
     record_discovery(request.config, report(observations, contract_target.base_url))

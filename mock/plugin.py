@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import pytest
 
+from prosper_mock.base.upstream import LIVE_CALLS_PATH
+
 if TYPE_CHECKING:
     from prosper_mock.control.client import ControlClient
     from prosper_mock.server import MockServer
@@ -183,7 +185,7 @@ class Prosper:
     _local_control: ControlClient | None = field(default=None, repr=False)
     _control_used: bool = field(default=False, repr=False)
 
-    def url(self, path: str = "/api/v1/live-calls") -> str:
+    def url(self, path: str = LIVE_CALLS_PATH) -> str:
         return self.base_url + path
 
     @property

@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 from prosper_contracts.discovery import probes
+from prosper_mock.base.upstream import LIVE_CALLS_PATH
 
 Get = Callable[[Any], requests.Response]
 
@@ -209,7 +210,7 @@ def run(
     with MockServer() as mock:
 
         def mock_get(params: Any) -> requests.Response:
-            return requests.get(mock.url("/api/v1/live-calls"), params=params, timeout=30)
+            return requests.get(mock.url(LIVE_CALLS_PATH), params=params, timeout=30)
 
         sample = None
         if samples:

@@ -44,9 +44,10 @@ from yarl import URL
 
 from prosper_contracts.endpoint.recording import Recorder
 from prosper_contracts.findings import Finding, curl_command
-from prosper_contracts.kit import LIVE_CALLS_PATH, contract_document
+from prosper_contracts.kit import contract_document
 from prosper_contracts.rules import check_answer, query_params
 from prosper_mock.base.jsontext import short
+from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.serving.auth import DEFAULT_HEADER
 from prosper_mock.serving.render import detail_response, render_json
 from prosper_mock.serving.spec import Operation, Spec
@@ -101,7 +102,7 @@ class ProxyOptions:
     upstream: str
     timeout: float = 30.0
     api_key_header: str = DEFAULT_HEADER
-    api_key_env: str = "PROSPER_API_KEY"
+    api_key_env: str = API_KEY_ENV
     api_key: str | None = field(default=None, repr=False)
 
 

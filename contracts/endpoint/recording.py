@@ -18,14 +18,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from prosper_contracts.endpoint.pseudonymise import Pseudonymiser
+from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.flatten import unflatten
 from prosper_mock.world.model import WORLD_FORMAT
 from prosper_mock.world.persistence import write_atomically
@@ -126,7 +128,7 @@ class Recorder:
             return False
         if not isinstance(snapshot, dict):
             return False
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        now = iso_milliseconds(time.time())
         if row_from_snapshot(snapshot, now, set()) is None:
             self.notes.add("an answer without a usable source and integer call_log_id: skipped")
             return False

@@ -8,14 +8,8 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from prosper_mock.base.progress import progress_bar
-from prosper_mock.world.model import WORLD_FORMAT, World
-from prosper_mock.world.records import to_dict
-
-if TYPE_CHECKING:
-    pass
 from prosper_mock.cli.options import (
     WORLD_DEFAULTS,
     Subcommands,
@@ -25,6 +19,8 @@ from prosper_mock.cli.options import (
     world_from_args,
     world_rules,
 )
+from prosper_mock.world.model import WORLD_FORMAT, World
+from prosper_mock.world.records import to_dict
 
 
 def add_generate(sub: Subcommands) -> None:

@@ -8,17 +8,13 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeAlias
+from typing import NoReturn, TypeAlias
 
 from prosper_mock.base.progress import progress_bar
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.world.clock import timestamp_of
 from prosper_mock.world.generate import DEFAULT_ANCHOR, WorldRecipe
 from prosper_mock.world.model import World
-
-if TYPE_CHECKING:
-    pass
-
 
 DEFAULT_PORT = 8765
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from prosper_mock.base.version import __version__
-from prosper_mock.world.model import WorldError
-
-if TYPE_CHECKING:
-    pass
 from prosper_mock.cli.generate import (
     add_generate,
 )
@@ -29,6 +24,7 @@ from prosper_mock.cli.serve import (
 from prosper_mock.cli.spec import (
     add_spec,
 )
+from prosper_mock.world.model import WorldError
 
 
 def add_contract(sub: Subcommands) -> None:

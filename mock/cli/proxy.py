@@ -12,11 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prosper_mock.base.net import is_loopback
 from prosper_mock.serving.auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
-from prosper_mock.serving.auth import is_loopback_host
 
 if TYPE_CHECKING:
     from prosper_contracts.endpoint.recording import Recorder
+from prosper_mock.base.upstream import API_KEY_ENV
 from prosper_mock.cli.options import (
     Subcommands,
     host,
@@ -51,7 +52,7 @@ def add_proxy(sub: Subcommands) -> None:
     )
     p.add_argument(
         "--api-key-env",
-        default="PROSPER_API_KEY",
+        default=API_KEY_ENV,
         metavar="VAR",
         help="environment variable holding the API key to add (default: PROSPER_API_KEY)",
     )
@@ -100,7 +101,7 @@ def run_proxy(args: argparse.Namespace) -> int:
         raise ValueError(f"--upstream must be an http(s) URL, got {args.upstream!r}")
     key = os.environ.get(args.api_key_env) or None
     check_key_transport(args.upstream, key is not None, args.allow_insecure_key)
-    if key is not None and not is_loopback_host(args.host) and not args.allow_remote_clients:
+    if key is not None and not is_loopback(args.host) and not args.allow_remote_clients:
         raise ValueError(
             f"refusing to bind {args.host}: every client of the proxy would use your API key; "
             "bind 127.0.0.1, or pass --allow-remote-clients"

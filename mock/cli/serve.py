@@ -11,25 +11,13 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from prosper_mock.base.net import is_loopback
+from prosper_mock.base.upstream import API_KEY_ENV
 from prosper_mock.base.version import __version__
-from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, SERVER_OPTIONS, create_app
-from prosper_mock.serving.auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
-from prosper_mock.serving.auth import is_loopback_host
-from prosper_mock.serving.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
-from prosper_mock.serving.journal import Journal
-from prosper_mock.serving.state import state_of
-from prosper_mock.world.clock import VirtualClock
-from prosper_mock.world.model import WorldError
-from prosper_mock.world.persistence import StateFile
-from prosper_mock.world.simulation import Simulation
-
-if TYPE_CHECKING:
-    pass
 from prosper_mock.cli.options import (
     DEFAULT_PORT,
     WORLD_DEFAULTS,
@@ -47,6 +35,15 @@ from prosper_mock.cli.options import (
     world_from_args,
     world_rules,
 )
+from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, SERVER_OPTIONS, create_app
+from prosper_mock.serving.auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
+from prosper_mock.serving.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
+from prosper_mock.serving.journal import Journal
+from prosper_mock.serving.state import state_of
+from prosper_mock.world.clock import VirtualClock
+from prosper_mock.world.model import WorldError
+from prosper_mock.world.persistence import StateFile
+from prosper_mock.world.simulation import Simulation
 
 ACCESS_LOG_FORMAT = '%a "%r" %s %bB %Tfs'
 
@@ -191,7 +188,7 @@ SERVE_DEFAULTS: dict[str, object] = {
     **WORLD_DEFAULTS,
     "rate": 6.0,
     "control_token_env": "PROSPER_MOCK_CONTROL_TOKEN",
-    "api_key_env": "PROSPER_API_KEY",
+    "api_key_env": API_KEY_ENV,
     "api_key_header": DEFAULT_API_KEY_HEADER,
 }
 
@@ -248,7 +245,7 @@ def run_serve(args: argparse.Namespace) -> int:
 def _serve_one(args: argparse.Namespace) -> int:
     """Serve in this process (the options checked and their defaults filled in)."""
     token = args.control_token or os.environ.get(args.control_token_env) or None
-    if not args.no_control and token is None and not is_loopback_host(args.host):
+    if not args.no_control and token is None and not is_loopback(args.host):
         raise ValueError(
             f"refusing to serve the control API on {args.host} without a token: set "
             f"{args.control_token_env} (or pass --control-token), or pass --no-control"

@@ -6,10 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    pass
 from prosper_mock.cli.options import (
     Subcommands,
 )

@@ -17,12 +17,10 @@ any page reach a mock on loopback), unless the user allowed that origin or host.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Literal
 
@@ -30,6 +28,8 @@ from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
 from prosper_mock.base import jsontext
+from prosper_mock.base.net import is_loopback
+from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.base.version import __version__
 from prosper_mock.control.bodies import (
     BODIES,
@@ -261,7 +261,7 @@ def _guarded(
                 return detail_response(
                     401, "control token missing or wrong", headers={"WWW-Authenticate": "Bearer"}
                 )
-        elif not _is_loopback(request.remote):
+        elif not is_loopback(request.remote):
             return detail_response(
                 403,
                 "control endpoints answer loopback clients only "
@@ -338,13 +338,6 @@ def _split_host(host: str) -> tuple[str, int | None]:
     if not sep or name.endswith(":") or not port.isdigit():  # no port (or a bare IPv6)
         return host, None
     return name, int(port)
-
-
-def _is_loopback(remote: str | None) -> bool:
-    try:
-        return remote is not None and ipaddress.ip_address(remote.split("%")[0]).is_loopback
-    except ValueError:
-        return False
 
 
 def _body(request: web.Request) -> dict[str, Any]:
@@ -503,7 +496,7 @@ async def _clear_journal(request: web.Request, state: MockState) -> web.StreamRe
 def _clock_info(state: MockState) -> ClockInfo:
     clock = state.world.clock
     mode: Literal["virtual", "system"] = "virtual" if isinstance(clock, VirtualClock) else "system"
-    now = datetime.fromtimestamp(clock.now(), UTC).isoformat(timespec="milliseconds")
+    now = iso_milliseconds(clock.now())
     return {"mode": mode, "now": now}
 
 

@@ -8,18 +8,19 @@ mock without a key pays nothing for it.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from prosper_mock.base.errors import ProsperMockError
+from prosper_mock.base.net import is_loopback
+from prosper_mock.base.upstream import API_KEY_HEADER
 from prosper_mock.serving.render import detail_response
 
 Responder = Callable[[web.Request, list[tuple[str, str]]], Awaitable[web.StreamResponse]]
 
-DEFAULT_HEADER = "X-Api-Key"
+DEFAULT_HEADER = API_KEY_HEADER
 INVALID_KEY = "Invalid API key"  # upstream's answer, with 403 (docs/semantics.md)
 
 
@@ -40,16 +41,6 @@ def require_api_key(respond: Responder, header: str, key: str) -> Responder:
     return checked
 
 
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback address: traffic that never leaves this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class InsecureKeyError(ProsperMockError, ValueError):
     """Refusing to send an API key in clear text to a host that is not this machine."""
 
@@ -60,7 +51,7 @@ def check_key_transport(base_url: str, sends_key: bool, allow_insecure: bool) ->
     if not sends_key or parts.scheme == "https" or allow_insecure:
         return
     host = parts.hostname or ""
-    if not is_loopback_host(host):
+    if not is_loopback(host):
         raise InsecureKeyError(
             f"refusing to send the API key over plain http to {host}: use https, "
             "or pass --allow-insecure-key (pytest: --prosper-allow-insecure-key) if you mean it"

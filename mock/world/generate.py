@@ -26,7 +26,7 @@ import struct
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache, cached_property
 from operator import itemgetter
 from types import MappingProxyType
@@ -34,6 +34,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from faker import Faker
 
+from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.records import CallLog, LiveCall
 from prosper_mock.world.textform import text_form
 
@@ -448,10 +449,6 @@ def _dob_texts() -> tuple[str, ...]:
 
 _APPOINTMENT_DAYS = 21
 _PROVIDERS = 40
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
 
 
 def _duration_text(seconds: int) -> str:
@@ -905,11 +902,13 @@ class Generator:
         return LiveCall(
             call_log_id=call_log_id,
             user_phone_number=plan.phone if phone is None else phone,
-            started_at=_iso(at),
+            started_at=iso_milliseconds(at),
             agent_phone_number=f"+1{512 + d.below(4)}555{d.digits(4)}",
             direction="outbound",
             status="ended" if just_ended else ("in_progress" if steps == 0 else plan.live_status),
-            updated_at=_iso(at + 20 * steps),  # the last step mapped (none yet: the start)
+            updated_at=iso_milliseconds(
+                at + 20 * steps
+            ),  # the last step mapped (none yet: the start)
             campaign_target_id=f"ct_{d.hex(12)}",
             target={
                 "type": flow.target,

@@ -14,13 +14,13 @@ import copy
 import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
 from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.base.files import FileError, read_json
+from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.clock import Clock, SystemClock
 from prosper_mock.world.generate import Generator, WorldRecipe
 from prosper_mock.world.records import (
@@ -313,7 +313,7 @@ class World:
         try:
             if isinstance(at, bool) or not isinstance(at, int | float):
                 raise TypeError(f"not a number: {at!r}")
-            _iso(at)
+            iso_milliseconds(at)
         except (TypeError, ValueError, OverflowError, OSError) as exc:
             raise WorldError(f"at: not a time ({exc})", 422) from None
         return float(at)
@@ -380,7 +380,7 @@ class World:
                     **to_dict(call),
                     **(progress or {}),
                     "variables": {**call.variables, **variables},
-                    "updated_at": _iso(self._when(at)),
+                    "updated_at": iso_milliseconds(self._when(at)),
                 },
             )
             self.live_calls.put(updated)
@@ -560,7 +560,3 @@ def _location(where: str, loc: tuple[Any, ...]) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text or "(root)"
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")

@@ -224,7 +224,7 @@ def test_a_token_guards_the_control_api() -> None:
 
 
 def test_loopback_rule() -> None:
-    from prosper_mock.control.routes import _is_loopback
+    from prosper_mock.base.net import is_loopback as _is_loopback
 
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("127.8.9.1")
     assert not _is_loopback("10.0.0.5") and not _is_loopback(None) and not _is_loopback("x")

@@ -36,7 +36,7 @@ def test_wheel_carries_openapi_json_and_serves_outside_the_repo(tmp_path: Path) 
         zf.extractall(tmp_path / "unpacked")
     assert {
         "prosper_contracts/rules.py",
-        "prosper_mock/cli/main.py",
+        "prosper_mock/cli/program.py",
         "prosper_mock/__init__.pyi",
     } <= names
     # PEP 561: without the marker, a consumer's type checker skips the packages' types

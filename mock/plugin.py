@@ -221,13 +221,11 @@ class Prosper:
         """Start a live call; given fields win, the rest is generated from the seed."""
         return self._driver().start_call(**fields)["snapshot"]
 
-    def map_variables(self, call_log_id: int, /, **variables: Any) -> dict[str, Any]:
+    def map_variables(self, call_log_id: int, **variables: Any) -> dict[str, Any]:
         """Map (set or change) variables on a live call, as its flow does."""
         return self._driver().map_variables(call_log_id, **variables)["snapshot"]
 
-    def end_call(
-        self, call_log_id: int, /, keep_live: bool = False, **fields: Any
-    ) -> dict[str, Any]:
+    def end_call(self, call_log_id: int, keep_live: bool = False, **fields: Any) -> dict[str, Any]:
         """End a live call: from now on it is found in the call logs.
 
         ``keep_live`` leaves its live row in place too, as upstream does for a moment.

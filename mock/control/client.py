@@ -70,15 +70,13 @@ class ControlClient:
     def start_call(self, **fields: Any) -> CallAnswer:
         return cast(CallAnswer, self._call("POST", "/live-calls", fields))
 
-    def map_variables(self, call_log_id: int, /, **variables: Any) -> CallAnswer:
+    def map_variables(self, call_log_id: int, **variables: Any) -> CallAnswer:
         return cast(
             CallAnswer,
             self._call("PATCH", f"/live-calls/{call_log_id}/variables", {"variables": variables}),
         )
 
-    def end_call(
-        self, call_log_id: int, /, keep_live: bool = False, **fields: Any
-    ) -> CallLogAnswer:
+    def end_call(self, call_log_id: int, keep_live: bool = False, **fields: Any) -> CallLogAnswer:
         return cast(
             CallLogAnswer,
             self._call(

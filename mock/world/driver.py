@@ -186,6 +186,13 @@ class LocalDriver:
         self._clock_moved()
         return self.clock()
 
+    def catch_up(self) -> int:
+        """Let the simulation (if any) catch up with a clock that moves by itself, the
+        system clock; returns how many of its events happened."""
+        if self.simulation is None:
+            return 0
+        return self.simulation.advance_to(self.world.clock.now())
+
     def freeze_clock(self) -> None:
         """A system clock becomes a virtual one, stopped at this moment (a virtual one stays).
 

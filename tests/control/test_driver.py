@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 
 from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
 from prosper_mock.control.client import ControlClient, ControlError
@@ -43,8 +44,7 @@ def scenario(driver: WorldDriver) -> list[Any]:
         driver.clock,
         started,
         lambda: driver.advance_clock(30),
-        # A variable named like the id travels as a variable: the id is positional-only.
-        lambda: driver.map_variables(seen["live"], external_id="X-1", call_log_id="v"),
+        lambda: driver.map_variables(seen["live"], external_id="X-1", verified=True),
         lambda: driver.set_clock("2026-01-15T15:02:00+00:00"),
         lambda: driver.end_call(seen["live"], keep_live=True, call_ended_reason="voicemail"),
         lambda: driver.delete_live_call(seen["live"]),
@@ -116,3 +116,17 @@ def test_ask_turns_a_control_refusal_into_a_world_error() -> None:
         ask(refuse)
     assert (refused.value.status, str(refused.value)) == (418, "no")
     assert ask(lambda a, b=0: a + b, 1, b=2) == 3
+
+
+def test_a_variable_named_like_the_id_is_a_variable() -> None:
+    # The routes pass a body's keys as keyword arguments: the id is positional-only.
+    world = fresh_world()
+    with MockServer(world) as server:
+        cid = LocalDriver(world).start_call()["call"]["call_log_id"]
+        answer = requests.patch(
+            server.url(f"/__mock/live-calls/{cid}/variables"),
+            json={"variables": {"call_log_id": "v", "keep_live": 1}},
+            timeout=5,
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["call"]["variables"]["call_log_id"] == "v"

@@ -85,3 +85,13 @@ def test_freeze_clock_stops_a_system_clock_and_keeps_a_virtual_one() -> None:
     driver.freeze_clock()
     assert w.clock is frozen
     assert driver.advance_clock(5)["mode"] == "virtual"
+
+
+def test_catch_up_follows_a_clock_that_moved_by_itself() -> None:
+    w = world()
+    assert LocalDriver(w).catch_up() == 0  # no simulation: nothing to do
+    driver = LocalDriver(w, Simulation(w, seed=3, rate=12, start=w.clock.now()))
+    assert isinstance(w.clock, VirtualClock)
+    w.clock.advance(600)  # as the system clock does, without the driver
+    assert driver.catch_up() > 0
+    assert driver.catch_up() == 0

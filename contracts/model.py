@@ -1,17 +1,18 @@
-"""A small reference model of the lookup rules (docs/semantics.md), and drivers that change a mock.
+"""A small reference model of the lookup rules (docs/semantics.md).
 
-The model keeps, per store, each call's phone, variables and time; ``expect``
-answers a lookup the way docs/semantics.md says the endpoint must: precedence, live
-first, most recent (time, then id) within a store, variables by text form.
+The suites change a mock's world through a ``WorldDriver`` (``Target.driver``,
+``prosper_mock.world.driver``) and read what it answers with ``row_of``. The model
+keeps, per store, each call's phone, variables and time; ``expect`` answers a lookup
+the way docs/semantics.md says the endpoint must: precedence, live first, most recent
+(time, then id) within a store, variables by text form.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from prosper_mock.world.records import to_dict
 from prosper_mock.world.textform import text_form
 
 
@@ -61,66 +62,15 @@ def model_call(row: dict[str, Any]) -> ModelCall:
     )
 
 
-class Driver(Protocol):
-    """How the suite changes a mock's world; every method returns the row as stored."""
-
-    def empty(self) -> None: ...
-    def start_call(self, **fields: Any) -> dict[str, Any]: ...
-    def map_variables(self, call_log_id: int, variables: dict[str, Any]) -> dict[str, Any]: ...
-    def end_call(self, call_log_id: int) -> dict[str, Any]: ...
-    def add_call_log(self, **fields: Any) -> dict[str, Any]: ...
-
-
 EMPTY_WORLD: dict[str, Any] = {"live_calls": [], "call_logs": []}
 
 
-class WorldDriver:
-    """Changes an in-process mock through its public ``World`` API."""
+def row_of(answer: Any, name: str) -> dict[str, Any]:
+    """The row a driver's answer carries under ``name`` (``call`` or ``call_log``).
 
-    def __init__(self, world: Any) -> None:
-        self.world = world
-
-    def empty(self) -> None:
-        self.world.load(EMPTY_WORLD)
-
-    def start_call(self, **fields: Any) -> dict[str, Any]:
-        return to_dict(self.world.start_call(fields))
-
-    def map_variables(self, call_log_id: int, variables: dict[str, Any]) -> dict[str, Any]:
-        return to_dict(self.world.map_variables(call_log_id, variables))
-
-    def end_call(self, call_log_id: int) -> dict[str, Any]:
-        return to_dict(self.world.end_call(call_log_id))
-
-    def add_call_log(self, **fields: Any) -> dict[str, Any]:
-        return to_dict(self.world.add_call_log(fields))
-
-
-class ControlDriver:
-    """Changes a running mock through its control API."""
-
-    def __init__(self, control: Any) -> None:
-        self.control = control
-
-    def empty(self) -> None:
-        self.control.load(EMPTY_WORLD)
-
-    def start_call(self, **fields: Any) -> dict[str, Any]:
-        return _row(self.control.start_call(**fields), "call")
-
-    def map_variables(self, call_log_id: int, variables: dict[str, Any]) -> dict[str, Any]:
-        return _row(self.control.map_variables(call_log_id, **variables), "call")
-
-    def end_call(self, call_log_id: int) -> dict[str, Any]:
-        return _row(self.control.end_call(call_log_id), "call_log")
-
-    def add_call_log(self, **fields: Any) -> dict[str, Any]:
-        return _row(self.control.add_call_log(**fields), "call_log")
-
-
-def _row(answer: Any, name: str) -> dict[str, Any]:
-    """The row a control answer carries under ``name``; a mock that answers otherwise is broken."""
+    A mock that answers otherwise is broken: a ``TypeError`` says so.
+    """
     row = answer.get(name) if isinstance(answer, dict) else None
     if not isinstance(row, dict):
-        raise TypeError(f"the control API answered without a {name!r} object: {answer!r:.200}")
+        raise TypeError(f"the mock answered without a {name!r} object: {answer!r:.200}")
     return row

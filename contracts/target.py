@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -13,6 +13,9 @@ import requests
 from prosper_contracts.findings import Findings, curl_command
 from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.control.client import ControlClient
+
+if TYPE_CHECKING:
+    from prosper_mock.world.driver import WorldDriver
 
 
 def unreachable(base_url: str, timeout: float = 10.0) -> str | None:
@@ -60,6 +63,20 @@ class Target:
     @property
     def is_mock(self) -> bool:
         return self.control is not None or self.world is not None
+
+    @property
+    def driver(self) -> WorldDriver | None:
+        """How to change the mock's world: through its control API, or its ``World`` in this
+        process; ``None`` for an endpoint that is not a mock."""
+        if self.control is not None:
+            from prosper_mock.control.driver import RemoteDriver
+
+            return RemoteDriver(self.control)
+        if self.world is not None:
+            from prosper_mock.world.driver import LocalDriver
+
+            return LocalDriver(self.world)
+        return None
 
     @property
     def has_key(self) -> bool:

@@ -12,16 +12,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from prosper_contracts.findings import Finding
-from prosper_contracts.model import (
-    ControlDriver,
-    Driver,
-    Model,
-    ModelCall,
-    WorldDriver,
-    model_call,
-)
+from prosper_contracts.model import EMPTY_WORLD, Model, ModelCall, model_call, row_of
 from prosper_contracts.target import Target
 from prosper_mock import MockServer, VirtualClock, World
+from prosper_mock.world.driver import LocalDriver, WorldDriver
 from prosper_mock.world.textform import text_form
 
 PHONES = ("+15550000001", "+15550000002", "+15550000003")
@@ -49,11 +43,11 @@ def classify(
 
 class FallbackMachine(RuleBasedStateMachine):
     target: Target
-    driver: Driver
+    driver: WorldDriver
 
     def __init__(self) -> None:
         super().__init__()
-        self.driver.empty()
+        self.driver.load(EMPTY_WORLD)
         self.model = Model()
 
     def _add(self, store: dict[int, ModelCall], row: dict[str, Any]) -> int:
@@ -63,30 +57,29 @@ class FallbackMachine(RuleBasedStateMachine):
 
     @rule(phone=st.sampled_from(PHONES), key=st.sampled_from(KEYS), value=st.sampled_from(VALUES))
     def start_call(self, phone: str, key: str, value: Any) -> None:
-        self._add(
-            self.model.live, self.driver.start_call(user_phone_number=phone, variables={key: value})
-        )
+        answer = self.driver.start_call(user_phone_number=phone, variables={key: value})
+        self._add(self.model.live, row_of(answer, "call"))
 
     @precondition(lambda self: self.model.live)
     @rule(data=st.data(), key=st.sampled_from(KEYS), value=st.sampled_from(VALUES))
     def map_variable(self, data: st.DataObject, key: str, value: Any) -> None:
         call_id = data.draw(st.sampled_from(sorted(self.model.live)))
-        self._add(self.model.live, self.driver.map_variables(call_id, {key: value}))
+        self._add(
+            self.model.live, row_of(self.driver.map_variables(call_id, **{key: value}), "call")
+        )
 
     @precondition(lambda self: self.model.live)
     @rule(data=st.data())
     def end_call(self, data: st.DataObject) -> None:
         call_id = data.draw(st.sampled_from(sorted(self.model.live)))
-        row = self.driver.end_call(call_id)
+        row = row_of(self.driver.end_call(call_id), "call_log")
         del self.model.live[call_id]
         self._add(self.model.logs, row)
 
     @rule(phone=st.sampled_from(PHONES), key=st.sampled_from(KEYS), value=st.sampled_from(VALUES))
     def add_historical_call(self, phone: str, key: str, value: Any) -> None:
-        self._add(
-            self.model.logs,
-            self.driver.add_call_log(user_phone_number=phone, variables={key: value}),
-        )
+        answer = self.driver.add_call_log(user_phone_number=phone, variables={key: value})
+        self._add(self.model.logs, row_of(answer, "call_log"))
 
     def lookups(self) -> Iterator[dict[str, str]]:
         ids = sorted(set(self.model.live) | set(self.model.logs))
@@ -148,12 +141,13 @@ def test_fallback_semantics(
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    if contract_target.control is not None:
+    driver = contract_target.driver
+    if contract_target.control is not None and driver is not None:
         # A snapshot, not dump and load: loading the dump back would make it the world that
         # the mock's reset returns to, and the calls added before the run would outlive resets.
         saved = contract_target.control.snapshot()
         try:
-            _run(contract_target, ControlDriver(contract_target.control), steps, contract_seed)
+            _run(contract_target, driver, steps, contract_seed)
         finally:
             contract_target.control.restore(saved)
         return
@@ -161,10 +155,10 @@ def test_fallback_semantics(
     clock = _TickingClock(VirtualClock("2026-03-01T09:00:00+00:00"))
     with MockServer(World.from_dict({"live_calls": [], "call_logs": []}, clock=clock)) as server:
         own = Target(server.base_url, findings=contract_target.findings, world=server.world)
-        _run(own, WorldDriver(server.world), steps, contract_seed)
+        _run(own, LocalDriver(server.world), steps, contract_seed)
 
 
-def _run(target: Target, driver: Driver, steps: settings, run_seed: int | None) -> None:
+def _run(target: Target, driver: WorldDriver, steps: settings, run_seed: int | None) -> None:
     machine = cast(
         type[FallbackMachine],
         type("FallbackRun", (FallbackMachine,), {"target": target, "driver": driver}),

@@ -26,9 +26,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from prosper_mock.control.client import ControlClient
     from prosper_mock.server import MockServer
     from prosper_mock.serving.journal import JournalEntry
+    from prosper_mock.world.driver import WorldDriver
     from prosper_mock.world.model import World
 
 _OPTIONS = (
@@ -48,8 +48,6 @@ _OPTIONS = (
     ("world", str, "world file to serve instead of a generated world"),
     ("base_url", str, "point the fixtures at this endpoint instead of a local mock"),
 )
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
 _MARKER_KEYS = ("seed", "live_calls", "call_logs", "file")
 _TOKEN_ENV = "PROSPER_MOCK_CONTROL_TOKEN"
 
@@ -170,19 +168,25 @@ class Prosper:
     """One test's view of the mock: its URL, helpers to shape the world, and the journal.
 
     Every helper returns the flat snapshot a client would get for that call and
-    raises ``WorldError`` (with ``.status``) for a change the world refuses.
-    Against the local mock the helpers change its ``World`` directly; against a
-    running mock at ``--prosper-base-url`` they go through its control API;
-    against any other endpoint they skip the test.
+    raises ``WorldError`` (with ``.status``) for a change the world refuses. The
+    helpers go through ``driver``, a ``WorldDriver``: the local mock's
+    ``LocalDriver``, or, against a running mock at ``--prosper-base-url``, a
+    ``RemoteDriver`` over its control API; against any other endpoint there is
+    none, and they skip the test.
     """
 
     base_url: str
     server: MockServer | None = None
+    driver: WorldDriver | None = field(default=None, repr=False)
     _world: World | None = field(default=None, repr=False)
-    _remote: ControlClient | None = field(default=None, repr=False)
+    _control: ControlClient | None = field(default=None, repr=False)
+    # The journal's entries since the test began (the fixture knows where they are kept).
+    _read_journal: Callable[[], list[JournalEntry]] | None = field(default=None, repr=False)
+    # What a test that moves a system clock gets: the local world switches to a virtual
+    # clock; a running mock cannot, and the test is skipped.
+    _on_system_clock: Callable[[], None] | None = field(default=None, repr=False)
     _read_only_reason: str = field(default="", repr=False)
     _journal_reason: str = field(default="", repr=False)
-    _local_control: ControlClient | None = field(default=None, repr=False)
     _control_used: bool = field(default=False, repr=False)
 
     def url(self, path: str = LIVE_CALLS_PATH) -> str:
@@ -206,43 +210,31 @@ class Prosper:
         Faults set through it are cleared after the test.
         """
         self._skip_unless_changeable()
-        self._control_used = True
-        if self._remote is not None:
-            return self._remote
-        if self._local_control is None:
+        if self._control is None:
             from prosper_mock.control.client import ControlClient
 
-            self._local_control = ControlClient(self.base_url)
-        return self._local_control
+            self._control = ControlClient(self.base_url)
+        self._control_used = True
+        return self._control
 
     def start_call(self, **fields: Any) -> dict[str, Any]:
         """Start a live call; given fields win, the rest is generated from the seed."""
-        if self._remote is not None:
-            return self._ask(self._remote.start_call, **fields)["snapshot"]
-        return self._snapshot("live_calls", self.world.start_call(fields))
+        return self._driver().start_call(**fields)["snapshot"]
 
     def map_variables(self, call_log_id: int, **variables: Any) -> dict[str, Any]:
         """Map (set or change) variables on a live call, as its flow does."""
-        if self._remote is not None:
-            return self._ask(self._remote.map_variables, call_log_id, **variables)["snapshot"]
-        return self._snapshot("live_calls", self.world.map_variables(call_log_id, variables))
+        return self._driver().map_variables(call_log_id, **variables)["snapshot"]
 
     def end_call(self, call_log_id: int, keep_live: bool = False, **fields: Any) -> dict[str, Any]:
         """End a live call: from now on it is found in the call logs.
 
         ``keep_live`` leaves its live row in place too, as upstream does for a moment.
         """
-        if self._remote is not None:
-            answer = self._ask(self._remote.end_call, call_log_id, keep_live=keep_live, **fields)
-            return answer["snapshot"]
-        log = self.world.end_call(call_log_id, fields, keep_live=keep_live)
-        return self._snapshot("call_logs", log)
+        return self._driver().end_call(call_log_id, keep_live=keep_live, **fields)["snapshot"]
 
     def add_call_log(self, **fields: Any) -> dict[str, Any]:
         """Add a finished call; given fields win, the rest is generated."""
-        if self._remote is not None:
-            return self._ask(self._remote.add_call_log, **fields)["snapshot"]
-        return self._snapshot("call_logs", self.world.add_call_log(fields))
+        return self._driver().add_call_log(**fields)["snapshot"]
 
     def advance_clock(self, seconds: float) -> float:
         """Move this test's clock forward; returns the new time (epoch seconds).
@@ -252,61 +244,38 @@ class Prosper:
         run a virtual clock (``serve --virtual-clock``); as its clock never goes
         back, the next tests find it where this one left it.
         """
-        if self._remote is None:
-            from prosper_mock.world.clock import VirtualClock
-
-            world = self.world
-            if not isinstance(world.clock, VirtualClock):
-                world.clock = VirtualClock(world.clock.now())
-            return world.clock.advance(seconds)
-        if self._ask(self._remote.clock)["mode"] != "virtual":
-            pytest.skip(
-                f"the mock at {self.base_url} runs on the system clock: start it "
-                "with --virtual-clock to move its time from a test"
-            )
-        now = self._ask(self._remote.advance_clock, seconds)["now"]
-        return datetime.fromisoformat(now).timestamp()
+        driver = self._driver()
+        if driver.clock()["mode"] != "virtual":
+            if self._on_system_clock is None:
+                pytest.skip(
+                    f"the mock at {self.base_url} runs on the system clock: start it "
+                    "with --virtual-clock to move its time from a test"
+                )
+            self._on_system_clock()
+        driver.advance_clock(seconds)
+        return driver.now()
 
     @property
     def journal(self) -> list[JournalEntry]:
         """The requests the mock answered during this test, oldest first."""
-        if self._remote is not None:
-            from prosper_mock.serving.journal import JournalEntry
-
-            return [JournalEntry.from_dict(e) for e in self._ask(self._remote.journal)]
-        if self.server is None:
+        if self._read_journal is None:
             pytest.skip(self._journal_reason or _Remote.journal_reason)
-        return self.server.state.journal.entries()
+        return self._read_journal()
 
     def requests_for(self, **params: str) -> list[JournalEntry]:
         """Journal entries whose query parameters include all of ``params``."""
         return [e for e in self.journal if all(e.params.get(k) == v for k, v in params.items())]
 
+    def _driver(self) -> WorldDriver:
+        """The driver, or a skip that says why this endpoint's world cannot change."""
+        if self.driver is None:
+            self._skip_unless_changeable()
+            pytest.skip("this test changes the world, which needs a prosper-voice-mock")
+        return self.driver
+
     def _skip_unless_changeable(self) -> None:
         if self._read_only_reason:
             pytest.skip(self._read_only_reason)
-
-    @staticmethod
-    def _snapshot(source: str, row: Any) -> dict[str, Any]:
-        from prosper_mock.serving.render import snapshot
-
-        return snapshot(source, row)
-
-    @staticmethod
-    def _ask(call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """A control API call; its refusals raise ``WorldError`` as the local world's do."""
-        from prosper_mock.control.client import ControlError
-        from prosper_mock.world.model import WorldError
-
-        try:
-            return call(*args, **kwargs)
-        except ControlError as exc:
-            raise WorldError(str(exc.detail), exc.status) from None
-
-    def _clear_remote_faults(self) -> None:
-        """Fault rules outlive ``reset``: the ones this test may have set go with it."""
-        if self._remote is not None and self._control_used:
-            self._ask(self._remote.clear_faults)
 
 
 @pytest.fixture
@@ -328,29 +297,55 @@ def prosper(request: pytest.FixtureRequest, prosper_base_url: str) -> Iterator[P
                 _journal_reason=remote.journal_reason,
             )
             return
-        Prosper._ask(remote.control.reset)  # the world and its journal
-        view = Prosper(base_url=prosper_base_url, _remote=remote.control)
-        try:
-            yield view
-        finally:
-            view._clear_remote_faults()
+        yield from _remote_prosper(prosper_base_url, remote.control)
         return
     server: MockServer = request.getfixturevalue("prosper_server")
+    world = _marker_world(request.config, chosen) if chosen is not None else None
+    yield from _local_prosper(prosper_base_url, server, world)
+
+
+def _local_prosper(base_url: str, server: MockServer, world: World | None) -> Iterator[Prosper]:
+    """A ``Prosper`` over the session's mock, serving ``world`` (else its own) for one test."""
     state = server.state
-    session_world = state.world
-    if chosen is not None:
-        state.world = _marker_world(request.config, chosen)
-    state.world.reset()
-    state.journal.clear()
-    state.faults.rules = []
+    session_world = state.swap_world(world) if world is not None else state.world
+    driver = state.driver
+    driver.reset()
+    state.clear_journal()
+    state.clear_faults()
     clock = state.world.clock
     try:
-        yield Prosper(base_url=prosper_base_url, server=server, _world=state.world)
+        yield Prosper(
+            base_url=base_url,
+            server=server,
+            driver=driver,
+            _world=state.world,
+            _read_journal=state.journal.entries,
+            _on_system_clock=driver.freeze_clock,
+        )
     finally:
         # Undone here, not at the next prosper test: tests without the fixture share the server.
-        state.faults.rules = []
+        state.clear_faults()
         state.world.clock = clock
-        state.world = session_world
+        state.swap_world(session_world)
+
+
+def _remote_prosper(base_url: str, control: ControlClient) -> Iterator[Prosper]:
+    """A ``Prosper`` over a running mock's control API, its world reset for one test."""
+    from prosper_mock.control.driver import RemoteDriver, ask
+    from prosper_mock.serving.journal import JournalEntry
+
+    driver = RemoteDriver(control)
+    driver.reset()  # the world and its journal
+
+    def read_journal() -> list[JournalEntry]:
+        return [JournalEntry.from_dict(e) for e in ask(control.journal)]
+
+    view = Prosper(base_url=base_url, driver=driver, _control=control, _read_journal=read_journal)
+    try:
+        yield view
+    finally:
+        if view._control_used:  # fault rules outlive reset: the ones this test may have set
+            ask(control.clear_faults)
 
 
 _MARKER_WORLDS = pytest.StashKey[dict[tuple[Any, ...], "World"]]()

@@ -15,6 +15,9 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
+from prosper_mock.world.driver import CallAnswer as CallAnswer
+from prosper_mock.world.driver import CallLogAnswer as CallLogAnswer
+from prosper_mock.world.driver import ClockInfo as ClockInfo
 from prosper_mock.world.model import WORLD_FORMAT
 from prosper_mock.world.records import CallLog, LiveCall
 
@@ -105,28 +108,8 @@ class FaultsBody(TypedDict):
 
 
 # -- Answers ------------------------------------------------------------------------------
-# The answers ControlClient gives a typed shape to: the ones the pytest plugin reads.
-
-
-class CallAnswer(TypedDict):
-    """A live call as stored (``call``) and as a client would see it (``snapshot``)."""
-
-    call: dict[str, Any]
-    snapshot: dict[str, Any]
-
-
-class CallLogAnswer(TypedDict):
-    """A finished call as stored (``call_log``) and as a client would see it (``snapshot``)."""
-
-    call_log: dict[str, Any]
-    snapshot: dict[str, Any]
-
-
-class ClockInfo(TypedDict):
-    """The mock's clock: ``virtual`` or ``system``, and its time (ISO-8601, UTC)."""
-
-    mode: Literal["virtual", "system"]
-    now: str
+# The answers ControlClient gives a typed shape to are the WorldDriver's: CallAnswer,
+# CallLogAnswer and ClockInfo, defined with it in prosper_mock.world.driver.
 
 
 # operationId → (body type, whether a body is required)

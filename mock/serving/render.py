@@ -7,8 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from prosper_mock.world.flatten import flatten
-from prosper_mock.world.records import CallLog, LiveCall, to_dict
+# snapshot: the flat answer for a row, made in the world layer (the local driver gives it too).
+from prosper_mock.world.flatten import snapshot as snapshot
+from prosper_mock.world.records import CallLog, LiveCall
 
 JSON_TYPE = "application/json"
 
@@ -33,19 +34,6 @@ def detail_response(
 ) -> web.Response:
     """FastAPI's ``HTTPException`` answer: ``{"detail": ...}``."""
     return json_response({"detail": detail}, status=status, headers=headers)
-
-
-def snapshot(source: str, row: LiveCall | CallLog) -> dict[str, Any]:
-    """The flat answer for a row: ``source``, ``call_log_id``, ``user_phone_number`` first."""
-    data = to_dict(row)
-    data.pop("call_log_id", None)
-    data.pop("user_phone_number", None)
-    head = {
-        "source": source,
-        "call_log_id": row.call_log_id,
-        "user_phone_number": row.user_phone_number,
-    }
-    return head | flatten(data)
 
 
 class SnapshotCache:

@@ -1,4 +1,12 @@
-"""What one mock app owns: its world, spec, journal, faults and simulation."""
+"""What one mock app owns: the configuration fixed at start, and the state that runs.
+
+``MockConfig`` (spec, semantics, API key, read-only) never changes once the app is
+built. ``MockState`` holds it and the run-time state (the world, the simulation, the
+journal, the fault rules): its attributes are read-only, and every change goes through
+a method that names it (``swap_world``, ``set_fault_rules``, ``move_clock``...).
+Changes to the world's rows go through ``driver``, the same ``LocalDriver`` the
+control API answers with.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +14,150 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from prosper_mock.serving.faults import FaultInjector
+from prosper_mock.serving.faults import FaultInjector, FaultRule
 from prosper_mock.serving.journal import Journal
 from prosper_mock.serving.render import SnapshotCache
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.spec import Spec
 from prosper_mock.world.clock import Clock
+from prosper_mock.world.driver import ClockInfo, LocalDriver
 from prosper_mock.world.model import World
 from prosper_mock.world.simulation import Simulation
 
 
-@dataclass
-class MockState:
-    """Everything one app owns: many apps can live in one process."""
+@dataclass(frozen=True)
+class MockConfig:
+    """What an app is started with, and keeps for its whole life."""
 
-    world: World
     spec: Spec
     semantics: Semantics = field(default_factory=Semantics)
-    journal: Journal = field(default_factory=Journal)
-    snapshots: SnapshotCache = field(default_factory=SnapshotCache)
-    faults: FaultInjector = field(default_factory=FaultInjector)
-    simulation: Simulation | None = None
     api_key: tuple[str, str] | None = field(default=None, repr=False)  # (header, key)
     read_only: bool = False  # --workers: each process has a copy, so changes are refused
 
+
+class MockState:
+    """Everything one app owns: many apps can live in one process.
+
+    The keyword arguments are ``MockConfig``'s fields and the run-time state to start
+    with (a new journal, snapshot cache and fault injector when omitted).
+    """
+
+    def __init__(
+        self,
+        world: World,
+        spec: Spec,
+        semantics: Semantics | None = None,
+        journal: Journal | None = None,
+        snapshots: SnapshotCache | None = None,
+        faults: FaultInjector | None = None,
+        simulation: Simulation | None = None,
+        api_key: tuple[str, str] | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.config = MockConfig(spec, semantics or Semantics(), api_key, read_only)
+        self._world = world
+        self._journal = journal if journal is not None else Journal()
+        self._snapshots = snapshots if snapshots is not None else SnapshotCache()
+        self._faults = faults if faults is not None else FaultInjector()
+        self._simulation: Simulation | None = None
+        if simulation is not None:
+            self.attach_simulation(simulation)
+
+    def __repr__(self) -> str:
+        return f"MockState({self.config!r}, world={self._world!r})"
+
+    # -- configuration (fixed) --------------------------------------------------------------
+
+    @property
+    def spec(self) -> Spec:
+        return self.config.spec
+
+    @property
+    def semantics(self) -> Semantics:
+        return self.config.semantics
+
+    @property
+    def api_key(self) -> tuple[str, str] | None:
+        return self.config.api_key
+
+    @property
+    def read_only(self) -> bool:
+        return self.config.read_only
+
+    # -- run-time state (read) --------------------------------------------------------------
+
+    @property
+    def world(self) -> World:
+        """The world served now (``swap_world`` replaces it)."""
+        return self._world
+
     @property
     def clock(self) -> Clock:
-        return self.world.clock
+        return self._world.clock
+
+    @property
+    def journal(self) -> Journal:
+        return self._journal
+
+    @property
+    def snapshots(self) -> SnapshotCache:
+        return self._snapshots
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The fault injector; its rules change through ``set_fault_rules``/``clear_faults``."""
+        return self._faults
+
+    @property
+    def simulation(self) -> Simulation | None:
+        return self._simulation
+
+    @simulation.setter
+    def simulation(self, simulation: Simulation | None) -> None:
+        # The older spelling of attach_simulation, kept for callers that assign it.
+        self.attach_simulation(simulation)
+
+    @property
+    def driver(self) -> LocalDriver:
+        """The world's ``WorldDriver`` (with the simulation that moves with its clock)."""
+        return LocalDriver(self._world, self._simulation)
+
+    # -- run-time changes -------------------------------------------------------------------
+
+    def swap_world(self, world: World) -> World:
+        """Serve ``world`` from now on; returns the world served until now.
+
+        Refused (``ValueError``) while a simulation runs: it moves the world it was made for.
+        """
+        if self._simulation is not None and world is not self._world:
+            raise ValueError("a simulation runs on this world: the world cannot be swapped")
+        previous, self._world = self._world, world
+        return previous
+
+    def attach_simulation(self, simulation: Simulation | None) -> None:
+        """Let ``simulation`` move the world with its clock (``None``: no simulation)."""
+        if simulation is not None and simulation.world is not self._world:
+            raise ValueError("the simulation moves another world than this app's")
+        self._simulation = simulation
+
+    def move_clock(self, seconds: float) -> ClockInfo:
+        """Advance the virtual clock; the simulation catches up (``LocalDriver.advance_clock``)."""
+        return self.driver.advance_clock(seconds)
+
+    def set_clock(self, moment: str) -> ClockInfo:
+        """Set the virtual clock to ``moment``; the simulation catches up."""
+        return self.driver.set_clock(moment)
+
+    def set_fault_rules(self, rules: list[FaultRule]) -> None:
+        """Inject these faults from now on (replacing the rules in force)."""
+        self._faults.rules = list(rules)
+
+    def clear_faults(self) -> None:
+        self._faults.rules = []
+
+    def clear_journal(self) -> None:
+        """Forget the requests answered so far."""
+        self._journal.clear()
 
 
 STATE = web.AppKey("prosper_mock_state", MockState)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from prosper_mock.world.records import CallLog, LiveCall, to_dict
+
 
 def flatten(data: Mapping[str, Any], sep: str = ".") -> dict[str, Any]:
     """Return a single-level dict; a nested key path is joined with ``sep``."""
@@ -49,3 +51,16 @@ def unflatten(flat: Mapping[str, Any], sep: str = ".") -> dict[str, Any]:
         else:
             node[leaf] = value
     return out
+
+
+def snapshot(source: str, row: LiveCall | CallLog) -> dict[str, Any]:
+    """The flat answer for a row: ``source``, ``call_log_id``, ``user_phone_number`` first."""
+    data = to_dict(row)
+    data.pop("call_log_id", None)
+    data.pop("user_phone_number", None)
+    head = {
+        "source": source,
+        "call_log_id": row.call_log_id,
+        "user_phone_number": row.user_phone_number,
+    }
+    return head | flatten(data)

@@ -17,7 +17,8 @@ from schemathesis.config import SchemathesisConfig
 
 from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
 from prosper_mock.control.client import ControlClient, ControlError
-from prosper_mock.control.routes import JOURNAL_PAGE_BYTES, control_spec_bytes
+from prosper_mock.control.paging import JOURNAL_PAGE_BYTES
+from prosper_mock.control.routes import control_spec_bytes
 
 CONTROL = OpenAPI.from_dict(json.loads(control_spec_bytes()))
 JSON_TYPE = {"Content-Type": "application/json"}

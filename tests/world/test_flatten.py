@@ -70,3 +70,18 @@ def test_unflatten_inverts_flatten(tree: dict[str, Any]) -> None:
 
 def test_unflatten_keeps_a_dotted_key_that_cannot_nest() -> None:
     assert unflatten({"a": 1, "a.b": 2}) == {"a": 1, "a.b": 2}
+
+
+def test_snapshot_of_a_live_call_leads_with_the_three_keys() -> None:
+    from prosper_mock.world.flatten import snapshot
+    from prosper_mock.world.records import LiveCall
+
+    call = LiveCall(
+        call_log_id=3,
+        user_phone_number="+1",
+        started_at="2026-01-01T00:00:00+00:00",
+        variables={"a": {"b": 1}},
+    )
+    snap = snapshot("live_calls", call)
+    assert list(snap)[:3] == ["source", "call_log_id", "user_phone_number"]
+    assert snap["source"] == "live_calls" and snap["variables.a.b"] == 1

@@ -1,0 +1,203 @@
+"""What a control request must pass before its operation runs: who sent it, and its body.
+
+Control requests are answered only from loopback clients unless a token is configured;
+with a token, every control request must carry it (``Authorization: Bearer <token>``),
+compared in constant time. Web pages are kept out whatever the client's address: a
+request with a foreign ``Origin`` (or ``Sec-Fetch-Site: cross-site``) is refused, and
+without a token so is a ``Host`` that is not the mock's own address (DNS rebinding would
+otherwise let any page reach a mock on loopback), unless the user allowed that origin or
+host. A mock serving several worker processes refuses every change (each has a copy).
+Bodies must be JSON objects, within a size limit, valid against the operation's type.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
+
+from prosper_mock.base import jsontext
+from prosper_mock.base.net import is_loopback
+from prosper_mock.serving.render import detail_response
+from prosper_mock.serving.state import STATE
+
+
+@dataclass(frozen=True)
+class ControlPolicy:
+    """Who may drive the control API, besides loopback clients of the mock's own address."""
+
+    token: str | None = None
+    allow_origins: frozenset[str] = frozenset()  # web origins allowed, e.g. http://host:3000
+    allow_hosts: frozenset[str] = frozenset()  # Host names (any port) or host:port allowed
+
+
+@dataclass(frozen=True)
+class BodyRule:
+    """An operation's body: its type, whether it is required, and its size limit in bytes."""
+
+    adapter: TypeAdapter[Any]
+    required: bool
+    limit: int
+
+
+class BodyError(Exception):
+    """A body refused: the status and detail to answer, and whether to close the connection."""
+
+    def __init__(self, status: int, detail: str, close: bool = False) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.close = status, detail, close
+
+    def response(self) -> web.Response:
+        refused = detail_response(self.status, self.detail)
+        if self.close:  # the unread rest of the body must not be taken for a request
+            refused.force_close()
+        return refused
+
+
+def refusal(request: web.Request, policy: ControlPolicy) -> web.Response | None:
+    """The answer that refuses ``request`` (a foreign page, a bad token, a change to a
+    read-only world...), or ``None`` when it may go on."""
+    foreign = _foreign_page(request, policy)
+    if foreign is not None:
+        return detail_response(403, foreign)
+    if policy.token is not None:
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {policy.token}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return detail_response(
+                401, "control token missing or wrong", headers={"WWW-Authenticate": "Bearer"}
+            )
+    elif not is_loopback(request.remote):
+        return detail_response(
+            403,
+            "control endpoints answer loopback clients only "
+            "(start the mock with a control token to allow others)",
+        )
+    if request.app[STATE].read_only and request.method != "GET":
+        return detail_response(
+            409,
+            "the world is read-only: this mock runs several worker "
+            "processes (--workers), each with its own copy, and changes "
+            "would diverge; use --workers 1 to change it",
+        )
+    return None
+
+
+async def read_body(request: web.Request, rule: BodyRule) -> dict[str, Any]:
+    """The request's JSON object body, read in chunks up to the rule's limit, and validated."""
+    if request.body_exists and request.content_length != 0 and not _is_json(request.content_type):
+        # Also what keeps out a page's "simple" cross-origin POST (text/plain, form data).
+        raise BodyError(
+            415,
+            "control request bodies must be JSON (Content-Type: application/json), "
+            f"not {request.headers.get('Content-Type', 'none')!r}",
+        )
+    too_large = BodyError(
+        413, f"the body is over this endpoint's limit of {size_text(rule.limit)}", close=True
+    )
+    if request.content_length is not None and request.content_length > rule.limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > rule.limit:  # stop reading: the rest is never buffered
+            raise too_large
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        if rule.required:
+            raise BodyError(422, "a JSON object body is required")
+        raw = b"{}"
+    data = _parse_json(raw)
+    if not isinstance(data, dict):
+        raise BodyError(422, "body must be a JSON object")
+    try:
+        rule.adapter.validate_python(data, strict=True)
+    except ValidationError as exc:
+        raise BodyError(422, _problems(exc)) from None
+    return data
+
+
+def _parse_json(raw: bytes) -> Any:
+    """Strict JSON (RFC 8259, ``jsontext``), or a 422 saying why not."""
+    try:
+        return jsontext.loads(raw)
+    except ValueError as exc:  # not JSON, not UTF-8, or JSON the standard refuses
+        raise BodyError(422, f"body is not valid JSON: {exc}") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    """pydantic's errors as ``body.field: message``, the first few."""
+    errors = exc.errors(include_url=False)
+    shown = [
+        f"body{''.join(f'.{p}' for p in e['loc'])}: "
+        + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
+        for e in errors[:3]
+    ]
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(shown) + more
+
+
+def size_text(limit: int) -> str:
+    """A byte count as people write it: ``1 MiB``, ``256 KiB``, ``1000 bytes``."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if limit >= factor and limit % factor == 0:
+            return f"{limit // factor} {unit}"
+    return f"{limit} bytes"
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+def _foreign_page(request: web.Request, policy: ControlPolicy) -> str | None:
+    """Why a request seems to come from a web page the user did not allow, or ``None``."""
+    host = request.headers.get("Host", "").lower()
+    if policy.token is None and not _own_host(request, host, policy):
+        return (
+            f"control requests must name this mock in Host (such as 127.0.0.1 or localhost "
+            f"with its port), not {host!r}: a web page may have pointed that name here; "
+            "allow it with --control-allow-host, or set a control token"
+        )
+    origin = request.headers.get("Origin")
+    allowed = origin is not None and (
+        origin.lower() == f"{request.scheme}://{host}" or origin.lower() in policy.allow_origins
+    )
+    if origin is not None and not allowed:
+        return (
+            f"control requests from a web page (Origin {origin}) are refused: "
+            f"start the mock with --control-allow-origin {origin} to allow that page"
+        )
+    site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if site in ("cross-site", "same-site") and not allowed:
+        return (
+            f"control requests from a web page (Sec-Fetch-Site: {site}) are refused: "
+            "start the mock with --control-allow-origin ORIGIN to allow a page"
+        )
+    return None
+
+
+def _own_host(request: web.Request, host: str, policy: ControlPolicy) -> bool:
+    """Whether ``host`` (a Host header) names the address this connection reached."""
+    name, port = split_host(host)
+    if host in policy.allow_hosts or name in policy.allow_hosts:
+        return True
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if not sockname:
+        return False
+    bound, bound_port = str(sockname[0]).split("%")[0], int(sockname[1])
+    names = {"127.0.0.1", "localhost", "[::1]", f"[{bound}]" if ":" in bound else bound}
+    return name in names and (port == bound_port or (port is None and bound_port == 80))
+
+
+def split_host(host: str) -> tuple[str, int | None]:
+    """A ``Host`` header's name and port (``None`` without one; a bare IPv6 has none)."""
+    name, sep, port = host.rpartition(":")
+    if not sep or name.endswith(":") or not port.isdigit():  # no port (or a bare IPv6)
+        return host, None
+    return name, int(port)

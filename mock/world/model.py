@@ -22,7 +22,8 @@ from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.base.files import FileError, read_json
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.clock import Clock, SystemClock
-from prosper_mock.world.generate import Generator, WorldRecipe
+from prosper_mock.world.generate.generator import Generator
+from prosper_mock.world.generate.recipe import WorldRecipe
 from prosper_mock.world.records import (
     CallLog,
     LiveCall,

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from prosper_mock.world.generate import Draw
+from prosper_mock.world.generate.random import Draw
 from prosper_mock.world.model import World, WorldError
 from prosper_mock.world.records import LiveCall
 

@@ -170,7 +170,8 @@ class Prosper:
     """One test's view of the mock: its URL, helpers to shape the world, and the journal.
 
     Every helper returns the flat snapshot a client would get for that call and
-    raises ``WorldError`` (with ``.status``) for a change the world refuses.
+    raises ``WorldError`` for a change the world refuses (``UnknownCall``, ``CallConflict``,
+    ``InvalidChange``: the same class for a local or a running mock).
     Against the local mock the helpers change its ``World`` directly; against a
     running mock at ``--prosper-base-url`` they go through its control API;
     against any other endpoint they skip the test.
@@ -296,12 +297,12 @@ class Prosper:
     def _ask(call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """A control API call; its refusals raise ``WorldError`` as the local world's do."""
         from prosper_mock.control.client import ControlError
-        from prosper_mock.world.model import WorldError
+        from prosper_mock.serving.errors import error_of
 
         try:
             return call(*args, **kwargs)
         except ControlError as exc:
-            raise WorldError(str(exc.detail), exc.status) from None
+            raise error_of(exc.status, str(exc.detail)) from None
 
     def _clear_remote_faults(self) -> None:
         """Fault rules outlive ``reset``: the ones this test may have set go with it."""

@@ -41,11 +41,17 @@ from prosper_mock.control.bodies import (
     adapter,
 )
 from prosper_mock.serving.app import _method_not_allowed
+from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import FaultError, parse_rules
 from prosper_mock.serving.render import detail_response, json_response, render_json, snapshot
 from prosper_mock.serving.state import STATE, MockState
 from prosper_mock.world.clock import VirtualClock, timestamp_of
-from prosper_mock.world.model import WorldError
+from prosper_mock.world.errors import (
+    ClockNotSettable,
+    InvalidChange,
+    UnknownSnapshot,
+    WorldError,
+)
 
 JOURNAL_FILTERS = frozenset({"method", "path", "status", "since", "limit"})
 # A journal page: at most this many entries (default, maximum), in at most this many
@@ -285,7 +291,7 @@ def _guarded(
                 refused.force_close()
             return refused
         except WorldError as exc:
-            return detail_response(exc.status, str(exc))
+            return detail_response(status_of(exc), str(exc))
         if isinstance(result, web.StreamResponse):
             return result
         return json_response(result)
@@ -350,7 +356,7 @@ def _id(request: web.Request) -> int:
     try:
         return int(text)
     except ValueError:
-        raise WorldError(f"call_log_id must be an integer, got {text!r}", 422) from None
+        raise InvalidChange(f"call_log_id must be an integer, got {text!r}") from None
 
 
 async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
@@ -425,7 +431,7 @@ async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str,
     name = request.match_info["snapshot"]
     taken = request.app[SNAPSHOTS].pop(name, None)
     if taken is None:
-        raise WorldError(f"no snapshot {name!r} (restored already, or never taken)", 404)
+        raise UnknownSnapshot(f"no snapshot {name!r} (restored already, or never taken)")
     world, rules = taken
     state.faults.rules = rules
     state.world.restore(world)
@@ -441,22 +447,21 @@ async def _journal(request: web.Request, state: MockState) -> web.StreamResponse
     q = request.query
     unknown = sorted(k for k in q if k not in JOURNAL_FILTERS and not k.startswith("param."))
     if unknown:
-        raise WorldError(
+        raise InvalidChange(
             f"unknown journal filters {unknown}: use method, path, status, since, limit "
-            "or param.NAME",
-            422,
+            "or param.NAME"
         )
     try:
         since = int(q.get("since", 0))
         status = int(q["status"]) if "status" in q else None
     except ValueError:
-        raise WorldError("since and status must be integers", 422) from None
+        raise InvalidChange("since and status must be integers") from None
     try:
         limit = int(q.get("limit", JOURNAL_PAGE_LIMIT))
     except ValueError:
         limit = 0
     if not 1 <= limit <= JOURNAL_MAX_LIMIT:
-        raise WorldError(f"limit must be an integer from 1 to {JOURNAL_MAX_LIMIT}", 422)
+        raise InvalidChange(f"limit must be an integer from 1 to {JOURNAL_MAX_LIMIT}")
     method = q["method"].upper() if "method" in q else None
     path = q.get("path")
     params = {k[len("param.") :]: v for k, v in q.items() if k.startswith("param.")}
@@ -503,7 +508,7 @@ def _clock_info(state: MockState) -> ClockInfo:
 def _virtual(state: MockState) -> VirtualClock:
     clock = state.world.clock
     if not isinstance(clock, VirtualClock):
-        raise WorldError("the clock is the system clock: start the mock with --virtual-clock", 409)
+        raise ClockNotSettable("the clock is the system clock: start the mock with --virtual-clock")
     return clock
 
 
@@ -527,7 +532,7 @@ async def _advance_clock(request: web.Request, state: MockState) -> ClockInfo:
     try:
         clock.advance(seconds)
     except ValueError as exc:
-        raise WorldError(str(exc), 422) from None
+        raise InvalidChange(str(exc)) from None
     _after_clock_moved(state)
     return _clock_info(state)
 
@@ -540,7 +545,7 @@ async def _set_clock(request: web.Request, state: MockState) -> ClockInfo:
             state.simulation.check_move(timestamp_of(now))
         clock.set(now)
     except ValueError as exc:
-        raise WorldError(str(exc), 422) from None
+        raise InvalidChange(str(exc)) from None
     _after_clock_moved(state)
     return _clock_info(state)
 
@@ -553,7 +558,7 @@ async def _set_faults(request: web.Request, state: MockState) -> dict[str, Any]:
     try:
         state.faults.rules = parse_rules(_body(request))
     except FaultError as exc:
-        raise WorldError(str(exc), 422) from None
+        raise InvalidChange(str(exc)) from None
     return state.faults.to_dict()
 
 

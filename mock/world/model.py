@@ -21,7 +21,13 @@ from typing import Any
 from prosper_mock.base.files import FileError, read_json
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.clock import Clock, SystemClock
-from prosper_mock.world.errors import WorldError
+from prosper_mock.world.errors import (
+    CallConflict,
+    InvalidChange,
+    UnknownCall,
+    WorldError,
+    WorldFileError,
+)
 from prosper_mock.world.generate.generator import Generator
 from prosper_mock.world.generate.recipe import WorldRecipe
 from prosper_mock.world.records import (
@@ -124,13 +130,13 @@ class World:
         try:
             data = read_json(Path(path), "world file")
         except FileError as exc:
-            raise WorldError(str(exc)) from None
+            raise WorldFileError(str(exc)) from None
         try:
             world = cls.from_dict(data, clock=clock)
         except WorldError as exc:
-            raise WorldError(f"world file {path}: {exc}", exc.status) from None
+            raise WorldFileError(f"world file {path}: {exc}") from None
         except RecursionError:  # a row's value nested deeper than indexing it can follow
-            raise WorldError(f"world file {path}: a value is nested too deeply", 422) from None
+            raise WorldFileError(f"world file {path}: a value is nested too deeply") from None
         world.origin["from_file"] = str(Path(path).resolve())
         return world
 
@@ -282,7 +288,7 @@ class World:
                 raise TypeError(f"not a number: {at!r}")
             iso_milliseconds(at)
         except (TypeError, ValueError, OverflowError, OSError) as exc:
-            raise WorldError(f"at: not a time ({exc})", 422) from None
+            raise InvalidChange(f"at: not a time ({exc})") from None
         return float(at)
 
     def _next_id(self) -> int:
@@ -307,9 +313,9 @@ class World:
             if call_log_id is None:
                 call_log_id = self._next_id()
             elif not isinstance(call_log_id, int) or isinstance(call_log_id, bool):
-                raise WorldError("call_log_id must be an integer", 422)
+                raise InvalidChange("call_log_id must be an integer")
             if call_log_id in self.live_calls:
-                raise WorldError(f"call {call_log_id} is already live", 409)
+                raise CallConflict(f"call {call_log_id} is already live")
             generated = self.generator.live_call(
                 call_log_id, self._when(at), steps=0, **_sources(fields, "outbound")
             )
@@ -334,13 +340,13 @@ class World:
         simulation passes ``flow``, ``transcript`` and ``status``).
         """
         if not isinstance(variables, Mapping):
-            raise WorldError("variables must be an object", 422)
+            raise InvalidChange("variables must be an object")
         if progress is not None and not isinstance(progress, Mapping):
-            raise WorldError("progress must be an object", 422)
+            raise InvalidChange("progress must be an object")
         with self.lock:
             call = self.live_calls.get(call_log_id)
             if call is None:
-                raise WorldError(f"no live call {call_log_id}", 404)
+                raise UnknownCall(f"no live call {call_log_id}")
             updated = validated(
                 live_call_from_dict,
                 {
@@ -372,7 +378,7 @@ class World:
         with self.lock:
             call = self.live_calls.get(call_log_id)
             if call is None:
-                raise WorldError(f"no live call {call_log_id}", 404)
+                raise UnknownCall(f"no live call {call_log_id}")
             # Given fields the log derives others from (the phone, the variables) go in first.
             source = dataclasses.replace(call, **_sources(fields, call.direction, live=True))
             finished = self.generator.finish(source, self._when(at))
@@ -391,9 +397,9 @@ class World:
             if call_log_id is None:
                 call_log_id = self._next_id()
             elif not isinstance(call_log_id, int) or isinstance(call_log_id, bool):
-                raise WorldError("id must be an integer", 422)
+                raise InvalidChange("id must be an integer")
             if call_log_id in self.call_logs:
-                raise WorldError(f"call log {call_log_id} already exists", 409)
+                raise CallConflict(f"call log {call_log_id} already exists")
             now = self.clock.now()
             generated = self.generator.call_log(
                 call_log_id, now - 60 - call_log_id % 600, now, **_sources(fields, "outbound")
@@ -407,13 +413,13 @@ class World:
     def delete_call_log(self, call_log_id: int) -> None:
         with self.lock:
             if not self.call_logs.delete(call_log_id):
-                raise WorldError(f"no call log {call_log_id}", 404)
+                raise UnknownCall(f"no call log {call_log_id}")
             self._changed()
 
     def delete_live_call(self, call_log_id: int) -> None:
         with self.lock:
             if not self.live_calls.delete(call_log_id):
-                raise WorldError(f"no live call {call_log_id}", 404)
+                raise UnknownCall(f"no live call {call_log_id}")
             self._changed()
 
 
@@ -440,5 +446,5 @@ def _fields(fields: Mapping[str, Any] | None) -> dict[str, Any]:
     if fields is None:
         return {}
     if not isinstance(fields, Mapping):
-        raise WorldError("fields must be an object", 422)
+        raise InvalidChange("fields must be an object")
     return dict(fields)

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from prosper_mock.world.errors import WorldError
+from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.generate.recipe import WorldRecipe
 from prosper_mock.world.records import (
     CallLog,
@@ -47,16 +47,16 @@ def world_document(
 def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
     """Validate a world file's JSON; raises ``WorldError`` naming what is wrong."""
     if not isinstance(data, Mapping):
-        raise WorldError("a world must be a JSON object", 422)
+        raise InvalidChange("a world must be a JSON object")
     fmt = data.get("format", WORLD_FORMAT)
     if fmt != WORLD_FORMAT:
-        raise WorldError(f"unknown world format {fmt!r} (expected {WORLD_FORMAT!r})", 422)
+        raise InvalidChange(f"unknown world format {fmt!r} (expected {WORLD_FORMAT!r})")
     unknown = set(data) - {"format", "recipe", "live_calls", "call_logs"}
     if unknown:
-        raise WorldError(f"unknown world keys: {sorted(unknown)}", 422)
+        raise InvalidChange(f"unknown world keys: {sorted(unknown)}")
     live_raw, logs_raw = data.get("live_calls", []), data.get("call_logs", [])
     if not isinstance(live_raw, list) or not isinstance(logs_raw, list):
-        raise WorldError("live_calls and call_logs must be arrays", 422)
+        raise InvalidChange("live_calls and call_logs must be arrays")
     live = [validated(live_call_from_dict, r, f"live_calls[{i}]") for i, r in enumerate(live_raw)]
     logs = [validated(call_log_from_dict, r, f"call_logs[{i}]") for i, r in enumerate(logs_raw)]
     tables: tuple[tuple[str, Sequence[LiveCall | CallLog], str], ...] = (
@@ -68,8 +68,8 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
         for i, row in enumerate(rows):
             j = first.setdefault(row.call_log_id, i)
             if j != i:
-                raise WorldError(
-                    f"{name}[{i}] and {name}[{j}] both have {id_field} {row.call_log_id}", 422
+                raise InvalidChange(
+                    f"{name}[{i}] and {name}[{j}] both have {id_field} {row.call_log_id}"
                 )
     return live, logs, parse_recipe(data.get("recipe") or {})
 
@@ -77,18 +77,18 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
 def parse_recipe(raw: Any) -> WorldRecipe:
     """A ``WorldRecipe`` from JSON, each field of its declared type; raises ``WorldError``."""
     if not isinstance(raw, Mapping):
-        raise WorldError("recipe must be an object", 422)
+        raise InvalidChange("recipe must be an object")
     fields = {f.name: f for f in dataclasses.fields(WorldRecipe)}
     for name, value in raw.items():
         if name not in fields:
-            raise WorldError(f"bad recipe: unknown key {name!r} (known: {sorted(fields)})", 422)
+            raise InvalidChange(f"bad recipe: unknown key {name!r} (known: {sorted(fields)})")
         wanted = int if fields[name].type in (int, "int") else str
         if isinstance(value, bool) or not isinstance(value, wanted):
-            raise WorldError(f"bad recipe: {name} must be {wanted.__name__}", 422)
+            raise InvalidChange(f"bad recipe: {name} must be {wanted.__name__}")
     try:
         return WorldRecipe(**raw)
     except ValueError as exc:
-        raise WorldError(f"bad recipe: {exc}", 422) from None
+        raise InvalidChange(f"bad recipe: {exc}") from None
 
 
 def parse_changes(changes: Any) -> tuple[list[PlannedChange], int]:
@@ -101,23 +101,23 @@ def parse_changes(changes: Any) -> tuple[list[PlannedChange], int]:
         "call_logs": call_log_from_dict,
     }
     if not isinstance(changes, Mapping):
-        raise WorldError("changes must be an object", 422)
+        raise InvalidChange("changes must be an object")
     planned: list[PlannedChange] = []
     last_id = changes.get("last_id", 0)  # absent from files written before it was kept
     if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
-        raise WorldError(f"bad changes: last_id must be an id, not {last_id!r}", 422)
+        raise InvalidChange(f"bad changes: last_id must be an id, not {last_id!r}")
     for name, rows in changes.items():
         if name == "last_id":
             continue
         if name not in builders or not isinstance(rows, Mapping):
-            raise WorldError(f"bad changes for {name!r}", 422)
+            raise InvalidChange(f"bad changes for {name!r}")
         for key, row in rows.items():
             where = f"{name}[{key}]"
             call_log_id = _change_key(key, where)
             if row is not None:
                 row = validated(builders[name], row, where)
                 if row.call_log_id != call_log_id:
-                    raise WorldError(f"{where}: the row's id is {row.call_log_id}", 422)
+                    raise InvalidChange(f"{where}: the row's id is {row.call_log_id}")
             planned.append((name, call_log_id, row))
     return planned, last_id
 
@@ -130,7 +130,7 @@ def _change_key(key: Any, where: str) -> int:
         with contextlib.suppress(ValueError):
             if str(int(key)) == key:
                 return int(key)
-    raise WorldError(f"{where}: the key must be an id (an integer)", 422)
+    raise InvalidChange(f"{where}: the key must be an id (an integer)")
 
 
 def validated(build: Callable[[Any], _Row], data: Any, where: str = "") -> _Row:
@@ -143,9 +143,9 @@ def validated(build: Callable[[Any], _Row], data: Any, where: str = "") -> _Row:
         problems = "; ".join(
             f"{_location(where, e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
         )
-        raise WorldError(problems, 422) from None
+        raise InvalidChange(problems) from None
     except ValueError as exc:
-        raise WorldError(f"{where + ': ' if where else ''}{exc}", 422) from None
+        raise InvalidChange(f"{where + ': ' if where else ''}{exc}") from None
 
 
 def _location(where: str, loc: tuple[Any, ...]) -> str:

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from prosper_mock.base.problems import one_line
 from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.generate.recipe import WorldRecipe
 from prosper_mock.world.records import (
@@ -140,20 +141,6 @@ def validated(build: Callable[[Any], _Row], data: Any, where: str = "") -> _Row:
     try:
         return build(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{_location(where, e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
-        )
-        raise InvalidChange(problems) from None
+        raise InvalidChange(one_line(exc.errors(include_url=False), where, brackets=True)) from None
     except ValueError as exc:
         raise InvalidChange(f"{where + ': ' if where else ''}{exc}") from None
-
-
-def _location(where: str, loc: tuple[Any, ...]) -> str:
-    """``live_calls[3].variables.y``: the row, then the path inside it."""
-    text = where
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(root)"

@@ -34,13 +34,14 @@ from prosper_mock.world.records import (
     CallLog,
     LiveCall,
     call_log_from_dict,
-    json_problem,
     live_call_from_dict,
     to_dict,
 )
 from prosper_mock.world.store import BaseTable, Store
 from prosper_mock.world.worldfile import (
     WORLD_FORMAT,
+    field_sources,
+    given_fields,
     parse_changes,
     parse_world,
     validated,
@@ -307,7 +308,7 @@ class World:
 
         ``at`` is when it starts (default: the clock's now).
         """
-        fields = _fields(fields)
+        fields = given_fields(fields)
         with self.lock:
             call_log_id = fields.get("call_log_id")
             if call_log_id is None:
@@ -317,7 +318,7 @@ class World:
             if call_log_id in self.live_calls:
                 raise CallConflict(f"call {call_log_id} is already live")
             generated = self.generator.live_call(
-                call_log_id, self._when(at), steps=0, **_sources(fields, "outbound")
+                call_log_id, self._when(at), steps=0, **field_sources(fields, "outbound")
             )
             call = validated(
                 live_call_from_dict, {**to_dict(generated), **fields, "call_log_id": call_log_id}
@@ -374,13 +375,13 @@ class World:
         override any of it. ``keep_live`` leaves the live row in place, as
         upstream does for a moment after a call ends.
         """
-        fields = _fields(fields)
+        fields = given_fields(fields)
         with self.lock:
             call = self.live_calls.get(call_log_id)
             if call is None:
                 raise UnknownCall(f"no live call {call_log_id}")
             # Given fields the log derives others from (the phone, the variables) go in first.
-            source = dataclasses.replace(call, **_sources(fields, call.direction, live=True))
+            source = dataclasses.replace(call, **field_sources(fields, call.direction, live=True))
             finished = self.generator.finish(source, self._when(at))
             log = validated(call_log_from_dict, {**to_dict(finished), **fields, "id": call_log_id})
             self.call_logs.put(log)
@@ -391,7 +392,7 @@ class World:
 
     def add_call_log(self, fields: Mapping[str, Any] | None = None) -> CallLog:
         """Add a finished call: given fields win, the rest is generated from the seed."""
-        fields = _fields(fields)
+        fields = given_fields(fields)
         with self.lock:
             call_log_id = fields.get("id", fields.pop("call_log_id", None))
             if call_log_id is None:
@@ -402,7 +403,7 @@ class World:
                 raise CallConflict(f"call log {call_log_id} already exists")
             now = self.clock.now()
             generated = self.generator.call_log(
-                call_log_id, now - 60 - call_log_id % 600, now, **_sources(fields, "outbound")
+                call_log_id, now - 60 - call_log_id % 600, now, **field_sources(fields, "outbound")
             )
             log = validated(call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id})
             self.call_logs.put(log)
@@ -421,30 +422,3 @@ class World:
             if not self.live_calls.delete(call_log_id):
                 raise UnknownCall(f"no live call {call_log_id}")
             self._changed()
-
-
-def _sources(fields: Mapping[str, Any], direction: str, live: bool = False) -> dict[str, Any]:
-    """The given fields that others are derived from, as the generator takes them.
-
-    The caller's number is ``user_phone_number``, and in a log also ``to`` (an outbound
-    call) or ``from_`` (an inbound one); the variables make the transcript and post-call
-    data. Only usable values are passed: the row's validation refuses the others.
-    """
-    phone = fields.get(
-        "user_phone_number", fields.get("to" if direction == "outbound" else "from_")
-    )
-    variables = fields.get("variables")
-    found: dict[str, Any] = {}
-    if isinstance(phone, str):
-        found["user_phone_number" if live else "phone"] = phone
-    if isinstance(variables, dict) and json_problem(variables, 1) is None:
-        found["variables"] = variables
-    return found
-
-
-def _fields(fields: Mapping[str, Any] | None) -> dict[str, Any]:
-    if fields is None:
-        return {}
-    if not isinstance(fields, Mapping):
-        raise InvalidChange("fields must be an object")
-    return dict(fields)

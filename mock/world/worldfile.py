@@ -1,4 +1,4 @@
-"""The world-file format: reading and checking a world, its recipe and its changes.
+"""What the world reads: a world file, its recipe, its changes, and a change's fields.
 
 A world file (``fixtures/*.json``, ``prosper-mock generate``'s output) holds the
 recipe and every row of both stores; ``World.changes()`` (what the state file
@@ -21,6 +21,7 @@ from prosper_mock.world.records import (
     CallLog,
     LiveCall,
     call_log_from_dict,
+    json_problem,
     live_call_from_dict,
     to_dict,
 )
@@ -132,6 +133,34 @@ def _change_key(key: Any, where: str) -> int:
             if str(int(key)) == key:
                 return int(key)
     raise InvalidChange(f"{where}: the key must be an id (an integer)")
+
+
+def field_sources(fields: Mapping[str, Any], direction: str, live: bool = False) -> dict[str, Any]:
+    """The given fields that others are derived from, as the generator takes them.
+
+    The caller's number is ``user_phone_number``, and in a log also ``to`` (an outbound
+    call) or ``from_`` (an inbound one); the variables make the transcript and post-call
+    data. Only usable values are passed: the row's validation refuses the others.
+    """
+    phone = fields.get(
+        "user_phone_number", fields.get("to" if direction == "outbound" else "from_")
+    )
+    variables = fields.get("variables")
+    found: dict[str, Any] = {}
+    if isinstance(phone, str):
+        found["user_phone_number" if live else "phone"] = phone
+    if isinstance(variables, dict) and json_problem(variables, 1) is None:
+        found["variables"] = variables
+    return found
+
+
+def given_fields(fields: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The fields a change brings (none: ``{}``), as a dict of its own."""
+    if fields is None:
+        return {}
+    if not isinstance(fields, Mapping):
+        raise InvalidChange("fields must be an object")
+    return dict(fields)
 
 
 def validated(build: Callable[[Any], _Row], data: Any, where: str = "") -> _Row:

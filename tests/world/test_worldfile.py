@@ -7,6 +7,8 @@ import pytest
 from prosper_mock import World, WorldError, WorldRecipe
 from prosper_mock.world.worldfile import (
     WORLD_FORMAT,
+    field_sources,
+    given_fields,
     parse_changes,
     parse_recipe,
     parse_world,
@@ -44,3 +46,16 @@ def test_a_recipe_takes_only_its_own_keys_of_their_types() -> None:
         parse_recipe({"size": 1})
     with pytest.raises(WorldError, match="seed must be int"):
         parse_recipe({"seed": "5"})
+
+
+def test_a_change_passes_on_only_the_usable_fields_others_derive_from() -> None:
+    assert given_fields(None) == {} and given_fields({"a": 1}) == {"a": 1}
+    with pytest.raises(WorldError, match="fields must be an object"):
+        given_fields(["a"])  # type: ignore[arg-type]
+    fields = {"to": "+1555", "from_": "+1666", "variables": {"y": 1}}
+    assert field_sources(fields, "outbound") == {"phone": "+1555", "variables": {"y": 1}}
+    assert field_sources(fields, "inbound", live=True) == {
+        "user_phone_number": "+1666",
+        "variables": {"y": 1},
+    }
+    assert field_sources({"user_phone_number": 5, "variables": {"y": float("nan")}}, "x") == {}

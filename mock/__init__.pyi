@@ -16,6 +16,14 @@ from .serving.state import state_of as state_of
 from .world.clock import Clock as Clock
 from .world.clock import SystemClock as SystemClock
 from .world.clock import VirtualClock as VirtualClock
+from .world.errors import CallConflict as CallConflict
+from .world.errors import ClockNotSettable as ClockNotSettable
+from .world.errors import InvalidChange as InvalidChange
+from .world.errors import StateFileError as StateFileError
+from .world.errors import UnknownCall as UnknownCall
+from .world.errors import UnknownSnapshot as UnknownSnapshot
+from .world.errors import WorldError as WorldError
+from .world.errors import WorldFileError as WorldFileError
 from .world.flatten import flatten as flatten
 from .world.generate import WorldRecipe as WorldRecipe
 from .world.lookup import Found as Found
@@ -24,7 +32,6 @@ from .world.lookup import NotFound as NotFound
 from .world.lookup import NothingToLookUp as NothingToLookUp
 from .world.lookup import find_call as find_call
 from .world.model import World as World
-from .world.model import WorldError as WorldError
 from .world.records import CallLog as CallLog
 from .world.records import LiveCall as LiveCall
 from .world.textform import text_form as text_form

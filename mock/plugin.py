@@ -168,7 +168,8 @@ class Prosper:
     """One test's view of the mock: its URL, helpers to shape the world, and the journal.
 
     Every helper returns the flat snapshot a client would get for that call and
-    raises ``WorldError`` (with ``.status``) for a change the world refuses. The
+    raises ``WorldError`` for a change the world refuses (``UnknownCall``, ``CallConflict``,
+    ``InvalidChange``: the same class for a local or a running mock). The
     helpers go through ``driver``, a ``WorldDriver``: the local mock's
     ``LocalDriver``, or, against a running mock at ``--prosper-base-url``, a
     ``RemoteDriver`` over its control API; against any other endpoint there is

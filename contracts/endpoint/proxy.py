@@ -47,6 +47,7 @@ from prosper_contracts.findings import Finding, curl_command
 from prosper_contracts.kit import contract_document
 from prosper_contracts.rules import check_answer, query_params
 from prosper_mock.base.jsontext import short
+from prosper_mock.base.problems import one_line
 from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.serving.auth import DEFAULT_HEADER
 from prosper_mock.serving.render import detail_response, render_json
@@ -387,7 +388,7 @@ def _not_fastapis_422(errors: list[dict[str, Any]], answer: bytes) -> str | None
 
 
 def _errors_text(errors: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:3])
+    return one_line(errors, limit=3)
 
 
 def _describe(exc: BaseException) -> str:

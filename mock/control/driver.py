@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 from prosper_mock.control.client import ControlClient, ControlError
+from prosper_mock.serving.errors import error_of
 from prosper_mock.world.driver import CallAnswer, CallLogAnswer, ClockInfo
-from prosper_mock.world.model import WorldError
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -19,14 +19,14 @@ def ask(call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     try:
         return call(*args, **kwargs)
     except ControlError as exc:
-        raise WorldError(str(exc.detail), exc.status) from None
+        raise error_of(exc.status, str(exc.detail)) from None
 
 
 class RemoteDriver:
     """Changes the world of a mock in another process through its ``ControlClient``.
 
     Answers are the control API's (the same as ``LocalDriver``'s); a refusal raises
-    ``WorldError`` with the status the mock answered.
+    the ``WorldError`` subclass a local world raises for the status the mock answered.
     """
 
     def __init__(self, control: ControlClient) -> None:

@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from prosper_mock.base import jsontext
 from prosper_mock.base.net import is_loopback
+from prosper_mock.base.problems import one_line
 from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.state import STATE
 
@@ -131,14 +132,13 @@ def _parse_json(raw: bytes) -> Any:
 
 def _problems(exc: ValidationError) -> str:
     """pydantic's errors as ``body.field: message``, the first few."""
-    errors = exc.errors(include_url=False)
-    shown = [
-        f"body{''.join(f'.{p}' for p in e['loc'])}: "
-        + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
-        for e in errors[:3]
-    ]
-    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    return "; ".join(shown) + more
+    return one_line(
+        exc.errors(include_url=False),
+        "body",
+        limit=3,
+        count_rest=True,
+        messages={"extra_forbidden": "unknown key"},
+    )
 
 
 def size_text(limit: int) -> str:

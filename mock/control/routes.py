@@ -38,10 +38,11 @@ from prosper_mock.control.paging import (
     journal_page,
 )
 from prosper_mock.serving.app import _method_not_allowed
+from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import FaultError, parse_rules
 from prosper_mock.serving.render import detail_response, json_response
 from prosper_mock.serving.state import STATE, MockState
-from prosper_mock.world.model import WorldError
+from prosper_mock.world.errors import InvalidChange, UnknownSnapshot, WorldError
 
 JOURNAL_FILTERS = frozenset({"method", "path", "status", "since", "limit"})
 # Snapshots taken and not yet restored, oldest first; a client that never restores (a
@@ -160,7 +161,7 @@ def _guarded(
         except BodyError as exc:
             return exc.response()
         except WorldError as exc:
-            return detail_response(exc.status, str(exc))
+            return detail_response(status_of(exc), str(exc))
         if isinstance(result, web.StreamResponse):
             return result
         return json_response(result)
@@ -178,7 +179,7 @@ def _id(request: web.Request) -> int:
     try:
         return int(text)
     except ValueError:
-        raise WorldError(f"call_log_id must be an integer, got {text!r}", 422) from None
+        raise InvalidChange(f"call_log_id must be an integer, got {text!r}") from None
 
 
 async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
@@ -248,7 +249,7 @@ async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str,
     name = request.match_info["snapshot"]
     taken = request.app[SNAPSHOTS].pop(name, None)
     if taken is None:
-        raise WorldError(f"no snapshot {name!r} (restored already, or never taken)", 404)
+        raise UnknownSnapshot(f"no snapshot {name!r} (restored already, or never taken)")
     world, rules = taken
     state.set_fault_rules(rules)
     state.world.restore(world)
@@ -264,22 +265,21 @@ async def _journal(request: web.Request, state: MockState) -> web.StreamResponse
     q = request.query
     unknown = sorted(k for k in q if k not in JOURNAL_FILTERS and not k.startswith("param."))
     if unknown:
-        raise WorldError(
+        raise InvalidChange(
             f"unknown journal filters {unknown}: use method, path, status, since, limit "
             "or param.NAME",
-            422,
         )
     try:
         since = int(q.get("since", 0))
         status = int(q["status"]) if "status" in q else None
     except ValueError:
-        raise WorldError("since and status must be integers", 422) from None
+        raise InvalidChange("since and status must be integers") from None
     try:
         limit = int(q.get("limit", JOURNAL_PAGE_LIMIT))
     except ValueError:
         limit = 0
     if not 1 <= limit <= JOURNAL_MAX_LIMIT:
-        raise WorldError(f"limit must be an integer from 1 to {JOURNAL_MAX_LIMIT}", 422)
+        raise InvalidChange(f"limit must be an integer from 1 to {JOURNAL_MAX_LIMIT}")
     wanted = JournalFilter(
         method=q["method"].upper() if "method" in q else None,
         path=q.get("path"),
@@ -315,7 +315,7 @@ async def _set_faults(request: web.Request, state: MockState) -> dict[str, Any]:
     try:
         rules = parse_rules(_body(request))
     except FaultError as exc:
-        raise WorldError(str(exc), 422) from None
+        raise InvalidChange(str(exc)) from None
     state.set_fault_rules(rules)
     return state.faults.to_dict()
 

@@ -29,7 +29,7 @@ from aiohttp import web
 
 from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.serving.render import detail_response
-from prosper_mock.world.generate import Draw
+from prosper_mock.world.generate.random import Draw
 
 HEADER = "X-Mock-Fault"
 KINDS = ("latency", "status", "drop", "truncate", "slow")

@@ -7,7 +7,7 @@ control routes answer with ``LocalDriver``, so both give the same answers, and t
 pytest plugin and the contract suites drive either one the same way.
 
 Answers are the control API's JSON (``CallAnswer``, ``CallLogAnswer``, ``ClockInfo``,
-the world's stats); a change the world refuses raises ``WorldError`` with its status.
+the world's stats); a change the world refuses raises a ``WorldError`` subclass.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.clock import VirtualClock, timestamp_of
+from prosper_mock.world.errors import ClockNotSettable, InvalidChange
 from prosper_mock.world.flatten import snapshot
-from prosper_mock.world.model import World, WorldError
+from prosper_mock.world.model import World
 from prosper_mock.world.records import to_dict
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ class LocalDriver:
         try:
             clock.advance(seconds)
         except ValueError as exc:
-            raise WorldError(str(exc), 422) from None
+            raise InvalidChange(str(exc)) from None
         self._clock_moved()
         return self.clock()
 
@@ -182,7 +183,7 @@ class LocalDriver:
                 self.simulation.check_move(timestamp_of(now))
             clock.set(now)
         except ValueError as exc:
-            raise WorldError(str(exc), 422) from None
+            raise InvalidChange(str(exc)) from None
         self._clock_moved()
         return self.clock()
 
@@ -204,8 +205,8 @@ class LocalDriver:
     def _virtual(self) -> VirtualClock:
         clock = self.world.clock
         if not isinstance(clock, VirtualClock):
-            raise WorldError(
-                "the clock is the system clock: start the mock with --virtual-clock", 409
+            raise ClockNotSettable(
+                "the clock is the system clock: start the mock with --virtual-clock"
             )
         return clock
 

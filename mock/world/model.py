@@ -13,37 +13,43 @@ import contextlib
 import copy
 import dataclasses
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.base.files import FileError, read_json
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.clock import Clock, SystemClock
-from prosper_mock.world.generate import Generator, WorldRecipe
+from prosper_mock.world.errors import (
+    CallConflict,
+    InvalidChange,
+    UnknownCall,
+    WorldError,
+    WorldFileError,
+)
+from prosper_mock.world.generate.generator import Generator
+from prosper_mock.world.generate.recipe import WorldRecipe
 from prosper_mock.world.records import (
     CallLog,
     LiveCall,
     call_log_from_dict,
-    json_problem,
     live_call_from_dict,
     to_dict,
 )
 from prosper_mock.world.store import BaseTable, Store
+from prosper_mock.world.worldfile import (
+    WORLD_FORMAT,
+    field_sources,
+    given_fields,
+    parse_changes,
+    parse_world,
+    validated,
+    world_document,
+)
 
-WORLD_FORMAT = "prosper-voice-mock/world@1"
-
-_Row = TypeVar("_Row")
-
-
-class WorldError(ProsperMockError, ValueError):
-    """A change the world cannot make; ``status`` is the HTTP answer it deserves."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+# Importers take these from here too: the world and its file format, one import.
+__all__ = ["WORLD_FORMAT", "World", "WorldError", "WorldSnapshot", "parse_world"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,13 +131,13 @@ class World:
         try:
             data = read_json(Path(path), "world file")
         except FileError as exc:
-            raise WorldError(str(exc)) from None
+            raise WorldFileError(str(exc)) from None
         try:
             world = cls.from_dict(data, clock=clock)
         except WorldError as exc:
-            raise WorldError(f"world file {path}: {exc}", exc.status) from None
+            raise WorldFileError(f"world file {path}: {exc}") from None
         except RecursionError:  # a row's value nested deeper than indexing it can follow
-            raise WorldError(f"world file {path}: a value is nested too deeply", 422) from None
+            raise WorldFileError(f"world file {path}: a value is nested too deeply") from None
         world.origin["from_file"] = str(Path(path).resolve())
         return world
 
@@ -140,12 +146,7 @@ class World:
     def dump(self) -> dict[str, Any]:
         """The whole world, as it is now, in the world-file format."""
         with self.lock:
-            return {
-                "format": WORLD_FORMAT,
-                "recipe": self.origin.get("recipe"),
-                "live_calls": [to_dict(r) for r in self.live_calls],
-                "call_logs": [to_dict(r) for r in self.call_logs],
-            }
+            return world_document(self.origin.get("recipe"), self.live_calls, self.call_logs)
 
     def changes(self) -> dict[str, Any]:
         """What changed since the seeded (or loaded) world: rows by id, ``None`` = deleted,
@@ -167,29 +168,7 @@ class World:
 
         Every row is checked before any is applied: a bad one changes nothing.
         """
-        builders: dict[str, Callable[[Any], LiveCall | CallLog]] = {
-            "live_calls": live_call_from_dict,
-            "call_logs": call_log_from_dict,
-        }
-        if not isinstance(changes, Mapping):
-            raise WorldError("changes must be an object", 422)
-        planned: list[tuple[str, int, Any]] = []  # (store name, id, row or None to delete)
-        last_id = changes.get("last_id", 0)  # absent from files written before it was kept
-        if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
-            raise WorldError(f"bad changes: last_id must be an id, not {last_id!r}", 422)
-        for name, rows in changes.items():
-            if name == "last_id":
-                continue
-            if name not in builders or not isinstance(rows, Mapping):
-                raise WorldError(f"bad changes for {name!r}", 422)
-            for key, row in rows.items():
-                where = f"{name}[{key}]"
-                call_log_id = _change_key(key, where)
-                if row is not None:
-                    row = _validated(builders[name], row, where)
-                    if row.call_log_id != call_log_id:
-                        raise WorldError(f"{where}: the row's id is {row.call_log_id}", 422)
-                planned.append((name, call_log_id, row))
+        planned, last_id = parse_changes(changes)
         with self.lock:
             for name, call_log_id, row in planned:
                 store = getattr(self, name)
@@ -236,12 +215,7 @@ class World:
             self.generator = Generator(recipe)
             self.last_id = 0
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
-            self.loaded = {
-                "format": WORLD_FORMAT,
-                "recipe": self.origin["recipe"],
-                "live_calls": [to_dict(r) for r in live],
-                "call_logs": [to_dict(r) for r in logs],
-            }
+            self.loaded = world_document(self.origin["recipe"], live, logs)
             self._changed()
 
     def snapshot(self) -> WorldSnapshot:
@@ -315,7 +289,7 @@ class World:
                 raise TypeError(f"not a number: {at!r}")
             iso_milliseconds(at)
         except (TypeError, ValueError, OverflowError, OSError) as exc:
-            raise WorldError(f"at: not a time ({exc})", 422) from None
+            raise InvalidChange(f"at: not a time ({exc})") from None
         return float(at)
 
     def _next_id(self) -> int:
@@ -334,19 +308,19 @@ class World:
 
         ``at`` is when it starts (default: the clock's now).
         """
-        fields = _fields(fields)
+        fields = given_fields(fields)
         with self.lock:
             call_log_id = fields.get("call_log_id")
             if call_log_id is None:
                 call_log_id = self._next_id()
             elif not isinstance(call_log_id, int) or isinstance(call_log_id, bool):
-                raise WorldError("call_log_id must be an integer", 422)
+                raise InvalidChange("call_log_id must be an integer")
             if call_log_id in self.live_calls:
-                raise WorldError(f"call {call_log_id} is already live", 409)
+                raise CallConflict(f"call {call_log_id} is already live")
             generated = self.generator.live_call(
-                call_log_id, self._when(at), steps=0, **_sources(fields, "outbound")
+                call_log_id, self._when(at), steps=0, **field_sources(fields, "outbound")
             )
-            call = _validated(
+            call = validated(
                 live_call_from_dict, {**to_dict(generated), **fields, "call_log_id": call_log_id}
             )
             self.live_calls.put(call)
@@ -367,14 +341,14 @@ class World:
         simulation passes ``flow``, ``transcript`` and ``status``).
         """
         if not isinstance(variables, Mapping):
-            raise WorldError("variables must be an object", 422)
+            raise InvalidChange("variables must be an object")
         if progress is not None and not isinstance(progress, Mapping):
-            raise WorldError("progress must be an object", 422)
+            raise InvalidChange("progress must be an object")
         with self.lock:
             call = self.live_calls.get(call_log_id)
             if call is None:
-                raise WorldError(f"no live call {call_log_id}", 404)
-            updated = _validated(
+                raise UnknownCall(f"no live call {call_log_id}")
+            updated = validated(
                 live_call_from_dict,
                 {
                     **to_dict(call),
@@ -401,15 +375,15 @@ class World:
         override any of it. ``keep_live`` leaves the live row in place, as
         upstream does for a moment after a call ends.
         """
-        fields = _fields(fields)
+        fields = given_fields(fields)
         with self.lock:
             call = self.live_calls.get(call_log_id)
             if call is None:
-                raise WorldError(f"no live call {call_log_id}", 404)
+                raise UnknownCall(f"no live call {call_log_id}")
             # Given fields the log derives others from (the phone, the variables) go in first.
-            source = dataclasses.replace(call, **_sources(fields, call.direction, live=True))
+            source = dataclasses.replace(call, **field_sources(fields, call.direction, live=True))
             finished = self.generator.finish(source, self._when(at))
-            log = _validated(call_log_from_dict, {**to_dict(finished), **fields, "id": call_log_id})
+            log = validated(call_log_from_dict, {**to_dict(finished), **fields, "id": call_log_id})
             self.call_logs.put(log)
             if not keep_live:
                 self.live_calls.delete(call_log_id)
@@ -418,22 +392,20 @@ class World:
 
     def add_call_log(self, fields: Mapping[str, Any] | None = None) -> CallLog:
         """Add a finished call: given fields win, the rest is generated from the seed."""
-        fields = _fields(fields)
+        fields = given_fields(fields)
         with self.lock:
             call_log_id = fields.get("id", fields.pop("call_log_id", None))
             if call_log_id is None:
                 call_log_id = self._next_id()
             elif not isinstance(call_log_id, int) or isinstance(call_log_id, bool):
-                raise WorldError("id must be an integer", 422)
+                raise InvalidChange("id must be an integer")
             if call_log_id in self.call_logs:
-                raise WorldError(f"call log {call_log_id} already exists", 409)
+                raise CallConflict(f"call log {call_log_id} already exists")
             now = self.clock.now()
             generated = self.generator.call_log(
-                call_log_id, now - 60 - call_log_id % 600, now, **_sources(fields, "outbound")
+                call_log_id, now - 60 - call_log_id % 600, now, **field_sources(fields, "outbound")
             )
-            log = _validated(
-                call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id}
-            )
+            log = validated(call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id})
             self.call_logs.put(log)
             self.last_id = max(self.last_id, call_log_id)
             self._changed()
@@ -442,121 +414,11 @@ class World:
     def delete_call_log(self, call_log_id: int) -> None:
         with self.lock:
             if not self.call_logs.delete(call_log_id):
-                raise WorldError(f"no call log {call_log_id}", 404)
+                raise UnknownCall(f"no call log {call_log_id}")
             self._changed()
 
     def delete_live_call(self, call_log_id: int) -> None:
         with self.lock:
             if not self.live_calls.delete(call_log_id):
-                raise WorldError(f"no live call {call_log_id}", 404)
+                raise UnknownCall(f"no live call {call_log_id}")
             self._changed()
-
-
-def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
-    """Validate a world file's JSON; raises ``WorldError`` naming what is wrong."""
-    if not isinstance(data, Mapping):
-        raise WorldError("a world must be a JSON object", 422)
-    fmt = data.get("format", WORLD_FORMAT)
-    if fmt != WORLD_FORMAT:
-        raise WorldError(f"unknown world format {fmt!r} (expected {WORLD_FORMAT!r})", 422)
-    unknown = set(data) - {"format", "recipe", "live_calls", "call_logs"}
-    if unknown:
-        raise WorldError(f"unknown world keys: {sorted(unknown)}", 422)
-    live_raw, logs_raw = data.get("live_calls", []), data.get("call_logs", [])
-    if not isinstance(live_raw, list) or not isinstance(logs_raw, list):
-        raise WorldError("live_calls and call_logs must be arrays", 422)
-    live = [_validated(live_call_from_dict, r, f"live_calls[{i}]") for i, r in enumerate(live_raw)]
-    logs = [_validated(call_log_from_dict, r, f"call_logs[{i}]") for i, r in enumerate(logs_raw)]
-    tables: tuple[tuple[str, Sequence[LiveCall | CallLog], str], ...] = (
-        ("live_calls", live, "call_log_id"),
-        ("call_logs", logs, "id"),
-    )
-    for name, rows, id_field in tables:
-        first: dict[int, int] = {}  # id -> the row that has it
-        for i, row in enumerate(rows):
-            j = first.setdefault(row.call_log_id, i)
-            if j != i:
-                raise WorldError(
-                    f"{name}[{i}] and {name}[{j}] both have {id_field} {row.call_log_id}", 422
-                )
-    return live, logs, parse_recipe(data.get("recipe") or {})
-
-
-def parse_recipe(raw: Any) -> WorldRecipe:
-    """A ``WorldRecipe`` from JSON, each field of its declared type; raises ``WorldError``."""
-    if not isinstance(raw, Mapping):
-        raise WorldError("recipe must be an object", 422)
-    fields = {f.name: f for f in dataclasses.fields(WorldRecipe)}
-    for name, value in raw.items():
-        if name not in fields:
-            raise WorldError(f"bad recipe: unknown key {name!r} (known: {sorted(fields)})", 422)
-        wanted = int if fields[name].type in (int, "int") else str
-        if isinstance(value, bool) or not isinstance(value, wanted):
-            raise WorldError(f"bad recipe: {name} must be {wanted.__name__}", 422)
-    try:
-        return WorldRecipe(**raw)
-    except ValueError as exc:
-        raise WorldError(f"bad recipe: {exc}", 422) from None
-
-
-def _sources(fields: Mapping[str, Any], direction: str, live: bool = False) -> dict[str, Any]:
-    """The given fields that others are derived from, as the generator takes them.
-
-    The caller's number is ``user_phone_number``, and in a log also ``to`` (an outbound
-    call) or ``from_`` (an inbound one); the variables make the transcript and post-call
-    data. Only usable values are passed: the row's validation refuses the others.
-    """
-    phone = fields.get(
-        "user_phone_number", fields.get("to" if direction == "outbound" else "from_")
-    )
-    variables = fields.get("variables")
-    found: dict[str, Any] = {}
-    if isinstance(phone, str):
-        found["user_phone_number" if live else "phone"] = phone
-    if isinstance(variables, dict) and json_problem(variables, 1) is None:
-        found["variables"] = variables
-    return found
-
-
-def _fields(fields: Mapping[str, Any] | None) -> dict[str, Any]:
-    if fields is None:
-        return {}
-    if not isinstance(fields, Mapping):
-        raise WorldError("fields must be an object", 422)
-    return dict(fields)
-
-
-def _change_key(key: Any, where: str) -> int:
-    """The id a ``changes()`` key names: an integer or its decimal text, nothing else."""
-    if isinstance(key, int) and not isinstance(key, bool):
-        return key
-    if isinstance(key, str):
-        with contextlib.suppress(ValueError):
-            if str(int(key)) == key:
-                return int(key)
-    raise WorldError(f"{where}: the key must be an id (an integer)", 422)
-
-
-def _validated(build: Callable[[Any], _Row], data: Any, where: str = "") -> _Row:
-    from pydantic import ValidationError
-
-    try:
-        return build(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_location(where, e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
-        )
-        raise WorldError(problems, 422) from None
-    except ValueError as exc:
-        raise WorldError(f"{where + ': ' if where else ''}{exc}", 422) from None
-
-
-def _location(where: str, loc: tuple[Any, ...]) -> str:
-    """``live_calls[3].variables.y``: the row, then the path inside it."""
-    text = where
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(root)"

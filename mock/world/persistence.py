@@ -31,7 +31,8 @@ from prosper_mock.base.files import (
 )
 from prosper_mock.base.jsontext import short
 from prosper_mock.world.clock import VirtualClock
-from prosper_mock.world.model import World, WorldError
+from prosper_mock.world.errors import StateFileError, WorldError
+from prosper_mock.world.model import World
 
 if TYPE_CHECKING:
     from prosper_mock.world.simulation import Simulation
@@ -62,27 +63,29 @@ class StateFile:
     def check(self) -> Path:
         """The file the state goes to (a link's target), refusing what cannot hold it.
 
-        Raises ``WorldError`` for a dangling link or a link loop, a folder or
+        Raises ``StateFileError`` for a dangling link or a link loop, a folder or
         other non-file in its place, or a folder that does not exist: at start-up,
         before anything is served, not at the first change.
         """
         try:
             target = through_links(self.path)
         except OSError as exc:
-            raise WorldError(f"state file {self.path}: {exc.strerror}") from None
+            raise StateFileError(f"state file {self.path}: {exc.strerror}") from None
         if target.exists() and not target.is_file():
             kind = "a folder" if target.is_dir() else "not a regular file"
-            raise WorldError(f"state file {self.path}: it is {kind}")
+            raise StateFileError(f"state file {self.path}: it is {kind}")
         folder = target.parent
         if not folder.is_dir():
             problem = "is not a folder" if folder.exists() else "does not exist"
-            raise WorldError(f"state file {self.path}: folder {folder} {problem} (create it first)")
+            raise StateFileError(
+                f"state file {self.path}: folder {folder} {problem} (create it first)"
+            )
         return target
 
     def restore(self, world: World) -> bool:
         """Apply a previous run's changes to ``world``; ``False`` when there is no file yet.
 
-        Raises ``WorldError`` naming the file when it cannot hold the state, cannot
+        Raises ``StateFileError`` naming the file when it cannot hold the state, cannot
         be read, or is not a state file of this world.
         """
         if not self.check().exists():
@@ -90,18 +93,18 @@ class StateFile:
         try:
             data = read_json(self.path, "state file")
         except FileError as exc:
-            raise WorldError(str(exc)) from None
+            raise StateFileError(str(exc)) from None
         try:
             self._restore(world, data)
         except WorldError as exc:
-            raise WorldError(f"state file {self.path}: {exc}", exc.status) from None
+            raise StateFileError(f"state file {self.path}: {exc}") from None
         except RecursionError:  # a row's value nested deeper than indexing it can follow
-            raise WorldError(f"state file {self.path}: a value is nested too deeply") from None
+            raise StateFileError(f"state file {self.path}: a value is nested too deeply") from None
         return True
 
     def _restore(self, world: World, data: Any) -> None:
         if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
-            raise WorldError("it is not a prosper-voice-mock state file")
+            raise StateFileError("it is not a prosper-voice-mock state file")
         changes = data.get("changes", {})
         _check_changes(changes)
         stored_now = data.get("clock")
@@ -110,14 +113,14 @@ class StateFile:
             or not isinstance(stored_now, int | float)
             or not math.isfinite(stored_now)
         ):
-            raise WorldError(f"clock must be a number of seconds, got {short(stored_now)}")
+            raise StateFileError(f"clock must be a number of seconds, got {short(stored_now)}")
         simulation = data.get("simulation")
         if simulation is not None and not isinstance(simulation, dict):
-            raise WorldError(f"simulation must be an object, got {short(simulation)}")
+            raise StateFileError(f"simulation must be an object, got {short(simulation)}")
         if data.get("base") is not None:
             world.load(data["base"])  # the file holds the whole base: any start-up world goes
         elif data.get("origin") != _origin(world):
-            raise WorldError(
+            raise StateFileError(
                 f"it was written for another world ({short(data.get('origin'))}); "
                 "start with the same seed and sizes or world file, or remove the state file"
             )
@@ -133,22 +136,22 @@ class StateFile:
             try:
                 world.clock.set(stored_now)
             except ValueError as exc:  # a hand-edited file: out of range
-                raise WorldError(f"clock: {exc}") from None
+                raise StateFileError(f"clock: {exc}") from None
 
     def resume(self, simulation: Simulation) -> None:
-        """Go on with the simulation ``restore`` found; ``WorldError`` names the file if bad."""
+        """Go on with the simulation ``restore`` found; ``StateFileError`` names the file if bad."""
         if self.restored_simulation is None:
             return
         try:
             simulation.resume(self.restored_simulation)
         except ValueError as exc:
-            raise WorldError(f"state file {self.path}: {exc}") from None
+            raise StateFileError(f"state file {self.path}: {exc}") from None
 
     def attach(self, world: World) -> StateFile:
         """Write the state after every change of ``world`` (and now).
 
         Temporary files a killed process left beside the state file are removed
-        first (only the kit's own: see ``files.TEMP_SUFFIX``). Raises ``WorldError``
+        first (only the kit's own: see ``files.TEMP_SUFFIX``). Raises ``StateFileError``
         when the file cannot hold or take the state.
         """
         self.check()
@@ -156,14 +159,14 @@ class StateFile:
         try:
             self._write(self._text(world))
         except OSError as exc:
-            raise WorldError(f"cannot write state file {self.path}: {exc.strerror}") from None
+            raise StateFileError(f"cannot write state file {self.path}: {exc.strerror}") from None
         world.listeners.append(self.save)
         return self
 
     def save(self, world: World) -> None:
         """Store ``world``'s state, unless the file already holds it.
 
-        Raises ``WorldError`` (status 503) when it cannot be written: the change
+        Raises ``StateFileError`` when it cannot be written: the change
         stands in memory (it is served); the next write that works stores it.
         """
         text = self._text(world)
@@ -185,7 +188,7 @@ class StateFile:
                     f"file {self.path} could not be written ({exc.strerror}); a restart "
                     "would lose them unless a later write succeeds"
                 )
-            raise WorldError(said, 503) from None
+            raise StateFileError(said) from None
 
     def _text(self, world: World) -> str:
         payload: dict[str, Any] = {
@@ -214,19 +217,19 @@ class StateFile:
 def _check_changes(changes: Any) -> None:
     """Refuse ``changes`` that are not ``{store: {"<id>": row or null}}`` before any is applied."""
     if not isinstance(changes, Mapping):
-        raise WorldError(f"changes must be an object, got {short(changes)}")
+        raise StateFileError(f"changes must be an object, got {short(changes)}")
     for name, rows in changes.items():
         if name == "last_id":  # the largest id issued: World.apply_changes checks it
             continue
         if name not in _STORES:
-            raise WorldError(f"changes: unknown store {name!r} (known: {', '.join(_STORES)})")
+            raise StateFileError(f"changes: unknown store {name!r} (known: {', '.join(_STORES)})")
         if not isinstance(rows, Mapping):
-            raise WorldError(f"changes.{name} must be an object, got {short(rows)}")
+            raise StateFileError(f"changes.{name} must be an object, got {short(rows)}")
         for key, row in rows.items():
             if not _CALL_ID.fullmatch(key):
-                raise WorldError(f"changes.{name}: {key!r} is not a call id")
+                raise StateFileError(f"changes.{name}: {key!r} is not a call id")
             if row is not None and not isinstance(row, Mapping):
-                raise WorldError(f"changes.{name}[{key}] must be a row or null")
+                raise StateFileError(f"changes.{name}[{key}] must be a row or null")
 
 
 def _origin(world: World) -> Any:

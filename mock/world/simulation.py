@@ -22,8 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from prosper_mock.world.generate import Draw
-from prosper_mock.world.model import World, WorldError
+from prosper_mock.world.errors import InvalidChange, WorldError
+from prosper_mock.world.generate.random import Draw
+from prosper_mock.world.model import World
 from prosper_mock.world.records import LiveCall
 
 # Each simulated call costs about a millisecond to start, map and end: a clock
@@ -156,11 +157,10 @@ class Simulation:
         """Refuse a clock move that would make catching up block the server for long."""
         starts = self.starts_until(now)
         if starts > MAX_STARTS_PER_MOVE:
-            raise WorldError(
+            raise InvalidChange(
                 f"moving the clock there would start {starts} simulated calls at once (at most "
                 f"{MAX_STARTS_PER_MOVE} per move): move it in smaller steps, e.g. "
                 f"{int(MAX_STARTS_PER_MOVE * self.interval)} seconds",
-                422,
             )
 
     def advance_to(self, now: float) -> int:

@@ -12,7 +12,9 @@ import requests
 from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
 from prosper_mock.control.client import ControlClient, ControlError
 from prosper_mock.control.driver import RemoteDriver, ask
+from prosper_mock.serving.errors import status_of
 from prosper_mock.world.driver import LocalDriver, WorldDriver
+from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.model import WorldError
 
 START = "2026-01-15T15:00:00+00:00"
@@ -67,7 +69,7 @@ def scenario(driver: WorldDriver) -> list[Any]:
         try:
             answers.append(step())
         except WorldError as exc:
-            answers.append(("refused", exc.status, str(exc)))
+            answers.append(("refused", status_of(exc), str(exc)))
     return answers
 
 
@@ -105,7 +107,7 @@ def test_a_system_clock_is_refused_alike() -> None:
             assert driver.clock()["mode"] == "system"
             with pytest.raises(WorldError) as refused:
                 driver.advance_clock(5)
-            assert refused.value.status == 409 and "--virtual-clock" in str(refused.value)
+            assert status_of(refused.value) == 409 and "--virtual-clock" in str(refused.value)
 
 
 def test_ask_turns_a_control_refusal_into_a_world_error() -> None:
@@ -114,7 +116,8 @@ def test_ask_turns_a_control_refusal_into_a_world_error() -> None:
 
     with pytest.raises(WorldError) as refused:
         ask(refuse)
-    assert (refused.value.status, str(refused.value)) == (418, "no")
+    # A status the world has no class for is a refused change, its detail kept.
+    assert (type(refused.value), str(refused.value)) == (InvalidChange, "no")
     assert ask(lambda a, b=0: a + b, 1, b=2) == 3
 
 

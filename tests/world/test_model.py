@@ -14,7 +14,17 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prosper_mock import MockServer, VirtualClock, World, WorldError, WorldRecipe
+from prosper_mock import (
+    CallConflict,
+    InvalidChange,
+    MockServer,
+    StateFileError,
+    UnknownCall,
+    VirtualClock,
+    World,
+    WorldError,
+    WorldRecipe,
+)
 from prosper_mock.serving.render import snapshot
 from prosper_mock.world.generate import FLOWS
 from prosper_mock.world.records import MAX_DEPTH, CallLog, LiveCall
@@ -67,29 +77,32 @@ def test_end_call_overrides_and_keep_live(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "status"),
+    ("change", "refusal"),
     [
-        (lambda w: w.map_variables(1, {"a": 1}), 404),
-        (lambda w: w.end_call(1), 404),
-        (lambda w: w.delete_call_log(1), 404),
-        (lambda w: w.delete_live_call(1), 404),
-        (lambda w: w.start_call({"call_log_id": next(iter(w.live_calls)).call_log_id}), 409),
-        (lambda w: w.start_call({"call_log_id": "7"}), 422),
-        (lambda w: w.start_call({"started_at": "yesterday"}), 422),
-        (lambda w: w.start_call({"started_at": "2026-01-01T00:00:00"}), 422),  # no offset
-        (lambda w: w.start_call({"no_such_field": 1}), 422),
-        (lambda w: w.add_call_log({"id": next(iter(w.call_logs)).call_log_id}), 409),
-        (lambda w: w.add_call_log({"transcripts": "hello"}), 422),
-        (lambda w: w.map_variables(next(iter(w.live_calls)).call_log_id, ["x"]), 422),
+        (lambda w: w.map_variables(1, {"a": 1}), UnknownCall),
+        (lambda w: w.end_call(1), UnknownCall),
+        (lambda w: w.delete_call_log(1), UnknownCall),
+        (lambda w: w.delete_live_call(1), UnknownCall),
+        (
+            lambda w: w.start_call({"call_log_id": next(iter(w.live_calls)).call_log_id}),
+            CallConflict,
+        ),
+        (lambda w: w.start_call({"call_log_id": "7"}), InvalidChange),
+        (lambda w: w.start_call({"started_at": "yesterday"}), InvalidChange),
+        (lambda w: w.start_call({"started_at": "2026-01-01T00:00:00"}), InvalidChange),  # no offset
+        (lambda w: w.start_call({"no_such_field": 1}), InvalidChange),
+        (lambda w: w.add_call_log({"id": next(iter(w.call_logs)).call_log_id}), CallConflict),
+        (lambda w: w.add_call_log({"transcripts": "hello"}), InvalidChange),
+        (lambda w: w.map_variables(next(iter(w.live_calls)).call_log_id, ["x"]), InvalidChange),
     ],
 )
 def test_bad_changes_raise_clear_errors_and_change_nothing(
-    world: World, change, status: int
+    world: World, change, refusal: type[WorldError]
 ) -> None:
     before = json.dumps(world.dump())
     with pytest.raises(WorldError) as info:
         change(world)
-    assert info.value.status == status
+    assert type(info.value) is refusal
     assert str(info.value)
     assert json.dumps(world.dump()) == before
 
@@ -267,9 +280,8 @@ def test_values_no_answer_could_carry_are_refused_and_change_nothing(
 ) -> None:
     """Non-finite numbers and deep nesting never enter the world, whichever way they come."""
     before, version = json.dumps(world.dump(), allow_nan=False), world.version
-    with pytest.raises(WorldError) as info:
+    with pytest.raises(InvalidChange) as info:
         change(world, poison)
-    assert info.value.status == 422
     assert where in str(info.value)
     assert json.dumps(world.dump(), allow_nan=False) == before
     assert world.version == version
@@ -307,7 +319,7 @@ def test_a_failing_listener_leaves_a_consistent_change(world: World) -> None:
     """The state file failing (a 503) does not undo the change: row and indexes agree."""
 
     def broken(_: World) -> None:
-        raise WorldError("disk full", 503)
+        raise StateFileError("disk full")
 
     world.listeners.append(broken)
     call_log_id = _live(world)
@@ -421,7 +433,7 @@ def test_a_change_is_whole_or_refused_and_every_lookup_answers_json(
         else:
             row = world.add_call_log({name if name in LOG_FIELDS else "qa": {"y": value}})
     except WorldError as exc:
-        assert exc.status == 422
+        assert isinstance(exc, InvalidChange)
         assert world.dump() == before and world.version == version
         return
     source = "live_calls" if isinstance(row, LiveCall) else "call_logs"

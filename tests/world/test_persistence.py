@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from prosper_mock import VirtualClock, World, WorldError, WorldRecipe
+from prosper_mock import StateFileError, VirtualClock, World, WorldError, WorldRecipe
 from prosper_mock.control.client import ControlClient, ControlError
 from prosper_mock.world.persistence import StateFile, write_atomically
 from tests.clirun import main_error, one_line_error, run, serve
@@ -373,11 +373,11 @@ def test_a_failed_write_says_whether_anything_changed(
     world.reset()  # nothing to reset: nothing changed, nothing to store
     with pytest.raises(WorldError, match="the change was made, but the state file") as changed:
         world.start_call()
-    assert changed.value.status == 503
+    assert isinstance(changed.value, StateFileError)
     with pytest.raises(WorldError) as earlier:
         stored.save(world)  # no change now, but the earlier one is still not stored
     assert "change was made" not in str(earlier.value)
-    assert "not stored" in str(earlier.value) and earlier.value.status == 503
+    assert "not stored" in str(earlier.value) and isinstance(earlier.value, StateFileError)
     monkeypatch.setattr(persistence, "write_atomically", real_write)
     stored.save(world)
     assert json.loads(state.read_text())["changes"]["live_calls"]

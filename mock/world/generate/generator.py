@@ -21,422 +21,59 @@ The layout of a world (``WorldRecipe``):
 
 from __future__ import annotations
 
-import hashlib
-import struct
-from collections import namedtuple
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache, cached_property
-from operator import itemgetter
-from types import MappingProxyType
-from typing import Any, NamedTuple, TypeVar
+from functools import cache
+from typing import Any
 
 from faker import Faker
 
 from prosper_mock.base.timefmt import iso_milliseconds
+from prosper_mock.world.generate.plan import CallPlan, Person
+from prosper_mock.world.generate.random import Draw, Fields, byte_table, chance_table
+from prosper_mock.world.generate.recipe import WorldRecipe
+from prosper_mock.world.generate.vocabulary import (
+    AGENTS,
+    APPOINTMENT_TYPES,
+    AUTH_STATUSES,
+    COPAYS,
+    CPT_CODES,
+    ELIGIBILITY_STATUSES,
+    ENDED_REASONS_OK,
+    FAILURES,
+    FLOWS,
+    IVR_PATHS,
+    LIVE_STATUSES,
+    MEMBER_LETTERS,
+    MODELS,
+    PAYORS,
+    PLAN_TYPES,
+    QA_FLAGS,
+    REFERENCE_LETTERS,
+    SPECIALTIES,
+    TARGET_STATUSES_DONE,
+    WEIGHTED_FLOWS,
+    Flow,
+)
 from prosper_mock.world.records import CallLog, LiveCall
 from prosper_mock.world.textform import text_form
 
-T = TypeVar("T")
-
-DEFAULT_ANCHOR = "2026-01-15T15:00:00+00:00"
 _DAY = 86_400.0
 _RECENT = 1_800.0  # live calls started in the last half hour before the anchor
 ALL_STEPS = 1 << 30  # as ``steps``: the whole flow, however long
 
-
-@dataclass(frozen=True)
-class WorldRecipe:
-    """Everything a generated world is derived from."""
-
-    seed: int = 0
-    live_calls: int = 25
-    call_logs: int = 250
-    anchor: str = DEFAULT_ANCHOR
-    first_id: int = 1000
-
-    def __post_init__(self) -> None:
-        if self.live_calls < 0 or self.call_logs < 0:
-            raise ValueError("live_calls and call_logs must be >= 0")
-        if self.first_id < 1:
-            raise ValueError("first_id must be >= 1")
-        if datetime.fromisoformat(self.anchor).tzinfo is None:
-            raise ValueError("anchor must carry a UTC offset")
-
-    @property
-    def both(self) -> int:
-        """How many just-ended calls sit in both stores."""
-        if not self.live_calls or not self.call_logs:
-            return 0
-        return min(self.call_logs, max(1, self.live_calls // 10))
-
-
-class Draw:
-    """A stream of choices from a keyed hash: cheap, portable and deterministic."""
-
-    __slots__ = ("_bits", "_digest")
-
-    def __init__(self, *key: object) -> None:
-        self._digest = hashlib.blake2b("|".join(map(str, key)).encode(), digest_size=64).digest()
-        self._bits = int.from_bytes(self._digest, "little")
-
-    def below(self, n: int) -> int:
-        if self._bits < 1 << 64:
-            self._digest = hashlib.blake2b(self._digest, digest_size=64).digest()
-            self._bits = int.from_bytes(self._digest, "little")
-        self._bits, r = divmod(self._bits, n)
-        return r
-
-    def pick(self, items: Sequence[T]) -> T:
-        return items[self.below(len(items))]
-
-    def chance(self, p: float) -> bool:
-        return self.below(10_000) < p * 10_000
-
-    def digits(self, n: int) -> str:
-        return str(self.below(10**n)).zfill(n)
-
-    def hex(self, n: int) -> str:
-        return format(self.below(16**n), f"0{n}x")
-
-
-# --- fixed vocabulary: the domain, not random text ---------------------------------
-
-PAYORS = (
-    "Aetna",
-    "UnitedHealthcare",
-    "Cigna",
-    "Humana",
-    "Anthem Blue Cross",
-    "Blue Cross Blue Shield of Texas",
-    "Kaiser Permanente",
-    "Molina Healthcare",
-    "Centene Ambetter",
-    "Medicare",
-    "Texas Medicaid",
-    "Oscar Health",
-    "Highmark",
-    "WellCare",
-)
-SPECIALTIES = (
-    "Family Medicine",
-    "Cardiology Associates",
-    "Orthopedics",
-    "Dermatology Clinic",
-    "Pediatrics",
-    "Imaging Center",
-    "Physical Therapy",
-    "Gastroenterology",
-    "Women's Health",
-)
-APPOINTMENT_TYPES = (
-    "New patient visit",
-    "Annual physical",
-    "Follow-up",
-    "MRI lumbar spine",
-    "Colonoscopy",
-    "Echocardiogram",
-    "Physical therapy evaluation",
-    "Telehealth follow-up",
-)
-CPT_CODES = ("72148", "45378", "93306", "97161", "99213", "70553", "29881")
-AGENTS = (
-    ("Riley", "elevenlabs", "en-US"),
-    ("Avery", "cartesia", "en-US"),
-    ("Jordan", "elevenlabs", "en-US"),
-    ("Morgan", "playht", "en-US"),
-    ("Sofia", "elevenlabs", "es-US"),
-    ("Quinn", "cartesia", "en-US"),
-)
-MODELS = ("gpt-4o", "gpt-4.1-mini", "claude-sonnet-4")
-ENDED_REASONS_OK = ("assistant-ended-call", "customer-ended-call")
-TARGET_STATUSES_DONE = ("Finished", "Finished", "Finished", "To review", "Post-processing")
-FAILURES: tuple[tuple[str, str, str, str], ...] = (
-    # (category, subcategory, call_ended_reason, target status)
-    ("NOT_FOUND", "MEMBER", "assistant-ended-call", "Failed"),
-    ("NOT_FOUND", "PROVIDER", "assistant-ended-call", "Failed"),
-    ("NOT_FOUND", "FACILITY", "assistant-ended-call", "Failed"),
-    ("NOT_FOUND", "REQUEST", "assistant-ended-call", "To review"),
-    ("IVR_LOOP", "NOT_RECOGNIZE_DATA", "assistant-ended-call", "Waiting"),
-    ("IVR_LOOP", "LONG_WAITING_PERIOD", "max-duration-reached", "Scheduled"),
-    ("IVR_LOOP", "VOICEMAIL", "voicemail", "Scheduled"),
-    ("IVR_LOOP", "CALLBACK_OFFERED", "customer-ended-call", "Scheduled"),
-    ("INPUT_DATA_ISSUE", "MISSING_INFORMATION", "assistant-ended-call", "To review"),
-    ("INPUT_DATA_ISSUE", "INCORRECT_INFORMATION", "assistant-ended-call", "To review"),
-    ("HUMAN_ONLY", "STARTING_CALL", "customer-ended-call", "To review"),
-    ("HUMAN_ONLY", "MID_CALL", "customer-ended-call", "To review"),
-)
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    outputs: tuple[str, ...]
-    lines: tuple[tuple[str, str], ...]  # (role, template)
-
-
-@dataclass(frozen=True)
-class Flow:
-    id: str
-    name: str
-    target: str
-    inputs: tuple[str, ...]
-    steps: tuple[Step, ...] = field(default=())
-
-    @cached_property
-    def outputs(self) -> tuple[str, ...]:
-        """Every variable the flow's steps map, in step order."""
-        return tuple(name for step in self.steps for name in step.outputs)
-
-    @cached_property
-    def variables(self) -> tuple[str, ...]:
-        """Every variable of a finished call: the inputs, then the outputs."""
-        return (*self.inputs, *(name for name in self.outputs if name not in self.inputs))
-
-
-FLOWS: tuple[Flow, ...] = (
-    Flow(
-        "flow_appointment_confirmation",
-        "Appointment confirmation",
-        "patient",
-        (
-            "patient_first_name",
-            "patient_last_name",
-            "patient_dob",
-            "external_id",
-            "appointment_date",
-            "appointment_type",
-            "provider_name",
-            "referral_number",
-        ),
-        (
-            Step(
-                "greeting",
-                (),
-                (
-                    (
-                        "assistant",
-                        "Hi, this is {agent} calling on behalf of {provider_name}. "
-                        "Am I speaking with {patient_first_name} {patient_last_name}?",
-                    ),
-                    ("user", "Yes, this is {patient_first_name}."),
-                ),
-            ),
-            Step(
-                "verify_identity",
-                ("identity_verified",),
-                (
-                    ("assistant", "To protect your privacy, can you confirm your date of birth?"),
-                    ("user", "It's {patient_dob}."),
-                ),
-            ),
-            Step(
-                "confirm_appointment",
-                ("appointment_confirmed",),
-                (
-                    (
-                        "assistant",
-                        "You have a {appointment_type} on {appointment_date}. "
-                        "Will you be able to make it?",
-                    ),
-                    ("user", "Yes, I'll be there."),
-                ),
-            ),
-            Step(
-                "wrap_up",
-                ("callback_requested",),
-                (
-                    ("assistant", "Great, you're all set. Is there anything else I can help with?"),
-                    ("user", "No, thank you."),
-                ),
-            ),
-        ),
-    ),
-    Flow(
-        "flow_eligibility_verification",
-        "Eligibility and benefits verification",
-        "payor",
-        (
-            "payor_name",
-            "member_id",
-            "patient_first_name",
-            "patient_last_name",
-            "patient_dob",
-            "provider_npi",
-            "external_id",
-        ),
-        (
-            Step(
-                "navigate_ivr",
-                ("ivr_path",),
-                (
-                    (
-                        "user",
-                        "Thank you for calling {payor_name} provider services. "
-                        "Please say or enter the member ID.",
-                    ),
-                    ("assistant", "{member_id}"),
-                ),
-            ),
-            Step(
-                "reach_representative",
-                ("representative_name",),
-                (
-                    ("user", "This is {representative_name}, how can I help you?"),
-                    (
-                        "assistant",
-                        "Hi, I'm calling to verify eligibility and benefits for "
-                        "{patient_first_name} {patient_last_name}, date of birth {patient_dob}.",
-                    ),
-                ),
-            ),
-            Step(
-                "verify_eligibility",
-                ("eligibility_status", "plan_type", "copay_amount", "deductible_remaining"),
-                (
-                    (
-                        "user",
-                        "The member is {eligibility_status} on a {plan_type} plan, "
-                        "copay {copay_amount}, deductible remaining {deductible_remaining}.",
-                    ),
-                    ("assistant", "Thank you, that is everything I needed on benefits."),
-                ),
-            ),
-            Step(
-                "get_reference",
-                ("reference_number",),
-                (
-                    ("assistant", "Can I get a reference number for this call?"),
-                    ("user", "Sure, it's {reference_number}."),
-                ),
-            ),
-        ),
-    ),
-    Flow(
-        "flow_prior_authorization",
-        "Prior authorization status",
-        "payor",
-        (
-            "payor_name",
-            "member_id",
-            "patient_first_name",
-            "patient_last_name",
-            "patient_dob",
-            "cpt_code",
-            "external_id",
-        ),
-        (
-            Step(
-                "navigate_ivr",
-                ("ivr_path",),
-                (
-                    ("user", "You've reached {payor_name} utilization management."),
-                    ("assistant", "Prior authorization status."),
-                ),
-            ),
-            Step(
-                "reach_representative",
-                ("representative_name",),
-                (
-                    ("user", "My name is {representative_name}. Member ID please?"),
-                    ("assistant", "{member_id}, for {patient_first_name} {patient_last_name}."),
-                ),
-            ),
-            Step(
-                "check_status",
-                ("auth_status", "prior_auth_required"),
-                (
-                    ("assistant", "I'm checking on the authorization for CPT {cpt_code}."),
-                    ("user", "That request is {auth_status}."),
-                ),
-            ),
-            Step(
-                "get_reference",
-                ("reference_number",),
-                (
-                    ("assistant", "May I have a reference number?"),
-                    ("user", "Reference number {reference_number}."),
-                ),
-            ),
-        ),
-    ),
-    Flow(
-        "flow_records_request",
-        "Medical records request",
-        "provider",
-        (
-            "provider_name",
-            "facility_name",
-            "provider_npi",
-            "patient_first_name",
-            "patient_last_name",
-            "patient_dob",
-            "external_id",
-        ),
-        (
-            Step(
-                "reach_front_desk",
-                ("staff_name",),
-                (
-                    ("user", "{facility_name}, this is {staff_name}."),
-                    (
-                        "assistant",
-                        "Hi {staff_name}, I'm calling to request records for "
-                        "{patient_first_name} {patient_last_name}.",
-                    ),
-                ),
-            ),
-            Step(
-                "request_records",
-                ("records_available", "fax_number"),
-                (
-                    ("user", "I can fax those over. What's the fax number?"),
-                    ("assistant", "Please send them to {fax_number}."),
-                ),
-            ),
-            Step(
-                "wrap_up",
-                ("expected_delivery_date",),
-                (
-                    ("user", "They should go out by {expected_delivery_date}."),
-                    ("assistant", "Thank you for your help."),
-                ),
-            ),
-        ),
-    ),
-)
-
-
-def byte_table(choices: Sequence[T]) -> tuple[T, ...]:
-    """256 entries cycling through ``choices``: indexed by a random byte, it picks one.
-
-    Each choice comes up ``256 // n`` or ``256 // n + 1`` times in 256: close enough
-    to even for a mock's vocabulary, and one tuple index per pick.
-    """
-    return tuple(choices[i % len(choices)] for i in range(256))
-
-
-def chance_table(p: float) -> tuple[bool, ...]:
-    """256 booleans, ``round(p * 256)`` of them true: a random byte's chance of ``p``."""
-    k = round(p * 256)
-    return (True,) * k + (False,) * (256 - k)
-
-
-# Flows weighted: patients most often.
-_FLOWS = byte_table((*(FLOWS[0],) * 6, *(FLOWS[1],) * 3, *(FLOWS[2],) * 2, FLOWS[3]))
-_ELIGIBILITY = byte_table(("active", "active", "active", "inactive", "terminated"))
-_PLAN_TYPES = byte_table(("PPO", "HMO", "EPO", "POS", "Medicare Advantage"))
-_AUTH_STATUSES = byte_table(("approved", "pending review", "denied", "not on file"))
-_IVR_PATHS = byte_table(("1-3-2", "2-1", "0-0-2", "3-1-1"))
-_COPAYS = byte_table((0.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 75.0))
+_FLOWS = byte_table(WEIGHTED_FLOWS)
+_ELIGIBILITY = byte_table(ELIGIBILITY_STATUSES)
+_PLAN_TYPES = byte_table(PLAN_TYPES)
+_AUTH_STATUSES = byte_table(AUTH_STATUSES)
+_IVR_PATHS = byte_table(IVR_PATHS)
+_COPAYS = byte_table(COPAYS)
 _DEDUCTIBLES = byte_table(tuple(range(0, 2000, 50)))
-_LIVE_STATUSES = byte_table(("in_progress", "in_progress", "in_progress", "on_hold"))
+_LIVE_STATUSES = byte_table(LIVE_STATUSES)
 _APPOINTMENT_TYPES = byte_table(APPOINTMENT_TYPES)
 _CPT_CODES = byte_table(CPT_CODES)
 _PAYORS = byte_table(range(len(PAYORS)))
-_MEMBER_LETTERS = byte_table("WXYZ")
-_REFERENCE_LETTERS = byte_table("ABCEHJKMR")
+_MEMBER_LETTERS = byte_table(MEMBER_LETTERS)
+_REFERENCE_LETTERS = byte_table(REFERENCE_LETTERS)
 _DOB_FIRST = date(1938, 1, 1).toordinal()
 _DOB_DAYS = 365 * 67
 
@@ -454,55 +91,6 @@ _PROVIDERS = 40
 def _duration_text(seconds: int) -> str:
     """``call_length`` as upstream's string: ``H:MM:SS``."""
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-def _id_bytes(n: int) -> bytes:
-    """An integer as hash input: 16 bytes, or its decimal text when it does not fit."""
-    try:
-        return n.to_bytes(16, "little", signed=True)
-    except OverflowError:  # a longer input than 16 bytes, so never equal to a short one
-        return str(n).encode()
-
-
-_STRUCT_CODES = MappingProxyType({8: "B", 16: "H", 32: "I", 64: "Q"})  # field bits -> struct
-
-
-class Fields:
-    """Named random fields cut from one keyed hash of an integer, each from its own bits.
-
-    Unlike ``Draw``'s stream, no field depends on another, so the lookup indexes
-    can be built from a call's few indexed fields and a row from all of them, and
-    the two always agree. One blake2b and one ``struct`` unpack give every field
-    at once; a byte field picks from a ``byte_table``, a wider one is reduced
-    with ``%`` where it is used.
-    """
-
-    __slots__ = ("_key", "_make", "_size", "_struct")
-
-    def __init__(self, key: str, layout: Sequence[tuple[str, int]]) -> None:
-        """``layout``: ``(name, bits)`` per field, bits 8, 16, 32 or 64 (at most 512 in all)."""
-        unknown = [name for name, bits in layout if bits not in _STRUCT_CODES]
-        if unknown:
-            raise ValueError(f"fields {unknown}: bits must be one of {sorted(_STRUCT_CODES)}")
-        self._struct = struct.Struct("<" + "".join(_STRUCT_CODES[bits] for _, bits in layout))
-        self._size = self._struct.size
-        if self._size > 64:
-            raise ValueError(f"{self._size} bytes of fields do not fit one blake2b digest (64)")
-        self._key = hashlib.blake2b(key.encode(), digest_size=32).digest()
-        # Field names known only at run time: typeshed types namedtuple() as returning a
-        # plain type[tuple[Any, ...]], which has no _make.
-        self._make: Callable[[Iterable[int]], Any] = namedtuple(  # type: ignore[attr-defined]
-            "Fields", [name for name, _ in layout]
-        )._make
-
-    def __call__(self, n: int) -> Any:
-        """The fields of ``n`` by name."""
-        return self._make(self.raw(n))
-
-    def raw(self, n: int) -> tuple[int, ...]:
-        """The fields of ``n`` in layout order (the hot path unpacks them into locals)."""
-        digest = hashlib.blake2b(_id_bytes(n), key=self._key, digest_size=self._size).digest()
-        return self._struct.unpack(digest)
 
 
 _PERSON_FIELDS = (
@@ -549,101 +137,6 @@ _APPOINTMENT_CONFIRMED = chance_table(0.8)
 _CALLBACK_REQUESTED = chance_table(0.15)
 _PRIOR_AUTH_REQUIRED = chance_table(0.4)
 _RECORDS_AVAILABLE = chance_table(0.85)
-# Every variable of every flow, in the order ``Generator.plan`` computes their values.
-_VARIABLES = (
-    "patient_first_name",
-    "patient_last_name",
-    "patient_dob",
-    "member_id",
-    "external_id",
-    "payor_name",
-    "provider_name",
-    "provider_npi",
-    "facility_name",
-    "appointment_date",
-    "appointment_type",
-    "cpt_code",
-    "referral_number",
-    "identity_verified",
-    "appointment_confirmed",
-    "callback_requested",
-    "ivr_path",
-    "representative_name",
-    "eligibility_status",
-    "plan_type",
-    "copay_amount",
-    "deductible_remaining",
-    "reference_number",
-    "auth_status",
-    "prior_auth_required",
-    "staff_name",
-    "records_available",
-    "fax_number",
-    "expected_delivery_date",
-)
-
-
-def _taker(names: Sequence[str]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """Takes the values of ``names`` (always a tuple) out of a tuple in _VARIABLES order."""
-    positions = [_VARIABLES.index(name) for name in names]
-    if len(positions) == 1:
-        return lambda values: (values[positions[0]],)
-    return itemgetter(*positions)
-
-
-# Per flow: take its inputs, its outputs, both: a call builds only its own variables.
-_TAKE = MappingProxyType(
-    {f.id: (_taker(f.inputs), _taker(f.outputs), _taker(f.variables)) for f in FLOWS}
-)
-
-
-class Person(NamedTuple):
-    """A patient: the same identity, phone and insurer on every call about them."""
-
-    first_name: str
-    last_name: str
-    dob: str
-    member_id: str
-    external_id: str
-    phone_prefix: str
-    phone_number: int
-    payor: int
-
-    @property
-    def phone(self) -> str:
-        # Formatted when asked for: half the calls (payors, providers) never need it.
-        return f"{self.phone_prefix}{self.phone_number:06d}"
-
-
-class CallPlan(NamedTuple):
-    """What a call is about: everything its index keys (phone, variables) come from."""
-
-    flow: Flow
-    phone: str
-    person: Person
-    provider: dict[str, str]
-    values: tuple[Any, ...]  # every flow's variables, in _VARIABLES order
-    steps_done: int  # where a live call of the seeded world is
-    live_status: str
-    start_frac: float
-
-    def outcomes(self) -> dict[str, Any]:
-        """The flow's outputs, as its steps map them."""
-        return dict(zip(self.flow.outputs, _TAKE[self.flow.id][1](self.values), strict=True))
-
-    def variables(self, steps_done: int) -> dict[str, Any]:
-        """The variables mapped after ``steps_done`` steps: the inputs, then step outputs."""
-        flow = self.flow
-        take_inputs, _, take_all = _TAKE[flow.id]
-        if steps_done >= len(flow.steps):  # every call log: one dict, no merging
-            return dict(zip(flow.variables, take_all(self.values), strict=True))
-        variables = dict(zip(flow.inputs, take_inputs(self.values), strict=True))
-        if steps_done > 0:
-            outcomes = self.outcomes()
-            for step in flow.steps[:steps_done]:
-                for name in step.outputs:
-                    variables[name] = outcomes[name]
-        return variables
 
 
 class Generator:
@@ -793,7 +286,7 @@ class Generator:
         flow: Flow = _FLOWS[flow_byte]
         who = self._person(person % self.people)
         provider = self._providers[provider_byte]
-        # Every variable any flow has, in _VARIABLES order; the flow takes its own.
+        # Every variable any flow has, in VARIABLES order; the flow takes its own.
         values = (
             who.first_name,
             who.last_name,
@@ -1033,9 +526,7 @@ class Generator:
                 "score": round(0.55 + d.below(45) / 100, 2),
                 "passed": d.chance(0.9),
                 "reviewer": "auto",
-                "flags": []
-                if d.chance(0.8)
-                else [d.pick(("long_hold", "interruptions", "identity_not_verified"))],
+                "flags": [] if d.chance(0.8) else [d.pick(QA_FLAGS)],
             },
             transcripts=list(live.transcript),
             variables=variables,

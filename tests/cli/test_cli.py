@@ -435,3 +435,66 @@ def test_generate_streams_the_world_file_through_a_temporary_file(
         assert out.read_text(encoding="utf-8") == whole  # byte for byte the one-piece output
         assert renamed == [(str(tmp_path), str(out))]
         assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_help_lists_the_mock_s_commands_and_those_registered_by_the_kit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from prosper_mock.cli import main
+    from prosper_mock.cli.program import plugged_commands
+
+    assert [p.name for p in plugged_commands()] == ["contract", "proxy", "spec"]
+    assert main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    for name in ("serve", "generate", "contract", "proxy", "spec"):
+        assert f"    {name} " in listed, listed
+
+
+def test_a_registered_command_that_cannot_be_imported_is_listed_and_names_its_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from prosper_mock.cli import main
+
+    load = EntryPoint.load
+
+    def without_schemathesis(point: EntryPoint) -> object:
+        if point.name == "contract":
+            raise ModuleNotFoundError("No module named 'schemathesis'", name="schemathesis")
+        return load(point)
+
+    monkeypatch.setattr(EntryPoint, "load", without_schemathesis)
+    assert main(["--help"]) == 0
+    assert "contract  (not installed here: schemathesis is missing)" in capsys.readouterr().out
+    line = main_error(["contract", "--base-url", "http://127.0.0.1:9", "-k", "x"], capsys)
+    assert line == (
+        "prosper-mock contract needs the contracts extra (schemathesis is missing): "
+        "pip install 'prosper-voice-mock[contracts]'"
+    )
+    assert main(["proxy", "--upstream", "ftp://x"]) == 2  # the others load as before
+    assert "--upstream must be an http(s) URL" in capsys.readouterr().err
+
+
+def test_contract_without_the_contracts_extra_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "schemathesis", None)  # as if not installed
+    line = main_error(["contract"], capsys)
+    assert line == (
+        "prosper-mock contract needs the contracts extra (schemathesis is missing): "
+        "pip install 'prosper-voice-mock[contracts]'"
+    )
+
+
+def test_an_unavailable_command_without_an_extra_names_its_package() -> None:
+    from prosper_mock.cli.program import Unavailable
+
+    assert Unavailable("x", "yaml", "some-kit", ()).message() == (
+        "prosper-mock x needs yaml: pip install 'some-kit'"
+    )
+    assert Unavailable("x", "yaml", "kit", ("a", "b")).message() == (
+        "prosper-mock x needs the a,b extras (yaml is missing): pip install 'kit[a,b]'"
+    )

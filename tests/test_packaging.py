@@ -39,6 +39,7 @@ def test_wheel_carries_openapi_json_and_serves_outside_the_repo(tmp_path: Path) 
         "prosper_mock/cli/program.py",
         "prosper_contracts/cli/contract.py",
         "prosper_mock/__init__.pyi",
+        "prosper_contracts/__init__.pyi",
     } <= names
     # PEP 561: without the marker, a consumer's type checker skips the packages' types
     assert {"prosper_mock/py.typed", "prosper_contracts/py.typed"} <= names

@@ -498,3 +498,37 @@ def test_an_unavailable_command_without_an_extra_names_its_package() -> None:
     assert Unavailable("x", "yaml", "kit", ("a", "b")).message() == (
         "prosper-mock x needs the a,b extras (yaml is missing): pip install 'kit[a,b]'"
     )
+
+
+WITHOUT_THE_CONTRACTS_EXTRA = """
+import sys
+for name in ("pytest", "schemathesis", "hypothesis", "requests"):
+    sys.modules[name] = None  # as if not installed
+from prosper_mock.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_without_the_contracts_extra_the_kit_s_commands_are_listed_and_say_what_to_install() -> (
+    None
+):
+    def run_without(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", WITHOUT_THE_CONTRACTS_EXTRA, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    listed = run_without("--help")
+    assert listed.returncode == 0, listed.stderr
+    assert all(f"    {name} " in listed.stdout for name in ("contract", "proxy", "spec"))
+    done = run_without("contract")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "prosper-mock contract needs the contracts extra (hypothesis is missing): "
+        "pip install 'prosper-voice-mock[contracts]'\n",
+    )
+    spec = str(ROOT / "openapi.json")
+    done = run_without("spec", "diff", "--file", spec, "--vendored", spec)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr

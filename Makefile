@@ -38,7 +38,7 @@ lint: $(BIN)/.test
 test: lint
 	$(BIN)/python -m pytest -n 2 $(ARGS)
 
-# The in-process tier alone: no subprocesses, venvs or inner pytest sessions (tests/tiers.py).
+# The in-process tier alone: no subprocesses, venvs or inner pytest runs (tests/tiers.py).
 test-fast: $(BIN)/.test
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(ARGS)
 

@@ -2,7 +2,7 @@
 
 ``prosper-mock contract --NAME`` (argparse) and ``pytest --prosper-NAME`` (the plugin)
 are both built from ``SUITE_OPTIONS``, and the command hands its values to pytest through
-the same table. No pytest here: the plugin loads in every pytest session, the command
+the same table. No pytest here: the plugin loads in every pytest run, the command
 parses without the contracts extra.
 """
 

@@ -21,7 +21,7 @@ settings.load_profile("kit")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests that start processes or inner pytest sessions ``slow`` (tests/tiers.py)."""
+    """Mark the tests that start processes or inner pytest runs ``slow`` (tests/tiers.py)."""
     for item in items:
         if item.get_closest_marker("slow") is None and is_slow(item):
             item.add_marker(pytest.mark.slow)

@@ -16,15 +16,15 @@ def starts_a_process() -> None:
     subprocess.run([sys.executable, "-c", "pass"], check=True)
 
 
-def calls_a_helper_that_does() -> None:
+def calls_a_function_that_does() -> None:
     starts_a_process()
 
 
-def calls_the_cli_helper() -> None:
+def calls_clirun_run() -> None:
     run(["--version"])
 
 
-def imports_the_cli_helper_inside() -> None:
+def imports_clirun_serve_inside() -> None:
     from tests.clirun import serve
 
     with serve():
@@ -50,12 +50,12 @@ def sample(name: str) -> Any:
     return globals()[name]
 
 
-def test_a_process_is_found_through_helpers_and_imports() -> None:
+def test_a_process_is_found_through_the_functions_called_and_imports() -> None:
     for name in (
         "starts_a_process",
-        "calls_a_helper_that_does",
-        "calls_the_cli_helper",
-        "imports_the_cli_helper_inside",
+        "calls_a_function_that_does",
+        "calls_clirun_run",
+        "imports_clirun_serve_inside",
         "forks",
     ):
         assert reaches_a_process(sample(name)), name
@@ -75,7 +75,7 @@ def item(function: Any, fixturenames: tuple[str, ...] = (), fixtures: tuple[Any,
 def test_a_test_is_slow_by_its_code_its_fixtures_or_pytester() -> None:
     fast = sample("in_process")
     assert is_slow(item(sample("starts_a_process")))
-    assert is_slow(item(fast, fixtures=(sample("calls_the_cli_helper"),)))
+    assert is_slow(item(fast, fixtures=(sample("calls_clirun_run"),)))
     assert is_slow(item(fast, fixturenames=("quiet_pytester", "pytester")))
     assert not is_slow(item(fast, fixturenames=("tmp_path",), fixtures=(fast,)))
 

@@ -1,11 +1,11 @@
-"""Which tests are ``slow``: those that start a process or an inner pytest session.
+"""Which tests are ``slow``: those that start a process or an inner pytest run.
 
 The fast tier (``make test-fast``: ``pytest -m "not slow"``) is everything else: the
 in-process tests, mock servers on threads included. A test is slow when it requests
-``pytester``, or when its code, the test helpers it calls (functions of the ``tests``
-package, followed through, imported at the top or inside the function) or its fixtures
-use ``subprocess``, ``venv`` or ``multiprocessing``, or fork (the ``tests.clirun`` helpers
-``serve`` and ``run`` among them). A test can also be marked ``@pytest.mark.slow`` by hand.
+``pytester``, or when its code, the functions of the ``tests`` package it calls
+(followed through, imported at the top or inside the function) or its fixtures
+use ``subprocess``, ``venv`` or ``multiprocessing``, or fork (``tests.clirun.serve`` and
+``tests.clirun.run`` among them). A test can also be marked ``@pytest.mark.slow`` by hand.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 PROCESS_MODULES = frozenset({"subprocess", "venv", "multiprocessing"})
 FORKS = frozenset({"fork", "forkpty"})  # os.fork, pty.fork, ...
-INNER_SESSION_FIXTURES = frozenset({"pytester", "testdir"})
+INNER_RUN_FIXTURES = frozenset({"pytester", "testdir"})
 
 
 def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -31,7 +31,7 @@ def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
 
 
 def reaches_a_process(function: Any, seen: set[int] | None = None) -> bool:
-    """Whether ``function`` uses a process module, itself or through a ``tests`` helper."""
+    """Whether ``function`` uses a process module, itself or through a function of ``tests``."""
     function = inspect.unwrap(function)
     code = getattr(function, "__code__", None)
     if code is None or id(function) in (seen := seen if seen is not None else set()):
@@ -42,7 +42,7 @@ def reaches_a_process(function: Any, seen: set[int] | None = None) -> bool:
         names = set(each.co_names)
         if names & (PROCESS_MODULES | FORKS):  # e.g. an import inside the function
             return True
-        # a helper imported inside the function: ``from tests.clirun import serve``
+        # a function imported inside the function: ``from tests.clirun import serve``
         namespaces = [module_namespace] + [
             vars(module) for name in sorted(names) if (module := _tests_module(name)) is not None
         ]
@@ -84,7 +84,7 @@ def _fixture_functions(item: Any) -> Iterable[Any]:
 
 def is_slow(item: Any) -> bool:
     """Whether the collected test ``item`` belongs to the slow tier."""
-    if INNER_SESSION_FIXTURES & set(getattr(item, "fixturenames", ())):
+    if INNER_RUN_FIXTURES & set(getattr(item, "fixturenames", ())):
         return True
     functions = [getattr(item, "function", None), *_fixture_functions(item)]
     return any(f is not None and reaches_a_process(f) for f in functions)

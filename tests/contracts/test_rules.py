@@ -189,7 +189,7 @@ def test_several_broken_rules_are_all_named() -> None:
     ]
 
 
-# -- the helpers ----------------------------------------------------------------------------
+# -- the functions the rules use ---------------------------------------------------------
 
 
 def test_lookup_of_follows_the_precedence() -> None:

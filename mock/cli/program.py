@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     for add in BUILT_IN:
         add(sub)
     for point in plugged_commands():
+        if point.name in sub.choices:  # the mock's own commands are not replaced
+            continue
         try:
             add = point.load()
         except ImportError as exc:

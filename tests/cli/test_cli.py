@@ -476,6 +476,19 @@ def test_a_registered_command_that_cannot_be_imported_is_listed_and_names_its_ex
     assert "--upstream must be an http(s) URL" in capsys.readouterr().err
 
 
+def test_a_registered_command_never_replaces_one_of_the_mock_s_own(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from prosper_mock.cli import main, program
+
+    other = EntryPoint("serve", "no_such_package.cli:add_serve", program.COMMAND_GROUP)
+    monkeypatch.setattr(program, "plugged_commands", lambda: [other])
+    assert main(["serve", "--help"]) == 0
+    assert "--missing-lookup-status" in capsys.readouterr().out
+
+
 def test_contract_without_the_contracts_extra_is_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,12 +1,13 @@
 # Two commands on a fresh machine with Python 3.11 and make:
 #   make serve   start the mock on http://127.0.0.1:8765 with the seeded default world
 #   make test    install what the tests need into .venv and run them all
+#                (make test-fast: the in-process tier only, without lint)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test test-fast lint bench clean
 
 $(BIN)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ lint: $(BIN)/.test
 
 test: lint
 	$(BIN)/python -m pytest -n 2 $(ARGS)
+
+# The in-process tier alone: no subprocesses, venvs or inner pytest runs (tests/tiers.py).
+test-fast: $(BIN)/.test
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(ARGS)
 
 bench: $(BIN)/.test
 	$(BIN)/python -m benchmarks $(ARGS)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from prosper_mock.base.upstream import API_KEY_ENV
+from prosper_contracts.options import add_to_pytest
 
 if TYPE_CHECKING:
     from prosper_contracts.target import Target
@@ -27,58 +27,7 @@ DISCOVERY = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("prosper-contracts", "Prosper Voice contract suites")
-    group.addoption(
-        "--prosper-api-key-env",
-        default=API_KEY_ENV,
-        help="environment variable holding the API key (default: PROSPER_API_KEY)",
-    )
-    group.addoption(
-        "--prosper-api-key-header",
-        default="X-Api-Key",
-        help="header that carries the API key (default: X-Api-Key)",
-    )
-    group.addoption(
-        "--prosper-control-token-env",
-        default="PROSPER_MOCK_CONTROL_TOKEN",
-        help="environment variable with a running mock's control token",
-    )
-    group.addoption(
-        "--prosper-examples",
-        type=int,
-        default=50,
-        help="generated requests per schemathesis mode (default: 50)",
-    )
-    group.addoption(
-        "--prosper-hypothesis-seed",
-        type=int,
-        default=None,
-        help="hypothesis seed for the generated requests and steps "
-        "(default: derandomised, the same requests every run)",
-    )
-    group.addoption(
-        "--prosper-sample",
-        action="append",
-        default=[],
-        help="a known lookup for the read-only checks against a real endpoint, "
-        "e.g. call_log_id=123 (repeatable)",
-    )
-    group.addoption(
-        "--prosper-discovery-report",
-        metavar="FILE",
-        help="write the discovery report (markdown) to FILE",
-    )
-    group.addoption(
-        "--prosper-negative",
-        action="store_true",
-        help="also send invalid requests to a target that is not a prosper-voice-mock",
-    )
-    group.addoption(
-        "--prosper-allow-insecure-key",
-        dest="allow_insecure_key",
-        action="store_true",
-        help="send the API key over plain http to a non-loopback host anyway",
-    )
+    add_to_pytest(parser.getgroup("prosper-contracts", "Prosper Voice contract suites"))
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
-from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from prosper_contracts.findings import Finding
+from prosper_contracts.generation import run_settings, with_seed
 from prosper_contracts.model import EMPTY_WORLD, Model, ModelCall, model_call, row_of
 from prosper_contracts.target import Target
 from prosper_mock import MockServer, VirtualClock, World
@@ -132,14 +133,11 @@ def test_fallback_semantics(
             + (f"; {contract_target.read_only_reason}" if contract_target.read_only_reason else "")
         )
     # No shrinking: a finding already names the rule and carries a curl that shows it.
-    steps = settings(
-        max_examples=max(5, contract_examples // 5),
+    steps = run_settings(
+        max(5, contract_examples // 5),
+        contract_seed,
         stateful_step_count=8,
-        deadline=None,
-        database=None,
-        derandomize=contract_seed is None,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
-        suppress_health_check=list(HealthCheck),
     )
     driver = contract_target.driver
     if contract_target.control is not None and driver is not None:
@@ -163,8 +161,7 @@ def _run(target: Target, driver: WorldDriver, steps: settings, run_seed: int | N
         type[FallbackMachine],
         type("FallbackRun", (FallbackMachine,), {"target": target, "driver": driver}),
     )
-    if run_seed is not None:
-        machine = seed(run_seed)(machine)
+    machine = with_seed(machine, run_seed)
     machine.TestCase.settings = steps
     machine.TestCase().runTest()
 

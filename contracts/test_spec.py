@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import given
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Err
@@ -19,6 +19,7 @@ from prosper_contracts.checks import (
     semantic_rules,
 )
 from prosper_contracts.findings import Finding
+from prosper_contracts.generation import run_settings, with_seed
 from prosper_contracts.kit import POSITIVE_EXPECTED_STATUSES, contract_document
 from prosper_contracts.target import Target
 
@@ -54,14 +55,7 @@ def test_spec_conformance(
         if operation.method.upper() != "GET":
             continue  # never send writes to an endpoint under test
 
-        @settings(
-            max_examples=contract_examples,
-            deadline=None,
-            database=None,
-            derandomize=contract_seed is None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
+        @run_settings(contract_examples, contract_seed)
         @given(case=operation.as_strategy(generation_mode=mode))
         def exercise(case: Any) -> None:
             try:
@@ -77,9 +71,7 @@ def test_spec_conformance(
             except AssertionError as failure:
                 _record(contract_target, found, failure, case)
 
-        if contract_seed is not None:
-            exercise = seed(contract_seed)(exercise)
-        exercise()
+        with_seed(exercise, contract_seed)()
     assert not found, "\n".join(str(f) for f in found)
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from prosper_mock import MockServer, World, WorldRecipe
+from tests.tiers import is_slow
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_WORLD = ROOT / "fixtures" / "world.json"
@@ -17,6 +18,13 @@ FIXTURE_WORLD = ROOT / "fixtures" / "world.json"
 # deadline and its too_slow health check fail tests on a busy 2-core CI machine.
 settings.register_profile("kit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("kit")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that start processes or inner pytest runs ``slow`` (tests/tiers.py)."""
+    for item in items:
+        if item.get_closest_marker("slow") is None and is_slow(item):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -37,14 +37,18 @@ def test_wheel_carries_openapi_json_and_serves_outside_the_repo(tmp_path: Path) 
     assert {
         "prosper_contracts/rules.py",
         "prosper_mock/cli/program.py",
+        "prosper_contracts/cli/contract.py",
         "prosper_mock/__init__.pyi",
+        "prosper_contracts/__init__.pyi",
     } <= names
     # PEP 561: without the marker, a consumer's type checker skips the packages' types
     assert {"prosper_mock/py.typed", "prosper_contracts/py.typed"} <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert (
-        "prosper-mock = prosper_mock.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
-    )
+    registered = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "prosper-mock = prosper_mock.cli:main" in registered
+    # the kit's subcommands reach prosper-mock only through this group
+    assert "[prosper_mock.commands]" in registered
+    assert "contract = prosper_contracts.cli.contract:add_contract [contracts]" in registered
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     unpacked = tmp_path / "unpacked"

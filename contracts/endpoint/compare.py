@@ -131,9 +131,10 @@ def generated_lookups(count: int, seed: int | None = None) -> list[list[tuple[st
     Valid for the spec: an integer ``call_log_id``, a phone-like ``user_phone_number``, or a
     ``key`` + ``value`` pair of strings; both sides must then answer alike.
     """
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as seeded
+    from hypothesis import given
     from hypothesis import strategies as st
+
+    from prosper_contracts.generation import run_settings, with_seed
 
     text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
     lookup = st.one_of(
@@ -147,19 +148,12 @@ def generated_lookups(count: int, seed: int | None = None) -> list[list[tuple[st
     )
     drawn: list[list[tuple[str, str]]] = []
 
-    @settings(
-        max_examples=count,
-        derandomize=seed is None,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @run_settings(count, seed)
     @given(lookup)
     def draw(params: list[tuple[str, str]]) -> None:
         drawn.append(params)
 
-    (seeded(seed)(draw) if seed is not None else draw)()
+    with_seed(draw, seed)()
     return drawn
 
 

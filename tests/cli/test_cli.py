@@ -435,3 +435,113 @@ def test_generate_streams_the_world_file_through_a_temporary_file(
         assert out.read_text(encoding="utf-8") == whole  # byte for byte the one-piece output
         assert renamed == [(str(tmp_path), str(out))]
         assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_help_lists_the_mock_s_commands_and_those_registered_by_the_kit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from prosper_mock.cli import main
+    from prosper_mock.cli.program import plugged_commands
+
+    assert [p.name for p in plugged_commands()] == ["contract", "proxy", "spec"]
+    assert main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    for name in ("serve", "generate", "contract", "proxy", "spec"):
+        assert f"    {name} " in listed, listed
+
+
+def test_a_registered_command_that_cannot_be_imported_is_listed_and_names_its_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from prosper_mock.cli import main
+
+    load = EntryPoint.load
+
+    def without_schemathesis(point: EntryPoint) -> object:
+        if point.name == "contract":
+            raise ModuleNotFoundError("No module named 'schemathesis'", name="schemathesis")
+        return load(point)
+
+    monkeypatch.setattr(EntryPoint, "load", without_schemathesis)
+    assert main(["--help"]) == 0
+    assert "contract  (not installed here: schemathesis is missing)" in capsys.readouterr().out
+    line = main_error(["contract", "--base-url", "http://127.0.0.1:9", "-k", "x"], capsys)
+    assert line == (
+        "prosper-mock contract needs the contracts extra (schemathesis is missing): "
+        "pip install 'prosper-voice-mock[contracts]'"
+    )
+    assert main(["proxy", "--upstream", "ftp://x"]) == 2  # the others load as before
+    assert "--upstream must be an http(s) URL" in capsys.readouterr().err
+
+
+def test_a_registered_command_never_replaces_one_of_the_mock_s_own(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from prosper_mock.cli import main, program
+
+    other = EntryPoint("serve", "no_such_package.cli:add_serve", program.COMMAND_GROUP)
+    monkeypatch.setattr(program, "plugged_commands", lambda: [other])
+    assert main(["serve", "--help"]) == 0
+    assert "--missing-lookup-status" in capsys.readouterr().out
+
+
+def test_contract_without_the_contracts_extra_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "schemathesis", None)  # as if not installed
+    line = main_error(["contract"], capsys)
+    assert line == (
+        "prosper-mock contract needs the contracts extra (schemathesis is missing): "
+        "pip install 'prosper-voice-mock[contracts]'"
+    )
+
+
+def test_an_unavailable_command_without_an_extra_names_its_package() -> None:
+    from prosper_mock.cli.program import Unavailable
+
+    assert Unavailable("x", "yaml", "some-kit", ()).message() == (
+        "prosper-mock x needs yaml: pip install 'some-kit'"
+    )
+    assert Unavailable("x", "yaml", "kit", ("a", "b")).message() == (
+        "prosper-mock x needs the a,b extras (yaml is missing): pip install 'kit[a,b]'"
+    )
+
+
+WITHOUT_THE_CONTRACTS_EXTRA = """
+import sys
+for name in ("pytest", "schemathesis", "hypothesis", "requests"):
+    sys.modules[name] = None  # as if not installed
+from prosper_mock.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_without_the_contracts_extra_the_kit_s_commands_are_listed_and_say_what_to_install() -> (
+    None
+):
+    def run_without(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", WITHOUT_THE_CONTRACTS_EXTRA, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    listed = run_without("--help")
+    assert listed.returncode == 0, listed.stderr
+    assert all(f"    {name} " in listed.stdout for name in ("contract", "proxy", "spec"))
+    done = run_without("contract")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "prosper-mock contract needs the contracts extra (hypothesis is missing): "
+        "pip install 'prosper-voice-mock[contracts]'\n",
+    )
+    spec = str(ROOT / "openapi.json")
+    done = run_without("spec", "diff", "--file", spec, "--vendored", spec)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr

@@ -8,8 +8,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from prosper_mock.base.upstream import API_KEY_ENV
-from prosper_mock.cli.options import Subcommands, fill_defaults, positive, refuse_ignored
+from prosper_contracts.options import add_to_command, defaults
+from prosper_contracts.options import pytest_argv as suite_pytest_argv
+from prosper_mock.cli.options import Subcommands, fill_defaults, refuse_ignored
 
 
 def add_contract(sub: Subcommands) -> None:
@@ -23,57 +24,8 @@ def add_contract(sub: Subcommands) -> None:
     p.add_argument(
         "--base-url", metavar="URL", help="endpoint to check (default: an in-process mock)"
     )
-    p.add_argument(
-        "--api-key-env",
-        default=API_KEY_ENV,
-        metavar="VAR",
-        help="environment variable holding the API key (default: PROSPER_API_KEY)",
-    )
-    p.add_argument(
-        "--api-key-header",
-        default="X-Api-Key",
-        metavar="HEADER",
-        help="header carrying the API key (default: X-Api-Key)",
-    )
-    p.add_argument(
-        "--control-token-env",
-        metavar="VAR",
-        help="environment variable with a running mock's control token "
-        "(default: PROSPER_MOCK_CONTROL_TOKEN; needs --base-url)",
-    )
-    p.add_argument(
-        "--examples",
-        type=positive,
-        metavar="N",
-        default=50,
-        help="generated requests per schemathesis mode (default: 50)",
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        metavar="N",
-        help="hypothesis seed (default: derandomised, the same requests every run)",
-    )
-    p.add_argument(
-        "--sample",
-        action="append",
-        default=[],
-        metavar="QUERY",
-        help="a known lookup for read-only checks, e.g. call_log_id=123 (repeatable)",
-    )
+    add_to_command(p)
     p.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
-    p.add_argument("--discovery-report", metavar="FILE", help="write the discovery report")
-    p.add_argument(
-        "--negative",
-        action="store_true",
-        help="also send invalid requests to a --base-url that is not a prosper-voice-mock "
-        "(a mock always gets them)",
-    )
-    p.add_argument(
-        "--allow-insecure-key",
-        action="store_true",
-        help="send the API key over plain http to a non-loopback --base-url anyway",
-    )
     p.add_argument(
         "--compare-mock",
         action="store_true",
@@ -109,31 +61,14 @@ def pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
         # ini option is set, and without it that option is unknown: leave it out altogether.
         "-p",
         "no:asyncio",
-        "--prosper-api-key-env",
-        args.api_key_env,
-        "--prosper-api-key-header",
-        args.api_key_header,
-        "--prosper-control-token-env",
-        args.control_token_env,
-        "--prosper-examples",
-        str(args.examples),
+        *suite_pytest_argv(args),
     ]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         argv += ["-p", "prosper_mock.plugin", "-p", "prosper_contracts.plugin"]
     if args.base_url:
         argv += ["--prosper-base-url", args.base_url]
-    if args.seed is not None:
-        argv += ["--prosper-hypothesis-seed", str(args.seed)]
-    for sample in args.sample:
-        argv += ["--prosper-sample", sample]
     if args.junit_xml:
         argv += ["--junit-xml", str(Path(args.junit_xml).resolve())]
-    if args.discovery_report:
-        argv += ["--prosper-discovery-report", str(Path(args.discovery_report).resolve())]
-    if args.negative:
-        argv.append("--prosper-negative")
-    if args.allow_insecure_key:
-        argv.append("--prosper-allow-insecure-key")
     if args.select:
         argv += ["-k", args.select]
     return argv
@@ -155,7 +90,7 @@ def run_contract(args: argparse.Namespace) -> int:
             ),
         ]
     )
-    fill_defaults(args, {"control_token_env": "PROSPER_MOCK_CONTROL_TOKEN"})
+    fill_defaults(args, defaults())
     if args.base_url:
         from prosper_contracts.target import unreachable
         from prosper_mock.serving.auth import check_key_transport

@@ -1,0 +1,13 @@
+from .checks import fastapi_validation as fastapi_validation
+from .checks import semantic_rules as semantic_rules
+from .findings import Finding as Finding
+from .findings import Findings as Findings
+from .findings import curl_command as curl_command
+from .kit import KIT_RESPONSES as KIT_RESPONSES
+from .kit import contract_document as contract_document
+from .rules import RULES as RULES
+from .rules import Violation as Violation
+from .rules import check_answer as check_answer
+from .rules import lookup_of as lookup_of
+from .rules import query_params as query_params
+from .target import Target as Target

@@ -1,23 +1,86 @@
-"""Run a mock app on a loopback port in a background thread.
+"""The mock's whole app (the vendored API and its control API), and MockServer.
 
-Sync tests (requests, hypothesis, schemathesis) cannot share an event loop
-with the server, and async tests must not have the server depend on theirs:
-so the server gets its own thread and loop, and a free port chosen by the OS.
+``create_app`` assembles the API app (``serving``) with the control routes
+(``control``): this layer sits above both. ``MockServer`` runs an app on a
+loopback port in a background thread: sync tests (requests, hypothesis,
+schemathesis) cannot share an event loop with the server, and async tests must
+not have the server depend on theirs, so the server gets its own thread and
+loop, and a free port chosen by the OS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from prosper_mock.serving.app import SERVER_OPTIONS, create_app
+from prosper_mock.control.routes import add_control_routes
+from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, SERVER_OPTIONS, create_api_app
+from prosper_mock.serving.journal import Journal
+from prosper_mock.serving.operations import Implementation
+from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.state import MockState, state_of
 from prosper_mock.world.model import World
+
+
+def create_app(
+    world: World | None = None,
+    *,
+    semantics: Semantics | None = None,
+    spec_path: str | Path | None = None,
+    journal: Journal | None = None,
+    control: bool = True,
+    control_token: str | None = None,
+    control_allow_origins: Iterable[str] = (),
+    control_allow_hosts: Iterable[str] = (),
+    control_max_world_bytes: int | None = None,
+    operations: Mapping[str, Implementation] | None = None,
+    api_key: tuple[str, str] | None = None,
+    read_only: bool = False,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+) -> web.Application:
+    """Build the mock app for ``world`` (a default seeded world if omitted).
+
+    ``control`` adds the control API under ``/__mock`` (loopback clients only,
+    unless ``control_token`` is set; ``control_allow_origins`` are web origins
+    whose pages may drive it, ``control_allow_hosts`` ``Host`` names accepted
+    besides the mock's own address, ``control_max_world_bytes`` the size limit of
+    ``PUT /__mock/world``: see ``add_control_routes``). ``operations``
+    replaces implementations by operationId (tests use it to build deliberately
+    broken servers). ``body_timeout``: seconds a request's body may take to arrive.
+    """
+    more_routes: list[Callable[[web.Application], None]] = []
+    if control:
+        limit = (
+            {} if control_max_world_bytes is None else {"max_world_bytes": control_max_world_bytes}
+        )
+
+        def add_control(app: web.Application) -> None:
+            add_control_routes(
+                app,
+                token=control_token,
+                allow_origins=control_allow_origins,
+                allow_hosts=control_allow_hosts,
+                **limit,
+            )
+
+        more_routes.append(add_control)
+    return create_api_app(
+        world,
+        semantics=semantics,
+        spec_path=spec_path,
+        journal=journal,
+        operations=operations,
+        api_key=api_key,
+        read_only=read_only,
+        body_timeout=body_timeout,
+        more_routes=more_routes,
+    )
 
 
 class MockServer:

@@ -35,7 +35,8 @@ from prosper_mock.cli.options import (
     world_from_args,
     world_rules,
 )
-from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, SERVER_OPTIONS, create_app
+from prosper_mock.server import create_app
+from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, SERVER_OPTIONS
 from prosper_mock.serving.auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from prosper_mock.serving.journal import Journal

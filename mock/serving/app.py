@@ -75,31 +75,27 @@ SERVER_OPTIONS: ServerOptions = {
 }
 
 
-def create_app(
+RouteAdder = Callable[[web.Application], None]
+
+
+def create_api_app(
     world: World | None = None,
     *,
     semantics: Semantics | None = None,
     spec_path: str | Path | None = None,
     journal: Journal | None = None,
-    control: bool = True,
-    control_token: str | None = None,
-    control_allow_origins: Iterable[str] = (),
-    control_allow_hosts: Iterable[str] = (),
-    control_max_world_bytes: int | None = None,
     operations: Mapping[str, Implementation] | None = None,
     api_key: tuple[str, str] | None = None,
     read_only: bool = False,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    more_routes: Iterable[RouteAdder] = (),
 ) -> web.Application:
-    """Build the mock app for ``world`` (a default seeded world if omitted).
+    """The vendored API's app for ``world`` (a default seeded world if omitted).
 
-    ``control`` adds the control API under ``/__mock`` (loopback clients only,
-    unless ``control_token`` is set; ``control_allow_origins`` are web origins
-    whose pages may drive it, ``control_allow_hosts`` ``Host`` names accepted
-    besides the mock's own address, ``control_max_world_bytes`` the size limit of
-    ``PUT /__mock/world``: see ``add_control_routes``). ``operations``
-    replaces implementations by operationId (tests use it to build deliberately
-    broken servers). ``body_timeout``: seconds a request's body may take to arrive.
+    ``operations`` replaces implementations by operationId (tests use it to build
+    deliberately broken servers). ``body_timeout``: seconds a request's body may
+    take to arrive. ``more_routes`` register routes of their own (the control
+    API) before the catch-all that answers FastAPI's ``404``/``307``.
     """
     if not 0 < body_timeout < math.inf:
         raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
@@ -130,20 +126,8 @@ def create_app(
         allowed = ", ".join(op.method for op in ops)
         app.router.add_route("*", path, _method_not_allowed(allowed))
 
-    if control:
-        from prosper_mock.control.routes import add_control_routes  # control imports this module
-
-        add_control_routes(
-            app,
-            token=control_token,
-            allow_origins=control_allow_origins,
-            allow_hosts=control_allow_hosts,
-            **(
-                {}
-                if control_max_world_bytes is None
-                else {"max_world_bytes": control_max_world_bytes}
-            ),
-        )
+    for add in more_routes:
+        add(app)
 
     # Registered last: everything no route above claims.
     known = [_path_regex(p) for p in [*by_path, "/openapi.json"]]
@@ -308,4 +292,4 @@ def _path_regex(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
-__all__ = ["STATE", "MockState", "create_app", "operation_handler", "state_of"]
+__all__ = ["STATE", "MockState", "create_api_app", "operation_handler", "state_of"]

@@ -40,3 +40,15 @@ def test_create_app_adds_the_control_api_to_the_api_app_unless_told_not_to() -> 
         assert requests.get(with_control.url("/__mock/journal"), timeout=5).status_code == 200
         r = requests.get(without.url("/__mock/journal"), timeout=5)
         assert (r.status_code, r.json()) == (404, {"detail": "Not Found"})
+
+
+def test_serve_options_are_frozen_and_keep_secrets_out_of_their_repr() -> None:
+    import dataclasses
+
+    from prosper_mock.server import ServeOptions
+
+    options = ServeOptions(control_token="t0ken", api_key=("X-API-Key", "s3cret"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.port = 1  # type: ignore[misc]
+    assert "t0ken" not in repr(options) and "s3cret" not in repr(options)
+    assert dataclasses.replace(options, port=9).port == 9

@@ -17,7 +17,6 @@ import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TypedDict
 from urllib.parse import SplitResult, quote, unquote
 
 from aiohttp import web
@@ -52,27 +51,6 @@ INVALID_REQUEST = (
 )
 
 log = logging.getLogger("prosper_mock.access")
-
-
-class ServerOptions(TypedDict):
-    """Keyword arguments of ``web.AppRunner`` (passed on to aiohttp's server)."""
-
-    keepalive_timeout: float
-    max_line_size: int
-    max_field_size: int
-    shutdown_timeout: float
-
-
-# How the server treats connections, as uvicorn (upstream's server) does: idle or
-# half-sent requests are closed after 5 s (uvicorn's keep-alive timeout; aiohttp's
-# default is an hour, which lets stalled clients pile up), and a request line or
-# header over 16 KiB is refused with 400 (h11's limit; aiohttp's default is 8 KiB).
-SERVER_OPTIONS: ServerOptions = {
-    "keepalive_timeout": 5.0,
-    "max_line_size": 16 * 1024,
-    "max_field_size": 16 * 1024,
-    "shutdown_timeout": 30.0,
-}
 
 
 RouteAdder = Callable[[web.Application], None]

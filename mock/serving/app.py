@@ -2,11 +2,12 @@
 
 At start-up every operation of the spec becomes one route, bound to its
 handler by ``operationId``, with a parameter validator compiled from the spec
-(``validation.py``). Requests flow one way: HTTP → validation → handler
-(lookup → store) → response. What FastAPI itself answers around the routes
-is reproduced too: ``404 {"detail":"Not Found"}`` for unknown paths, ``405
-{"detail":"Method Not Allowed"}`` with ``Allow`` for wrong methods, and a
-``307`` redirect for a path that only differs by its trailing slash.
+(``validation.py``). A request to an operation passes the steps of
+``pipeline.py`` in order: API key, faults, validation, operation, journal.
+What FastAPI itself answers around the routes is reproduced too: ``404
+{"detail":"Not Found"}`` for unknown paths, ``405 {"detail":"Method Not
+Allowed"}`` with ``Allow`` for wrong methods, and a ``307`` redirect for a
+path that only differs by its trailing slash.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from urllib.parse import SplitResult, quote, unquote
 
@@ -23,20 +24,15 @@ from aiohttp import web
 from aiohttp.http import HttpVersion10
 from aiohttp.typedefs import Middleware
 
-from prosper_mock.serving.auth import Responder, require_api_key
-from prosper_mock.serving.faults import HEADER as FAULT_HEADER
-from prosper_mock.serving.faults import FaultError, FaultInjector
+from prosper_mock.serving.faults import FaultInjector
 from prosper_mock.serving.journal import Journal
-from prosper_mock.serving.operations import OPERATIONS, Implementation
-from prosper_mock.serving.render import detail_response, json_response
+from prosper_mock.serving.operations import Implementation
+from prosper_mock.serving.pipeline import Handler, operation_handler
+from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.spec import Operation, Spec, load_spec
 from prosper_mock.serving.state import STATE, MockState, state_of
-from prosper_mock.serving.validation import ParameterValidator, parse_query
 from prosper_mock.world.model import World
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 # A request's body must have arrived this many seconds after its headers, or the
 # connection is closed unanswered (uvicorn closes a stalled connection the same way;
@@ -113,55 +109,6 @@ def create_api_app(
     return app
 
 
-def operation_handler(
-    operation: Operation, state: MockState, operations: Mapping[str, Implementation] | None = None
-) -> Handler:
-    """The route for one spec operation: validate as FastAPI does, then dispatch."""
-    validator = ParameterValidator(operation)
-    implementation = (operations or OPERATIONS).get(operation.operation_id)
-    op_id = operation.operation_id
-    journal = state.journal
-
-    faults = state.faults
-
-    async def answer(request: web.Request, query: list[tuple[str, str]]) -> web.StreamResponse:
-        values, errors = validator.validate(query, request.match_info, request.headers)
-        if errors:
-            return json_response({"detail": errors}, status=422)
-        if implementation is None:
-            return detail_response(
-                501,
-                f"Operation {op_id} is in the spec but prosper-voice-mock does not implement it",
-            )
-        return await implementation(request, values, state)
-
-    async def respond(request: web.Request, query: list[tuple[str, str]]) -> web.StreamResponse:
-        header = request.headers.get(FAULT_HEADER)
-        if header is None and not faults.rules:  # the hot path: no fault asked for
-            return await answer(request, query)
-        try:
-            chosen = faults.choose(header, dict(query))
-        except FaultError as exc:
-            return detail_response(400, f"{FAULT_HEADER}: {exc}")
-        return await faults.apply(chosen, request, len(journal), lambda: answer(request, query))
-
-    responder: Responder = respond
-    if state.api_key is not None:  # checked before faults and parameters, as upstream does
-        responder = require_api_key(respond, *state.api_key)
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
-        try:
-            response = await responder(request, parse_query(raw))
-        except asyncio.CancelledError:  # a dropped connection: journal it, then go
-            journal.record(state.clock.now(), request.method, request.path, raw, op_id, 0)
-            raise
-        journal.record(state.clock.now(), request.method, request.path, raw, op_id, response.status)
-        return response
-
-    return handle
-
-
 _TIMED_OUT = web.RequestKey("prosper_mock_body_timed_out", bool)
 
 
@@ -224,12 +171,6 @@ def _time_out(request: web.Request) -> None:
         request.transport.close()
 
 
-def raw_query(request: web.Request) -> bytes:
-    """The query string exactly as the client sent it (uvicorn hands FastAPI these bytes)."""
-    _, _, query = request.raw_path.partition("?")
-    return query.encode("utf-8", "surrogateescape")
-
-
 def _serve_spec(spec: Spec) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         return web.Response(body=spec.raw, content_type="application/json")
@@ -270,4 +211,4 @@ def _path_regex(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
-__all__ = ["STATE", "MockState", "create_api_app", "operation_handler", "state_of"]
+__all__ = ["STATE", "MockState", "create_api_app", "state_of"]

@@ -7,10 +7,12 @@
    makes the response (which a truncate or slow fault then sends as it says);
 5. journal: the request and its status (``0``: the connection was dropped).
 
-A step answers (and ends the request) or returns ``None`` to let the next one
-run. The steps are chosen once per operation at start-up: one that can never
-answer (no API key required) is left out, so the hot path pays only for what
-can act.
+Steps 1 to 3 answer (and end the request) or return ``None`` to let the next
+one run; one that has to wait first (a latency fault) returns an awaitable of
+that instead, so a step that decides at once costs a plain call. Step 4 always
+answers. The steps are chosen once per operation at start-up: one that can
+never answer (no API key required) is left out, so the hot path pays only for
+what can act.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class Exchange:
     seq: int = 0  # the journal's length when faults were chosen: seeds their timing
 
 
-Step = Callable[[Exchange], Awaitable[web.StreamResponse | None]]
+Step = Callable[[Exchange], web.StreamResponse | Awaitable[web.StreamResponse | None] | None]
 
 
 def operation_handler(
@@ -53,16 +55,13 @@ def operation_handler(
     """The route for one spec operation: its steps, in order, then the journal."""
     op_id = operation.operation_id
     implementation = (operations or OPERATIONS).get(op_id)
-    steps: tuple[Step, ...] = tuple(
+    # Steps 1-3 may answer instead; step 4, the operation, always answers.
+    checks: tuple[Step, ...] = tuple(
         step
-        for step in (
-            _api_key_step(state),
-            _fault_step(state),
-            _validation_step(operation),
-            _operation_step(op_id, implementation, state),
-        )
+        for step in (_api_key_step(state), _fault_step(state), _validation_step(operation))
         if step is not None
     )
+    operate = _operation_step(op_id, implementation, state)
     journal = state.journal
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -70,16 +69,20 @@ def operation_handler(
         status: int | None = 0  # stays 0 if the connection is dropped (CancelledError)
         try:
             exchange = Exchange(request, parse_query(raw))
-            for step in steps:
-                response = await step(exchange)
-                if response is not None:
-                    status = response.status
-                    return response
-            raise AssertionError("the operation step always answers")
+            for check in checks:
+                answer = check(exchange)
+                if answer is not None and not isinstance(answer, web.StreamResponse):
+                    answer = await answer  # it had to wait (a latency fault)
+                if answer is not None:
+                    status = answer.status
+                    return answer
+            response = await operate(exchange)
+            status = response.status
+            return response
         except Exception:  # a bug in an implementation: aiohttp answers 500, unjournalled
             status = None
             raise
-        finally:
+        finally:  # step 5
             if status is not None:
                 journal.record(state.clock.now(), request.method, request.path, raw, op_id, status)
 
@@ -91,7 +94,7 @@ def _api_key_step(state: MockState) -> Step | None:
         return None
     refusal = api_key_check(*state.api_key)
 
-    async def step(exchange: Exchange) -> web.StreamResponse | None:
+    def step(exchange: Exchange) -> web.StreamResponse | None:
         return refusal(exchange.request)
 
     return step
@@ -102,7 +105,9 @@ def _fault_step(state: MockState) -> Step:
     faults = state.faults
     journal = state.journal
 
-    async def step(exchange: Exchange) -> web.StreamResponse | None:
+    def step(
+        exchange: Exchange,
+    ) -> web.StreamResponse | Awaitable[web.StreamResponse | None] | None:
         request = exchange.request
         header = request.headers.get(FAULT_HEADER)
         if header is None and not faults.rules:  # the hot path: no fault asked for
@@ -111,8 +116,10 @@ def _fault_step(state: MockState) -> Step:
             chosen = faults.choose(header, dict(exchange.query))
         except FaultError as exc:
             return detail_response(400, f"{FAULT_HEADER}: {exc}")
+        if not chosen:
+            return None
         exchange.faults, exchange.seq = chosen, len(journal)
-        return await faults.before(chosen, request, exchange.seq)
+        return faults.before(chosen, request, exchange.seq)
 
     return step
 
@@ -120,7 +127,7 @@ def _fault_step(state: MockState) -> Step:
 def _validation_step(operation: Operation) -> Step:
     validator = ParameterValidator(operation)
 
-    async def step(exchange: Exchange) -> web.StreamResponse | None:
+    def step(exchange: Exchange) -> web.StreamResponse | None:
         request = exchange.request
         values, errors = validator.validate(exchange.query, request.match_info, request.headers)
         if errors:
@@ -131,7 +138,9 @@ def _validation_step(operation: Operation) -> Step:
     return step
 
 
-def _operation_step(op_id: str, implementation: Implementation | None, state: MockState) -> Step:
+def _operation_step(
+    op_id: str, implementation: Implementation | None, state: MockState
+) -> Callable[[Exchange], Awaitable[web.StreamResponse]]:
     if implementation is None:
         unimplemented = (
             f"Operation {op_id} is in the spec but prosper-voice-mock does not implement it"

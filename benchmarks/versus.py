@@ -4,7 +4,10 @@
 package (as ``prosper_mock``, through a symlink on ``PYTHONPATH``: both use this
 interpreter and its dependencies) pinned to CPU 0, and loads it with wrk pinned
 to CPU 1, alternating old and new for ``--rounds`` rounds, on a lookup by id and
-on a ``422``. It prints every round's requests per second and the median of the
+on a ``422``. Both servers are up at once and each round measures them back to
+back (the first alternating), so a busy machine disturbs both alike. It prints
+every round's requests per second and each server's CPU time per request (read
+from ``/proc``, which other load disturbs far less), and the medians of the
 new/old ratios per case. Needs ``wrk`` and ``taskset`` (Linux), and two cores.
 """
 
@@ -20,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 CASES = {"by id": "call_log_id=1250", "422": "call_log_id=abc"}  # 1250: a default-world call
@@ -27,7 +31,7 @@ PATH = "/api/v1/live-calls"
 
 
 @contextmanager
-def served(tree: Path, cpu: int) -> Iterator[str]:
+def served(tree: Path, cpu: int) -> Iterator[tuple[str, int]]:
     """The mock of ``tree`` (its ``mock/`` folder) on a free port, pinned to ``cpu``."""
     with tempfile.TemporaryDirectory() as shim:
         (Path(shim) / "prosper_mock").symlink_to(tree.resolve() / "mock")
@@ -49,7 +53,7 @@ def served(tree: Path, cpu: int) -> Iterator[str]:
             assert proc.stderr is not None
             for line in proc.stderr:
                 if "serving on " in line:
-                    yield line.split("serving on ")[1].split()[0]
+                    yield line.split("serving on ")[1].split()[0], proc.pid  # taskset execs
                     break
             else:
                 raise RuntimeError(f"{tree}: the mock did not start")
@@ -58,18 +62,37 @@ def served(tree: Path, cpu: int) -> Iterator[str]:
             proc.wait(30)
 
 
-def wrk(url: str, cpu: int, connections: int, seconds: int) -> float:
-    """Requests per second wrk (one thread, pinned to ``cpu``) gets from ``url``."""
+def wrk(url: str, cpu: int, connections: int, seconds: int) -> tuple[float, int]:
+    """Requests per second, and requests, wrk (one thread, pinned to ``cpu``) gets from ``url``."""
     out = subprocess.run(
         ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if found is None:
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    done = re.search(r"(\d+) requests in", out)
+    if rate is None or done is None:
         raise RuntimeError(f"no rate in wrk's output:\n{out}")
-    return float(found.group(1))
+    return float(rate.group(1)), int(done.group(1))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time ``pid`` has used (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Sample:
+    rps: float
+    cpu_us: float  # the server's CPU time per request: what a busy machine disturbs least
+
+
+def sample(base: str, pid: int, query: str, connections: int, seconds: int) -> Sample:
+    before = cpu_seconds(pid)
+    rps, done = wrk(f"{base}{PATH}?{query}", 1, connections, seconds)
+    return Sample(rps, (cpu_seconds(pid) - before) / max(done, 1) * 1e6)
 
 
 # Per-request cost of the route handler alone, in-process (no sockets, no wrk): far
@@ -120,27 +143,30 @@ def _pair(text: str) -> tuple[str, float]:
 
 def run(
     old: Path, new: Path, rounds: int, connections: int, seconds: int
-) -> dict[str, list[tuple[float, float]]]:
-    """Per case, one ``(old, new)`` rate pair per round; old and new take turns going first."""
-    results: dict[str, list[tuple[float, float]]] = {case: [] for case in CASES}
-    for i in range(rounds):
-        order = [("old", old), ("new", new)] if i % 2 == 0 else [("new", new), ("old", old)]
-        rates: dict[str, dict[str, float]] = {}
-        for name, tree in order:
-            with served(tree, cpu=0) as base:
-                wrk(f"{base}{PATH}?{CASES['by id']}", 1, connections, 1)  # warm up
-                rates[name] = {
-                    case: wrk(f"{base}{PATH}?{query}", 1, connections, seconds)
-                    for case, query in CASES.items()
+) -> dict[str, list[tuple[Sample, Sample]]]:
+    """Per case, one ``(old, new)`` pair per round, both servers up, taking turns going first.
+
+    Each pair is measured back to back, so what else the machine does disturbs both alike.
+    """
+    results: dict[str, list[tuple[Sample, Sample]]] = {case: [] for case in CASES}
+    with served(old, cpu=0) as old_server, served(new, cpu=0) as new_server:
+        for base, pid in (old_server, new_server):
+            sample(base, pid, CASES["by id"], connections, 1)  # warm up
+        for i in range(rounds):
+            for case, query in CASES.items():
+                turns = [("old", old_server), ("new", new_server)]
+                got = {
+                    name: sample(*server, query, connections, seconds)
+                    for name, server in (turns if i % 2 == 0 else turns[::-1])
                 }
-        for case in CASES:
-            pair = (rates["old"][case], rates["new"][case])
-            results[case].append(pair)
-            print(
-                f"round {i + 1} {case:>6}: old {pair[0]:8.0f}/s  new {pair[1]:8.0f}/s  "
-                f"new/old {pair[1] / pair[0]:.3f}",
-                flush=True,
-            )
+                o, n = got["old"], got["new"]
+                results[case].append((o, n))
+                print(
+                    f"round {i + 1} {case:>6}: old {o.rps:7.0f}/s {o.cpu_us:5.1f} us CPU/req, "
+                    f"new {n.rps:7.0f}/s {n.cpu_us:5.1f} us CPU/req; new/old "
+                    f"{n.rps / o.rps:.3f} (CPU/req {n.cpu_us / o.cpu_us:.3f})",
+                    flush=True,
+                )
     return results
 
 
@@ -173,10 +199,13 @@ def main() -> None:
         return
     results = run(args.old, args.new, args.rounds, args.connections, args.seconds)
     for case, pairs in results.items():
-        ratios = [new / old for old, new in pairs]
+        rates = [n.rps / o.rps for o, n in pairs]
+        cpus = [n.cpu_us / o.cpu_us for o, n in pairs]
         print(
-            f"{case:>6}: median new/old {statistics.median(ratios):.3f} "
-            f"(rounds: {', '.join(f'{r:.3f}' for r in ratios)})"
+            f"{case:>6}: median new/old requests/s {statistics.median(rates):.3f} "
+            f"(rounds: {', '.join(f'{r:.3f}' for r in rates)}); "
+            f"CPU per request {statistics.median(cpus):.3f} "
+            f"(rounds: {', '.join(f'{r:.3f}' for r in cpus)})"
         )
     print(f"({time.monotonic() - started:.0f} s)")
 

@@ -1,7 +1,8 @@
-"""The mock's whole app (the vendored API and its control API), and MockServer.
+"""The mock's whole app (the vendored API and its control API), and what runs it.
 
 ``create_app`` assembles the API app (``serving``) with the control routes
-(``control``): this layer sits above both. ``MockServer`` runs an app on a
+(``control``): this layer sits above both. ``serve`` runs it as ``prosper-mock
+serve`` does (``ServeOptions``: one process, or forked workers). ``MockServer`` runs an app on a
 loopback port in a background thread: sync tests (requests, hypothesis,
 schemathesis) cannot share an event loop with the server, and async tests must
 not have the server depend on theirs, so the server gets its own thread and

@@ -10,7 +10,7 @@ import asyncio
 
 from aiohttp import web
 
-from prosper_mock.serving.app import SERVER_OPTIONS
+from prosper_mock.serving.runner import SERVER_OPTIONS
 
 
 def app(size: int, status: int = 200) -> web.Application:

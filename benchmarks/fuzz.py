@@ -26,7 +26,7 @@ from schemathesis import GenerationMode
 
 from prosper_contracts.kit import contract_document
 from prosper_contracts.rules import check_answer, query_params
-from prosper_mock.serving.app import SERVER_OPTIONS
+from prosper_mock.serving.runner import SERVER_OPTIONS
 
 DOCUMENTED = {200, 400, 404, 422}
 LINE_LIMIT = int(SERVER_OPTIONS["max_line_size"])

@@ -3,7 +3,7 @@ from .base.version import __version__ as __version__
 from .control.client import ControlClient as ControlClient
 from .control.client import ControlError as ControlError
 from .server import MockServer as MockServer
-from .serving.app import create_app as create_app
+from .server import create_app as create_app
 from .serving.journal import Journal as Journal
 from .serving.journal import JournalEntry as JournalEntry
 from .serving.render import snapshot as snapshot

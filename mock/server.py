@@ -1,23 +1,102 @@
-"""Run a mock app on a loopback port in a background thread.
+"""The mock's whole app (the vendored API and its control API), and what runs it.
 
-Sync tests (requests, hypothesis, schemathesis) cannot share an event loop
-with the server, and async tests must not have the server depend on theirs:
-so the server gets its own thread and loop, and a free port chosen by the OS.
+``create_app`` assembles the API app (``serving``) with the control routes
+(``control``): this layer sits above both. ``serve`` runs it as ``prosper-mock
+serve`` does (``ServeOptions``: one process, or forked workers). ``MockServer`` runs an app on a
+loopback port in a background thread: sync tests (requests, hypothesis,
+schemathesis) cannot share an event loop with the server, and async tests must
+not have the server depend on theirs, so the server gets its own thread and
+loop, and a free port chosen by the OS.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from prosper_mock.serving.app import SERVER_OPTIONS, create_app
+from prosper_mock.base.version import __version__
+from prosper_mock.control.routes import add_control_routes
+from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, create_api_app
+from prosper_mock.serving.journal import DEFAULT_MAX_BYTES, Journal
+from prosper_mock.serving.operations import Implementation
+from prosper_mock.serving.runner import Listening, base_url, start_app
+from prosper_mock.serving.runtime import (
+    Worker,
+    configure_logging,
+    free_port,
+    run_workers,
+    serve_until_signalled,
+    tick_simulation,
+)
+from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.state import MockState, state_of
+from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.model import World
+from prosper_mock.world.persistence import StateFile
+from prosper_mock.world.simulation import Simulation
+
+
+def create_app(
+    world: World | None = None,
+    *,
+    semantics: Semantics | None = None,
+    spec_path: str | Path | None = None,
+    journal: Journal | None = None,
+    control: bool = True,
+    control_token: str | None = None,
+    control_allow_origins: Iterable[str] = (),
+    control_allow_hosts: Iterable[str] = (),
+    control_max_world_bytes: int | None = None,
+    operations: Mapping[str, Implementation] | None = None,
+    api_key: tuple[str, str] | None = None,
+    read_only: bool = False,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+) -> web.Application:
+    """Build the mock app for ``world`` (a default seeded world if omitted).
+
+    ``control`` adds the control API under ``/__mock`` (loopback clients only,
+    unless ``control_token`` is set; ``control_allow_origins`` are web origins
+    whose pages may drive it, ``control_allow_hosts`` ``Host`` names accepted
+    besides the mock's own address, ``control_max_world_bytes`` the size limit of
+    ``PUT /__mock/world``: see ``add_control_routes``). ``operations``
+    replaces implementations by operationId (tests use it to build deliberately
+    broken servers). ``body_timeout``: seconds a request's body may take to arrive.
+    """
+    more_routes: list[Callable[[web.Application], None]] = []
+    if control:
+        limit = (
+            {} if control_max_world_bytes is None else {"max_world_bytes": control_max_world_bytes}
+        )
+
+        def add_control(app: web.Application) -> None:
+            add_control_routes(
+                app,
+                token=control_token,
+                allow_origins=control_allow_origins,
+                allow_hosts=control_allow_hosts,
+                **limit,
+            )
+
+        more_routes.append(add_control)
+    return create_api_app(
+        world,
+        semantics=semantics,
+        spec_path=spec_path,
+        journal=journal,
+        operations=operations,
+        api_key=api_key,
+        read_only=read_only,
+        body_timeout=body_timeout,
+        more_routes=more_routes,
+    )
 
 
 class MockServer:
@@ -54,8 +133,7 @@ class MockServer:
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return base_url(self.host, self.port)
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -92,15 +170,13 @@ class MockServer:
 
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
-        runner = web.AppRunner(self.app, handle_signals=False, access_log=None, **SERVER_OPTIONS)
         try:
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
-            loop.run_until_complete(site.start())
-            self.port = runner.addresses[0][1]
+            listening = loop.run_until_complete(
+                start_app(self.app, self.host, self.port, reuse_address=True)
+            )
+            self.port = listening.port
         except BaseException as exc:  # reported to start()'s caller
             self._error = exc
-            loop.run_until_complete(runner.cleanup())
             loop.close()
             self._ready.set()
             return
@@ -108,5 +184,113 @@ class MockServer:
         try:
             loop.run_forever()
         finally:
-            loop.run_until_complete(runner.cleanup())
+            loop.run_until_complete(listening.close())
             loop.close()
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How ``serve`` runs the mock (``prosper-mock serve`` builds one from its flags).
+
+    ``api_key`` is ``(header, key)``; ``api_key_env`` the variable it came from,
+    named (never the key shown) in the start-up ``curl`` hint. ``simulate_rate``:
+    simulated calls a minute (``None``: no simulation; ``seed`` seeds it).
+    ``world_source`` describes the world in the banner, e.g. ``(seed 7)``.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    workers: int = 1
+    quiet: bool = False
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    semantics: Semantics = field(default_factory=Semantics)
+    control: bool = True
+    control_token: str | None = field(default=None, repr=False)
+    control_allow_origins: tuple[str, ...] = ()
+    control_allow_hosts: tuple[str, ...] = ()
+    control_max_world_bytes: int | None = None
+    journal_max_bytes: int = DEFAULT_MAX_BYTES
+    api_key: tuple[str, str] | None = field(default=None, repr=False)
+    api_key_env: str | None = None
+    virtual_clock: bool = False
+    clock_start: str | None = None  # ISO-8601; None: the world's anchor
+    simulate_rate: float | None = None
+    seed: int = 0
+    state_file: Path | None = None
+    world_source: str = ""
+
+
+def serve(world: World, options: ServeOptions) -> int:
+    """Serve ``world`` until SIGINT/SIGTERM; the exit status (0: stopped by a signal).
+
+    With ``workers`` over 1, that many forked processes share the port, each with
+    a read-only copy of ``world``.
+    """
+    if options.workers > 1:
+        port = options.port or free_port(options.host)
+        shared = replace(options, port=port)
+        return run_workers(options.workers, lambda worker: _serve_one(world, shared, worker))
+    _serve_one(world, options, None)
+    return 0
+
+
+def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> None:
+    if options.virtual_clock:
+        world.clock = VirtualClock(options.clock_start or world.origin["recipe"]["anchor"])
+    restored = False
+    state_file = None
+    if options.state_file is not None:
+        state_file = StateFile(options.state_file)
+        restored = state_file.restore(world)
+    app = create_app(
+        world,
+        semantics=options.semantics,
+        control=options.control,
+        control_token=options.control_token,
+        control_allow_origins=options.control_allow_origins,
+        control_allow_hosts=options.control_allow_hosts,
+        control_max_world_bytes=options.control_max_world_bytes,
+        api_key=options.api_key,
+        read_only=worker is not None,
+        journal=Journal(max_bytes=options.journal_max_bytes),
+        body_timeout=options.body_timeout,
+    )
+    if options.simulate_rate is not None:
+        simulation = Simulation(world, options.seed, options.simulate_rate, world.clock.now())
+        if state_file is not None:
+            state_file.resume(simulation)
+            state_file.simulation = simulation
+        tick_simulation(app, simulation)
+    if state_file is not None:
+        state_file.attach(world)
+    configure_logging(options.quiet)
+    if restored and world.loaded is not None:  # the state's base replaced the start-up world
+        source = f"from a world loaded through the control API, restored from {options.state_file}"
+    else:
+        source = options.world_source
+        source += f"; changes restored from {options.state_file}" if restored else ""
+    stats = world.stats()
+    banner = (
+        f"prosper-mock {__version__}: {stats['live_calls']} live calls, "
+        f"{stats['call_logs']} call logs {source}"
+    )
+    example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
+
+    def started(listening: Listening) -> None:
+        if worker is not None and worker.index != 0:
+            return  # one banner for all the workers
+        base = base_url(options.host, listening.port)
+        workers = f" with {worker.count} workers" if worker is not None else ""
+        lines = [banner, f"serving on {base}{workers}  (Ctrl-C to stop)"]
+        if example is not None:
+            # The key is named, never shown: the shell fills it in from the environment.
+            key = f' -H "{options.api_key[0]}: ${options.api_key_env}"' if options.api_key else ""
+            url = f"{base}/api/v1/live-calls?call_log_id={example.call_log_id}"
+            lines.append(f"try: curl{key} '{url}'")
+        print("\n".join(lines), file=sys.stderr, flush=True)
+
+    asyncio.run(
+        serve_until_signalled(
+            app, options.host, options.port, quiet=options.quiet, on_started=started, worker=worker
+        )
+    )

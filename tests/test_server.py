@@ -32,3 +32,23 @@ def test_a_busy_port_is_reported_to_the_caller() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError):
             MockServer(World.generate(WorldRecipe(live_calls=1, call_logs=1)), port=port).start()
+
+
+def test_create_app_adds_the_control_api_to_the_api_app_unless_told_not_to() -> None:
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=1))
+    with MockServer(world) as with_control, MockServer(world, control=False) as without:
+        assert requests.get(with_control.url("/__mock/journal"), timeout=5).status_code == 200
+        r = requests.get(without.url("/__mock/journal"), timeout=5)
+        assert (r.status_code, r.json()) == (404, {"detail": "Not Found"})
+
+
+def test_serve_options_are_frozen_and_keep_secrets_out_of_their_repr() -> None:
+    import dataclasses
+
+    from prosper_mock.server import ServeOptions
+
+    options = ServeOptions(control_token="t0ken", api_key=("X-API-Key", "s3cret"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.port = 1  # type: ignore[misc]
+    assert "t0ken" not in repr(options) and "s3cret" not in repr(options)
+    assert dataclasses.replace(options, port=9).port == 9

@@ -25,9 +25,7 @@ from prosper_mock.cli.options import (
     positive_number,
     refuse_ignored,
 )
-from prosper_mock.cli.serve import (
-    _one_line_protocol_errors,
-)
+from prosper_mock.serving.runtime import one_line_protocol_errors
 
 
 def add_proxy(sub: Subcommands) -> None:
@@ -138,7 +136,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     )
     app = create_proxy_app(options, recorder=recorder)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("aiohttp.server").addFilter(_one_line_protocol_errors)
+    logging.getLogger("aiohttp.server").addFilter(one_line_protocol_errors)
 
     def started(base: str) -> None:
         with_key = f" adding {args.api_key_header} from ${args.api_key_env}" if key else ""

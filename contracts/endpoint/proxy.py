@@ -51,6 +51,7 @@ from prosper_mock.base.problems import one_line
 from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.serving.auth import DEFAULT_HEADER
 from prosper_mock.serving.render import detail_response, render_json
+from prosper_mock.serving.runner import start_app
 from prosper_mock.serving.spec import Operation, Spec
 from prosper_mock.serving.validation import ParameterValidator, parse_query
 
@@ -423,16 +424,12 @@ async def serve_proxy(
     A recording is written every ``flush_every`` seconds while it changes, and at the end.
     """
     state = app[PROXY]
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
+    # aiohttp's own connection limits, not the mock's: the proxy is no stand-in for uvicorn.
+    listening = await start_app(app, host, port, options=None)
     flusher = None
     try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound = runner.addresses[0]
-        shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         if on_started is not None:
-            on_started(f"http://{shown}:{bound[1]}")
+            on_started(listening.base_url)
         stop = stop or asyncio.Event()
         if state.recorder is not None:
             flusher = asyncio.get_running_loop().create_task(
@@ -442,7 +439,7 @@ async def serve_proxy(
     finally:
         if flusher is not None:
             flusher.cancel()
-        await runner.cleanup()
+        await listening.close()
         if state.recorder is not None:
             try:
                 await asyncio.to_thread(state.recorder.write, True)

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import logging
 import os
-import signal
-import sys
-import time
 from pathlib import Path
-
-from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 
 from prosper_mock.base.net import is_loopback
 from prosper_mock.base.upstream import API_KEY_ENV
-from prosper_mock.base.version import __version__
 from prosper_mock.cli.options import (
     DEFAULT_PORT,
     WORLD_DEFAULTS,
@@ -35,17 +25,10 @@ from prosper_mock.cli.options import (
     world_from_args,
     world_rules,
 )
-from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, SERVER_OPTIONS, create_app
+from prosper_mock.server import ServeOptions, serve
+from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT
 from prosper_mock.serving.auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
-from prosper_mock.serving.journal import Journal
-from prosper_mock.serving.state import state_of
-from prosper_mock.world.clock import VirtualClock
-from prosper_mock.world.model import WorldError
-from prosper_mock.world.persistence import StateFile
-from prosper_mock.world.simulation import Simulation
-
-ACCESS_LOG_FORMAT = '%a "%r" %s %bB %Tfs'
 
 
 def add_serve(sub: Subcommands) -> None:
@@ -194,6 +177,7 @@ SERVE_DEFAULTS: dict[str, object] = {
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """Check the flags, translate them into ``ServeOptions``, and serve."""
     refuse_ignored(
         [
             *world_rules(args, simulate=args.simulate),
@@ -209,16 +193,15 @@ def run_serve(args: argparse.Namespace) -> int:
                 "--control-token and --control-token-env protect the control API: "
                 "not with --no-control",
             ),
-            *(
-                (
-                    getattr(args, name) is not None,
-                    args.require_api_key,
-                    f"{flag} needs --require-api-key",
-                )
-                for name, flag in (
-                    ("api_key_env", "--api-key-env"),
-                    ("api_key_header", "--api-key-header"),
-                )
+            (
+                args.api_key_env is not None,
+                args.require_api_key,
+                "--api-key-env needs --require-api-key",
+            ),
+            (
+                args.api_key_header is not None,
+                args.require_api_key,
+                "--api-key-header needs --require-api-key",
             ),
         ]
     )
@@ -238,206 +221,43 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"--workers {args.workers} serves {args.workers} copies of the world, which "
                 f"{', '.join(diverging)} would make diverge: use --workers 1 with them"
             )
-        return _serve_workers(args)
-    return _serve_one(args)
+    options = serve_options(args)
+    return serve(world_from_args(args), options)
 
 
-def _serve_one(args: argparse.Namespace) -> int:
-    """Serve in this process (the options checked and their defaults filled in)."""
+def serve_options(args: argparse.Namespace) -> ServeOptions:
+    """The options ``serve`` runs with (checked, their defaults filled in, secrets read)."""
     token = args.control_token or os.environ.get(args.control_token_env) or None
     if not args.no_control and token is None and not is_loopback(args.host):
         raise ValueError(
             f"refusing to serve the control API on {args.host} without a token: set "
             f"{args.control_token_env} (or pass --control-token), or pass --no-control"
         )
-    world = world_from_args(args)
-    if args.virtual_clock:
-        world.clock = VirtualClock(args.clock_start or world.origin["recipe"]["anchor"])
-    restored = False
-    state_file = None
-    if args.state_file is not None:
-        state_file = StateFile(args.state_file)
-        restored = state_file.restore(world)
     api_key = None
     if args.require_api_key:
         key = os.environ.get(args.api_key_env)
         if not key:
             raise ValueError(f"--require-api-key: set the key in {args.api_key_env}")
         api_key = (args.api_key_header, key)
-    app = create_app(
-        world,
+    return ServeOptions(
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        quiet=args.quiet,
+        body_timeout=args.body_timeout,
         semantics=semantics_from_args(args),
         control=not args.no_control,
         control_token=token,
-        control_allow_origins=args.control_allow_origin,
-        control_allow_hosts=args.control_allow_host,
+        control_allow_origins=tuple(args.control_allow_origin),
+        control_allow_hosts=tuple(args.control_allow_host),
         control_max_world_bytes=args.max_world_bytes,
+        journal_max_bytes=args.journal_max_bytes,
         api_key=api_key,
-        read_only=getattr(args, "read_only", False),
-        journal=Journal(max_bytes=args.journal_max_bytes),
-        body_timeout=args.body_timeout,
+        api_key_env=args.api_key_env if api_key else None,
+        virtual_clock=args.virtual_clock,
+        clock_start=args.clock_start,
+        simulate_rate=args.rate if args.simulate else None,
+        seed=args.seed,
+        state_file=args.state_file,
+        world_source=f"from {args.world}" if args.world else f"(seed {args.seed})",
     )
-    if args.simulate:
-        simulation = Simulation(world, args.seed, args.rate, world.clock.now())
-        if state_file is not None:
-            state_file.resume(simulation)
-            state_file.simulation = simulation
-        state_of(app).simulation = simulation
-        app.on_startup.append(_tick_simulation)
-        app.on_cleanup.append(_stop_simulation)
-    if state_file is not None:
-        state_file.attach(world)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("aiohttp.server").addFilter(_one_line_protocol_errors)
-    if args.quiet:  # no line for a client gone away; timeouts and refusals (warnings) still
-        logging.getLogger("prosper_mock.access").setLevel(logging.WARNING)
-    if restored and world.loaded is not None:  # the state's base replaced the start-up world
-        source = f"from a world loaded through the control API, restored from {args.state_file}"
-    else:
-        source = f"from {args.world}" if args.world else f"(seed {args.seed})"
-        source += f"; changes restored from {args.state_file}" if restored else ""
-    stats = world.stats()
-    banner = (
-        f"prosper-mock {__version__}: {stats['live_calls']} live calls, "
-        f"{stats['call_logs']} call logs {source}"
-    )
-    example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
-    asyncio.run(_serve(app, args, banner, example.call_log_id if example else None))
-    return 0
-
-
-def _serve_workers(args: argparse.Namespace) -> int:
-    """Fork ``--workers`` processes that share one port; stop them all on SIGINT/SIGTERM."""
-    import multiprocessing
-    import socket
-
-    port = args.port
-    if port == 0:  # every worker must bind the same port: choose it here
-        with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
-            probe.bind((args.host, 0))
-            port = probe.getsockname()[1]
-    worker_args = argparse.Namespace(
-        **{
-            **vars(args),
-            "workers": 1,
-            "port": port,
-            "read_only": True,
-            "reuse_port": True,
-            "worker_count": args.workers,
-            "parent_pid": os.getpid(),
-        }
-    )
-    context = multiprocessing.get_context("fork")
-    children = [
-        context.Process(target=_worker, args=(worker_args, i), daemon=True)
-        for i in range(args.workers)
-    ]
-    for child in children:
-        child.start()
-    stop = {"now": False}
-
-    def on_signal(_sig: int, _frame: object) -> None:
-        stop["now"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    while not stop["now"] and all(child.is_alive() for child in children):
-        time.sleep(0.2)
-    for child in children:
-        if child.is_alive() and child.pid is not None:
-            os.kill(child.pid, signal.SIGTERM)
-    for child in children:
-        child.join(35)
-    return 0 if stop["now"] else 1
-
-
-def _worker(args: argparse.Namespace, index: int) -> None:
-    args.announce = index == 0
-    with contextlib.suppress(KeyboardInterrupt):
-        _serve_one(args)
-
-
-async def _serve(
-    app: web.Application, args: argparse.Namespace, banner: str, example_id: int | None
-) -> None:
-    """Serve until SIGINT/SIGTERM, then stop cleanly (in-flight requests finish)."""
-    runner = web.AppRunner(
-        app,
-        access_log=None if args.quiet else logging.getLogger("prosper_mock.access"),
-        access_log_format=ACCESS_LOG_FORMAT,
-        handle_signals=False,
-        **SERVER_OPTIONS,
-    )
-    await runner.setup()
-    try:
-        site = web.TCPSite(
-            runner, args.host, args.port, reuse_port=getattr(args, "reuse_port", False)
-        )
-        await site.start()
-        host = f"[{args.host}]" if ":" in args.host else args.host
-        base = f"http://{host}:{runner.addresses[0][1]}"
-        count = getattr(args, "worker_count", 1)
-        workers = f" with {count} workers" if count > 1 else ""
-        lines = [banner, f"serving on {base}{workers}  (Ctrl-C to stop)"]
-        if example_id is not None:
-            # The key is named, never shown: the shell fills it in from the environment.
-            key = (
-                f' -H "{args.api_key_header}: ${args.api_key_env}"' if args.require_api_key else ""
-            )
-            lines.append(f"try: curl{key} '{base}/api/v1/live-calls?call_log_id={example_id}'")
-        if getattr(args, "announce", True):
-            print("\n".join(lines), file=sys.stderr, flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        parent = getattr(args, "parent_pid", None)
-        if parent is not None:  # a --workers child: never outlive the parent, even after kill -9
-            watcher = loop.create_task(_stop_when_orphaned(parent, stop))
-        await stop.wait()
-        if parent is not None:
-            watcher.cancel()
-        print("prosper-mock: stopping", file=sys.stderr, flush=True)
-    finally:
-        await runner.cleanup()
-
-
-_TICK = web.AppKey("prosper_mock_simulation_tick", asyncio.Task)
-
-
-async def _tick_simulation(app: web.Application) -> None:
-    """With the real clock the simulation follows time by itself (a virtual clock drives it)."""
-
-    async def tick() -> None:
-        state = state_of(app)
-        while True:
-            simulation = state.simulation
-            try:
-                if simulation is not None:
-                    simulation.advance_to(state.world.clock.now())
-            except WorldError as exc:  # e.g. a state file that cannot be written: keep going
-                logging.getLogger("prosper_mock.world.simulation").error("simulation: %s", exc)
-            await asyncio.sleep(0.5)
-
-    app[_TICK] = asyncio.get_running_loop().create_task(tick())
-
-
-async def _stop_simulation(app: web.Application) -> None:
-    app[_TICK].cancel()
-
-
-async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
-    while os.getppid() == parent:
-        await asyncio.sleep(0.5)
-    stop.set()
-
-
-def _one_line_protocol_errors(record: logging.LogRecord) -> bool:
-    """A malformed request is the client's problem: one line, not a traceback."""
-    if record.exc_info and isinstance(record.exc_info[1], HttpProcessingError):
-        exc = record.exc_info[1]
-        record.msg = f"rejected a malformed request: {exc.code} {str(exc.message).splitlines()[0]}"
-        record.args = ()
-        record.exc_info = None
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-    return True

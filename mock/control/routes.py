@@ -37,7 +37,7 @@ from prosper_mock.control.paging import (
     JournalFilter,
     journal_page,
 )
-from prosper_mock.serving.app import _method_not_allowed
+from prosper_mock.serving.app import method_not_allowed
 from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import FaultError, parse_rules
 from prosper_mock.serving.render import detail_response, json_response
@@ -141,7 +141,7 @@ def add_control_routes(
         raise RuntimeError(f"control operations without a route: {sorted(declared)}")
     for path, methods in routed.items():
         # As FastAPI answers a method a path does not have (app.py does the same).
-        app.router.add_route("*", path, _method_not_allowed(", ".join(methods)))
+        app.router.add_route("*", path, method_not_allowed(", ".join(methods)))
 
 
 def _guarded(

@@ -2,11 +2,12 @@
 
 At start-up every operation of the spec becomes one route, bound to its
 handler by ``operationId``, with a parameter validator compiled from the spec
-(``validation.py``). Requests flow one way: HTTP → validation → handler
-(lookup → store) → response. What FastAPI itself answers around the routes
-is reproduced too: ``404 {"detail":"Not Found"}`` for unknown paths, ``405
-{"detail":"Method Not Allowed"}`` with ``Allow`` for wrong methods, and a
-``307`` redirect for a path that only differs by its trailing slash.
+(``validation.py``). A request to an operation passes the steps of
+``pipeline.py`` in order: API key, faults, validation, operation, journal.
+What FastAPI itself answers around the routes is reproduced too: ``404
+{"detail":"Not Found"}`` for unknown paths, ``405 {"detail":"Method Not
+Allowed"}`` with ``Allow`` for wrong methods, and a ``307`` redirect for a
+path that only differs by its trailing slash.
 """
 
 from __future__ import annotations
@@ -15,29 +16,23 @@ import asyncio
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TypedDict
 from urllib.parse import SplitResult, quote, unquote
 
 from aiohttp import web
 from aiohttp.http import HttpVersion10
 from aiohttp.typedefs import Middleware
 
-from prosper_mock.serving.auth import Responder, require_api_key
-from prosper_mock.serving.faults import HEADER as FAULT_HEADER
-from prosper_mock.serving.faults import FaultError, FaultInjector
+from prosper_mock.serving.faults import FaultInjector
 from prosper_mock.serving.journal import Journal
-from prosper_mock.serving.operations import OPERATIONS, Implementation
-from prosper_mock.serving.render import detail_response, json_response
+from prosper_mock.serving.operations import Implementation
+from prosper_mock.serving.pipeline import Handler, operation_handler
+from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.spec import Operation, Spec, load_spec
 from prosper_mock.serving.state import STATE, MockState, state_of
-from prosper_mock.serving.validation import ParameterValidator, parse_query
 from prosper_mock.world.model import World
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 # A request's body must have arrived this many seconds after its headers, or the
 # connection is closed unanswered (uvicorn closes a stalled connection the same way;
@@ -54,52 +49,27 @@ INVALID_REQUEST = (
 log = logging.getLogger("prosper_mock.access")
 
 
-class ServerOptions(TypedDict):
-    """Keyword arguments of ``web.AppRunner`` (passed on to aiohttp's server)."""
-
-    keepalive_timeout: float
-    max_line_size: int
-    max_field_size: int
-    shutdown_timeout: float
+RouteAdder = Callable[[web.Application], None]
 
 
-# How the server treats connections, as uvicorn (upstream's server) does: idle or
-# half-sent requests are closed after 5 s (uvicorn's keep-alive timeout; aiohttp's
-# default is an hour, which lets stalled clients pile up), and a request line or
-# header over 16 KiB is refused with 400 (h11's limit; aiohttp's default is 8 KiB).
-SERVER_OPTIONS: ServerOptions = {
-    "keepalive_timeout": 5.0,
-    "max_line_size": 16 * 1024,
-    "max_field_size": 16 * 1024,
-    "shutdown_timeout": 30.0,
-}
-
-
-def create_app(
+def create_api_app(
     world: World | None = None,
     *,
     semantics: Semantics | None = None,
     spec_path: str | Path | None = None,
     journal: Journal | None = None,
-    control: bool = True,
-    control_token: str | None = None,
-    control_allow_origins: Iterable[str] = (),
-    control_allow_hosts: Iterable[str] = (),
-    control_max_world_bytes: int | None = None,
     operations: Mapping[str, Implementation] | None = None,
     api_key: tuple[str, str] | None = None,
     read_only: bool = False,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    more_routes: Iterable[RouteAdder] = (),
 ) -> web.Application:
-    """Build the mock app for ``world`` (a default seeded world if omitted).
+    """The vendored API's app for ``world`` (a default seeded world if omitted).
 
-    ``control`` adds the control API under ``/__mock`` (loopback clients only,
-    unless ``control_token`` is set; ``control_allow_origins`` are web origins
-    whose pages may drive it, ``control_allow_hosts`` ``Host`` names accepted
-    besides the mock's own address, ``control_max_world_bytes`` the size limit of
-    ``PUT /__mock/world``: see ``add_control_routes``). ``operations``
-    replaces implementations by operationId (tests use it to build deliberately
-    broken servers). ``body_timeout``: seconds a request's body may take to arrive.
+    ``operations`` replaces implementations by operationId (tests use it to build
+    deliberately broken servers). ``body_timeout``: seconds a request's body may
+    take to arrive. ``more_routes`` register routes of their own (the control
+    API) before the catch-all that answers FastAPI's ``404``/``307``.
     """
     if not 0 < body_timeout < math.inf:
         raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
@@ -120,7 +90,7 @@ def create_app(
 
     # FastAPI's docs route is a plain Starlette route: GET and HEAD, 405 otherwise.
     app.router.add_get("/openapi.json", _serve_spec(spec))
-    app.router.add_route("*", "/openapi.json", _method_not_allowed("GET, HEAD"))
+    app.router.add_route("*", "/openapi.json", method_not_allowed("GET, HEAD"))
     by_path: dict[str, list[Operation]] = {}
     for op in spec.operations():
         by_path.setdefault(op.path, []).append(op)
@@ -128,76 +98,15 @@ def create_app(
         for op in ops:
             app.router.add_route(op.method, path, operation_handler(op, state, operations))
         allowed = ", ".join(op.method for op in ops)
-        app.router.add_route("*", path, _method_not_allowed(allowed))
+        app.router.add_route("*", path, method_not_allowed(allowed))
 
-    if control:
-        from prosper_mock.control.routes import add_control_routes  # control imports this module
-
-        add_control_routes(
-            app,
-            token=control_token,
-            allow_origins=control_allow_origins,
-            allow_hosts=control_allow_hosts,
-            **(
-                {}
-                if control_max_world_bytes is None
-                else {"max_world_bytes": control_max_world_bytes}
-            ),
-        )
+    for add in more_routes:
+        add(app)
 
     # Registered last: everything no route above claims.
     known = [_path_regex(p) for p in [*by_path, "/openapi.json"]]
     app.router.add_route("*", "/{tail:.*}", _not_found(known))
     return app
-
-
-def operation_handler(
-    operation: Operation, state: MockState, operations: Mapping[str, Implementation] | None = None
-) -> Handler:
-    """The route for one spec operation: validate as FastAPI does, then dispatch."""
-    validator = ParameterValidator(operation)
-    implementation = (operations or OPERATIONS).get(operation.operation_id)
-    op_id = operation.operation_id
-    journal = state.journal
-
-    faults = state.faults
-
-    async def answer(request: web.Request, query: list[tuple[str, str]]) -> web.StreamResponse:
-        values, errors = validator.validate(query, request.match_info, request.headers)
-        if errors:
-            return json_response({"detail": errors}, status=422)
-        if implementation is None:
-            return detail_response(
-                501,
-                f"Operation {op_id} is in the spec but prosper-voice-mock does not implement it",
-            )
-        return await implementation(request, values, state)
-
-    async def respond(request: web.Request, query: list[tuple[str, str]]) -> web.StreamResponse:
-        header = request.headers.get(FAULT_HEADER)
-        if header is None and not faults.rules:  # the hot path: no fault asked for
-            return await answer(request, query)
-        try:
-            chosen = faults.choose(header, dict(query))
-        except FaultError as exc:
-            return detail_response(400, f"{FAULT_HEADER}: {exc}")
-        return await faults.apply(chosen, request, len(journal), lambda: answer(request, query))
-
-    responder: Responder = respond
-    if state.api_key is not None:  # checked before faults and parameters, as upstream does
-        responder = require_api_key(respond, *state.api_key)
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
-        try:
-            response = await responder(request, parse_query(raw))
-        except asyncio.CancelledError:  # a dropped connection: journal it, then go
-            journal.record(state.clock.now(), request.method, request.path, raw, op_id, 0)
-            raise
-        journal.record(state.clock.now(), request.method, request.path, raw, op_id, response.status)
-        return response
-
-    return handle
 
 
 _TIMED_OUT = web.RequestKey("prosper_mock_body_timed_out", bool)
@@ -262,12 +171,6 @@ def _time_out(request: web.Request) -> None:
         request.transport.close()
 
 
-def raw_query(request: web.Request) -> bytes:
-    """The query string exactly as the client sent it (uvicorn hands FastAPI these bytes)."""
-    _, _, query = request.raw_path.partition("?")
-    return query.encode("utf-8", "surrogateescape")
-
-
 def _serve_spec(spec: Spec) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         return web.Response(body=spec.raw, content_type="application/json")
@@ -275,7 +178,9 @@ def _serve_spec(spec: Spec) -> Handler:
     return handle
 
 
-def _method_not_allowed(allowed: str) -> Handler:
+def method_not_allowed(allowed: str) -> Handler:
+    """FastAPI's answer to a known path asked with another method: 405 naming ``allowed``."""
+
     async def handle(request: web.Request) -> web.StreamResponse:
         return detail_response(405, "Method Not Allowed", headers={"Allow": allowed})
 
@@ -308,4 +213,4 @@ def _path_regex(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
-__all__ = ["STATE", "MockState", "create_app", "operation_handler", "state_of"]
+__all__ = ["STATE", "MockState", "create_api_app", "state_of"]

@@ -1,14 +1,13 @@
 """``serve --require-api-key``: the vendored API answers only requests carrying the key.
 
-The check wraps an operation's responder (the same ``(request, query) -> response``
-shape the fault injector wraps), and is only put in place when a key is set, so a
-mock without a key pays nothing for it.
+The check is the request pipeline's first step (``pipeline.py``), and is only put
+in place when a key is set, so a mock without a key pays nothing for it.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -18,27 +17,25 @@ from prosper_mock.base.net import is_loopback
 from prosper_mock.base.upstream import API_KEY_HEADER
 from prosper_mock.serving.render import detail_response
 
-Responder = Callable[[web.Request, list[tuple[str, str]]], Awaitable[web.StreamResponse]]
-
 DEFAULT_HEADER = API_KEY_HEADER
 INVALID_KEY = "Invalid API key"  # upstream's answer, with 403 (docs/semantics.md)
 
 
-def require_api_key(respond: Responder, header: str, key: str) -> Responder:
-    """``respond``, behind a check of ``header`` against ``key`` (constant-time).
+def api_key_check(header: str, key: str) -> Callable[[web.Request], web.Response | None]:
+    """A check of ``header`` against ``key`` (constant-time): ``None`` if it matches.
 
     A missing or wrong key gets ``403 {"detail": "Invalid API key"}`` before any
     parameter is looked at, as upstream's security dependency answers.
     """
     expected = key.encode()
 
-    async def checked(request: web.Request, query: list[tuple[str, str]]) -> web.StreamResponse:
+    def refusal(request: web.Request) -> web.Response | None:
         given = request.headers.get(header, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, expected):
             return detail_response(403, INVALID_KEY)
-        return await respond(request, query)
+        return None
 
-    return checked
+    return refusal
 
 
 class InsecureKeyError(ProsperMockError, ValueError):

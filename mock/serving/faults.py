@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -184,17 +184,16 @@ class FaultInjector:
                 return rule.faults
         return ()
 
-    async def apply(
-        self,
-        faults: tuple[Fault, ...],
-        request: web.Request,
-        seq_key: int,
-        answer: Callable[[], Awaitable[web.StreamResponse]],
-    ) -> web.StreamResponse:
-        """Answer ``request`` through ``faults``; ``answer`` makes the normal response."""
+    async def before(
+        self, faults: tuple[Fault, ...], request: web.Request, seq: int
+    ) -> web.StreamResponse | None:
+        """What ``faults`` do before the request is answered: wait, answer instead, or drop.
+
+        ``None``: the request is to be answered normally (then ``shape`` the answer).
+        """
         for i, fault in enumerate(faults):
             if fault.kind == "latency":
-                await asyncio.sleep(self._ms(fault, seq_key, i) / 1000)
+                await asyncio.sleep(self._ms(fault, seq, i) / 1000)
         for fault in faults:
             if fault.kind == "status":
                 headers = (
@@ -208,7 +207,16 @@ class FaultInjector:
                 if request.transport is not None:
                     request.transport.abort()
                 raise asyncio.CancelledError  # nothing more to send: the connection is gone
-        response = await answer()
+        return None
+
+    async def shape(
+        self,
+        faults: tuple[Fault, ...],
+        request: web.Request,
+        seq: int,
+        response: web.StreamResponse,
+    ) -> web.StreamResponse:
+        """Send the normal ``response`` as ``faults`` say: cut short (truncate) or slowly."""
         body = getattr(response, "body", None)
         shaping = [f for f in faults if f.kind in ("truncate", "slow")]
         if not shaping or not isinstance(body, bytes):
@@ -224,7 +232,7 @@ class FaultInjector:
             return stream
         for start in range(0, len(body), 16):
             await stream.write(body[start : start + 16])
-            await asyncio.sleep(self._ms(fault, seq_key, start) / 1000)
+            await asyncio.sleep(self._ms(fault, seq, start) / 1000)
         await stream.write_eof()
         return stream
 

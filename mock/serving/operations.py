@@ -1,7 +1,9 @@
 """Implementations of the spec's operations, keyed by ``operationId``.
 
-The app binds each route to the entry with its operation's id; an operation
-the spec gains upstream without an entry here answers ``501``.
+An implementation answers in the world's terms (a lookup's ``Found``,
+``NotFound`` or ``NothingToLookUp``); ``render.render_answer`` makes the HTTP
+response. The app binds each route to the entry with its operation's id; an
+operation the spec gains upstream without an entry here answers ``501``.
 """
 
 from __future__ import annotations
@@ -11,35 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from prosper_mock.serving.render import JSON_TYPE, detail_response, json_response
-from prosper_mock.world.lookup import Found, LiveCallQuery, NotFound, find_call
+from prosper_mock.serving.render import Answer
+from prosper_mock.world.lookup import Found, LiveCallQuery, NotFound, NothingToLookUp, find_call
 
 if TYPE_CHECKING:
     from prosper_mock.serving.state import MockState
 
-Implementation = Callable[[web.Request, dict[str, Any], "MockState"], Awaitable[web.StreamResponse]]
+Implementation = Callable[[web.Request, dict[str, Any], "MockState"], Awaitable[Answer]]
 
 
 async def get_live_call(
     request: web.Request, params: dict[str, Any], state: MockState
-) -> web.StreamResponse:
-    """``GET /api/v1/live-calls``: a flat snapshot, live calls first, then call logs."""
-    outcome = find_call(state.world, LiveCallQuery(**params))
-    if isinstance(outcome, Found):
-        body = state.snapshots.body(outcome.source, outcome.row)
-        return web.Response(body=body, content_type=JSON_TYPE)
-    semantics = state.semantics
-    if isinstance(outcome, NotFound):
-        return detail_response(semantics.not_found_status, semantics.not_found_detail)
-    if semantics.missing_lookup == 422:
-        error = {
-            "type": "missing",
-            "loc": ["query", outcome.missing],
-            "msg": "Field required",
-            "input": None,
-        }
-        return json_response({"detail": [error]}, status=422)
-    return detail_response(400, outcome.detail)
+) -> Found | NotFound | NothingToLookUp:
+    """``GET /api/v1/live-calls``: live calls first, then call logs (``world.lookup``)."""
+    return find_call(state.world, LiveCallQuery(**params))
 
 
 OPERATIONS: dict[str, Implementation] = {

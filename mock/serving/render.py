@@ -1,4 +1,5 @@
-"""JSON bodies as FastAPI renders them, and the flat snapshot of a row."""
+"""HTTP answers: JSON bodies as FastAPI renders them, the flat snapshot of a row, and
+``render_answer``, the one place an operation's answer becomes a response."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from typing import Any
 
 from aiohttp import web
 
+from prosper_mock.serving.semantics import Semantics
+
 # snapshot: the flat answer for a row, made in the world layer (the local driver gives it too).
 from prosper_mock.world.flatten import snapshot as snapshot
+from prosper_mock.world.lookup import Found, NotFound, NothingToLookUp
 from prosper_mock.world.records import CallLog, LiveCall
 
 JSON_TYPE = "application/json"
+
+# What an operation answers: a lookup's outcome, or a response it rendered itself
+# (the deliberately broken implementations the contract suite is tested against do).
+Answer = Found | NotFound | NothingToLookUp | web.StreamResponse
 
 
 def render_json(content: Any) -> bytes:
@@ -57,3 +65,25 @@ class SnapshotCache:
         body = render_json(snapshot(source, row))
         self._bodies[key] = (row, body)
         return body
+
+
+def render_answer(
+    answer: Answer, semantics: Semantics, snapshots: SnapshotCache
+) -> web.StreamResponse:
+    """The response for an operation's ``answer``, as upstream words it (``semantics``)."""
+    if isinstance(answer, Found):  # the hot path first
+        body = snapshots.body(answer.source, answer.row)
+        return web.Response(body=body, content_type=JSON_TYPE)
+    if isinstance(answer, web.StreamResponse):
+        return answer
+    if isinstance(answer, NotFound):
+        return detail_response(semantics.not_found_status, semantics.not_found_detail)
+    if semantics.missing_lookup == 422:
+        error = {
+            "type": "missing",
+            "loc": ["query", answer.missing],
+            "msg": "Field required",
+            "input": None,
+        }
+        return json_response({"detail": [error]}, status=422)
+    return detail_response(400, answer.detail)

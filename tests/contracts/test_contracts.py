@@ -147,7 +147,7 @@ def test_api_key_is_never_shown_and_never_sent_in_clear_to_remote_hosts(tmp_path
 
 
 def _spec_queries(pytester: pytest.Pytester, server: MockServer, *extra: str) -> list[tuple]:
-    server.state.journal.clear()
+    server.state.clear_journal()
     result = pytester.runpytest(
         *ARGS,
         "--prosper-examples",

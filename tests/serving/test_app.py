@@ -201,3 +201,21 @@ def test_body_timeout_must_be_positive(world: World) -> None:
     for bad in (0, -1, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="body_timeout must be"):
             create_app(world, body_timeout=bad)
+
+
+def test_the_api_app_alone_has_no_control_api_and_more_routes_come_before_the_catch_all() -> None:
+    from aiohttp import web
+
+    from prosper_mock.serving.app import create_api_app
+
+    async def extra(request: web.Request) -> web.Response:
+        return web.Response(text="extra")
+
+    world = World.generate(WorldRecipe(live_calls=1, call_logs=1))
+    alone = create_api_app(world)
+    assert not any(r.canonical.startswith("/__mock") for r in alone.router.resources())
+    app = create_api_app(world, more_routes=[lambda a: a.router.add_get("/extra", extra)])
+    with MockServer(app_factory=lambda _world: app) as s:
+        assert requests.get(s.url("/extra"), timeout=5).text == "extra"
+        r = requests.get(s.url("/elsewhere"), timeout=5)
+        assert (r.status_code, r.json()) == (404, {"detail": "Not Found"})

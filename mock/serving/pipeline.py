@@ -1,0 +1,169 @@
+"""One request to a spec operation, top to bottom: the ordered steps that answer it.
+
+1. API key: a missing or wrong key is ``403`` (only when the mock requires one);
+2. faults: ``X-Mock-Fault`` or a rule may wait, answer instead, or drop the connection;
+3. validation: parameters as FastAPI checks them, ``422`` in its shape;
+4. operation: the implementation answers in the world's terms, ``render_answer``
+   makes the response (which a truncate or slow fault then sends as it says);
+5. journal: the request and its status (``0``: the connection was dropped).
+
+Steps 1 to 3 answer (and end the request) or return ``None`` to let the next
+one run; one that has to wait first (a latency fault) returns an awaitable of
+that instead, so a step that decides at once costs a plain call. Step 4 always
+answers. The steps are chosen once per operation at start-up: one that can
+never answer (no API key required) is left out, so the hot path pays only for
+what can act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from prosper_mock.serving.auth import api_key_check
+from prosper_mock.serving.faults import HEADER as FAULT_HEADER
+from prosper_mock.serving.faults import Fault, FaultError
+from prosper_mock.serving.operations import OPERATIONS, Implementation
+from prosper_mock.serving.render import detail_response, json_response, render_answer
+from prosper_mock.serving.spec import Operation
+from prosper_mock.serving.state import MockState
+from prosper_mock.serving.validation import ParameterValidator, parse_query
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True, eq=False)  # not frozen: a frozen init costs the hot path more
+class Exchange:
+    """One request on its way through the steps, and what they found out."""
+
+    request: web.Request
+    query: list[tuple[str, str]]
+    values: dict[str, Any] | None = None  # the validated parameters
+    faults: tuple[Fault, ...] = ()
+    seq: int = 0  # the journal's length when faults were chosen: seeds their timing
+
+
+Step = Callable[[Exchange], web.StreamResponse | Awaitable[web.StreamResponse | None] | None]
+
+
+def operation_handler(
+    operation: Operation, state: MockState, operations: Mapping[str, Implementation] | None = None
+) -> Handler:
+    """The route for one spec operation: its steps, in order, then the journal."""
+    op_id = operation.operation_id
+    implementation = (operations or OPERATIONS).get(op_id)
+    # Steps 1-3 may answer instead; step 4, the operation, always answers.
+    checks: tuple[Step, ...] = tuple(
+        step
+        for step in (_api_key_step(state), _fault_step(state), _validation_step(operation))
+        if step is not None
+    )
+    operate = _operation_step(op_id, implementation, state)
+    journal = state.journal
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
+        status: int | None = 0  # stays 0 if the connection is dropped (CancelledError)
+        try:
+            exchange = Exchange(request, parse_query(raw))
+            for check in checks:
+                answer = check(exchange)
+                if answer is not None and not isinstance(answer, web.StreamResponse):
+                    answer = await answer  # it had to wait (a latency fault)
+                if answer is not None:
+                    status = answer.status
+                    return answer
+            response = await operate(exchange)
+            status = response.status
+            return response
+        except Exception:  # a bug in an implementation: aiohttp answers 500, unjournalled
+            status = None
+            raise
+        finally:  # step 5
+            if status is not None:
+                journal.record(state.clock.now(), request.method, request.path, raw, op_id, status)
+
+    return handle
+
+
+def _api_key_step(state: MockState) -> Step | None:
+    if state.api_key is None:  # nothing to check: no step
+        return None
+    refusal = api_key_check(*state.api_key)
+
+    def step(exchange: Exchange) -> web.StreamResponse | None:
+        return refusal(exchange.request)
+
+    return step
+
+
+def _fault_step(state: MockState) -> Step:
+    # Always present: a fault can be asked for by header, or by rules set at any time.
+    faults = state.faults
+    journal = state.journal
+
+    def step(
+        exchange: Exchange,
+    ) -> web.StreamResponse | Awaitable[web.StreamResponse | None] | None:
+        request = exchange.request
+        header = request.headers.get(FAULT_HEADER)
+        if header is None and not faults.rules:  # the hot path: no fault asked for
+            return None
+        try:
+            chosen = faults.choose(header, dict(exchange.query))
+        except FaultError as exc:
+            return detail_response(400, f"{FAULT_HEADER}: {exc}")
+        if not chosen:
+            return None
+        exchange.faults, exchange.seq = chosen, len(journal)
+        return faults.before(chosen, request, exchange.seq)
+
+    return step
+
+
+def _validation_step(operation: Operation) -> Step:
+    validator = ParameterValidator(operation)
+
+    def step(exchange: Exchange) -> web.StreamResponse | None:
+        request = exchange.request
+        values, errors = validator.validate(exchange.query, request.match_info, request.headers)
+        if errors:
+            return json_response({"detail": errors}, status=422)
+        exchange.values = values
+        return None
+
+    return step
+
+
+def _operation_step(
+    op_id: str, implementation: Implementation | None, state: MockState
+) -> Callable[[Exchange], Awaitable[web.StreamResponse]]:
+    if implementation is None:
+        unimplemented = (
+            f"Operation {op_id} is in the spec but prosper-voice-mock does not implement it"
+        )
+
+        async def missing(exchange: Exchange) -> web.StreamResponse:
+            return detail_response(501, unimplemented)
+
+        return missing
+    faults = state.faults
+
+    async def step(exchange: Exchange) -> web.StreamResponse:
+        request = exchange.request
+        answer = await implementation(request, exchange.values or {}, state)
+        response = render_answer(answer, state.semantics, state.snapshots)
+        if exchange.faults:  # truncate or slow: how the answer is sent
+            return await faults.shape(exchange.faults, request, exchange.seq, response)
+        return response
+
+    return step
+
+
+def raw_query(request: web.Request) -> bytes:
+    """The query string exactly as the client sent it (uvicorn hands FastAPI these bytes)."""
+    _, _, query = request.raw_path.partition("?")
+    return query.encode("utf-8", "surrogateescape")

@@ -1,0 +1,94 @@
+"""Start an aiohttp app on a port, and stop it: the one place that binds a server.
+
+``serve``, ``MockServer`` and the validating proxy all start their app here, so
+they share the connection limits (``SERVER_OPTIONS``), the access-log format
+and the graceful shutdown (in-flight requests get ``shutdown_timeout`` seconds).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TypedDict
+
+from aiohttp import web
+
+ACCESS_LOG_FORMAT = '%a "%r" %s %bB %Tfs'
+
+
+class ServerOptions(TypedDict):
+    """Keyword arguments of ``web.AppRunner`` (passed on to aiohttp's server)."""
+
+    keepalive_timeout: float
+    max_line_size: int
+    max_field_size: int
+    shutdown_timeout: float
+
+
+# How the server treats connections, as uvicorn (upstream's server) does: idle or
+# half-sent requests are closed after 5 s (uvicorn's keep-alive timeout; aiohttp's
+# default is an hour, which lets stalled clients pile up), and a request line or
+# header over 16 KiB is refused with 400 (h11's limit; aiohttp's default is 8 KiB).
+SERVER_OPTIONS: ServerOptions = {
+    "keepalive_timeout": 5.0,
+    "max_line_size": 16 * 1024,
+    "max_field_size": 16 * 1024,
+    "shutdown_timeout": 30.0,
+}
+
+
+@dataclass(frozen=True)
+class Listening:
+    """An app being served: where it is bound, and how to stop it."""
+
+    runner: web.AppRunner
+    host: str  # the address bound (an IP address, even when a name was asked for)
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return base_url(self.host, self.port)
+
+    async def close(self) -> None:
+        """Stop accepting, let in-flight requests finish, run the app's cleanup."""
+        await self.runner.cleanup()
+
+
+async def start_app(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    access_log: logging.Logger | None = None,
+    reuse_port: bool = False,
+    reuse_address: bool | None = None,
+    options: ServerOptions | None = SERVER_OPTIONS,
+) -> Listening:
+    """Serve ``app`` on ``host:port`` (port 0: a free one) until ``close``.
+
+    ``access_log``: one line per request (``ACCESS_LOG_FORMAT``), none if omitted.
+    ``options``: the connection limits; ``None`` keeps aiohttp's own. If binding
+    fails, the app is cleaned up and the error raised.
+    """
+    fmt = ACCESS_LOG_FORMAT
+    runner = (
+        web.AppRunner(app, handle_signals=False, access_log=access_log, access_log_format=fmt)
+        if options is None
+        else web.AppRunner(
+            app, handle_signals=False, access_log=access_log, access_log_format=fmt, **options
+        )
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port, reuse_address=reuse_address, reuse_port=reuse_port)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound = runner.addresses[0]
+    return Listening(runner, bound[0], bound[1])
+
+
+def base_url(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 address in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -1,0 +1,176 @@
+"""A long-running server process: logging, signals, the simulation's tick, worker processes.
+
+What ``prosper-mock serve`` (and the proxy) need around an app once it is built:
+``serve_until_signalled`` serves until SIGINT/SIGTERM (or, for a worker, until its
+parent is gone); ``run_workers`` forks processes that share one port;
+``tick_simulation`` keeps a simulation following the real clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from prosper_mock.serving.runner import Listening, start_app
+from prosper_mock.serving.state import state_of
+from prosper_mock.world.model import WorldError
+from prosper_mock.world.simulation import Simulation
+
+ACCESS_LOG = "prosper_mock.access"
+
+
+def one_line_protocol_errors(record: logging.LogRecord) -> bool:
+    """A malformed request is the client's problem: one line, not a traceback."""
+    if record.exc_info and isinstance(record.exc_info[1], HttpProcessingError):
+        exc = record.exc_info[1]
+        record.msg = f"rejected a malformed request: {exc.code} {str(exc.message).splitlines()[0]}"
+        record.args = ()
+        record.exc_info = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
+
+
+def configure_logging(quiet: bool = False) -> None:
+    """Log lines to stderr, a malformed request as one line; ``quiet``: no access lines."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("aiohttp.server").addFilter(one_line_protocol_errors)
+    if quiet:  # no line for a client gone away; timeouts and refusals (warnings) still
+        logging.getLogger(ACCESS_LOG).setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class Worker:
+    """One of ``count`` processes serving a port; it stops when ``parent_pid`` is gone."""
+
+    index: int
+    count: int
+    parent_pid: int
+
+
+async def serve_until_signalled(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    quiet: bool = False,
+    on_started: Callable[[Listening], None] | None = None,
+    worker: Worker | None = None,
+) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM, then stop cleanly (in-flight requests finish)."""
+    listening = await start_app(
+        app,
+        host,
+        port,
+        access_log=None if quiet else logging.getLogger(ACCESS_LOG),
+        reuse_port=worker is not None,
+    )
+    try:
+        if on_started is not None:
+            on_started(listening)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        watcher = None
+        if worker is not None:  # never outlive the parent, even after kill -9
+            watcher = loop.create_task(_stop_when_orphaned(worker.parent_pid, stop))
+        await stop.wait()
+        if watcher is not None:
+            watcher.cancel()
+        print("prosper-mock: stopping", file=sys.stderr, flush=True)
+    finally:
+        await listening.close()
+
+
+async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
+    stop.set()
+
+
+def free_port(host: str) -> int:
+    """A port free on ``host`` now (every worker must bind the same one: chosen up front)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def run_workers(count: int, work: Callable[[Worker], None]) -> int:
+    """Fork ``count`` processes running ``work``; stop them all on SIGINT/SIGTERM.
+
+    Returns 0 after a signal, 1 if a worker ended by itself (the others are stopped).
+    """
+    context = multiprocessing.get_context("fork")
+    parent = os.getpid()
+    children = [
+        context.Process(target=_work, args=(work, Worker(i, count, parent)), daemon=True)
+        for i in range(count)
+    ]
+    for child in children:
+        child.start()
+    stopped: list[int] = []  # the signal received
+
+    def on_signal(sig: int, _frame: object) -> None:
+        stopped.append(sig)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stopped and all(child.is_alive() for child in children):
+            time.sleep(0.2)
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGTERM)
+        for child in children:
+            child.join(35)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if stopped else 1
+
+
+def _work(work: Callable[[Worker], None], worker: Worker) -> None:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the workers too
+        work(worker)
+
+
+_TICK = web.AppKey("prosper_mock_simulation_tick", asyncio.Task)
+
+
+def tick_simulation(app: web.Application, simulation: Simulation) -> None:
+    """Give ``app`` the ``simulation``, advanced to the clock's time twice a second while served.
+
+    With the real clock the simulation follows time by itself (a virtual clock drives it).
+    """
+    state_of(app).attach_simulation(simulation)
+    app.on_startup.append(_start_tick)
+    app.on_cleanup.append(_stop_tick)
+
+
+async def _start_tick(app: web.Application) -> None:
+    async def tick() -> None:
+        state = state_of(app)
+        while True:
+            try:
+                state.driver.catch_up()
+            except WorldError as exc:  # e.g. a state file that cannot be written: keep going
+                logging.getLogger("prosper_mock.world.simulation").error("simulation: %s", exc)
+            await asyncio.sleep(0.5)
+
+    app[_TICK] = asyncio.get_running_loop().create_task(tick())
+
+
+async def _stop_tick(app: web.Application) -> None:
+    app[_TICK].cancel()

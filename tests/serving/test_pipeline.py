@@ -1,0 +1,87 @@
+"""The request pipeline: API key, faults, validation, operation, journal, in that order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from aiohttp import web
+
+from prosper_mock import MockServer, Semantics, World, WorldRecipe
+from prosper_mock.serving.render import SnapshotCache, render_answer
+from prosper_mock.world.lookup import NotFound, NothingToLookUp
+
+OP = "get_live_call_api_v1_live_calls_get"
+Q = "/api/v1/live-calls"
+
+
+@pytest.fixture
+def world() -> World:
+    return World.generate(WorldRecipe(live_calls=1, call_logs=2))
+
+
+def test_each_step_answers_before_the_next_runs(world: World) -> None:
+    ran: list[dict[str, Any]] = []
+
+    async def operation(request: web.Request, params: dict[str, Any], state: Any) -> NotFound:
+        ran.append(params)
+        return NotFound()
+
+    with MockServer(world, api_key=("X-Key", "k"), operations={OP: operation}) as s:
+        fault = {"X-Mock-Fault": "status=503"}
+        assert (
+            requests.get(s.url(Q + "?call_log_id=abc"), headers=fault, timeout=5).status_code == 403
+        )
+        key = {"X-Key": "k"}
+        r = requests.get(s.url(Q + "?call_log_id=abc"), headers=key | fault, timeout=5)
+        assert r.status_code == 503  # faults come before validation
+        assert (
+            requests.get(s.url(Q + "?call_log_id=abc"), headers=key, timeout=5).status_code == 422
+        )
+        assert ran == []  # the operation never ran for a refused request
+        r = requests.get(s.url(Q + "?call_log_id=7"), headers=key, timeout=5)
+        assert (r.status_code, r.json()) == (404, {"detail": "Call not found"})
+        assert [p["call_log_id"] for p in ran] == [7]
+        statuses = [e.status for e in s.state.journal]
+        assert statuses == [403, 503, 422, 404]  # every request journalled once
+
+
+def test_a_dropped_connection_is_journalled_as_0_and_a_crash_not_at_all(world: World) -> None:
+    async def operation(request: web.Request, params: dict[str, Any], state: Any) -> NotFound:
+        raise RuntimeError("boom")
+
+    with MockServer(world, operations={OP: operation}) as s:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(s.url(Q + "?call_log_id=1"), headers={"X-Mock-Fault": "drop"}, timeout=5)
+        assert requests.get(s.url(Q + "?call_log_id=1"), timeout=5).status_code == 500
+        assert [e.status for e in s.state.journal] == [0]
+
+
+def test_the_slow_and_truncate_faults_shape_the_rendered_answer(world: World) -> None:
+    call = next(iter(world.live_calls))
+    with MockServer(world) as s:
+        url = s.url(f"{Q}?call_log_id={call.call_log_id}")
+        whole = requests.get(url, timeout=5).content
+        slow = requests.get(url, headers={"X-Mock-Fault": "slow=1"}, timeout=5)
+        assert slow.content == whole
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            requests.get(url, headers={"X-Mock-Fault": "truncate=5"}, timeout=5)
+
+
+def test_render_answer_passes_a_response_through_and_words_the_others() -> None:
+    snapshots = SnapshotCache()
+    own = web.Response(text="mine")
+    assert render_answer(own, Semantics(), snapshots) is own
+    missing = NothingToLookUp("give call_log_id", "call_log_id")
+    assert render_answer(missing, Semantics(), snapshots).status == 400
+    as_422 = render_answer(missing, Semantics(missing_lookup=422), snapshots)
+    assert isinstance(as_422, web.Response) and as_422.status == 422
+    assert as_422.body == (
+        b'{"detail":[{"type":"missing","loc":["query","call_log_id"],'
+        b'"msg":"Field required","input":null}]}'
+    )
+    gone = render_answer(
+        NotFound(), Semantics(not_found_status=410, not_found_detail="x"), snapshots
+    )
+    assert isinstance(gone, web.Response) and (gone.status, gone.body) == (410, b'{"detail":"x"}')

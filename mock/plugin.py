@@ -265,7 +265,10 @@ class Prosper:
 
     def requests_for(self, **params: str) -> list[JournalEntry]:
         """Journal entries whose query parameters include all of ``params``."""
-        return [e for e in self.journal if all(e.params.get(k) == v for k, v in params.items())]
+        from prosper_mock.serving.journal import JournalFilter
+
+        wanted = JournalFilter(params=params)
+        return [e for e in self.journal if wanted.matches(e)]
 
     def _driver(self) -> WorldDriver:
         """The driver, or a skip that says why this endpoint's world cannot change."""

@@ -52,7 +52,7 @@ from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.serving.auth import DEFAULT_HEADER
 from prosper_mock.serving.render import detail_response, render_json
 from prosper_mock.serving.runner import start_app
-from prosper_mock.serving.spec import Operation, Spec
+from prosper_mock.serving.spec import Operation, Spec, path_pattern
 from prosper_mock.serving.validation import ParameterValidator, parse_query
 
 log = logging.getLogger("prosper_contracts.endpoint.proxy")
@@ -182,8 +182,7 @@ PROXY = web.AppKey("prosper_mock_proxy", ProxyState)
 
 
 def _route(op: Operation) -> _Route:
-    pattern = re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(op.path))
-    return _Route(op, re.compile(f"^{pattern}$"), ParameterValidator(op))
+    return _Route(op, path_pattern(op.path), ParameterValidator(op))
 
 
 def create_proxy_app(
@@ -327,7 +326,7 @@ def _refuse_target(request: web.Request) -> web.StreamResponse:
 
 def _match(routes: list[_Route], method: str, path: str) -> tuple[_Route | None, dict[str, str]]:
     for route in routes:
-        found = route.pattern.match(path)
+        found = route.pattern.fullmatch(path)
         if found and route.operation.method == method.upper():
             return route, found.groupdict()
     return None, {}

@@ -7,34 +7,15 @@ is the cursor for the next page and ``more`` says whether one has entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
-from prosper_mock.serving.journal import JournalEntry
+from prosper_mock.serving.journal import JournalEntry, JournalFilter
 from prosper_mock.serving.render import render_json
 
 JOURNAL_PAGE_LIMIT = 1000  # entries in a page by default
 JOURNAL_MAX_LIMIT = 10_000  # the most a client may ask for
 JOURNAL_PAGE_BYTES = 1024 * 1024
 _PAGE_ENVELOPE = len(b'{"entries":[],"next_since":,"more":false}') + 20  # 20: the cursor
-
-
-@dataclass(frozen=True)
-class JournalFilter:
-    """Which entries a page shows: every given field must match (``None``: any)."""
-
-    method: str | None = None
-    path: str | None = None
-    status: int | None = None
-    params: Mapping[str, str] = field(default_factory=dict)
-
-    def matches(self, entry: JournalEntry) -> bool:
-        return not (
-            (self.method is not None and entry.method != self.method)
-            or (self.path is not None and entry.path != self.path)
-            or (self.status is not None and entry.status != self.status)
-            or (self.params and any(entry.params.get(k) != v for k, v in self.params.items()))
-        )
 
 
 def journal_page(

@@ -34,12 +34,12 @@ from prosper_mock.control.guard import BodyError, BodyRule, ControlPolicy, read_
 from prosper_mock.control.paging import (
     JOURNAL_MAX_LIMIT,
     JOURNAL_PAGE_LIMIT,
-    JournalFilter,
     journal_page,
 )
 from prosper_mock.serving.app import method_not_allowed
 from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import FaultError, parse_rules
+from prosper_mock.serving.journal import JournalFilter
 from prosper_mock.serving.render import detail_response, json_response
 from prosper_mock.serving.state import STATE, MockState
 from prosper_mock.world.errors import InvalidChange, UnknownSnapshot, WorldError

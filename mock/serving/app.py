@@ -30,7 +30,7 @@ from prosper_mock.serving.operations import Implementation
 from prosper_mock.serving.pipeline import Handler, operation_handler
 from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.semantics import Semantics
-from prosper_mock.serving.spec import Operation, Spec, load_spec
+from prosper_mock.serving.spec import Operation, Spec, load_spec, path_pattern
 from prosper_mock.serving.state import STATE, MockState, state_of
 from prosper_mock.world.model import World
 
@@ -104,7 +104,7 @@ def create_api_app(
         add(app)
 
     # Registered last: everything no route above claims.
-    known = [_path_regex(p) for p in [*by_path, "/openapi.json"]]
+    known = [path_pattern(p) for p in [*by_path, "/openapi.json"]]
     app.router.add_route("*", "/{tail:.*}", _not_found(known))
     return app
 
@@ -207,10 +207,6 @@ def _redirect_url(request: web.Request, path: str, query: str) -> str:
     path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
     url = SplitResult(request.scheme, request.host, path, query, "").geturl()
     return quote(url, safe=":/%#?=@[]!$&'()*+,;")
-
-
-def _path_regex(template: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
 __all__ = ["STATE", "MockState", "create_api_app", "state_of"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from itertools import islice
 from sys import getsizeof
 from typing import Any
@@ -189,3 +189,21 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+
+
+@dataclass(frozen=True)
+class JournalFilter:
+    """Which journal entries a reader wants: every given field must match (``None``: any)."""
+
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def matches(self, entry: JournalEntry) -> bool:
+        return not (
+            (self.method is not None and entry.method != self.method)
+            or (self.path is not None and entry.path != self.path)
+            or (self.status is not None and entry.status != self.status)
+            or (self.params and any(entry.params.get(k) != v for k, v in self.params.items()))
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -54,6 +55,19 @@ class Operation:
     @property
     def documented_statuses(self) -> frozenset[str]:
         return frozenset(self.responses)
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """The paths a template such as ``/api/v1/call-logs/{id}`` matches (use ``fullmatch``).
+
+    Each ``{name}`` stands for one path segment, captured as the group ``name``.
+    """
+
+    def segment(name: re.Match[str]) -> str:
+        group = name[1]
+        return f"(?P<{group}>[^/]+)" if group.isidentifier() else "[^/]+"
+
+    return re.compile(re.sub(r"\\\{([^/]+?)\\\}", segment, re.escape(template)))
 
 
 @dataclass(frozen=True)

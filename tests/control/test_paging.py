@@ -7,8 +7,8 @@ import json
 import pytest
 
 from prosper_mock.control import paging
-from prosper_mock.control.paging import JournalFilter, journal_page
-from prosper_mock.serving.journal import Journal
+from prosper_mock.control.paging import journal_page
+from prosper_mock.serving.journal import Journal, JournalFilter
 
 
 def journal() -> Journal:

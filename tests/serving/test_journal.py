@@ -101,3 +101,19 @@ def test_the_size_counted_is_the_memory_held() -> None:
     finally:
         tracemalloc.stop()
     assert 0.9 * journal.nbytes <= held <= journal.nbytes
+
+
+def test_a_journal_filter_keeps_entries_matching_every_given_field() -> None:
+    from prosper_mock.serving.journal import JournalFilter
+
+    journal = Journal()
+    journal.record(1.0, "GET", "/api/v1/live-calls", b"call_log_id=3&x=1", "op", 200)
+    journal.record(2.0, "GET", "/api/v1/live-calls", b"call_log_id=4", "op", 404)
+    first, second = journal.entries()
+    assert JournalFilter().matches(first) and JournalFilter().matches(second)
+    assert [JournalFilter(params={"call_log_id": "3"}).matches(e) for e in (first, second)] == [
+        True,
+        False,
+    ]
+    assert not JournalFilter(status=200, params={"call_log_id": "4"}).matches(second)
+    assert JournalFilter(method="GET", path="/api/v1/live-calls", status=404).matches(second)

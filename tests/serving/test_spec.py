@@ -161,3 +161,17 @@ def test_a_folder_or_a_missing_file_is_a_spec_error_naming_it(tmp_path: Path) ->
         with pytest.raises(SpecError) as refused:
             load_spec(path)
         assert str(path) in str(refused.value)
+
+
+def test_path_pattern_takes_one_segment_per_parameter() -> None:
+    from prosper_mock.serving.spec import path_pattern
+
+    by_id = path_pattern("/api/v1/call-logs/{call_log_id}")
+    found = by_id.fullmatch("/api/v1/call-logs/12")
+    assert found is not None and found["call_log_id"] == "12"
+    assert by_id.fullmatch("/api/v1/call-logs/1/2") is None  # one segment, never two
+    assert by_id.fullmatch("/api/v1/call-logs/") is None
+    # The rest of the template is literal (the dot and dash are not regex syntax) ...
+    assert path_pattern("/a.b-c").fullmatch("/aXb-c") is None
+    # ... and a parameter whose name is no identifier still stands for one segment.
+    assert path_pattern("/t/{target-id}/x").fullmatch("/t/7/x") is not None

@@ -143,6 +143,23 @@ def defaults() -> dict[str, object]:
     return {o.dest: o.default for o in SUITE_OPTIONS if o.kind not in ("flag", "many")}
 
 
+def _argument(
+    option: SuiteOption, base_url_flag: str, types: dict[str, Callable[[str], Any]]
+) -> dict[str, Any]:
+    """``add_argument`` keywords of ``option``, for an interface whose target option is
+    ``base_url_flag``; ``types`` converts the values of each kind that has one."""
+    kwargs: dict[str, Any] = {"help": option.help_for(base_url_flag)}
+    if option.kind == "flag":
+        kwargs["action"] = "store_true"
+        return kwargs
+    kwargs["metavar"] = option.metavar
+    if option.kind == "many":
+        kwargs.update(action="append", default=[])
+    elif option.kind in types:
+        kwargs["type"] = types[option.kind]
+    return kwargs
+
+
 def add_to_command(parser: argparse.ArgumentParser) -> None:
     """The options on ``prosper-mock contract``; those taking a value default to ``None``
     (so that a refusal sees whether it was given) until ``defaults()`` fills them."""
@@ -150,34 +167,17 @@ def add_to_command(parser: argparse.ArgumentParser) -> None:
 
     types: dict[str, Callable[[str], Any]] = {"int": int, "positive": positive}
     for option in SUITE_OPTIONS:
-        kwargs: dict[str, Any] = {"help": option.help_for("--base-url")}
-        if option.kind == "flag":
-            kwargs["action"] = "store_true"
-        else:
-            kwargs["metavar"] = option.metavar
-            if option.kind == "many":
-                kwargs.update(action="append", default=[])
-            elif option.kind in types:
-                kwargs["type"] = types[option.kind]
-        parser.add_argument(option.flag, **kwargs)
+        parser.add_argument(option.flag, **_argument(option, "--base-url", types))
 
 
 def add_to_pytest(group: pytest.OptionGroup) -> None:
     """The options under pytest, ``--prosper-NAME``, with their defaults."""
     for option in SUITE_OPTIONS:
-        kwargs: dict[str, Any] = {"help": option.help_for("--prosper-base-url")}
+        kwargs = _argument(option, "--prosper-base-url", {"int": int, "positive": int})
         if option.pytest_dest:
             kwargs["dest"] = option.pytest_dest
-        if option.kind == "flag":
-            kwargs["action"] = "store_true"
-        else:
-            kwargs["metavar"] = option.metavar
-            if option.kind == "many":
-                kwargs.update(action="append", default=[])
-            else:
-                kwargs["default"] = option.default
-                if option.kind in ("int", "positive"):
-                    kwargs["type"] = int
+        if option.kind not in ("flag", "many"):
+            kwargs["default"] = option.default
         group.addoption(option.pytest_flag, **kwargs)
 
 

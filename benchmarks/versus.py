@@ -32,9 +32,14 @@ PATH = "/api/v1/live-calls"
 
 @contextmanager
 def served(tree: Path, cpu: int) -> Iterator[tuple[str, int]]:
-    """The mock of ``tree`` (its ``mock/`` folder) on a free port, pinned to ``cpu``."""
+    """The mock of ``tree`` (its ``mock/`` folder) on a free port, pinned to ``cpu``.
+
+    Both packages come from ``tree``: an older command builds its parser with the contracts
+    package of its own time.
+    """
     with tempfile.TemporaryDirectory() as shim:
         (Path(shim) / "prosper_mock").symlink_to(tree.resolve() / "mock")
+        (Path(shim) / "prosper_contracts").symlink_to(tree.resolve() / "contracts")
         env = {**os.environ, "PYTHONPATH": shim}
         command = ["taskset", "-c", str(cpu), sys.executable, "-m", "prosper_mock"]
         check = [sys.executable, "-c", "import prosper_mock.server as m; print(m.__file__)"]

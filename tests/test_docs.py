@@ -70,3 +70,16 @@ def test_kit_responses_cite_the_decision_that_describes_them() -> None:
     assert cited == {"400": 2, "404": 3}
     assert titles[cited["400"]] == "Nothing to look up"
     assert titles[cited["404"]].startswith("Not found")
+
+
+def test_no_file_carries_process_notes() -> None:
+    # Docs and code say what the kit does; which piece of work added it is git's to tell.
+    noting = [
+        str(p.relative_to(ROOT))
+        for p in tracked_files()
+        if p.suffix in {".py", ".md", ".toml"}
+        and p.exists()
+        and p != Path(__file__).resolve()
+        and re.search(r"\(issue \d+\)|\bissue #?\d+\b", p.read_text(encoding="utf-8"), re.I)
+    ]
+    assert noting == []

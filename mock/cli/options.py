@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TypeAlias
 
+from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.base.progress import progress_bar
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.world.clock import timestamp_of
@@ -19,7 +20,7 @@ from prosper_mock.world.model import World
 DEFAULT_PORT = 8765
 
 
-class UsageError(ValueError):
+class UsageError(ProsperMockError, ValueError):
     """A wrong invocation found after parsing: reported like argparse's own errors."""
 
 

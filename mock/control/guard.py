@@ -45,7 +45,11 @@ class BodyRule:
 
 
 class BodyError(Exception):
-    """A body refused: the status and detail to answer, and whether to close the connection."""
+    """A body refused: the status and detail to answer, and whether to close the connection.
+
+    Raised and answered inside the guard, where HTTP is already the language: it never
+    leaves a control route, so it is no part of the kit's error hierarchy.
+    """
 
     def __init__(self, status: int, detail: str, close: bool = False) -> None:
         super().__init__(detail)

@@ -148,7 +148,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
 
 
 def assess(results: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """Each throughput, latency and scale target against this run's figures: (target, measured, met)."""
+    """Each throughput, latency and scale target against this run: (target, measured, met)."""
     out = []
     top = max(r["connections"] for r in results["http"]["rows"])
     rows = [r for r in results["http"]["rows"] if r["connections"] == top]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import peers
 from benchmarks.peers import NOT_INSTALLED, build_rows, markdown, median_ratio, wiremock_mapping
 from benchmarks.wrk import WrkRun, parse
 
@@ -100,3 +101,14 @@ def test_peers_smoke_run_has_the_mock_and_fastapi_with_a_ratio(tmp_path: Path) -
         and fastapi["body_bytes"] == rows["prosper-mock"]["body_bytes"]
     )
     assert "| FastAPI + uvicorn | " in done.stdout
+
+
+def test_peers_not_installed_are_not_started(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(peers, "PEERS_DIR", tmp_path / "none")
+    assert peers.wiremock_jar() is None
+    assert [p.command(1, tmp_path) for p in peers.peers(0) if p.key in {"prism", "wiremock"}] == [
+        None,
+        None,
+    ]

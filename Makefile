@@ -45,5 +45,19 @@ test-fast: $(BIN)/.test
 bench: $(BIN)/.test
 	$(BIN)/python -m benchmarks $(ARGS)
 
+# The stubs users would otherwise write, measured against the mock (benchmarks/peers.py).
+# Prism and WireMock come from npm into .peers/; a JRE from apt when java is missing and
+# this runs as root. A peer that cannot be installed is listed as such, not measured.
+PEERS := .peers
+
+.PHONY: bench-peers
+bench-peers: $(BIN)/.test
+	@command -v npm >/dev/null || echo "npm not found: Prism and WireMock are skipped"
+	-command -v npm >/dev/null && npm install --prefix $(PEERS) --no-audit --no-fund '@stoplight/prism-cli@^5.16'
+	-command -v npm >/dev/null && npm install --prefix $(PEERS) --no-audit --no-fund 'wiremock@^3.13'
+	-command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && apt-get install -y -qq --no-install-recommends default-jre-headless; }
+	$(BIN)/python -m benchmarks.peers $(ARGS)
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,114 @@
+"""benchmarks.peers: the pure parts (wrk's output, the ratio, the table), and a seconds-long
+smoke run of the mock against the FastAPI peer so the benchmark never rots."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import peers
+from benchmarks.peers import NOT_INSTALLED, build_rows, markdown, median_ratio, wiremock_mapping
+from benchmarks.wrk import WrkRun, parse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:1/api/v1/live-calls?call_log_id=1250
+  1 threads and 64 connections
+  Latency Distribution
+     50%    3.10ms
+     75%    3.50ms
+     90%    4.00ms
+     99%  850.00us
+  17000 requests in 1.00s, 23.00MB read
+  Non-2xx or 3xx responses: 12
+Requests/sec:  16970.10
+Transfer/sec:     23.00MB
+"""
+
+
+def test_parse_reads_rate_requests_p99_and_errors() -> None:
+    assert parse(WRK_OUTPUT) == WrkRun(16970.10, 17000, 0.85, 12)
+
+
+def test_parse_without_latency_or_errors() -> None:
+    out = "  10 requests in 1.00s, 1KB read\nRequests/sec:     10.00\n"
+    assert parse(out) == WrkRun(10.0, 10, 0.0, 0)
+
+
+def test_parse_refuses_output_without_a_rate() -> None:
+    with pytest.raises(RuntimeError, match="no rate"):
+        parse("unable to connect")
+
+
+def test_median_ratio_is_the_median_of_per_round_ratios() -> None:
+    # per round 1, 3, 9 -> 3; the ratio of the medians would be 100 / 100 = 1
+    assert median_ratio([100, 300, 90], [100, 100, 10]) == 3.0
+
+
+def test_build_rows_mock_first_missing_peers_listed() -> None:
+    runs = {
+        "mock": [WrkRun(1000, 5000, 2.0), WrkRun(1200, 6000, 3.0)],
+        "peer": [WrkRun(500, 2500, 4.0, 1), WrkRun(400, 2000, 6.0)],
+        "absent": [],
+    }
+    bodies = {"mock": (200, 1274), "peer": (200, 1274)}
+    rows = build_rows(["mock", "peer", "absent"], runs, bodies, ["absent"])
+    assert [r.server for r in rows] == ["mock", "peer", "absent"]
+    mock, peer, absent = rows
+    assert (mock.rps, mock.p99_ms, mock.ratio) == (1100, 2.5, 1.0)
+    assert (peer.rps, peer.p99_ms, peer.ratio, peer.non_2xx) == (450, 5.0, 2.5, 1)
+    assert absent.status == NOT_INSTALLED and absent.rps is None
+    table = markdown(rows)
+    assert "| peer | 450 | 5.00 ms | 2.50 | 200, 1274 B |" in table
+    assert f"| absent | {NOT_INSTALLED} |" in table
+
+
+def test_wiremock_mapping_answers_the_body_for_the_id_only() -> None:
+    mapping = wiremock_mapping(b'{"call_log_id": 1250}')
+    assert mapping["request"]["queryParameters"] == {"call_log_id": {"equalTo": "1250"}}
+    assert json.loads(mapping["response"]["body"]) == {"call_log_id": 1250}
+
+
+TOOLS = bool(shutil.which("wrk") and shutil.which("taskset") and (os.cpu_count() or 1) >= 2)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not TOOLS and not os.environ.get("CI"), reason="needs wrk, taskset, 2 CPUs")
+def test_peers_smoke_run_has_the_mock_and_fastapi_with_a_ratio(tmp_path: Path) -> None:
+    out = tmp_path / "PEERS.json"
+    command = ["--rounds", "1", "--seconds", "1", "--only", "fastapi", "--json", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.peers", *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {row["server"]: row for row in json.loads(out.read_text())["rows"]}
+    assert set(rows) == {"prosper-mock", "FastAPI + uvicorn"}
+    assert rows["prosper-mock"]["ratio"] == 1.0
+    fastapi = rows["FastAPI + uvicorn"]
+    assert fastapi["ratio"] > 0 and fastapi["rps"] > 0
+    assert (
+        fastapi["http_status"] == 200
+        and fastapi["body_bytes"] == rows["prosper-mock"]["body_bytes"]
+    )
+    assert "| FastAPI + uvicorn | " in done.stdout
+
+
+def test_peers_not_installed_are_not_started(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(peers, "PEERS_DIR", tmp_path / "none")
+    assert peers.wiremock_jar() is None
+    assert [p.command(1, tmp_path) for p in peers.peers(0) if p.key in {"prism", "wiremock"}] == [
+        None,
+        None,
+    ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks import loader
+from benchmarks.machine import cpu_seconds, pinned
 
 CASES = {"by id": "call_log_id=1250", "422": "call_log_id=abc"}  # 1250: a default-world call
 PATH = "/api/v1/live-calls"
@@ -41,7 +43,7 @@ def served(tree: Path, cpu: int) -> Iterator[tuple[str, int]]:
         (Path(shim) / "prosper_mock").symlink_to(tree.resolve() / "mock")
         (Path(shim) / "prosper_contracts").symlink_to(tree.resolve() / "contracts")
         env = {**os.environ, "PYTHONPATH": shim}
-        command = ["taskset", "-c", str(cpu), sys.executable, "-m", "prosper_mock"]
+        command = pinned(str(cpu), [sys.executable, "-m", "prosper_mock"])
         check = [sys.executable, "-c", "import prosper_mock.server as m; print(m.__file__)"]
         loaded = subprocess.run(check, env=env, capture_output=True, text=True, check=True)
         if not loaded.stdout.startswith(shim):  # an installed copy would shadow the tree
@@ -67,27 +69,6 @@ def served(tree: Path, cpu: int) -> Iterator[tuple[str, int]]:
             proc.wait(30)
 
 
-def wrk(url: str, cpu: int, connections: int, seconds: int) -> tuple[float, int]:
-    """Requests per second, and requests, wrk (one thread, pinned to ``cpu``) gets from ``url``."""
-    out = subprocess.run(
-        ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    done = re.search(r"(\d+) requests in", out)
-    if rate is None or done is None:
-        raise RuntimeError(f"no rate in wrk's output:\n{out}")
-    return float(rate.group(1)), int(done.group(1))
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time ``pid`` has used (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @dataclass(frozen=True)
 class Sample:
     rps: float
@@ -96,8 +77,8 @@ class Sample:
 
 def sample(base: str, pid: int, query: str, connections: int, seconds: int) -> Sample:
     before = cpu_seconds(pid)
-    rps, done = wrk(f"{base}{PATH}?{query}", 1, connections, seconds)
-    return Sample(rps, (cpu_seconds(pid) - before) / max(done, 1) * 1e6)
+    got = loader.run(f"{base}{PATH}?{query}", connections, seconds, cpus="1")
+    return Sample(got.rps, (cpu_seconds(pid) - before) / max(got.requests, 1) * 1e6)
 
 
 # Per-request cost of the route handler alone, in-process (no sockets, no wrk): far
@@ -131,7 +112,7 @@ def handler_cost(tree: Path, cpu: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as shim:
         (Path(shim) / "prosper_mock").symlink_to(tree.resolve() / "mock")
         out = subprocess.run(
-            ["taskset", "-c", str(cpu), sys.executable, "-c", HANDLER_COST],
+            pinned(str(cpu), [sys.executable, "-c", HANDLER_COST]),
             env={**os.environ, "PYTHONPATH": shim},
             cwd=shim,
             capture_output=True,

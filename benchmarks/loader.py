@@ -77,7 +77,7 @@ def _ms(out: str, label: str) -> float:
     m = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out)
     if not m:
         return 0.0
-    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    return round(float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)], 3)
 
 
 def parse(out: str) -> tuple[float, int, float, float, int, int]:

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from . import contract_rate, fuzz, http, plugin_overhead, scale
+from benchmarks import contract_rate, fuzz, http, loader, plugin_overhead, scale
+from benchmarks.machine import Machine
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {
@@ -27,14 +25,15 @@ TARGETS = {
     "startup": "100k calls ready <= 2 s; 1M <= 20 s within 2 GB RSS",
     "plugin": "plugin overhead per test <= 2 ms with reset",
 }
+PACKAGES = ("aiohttp", "uvloop", "pydantic", "faker", "schemathesis", "hypothesis")
 
 
 def collect(mode: str, fuzz_requests: int) -> dict[str, Any]:
     quick = mode != "full"
     results: dict[str, Any] = {}
     results["http"] = http.run(
-        duration=0.5 if mode == "smoke" else (1.0 if quick else 3.0),
-        connections=(1, 8) if mode == "smoke" else (1, 64),
+        seconds=1 if quick else 3,
+        connections=(8,) if mode == "smoke" else (1, 64),
         rounds=1 if mode == "smoke" else 3,
     )
     results["scale"] = scale.run(
@@ -49,45 +48,72 @@ def collect(mode: str, fuzz_requests: int) -> dict[str, Any]:
     return results
 
 
-def markdown(results: dict[str, Any], command: str) -> str:
-    versions = ", ".join(
-        f"{p} {version(p)}" for p in ("aiohttp", "pydantic", "faker", "schemathesis", "hypothesis")
-    )
-    lines = [
+def header(machine: Machine, loader_name: str, pinning: str, when: str, command: str) -> list[str]:
+    """RESULTS.md's opening lines: what ran where, with what, when, and how it was judged."""
+    versions = ", ".join(f"{p} {v}" for p, v in machine.packages.items())
+    return [
         "# Benchmark results",
         "",
-        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()} ({platform.system()} {platform.release()})",
-        f"- versions: {versions}",
+        f"- date: {when}",
         f"- command: `{command}`",
-        f"- load generator: {results['http']['loader']} (a separate process; loader and server "
-        "share the cores, so absolute figures are the loader's as much as the server's: read "
-        "the ratios)",
+        f"- CPU: {machine.cpu}, {machine.cores} cores ({machine.system})",
+        f"- pinning: {pinning}",
+        f"- load generator: {loader_name}",
+        f"- Python {machine.python}; {versions}",
+        f"- validity: a row is INVALID, with no ratio, when wrk used >= "
+        f"{loader.SATURATED:.0%} of its core in any run of either side (the rate is the "
+        f"loader's), or when at >= {loader.BUSY_CONNECTIONS} connections neither the server "
+        f"nor wrk used {loader.IDLE:.0%} of its core (the server was starved: the rate is far "
+        "below what wrk alone reaches, and the machine's other load set it)",
+    ]
+
+
+def _ratio(r: dict[str, Any], key: str) -> str:
+    return f"INVALID: {r['invalid']}" if r.get("invalid") else str(r[key])
+
+
+def markdown(results: dict[str, Any], command: str, machine: Machine | None = None) -> str:
+    h = results["http"]
+    lines = header(
+        machine or Machine.current(PACKAGES),
+        h["loader"],
+        h["pinning"],
+        datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        command,
+    )
+    lines += [
         "",
         "## HTTP: the mock against a bare aiohttp server with a body of the same size",
         "",
-        f"Each figure is the median of {results['http']['rows'][0].get('rounds', 1)} runs per "
-        "side, mock and ceiling alternating which goes first.",
+        f"Each figure is the median of {h['rows'][0].get('rounds', 1)} runs per "
+        "side, mock and ceiling alternating which goes first. CPU: the share of its core wrk "
+        "(loader) and the server used, mock / ceiling.",
         "",
         "| case | conns | mock req/s | ceiling req/s | ratio | mock p50 / p99 ms "
-        "| ceiling p50 / p99 ms | p99 ratio | errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| ceiling p50 / p99 ms | p99 ratio | errors | loader CPU | server CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for r in results["http"]["rows"]:
+    for r in h["rows"]:
         lines.append(
             f"| {r['case']} ({r['status']}, {r['bytes']} B) | {r['connections']} | {r['mock_rps']} "
-            f"| {r['ceiling_rps']} | {r['rps_ratio']} | {r['mock_p50_ms']} / {r['mock_p99_ms']} "
-            f"| {r['ceiling_p50_ms']} / {r['ceiling_p99_ms']} | {r['p99_ratio']} | {r['errors']} |"
+            f"| {r['ceiling_rps']} | {_ratio(r, 'rps_ratio')} "
+            f"| {r['mock_p50_ms']} / {r['mock_p99_ms']} "
+            f"| {r['ceiling_p50_ms']} / {r['ceiling_p99_ms']} | {_ratio(r, 'p99_ratio')} "
+            f"| {r['errors']} | {r['mock_loader_cpu']:.0%} / {r['ceiling_loader_cpu']:.0%} "
+            f"| {r['mock_server_cpu']:.0%} / {r['ceiling_server_cpu']:.0%} |"
         )
     w = results["http"]["workers"]
     lines += [
         "",
         f"`serve --workers`: by id at {max(r['connections'] for r in results['http']['rows'])} "
         "connections: "
-        + ", ".join(f"{r['workers']} worker(s) {r['rps']} req/s (p99 {r['p99_ms']} ms)" for r in w)
+        + ", ".join(
+            f"{r['workers']} worker(s) {r['rps']} req/s (p99 {r['p99_ms']} ms"
+            + (f"; INVALID: {r['invalid']})" if r.get("invalid") else ")")
+            for r in w
+        )
         + f"; scaling {round(w[-1]['rps'] / w[0]['rps'], 2) if w[0]['rps'] else '-'}x "
-        "(the loader shares the same 2 cores).",
+        f"(workers share the server's cores: {h['pinning']}).",
         "",
         "## World scale (10 % live calls)",
         "",
@@ -152,16 +178,23 @@ def assess(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     out = []
     top = max(r["connections"] for r in results["http"]["rows"])
     rows = [r for r in results["http"]["rows"] if r["connections"] == top]
-    ratios = ", ".join(f"{r['case']} {r['rps_ratio']}" for r in rows)
+    valid = not any(r.get("invalid") for r in rows)
+    ratios = ", ".join(f"{r['case']} {r['rps_ratio'] or 'INVALID'}" for r in rows)
     out.append(
         (
             TARGETS["throughput"],
             f"at {top} connections: {ratios}",
-            _met(all(r["rps_ratio"] >= 0.8 for r in rows), top == 64),
+            _met(valid and all(r["rps_ratio"] >= 0.8 for r in rows), top == 64, valid),
         )
     )
-    p99s = ", ".join(f"{r['case']} {r['p99_ratio']}" for r in rows)
-    out.append((TARGETS["p99"], p99s, _met(all(r["p99_ratio"] <= 2 for r in rows), top == 64)))
+    p99s = ", ".join(f"{r['case']} {r['p99_ratio'] or 'INVALID'}" for r in rows)
+    out.append(
+        (
+            TARGETS["p99"],
+            p99s,
+            _met(valid and all(r["p99_ratio"] <= 2 for r in rows), top == 64, valid),
+        )
+    )
     scale_rows = results["scale"]["rows"]
     small, large = scale_rows[0], scale_rows[-1]
     worst_spread = max(large[f"spread_{k}_ratio"] for k in ("id", "phone", "variable"))
@@ -211,7 +244,9 @@ def _kinds(row: dict[str, Any], warm: str) -> str:
     return f"{us} ({ratios})"
 
 
-def _met(ok: bool, measured_at_target_size: bool) -> str:
+def _met(ok: bool, measured_at_target_size: bool, valid: bool = True) -> str:
+    if not valid:
+        return "not measured: INVALID rows (see the HTTP table)"
     if not measured_at_target_size:
         return "not at the target's size (a --quick or --smoke run)"
     return "yes" if ok else "**no**"
@@ -235,6 +270,10 @@ def main() -> None:
     fuzz_requests = args.fuzz_requests
     if fuzz_requests is None:
         fuzz_requests = 0 if chosen != "full" or args.fuzz_json else 100_000
+    try:
+        loader.ensure_wrk()
+    except loader.WrkMissing as missing:
+        sys.exit(f"benchmarks: {missing}")
     started = time.perf_counter()
     results = collect(chosen, fuzz_requests)
     if args.fuzz_json:

@@ -2,14 +2,13 @@
 
 For each lookup kind the ceiling serves a fixed body of the same size as the mock's answer,
 so the ratio isolates what the mock adds (validation, lookup, rendering) over aiohttp itself.
-The load generator is wrk when installed, otherwise ``benchmarks.loader`` (its own process).
+The load generator is wrk (``benchmarks.loader``), pinned to a core of its own, away from the
+servers' (``benchmarks.machine.pinning``).
 """
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+
+from benchmarks import loader
+from benchmarks.machine import Pinning, pinned, pinning
 
 BY_ID = "call_log_id=1250"  # a live call of the default world (README's quick start)
 
@@ -38,16 +40,20 @@ def cases(base_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def _process(args: list[str]) -> Iterator[str]:
+def _process(args: list[str], cpus: str | None) -> Iterator[tuple[str, int]]:
+    """``python -m args`` pinned to ``cpus``: its URL and pid once it serves."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", *args], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        pinned(cpus, [sys.executable, "-m", *args]),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         stream = proc.stderr if args[0] == "prosper_mock" else proc.stdout
         assert stream is not None
         for line in stream:
             if "serving on " in line:
-                yield line.split("serving on ")[1].split()[0]
+                yield line.split("serving on ")[1].split()[0], proc.pid  # taskset execs
                 break
         else:
             raise RuntimeError(f"{args} did not start")
@@ -56,125 +62,128 @@ def _process(args: list[str]) -> Iterator[str]:
         proc.wait(10)
 
 
-def _wrk(url: str, connections: int, duration: float) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            "1",
-            "-c",
-            str(connections),
-            "-d",
-            f"{max(1, int(duration))}s",
-            "--latency",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-    def ms(label: str) -> float:
-        m = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
-        if not m:
-            return 0.0
-        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return {"rps": rps, "p50_ms": ms("50%"), "p99_ms": ms("99%"), "errors": out.count("Non-2xx")}
-
-
-def measure(url: str, connections: int, duration: float) -> dict[str, Any]:
-    if shutil.which("wrk"):
-        return _wrk(url, connections, duration)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.loader",
-            url,
-            "--connections",
-            str(connections),
-            "--duration",
-            str(duration),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out)
-
-
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def _paired(mock_url: str, bare_url: str, connections: int, duration: float, rounds: int) -> dict:
+def _paired(
+    mock: tuple[str, int],
+    bare: tuple[str, int],
+    path: str,
+    connections: int,
+    seconds: int,
+    rounds: int,
+    cpus: Pinning,
+) -> dict[str, dict[str, Any]]:
     """``rounds`` runs of each side, alternating which goes first (mock, bare, bare, mock, ...)
-    so drift in the machine's speed falls on both; the median run of each side."""
-    runs: dict[str, list[dict[str, Any]]] = {"mock": [], "bare": []}
+    so drift in the machine's speed falls on both; the median run of each side, with the
+    highest loader share and the lowest server share of its core seen in any of its runs."""
+    runs: dict[str, list[loader.Run]] = {"mock": [], "bare": []}
     for r in range(rounds):
-        order = (("mock", mock_url), ("bare", bare_url))
-        for side, url in order if r % 2 == 0 else order[::-1]:
+        order = (("mock", mock), ("bare", bare))
+        for side, (url, pid) in order if r % 2 == 0 else order[::-1]:
             time.sleep(0.2)
-            runs[side].append(measure(url, connections, duration))
-    return {
-        side: {key: _median([m[key] for m in ms]) for key in ("rps", "p50_ms", "p99_ms", "errors")}
-        for side, ms in runs.items()
-    }
+            runs[side].append(loader.run(f"{url}{path}", connections, seconds, cpus.loader, pid))
+    out: dict[str, dict[str, Any]] = {}
+    for side, ms in runs.items():
+        figures: dict[str, Any] = {
+            key: _median([getattr(m, key) for m in ms])
+            for key in ("rps", "p50_ms", "p99_ms", "errors", "non_2xx")
+        }
+        figures["loader_cpu"] = max(m.loader_cpu for m in ms)
+        figures["server_cpu"] = round(min(m.server_cpu or 0.0 for m in ms), 3)
+        out[side] = figures
+    return out
+
+
+def _invalid(connections: int, pair: dict[str, dict[str, Any]]) -> str | None:
+    """Why the pair's ratio means nothing (the first side that cannot be read), or ``None``."""
+    for side, label in (("bare", "ceiling"), ("mock", "mock")):
+        why = loader.validity(connections, pair[side]["loader_cpu"], pair[side]["server_cpu"])
+        if why:
+            return f"{label}: {why}"
+    return None
 
 
 def run(
-    duration: float = 3.0, connections: tuple[int, ...] = (1, 64), rounds: int = 3
+    seconds: int = 3, connections: tuple[int, ...] = (1, 64), rounds: int = 3
 ) -> dict[str, Any]:
+    """Every case at each of ``connections``, mock against ceiling, then ``--workers`` 1 and 2.
+
+    A row whose loader saturated (or whose server was starved) carries ``invalid``, its reason,
+    and no ratios: its figures are the loader's or the machine's, not the server's.
+    """
+    loader.ensure_wrk()
+    cpus = pinning()
     rows = []
-    with _process(["prosper_mock", "serve", "--port", "0", "--quiet"]) as mock:
-        for name, query in cases(mock).items():
-            answer = requests.get(f"{mock}/api/v1/live-calls?{query}", timeout=10)
+    mock_args = ["prosper_mock", "serve", "--port", "0", "--quiet"]
+    with _process(mock_args, cpus.server) as mock:
+        for name, query in cases(mock[0]).items():
+            answer = requests.get(f"{mock[0]}/api/v1/live-calls?{query}", timeout=10)
             size, status = len(answer.content), answer.status_code
             if name.startswith("by ") and status != 200:
                 raise RuntimeError(f"{name}: {query} answers {status}, not a found call")
-            with _process(
-                ["benchmarks.ceiling", "--size", str(size), "--status", str(status)]
-            ) as bare:
+            ceiling_args = ["benchmarks.ceiling", "--size", str(size), "--status", str(status)]
+            with _process(ceiling_args, cpus.server) as bare:
                 for c in connections:
                     path = f"/api/v1/live-calls?{query}"
-                    pair = _paired(f"{mock}{path}", f"{bare}{path}", c, duration, rounds)
-                    m, b = pair["mock"], pair["bare"]
-                    rows.append(
-                        {
-                            "case": name,
-                            "status": status,
-                            "bytes": size,
-                            "connections": c,
-                            "rounds": rounds,
-                            "mock_rps": m["rps"],
-                            "ceiling_rps": b["rps"],
-                            "rps_ratio": round(m["rps"] / b["rps"], 3) if b["rps"] else None,
-                            "mock_p50_ms": m["p50_ms"],
-                            "mock_p99_ms": m["p99_ms"],
-                            "ceiling_p50_ms": b["p50_ms"],
-                            "ceiling_p99_ms": b["p99_ms"],
-                            "p99_ratio": round(m["p99_ms"] / b["p99_ms"], 3)
-                            if b["p99_ms"]
-                            else None,
-                            "errors": m["errors"] + b["errors"],
-                        }
-                    )
+                    pair = _paired(mock, bare, path, c, seconds, rounds, cpus)
+                    rows.append(_row(name, status, size, c, rounds, pair))
     scaling = []
     for workers in (1, 2):  # the by-id lookup at the highest concurrency, 1 then 2 processes
-        with _process(
-            ["prosper_mock", "serve", "--port", "0", "--quiet", "--workers", str(workers)]
-        ) as mock:
+        with _process([*mock_args, "--workers", str(workers)], cpus.server) as (url, _):
             time.sleep(0.3)
-            m = measure(f"{mock}/api/v1/live-calls?{BY_ID}", max(connections), duration)
-            scaling.append({"workers": workers, "rps": m["rps"], "p99_ms": m["p99_ms"]})
+            by_id = f"{url}/api/v1/live-calls?{BY_ID}"
+            m = loader.run(by_id, max(connections), seconds, cpus.loader)
+            scaling.append(
+                {
+                    "workers": workers,
+                    "rps": m.rps,
+                    "p99_ms": m.p99_ms,
+                    "loader_cpu": m.loader_cpu,
+                    "invalid": loader.validity(max(connections), m.loader_cpu, None),
+                }
+            )
     return {
-        "loader": "wrk" if shutil.which("wrk") else "benchmarks.loader (Python)",
+        "loader": f"wrk {loader.installed_wrk_version()} (1 thread)",
+        "pinning": cpus.describe(),
         "rows": rows,
         "workers": scaling,
     }
 
 
+def _row(
+    name: str, status: int, size: int, c: int, rounds: int, pair: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    m, b = pair["mock"], pair["bare"]
+    invalid = _invalid(c, pair)
+
+    def ratio(a: float, over: float) -> float | None:
+        return round(a / over, 3) if over and invalid is None else None
+
+    return {
+        "case": name,
+        "status": status,
+        "bytes": size,
+        "connections": c,
+        "rounds": rounds,
+        "mock_rps": m["rps"],
+        "ceiling_rps": b["rps"],
+        "rps_ratio": ratio(m["rps"], b["rps"]),
+        "mock_p50_ms": m["p50_ms"],
+        "mock_p99_ms": m["p99_ms"],
+        "ceiling_p50_ms": b["p50_ms"],
+        "ceiling_p99_ms": b["p99_ms"],
+        "p99_ratio": ratio(m["p99_ms"], b["p99_ms"]),
+        # A 404 or 422 case answers nothing else: only a 200 case counts other statuses.
+        "errors": m["errors"] + b["errors"] + (m["non_2xx"] + b["non_2xx"] if status == 200 else 0),
+        "mock_loader_cpu": m["loader_cpu"],
+        "ceiling_loader_cpu": b["loader_cpu"],
+        "mock_server_cpu": m["server_cpu"],
+        "ceiling_server_cpu": b["server_cpu"],
+        "invalid": invalid,
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(run(duration=float(sys.argv[1]) if len(sys.argv) > 1 else 3.0), indent=2))
+    print(json.dumps(run(seconds=int(sys.argv[1]) if len(sys.argv) > 1 else 3), indent=2))

@@ -5,9 +5,9 @@ the default world) from the mock (``prosper-mock serve``), from FastAPI + uvicor
 upstream's signature answering the mock's body, and, when ``make bench-peers`` has installed
 them under ``.peers/``, from Prism (``prism mock openapi.json``, static examples) and WireMock
 (one stub mapping answering the mock's body, no request journal, a 30 s JIT warm-up). Each
-server is pinned to CPU 0 and wrk to CPU 1 (``benchmarks.wrk``); after a warm-up the servers
-take turns for ``--rounds`` rounds (the first rotating each round), and each figure is the
-median over the rounds, the ratio the median of the per-round mock/peer ratios. It prints a
+server is pinned apart from wrk (``benchmarks.machine``); after a warm-up the servers take
+turns for ``--rounds`` rounds (the first rotating each round), and each figure is the median
+over the rounds, the ratio the median of the per-round mock/peer ratios. It prints a
 Markdown table and writes it as JSON (``--json``, default ``benchmarks/PEERS.json``).
 """
 
@@ -31,7 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.wrk import LOAD_CPU, SERVER_CPU, WrkRun, pinned, wrk
+from benchmarks import loader
+from benchmarks.machine import pinned, pinning
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS_DIR = ROOT / ".peers"  # where `make bench-peers` installs the npm packages
@@ -196,7 +197,7 @@ def fetch(url: str) -> tuple[int, bytes]:
 def serving(command: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
     """``command`` pinned to the server CPU; its base URL once it answers HTTP."""
     proc = subprocess.Popen(
-        pinned(SERVER_CPU, command),
+        pinned(pinning().server, command),
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
@@ -232,7 +233,7 @@ def median_ratio(mock_rps: list[float], peer_rps: list[float]) -> float:
 
 def build_rows(
     names: list[str],
-    runs: dict[str, list[WrkRun]],
+    runs: dict[str, list[loader.Run]],
     bodies: dict[str, tuple[int, int]],
     missing: list[str],
 ) -> list[Row]:
@@ -308,14 +309,18 @@ def run(
             status, answer = fetch(f"{bases[peer.name]}{PATH}?{QUERY}")
             bodies[peer.name] = (status, len(answer))
             print(f"{peer.name}: {status}, {len(answer)} B; warm-up {peer.warmup_s} s", flush=True)
-            wrk(f"{bases[peer.name]}{PATH}?{QUERY}", LOAD_CPU, connections, peer.warmup_s)
+            loader.run(
+                f"{bases[peer.name]}{PATH}?{QUERY}", connections, peer.warmup_s, pinning().loader
+            )
         names = list(bases)
-        runs: dict[str, list[WrkRun]] = {name: [] for name in names}
+        runs: dict[str, list[loader.Run]] = {name: [] for name in names}
         for i in range(rounds):
             shift = i % len(names)
             for name in names[shift:] + names[:shift]:
                 time.sleep(0.2)
-                got = wrk(f"{bases[name]}{PATH}?{QUERY}", LOAD_CPU, connections, seconds)
+                got = loader.run(
+                    f"{bases[name]}{PATH}?{QUERY}", connections, seconds, pinning().loader
+                )
                 runs[name].append(got)
                 print(f"round {i + 1} {name}: {got.rps:,.0f}/s, p99 {got.p99_ms:.2f} ms")
     ordered = [p.name for p in chosen]

@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.wrk import LOAD_CPU, cpu_seconds, pinned, wrk
+from benchmarks import loader
+from benchmarks.machine import cpu_seconds, pinned
 
 CASES = {"by id": "call_log_id=1250", "422": "call_log_id=abc"}  # 1250: a default-world call
 PATH = "/api/v1/live-calls"
@@ -42,7 +43,7 @@ def served(tree: Path, cpu: int) -> Iterator[tuple[str, int]]:
         (Path(shim) / "prosper_mock").symlink_to(tree.resolve() / "mock")
         (Path(shim) / "prosper_contracts").symlink_to(tree.resolve() / "contracts")
         env = {**os.environ, "PYTHONPATH": shim}
-        command = pinned(cpu, [sys.executable, "-m", "prosper_mock"])
+        command = pinned(str(cpu), [sys.executable, "-m", "prosper_mock"])
         check = [sys.executable, "-c", "import prosper_mock.server as m; print(m.__file__)"]
         loaded = subprocess.run(check, env=env, capture_output=True, text=True, check=True)
         if not loaded.stdout.startswith(shim):  # an installed copy would shadow the tree
@@ -76,8 +77,8 @@ class Sample:
 
 def sample(base: str, pid: int, query: str, connections: int, seconds: int) -> Sample:
     before = cpu_seconds(pid)
-    run = wrk(f"{base}{PATH}?{query}", LOAD_CPU, connections, seconds)
-    return Sample(run.rps, (cpu_seconds(pid) - before) / max(run.requests, 1) * 1e6)
+    got = loader.run(f"{base}{PATH}?{query}", connections, seconds, cpus="1")
+    return Sample(got.rps, (cpu_seconds(pid) - before) / max(got.requests, 1) * 1e6)
 
 
 # Per-request cost of the route handler alone, in-process (no sockets, no wrk): far
@@ -111,7 +112,7 @@ def handler_cost(tree: Path, cpu: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as shim:
         (Path(shim) / "prosper_mock").symlink_to(tree.resolve() / "mock")
         out = subprocess.run(
-            pinned(cpu, [sys.executable, "-c", HANDLER_COST]),
+            pinned(str(cpu), [sys.executable, "-c", HANDLER_COST]),
             env={**os.environ, "PYTHONPATH": shim},
             cwd=shim,
             capture_output=True,

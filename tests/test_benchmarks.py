@@ -1,14 +1,44 @@
-"""A smoke run of every benchmark (tiny sizes, seconds) so they never rot. No timing asserted."""
+"""A smoke run of every benchmark (tiny sizes, seconds) so they never rot, and the rules that
+judge a run and describe its machine (pure functions, no load). No timing asserted."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from benchmarks import __main__ as bench
+from benchmarks import loader
+from benchmarks.machine import Machine, Pinning, cpu_model, pinned, pinning
+
 ROOT = Path(__file__).resolve().parent.parent
+TOOLS = bool(shutil.which("wrk") and shutil.which("taskset") and (os.cpu_count() or 1) >= 2)
+
+WRK_OUTPUT = """\
+Running 1s test @ http://127.0.0.1:8080/api/v1/live-calls?call_log_id=abc
+  1 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   470.12us  120.50us   4.10ms   90.00%
+    Req/Sec    16.90k   500.00    17.20k    70.00%
+  Latency Distribution
+     50%  440.00us
+     75%  500.00us
+     90%  600.00us
+     99%    1.25ms
+  16990 requests in 1.00s, 4.20MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 16990
+Requests/sec:  16983.40
+Transfer/sec:      4.20MB
+"""
 
 
+# Off CI a machine without wrk skips it; CI (.ci/run installs wrk) must run it.
+@pytest.mark.skipif(not TOOLS and not os.environ.get("CI"), reason="needs wrk, taskset, 2 CPUs")
 def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     done = subprocess.run(
@@ -31,3 +61,113 @@ def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
     for case in ("by id", "by phone", "by variable", "404", "422"):
         assert f"| {case} (" in text
     assert "5xx answers: **0**" in text
+    for line in ("- CPU: ", "- pinning: server on CPU ", "- load generator: wrk ", "- validity: "):
+        assert line in text
+
+
+def test_wrk_output_is_parsed_with_socket_errors_apart_from_other_statuses() -> None:
+    assert loader.parse(WRK_OUTPUT) == (16983.4, 16990, 0.44, 1.25, 3, 16990)
+    # Latencies come rounded to the microsecond, not as binary-float artefacts.
+    assert loader.parse(WRK_OUTPUT.replace("440.00us", "103.00us"))[2] == 0.103
+
+
+def test_wrk_output_without_a_rate_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="no rate"):
+        loader.parse("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_a_saturated_loader_makes_the_run_invalid_whatever_the_server_did() -> None:
+    assert loader.validity(64, 0.95, 0.99) == "loader saturated (wrk 95% of its core)"
+    assert loader.validity(1, 0.9, None) is not None
+    assert loader.validity(64, 0.89, 0.99) is None
+
+
+def test_a_starved_server_makes_the_run_invalid_only_at_load() -> None:
+    why = loader.validity(64, 0.2, 0.3)
+    assert why is not None and why.startswith("server starved")
+    assert loader.validity(64, 0.6, 0.3) is None  # wrk was busy: the server had slack
+    assert loader.validity(64, 0.2, 0.8) is None  # the server used its core
+    assert loader.validity(1, 0.2, 0.3) is None  # one connection waits on round trips
+    assert loader.validity(64, 0.2, None) is None  # no server pid: not judged
+
+
+def test_invalid_rows_carry_no_ratio_and_fail_no_target() -> None:
+    pair = {
+        "mock": {"rps": 10.0, "p50_ms": 1.0, "p99_ms": 2.0, "errors": 0, "non_2xx": 0,
+                 "loader_cpu": 0.97, "server_cpu": 0.5},
+        "bare": {"rps": 11.0, "p50_ms": 1.0, "p99_ms": 2.0, "errors": 0, "non_2xx": 0,
+                 "loader_cpu": 0.97, "server_cpu": 0.5},
+    }  # fmt: skip
+    from benchmarks.http import _row
+
+    row = _row("by id", 200, 100, 64, 1, pair)
+    assert row["rps_ratio"] is None and row["p99_ratio"] is None
+    assert row["invalid"] == "ceiling: loader saturated (wrk 97% of its core)"
+    pair["bare"]["loader_cpu"] = pair["mock"]["loader_cpu"] = 0.5
+    assert _row("by id", 200, 100, 64, 1, pair)["rps_ratio"] == 0.909
+    assert bench._ratio(row, "rps_ratio").startswith("INVALID: ceiling: loader saturated")
+    assert bench._met(False, True, valid=False).startswith("not measured: INVALID")
+
+
+def test_the_loader_gets_the_last_core_and_the_server_the_others() -> None:
+    assert pinning(2, taskset=True) == Pinning("0", "1")
+    assert pinning(8, taskset=True) == Pinning("0-6", "7")
+    assert pinning(1, taskset=True) == Pinning(None, None)
+    assert pinning(4, taskset=False) == Pinning(None, None)
+    assert pinned("1", ["wrk", "-c8"]) == ["taskset", "-c", "1", "wrk", "-c8"]
+    assert pinned(None, ["wrk"]) == ["wrk"]
+    assert "CPU 0" in Pinning("0", "1").describe()
+    assert Pinning(None, None).describe().startswith("unpinned")
+
+
+def test_metadata_reads_cpu_model_and_wrk_version() -> None:
+    cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n"
+    assert cpu_model(cpuinfo) == "AMD EPYC 7B13"
+    assert cpu_model("processor\t: 0\n") == "unknown"
+    assert loader.wrk_version("wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012") == (
+        "debian/4.1.0-3+b2"
+    )
+    assert loader.wrk_version("") == "unknown"
+    machine = Machine.current(("aiohttp", "no-such-package-here"))
+    assert machine.cores >= 1 and machine.python
+    assert machine.packages["no-such-package-here"] == "not installed"
+
+
+def test_the_header_records_machine_loader_pinning_date_and_command() -> None:
+    machine = Machine("AMD EPYC 7B13", 2, "Linux 6, x86_64", "3.11.7", {"aiohttp": "3.14.5"})
+    lines = bench.header(machine, "wrk 4.1.0 (1 thread)", "server on CPU 0", "today", "make")
+    text = "\n".join(lines)
+    for part in ("AMD EPYC 7B13, 2 cores", "server on CPU 0", "wrk 4.1.0", "today", "`make`"):
+        assert part in text
+    assert "Python 3.11.7; aiohttp 3.14.5" in text
+    assert ">= 90%" in text
+
+
+def test_without_wrk_the_benchmarks_stop_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(loader.WrkMissing) as missing:
+        loader.ensure_wrk()
+    assert loader.INSTALL in str(missing.value) and "\n" not in str(missing.value)
+    monkeypatch.setattr(sys, "argv", ["benchmarks", "--smoke"])
+    with pytest.raises(SystemExit) as stopped:
+        bench.main()
+    assert str(stopped.value).startswith("benchmarks: the benchmarks need wrk")
+
+
+def test_as_root_a_missing_wrk_is_installed_with_apt_get_updating_only_if_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[list[str]] = []
+
+    def which(name: str) -> str | None:
+        if name == "apt-get":
+            return "/usr/bin/apt-get"
+        return "/usr/bin/wrk" if ["apt-get", "update"] in ran else None
+
+    monkeypatch.setattr(shutil, "which", which)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(subprocess, "run", lambda step, **_: ran.append(step))
+    assert loader.ensure_wrk() == "/usr/bin/wrk"
+    install = ["apt-get", "install", "-y", "wrk"]
+    assert ran == [install, ["apt-get", "update"], install]

@@ -13,37 +13,14 @@ from pathlib import Path
 import pytest
 
 from benchmarks import peers
+from benchmarks.loader import Run
 from benchmarks.peers import NOT_INSTALLED, build_rows, markdown, median_ratio, wiremock_mapping
-from benchmarks.wrk import WrkRun, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 
-WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:1/api/v1/live-calls?call_log_id=1250
-  1 threads and 64 connections
-  Latency Distribution
-     50%    3.10ms
-     75%    3.50ms
-     90%    4.00ms
-     99%  850.00us
-  17000 requests in 1.00s, 23.00MB read
-  Non-2xx or 3xx responses: 12
-Requests/sec:  16970.10
-Transfer/sec:     23.00MB
-"""
 
-
-def test_parse_reads_rate_requests_p99_and_errors() -> None:
-    assert parse(WRK_OUTPUT) == WrkRun(16970.10, 17000, 0.85, 12)
-
-
-def test_parse_without_latency_or_errors() -> None:
-    out = "  10 requests in 1.00s, 1KB read\nRequests/sec:     10.00\n"
-    assert parse(out) == WrkRun(10.0, 10, 0.0, 0)
-
-
-def test_parse_refuses_output_without_a_rate() -> None:
-    with pytest.raises(RuntimeError, match="no rate"):
-        parse("unable to connect")
+def run_of(rps: float, requests: int, p99_ms: float, non_2xx: int = 0) -> Run:
+    return Run(rps, requests, 0.0, p99_ms, 0, non_2xx, loader_cpu=0.2, server_cpu=None)
 
 
 def test_median_ratio_is_the_median_of_per_round_ratios() -> None:
@@ -53,8 +30,8 @@ def test_median_ratio_is_the_median_of_per_round_ratios() -> None:
 
 def test_build_rows_mock_first_missing_peers_listed() -> None:
     runs = {
-        "mock": [WrkRun(1000, 5000, 2.0), WrkRun(1200, 6000, 3.0)],
-        "peer": [WrkRun(500, 2500, 4.0, 1), WrkRun(400, 2000, 6.0)],
+        "mock": [run_of(1000, 5000, 2.0), run_of(1200, 6000, 3.0)],
+        "peer": [run_of(500, 2500, 4.0, 1), run_of(400, 2000, 6.0)],
         "absent": [],
     }
     bodies = {"mock": (200, 1274), "peer": (200, 1274)}

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from prosper_mock.world.model import World
 
-# A query longer than this is not kept: clients poll short ones; a fuzzer's are one-offs.
-MAX_QUERY_BYTES = 1024
+# A query longer than this is not kept: clients poll short ones (a lookup by variable is well
+# under 100 bytes); a fuzzer's are one-offs. With the count bound, a few MB at most.
+MAX_QUERY_BYTES = 256
 MAX_ANSWERS = 10_000
 
 

@@ -25,6 +25,8 @@ from aiohttp import web
 from prosper_mock.base.version import __version__
 from prosper_mock.control.routes import add_control_routes
 from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, create_api_app
+from prosper_mock.serving.eventloop import new_event_loop
+from prosper_mock.serving.eventloop import run as run_loop
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES, Journal
 from prosper_mock.serving.operations import Implementation
 from prosper_mock.serving.runner import Listening, base_url, start_app
@@ -169,7 +171,7 @@ class MockServer:
         self.stop()
 
     def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
+        loop = self._loop = new_event_loop()
         try:
             listening = loop.run_until_complete(
                 start_app(self.app, self.host, self.port, reuse_address=True)
@@ -289,7 +291,7 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
             lines.append(f"try: curl{key} '{url}'")
         print("\n".join(lines), file=sys.stderr, flush=True)
 
-    asyncio.run(
+    run_loop(
         serve_until_signalled(
             app, options.host, options.port, quiet=options.quiet, on_started=started, worker=worker
         )

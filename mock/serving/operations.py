@@ -32,3 +32,7 @@ async def get_live_call(
 OPERATIONS: dict[str, Implementation] = {
     "get_live_call_api_v1_live_calls_get": get_live_call,
 }
+
+# Implementations whose answer follows from the validated parameters and the world's rows
+# alone (not the request, not the time): the pipeline reuses their answers (``answers.py``).
+CACHEABLE: frozenset[Implementation] = frozenset({get_live_call})

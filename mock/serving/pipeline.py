@@ -7,12 +7,16 @@
    makes the response (which a truncate or slow fault then sends as it says);
 5. journal: the request and its status (``0``: the connection was dropped).
 
+An operation whose answer follows from the query and the world alone answers a
+query asked before, at the same world version, with the bytes it answered then
+(``answers.py``): between steps 2 and 3, so steps 3 and 4 run once per query.
+
 Steps 1 to 3 answer (and end the request) or return ``None`` to let the next
 one run; one that has to wait first (a latency fault) returns an awaitable of
 that instead, so a step that decides at once costs a plain call. Step 4 always
 answers. The steps are chosen once per operation at start-up: one that can
 never answer (no API key required) is left out, so the hot path pays only for
-what can act.
+what can act. The query is parsed only when a step reads it.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from typing import Any
 
 from aiohttp import web
 
+from prosper_mock.serving.answers import AnswerCache, Answered
 from prosper_mock.serving.auth import api_key_check
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import Fault, FaultError
-from prosper_mock.serving.operations import OPERATIONS, Implementation
-from prosper_mock.serving.render import detail_response, json_response, render_answer
+from prosper_mock.serving.operations import CACHEABLE, OPERATIONS, Implementation
+from prosper_mock.serving.render import JSON_TYPE, detail_response, render_answer, render_json
 from prosper_mock.serving.spec import Operation
 from prosper_mock.serving.state import MockState
 from prosper_mock.serving.validation import ParameterValidator, parse_query
@@ -40,10 +45,19 @@ class Exchange:
     """One request on its way through the steps, and what they found out."""
 
     request: web.Request
-    query: list[tuple[str, str]]
+    raw: bytes  # the query string as sent
+    pairs: list[tuple[str, str]] | None = None  # ``query``, once parsed
     values: dict[str, Any] | None = None  # the validated parameters
     faults: tuple[Fault, ...] = ()
     seq: int = 0  # the journal's length when faults were chosen: seeds their timing
+    answers: dict[bytes, Answered] | None = None  # where to keep the answer made (a cache miss)
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        """The query's ``(name, value)`` pairs, as Starlette parses them."""
+        if self.pairs is None:
+            self.pairs = parse_query(self.raw)
+        return self.pairs
 
 
 Step = Callable[[Exchange], web.StreamResponse | Awaitable[web.StreamResponse | None] | None]
@@ -55,20 +69,26 @@ def operation_handler(
     """The route for one spec operation: its steps, in order, then the journal."""
     op_id = operation.operation_id
     implementation = (operations or OPERATIONS).get(op_id)
-    # Steps 1-3 may answer instead; step 4, the operation, always answers.
+    cache = AnswerCache() if _cacheable(operation, implementation) else None
+    # Steps 1-3 (and a reused answer) may answer instead; step 4, the operation, always answers.
     checks: tuple[Step, ...] = tuple(
         step
-        for step in (_api_key_step(state), _fault_step(state), _validation_step(operation))
+        for step in (
+            _api_key_step(state),
+            _fault_step(state),
+            _cached_answer_step(cache, state),
+            _validation_step(operation, cache),
+        )
         if step is not None
     )
-    operate = _operation_step(op_id, implementation, state)
+    operate = _operation_step(op_id, implementation, state, cache)
     journal = state.journal
 
     async def handle(request: web.Request) -> web.StreamResponse:
         raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
         status: int | None = 0  # stays 0 if the connection is dropped (CancelledError)
         try:
-            exchange = Exchange(request, parse_query(raw))
+            exchange = Exchange(request, raw)
             for check in checks:
                 answer = check(exchange)
                 if answer is not None and not isinstance(answer, web.StreamResponse):
@@ -124,14 +144,43 @@ def _fault_step(state: MockState) -> Step:
     return step
 
 
-def _validation_step(operation: Operation) -> Step:
+def _cacheable(operation: Operation, implementation: Implementation | None) -> bool:
+    # Only the query may vary its answer: no path, header or cookie parameter.
+    return implementation in CACHEABLE and all(p.location == "query" for p in operation.parameters)
+
+
+def _cached_answer_step(cache: AnswerCache | None, state: MockState) -> Step | None:
+    if cache is None:
+        return None
+    faults = state.faults
+
+    def step(
+        exchange: Exchange,
+    ) -> web.StreamResponse | Awaitable[web.StreamResponse] | None:
+        answers = cache.answers(state.world)
+        hit = answers.get(exchange.raw)
+        if hit is None:  # made by the next steps, then kept
+            exchange.answers = answers
+            return None
+        response = web.Response(body=hit.body, status=hit.status, content_type=JSON_TYPE)
+        if hit.operated and exchange.faults:  # as the operation step shapes a fresh answer
+            return faults.shape(exchange.faults, exchange.request, exchange.seq, response)
+        return response
+
+    return step
+
+
+def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
     validator = ParameterValidator(operation)
 
     def step(exchange: Exchange) -> web.StreamResponse | None:
         request = exchange.request
         values, errors = validator.validate(exchange.query, request.match_info, request.headers)
         if errors:
-            return json_response({"detail": errors}, status=422)
+            body = render_json({"detail": errors})
+            if cache is not None and exchange.answers is not None:
+                cache.keep(exchange.answers, exchange.raw, Answered(422, body, operated=False))
+            return web.Response(body=body, status=422, content_type=JSON_TYPE)
         exchange.values = values
         return None
 
@@ -139,7 +188,7 @@ def _validation_step(operation: Operation) -> Step:
 
 
 def _operation_step(
-    op_id: str, implementation: Implementation | None, state: MockState
+    op_id: str, implementation: Implementation | None, state: MockState, cache: AnswerCache | None
 ) -> Callable[[Exchange], Awaitable[web.StreamResponse]]:
     if implementation is None:
         unimplemented = (
@@ -156,6 +205,15 @@ def _operation_step(
         request = exchange.request
         answer = await implementation(request, exchange.values or {}, state)
         response = render_answer(answer, state.semantics, state.snapshots)
+        if (
+            cache is not None
+            and exchange.answers is not None
+            and not isinstance(answer, web.StreamResponse)  # rendered here: JSON, no headers
+            and isinstance(response, web.Response)
+            and isinstance(response.body, bytes)
+        ):
+            answered = Answered(response.status, response.body, operated=True)
+            cache.keep(exchange.answers, exchange.raw, answered)
         if exchange.faults:  # truncate or slow: how the answer is sent
             return await faults.shape(exchange.faults, request, exchange.seq, response)
         return response

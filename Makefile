@@ -60,4 +60,4 @@ bench-peers: $(BIN)/.test
 	$(BIN)/python -m benchmarks.peers $(ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .peers

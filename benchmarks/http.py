@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 
 from benchmarks import loader
-from benchmarks.machine import Pinning, pinned, pinning
+from benchmarks.machine import Pinning, pinning, serving
 
 BY_ID = "call_log_id=1250"  # a live call of the default world (README's quick start)
 
@@ -39,27 +37,9 @@ def cases(base_url: str) -> dict[str, str]:
     }
 
 
-@contextmanager
-def _process(args: list[str], cpus: str | None) -> Iterator[tuple[str, int]]:
+def _process(args: list[str], cpus: str | None) -> AbstractContextManager[tuple[str, int]]:
     """``python -m args`` pinned to ``cpus``: its URL and pid once it serves."""
-    proc = subprocess.Popen(
-        pinned(cpus, [sys.executable, "-m", *args]),
-        stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        stream = proc.stderr if args[0] == "prosper_mock" else proc.stdout
-        assert stream is not None
-        for line in stream:
-            if "serving on " in line:
-                yield line.split("serving on ")[1].split()[0], proc.pid  # taskset execs
-                break
-        else:
-            raise RuntimeError(f"{args} did not start")
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    return serving([sys.executable, "-m", *args], cpus)
 
 
 def _median(values: list[float]) -> float:

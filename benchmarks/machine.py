@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -40,6 +43,33 @@ def pinning(cores: int | None = None, taskset: bool | None = None) -> Pinning:
 def pinned(cpus: str | None, argv: list[str]) -> list[str]:
     """``argv`` run on ``cpus`` (taskset execs it: the process keeps the pid)."""
     return argv if cpus is None else ["taskset", "-c", cpus, *argv]
+
+
+@contextmanager
+def serving(
+    argv: list[str], cpus: str | None, env: dict[str, str] | None = None, cwd: str | None = None
+) -> Iterator[tuple[str, int]]:
+    """``argv`` (a server that prints ``serving on URL`` on stdout or stderr) pinned to
+    ``cpus``: its URL and pid once it serves; it is stopped on leaving."""
+    proc = subprocess.Popen(
+        pinned(cpus, argv),
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "serving on " in line:
+                yield line.split("serving on ")[1].split()[0], proc.pid  # taskset execs
+                break
+        else:
+            raise RuntimeError(f"{argv} did not start")
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def cpu_seconds(pid: int) -> float:

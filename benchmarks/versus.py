@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import loader
-from benchmarks.machine import cpu_seconds, pinned
+from benchmarks.machine import cpu_seconds, pinned, serving
 
 CASES = {"by id": "call_log_id=1250", "422": "call_log_id=abc"}  # 1250: a default-world call
 PATH = "/api/v1/live-calls"
@@ -43,30 +43,13 @@ def served(tree: Path, cpu: int) -> Iterator[tuple[str, int]]:
         (Path(shim) / "prosper_mock").symlink_to(tree.resolve() / "mock")
         (Path(shim) / "prosper_contracts").symlink_to(tree.resolve() / "contracts")
         env = {**os.environ, "PYTHONPATH": shim}
-        command = pinned(str(cpu), [sys.executable, "-m", "prosper_mock"])
         check = [sys.executable, "-c", "import prosper_mock.server as m; print(m.__file__)"]
         loaded = subprocess.run(check, env=env, capture_output=True, text=True, check=True)
         if not loaded.stdout.startswith(shim):  # an installed copy would shadow the tree
             raise RuntimeError(f"{tree}: prosper_mock loads from {loaded.stdout.strip()}")
-        proc = subprocess.Popen(
-            [*command, "serve", "--port", "0", "--quiet"],
-            env=env,
-            cwd=shim,
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            assert proc.stderr is not None
-            for line in proc.stderr:
-                if "serving on " in line:
-                    yield line.split("serving on ")[1].split()[0], proc.pid  # taskset execs
-                    break
-            else:
-                raise RuntimeError(f"{tree}: the mock did not start")
-        finally:
-            proc.terminate()
-            proc.wait(30)
+        command = [sys.executable, "-m", "prosper_mock", "serve", "--port", "0", "--quiet"]
+        with serving(command, str(cpu), env=env, cwd=shim) as server:
+            yield server
 
 
 @dataclass(frozen=True)

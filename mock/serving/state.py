@@ -112,11 +112,6 @@ class MockState:
     def simulation(self) -> Simulation | None:
         return self._simulation
 
-    @simulation.setter
-    def simulation(self, simulation: Simulation | None) -> None:
-        # The older spelling of attach_simulation, kept for callers that assign it.
-        self.attach_simulation(simulation)
-
     @property
     def driver(self) -> LocalDriver:
         """The world's ``WorldDriver`` (with the simulation that moves with its clock)."""

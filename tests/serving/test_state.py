@@ -50,7 +50,7 @@ def test_a_simulation_belongs_to_its_world() -> None:
     with pytest.raises(ValueError, match="another world"):
         state.attach_simulation(Simulation(small_world(), seed=5, rate=12, start=0))
     simulation = Simulation(world, seed=5, rate=12, start=world.clock.now())
-    state.simulation = simulation  # the assignment some callers use: attach_simulation
+    state.attach_simulation(simulation)
     assert state.simulation is simulation and state.driver.simulation is simulation
     with pytest.raises(ValueError, match="cannot be swapped"):
         state.swap_world(small_world())

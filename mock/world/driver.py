@@ -213,6 +213,5 @@ class LocalDriver:
     def _clock_moved(self) -> None:
         # One batch: the simulation's events and the new time reach the state file in one write.
         with self.world.batch():
-            if self.simulation is not None:
-                self.simulation.advance_to(self.world.clock.now())
+            self.catch_up()
             self.world.clock_moved()

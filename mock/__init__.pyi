@@ -6,7 +6,6 @@ from .server import MockServer as MockServer
 from .server import create_app as create_app
 from .serving.journal import Journal as Journal
 from .serving.journal import JournalEntry as JournalEntry
-from .serving.render import snapshot as snapshot
 from .serving.semantics import Semantics as Semantics
 from .serving.spec import SpecError as SpecError
 from .serving.spec import load_spec as load_spec
@@ -25,6 +24,7 @@ from .world.errors import UnknownSnapshot as UnknownSnapshot
 from .world.errors import WorldError as WorldError
 from .world.errors import WorldFileError as WorldFileError
 from .world.flatten import flatten as flatten
+from .world.flatten import snapshot as snapshot
 from .world.generate import WorldRecipe as WorldRecipe
 from .world.lookup import Found as Found
 from .world.lookup import LiveCallQuery as LiveCallQuery

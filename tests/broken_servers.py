@@ -13,7 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from prosper_mock.serving.operations import get_live_call
-from prosper_mock.serving.render import detail_response, json_response, snapshot
+from prosper_mock.serving.render import detail_response, json_response
+from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.lookup import (
     Found,
     LiveCallQuery,

@@ -15,9 +15,6 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-from prosper_mock.world.driver import CallAnswer as CallAnswer
-from prosper_mock.world.driver import CallLogAnswer as CallLogAnswer
-from prosper_mock.world.driver import ClockInfo as ClockInfo
 from prosper_mock.world.model import WORLD_FORMAT
 from prosper_mock.world.records import CallLog, LiveCall
 
@@ -105,11 +102,6 @@ class FaultRuleBody(TypedDict):
 @with_config(_FORBID)
 class FaultsBody(TypedDict):
     rules: list[FaultRuleBody]
-
-
-# -- Answers ------------------------------------------------------------------------------
-# The answers ControlClient gives a typed shape to are the WorldDriver's: CallAnswer,
-# CallLogAnswer and ClockInfo, defined with it in prosper_mock.world.driver.
 
 
 # operationId → (body type, whether a body is required)

@@ -8,7 +8,8 @@ import urllib.request
 from typing import Any, cast
 
 from prosper_mock.base.errors import ProsperMockError
-from prosper_mock.control.bodies import PREFIX, SERVICE, CallAnswer, CallLogAnswer, ClockInfo
+from prosper_mock.control.bodies import PREFIX, SERVICE
+from prosper_mock.world.driver import CallAnswer, CallLogAnswer, ClockInfo
 
 
 class ControlError(ProsperMockError):

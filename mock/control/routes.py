@@ -25,9 +25,6 @@ from prosper_mock.control.bodies import (
     BODIES,
     PREFIX,
     SERVICE,
-    CallAnswer,
-    CallLogAnswer,
-    ClockInfo,
     adapter,
 )
 from prosper_mock.control.guard import BodyError, BodyRule, ControlPolicy, read_body, refusal
@@ -42,6 +39,7 @@ from prosper_mock.serving.faults import FaultError, parse_rules
 from prosper_mock.serving.journal import JournalFilter
 from prosper_mock.serving.render import detail_response, json_response
 from prosper_mock.serving.state import STATE, MockState
+from prosper_mock.world.driver import CallAnswer, CallLogAnswer, ClockInfo
 from prosper_mock.world.errors import InvalidChange, UnknownSnapshot, WorldError
 
 JOURNAL_FILTERS = frozenset({"method", "path", "status", "since", "limit"})

@@ -9,9 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from prosper_mock.serving.semantics import Semantics
-
-# snapshot: the flat answer for a row, made in the world layer (the local driver gives it too).
-from prosper_mock.world.flatten import snapshot as snapshot
+from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.lookup import Found, NotFound, NothingToLookUp
 from prosper_mock.world.records import CallLog, LiveCall
 

@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.responses import JSONResponse
 
-from prosper_mock.serving.render import SnapshotCache, render_json, snapshot
+from prosper_mock.serving.render import SnapshotCache, render_json
+from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.records import CallLog, LiveCall
 
 JSON = st.recursive(

@@ -25,7 +25,7 @@ from prosper_mock import (
     WorldError,
     WorldRecipe,
 )
-from prosper_mock.serving.render import snapshot
+from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.generate import FLOWS
 from prosper_mock.world.records import MAX_DEPTH, CallLog, LiveCall
 from prosper_mock.world.textform import text_form

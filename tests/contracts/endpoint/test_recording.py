@@ -15,7 +15,7 @@ from prosper_contracts.endpoint.proxy import ProxyOptions, create_proxy_app
 from prosper_contracts.endpoint.pseudonymise import Pseudonymiser
 from prosper_contracts.endpoint.recording import Recorder, row_from_snapshot
 from prosper_mock import MockServer, World
-from prosper_mock.serving.render import snapshot
+from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.records import CallLog, LiveCall, to_dict
 from tests.conftest import FIXTURE_WORLD
 from tests.contracts.endpoint.test_pseudonymise import personal_values

@@ -181,7 +181,7 @@ def run_proxy(args: argparse.Namespace) -> int:
 def _refuse_replacing_a_non_recording(path: Path) -> None:
     """``--record`` replaces a world file (an earlier recording), never another file."""
     from prosper_mock.base.files import FileError, read_json
-    from prosper_mock.world.model import WORLD_FORMAT
+    from prosper_mock.world.worldfile import WORLD_FORMAT
 
     if not os.path.lexists(path):
         return

@@ -29,7 +29,6 @@ from pydantic import ValidationError
 from prosper_contracts.endpoint.pseudonymise import Pseudonymiser
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.flatten import unflatten
-from prosper_mock.world.model import WORLD_FORMAT
 from prosper_mock.world.persistence import write_atomically
 from prosper_mock.world.records import (
     CallLog,
@@ -38,6 +37,7 @@ from prosper_mock.world.records import (
     live_call_from_dict,
     to_dict,
 )
+from prosper_mock.world.worldfile import WORLD_FORMAT
 
 _ROW: dict[str, tuple[type[LiveCall | CallLog], Callable[[Any], LiveCall | CallLog]]] = {
     "live_calls": (LiveCall, live_call_from_dict),

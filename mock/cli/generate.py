@@ -19,8 +19,9 @@ from prosper_mock.cli.options import (
     world_from_args,
     world_rules,
 )
-from prosper_mock.world.model import WORLD_FORMAT, World
+from prosper_mock.world.model import World
 from prosper_mock.world.records import to_dict
+from prosper_mock.world.worldfile import WORLD_FORMAT
 
 
 def add_generate(sub: Subcommands) -> None:

@@ -19,7 +19,7 @@ from prosper_mock.base.version import __version__
 from prosper_mock.cli.generate import add_generate
 from prosper_mock.cli.options import Parser, Subcommands, UsageError
 from prosper_mock.cli.serve import add_serve
-from prosper_mock.world.model import WorldError
+from prosper_mock.world.errors import WorldError
 
 COMMAND_GROUP = "prosper_mock.commands"
 

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-from prosper_mock.world.model import WORLD_FORMAT
 from prosper_mock.world.records import CallLog, LiveCall
+from prosper_mock.world.worldfile import WORLD_FORMAT
 
 PREFIX = "/__mock"
 SERVICE = "prosper-voice-mock"

@@ -25,7 +25,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from prosper_mock.serving.runner import Listening, start_app
 from prosper_mock.serving.state import state_of
-from prosper_mock.world.model import WorldError
+from prosper_mock.world.errors import WorldError
 from prosper_mock.world.simulation import Simulation
 
 ACCESS_LOG = "prosper_mock.access"

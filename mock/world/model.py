@@ -39,7 +39,6 @@ from prosper_mock.world.records import (
 )
 from prosper_mock.world.store import BaseTable, Store
 from prosper_mock.world.worldfile import (
-    WORLD_FORMAT,
     field_sources,
     given_fields,
     parse_changes,
@@ -47,9 +46,6 @@ from prosper_mock.world.worldfile import (
     validated,
     world_document,
 )
-
-# Importers take these from here too: the world and its file format, one import.
-__all__ = ["WORLD_FORMAT", "World", "WorldError", "WorldSnapshot", "parse_world"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,8 +14,7 @@ from prosper_mock.control.client import ControlClient, ControlError
 from prosper_mock.control.driver import RemoteDriver, ask
 from prosper_mock.serving.errors import status_of
 from prosper_mock.world.driver import LocalDriver, WorldDriver
-from prosper_mock.world.errors import InvalidChange
-from prosper_mock.world.model import WorldError
+from prosper_mock.world.errors import InvalidChange, WorldError
 
 START = "2026-01-15T15:00:00+00:00"
 UNKNOWN = 987_654_321

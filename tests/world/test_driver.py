@@ -6,10 +6,10 @@ import pytest
 
 from prosper_mock.world.clock import SystemClock, VirtualClock
 from prosper_mock.world.driver import LocalDriver
-from prosper_mock.world.errors import ClockNotSettable, InvalidChange
+from prosper_mock.world.errors import ClockNotSettable, InvalidChange, WorldError
 from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.generate import WorldRecipe
-from prosper_mock.world.model import World, WorldError
+from prosper_mock.world.model import World
 from prosper_mock.world.records import to_dict
 from prosper_mock.world.simulation import MAX_STARTS_PER_MOVE, Simulation
 

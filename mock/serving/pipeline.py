@@ -7,6 +7,9 @@
    makes the response (which a truncate or slow fault then sends as it says);
 5. journal: the request and its status (``0``: the connection was dropped).
 
+A mock with several workers (``read_only``) answers a write operation ``409`` at
+step 4, after validation, as the control API refuses its changes.
+
 An operation whose answer follows from the query and the world alone answers a
 query asked before, at the same world version, with the bytes it answered then
 (``answers.py``): between steps 2 and 3, so steps 3 and 4 run once per query.
@@ -34,7 +37,7 @@ from prosper_mock.serving.faults import Fault, FaultError
 from prosper_mock.serving.operations import CACHEABLE, OPERATIONS, Implementation
 from prosper_mock.serving.render import JSON_TYPE, detail_response, render_answer, render_json
 from prosper_mock.serving.spec import Operation
-from prosper_mock.serving.state import MockState
+from prosper_mock.serving.state import READ_ONLY_DETAIL, SAFE_METHODS, MockState
 from prosper_mock.serving.validation import ParameterValidator, parse_query
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -81,7 +84,7 @@ def operation_handler(
         )
         if step is not None
     )
-    operate = _operation_step(op_id, implementation, state, cache)
+    operate = _operation_step(operation, implementation, state, cache)
     journal = state.journal
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -188,8 +191,12 @@ def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
 
 
 def _operation_step(
-    op_id: str, implementation: Implementation | None, state: MockState, cache: AnswerCache | None
+    operation: Operation,
+    implementation: Implementation | None,
+    state: MockState,
+    cache: AnswerCache | None,
 ) -> Callable[[Exchange], Awaitable[web.StreamResponse]]:
+    op_id = operation.operation_id
     if implementation is None:
         unimplemented = (
             f"Operation {op_id} is in the spec but prosper-voice-mock does not implement it"
@@ -200,9 +207,12 @@ def _operation_step(
 
         return missing
     faults = state.faults
+    refuse_writes = state.read_only and operation.method not in SAFE_METHODS
 
     async def step(exchange: Exchange) -> web.StreamResponse:
         request = exchange.request
+        if refuse_writes:  # several workers, a copy of the world each: a change would diverge
+            return detail_response(409, READ_ONLY_DETAIL)
         answer = await implementation(request, exchange.values or {}, state)
         response = render_answer(answer, state.semantics, state.snapshots)
         if (

@@ -20,6 +20,7 @@ from typing import Any
 
 from prosper_mock.base.files import FileError, read_json
 from prosper_mock.base.timefmt import iso_milliseconds
+from prosper_mock.world.campaigns import SeededTargets, SlotIndexer
 from prosper_mock.world.clock import Clock, SystemClock
 from prosper_mock.world.errors import (
     CallConflict,
@@ -30,6 +31,7 @@ from prosper_mock.world.errors import (
 )
 from prosper_mock.world.generate.generator import Generator
 from prosper_mock.world.generate.recipe import WorldRecipe
+from prosper_mock.world.reading import Reading
 from prosper_mock.world.records import (
     CallLog,
     LiveCall,
@@ -38,6 +40,7 @@ from prosper_mock.world.records import (
     to_dict,
 )
 from prosper_mock.world.store import BaseTable, Store
+from prosper_mock.world.targets import TargetTable
 from prosper_mock.world.worldfile import (
     field_sources,
     given_fields,
@@ -54,12 +57,13 @@ class WorldSnapshot:
 
     live_calls: Store[LiveCall]
     call_logs: Store[CallLog]
+    targets: TargetTable
     generator: Generator
     origin: dict[str, Any]
     loaded: dict[str, Any] | None
 
 
-class World:
+class World(Reading):
     """Two stores, the generator behind them, and the operations that change them."""
 
     def __init__(
@@ -69,10 +73,12 @@ class World:
         generator: Generator,
         clock: Clock | None = None,
         origin: Mapping[str, Any] | None = None,
+        seeded: SeededTargets | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.live_calls: Store[LiveCall] = Store("live_calls", live)
         self.call_logs: Store[CallLog] = Store("call_logs", logs)
+        self.targets = TargetTable(seeded or SeededTargets.empty(generator))
         self.generator = generator
         self.clock: Clock = clock or SystemClock()
         self.origin = dict(origin or {})  # how the base was made: recipe or file
@@ -103,10 +109,12 @@ class World:
         """
         recipe = recipe or WorldRecipe()
         gen = Generator(recipe)
-        live = BaseTable.derived(gen.live_ids(), gen.live_call, gen.live_keys, progress)
-        logs = BaseTable.derived(gen.log_ids(), gen.call_log, gen.log_keys, progress)
+        slots = SlotIndexer(gen)  # notes each campaign's calls while the stores are indexed
+        live = BaseTable.derived(gen.live_ids(), gen.live_call, slots.live_keys, progress)
+        logs = BaseTable.derived(gen.log_ids(), gen.call_log, slots.log_keys, progress)
         origin = {"recipe": dataclasses.asdict(recipe)}
-        return cls(live, logs, gen, clock=clock, origin=origin)
+        seeded = SeededTargets.indexed(slots)
+        return cls(live, logs, gen, clock=clock, origin=origin, seeded=seeded)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], clock: Clock | None = None) -> World:
@@ -199,6 +207,7 @@ class World:
         with self.lock:
             self.live_calls.reset()
             self.call_logs.reset()
+            self.targets.reset()
             self.last_id = 0
             self._changed()
 
@@ -209,6 +218,7 @@ class World:
             self.live_calls = Store("live_calls", BaseTable.from_records(live))
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = Generator(recipe)
+            self.targets = TargetTable(SeededTargets.empty(self.generator))
             self.last_id = 0
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
             self.loaded = world_document(self.origin["recipe"], live, logs)
@@ -223,6 +233,7 @@ class World:
             return WorldSnapshot(
                 self.live_calls.copy(),
                 self.call_logs.copy(),
+                self.targets.copy(),
                 self.generator,
                 copy.deepcopy(self.origin),
                 self.loaded,
@@ -233,6 +244,7 @@ class World:
         with self.lock:
             self.live_calls = saved.live_calls.copy()
             self.call_logs = saved.call_logs.copy()
+            self.targets = saved.targets.copy()
             self.generator = saved.generator
             self.origin = copy.deepcopy(saved.origin)
             self.loaded = saved.loaded

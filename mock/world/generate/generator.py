@@ -28,6 +28,7 @@ from typing import Any
 from faker import Faker
 
 from prosper_mock.base.timefmt import iso_milliseconds
+from prosper_mock.world.generate.ids import TargetIds
 from prosper_mock.world.generate.plan import CallPlan, Person
 from prosper_mock.world.generate.random import Draw, Fields, byte_table, chance_table
 from prosper_mock.world.generate.recipe import WorldRecipe
@@ -176,6 +177,12 @@ class Generator:
         self._providers = byte_table(self.providers)
         self._person_fields = Fields(f"{seed}|person", _PERSON_FIELDS)
         self._call_fields = Fields(f"{seed}|call", _CALL_FIELDS)
+        self.target_ids = TargetIds(seed)
+
+    @property
+    def anchor(self) -> float:
+        """The seeded world's "now" (epoch seconds): every generated call started before it."""
+        return self._anchor
 
     # --- layout -----------------------------------------------------------------
 
@@ -318,16 +325,9 @@ class Generator:
             provider["fax_number"],
             self._delivery_dates[appointment_day],
         )
-        target = flow.target
-        if target == "patient":
-            phone = who.phone
-        elif target == "payor":
-            phone = self.payor_phones[who.payor]
-        else:
-            phone = provider["phone"]
         return CallPlan(
             flow,
-            phone,
+            self._phone_of(flow.target, who, provider),
             who,
             provider,
             values,
@@ -335,6 +335,27 @@ class Generator:
             _LIVE_STATUSES[live_status],
             start_frac % 900 / 1000,
         )
+
+    def _phone_of(self, kind: str, who: Person, provider: dict[str, str]) -> str:
+        """The number a call of a flow with target ``kind`` dials."""
+        if kind == "patient":
+            return who.phone
+        if kind == "payor":
+            return self.payor_phones[who.payor]
+        return provider["phone"]
+
+    def plan_for(self, key: int, flow: Flow) -> CallPlan:
+        """The plan drawn for ``key``, made about ``flow`` (whatever flow the draw picked):
+        what a seeded target with no call yet is about."""
+        plan = self.plan(key)
+        phone = self._phone_of(flow.target, plan.person, plan.provider)
+        return plan._replace(flow=flow, phone=phone)
+
+    def target_id_of(self, call_log_id: int) -> str | None:
+        """The seeded target a generated call was placed for (``None``: not a generated id)."""
+        if self.recipe.first_id <= call_log_id < self.next_id():
+            return self.target_ids.base(call_log_id - self.recipe.first_id)
+        return None
 
     def _target_name(self, plan: CallPlan, variables: dict[str, Any]) -> str:
         """Who is called, as the call's variables name them (the plan's, when they do not)."""
@@ -402,7 +423,7 @@ class Generator:
             updated_at=iso_milliseconds(
                 at + 20 * steps
             ),  # the last step mapped (none yet: the start)
-            campaign_target_id=f"ct_{d.hex(12)}",
+            campaign_target_id=self.target_id_of(call_log_id),
             target={
                 "type": flow.target,
                 "name": self._target_name(plan, variables),
@@ -431,13 +452,20 @@ class Generator:
 
     def live_keys(self, call_log_id: int) -> tuple[str, dict[str, Any]]:
         """Phone and variables of a generated live call (what its indexes need)."""
-        plan = self.plan(call_log_id)
+        return self.live_keys_of(call_log_id, self.plan(call_log_id))
+
+    def live_keys_of(self, call_log_id: int, plan: CallPlan) -> tuple[str, dict[str, Any]]:
+        """``live_keys`` from the call's plan, already drawn."""
         steps = len(plan.flow.steps) if call_log_id in self.log_ids() else plan.steps_done
         return plan.phone, plan.variables(steps)
 
     def log_keys(self, call_log_id: int) -> tuple[str, dict[str, Any]]:
         """Phone and variables of a generated call log (what its indexes need)."""
-        plan = self.plan(call_log_id)
+        return self.log_keys_of(self.plan(call_log_id))
+
+    @staticmethod
+    def log_keys_of(plan: CallPlan) -> tuple[str, dict[str, Any]]:
+        """``log_keys`` from the call's plan, already drawn."""
         return plan.phone, plan.variables(len(plan.flow.steps))
 
     def call_log(

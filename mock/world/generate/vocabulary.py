@@ -82,6 +82,12 @@ LIVE_STATUSES: tuple[str, ...] = tuple(_DATA["live_statuses"])
 MEMBER_LETTERS: tuple[str, ...] = tuple(_DATA["member_letters"])
 REFERENCE_LETTERS: tuple[str, ...] = tuple(_DATA["reference_letters"])
 QA_FLAGS: tuple[str, ...] = tuple(_DATA["qa_flags"])
+# The statuses a campaign target can have (the spec's CampaignTargetStatus).
+TARGET_STATUSES: tuple[str, ...] = tuple(_DATA["target_statuses"])
+# Per kind of target (patient, payor, provider): the categories its calls end with.
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    kind: tuple(names) for kind, names in _DATA["call_categories"].items()
+}
 FLOWS: tuple[Flow, ...] = tuple(_flow(f) for f in _DATA["flows"])
 # Each flow as often as its weight, in flow order: patients are called most often.
 WEIGHTED_FLOWS: tuple[Flow, ...] = tuple(

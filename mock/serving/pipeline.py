@@ -2,13 +2,24 @@
 
 1. API key: a missing or wrong key is ``403`` (only when the mock requires one);
 2. faults: ``X-Mock-Fault`` or a rule may wait, answer instead, or drop the connection;
-3. validation: parameters as FastAPI checks them, ``422`` in its shape;
+3. validation: parameters and the JSON body as FastAPI checks them, ``422`` in
+   its shape (``validation.py``, ``bodies.py``);
 4. operation: the implementation answers in the world's terms, ``render_answer``
    makes the response (which a truncate or slow fault then sends as it says);
 5. journal: the request and its status (``0``: the connection was dropped).
 
 A mock with several workers (``read_only``) answers a write operation ``409`` at
 step 4, after validation, as the control API refuses its changes.
+
+What validation hands the operation (``Exchange.values``): one key per spec
+parameter, by name, its validated value, or its schema's ``default`` (else
+``None``) when absent: ``str``, ``int``, ``float``, ``bool``, ``datetime`` for a
+``date-time``, an enum's value as a plain ``str``. An operation with a
+requestBody also gets ``"body"``: ``None`` when no body was sent and none is
+required, else the validated body as plain data: dicts keyed by JSON names
+(every property present, defaults filled in), lists, the scalars above
+(``datetime`` included), enum values as ``str``; a free-form object is the
+dict as sent. Nothing pydantic-specific reaches the operation.
 
 An operation whose answer follows from the query and the world alone answers a
 query asked before, at the same world version, with the bytes it answered then
@@ -32,10 +43,12 @@ from aiohttp import web
 
 from prosper_mock.serving.answers import AnswerCache, Answered
 from prosper_mock.serving.auth import api_key_check
+from prosper_mock.serving.bodies import BodyValidator
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import Fault, FaultError
 from prosper_mock.serving.operations import CACHEABLE, OPERATIONS, Implementation
 from prosper_mock.serving.render import JSON_TYPE, detail_response, render_answer, render_json
+from prosper_mock.serving.schemas import SchemaCompiler
 from prosper_mock.serving.spec import Operation
 from prosper_mock.serving.state import READ_ONLY_DETAIL, SAFE_METHODS, MockState
 from prosper_mock.serving.validation import ParameterValidator, parse_query
@@ -174,7 +187,10 @@ def _cached_answer_step(cache: AnswerCache | None, state: MockState) -> Step | N
 
 
 def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
-    validator = ParameterValidator(operation)
+    compiler = SchemaCompiler(operation.document)
+    validator = ParameterValidator(operation, compiler)
+    if operation.request_body is not None:
+        return _body_validation_step(validator, BodyValidator(operation, compiler))
 
     def step(exchange: Exchange) -> web.StreamResponse | None:
         request = exchange.request
@@ -184,6 +200,27 @@ def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
             if cache is not None and exchange.answers is not None:
                 cache.keep(exchange.answers, exchange.raw, Answered(422, body, operated=False))
             return web.Response(body=body, status=422, content_type=JSON_TYPE)
+        exchange.values = values
+        return None
+
+    return step
+
+
+def _body_validation_step(validator: ParameterValidator, bodies: BodyValidator) -> Step:
+    # Awaitable only here: reading a body waits for it; an operation without one stays a call.
+    async def step(exchange: Exchange) -> web.StreamResponse | None:
+        request = exchange.request
+        body = await bodies.read(request)
+        if isinstance(body, web.StreamResponse):  # unreadable: too large, or not JSON
+            return body
+        values, errors = validator.validate(exchange.query, request.match_info, request.headers)
+        value, body_errors = bodies.validate(body)
+        errors.extend(body_errors)  # FastAPI checks the parameters first, then the body
+        if errors:
+            return web.Response(
+                body=render_json({"detail": errors}), status=422, content_type=JSON_TYPE
+            )
+        values["body"] = value
         exchange.values = values
         return None
 

@@ -94,6 +94,10 @@ class ControlClient:
     def delete_call_log(self, call_log_id: int) -> None:
         self._call("DELETE", f"/call-logs/{call_log_id}")
 
+    def campaigns(self) -> list[dict[str, Any]]:
+        """Every campaign of the world (ids to use with the vendored API's campaign paths)."""
+        return cast("list[dict[str, Any]]", self._object("GET", "/campaigns")["campaigns"])
+
     def reset(self) -> dict[str, Any]:
         return self._object("POST", "/reset")
 

@@ -52,6 +52,9 @@ class RemoteDriver:
     def delete_call_log(self, call_log_id: int) -> None:
         ask(self.control.delete_call_log, call_log_id)
 
+    def campaigns(self) -> list[dict[str, Any]]:
+        return ask(self.control.campaigns)
+
     def reset(self) -> dict[str, Any]:
         return ask(self.control.reset)
 

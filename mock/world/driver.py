@@ -12,6 +12,7 @@ the world's stats); a change the world refuses raises a ``WorldError`` subclass.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
@@ -108,6 +109,10 @@ class WorldDriver(Protocol):
         """The clock's time in epoch seconds (to the millisecond at least)."""
         ...
 
+    def campaigns(self) -> list[dict[str, Any]]:
+        """Every campaign: its id, name, flow, kind of target and the variables it takes."""
+        ...
+
 
 class LocalDriver:
     """``WorldDriver`` over a ``World`` in this process, and the simulation that moves with it.
@@ -164,6 +169,11 @@ class LocalDriver:
 
     def now(self) -> float:
         return self.world.clock.now()
+
+    def campaigns(self) -> list[dict[str, Any]]:
+        return [
+            dataclasses.asdict(c) | {"variables": list(c.variables)} for c in self.world.campaigns()
+        ]
 
     def advance_clock(self, seconds: float) -> ClockInfo:
         clock = self._virtual()

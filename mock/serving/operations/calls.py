@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -14,6 +15,15 @@ if TYPE_CHECKING:
     from prosper_mock.serving.state import MockState
 
 HEALTHY = Document({"status": "ok"})
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """A date-time parameter as the world compares it: one sent without an offset (a date
+    alone, ``2024-01-01T10:00``) is taken as UTC, as upstream's PostgreSQL ``timestamptz``
+    columns take it in a UTC session."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 async def health_check(request: web.Request, params: dict[str, Any], state: MockState) -> Document:
@@ -35,8 +45,8 @@ async def list_call_logs(
     page = state.world.call_logs_page(
         params.get("page") or 0,
         params.get("limit") or 200,
-        from_date=params.get("from_date"),
-        to_date=params.get("to_date"),
+        from_date=aware(params.get("from_date")),
+        to_date=aware(params.get("to_date")),
         campaign_id=params.get("campaign_id"),
     )
     items = [call_log_document(log) for log in page.items]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from prosper_mock.serving.documents import page_document, target_document
+from prosper_mock.serving.operations.calls import aware
 from prosper_mock.serving.render import Document, Incomplete, Unknown
 from prosper_mock.world.errors import TargetStarted, UnknownCampaign, UnknownTarget
 
@@ -40,10 +41,10 @@ async def _targets(
         params.get("page") or 0,
         params.get("limit") or 10,
         status=params.get("status"),
-        from_date=params.get("from_date"),
-        to_date=params.get("to_date"),
-        from_last_call_date=params.get("from_last_call_date"),
-        to_last_call_date=params.get("to_last_call_date"),
+        from_date=aware(params.get("from_date")),
+        to_date=aware(params.get("to_date")),
+        from_last_call_date=aware(params.get("from_last_call_date")),
+        to_last_call_date=aware(params.get("to_last_call_date")),
     )
     items = [target_document(t, patient_view=patient_view) for t in page.items]
     return Document(page_document("targets", items, page.page_count, page.next_page))

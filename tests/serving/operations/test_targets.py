@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from prosper_mock import MockServer, Semantics, World
 from tests.spec_check import call
@@ -91,8 +92,8 @@ def test_an_unknown_target_is_not_found(server: MockServer) -> None:
 
 def test_the_not_found_status_is_configurable() -> None:
     with MockServer(World.generate(), semantics=Semantics(not_found_status=410)) as server:
-        r = call(server, "GET", "/api/v1/targets/nope")
-        assert r.status_code == 410
+        r = requests.get(server.url("/api/v1/targets/nope"), timeout=5)
+        assert (r.status_code, r.json()) == (410, {"detail": "Target not found"})
 
 
 def test_added_and_launched_targets_call_at_once(server: MockServer) -> None:

@@ -44,6 +44,7 @@ from aiohttp import web
 from prosper_mock.serving.answers import AnswerCache, Answered
 from prosper_mock.serving.auth import api_key_check
 from prosper_mock.serving.bodies import BodyValidator
+from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import Fault, FaultError
 from prosper_mock.serving.operations import CACHEABLE, OPERATIONS, Implementation
@@ -52,6 +53,7 @@ from prosper_mock.serving.schemas import SchemaCompiler
 from prosper_mock.serving.spec import Operation
 from prosper_mock.serving.state import READ_ONLY_DETAIL, SAFE_METHODS, MockState
 from prosper_mock.serving.validation import ParameterValidator, parse_query
+from prosper_mock.world.errors import WorldError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -250,7 +252,10 @@ def _operation_step(
         request = exchange.request
         if refuse_writes:  # several workers, a copy of the world each: a change would diverge
             return detail_response(409, READ_ONLY_DETAIL)
-        answer = await implementation(request, exchange.values or {}, state)
+        try:
+            answer = await implementation(request, exchange.values or {}, state)
+        except WorldError as exc:  # a refusal the operation did not word itself
+            answer = _refusal(exc, state)
         response = render_answer(answer, state.semantics, state.snapshots)
         if (
             cache is not None
@@ -266,6 +271,17 @@ def _operation_step(
         return response
 
     return step
+
+
+def _refusal(exc: WorldError, state: MockState) -> web.StreamResponse:
+    """A world's refusal as a FastAPI handler's ``HTTPException``: not found as the
+    semantics say, a conflict ``409``, anything else a bad request (``400``)."""
+    status = status_of(exc)
+    if status == 404:
+        status = state.semantics.not_found_status
+    elif status == 422:
+        status = 400
+    return detail_response(status, str(exc))
 
 
 def raw_query(request: web.Request) -> bytes:

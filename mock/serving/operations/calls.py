@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from prosper_mock.serving.documents import call_log_document, page_document
 from prosper_mock.serving.render import Document, Unknown
+from prosper_mock.world.documents import call_log_document, page_document
 from prosper_mock.world.lookup import Found, LiveCallQuery, NotFound, NothingToLookUp, find_call
 
 if TYPE_CHECKING:

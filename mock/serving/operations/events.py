@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from prosper_mock.serving.documents import target_document
 from prosper_mock.serving.operations.targets import CAMPAIGN_NOT_FOUND, TARGET_NOT_FOUND
 from prosper_mock.serving.render import Document, Unknown
+from prosper_mock.world.documents import ehr_document, target_document
 from prosper_mock.world.errors import UnknownCampaign, UnknownTarget
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ async def receive_ehr_event_step(
         return Unknown(CAMPAIGN_NOT_FOUND)
     except UnknownTarget:
         return Unknown(TARGET_NOT_FOUND)
-    return Document(outcome)
+    return Document(ehr_document(outcome))
 
 
 async def rerun_failed_webhooks(

@@ -13,9 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from prosper_mock.serving.documents import page_document, target_document
 from prosper_mock.serving.operations.calls import aware
 from prosper_mock.serving.render import Document, Incomplete, Unknown
+from prosper_mock.world.documents import (
+    added_document,
+    launched_document,
+    page_document,
+    target_document,
+)
 from prosper_mock.world.errors import TargetStarted, UnknownCampaign, UnknownTarget
 
 if TYPE_CHECKING:
@@ -98,13 +103,7 @@ async def add_targets(
         )
     except UnknownCampaign:
         return Unknown(CAMPAIGN_NOT_FOUND)
-    return Document(
-        {
-            "targets": [target_document(t) for t in added.added],
-            "ignored_external_ids": list(added.ignored),
-            "call_log_ids": list(added.launched),
-        }
-    )
+    return Document(added_document(added))
 
 
 async def delete_targets(
@@ -139,15 +138,7 @@ async def campaign_calls(
         return Unknown(CAMPAIGN_NOT_FOUND)
     except UnknownTarget as exc:
         return Unknown(f"{TARGET_NOT_FOUND}: {exc}")
-    return Document(
-        {
-            "launched": [
-                {"target_id": target_id, "call_log_id": call_log_id}
-                for target_id, call_log_id in launched.calls
-            ],
-            "skipped": list(launched.skipped),
-        }
-    )
+    return Document(launched_document(launched))
 
 
 async def update_target_input_data(

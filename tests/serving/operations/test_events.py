@@ -41,7 +41,8 @@ def test_an_appointment_created_adds_a_pending_target(server: MockServer) -> Non
         },
     ).json()
     assert body["added"], body
-    target = server.world.target(body["added"][0])
+    added = [t["id"] for t in body["added"]]
+    target = server.world.target(added[0])
     assert target is not None and target.status == "Pending" and target.external_id == "EHR-1"
     cancelled = call(
         server,
@@ -49,8 +50,8 @@ def test_an_appointment_created_adds_a_pending_target(server: MockServer) -> Non
         f"/api/v1/campaigns/{campaign}/ehr-event/appt",
         json={"event_type": "appointment_cancelled", "external_id": "EHR-1"},
     ).json()
-    assert cancelled["removed"] == body["added"]
-    assert server.world.target(body["added"][0]) is None
+    assert cancelled["removed"] == added
+    assert server.world.target(added[0]) is None
 
 
 def test_rerun_failed_webhooks_is_accepted(server: MockServer) -> None:

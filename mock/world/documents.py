@@ -1,4 +1,7 @@
-"""The world's records as the spec's response documents.
+"""The world's records and the outcomes of its changes as the spec's response documents.
+
+The vendored API answers with these, and so does ``LocalDriver``: a test driving a
+world in-process gets what a client of the running mock gets.
 
 A call log is ``CallLogExportInformation`` (``id`` a string, as the schema says) or, in
 a list, ``CallLogListExportInformation`` (everything but ``recording_urls``); a target
@@ -9,10 +12,13 @@ is ``CampaignTargetResponse``; the patient view (``/patient/targets``) is the sa
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prosper_mock.world.records import CallLog
 from prosper_mock.world.targets import TargetView
+
+if TYPE_CHECKING:
+    from prosper_mock.world.targeting import AddedTargets, EhrOutcome, Launched
 
 _LIST_FIELDS = (
     "to",
@@ -52,3 +58,33 @@ def page_document(
 ) -> dict[str, Any]:
     """A paginated answer: ``{name: items, "page_count": ..., "next_page": ...}``."""
     return {name: items, "page_count": page_count, "next_page": next_page}
+
+
+def added_document(added: AddedTargets) -> dict[str, Any]:
+    """What adding targets answers: the targets added, the external ids ignored as
+    duplicates, and the calls placed when they were launched."""
+    return {
+        "targets": [target_document(t) for t in added.added],
+        "ignored_external_ids": list(added.ignored),
+        "call_log_ids": list(added.launched),
+    }
+
+
+def launched_document(launched: Launched) -> dict[str, Any]:
+    """What a launch answers: each target called with its new call, and the ones skipped."""
+    return {
+        "launched": [
+            {"target_id": target_id, "call_log_id": call_log_id}
+            for target_id, call_log_id in launched.calls
+        ],
+        "skipped": list(launched.skipped),
+    }
+
+
+def ehr_document(outcome: EhrOutcome) -> dict[str, Any]:
+    """What an EHR event answers: the targets it added and the ids of those it withdrew."""
+    return {
+        "event_type": outcome.event_type,
+        "added": [target_document(t) for t in outcome.added],
+        "removed": list(outcome.removed),
+    }

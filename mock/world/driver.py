@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.clock import VirtualClock, timestamp_of
-from prosper_mock.world.errors import ClockNotSettable, InvalidChange
+from prosper_mock.world.documents import added_document, launched_document, target_document
+from prosper_mock.world.errors import ClockNotSettable, InvalidChange, UnknownTarget
 from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.model import World
 from prosper_mock.world.records import to_dict
@@ -113,6 +114,33 @@ class WorldDriver(Protocol):
         """Every campaign: its id, name, flow, kind of target and the variables it takes."""
         ...
 
+    def add_targets(
+        self,
+        campaign_id: str,
+        targets: list[dict[str, Any]],
+        *,
+        launch: bool = False,
+        allow_duplicates: bool = True,
+    ) -> dict[str, Any]:
+        """Add targets to a campaign (and call them, with ``launch``), as
+        ``POST /api/v1/campaigns/{id}/targets`` does; its answer."""
+        ...
+
+    def launch(
+        self,
+        campaign_id: str,
+        *,
+        target_ids: list[str] | None = None,
+        count: int | None = None,
+        prioritize_oldest: bool = False,
+    ) -> dict[str, Any]:
+        """Call targets, as ``POST /api/v1/campaigns/{id}/calls`` does; its answer."""
+        ...
+
+    def target(self, target_id: str) -> dict[str, Any]:
+        """A target as ``GET /api/v1/targets/{id}`` answers it; ``UnknownTarget`` if none."""
+        ...
+
 
 class LocalDriver:
     """``WorldDriver`` over a ``World`` in this process, and the simulation that moves with it.
@@ -174,6 +202,38 @@ class LocalDriver:
         return [
             dataclasses.asdict(c) | {"variables": list(c.variables)} for c in self.world.campaigns()
         ]
+
+    def add_targets(
+        self,
+        campaign_id: str,
+        targets: list[dict[str, Any]],
+        *,
+        launch: bool = False,
+        allow_duplicates: bool = True,
+    ) -> dict[str, Any]:
+        added = self.world.add_targets(
+            campaign_id, targets, launch=launch, allow_duplicates=allow_duplicates
+        )
+        return added_document(added)
+
+    def launch(
+        self,
+        campaign_id: str,
+        *,
+        target_ids: list[str] | None = None,
+        count: int | None = None,
+        prioritize_oldest: bool = False,
+    ) -> dict[str, Any]:
+        launched = self.world.launch(
+            campaign_id, target_ids=target_ids, count=count, prioritize_oldest=prioritize_oldest
+        )
+        return launched_document(launched)
+
+    def target(self, target_id: str) -> dict[str, Any]:
+        found = self.world.target(target_id)
+        if found is None:
+            raise UnknownTarget(f"no target {target_id!r}")
+        return target_document(found)
 
     def advance_clock(self, seconds: float) -> ClockInfo:
         clock = self._virtual()

@@ -20,6 +20,11 @@ from prosper_mock.world.targets import TargetView
 if TYPE_CHECKING:
     from prosper_mock.world.targeting import AddedTargets, EhrOutcome, Launched
 
+# How an answer names what it cannot find (FastAPI's HTTPException detail wording).
+CAMPAIGN_NOT_FOUND = "Campaign not found"
+TARGET_NOT_FOUND = "Target not found"
+CALL_LOG_NOT_FOUND = "Call log not found"
+
 _LIST_FIELDS = (
     "to",
     "from_",

@@ -18,8 +18,19 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.clock import VirtualClock, timestamp_of
-from prosper_mock.world.documents import added_document, launched_document, target_document
-from prosper_mock.world.errors import ClockNotSettable, InvalidChange, UnknownTarget
+from prosper_mock.world.documents import (
+    CAMPAIGN_NOT_FOUND,
+    TARGET_NOT_FOUND,
+    added_document,
+    launched_document,
+    target_document,
+)
+from prosper_mock.world.errors import (
+    ClockNotSettable,
+    InvalidChange,
+    UnknownCampaign,
+    UnknownTarget,
+)
 from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.model import World
 from prosper_mock.world.records import to_dict
@@ -211,9 +222,12 @@ class LocalDriver:
         launch: bool = False,
         allow_duplicates: bool = True,
     ) -> dict[str, Any]:
-        added = self.world.add_targets(
-            campaign_id, targets, launch=launch, allow_duplicates=allow_duplicates
-        )
+        try:
+            added = self.world.add_targets(
+                campaign_id, targets, launch=launch, allow_duplicates=allow_duplicates
+            )
+        except UnknownCampaign:  # worded as the vendored API answers it
+            raise UnknownCampaign(CAMPAIGN_NOT_FOUND) from None
         return added_document(added)
 
     def launch(
@@ -224,15 +238,21 @@ class LocalDriver:
         count: int | None = None,
         prioritize_oldest: bool = False,
     ) -> dict[str, Any]:
-        launched = self.world.launch(
-            campaign_id, target_ids=target_ids, count=count, prioritize_oldest=prioritize_oldest
-        )
+        try:
+            launched = self.world.launch(
+                campaign_id,
+                target_ids=target_ids,
+                count=count,
+                prioritize_oldest=prioritize_oldest,
+            )
+        except UnknownCampaign:
+            raise UnknownCampaign(CAMPAIGN_NOT_FOUND) from None
         return launched_document(launched)
 
     def target(self, target_id: str) -> dict[str, Any]:
         found = self.world.target(target_id)
         if found is None:
-            raise UnknownTarget(f"no target {target_id!r}")
+            raise UnknownTarget(TARGET_NOT_FOUND)
         return target_document(found)
 
     def advance_clock(self, seconds: float) -> ClockInfo:

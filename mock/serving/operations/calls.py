@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from prosper_mock.serving.render import Document, Unknown
-from prosper_mock.world.documents import call_log_document, page_document
+from prosper_mock.world.documents import CALL_LOG_NOT_FOUND, call_log_document, page_document
 from prosper_mock.world.lookup import Found, LiveCallQuery, NotFound, NothingToLookUp, find_call
 
 if TYPE_CHECKING:
@@ -59,5 +59,5 @@ async def get_call_log(
     """``GET /api/v1/call-logs/{call_log_id}``: a finished call (a live one is not a log yet)."""
     log = state.world.call_logs.get(params["call_log_id"])
     if log is None:
-        return Unknown("Call log not found")
+        return Unknown(CALL_LOG_NOT_FOUND)
     return Document(call_log_document(log, recordings=bool(params.get("include_recordings"))))

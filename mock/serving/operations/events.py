@@ -6,9 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from prosper_mock.serving.operations.targets import CAMPAIGN_NOT_FOUND, TARGET_NOT_FOUND
 from prosper_mock.serving.render import Document, Unknown
-from prosper_mock.world.documents import ehr_document, target_document
+from prosper_mock.world.documents import (
+    CAMPAIGN_NOT_FOUND,
+    TARGET_NOT_FOUND,
+    ehr_document,
+    target_document,
+)
 from prosper_mock.world.errors import UnknownCampaign, UnknownTarget
 
 if TYPE_CHECKING:

@@ -16,6 +16,8 @@ from aiohttp import web
 from prosper_mock.serving.operations.calls import aware
 from prosper_mock.serving.render import Document, Incomplete, Unknown
 from prosper_mock.world.documents import (
+    CAMPAIGN_NOT_FOUND,
+    TARGET_NOT_FOUND,
     added_document,
     launched_document,
     page_document,
@@ -26,8 +28,6 @@ from prosper_mock.world.errors import TargetStarted, UnknownCampaign, UnknownTar
 if TYPE_CHECKING:
     from prosper_mock.serving.state import MockState
 
-CAMPAIGN_NOT_FOUND = "Campaign not found"
-TARGET_NOT_FOUND = "Target not found"
 NOTHING_TO_LAUNCH = "Provide target_ids or count"
 
 

@@ -71,8 +71,8 @@ def bare_dict_us(size: int) -> float:
 def page_us(world: Any) -> float:
     """Median µs of one call-logs page of 200 (the list's default), made and rendered as the
     operation does, over the first pages and the last (rows warm: derived once before)."""
-    from prosper_mock.world.documents import call_log_document
     from prosper_mock.serving.render import render_json
+    from prosper_mock.world.documents import call_log_document
 
     count = world.call_logs_page(0, 200).page_count
     pages = sorted({0, 1, 2, max(0, count - 1)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from prosper_mock.control.client import ControlClient, ControlError
 from prosper_mock.serving.errors import error_of
@@ -29,10 +29,12 @@ def _part(text: str) -> str:
     return urllib.parse.quote(text, safe="")
 
 
-def _vendored(control: ControlClient, method: str, path: str, body: Any = None) -> Any:
+def _vendored(
+    control: ControlClient, method: str, path: str, body: Any = None
+) -> dict[str, Any]:
     """A vendored API call; an unknown campaign or target raises what the local world does."""
     try:
-        return control.api(method, path, body)
+        return cast("dict[str, Any]", control.api(method, path, body))
     except ControlError as exc:
         detail = str(exc.detail)
         if detail.startswith(("Campaign not found", "Target not found")):

@@ -40,7 +40,7 @@ from aiohttp import web
 
 from prosper_mock.serving.answers import AnswerCache, Answered
 from prosper_mock.serving.auth import api_key_check
-from prosper_mock.serving.bodies import BodyValidator
+from prosper_mock.serving.bodies import BodyValidator, render_errors
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import Fault, FaultError
 from prosper_mock.serving.operations import CACHEABLE, OPERATIONS, Implementation
@@ -214,9 +214,7 @@ def _body_validation_step(validator: ParameterValidator, bodies: BodyValidator) 
         value, body_errors = bodies.validate(body)
         errors.extend(body_errors)  # FastAPI checks the parameters first, then the body
         if errors:
-            return web.Response(
-                body=render_json({"detail": errors}), status=422, content_type=JSON_TYPE
-            )
+            return web.Response(body=render_errors(errors), status=422, content_type=JSON_TYPE)
         values["body"] = value
         exchange.values = values
         return None

@@ -144,8 +144,7 @@ def _validate(
         return plain(adapter.validate_python(value, from_attributes=True)), []
     except ValidationError as exc:
         return None, [
-            {**jsonable(err), "loc": [*loc, *err.get("loc", ())]}
-            for err in exc.errors(include_url=False)
+            {**err, "loc": [*loc, *err.get("loc", ())]} for err in exc.errors(include_url=False)
         ]
 
 
@@ -153,20 +152,43 @@ def _missing(loc: list[Any]) -> dict[str, Any]:
     return {"type": "missing", "loc": loc, "msg": "Field required", "input": None}
 
 
-def jsonable(value: Any) -> Any:
-    """FastAPI's ``jsonable_encoder`` for what an error can hold: bytes become text.
+def render_errors(errors: Errors) -> bytes:
+    """FastAPI's ``422`` body for ``errors``; what FastAPI cannot render, made renderable.
 
-    Undecodable bytes and non-finite numbers, where FastAPI itself answers 500,
-    become text too: the mock answers 422 with what it could render.
+    An input echoed back is rendered as FastAPI's ``jsonable_encoder`` would:
+    bytes (a body that was not JSON) become text. Where FastAPI itself fails
+    (a ``500``: NaN or Infinity parsed from the body, undecodable bytes, a lone
+    surrogate such as ``"\\ud800"``, nesting deeper than the stack allows), those
+    inputs become text, or ``null`` below 200 levels of nesting, so the mock still
+    answers ``422``.
     """
+    content = {"detail": errors}
+    try:
+        return json.dumps(
+            content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_text
+        ).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeEncodeError (a lone surrogate) is one
+        return render_json({"detail": jsonable(errors)})
+
+
+def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # json.loads takes NaN; FastAPI then fails to render it (a 500)
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
     return str(value)
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """``value`` with only what JSON can carry: text for the rest, ``None`` when too deep."""
+    if depth > 200:
+        return None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v, depth + 1) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate: "?"
+    if value is None or isinstance(value, int | float | bool):
+        return value
+    return _text(value)

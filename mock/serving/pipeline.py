@@ -17,9 +17,11 @@ parameter, by name, its validated value, or its schema's ``default`` (else
 ``date-time``, an enum's value as a plain ``str``. An operation with a
 requestBody also gets ``"body"``: ``None`` when no body was sent and none is
 required, else the validated body as plain data: dicts keyed by JSON names
-(every property present, defaults filled in), lists, the scalars above
-(``datetime`` included), enum values as ``str``; a free-form object is the
-dict as sent. Nothing pydantic-specific reaches the operation.
+(every property present: the schema's ``default``, else ``[]`` for an array,
+``{}`` for an object, ``None`` otherwise, e.g. ``TargetInput.id``), lists, the
+scalars above (``datetime`` included), enum values as ``str``; a free-form
+object is the dict as sent (JSON's own ``NaN`` and lone surrogates included).
+Nothing pydantic-specific reaches the operation.
 
 An operation whose answer follows from the query and the world alone answers a
 query asked before, at the same world version, with the bytes it answered then
@@ -30,7 +32,9 @@ one run; one that has to wait first (a latency fault) returns an awaitable of
 that instead, so a step that decides at once costs a plain call. Step 4 always
 answers. The steps are chosen once per operation at start-up: one that can
 never answer (no API key required) is left out, so the hot path pays only for
-what can act. The query is parsed only when a step reads it.
+what can act. The query is parsed only when a step reads it. Validation is
+awaitable only for an operation with a requestBody (reading it waits); for the
+others, live-calls included, it stays a plain call.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from aiohttp import web
 
 from prosper_mock.serving.answers import AnswerCache, Answered
 from prosper_mock.serving.auth import api_key_check
-from prosper_mock.serving.bodies import BodyValidator
+from prosper_mock.serving.bodies import BodyValidator, render_errors
 from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import Fault, FaultError
@@ -219,9 +223,7 @@ def _body_validation_step(validator: ParameterValidator, bodies: BodyValidator) 
         value, body_errors = bodies.validate(body)
         errors.extend(body_errors)  # FastAPI checks the parameters first, then the body
         if errors:
-            return web.Response(
-                body=render_json({"detail": errors}), status=422, content_type=JSON_TYPE
-            )
+            return web.Response(body=render_errors(errors), status=422, content_type=JSON_TYPE)
         values["body"] = value
         exchange.values = values
         return None

@@ -158,14 +158,19 @@ def _number(schema: Mapping[str, Any], base: type) -> Any:
 def plain(value: Any) -> Any:
     """A validated value as plain data: models as dicts by JSON name, enums as their values.
 
-    Dates and times stay ``datetime``/``date`` objects (pydantic parsed them).
+    Inside a model pydantic does it (``model_dump``; enums are stored as values); a
+    list or dict of models or enums is converted one level deep. Free JSON (a
+    ``dict[str, Any]``) is handed on as parsed, never walked: it may be deeply
+    nested. Dates and times stay ``datetime``/``date`` objects.
     """
     if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True)  # nested models too; enums are values already
+        return value.model_dump(by_alias=True)
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, list):
+    if isinstance(value, list) and any(isinstance(v, BaseModel | enum.Enum) for v in value):
         return [plain(v) for v in value]
-    if isinstance(value, dict):
+    if isinstance(value, dict) and any(
+        isinstance(v, BaseModel | enum.Enum) for v in value.values()
+    ):
         return {k: plain(v) for k, v in value.items()}
     return value

@@ -45,7 +45,8 @@ def assert_same_validation(fastapi: RawResponse, mock: RawResponse) -> None:
         assert (mock.status, mock.body) == (fastapi.status, fastapi.body)
         assert mock.headers.get("content-type") == fastapi.headers.get("content-type")
     elif fastapi.status == 200:
-        assert mock.status not in (400, 422), mock.body
+        assert mock.status != 422, mock.body  # the operation's own answer may be anything else
+        assert mock.body != b'{"detail":"There was an error parsing the body"}'
         assert mock.status < 500 or mock.status == 501, mock.body
     else:
         assert fastapi.status == 500, fastapi

@@ -19,12 +19,11 @@ from typing import Any
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.campaigns import SeededTargets
 from prosper_mock.world.generate.ids import organization_id
-from prosper_mock.world.generate.vocabulary import CATEGORIES, TARGET_STATUSES
+from prosper_mock.world.generate.vocabulary import CATEGORIES, GOOD, TARGET_STATUSES
 from prosper_mock.world.records import CallLog, LiveCall, timestamp
 from prosper_mock.world.store import Store
 
 STAGING_STATUSES = ("Pending", "Scheduled")  # a target's status before any call
-_GOOD = "GOOD"
 # Every category any kind of target's calls may end with (the spec's ``category`` union).
 _ALL_CATEGORIES = frozenset(c for kind in CATEGORIES.values() for c in kind)
 
@@ -222,8 +221,8 @@ def _minutes(call_length: str) -> int:
 def resolution_of(kind: str, category: str | None) -> str:
     """How an ended call resolved its target, in the kind's vocabulary."""
     if kind == "patient":
-        return "successful" if category == _GOOD else "unsuccessful"
-    return "retrieved" if category == _GOOD else "not_retrieved"
+        return "successful" if category == GOOD else "unsuccessful"
+    return "retrieved" if category == GOOD else "not_retrieved"
 
 
 def view(

@@ -390,6 +390,7 @@ class Generator:
         *,
         phone: str | None = None,
         variables: dict[str, Any] | None = None,
+        flow: Flow | None = None,
     ) -> LiveCall:
         """The ``live_calls`` row of a call after ``steps`` steps of its flow.
 
@@ -397,9 +398,10 @@ class Generator:
         from the seed (every step, for a call that has just ended). A new
         call (``World.start_call``) passes ``steps=0``: only its inputs mapped.
         ``phone`` and ``variables``, when given, replace the drawn ones, and what is
-        derived from them (the transcript) follows.
+        derived from them (the transcript) follows. ``flow``, when given, is the flow the
+        call runs (a campaign's launch), whatever flow the seed would draw for its id.
         """
-        plan = self.plan(call_log_id)
+        plan = self.plan(call_log_id) if flow is None else self.plan_for(call_log_id, flow)
         flow = plan.flow
         just_ended = steps is None and call_log_id in self.log_ids()
         if steps is None:

@@ -278,11 +278,13 @@ class LocalDriver:
         return self.clock()
 
     def catch_up(self) -> int:
-        """Let the simulation (if any) catch up with a clock that moves by itself, the
-        system clock; returns how many of its events happened."""
+        """Let the launched calls (``World.catch_up``) and the simulation (if any) catch up
+        with the clock; returns how many of their events happened. Called on every move of a
+        virtual clock and on the tick that follows the system clock."""
+        done = self.world.catch_up()
         if self.simulation is None:
-            return 0
-        return self.simulation.advance_to(self.world.clock.now())
+            return done
+        return done + self.simulation.advance_to(self.world.clock.now())
 
     def freeze_clock(self) -> None:
         """A system clock becomes a virtual one, stopped at this moment (a virtual one stays).

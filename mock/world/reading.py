@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from prosper_mock.world import listing
 from prosper_mock.world.campaigns import Campaign
@@ -28,6 +29,10 @@ class Reading:
     targets: TargetTable
     generator: Generator
 
+    if TYPE_CHECKING:  # Targeting's: reads play what the dialer has due first
+
+        def catch_up(self, now: float | None = None) -> int: ...
+
     def campaigns(self) -> list[Campaign]:
         """Every campaign, in flow order."""
         with self.lock:
@@ -40,6 +45,7 @@ class Reading:
     def target(self, target_id: str) -> TargetView | None:
         """A target as it reads now (status and outcome derived from its calls)."""
         with self.lock:
+            self.catch_up()
             found = self.targets.get(target_id)
             return None if found is None else self._view(found)
 
@@ -58,6 +64,7 @@ class Reading:
         """A page (from 0) of a campaign's targets, oldest first (see ``world.listing``);
         raises ``UnknownCampaign``, or ``InvalidChange`` for a bad page, limit or filter."""
         with self.lock:
+            self.catch_up()
             self._campaign(campaign_id)
             return listing.targets_page(
                 self.targets, campaign_id, self._view, page, limit, status,
@@ -75,6 +82,7 @@ class Reading:
     ) -> Page[CallLog]:
         """A page (from 0) of call logs, newest id first (see ``world.listing``)."""
         with self.lock:
+            self.catch_up()
             return listing.call_logs_page(
                 self.call_logs, self.targets, page, limit, from_date, to_date, campaign_id
             )

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, ClassVar
+
+from pydantic import ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
 
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.campaigns import SeededTargets
+from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.generate.ids import organization_id
-from prosper_mock.world.generate.vocabulary import CATEGORIES, TARGET_STATUSES
-from prosper_mock.world.records import CallLog, LiveCall, timestamp
+from prosper_mock.world.generate.vocabulary import CATEGORIES, GOOD, TARGET_STATUSES
+from prosper_mock.world.records import CallLog, LiveCall, json_problem, timestamp
 from prosper_mock.world.store import Store
 
 STAGING_STATUSES = ("Pending", "Scheduled")  # a target's status before any call
-_GOOD = "GOOD"
 # Every category any kind of target's calls may end with (the spec's ``category`` union).
 _ALL_CATEGORIES = frozenset(c for kind in CATEGORIES.values() for c in kind)
 
@@ -33,21 +35,23 @@ _ALL_CATEGORIES = frozenset(c for kind in CATEGORIES.values() for c in kind)
 class Target:
     """A target as stored: what it was given, and the calls placed for it (oldest first)."""
 
-    id: str
-    campaign_id: str
-    created_at: str
-    updated_at: str
-    phone_number: str
-    fallback_phone_number: str | None = None
-    operating_hours: dict[str, Any] | None = None
-    external_id: str | None = None
-    input_data: dict[str, Any] = field(default_factory=dict)
-    patient: dict[str, Any] | None = None
-    pre_call_data: dict[str, Any] | None = None
-    status: str = "Pending"  # its staging status while it has no call
-    call_log_ids: tuple[int, ...] = ()
-    scheduled_time: str | None = None
-    output_data: dict[str, Any] = field(default_factory=dict)  # what webhook steps posted
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
+
+    id: StrictStr
+    campaign_id: StrictStr
+    created_at: StrictStr
+    updated_at: StrictStr
+    phone_number: StrictStr
+    fallback_phone_number: StrictStr | None = None
+    operating_hours: dict[StrictStr, Any] | None = None
+    external_id: StrictStr | None = None
+    input_data: dict[StrictStr, Any] = field(default_factory=dict)
+    patient: dict[StrictStr, Any] | None = None
+    pre_call_data: dict[StrictStr, Any] | None = None
+    status: StrictStr = "Pending"  # its staging status while it has no call
+    call_log_ids: tuple[StrictInt, ...] = ()
+    scheduled_time: StrictStr | None = None
+    output_data: dict[StrictStr, Any] = field(default_factory=dict)  # what webhook steps posted
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,69 @@ class TargetTable:
         return twin
 
 
+_TARGET = TypeAdapter(Target)
+
+
+def target_to_dict(target: Target) -> dict[str, Any]:
+    """A JSON-ready dict of a stored target (the state and world files' form)."""
+    found = asdict(target)
+    found["call_log_ids"] = list(target.call_log_ids)
+    return found
+
+
+def target_from_dict(data: Any, where: str) -> Target:
+    """A stored target from JSON; raises ``InvalidChange`` naming ``where``."""
+    try:
+        target = _TARGET.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise InvalidChange(f"{where}.{loc}: {first['msg']}") from None
+    found = json_problem(target_to_dict(target))
+    if found is not None:
+        raise InvalidChange(f"{where}.{'.'.join(map(str, found[0]))}: {found[1]}")
+    if target.status not in TARGET_STATUSES:
+        raise InvalidChange(f"{where}.status: not a target status: {target.status!r}")
+    for name in ("created_at", "updated_at"):
+        try:
+            timestamp(getattr(target, name))
+        except ValueError:
+            raise InvalidChange(f"{where}.{name}: not an ISO-8601 date-time") from None
+    return target
+
+
+def target_changes(table: TargetTable) -> dict[str, Any]:
+    """The targets' part of ``World.changes()``: none when nothing changed."""
+    found: dict[str, Any] = {}
+    if table.changed:
+        found["targets"] = {
+            k: None if v is None else target_to_dict(v) for k, v in table.changed.items()
+        }
+    if table.added:
+        found["targets_added"] = table.added
+    return found
+
+
+def parse_target_changes(changes: Any) -> tuple[dict[str, Target | None], int]:
+    """The targets' part of a ``changes()`` document, checked before anything is applied."""
+    if not isinstance(changes, dict):
+        return {}, 0
+    raw = changes.get("targets", {})
+    if not isinstance(raw, dict):
+        raise InvalidChange("bad changes: targets must be an object")
+    found: dict[str, Target | None] = {}
+    for key, row in raw.items():
+        where = f"targets[{key}]"
+        target = None if row is None else target_from_dict(row, where)
+        if target is not None and target.id != key:
+            raise InvalidChange(f"{where}: the target's id is {target.id!r}")
+        found[key] = target
+    added = changes.get("targets_added", 0)
+    if isinstance(added, bool) or not isinstance(added, int) or added < 0:
+        raise InvalidChange(f"bad changes: targets_added must be a count, not {added!r}")
+    return found, added
+
+
 # --- derivation -------------------------------------------------------------------
 
 
@@ -222,8 +289,8 @@ def _minutes(call_length: str) -> int:
 def resolution_of(kind: str, category: str | None) -> str:
     """How an ended call resolved its target, in the kind's vocabulary."""
     if kind == "patient":
-        return "successful" if category == _GOOD else "unsuccessful"
-    return "retrieved" if category == _GOOD else "not_retrieved"
+        return "successful" if category == GOOD else "unsuccessful"
+    return "retrieved" if category == GOOD else "not_retrieved"
 
 
 def view(

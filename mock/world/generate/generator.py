@@ -42,6 +42,7 @@ from prosper_mock.world.generate.vocabulary import (
     ENDED_REASONS_OK,
     FAILURES,
     FLOWS,
+    GOOD,
     IVR_PATHS,
     LIVE_STATUSES,
     MEMBER_LETTERS,
@@ -389,6 +390,7 @@ class Generator:
         *,
         phone: str | None = None,
         variables: dict[str, Any] | None = None,
+        flow: Flow | None = None,
     ) -> LiveCall:
         """The ``live_calls`` row of a call after ``steps`` steps of its flow.
 
@@ -396,9 +398,10 @@ class Generator:
         from the seed (every step, for a call that has just ended). A new
         call (``World.start_call``) passes ``steps=0``: only its inputs mapped.
         ``phone`` and ``variables``, when given, replace the drawn ones, and what is
-        derived from them (the transcript) follows.
+        derived from them (the transcript) follows. ``flow``, when given, is the flow the
+        call runs (a campaign's launch), whatever flow the seed would draw for its id.
         """
-        plan = self.plan(call_log_id)
+        plan = self.plan(call_log_id) if flow is None else self.plan_for(call_log_id, flow)
         flow = plan.flow
         just_ended = steps is None and call_log_id in self.log_ids()
         if steps is None:
@@ -493,30 +496,37 @@ class Generator:
     def finish(self, live: LiveCall, ended_at: float, **overrides: Any) -> CallLog:
         """The call log a live call becomes when it ends at ``ended_at``.
 
-        A call that went through every step of its flow succeeded unless the
-        draw says a human had to take over; one cut short gets a failure
-        category (IVR loop, not found, data issue) that fits where it stopped.
+        A call that went through every step of its flow succeeded (``GOOD``) unless the
+        draw says otherwise; one cut short gets a failure category of its target's kind
+        (the spec's Patient/Payor/ProviderCallCategory, with a subcategory of the enum
+        that goes with it): IVR loop, not found, voicemail, ...
         """
         d = Draw(self.recipe.seed, "end", live.call_log_id)
         started = datetime.fromisoformat(live.started_at).timestamp()
         seconds = max(1, round(ended_at - started))
         steps_total = _whole(live.flow.get("steps_total"))
         complete = _whole(live.flow.get("step_index")) >= steps_total > 0
+        kind = live.target.get("type")
+        if kind not in FAILURES:  # a hand-written row: the flow's kind, else a patient's
+            flow = next((f for f in FLOWS if f.id == live.flow.get("id")), None)
+            kind = flow.target if flow is not None else "patient"
+        category: str
+        sub: str | None
         if complete and d.chance(0.85):
             category, sub, reason, status = (
-                "SUCCESS",
+                GOOD,
                 None,
                 d.pick(ENDED_REASONS_OK),
                 d.pick(TARGET_STATUSES_DONE),
             )
         else:
-            category, sub, reason, status = d.pick(FAILURES)
+            category, sub, reason, status = d.pick(FAILURES[kind])
         variables = dict(live.variables)
         inputs = next((f.inputs for f in FLOWS if f.id == live.flow.get("id")), ())
         outcome_keys = [k for k in variables if k not in inputs]
         summary = (
             f"{live.flow.get('name', 'Call')} with {live.target.get('name', 'the callee')}: "
-            f"{'completed' if sub is None else sub.replace('_', ' ').lower()}."
+            f"{'completed' if category == GOOD else (sub or category).replace('_', ' ').lower()}."
         )
         log = CallLog(
             id=live.call_log_id,
@@ -542,7 +552,7 @@ class Generator:
             agent_data=live.agent_data,
             campaign_target_id=live.campaign_target_id,
             post_call_data=None
-            if category != "SUCCESS" and d.chance(0.3)
+            if category != GOOD and d.chance(0.3)
             else {
                 "summary": summary,
                 "outcome": category,

@@ -29,9 +29,7 @@ def _part(text: str) -> str:
     return urllib.parse.quote(text, safe="")
 
 
-def _vendored(
-    control: ControlClient, method: str, path: str, body: Any = None
-) -> dict[str, Any]:
+def _vendored(control: ControlClient, method: str, path: str, body: Any = None) -> dict[str, Any]:
     """A vendored API call; an unknown campaign or target raises what the local world does."""
     try:
         return cast("dict[str, Any]", control.api(method, path, body))

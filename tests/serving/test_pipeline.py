@@ -108,7 +108,8 @@ def test_faults_and_the_journal_apply_to_every_operation(world: World) -> None:
             # the body is refused (or accepted) after the fault step, and journalled too
             body = b"{" if op.request_body is not None else None
             answer = raw_request("127.0.0.1", mock.port, _target(op), op.method.encode(), body=body)
-            assert answer.status == (422 if body else 501) or op.operation_id == OP
+            # Every operation is implemented: a broken body is a 422, none a server error.
+            assert answer.status == 422 if body else answer.status < 500, op.operation_id
         entries = mock.state.journal.entries()
     assert [(e.operation_id, e.status) for e in entries[::2]] == [
         (op.operation_id, 503) for op in SPEC_OPS

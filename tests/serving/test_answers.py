@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from prosper_mock import MockServer, World, WorldRecipe
-from prosper_mock.serving.operations import calls
 from prosper_mock.serving.answers import MAX_QUERY_BYTES, AnswerCache, Answered
+from prosper_mock.serving.operations import calls
 from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.lookup import Found, LiveCallQuery, NotFound, NothingToLookUp
 from prosper_mock.world.simulation import Simulation

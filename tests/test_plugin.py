@@ -317,3 +317,38 @@ def test_end_call_keeps_the_live_row_when_asked_remotely(pytester: pytest.Pytest
         pytester.makepyfile(KEEP_LIVE_TEST)
         result = pytester.runpytest("-p", "no:randomly", "--prosper-base-url", remote.base_url)
         result.assert_outcomes(passed=1)
+
+
+TARGETS_TEST = """
+    import requests
+
+    def test_a_launched_target_is_called_and_finishes(prosper):
+        campaign = next(c for c in prosper.campaigns() if c["kind"] == "patient")
+        added = prosper.add_targets(
+            campaign["id"],
+            {"phone_number": "+15550101010", "patient": {"external_id": "PAT-PLUG"}},
+            launch=True,
+        )
+        target_id, call_log_id = added["targets"][0]["id"], added["call_log_ids"][0]
+        got = requests.get(
+            prosper.url(), params={"key": "external_id", "value": "PAT-PLUG"}, timeout=5
+        ).json()
+        assert (got["source"], got["call_log_id"]) == ("live_calls", call_log_id)
+        assert prosper.target(target_id)["status"] == "In Progress"
+        prosper.advance_clock(900)
+        assert prosper.target(target_id)["status"] not in ("Pending", "In Progress")
+        launched = prosper.launch(campaign["id"], count=1)
+        assert len(launched["launched"]) == 1
+"""
+
+
+def test_target_helpers_drive_a_local_world(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(TARGETS_TEST)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_target_helpers_drive_a_running_mock(pytester: pytest.Pytester) -> None:
+    with _remote_mock() as remote:
+        pytester.makepyfile(TARGETS_TEST)
+        result = pytester.runpytest("-p", "no:randomly", "--prosper-base-url", remote.base_url)
+        result.assert_outcomes(passed=1)

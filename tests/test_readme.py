@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shlex
 from pathlib import Path
 
 import pytest
 import requests
 
 from prosper_mock import MockServer, World
+from tests.console import console_examples, run
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-SHOWN_BASE = "http://127.0.0.1:8765"
-
-
-def examples() -> list[tuple[str, str, str]]:
-    """(world file, command, expected output) for each ``$ curl`` in a tested block."""
-    found = []
-    pattern = re.compile(r"<!-- readme-test: (\S+) -->\n```console\n(.*?)```", re.S)
-    for world_file, block in pattern.findall(README):
-        for chunk in block.split("$ ")[1:]:
-            command, _, output = chunk.partition("\n")
-            if command.startswith("curl"):
-                found.append((world_file, command, output))
-    return found
-
-
-def run(command: str, base_url: str) -> str:
-    """What the shell pipeline prints: curl, then optionally json.tool and head."""
-    stages = [shlex.split(stage) for stage in command.split("|")]
-    curl = stages[0]
-    url = next(arg for arg in curl if arg.startswith("http")).replace(SHOWN_BASE, base_url)
-    text = requests.get(url, timeout=5).text
-    for stage in stages[1:]:
-        if stage[:3] == ["python3", "-m", "json.tool"]:
-            text = json.dumps(json.loads(text), indent=4) + "\n"
-        elif stage[0] == "head":
-            text = "".join(text.splitlines(keepends=True)[: int(stage[1].lstrip("-n"))])
-        else:
-            raise AssertionError(f"README pipeline stage not understood: {stage}")
-    return text if text.endswith("\n") else text + "\n"
-
-
-EXAMPLES = examples()
+EXAMPLES = console_examples(README, "readme-test")
 
 
 def test_readme_has_tested_examples() -> None:

@@ -366,6 +366,7 @@ class World(Targeting):
             )
             self.live_calls.put(call)
             self.last_id = max(self.last_id, call_log_id)
+            self._link_call(call_log_id, call.campaign_target_id)
             self._changed()
             return call
 
@@ -449,6 +450,7 @@ class World(Targeting):
             log = validated(call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id})
             self.call_logs.put(log)
             self.last_id = max(self.last_id, call_log_id)
+            self._link_call(call_log_id, log.campaign_target_id)
             self._changed()
             return log
 

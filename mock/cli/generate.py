@@ -6,8 +6,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from prosper_mock.base.progress import progress_bar
 from prosper_mock.cli.options import (
@@ -21,6 +22,8 @@ from prosper_mock.cli.options import (
 )
 from prosper_mock.world.model import World
 from prosper_mock.world.records import to_dict
+from prosper_mock.world.targetfile import campaign_to_dict
+from prosper_mock.world.targets import target_to_dict
 from prosper_mock.world.worldfile import WORLD_FORMAT
 
 
@@ -83,15 +86,19 @@ def _world_file(world: World) -> Iterator[str]:
     with world.lock, progress_bar(stats["live_calls"] + stats["call_logs"], "writing") as bar:
         yield f'{{\n  "format": {json.dumps(WORLD_FORMAT)},\n'
         yield f'  "recipe": {nested(world.origin.get("recipe"), 1)},\n'
-        for name, store, last in (
-            ("live_calls", world.live_calls, False),
-            ("call_logs", world.call_logs, True),
-        ):
+        sections: tuple[tuple[str, Iterable[dict[str, Any]], bool], ...] = (
+            ("live_calls", (to_dict(row) for row in world.live_calls), True),
+            ("call_logs", (to_dict(row) for row in world.call_logs), True),
+            ("campaigns", map(campaign_to_dict, world.targets.seeded.campaigns), False),
+            ("targets", map(target_to_dict, world.targets), False),
+        )
+        for name, items, counted in sections:
             yield f'  "{name}": ['
             rows = 0
-            for row in store:
-                yield ("\n    " if rows == 0 else ",\n    ") + nested(to_dict(row), 2)
+            for item in items:
+                yield ("\n    " if rows == 0 else ",\n    ") + nested(item, 2)
                 rows += 1
-                bar.update()
-            yield ("\n  ]" if rows else "]") + ("\n" if last else ",\n")
+                if counted:
+                    bar.update()
+            yield ("\n  ]" if rows else "]") + ("\n" if name == "targets" else ",\n")
         yield "}\n"

@@ -81,6 +81,9 @@ class WorldBody(TypedDict, total=False):
     recipe: RecipeBody
     live_calls: list[LiveCallRow]  # type: ignore[valid-type]
     call_logs: list[CallLogRow]  # type: ignore[valid-type]
+    # Checked whole by the world (world.targetfile): campaigns and stored targets.
+    campaigns: list[dict[str, Any]]
+    targets: list[dict[str, Any]]
 
 
 @with_config(_FORBID)

@@ -95,10 +95,13 @@ class SeededTargets:
     pending: int
 
     @classmethod
-    def empty(cls, generator: Generator) -> SeededTargets:
-        """No seeded target at all (a world read from a file holds its own)."""
-        campaigns = seeded_campaigns(generator)
-        return cls(generator, campaigns, {c.id: () for c in campaigns}, 0, 0)
+    def empty(
+        cls, generator: Generator, campaigns: Sequence[Campaign] | None = None
+    ) -> SeededTargets:
+        """No seeded target at all (a world read from a file holds its own): its campaigns
+        are the file's, or else the seed's."""
+        found = tuple(campaigns) if campaigns is not None else seeded_campaigns(generator)
+        return cls(generator, found, {c.id: () for c in found}, 0, 0)
 
     @classmethod
     def indexed(cls, indexer: SlotIndexer) -> SeededTargets:

@@ -40,6 +40,7 @@ from prosper_mock.world.records import (
     to_dict,
 )
 from prosper_mock.world.store import BaseTable, Store
+from prosper_mock.world.targetfile import parse_sections, sections
 from prosper_mock.world.targeting import Targeting
 from prosper_mock.world.targets import TargetTable, parse_target_changes, target_changes
 from prosper_mock.world.worldfile import (
@@ -124,13 +125,16 @@ class World(Targeting):
         """A world from its JSON form (``fixtures/*.json``); raises ``WorldError``."""
         live, logs, recipe = parse_world(data)
         gen = Generator(recipe)
-        return cls(
+        targets = _file_targets(data, gen)
+        world = cls(
             BaseTable.from_records(live),
             BaseTable.from_records(logs),
             gen,
             clock=clock,
             origin={"recipe": dataclasses.asdict(recipe), "from_file": True},
         )
+        world.targets = targets
+        return world
 
     @classmethod
     def from_file(cls, path: str | Path, clock: Clock | None = None) -> World:
@@ -153,7 +157,8 @@ class World(Targeting):
     def dump(self) -> dict[str, Any]:
         """The whole world, as it is now, in the world-file format."""
         with self.lock:
-            return world_document(self.origin.get("recipe"), self.live_calls, self.call_logs)
+            document = world_document(self.origin.get("recipe"), self.live_calls, self.call_logs)
+            return {**document, **sections(self.targets.seeded.campaigns, self.targets)}
 
     def changes(self) -> dict[str, Any]:
         """What changed since the seeded (or loaded) world: rows by id, ``None`` = deleted,
@@ -234,15 +239,20 @@ class World(Targeting):
     def load(self, data: Mapping[str, Any]) -> None:
         """Replace the base with a world file's contents; ``reset`` returns here after."""
         live, logs, recipe = parse_world(data)
+        generator = Generator(recipe)
+        targets = _file_targets(data, generator)
         with self.lock:
             self.live_calls = Store("live_calls", BaseTable.from_records(live))
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
-            self.generator = Generator(recipe)
-            self.targets = TargetTable(SeededTargets.empty(self.generator))
+            self.generator = generator
+            self.targets = targets
             self.dialer = Dialer(recipe.seed)
             self.last_id = 0
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
-            self.loaded = world_document(self.origin["recipe"], live, logs)
+            self.loaded = {
+                **world_document(self.origin["recipe"], live, logs),
+                **sections(targets.seeded.campaigns, targets),
+            }
             self._changed()
 
     def snapshot(self) -> WorldSnapshot:
@@ -356,6 +366,7 @@ class World(Targeting):
             )
             self.live_calls.put(call)
             self.last_id = max(self.last_id, call_log_id)
+            self._link_call(call_log_id, call.campaign_target_id)
             self._changed()
             return call
 
@@ -439,6 +450,7 @@ class World(Targeting):
             log = validated(call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id})
             self.call_logs.put(log)
             self.last_id = max(self.last_id, call_log_id)
+            self._link_call(call_log_id, log.campaign_target_id)
             self._changed()
             return log
 
@@ -453,3 +465,10 @@ class World(Targeting):
             if not self.live_calls.delete(call_log_id):
                 raise UnknownCall(f"no live call {call_log_id}")
             self._changed()
+
+
+def _file_targets(data: Mapping[str, Any], generator: Generator) -> TargetTable:
+    """A world file's campaigns and targets (``targetfile``) as a world's target table."""
+    seeded = SeededTargets.empty(generator)
+    campaigns, targets = parse_sections(data, seeded.campaigns)
+    return TargetTable(SeededTargets.empty(generator, campaigns), targets)

@@ -417,6 +417,15 @@ class Targeting(Reading):
         picker.shuffle(found)
         return found[:count]
 
+    def _link_call(self, call_log_id: int, target_id: str | None) -> None:
+        """A call started or added by hand for a known target joins that target's calls, so
+        the links agree both ways (an unknown target id stays on the call, linking nothing)."""
+        target = self.targets.get(target_id) if target_id is not None else None
+        if target is not None and call_log_id not in target.call_log_ids:
+            self.targets.put(
+                dataclasses.replace(target, call_log_ids=(*target.call_log_ids, call_log_id))
+            )
+
     def _pending_slots(self, campaign_id: str) -> Iterator[int]:
         """A campaign's seeded slots that had no call: the tail of its slots."""
         seeded = self.targets.seeded

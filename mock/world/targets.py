@@ -87,9 +87,11 @@ class TargetView:
 class TargetTable:
     """The seeded targets merged with the overlay of changes."""
 
-    def __init__(self, seeded: SeededTargets) -> None:
+    def __init__(self, seeded: SeededTargets, explicit: Sequence[Target] = ()) -> None:
+        """``explicit``: base targets a world file holds, in their order (beside the seeded)."""
         self.seeded = seeded
         self.ids = seeded.generator.target_ids
+        self.explicit: dict[str, Target] = {t.id: t for t in explicit}
         self._rows: dict[str, Target | None] = {}  # insertion order: added ones' creation order
         self.added = 0  # targets ever added: the next one's number
 
@@ -98,6 +100,8 @@ class TargetTable:
     def get(self, target_id: str) -> Target | None:
         if target_id in self._rows:
             return self._rows[target_id]
+        if target_id in self.explicit:
+            return self.explicit[target_id]
         slot = self.ids.slot(target_id)
         if slot is None or not 0 <= slot < self.seeded.size:
             return None
@@ -139,6 +143,9 @@ class TargetTable:
         )
 
     def is_seeded(self, target_id: str) -> bool:
+        """Whether the base holds the target (seeded, or in the world file)."""
+        if target_id in self.explicit:
+            return True
         slot = self.ids.slot(target_id)
         return slot is not None and 0 <= slot < self.seeded.size
 
@@ -151,12 +158,28 @@ class TargetTable:
                     yield slot
 
     def added_targets(self, campaign_id: str) -> list[Target]:
-        """Targets added to a campaign since the seed, in creation order."""
-        return [
+        """A campaign's targets that are not seeded slots, in order: the world file's, then
+        those added since, in creation order (changes applied)."""
+        rows = self._rows
+        from_file = [
+            found
+            for target_id in self.explicit
+            if (found := self.get(target_id)) is not None and found.campaign_id == campaign_id
+        ]
+        return from_file + [
             row
-            for target_id, row in self._rows.items()
+            for target_id, row in rows.items()
             if row is not None and row.campaign_id == campaign_id and not self.is_seeded(target_id)
         ]
+
+    def __iter__(self) -> Iterator[Target]:
+        """Every target, campaign by campaign, oldest first (a dump's order)."""
+        for campaign in self.seeded.campaigns:
+            for slot in self.seeded.slots.get(campaign.id, ()):
+                found = self.get(self.ids.base(slot))
+                if found is not None:
+                    yield found
+            yield from self.added_targets(campaign.id)
 
     @property
     def changed(self) -> dict[str, Target | None]:
@@ -178,9 +201,12 @@ class TargetTable:
         return True
 
     def new_id(self) -> str:
-        target_id = self.ids.added(self.added)
-        self.added += 1
-        return target_id
+        """An id no target has: the next added number (a world file may hold some already)."""
+        while True:
+            target_id = self.ids.added(self.added)
+            self.added += 1
+            if self.get(target_id) is None:
+                return target_id
 
     def reset(self) -> None:
         self._rows.clear()
@@ -188,6 +214,7 @@ class TargetTable:
 
     def copy(self) -> TargetTable:
         twin = TargetTable(self.seeded)
+        twin.explicit = self.explicit  # the base: never changed, shared
         twin._rows = {k: None if v is None else replace(v) for k, v in self._rows.items()}
         twin.added = self.added
         return twin

@@ -55,7 +55,8 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
     fmt = data.get("format", WORLD_FORMAT)
     if fmt != WORLD_FORMAT:
         raise InvalidChange(f"unknown world format {fmt!r} (expected {WORLD_FORMAT!r})")
-    unknown = set(data) - {"format", "recipe", "live_calls", "call_logs"}
+    # campaigns and targets: optional, read by ``targetfile.parse_sections``.
+    unknown = set(data) - {"format", "recipe", "live_calls", "call_logs", "campaigns", "targets"}
     if unknown:
         raise InvalidChange(f"unknown world keys: {sorted(unknown)}")
     live_raw, logs_raw = data.get("live_calls", []), data.get("call_logs", [])

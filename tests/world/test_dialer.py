@@ -99,6 +99,8 @@ def test_the_dialer_resumes_from_the_state_file(tmp_path: Path) -> None:
     assert again.clock.now() == world.clock.now()
     assert again.live_calls.get(call_id).flow["step_index"] == step  # type: ignore[union-attr]
     assert len(again.dialer) == 1
+    assert again.target(target_id) == world.target(target_id)
+    assert again.changes() == world.changes()
     LocalDriver(again).advance_clock(600)
     assert call_id in again.call_logs and len(again.dialer) == 0
     assert again.target(target_id).call_log_ids == [call_id]  # type: ignore[union-attr]

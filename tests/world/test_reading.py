@@ -281,3 +281,27 @@ def test_pages_of_a_big_world_fetch_only_their_rows() -> None:
         assert len(views.items) == 20
         # Each target drawn once (its plan, its campaign's flow); bisection a few dozen more.
         assert plans <= 20 * 3 + 64, kwargs
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    limit=st.integers(1, 25),
+    deleted=st.sets(st.integers(0, 40), max_size=6),
+    added=st.integers(0, 5),
+)
+def test_target_pages_with_changes_are_complete_and_disjoint(
+    world: World, limit: int, deleted: set[int], added: int
+) -> None:
+    saved = world.snapshot()
+    try:
+        campaign = world.campaigns()[0].id
+        every = _all_pages(lambda p, n: world.targets_page(campaign, p, n), 100)
+        gone = [every[k].id for k in deleted if k < len(every)]
+        world.delete_targets(campaign, gone)
+        new = world.add_targets(campaign, [{"phone_number": f"+1{k}"} for k in range(added)])
+        expected = [v.id for v in every if v.id not in gone] + [v.id for v in new.added]
+        got = _all_pages(lambda p, n: world.targets_page(campaign, p, n), limit)
+        assert [v.id for v in got] == expected
+        assert world.targets_page(campaign, 0, limit).page_count == -(-len(expected) // limit)
+    finally:
+        world.restore(saved)

@@ -241,3 +241,18 @@ def test_snapshot_and_reset_cover_targets(world: World) -> None:
     assert world.target(added.id) is not None and len(world.dialer) == 1
     world.reset()
     assert world.target(added.id) is None and world.changes() == {"live_calls": {}, "call_logs": {}}
+
+
+def test_a_call_started_for_a_target_by_hand_joins_its_calls(world: World) -> None:
+    campaign = _patient_campaign(world)
+    target = world.add_targets(campaign, [{"phone_number": "+1"}]).added[0]
+    call = world.start_call({"campaign_target_id": target.id})
+    view = world.target(target.id)
+    assert view is not None and view.call_log_ids == [call.call_log_id]
+    assert view.status == "In Progress"
+    log = world.add_call_log({"campaign_target_id": target.id})
+    assert world.target(target.id).call_log_ids == [call.call_log_id, log.id]  # type: ignore[union-attr]
+    # Without a target, a call names none.
+    assert world.start_call().campaign_target_id is None
+    assert world.add_call_log().campaign_target_id is None
+    assert world.start_call({"campaign_target_id": "unknown"}).campaign_target_id == "unknown"

@@ -416,11 +416,13 @@ class Generator:
         d = Draw(self.recipe.seed, "row", call_log_id)
         agent, voice_provider, language = d.pick(AGENTS)
         model = d.pick(MODELS)
+        agent_phone = f"+1{512 + d.below(4)}555{d.digits(4)}"
+        d.hex(12)  # the draw a campaign target id once took: the picks after it stay as they were
         return LiveCall(
             call_log_id=call_log_id,
             user_phone_number=plan.phone if phone is None else phone,
             started_at=iso_milliseconds(at),
-            agent_phone_number=f"+1{512 + d.below(4)}555{d.digits(4)}",
+            agent_phone_number=agent_phone,
             direction="outbound",
             status="ended" if just_ended else ("in_progress" if steps == 0 else plan.live_status),
             updated_at=iso_milliseconds(

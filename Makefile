@@ -34,6 +34,7 @@ lint: $(BIN)/.test
 	ln -sfn $(CURDIR)/contracts $(TYPECHECK)/prosper_contracts
 	MYPYPATH=$(TYPECHECK) $(BIN)/mypy -p prosper_mock -p prosper_contracts
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/actionlint .github/workflows/*.yml
 
 test: lint
 	$(BIN)/python -m pytest -n 2 $(ARGS)

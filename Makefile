@@ -35,6 +35,7 @@ lint: $(BIN)/.test
 	MYPYPATH=$(TYPECHECK) $(BIN)/mypy -p prosper_mock -p prosper_contracts
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/hadolint Dockerfile
 
 test: lint
 	$(BIN)/python -m pytest -n 2 $(ARGS)

@@ -34,6 +34,8 @@ lint: $(BIN)/.test
 	ln -sfn $(CURDIR)/contracts $(TYPECHECK)/prosper_contracts
 	MYPYPATH=$(TYPECHECK) $(BIN)/mypy -p prosper_mock -p prosper_contracts
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/hadolint Dockerfile
 
 test: lint
 	$(BIN)/python -m pytest -n 2 $(ARGS)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from prosper_mock import MockServer, World, WorldRecipe
+from tests.dists import Distributions, shared_distributions
 from tests.tiers import is_slow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,3 +46,9 @@ def quiet_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
     """pytester with an ini of its own, so inner sessions don't warn about unset options."""
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     return pytester
+
+
+@pytest.fixture(scope="session")
+def distributions(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
+    """The kit's sdist and wheel, built once per run (``python -m build``, tests/dists.py)."""
+    return shared_distributions(tmp_path_factory.getbasetemp())

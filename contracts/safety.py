@@ -5,8 +5,8 @@ that is not a prosper-voice-mock therefore gets reads (``GET``) only, unless the
 ``--allow-writes`` and ``--sandbox-campaign ID``; then a write goes only to that campaign:
 a path's ``campaign_id`` must be the sandbox, a ``target_id`` (in the path, or in a body's
 ``target_ids``) must be one this run created there, and a launch may not pick targets by
-``count``. A write that names no campaign at all (``DELETE /api/v1/api-keys/{id}``) is never
-sent to such a target. A mock gets everything.
+``count``. A write that names neither a campaign nor a target (``DELETE
+/api/v1/api-keys/{id}``) is never sent to such a target. A mock gets everything.
 
 ``WritePolicy.refusal`` decides; ``GuardedSession`` applies it to every request the suites
 send through ``Target.session``, so a suite that forgets to ask is stopped before anything
@@ -80,9 +80,9 @@ class WritePolicy:
         if route is None:
             return f"{method} {path}: not a write operation of the spec"
         campaign = params.get("campaign_id")
-        if campaign is None:
+        if campaign is None and "target_id" not in params:
             return f"{method} {path}: names no campaign, so it cannot be kept to the sandbox"
-        if campaign != self.sandbox:
+        if campaign is not None and campaign != self.sandbox:
             return f"{method} {path}: campaign {campaign!r} is not the sandbox {self.sandbox!r}"
         named = [params["target_id"]] if "target_id" in params else []
         if isinstance(body, dict):

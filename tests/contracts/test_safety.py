@@ -42,7 +42,7 @@ def test_without_a_sandbox_no_write_passes() -> None:
         ("POST", "/api/v1/campaigns/other/targets", {}, "is not the sandbox"),
         ("POST", "/api/v1/campaigns/other/calls", {"target_ids": ["t1"]}, "is not the sandbox"),
         ("DELETE", "/api/v1/api-keys/3", None, "names no campaign"),
-        ("PATCH", "/api/v1/targets/t9", {"input_data": {}}, "names no campaign"),
+        ("PATCH", "/api/v1/targets/t9", {"input_data": {}}, "not created"),
         ("POST", f"/api/v1/campaigns/{SANDBOX}/calls", {"target_ids": ["t9"]}, "not created"),
         ("POST", f"/api/v1/campaigns/{SANDBOX}/calls", {"count": 3}, "by count"),
         ("DELETE", f"/api/v1/campaigns/{SANDBOX}/targets", {"target_ids": ["t9"]}, "not created"),
@@ -65,6 +65,7 @@ def test_a_sandboxed_run_refuses_writes_outside_its_campaign_and_targets(
         ("POST", f"/api/v1/campaigns/{SANDBOX}/calls", {}),  # the discovery probe
         ("DELETE", f"/api/v1/campaigns/{SANDBOX}/targets", {"target_ids": ["t1"]}),
         ("POST", f"/api/v1/campaigns/{SANDBOX}/targets/t1/step/f", {}),
+        ("PATCH", "/api/v1/targets/t1", {"input_data": {}}),  # the run's own target
         ("POST", "/api/v1/campaigns/sandbox%2D7/webhooks/rerun-failed", {}),  # percent-encoded
     ],
 )
@@ -164,10 +165,12 @@ def test_with_the_options_writes_reach_only_the_sandbox_and_the_run_s_own_target
     writes = fake.writes()
     assert writes, result.stdout.str()[-2000:]
     for method, path, body in writes:
-        assert path.startswith(f"/api/v1/campaigns/{SANDBOX}/"), (method, path)
+        assert path.startswith((f"/api/v1/campaigns/{SANDBOX}/", "/api/v1/targets/")), path
         parts = path.split("/")
         if "targets" in parts[5:6] and len(parts) > 6:  # .../targets/{target_id}/step/...
             assert parts[6] in fake.created, (method, path)
+        if path.startswith("/api/v1/targets/"):
+            assert path.split("/")[4] in fake.created, (method, path)
         if isinstance(body, dict) and isinstance(body.get("target_ids"), list):
             assert set(map(str, body["target_ids"])) <= set(fake.created), (method, path, body)
             assert body.get("count") is None

@@ -175,6 +175,7 @@ def test_with_the_options_writes_reach_only_the_sandbox_and_the_run_s_own_target
             assert set(map(str, body["target_ids"])) <= set(fake.created), (method, path, body)
             assert body.get("count") is None
     assert {m for m, _, _ in writes} >= {"POST"}
+    assert ("POST", f"/api/v1/campaigns/{SANDBOX}/calls", {}) in writes  # the launch probe
     result.stdout.fnmatch_lines([f"*writes only to campaign '{SANDBOX}'*"])
 
 

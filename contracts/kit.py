@@ -31,8 +31,8 @@ KIT_RESPONSES: dict[str, dict[str, Any]] = {
         "content": {"application/json": {"schema": HTTP_EXCEPTION}},
     },
     "404": {
-        "description": "Not found: no call in either store, no such campaign, target or "
-        "call log (kit decisions, docs/semantics.md)",
+        "description": "Not found: no call in either store, or no such campaign, target or "
+        "call log (kit decision 3, docs/semantics.md)",
         "content": {"application/json": {"schema": HTTP_EXCEPTION}},
     },
 }

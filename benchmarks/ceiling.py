@@ -1,4 +1,4 @@
-"""The ceiling: a bare aiohttp server answering a fixed body of a given size at the same path.
+"""The ceiling: a bare aiohttp server answering a fixed body of a given size at any path.
 
 ``python -m benchmarks.ceiling --size N`` prints its port; the mock is compared with it.
 """
@@ -21,7 +21,7 @@ def app(size: int, status: int = 200) -> web.Application:
         return web.Response(body=body, status=status, content_type="application/json")
 
     application = web.Application()
-    application.router.add_get("/api/v1/live-calls", handle)
+    application.router.add_get("/{tail:.*}", handle)
     return application
 
 

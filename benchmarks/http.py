@@ -24,17 +24,24 @@ from benchmarks.machine import Pinning, pinning, serving
 BY_ID = "call_log_id=1250"  # a live call of the default world (README's quick start)
 
 
+LIVE_CALLS = "/api/v1/live-calls"
+
+
 def cases(base_url: str) -> dict[str, str]:
-    """The query of each case; the phone and the variable are those of call 1250, so every
-    lookup kind finds a call (whatever the generator makes of the default seed)."""
-    call = requests.get(f"{base_url}/api/v1/live-calls?{BY_ID}", timeout=10).json()
-    return {
+    """The path and query of each case; the phone and the variable are those of call 1250,
+    so every lookup kind finds a call (whatever the generator makes of the default seed).
+    The last case is a call-logs page of 200, the list's default."""
+    call = requests.get(f"{base_url}{LIVE_CALLS}?{BY_ID}", timeout=10).json()
+    lookups = {
         "by id": BY_ID,
         "by phone": urlencode({"user_phone_number": call["user_phone_number"]}),
         "by variable": urlencode({"key": "external_id", "value": call["variables.external_id"]}),
         "404": "call_log_id=99999999",
         "422": "call_log_id=abc",
     }
+    paths = {name: f"{LIVE_CALLS}?{query}" for name, query in lookups.items()}
+    paths["call-logs page"] = "/api/v1/call-logs?limit=200"
+    return paths
 
 
 def _process(args: list[str], cpus: str | None) -> AbstractContextManager[tuple[str, int]]:
@@ -98,22 +105,21 @@ def run(
     rows = []
     mock_args = ["prosper_mock", "serve", "--port", "0", "--quiet"]
     with _process(mock_args, cpus.server) as mock:
-        for name, query in cases(mock[0]).items():
-            answer = requests.get(f"{mock[0]}/api/v1/live-calls?{query}", timeout=10)
+        for name, path in cases(mock[0]).items():
+            answer = requests.get(f"{mock[0]}{path}", timeout=10)
             size, status = len(answer.content), answer.status_code
-            if name.startswith("by ") and status != 200:
-                raise RuntimeError(f"{name}: {query} answers {status}, not a found call")
+            if not name[0].isdigit() and status != 200:
+                raise RuntimeError(f"{name}: {path} answers {status}, not a found answer")
             ceiling_args = ["benchmarks.ceiling", "--size", str(size), "--status", str(status)]
             with _process(ceiling_args, cpus.server) as bare:
                 for c in connections:
-                    path = f"/api/v1/live-calls?{query}"
                     pair = _paired(mock, bare, path, c, seconds, rounds, cpus)
                     rows.append(_row(name, status, size, c, rounds, pair))
     scaling = []
     for workers in (1, 2):  # the by-id lookup at the highest concurrency, 1 then 2 processes
         with _process([*mock_args, "--workers", str(workers)], cpus.server) as (url, _):
             time.sleep(0.3)
-            by_id = f"{url}/api/v1/live-calls?{BY_ID}"
+            by_id = f"{url}{LIVE_CALLS}?{BY_ID}"
             m = loader.run(by_id, max(connections), seconds, cpus.loader)
             scaling.append(
                 {

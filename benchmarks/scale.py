@@ -11,6 +11,8 @@ by id, by phone and by variable, with keys drawn at random from the world's inde
   keys spread across the whole world, so at 1M calls most of them miss the CPU caches;
 - warm, polled: 100 keys of each kind looked up over and over (median of 20 passes): what a
   client polling the same calls sees;
+- call-logs page: ``GET /api/v1/call-logs``'s work for a page of 200 (the page, then its
+  documents rendered), warm, over the first pages and the last;
 - HTTP: the polled keys as ``GET /api/v1/live-calls`` through a ``MockServer`` on that world
   (keep-alive, one connection; client and server share the process), median per request.
 
@@ -66,6 +68,24 @@ def bare_dict_us(size: int) -> float:
     return _median_us(action, len(sample), 5)
 
 
+def page_us(world: Any) -> float:
+    """Median µs of one call-logs page of 200 (the list's default), made and rendered as the
+    operation does, over the first pages and the last (rows warm: derived once before)."""
+    from prosper_mock.serving.render import render_json
+    from prosper_mock.world.documents import call_log_document
+
+    count = world.call_logs_page(0, 200).page_count
+    pages = sorted({0, 1, 2, max(0, count - 1)})
+
+    def action() -> None:
+        for number in pages:
+            page = world.call_logs_page(number, 200)
+            render_json([call_log_document(log) for log in page.items])
+
+    action()
+    return _median_us(action, len(pages), 5)
+
+
 def one(size: int) -> dict[str, Any]:
     import requests
 
@@ -111,6 +131,7 @@ def one(size: int) -> dict[str, Any]:
     row["spread_us"] = round(statistics.mean(row[f"spread_{k}_us"] for k in KINDS), 2)
     row["polled_us"] = round(statistics.mean(row[f"polled_{k}_us"] for k in KINDS), 2)
     row["dict_us"] = round(bare_dict_us(size), 3)
+    row["page_us"] = round(page_us(world), 1)
     with MockServer(world) as server, requests.Session() as http:
         url = server.url("/api/v1/live-calls")
         batch = [p for kind in KINDS for p in params[kind][:POLLED]]

@@ -237,6 +237,43 @@ class Prosper:
         """Add a finished call; given fields win, the rest is generated."""
         return self._driver().add_call_log(**fields)["snapshot"]
 
+    def campaigns(self) -> list[dict[str, Any]]:
+        """The world's campaigns (``id``, ``name``, ``kind``, ``variables``...)."""
+        return self._driver().campaigns()
+
+    def add_targets(
+        self,
+        campaign_id: str,
+        *targets: dict[str, Any],
+        launch: bool = False,
+        allow_duplicates: bool = True,
+    ) -> dict[str, Any]:
+        """Add targets (``TargetInput`` objects) to a campaign, and call them with ``launch``:
+        what ``POST /api/v1/campaigns/{id}/targets`` answers."""
+        return self._driver().add_targets(
+            campaign_id, list(targets), launch=launch, allow_duplicates=allow_duplicates
+        )
+
+    def launch(
+        self,
+        campaign_id: str,
+        *,
+        target_ids: list[str] | None = None,
+        count: int | None = None,
+        prioritize_oldest: bool = False,
+    ) -> dict[str, Any]:
+        """Call targets (``target_ids``, or ``count`` pending ones): each gets a live call."""
+        return self._driver().launch(
+            campaign_id,
+            target_ids=target_ids,
+            count=count,
+            prioritize_oldest=prioritize_oldest,
+        )
+
+    def target(self, target_id: str) -> dict[str, Any]:
+        """A target as ``GET /api/v1/targets/{id}`` answers it (its status from its calls)."""
+        return self._driver().target(target_id)
+
     def advance_clock(self, seconds: float) -> float:
         """Move this test's clock forward; returns the new time (epoch seconds).
 

@@ -277,6 +277,7 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
         f"{stats['call_logs']} call logs {source}"
     )
     example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
+    campaign = next(iter(world.campaigns()), None)
 
     def started(listening: Listening) -> None:
         if worker is not None and worker.index != 0:
@@ -284,11 +285,14 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
         base = base_url(options.host, listening.port)
         workers = f" with {worker.count} workers" if worker is not None else ""
         lines = [banner, f"serving on {base}{workers}  (Ctrl-C to stop)"]
+        # The key is named, never shown: the shell fills it in from the environment.
+        key = f' -H "{options.api_key[0]}: ${options.api_key_env}"' if options.api_key else ""
         if example is not None:
-            # The key is named, never shown: the shell fills it in from the environment.
-            key = f' -H "{options.api_key[0]}: ${options.api_key_env}"' if options.api_key else ""
             url = f"{base}/api/v1/live-calls?call_log_id={example.call_log_id}"
             lines.append(f"try: curl{key} '{url}'")
+        if campaign is not None:
+            targets = f"{base}/api/v1/campaigns/{campaign.id}/targets"
+            lines.append(f"     curl{key} '{targets}'  ({campaign.name})")
         print("\n".join(lines), file=sys.stderr, flush=True)
 
     run_loop(

@@ -20,8 +20,14 @@ def request(
     method: bytes = b"GET",
     headers: bytes = b"",
     timeout: float = 5.0,
+    body: bytes | None = None,
 ) -> RawResponse:
-    """Send one request with ``target`` as-is in the request line; read to close."""
+    """Send one request with ``target`` as-is in the request line; read to close.
+
+    ``body``, when given, follows the headers with its ``Content-Length``.
+    """
+    if body is not None:
+        headers += b"Content-Length: %d\r\n" % len(body)
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(
             method
@@ -32,6 +38,7 @@ def request(
             + b"\r\nConnection: close\r\n"
             + headers
             + b"\r\n"
+            + (body or b"")
         )
         chunks = []
         while True:

@@ -56,8 +56,9 @@ def test_no_file_cites_a_document_the_repository_lacks() -> None:
     assert citing == []
 
 
-def test_semantics_lists_the_eight_decisions_in_order() -> None:
-    assert sorted(decisions()) == list(range(1, 9))
+def test_semantics_lists_the_ten_decisions_in_order() -> None:
+    assert sorted(decisions()) == list(range(1, 11))
+    assert decisions()[9].startswith("A body over")
 
 
 def test_kit_responses_cite_the_decision_that_describes_them() -> None:

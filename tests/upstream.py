@@ -39,10 +39,10 @@ def upstream_app() -> FastAPI:
 
 
 @contextmanager
-def serve_upstream() -> Iterator[int]:
-    """Run the FastAPI stand-in with uvicorn on a free loopback port; yield the port."""
+def serve_upstream(app: FastAPI | None = None) -> Iterator[int]:
+    """Run ``app`` (the live-calls stand-in by default) with uvicorn on a free port; yield it."""
     config = uvicorn.Config(
-        upstream_app(), host="127.0.0.1", port=0, log_level="critical", lifespan="off"
+        app or upstream_app(), host="127.0.0.1", port=0, log_level="critical", lifespan="off"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -72,6 +72,7 @@ class RecipeBody(TypedDict, total=False):
     call_logs: Annotated[int, Field(ge=0)]
     anchor: Annotated[str, _DATE_TIME]
     first_id: Annotated[int, Field(ge=1)]
+    pending_targets: Annotated[int, Field(ge=0)]
 
 
 @with_config(_FORBID)

@@ -32,9 +32,9 @@ class ControlClient:
         self._token = token
         self.timeout = timeout
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
+    def _call(self, method: str, path: str, body: Any = None, prefix: str = PREFIX) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base_url + PREFIX + path, data=data, method=method)
+        req = urllib.request.Request(self.base_url + prefix + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
         if self._token:
             req.add_header("Authorization", f"Bearer {self._token}")
@@ -93,6 +93,15 @@ class ControlClient:
 
     def delete_call_log(self, call_log_id: int) -> None:
         self._call("DELETE", f"/call-logs/{call_log_id}")
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """A call to the vendored API of the same mock (``path`` from ``/api/v1``); a refusal
+        raises ``ControlError`` with its status and detail."""
+        return self._call(method, path, body, prefix="")
+
+    def campaigns(self) -> list[dict[str, Any]]:
+        """Every campaign of the world (ids to use with the vendored API's campaign paths)."""
+        return cast("list[dict[str, Any]]", self._object("GET", "/campaigns")["campaigns"])
 
     def reset(self) -> dict[str, Any]:
         return self._object("POST", "/reset")

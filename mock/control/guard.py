@@ -23,7 +23,7 @@ from prosper_mock.base import jsontext
 from prosper_mock.base.net import is_loopback
 from prosper_mock.base.problems import one_line
 from prosper_mock.serving.render import detail_response
-from prosper_mock.serving.state import STATE
+from prosper_mock.serving.state import READ_ONLY_DETAIL, STATE
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,7 @@ def refusal(request: web.Request, policy: ControlPolicy) -> web.Response | None:
             "(start the mock with a control token to allow others)",
         )
     if request.app[STATE].read_only and request.method != "GET":
-        return detail_response(
-            409,
-            "the world is read-only: this mock runs several worker "
-            "processes (--workers), each with its own copy, and changes "
-            "would diverge; use --workers 1 to change it",
-        )
+        return detail_response(409, READ_ONLY_DETAIL)
     return None
 
 

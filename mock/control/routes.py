@@ -121,6 +121,7 @@ def add_control_routes(
     route("DELETE", "/live-calls/{call_log_id}", _delete_live_call)
     route("POST", "/call-logs", _add_call_log)
     route("DELETE", "/call-logs/{call_log_id}", _delete_call_log)
+    route("GET", "/campaigns", _campaigns)
     route("POST", "/reset", _reset)
     route("GET", "/world", _dump)
     route("PUT", "/world", _load)
@@ -218,6 +219,10 @@ async def _add_call_log(request: web.Request, state: MockState) -> web.StreamRes
 async def _delete_call_log(request: web.Request, state: MockState) -> web.StreamResponse:
     state.driver.delete_call_log(_id(request))
     return web.Response(status=204)
+
+
+async def _campaigns(request: web.Request, state: MockState) -> dict[str, Any]:
+    return {"campaigns": state.driver.campaigns()}
 
 
 async def _reset(request: web.Request, state: MockState) -> dict[str, Any]:

@@ -6,8 +6,9 @@ handler by ``operationId``, with a parameter validator compiled from the spec
 ``pipeline.py`` in order: API key, faults, validation, operation, journal.
 What FastAPI itself answers around the routes is reproduced too: ``404
 {"detail":"Not Found"}`` for unknown paths, ``405 {"detail":"Method Not
-Allowed"}`` with ``Allow`` for wrong methods, and a ``307`` redirect for a
-path that only differs by its trailing slash.
+Allowed"}`` with ``Allow`` for wrong methods (naming the path's first
+method only, as Starlette does), and a ``307`` redirect for a path that only
+differs by its trailing slash.
 """
 
 from __future__ import annotations
@@ -95,10 +96,17 @@ def create_api_app(
     for op in spec.operations():
         by_path.setdefault(op.path, []).append(op)
     for path, ops in by_path.items():
+        segments = "{" in path
+        route = _any_segment(path)
         for op in ops:
-            app.router.add_route(op.method, path, operation_handler(op, state, operations))
-        allowed = ", ".join(op.method for op in ops)
-        app.router.add_route("*", path, method_not_allowed(allowed))
+            handler = operation_handler(op, state, operations)
+            app.router.add_route(
+                op.method, route, _whole_segments(handler) if segments else handler
+            )
+        # Starlette answers 405 from the first route matching the path: its methods alone,
+        # and the spec lists a path's methods in upstream's route order.
+        not_allowed = method_not_allowed(ops[0].method)
+        app.router.add_route("*", route, _whole_segments(not_allowed) if segments else not_allowed)
 
     for add in more_routes:
         add(app)
@@ -174,6 +182,29 @@ def _time_out(request: web.Request) -> None:
 def _serve_spec(spec: Spec) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         return web.Response(body=spec.raw, content_type="application/json")
+
+    return handle
+
+
+def _any_segment(template: str) -> str:
+    """``template`` as an aiohttp route whose parameters take any segment.
+
+    aiohttp's own ``{name}`` refuses ``{`` and ``}`` in a segment; Starlette's takes them.
+    """
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", r"{\1:[^/]+}", template)
+
+
+def _whole_segments(handler: Handler) -> Handler:
+    """``404`` when a path parameter holds a ``/`` (sent as ``%2F``).
+
+    uvicorn decodes the path before Starlette routes it, so there ``a%2Fb`` is two
+    segments and the template does not match; aiohttp matches first, then decodes.
+    """
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if any("/" in value for value in request.match_info.values()):
+            return detail_response(404, "Not Found")
+        return await handler(request)
 
     return handle
 

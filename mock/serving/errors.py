@@ -16,8 +16,11 @@ from prosper_mock.world.errors import (
     ClockNotSettable,
     InvalidChange,
     StateFileError,
+    TargetStarted,
     UnknownCall,
+    UnknownCampaign,
     UnknownSnapshot,
+    UnknownTarget,
     WorldError,
 )
 
@@ -25,6 +28,9 @@ from prosper_mock.world.errors import (
 STATUSES: Mapping[type[ProsperMockError], int] = MappingProxyType(
     {
         UnknownCall: 404,
+        UnknownCampaign: 404,
+        UnknownTarget: 404,
+        TargetStarted: 409,
         UnknownSnapshot: 404,
         CallConflict: 409,
         ClockNotSettable: 409,

@@ -2,10 +2,26 @@
 
 1. API key: a missing or wrong key is ``403`` (only when the mock requires one);
 2. faults: ``X-Mock-Fault`` or a rule may wait, answer instead, or drop the connection;
-3. validation: parameters as FastAPI checks them, ``422`` in its shape;
+3. validation: parameters and the JSON body as FastAPI checks them, ``422`` in
+   its shape (``validation.py``, ``bodies.py``);
 4. operation: the implementation answers in the world's terms, ``render_answer``
    makes the response (which a truncate or slow fault then sends as it says);
 5. journal: the request and its status (``0``: the connection was dropped).
+
+A mock with several workers (``read_only``) answers a write operation ``409`` at
+step 4, after validation, as the control API refuses its changes.
+
+What validation hands the operation (``Exchange.values``): one key per spec
+parameter, by name, its validated value, or its schema's ``default`` (else
+``None``) when absent: ``str``, ``int``, ``float``, ``bool``, ``datetime`` for a
+``date-time``, an enum's value as a plain ``str``. An operation with a
+requestBody also gets ``"body"``: ``None`` when no body was sent and none is
+required, else the validated body as plain data: dicts keyed by JSON names
+(every property present: the schema's ``default``, else ``[]`` for an array,
+``{}`` for an object, ``None`` otherwise, e.g. ``TargetInput.id``), lists, the
+scalars above (``datetime`` included), enum values as ``str``; a free-form
+object is the dict as sent (JSON's own ``NaN`` and lone surrogates included).
+Nothing pydantic-specific reaches the operation.
 
 An operation whose answer follows from the query and the world alone answers a
 query asked before, at the same world version, with the bytes it answered then
@@ -16,7 +32,9 @@ one run; one that has to wait first (a latency fault) returns an awaitable of
 that instead, so a step that decides at once costs a plain call. Step 4 always
 answers. The steps are chosen once per operation at start-up: one that can
 never answer (no API key required) is left out, so the hot path pays only for
-what can act. The query is parsed only when a step reads it.
+what can act. The query is parsed only when a step reads it. Validation is
+awaitable only for an operation with a requestBody (reading it waits); for the
+others, live-calls included, it stays a plain call.
 """
 
 from __future__ import annotations
@@ -29,13 +47,17 @@ from aiohttp import web
 
 from prosper_mock.serving.answers import AnswerCache, Answered
 from prosper_mock.serving.auth import api_key_check
+from prosper_mock.serving.bodies import BodyValidator, render_errors
+from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import Fault, FaultError
 from prosper_mock.serving.operations import CACHEABLE, OPERATIONS, Implementation
 from prosper_mock.serving.render import JSON_TYPE, detail_response, render_answer, render_json
+from prosper_mock.serving.schemas import SchemaCompiler
 from prosper_mock.serving.spec import Operation
-from prosper_mock.serving.state import MockState
+from prosper_mock.serving.state import READ_ONLY_DETAIL, SAFE_METHODS, MockState
 from prosper_mock.serving.validation import ParameterValidator, parse_query
+from prosper_mock.world.errors import WorldError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -81,7 +103,7 @@ def operation_handler(
         )
         if step is not None
     )
-    operate = _operation_step(op_id, implementation, state, cache)
+    operate = _operation_step(operation, implementation, state, cache)
     journal = state.journal
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -171,7 +193,10 @@ def _cached_answer_step(cache: AnswerCache | None, state: MockState) -> Step | N
 
 
 def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
-    validator = ParameterValidator(operation)
+    compiler = SchemaCompiler(operation.document)
+    validator = ParameterValidator(operation, compiler)
+    if operation.request_body is not None:
+        return _body_validation_step(validator, BodyValidator(operation, compiler))
 
     def step(exchange: Exchange) -> web.StreamResponse | None:
         request = exchange.request
@@ -187,9 +212,32 @@ def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
     return step
 
 
+def _body_validation_step(validator: ParameterValidator, bodies: BodyValidator) -> Step:
+    # Awaitable only here: reading a body waits for it; an operation without one stays a call.
+    async def step(exchange: Exchange) -> web.StreamResponse | None:
+        request = exchange.request
+        body = await bodies.read(request)
+        if isinstance(body, web.StreamResponse):  # unreadable: too large, or not JSON
+            return body
+        values, errors = validator.validate(exchange.query, request.match_info, request.headers)
+        value, body_errors = bodies.validate(body)
+        errors.extend(body_errors)  # FastAPI checks the parameters first, then the body
+        if errors:
+            return web.Response(body=render_errors(errors), status=422, content_type=JSON_TYPE)
+        values["body"] = value
+        exchange.values = values
+        return None
+
+    return step
+
+
 def _operation_step(
-    op_id: str, implementation: Implementation | None, state: MockState, cache: AnswerCache | None
+    operation: Operation,
+    implementation: Implementation | None,
+    state: MockState,
+    cache: AnswerCache | None,
 ) -> Callable[[Exchange], Awaitable[web.StreamResponse]]:
+    op_id = operation.operation_id
     if implementation is None:
         unimplemented = (
             f"Operation {op_id} is in the spec but prosper-voice-mock does not implement it"
@@ -200,10 +248,16 @@ def _operation_step(
 
         return missing
     faults = state.faults
+    refuse_writes = state.read_only and operation.method not in SAFE_METHODS
 
     async def step(exchange: Exchange) -> web.StreamResponse:
         request = exchange.request
-        answer = await implementation(request, exchange.values or {}, state)
+        if refuse_writes:  # several workers, a copy of the world each: a change would diverge
+            return detail_response(409, READ_ONLY_DETAIL)
+        try:
+            answer = await implementation(request, exchange.values or {}, state)
+        except WorldError as exc:  # a refusal the operation did not word itself
+            answer = _refusal(exc, state)
         response = render_answer(answer, state.semantics, state.snapshots)
         if (
             cache is not None
@@ -219,6 +273,17 @@ def _operation_step(
         return response
 
     return step
+
+
+def _refusal(exc: WorldError, state: MockState) -> web.StreamResponse:
+    """A world's refusal as a FastAPI handler's ``HTTPException``: not found as the
+    semantics say, a conflict ``409``, anything else a bad request (``400``)."""
+    status = status_of(exc)
+    if status == 404:
+        status = state.semantics.not_found_status
+    elif status == 422:
+        status = 400
+    return detail_response(status, str(exc))
 
 
 def raw_query(request: web.Request) -> bytes:

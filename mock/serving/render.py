@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -15,9 +16,36 @@ from prosper_mock.world.records import CallLog, LiveCall
 
 JSON_TYPE = "application/json"
 
-# What an operation answers: a lookup's outcome, or a response it rendered itself
-# (the deliberately broken implementations the contract suite is tested against do).
-Answer = Found | NotFound | NothingToLookUp | web.StreamResponse
+
+@dataclass(frozen=True)
+class Document:
+    """A JSON document an operation answers with ``status`` (a read's page, a write's result)."""
+
+    content: Any
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The operation names a campaign, target or call log the world does not have: the kit's
+    not-found answer (``Semantics.not_found_status``) with ``detail``."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """A request that passed validation but names nothing to act on (a launch with neither
+    ``target_ids`` nor ``count``): answered as ``Semantics.missing_lookup`` says."""
+
+    detail: str
+    loc: tuple[str, ...]
+
+
+# What an operation answers: a lookup's outcome, a document, a refusal, or a response it
+# rendered itself (the deliberately broken implementations the contract suite is tested
+# against do).
+Answer = Found | NotFound | NothingToLookUp | Document | Unknown | Incomplete | web.StreamResponse
 
 
 def render_json(content: Any) -> bytes:
@@ -72,16 +100,16 @@ def render_answer(
     if isinstance(answer, Found):  # the hot path first
         body = snapshots.body(answer.source, answer.row)
         return web.Response(body=body, content_type=JSON_TYPE)
+    if isinstance(answer, Document):
+        return json_response(answer.content, status=answer.status)
     if isinstance(answer, web.StreamResponse):
         return answer
     if isinstance(answer, NotFound):
         return detail_response(semantics.not_found_status, semantics.not_found_detail)
+    if isinstance(answer, Unknown):
+        return detail_response(semantics.not_found_status, answer.detail)
+    loc = ("query", answer.missing) if isinstance(answer, NothingToLookUp) else answer.loc
     if semantics.missing_lookup == 422:
-        error = {
-            "type": "missing",
-            "loc": ["query", answer.missing],
-            "msg": "Field required",
-            "input": None,
-        }
+        error = {"type": "missing", "loc": list(loc), "msg": "Field required", "input": None}
         return json_response({"detail": [error]}, status=422)
     return detail_response(400, answer.detail)

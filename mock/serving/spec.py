@@ -40,6 +40,8 @@ class Parameter:
     location: str  # "query", "path", "header" or "cookie"
     required: bool
     schema: dict[str, Any]
+    # The schema as written, ``$ref``s kept: a ``$ref`` names a class upstream (an Enum, a model).
+    raw_schema: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class Operation:
     operation_id: str
     parameters: tuple[Parameter, ...]
     responses: dict[str, Any] = field(default_factory=dict)
+    # The operation's ``requestBody`` as written (``$ref``s kept), ``None`` when it has none.
+    request_body: dict[str, Any] | None = None
+    # The whole document, to follow the ``$ref``s of ``raw_schema`` and ``request_body``.
+    document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def documented_statuses(self) -> frozenset[str]:
@@ -84,9 +90,9 @@ class Spec:
             return
         for path, item in (self.openapi.spec / "paths").items():
             shared = list(item / "parameters") if "parameters" in item else []
-            for method in HTTP_METHODS:
-                if method not in item:
-                    continue
+            with item.open() as raw_item:  # the methods in written order: upstream's route order
+                methods = [m for m in raw_item if m in HTTP_METHODS]
+            for method in methods:
                 op = item / method
                 own = list(op / "parameters") if "parameters" in op else []
                 params: dict[tuple[str, str], Parameter] = {}
@@ -96,12 +102,15 @@ class Spec:
                 with op.open() as raw_op:
                     operation_id = raw_op.get("operationId") or f"{method}_{path}"
                     responses = dict(raw_op.get("responses", {}))
+                    request_body = raw_op.get("requestBody")
                 yield Operation(
                     method=method.upper(),
                     path=str(path),  # a key of the paths object: a string already
                     operation_id=operation_id,
                     parameters=tuple(params.values()),
                     responses=responses,
+                    request_body=dict(request_body) if request_body is not None else None,
+                    document=self.document,
                 )
 
 
@@ -109,8 +118,15 @@ def _resolve_parameter(p: Any) -> Parameter:
     with p.open() as raw:
         name, location = raw["name"], raw["in"]
         required = bool(raw.get("required", location == "path"))
+        raw_schema = raw.get("schema")
     schema = resolve(p / "schema") if "schema" in p else {}
-    return Parameter(name=name, location=location, required=required, schema=schema)
+    return Parameter(
+        name=name,
+        location=location,
+        required=required,
+        schema=schema,
+        raw_schema=dict(raw_schema) if isinstance(raw_schema, dict) else None,
+    )
 
 
 def resolve(node: Any) -> Any:

@@ -24,6 +24,14 @@ from prosper_mock.world.driver import ClockInfo, LocalDriver
 from prosper_mock.world.model import World
 from prosper_mock.world.simulation import Simulation
 
+# A read-only mock (``--workers``) refuses every change, through the control API and the
+# vendored API alike, with this detail and 409.
+READ_ONLY_DETAIL = (
+    "the world is read-only: this mock runs several worker processes (--workers), each "
+    "with its own copy, and changes would diverge; use --workers 1 to change it"
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 @dataclass(frozen=True)
 class MockConfig:

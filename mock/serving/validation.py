@@ -14,59 +14,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Any
 from urllib.parse import parse_qsl
 
-from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
+from prosper_mock.serving.schemas import SchemaCompiler, plain
 from prosper_mock.serving.spec import Operation, Parameter
 
 _MISSING = object()
 
 
 def schema_to_annotation(schema: Mapping[str, Any]) -> Any:
-    """The Python annotation a FastAPI signature would have for ``schema``."""
-    for combinator in ("anyOf", "oneOf"):
-        if combinator in schema:
-            members = tuple(schema_to_annotation(s) for s in schema[combinator])
-            return Union[members] if len(members) > 1 else members[0]  # noqa: UP007
-    if "enum" in schema:
-        return Literal[tuple(schema["enum"])]
-    if "const" in schema:
-        return Literal[schema["const"]]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return schema_to_annotation({"anyOf": [{**schema, "type": k} for k in kind]})
-    if kind == "null":
-        return type(None)
-    if kind == "string":
-        constraints = {
-            k2: schema[k1]
-            for k1, k2 in (("minLength", "min_length"), ("maxLength", "max_length"))
-            if k1 in schema
-        }
-        if "pattern" in schema:
-            constraints["pattern"] = schema["pattern"]
-        return Annotated[str, StringConstraints(**constraints)] if constraints else str
-    if kind in ("integer", "number"):
-        base = int if kind == "integer" else float
-        bounds = {
-            k2: schema[k1]
-            for k1, k2 in (
-                ("minimum", "ge"),
-                ("maximum", "le"),
-                ("exclusiveMinimum", "gt"),
-                ("exclusiveMaximum", "lt"),
-            )
-            if isinstance(schema.get(k1), int | float) and not isinstance(schema.get(k1), bool)
-        }
-        return Annotated[base, Field(**bounds)] if bounds else base
-    if kind == "boolean":
-        return bool
-    if kind == "array":
-        # A type built at run time from the spec: the checker cannot follow it, pydantic can.
-        return list[schema_to_annotation(schema.get("items", {}))]  # type: ignore[misc]
-    return Any
+    """The Python annotation a FastAPI signature would have for ``schema`` (no ``$ref``s)."""
+    return SchemaCompiler().annotation(schema)
 
 
 def _is_sequence(annotation: Any) -> bool:
@@ -85,16 +46,24 @@ class CompiledParameter:
     required: bool
     adapter: TypeAdapter[Any]
     sequence: bool
+    default: Any = None  # the schema's ``default``: what the operation gets when it is absent
 
 
-def compile_parameter(parameter: Parameter) -> CompiledParameter:
-    annotation = schema_to_annotation(parameter.schema)
+def compile_parameter(
+    parameter: Parameter, compiler: SchemaCompiler | None = None
+) -> CompiledParameter:
+    """``parameter``'s adapter; ``compiler`` follows the ``$ref``s of its written schema."""
+    if compiler is not None and parameter.raw_schema is not None:
+        annotation = compiler.annotation(parameter.raw_schema)
+    else:
+        annotation = schema_to_annotation(parameter.schema)
     return CompiledParameter(
         name=parameter.name,
         location=parameter.location,
         required=parameter.required,
         adapter=TypeAdapter(annotation),
         sequence=_is_sequence(annotation),
+        default=parameter.schema.get("default"),
     )
 
 
@@ -111,10 +80,13 @@ def parse_query(raw_query: bytes) -> list[tuple[str, str]]:
 class ParameterValidator:
     """Validates one operation's parameters; built once per operation at start-up."""
 
-    def __init__(self, operation: Operation) -> None:
+    def __init__(self, operation: Operation, compiler: SchemaCompiler | None = None) -> None:
         self.operation = operation
-        self.parameters = tuple(compile_parameter(p) for p in operation.parameters)
+        compiler = compiler or SchemaCompiler(operation.document)
+        self.parameters = tuple(compile_parameter(p, compiler) for p in operation.parameters)
         self._has_sequences = any(p.sequence for p in self.parameters)
+        # Enum values are handed on as their plain strings; only then is there work to do.
+        self._plain = any(_has_enum(p.adapter) for p in self.parameters)
 
     def validate(
         self,
@@ -124,7 +96,8 @@ class ParameterValidator:
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Return ``(values, errors)``; ``errors`` are FastAPI ``detail`` entries.
 
-        Absent optional parameters are ``None`` (FastAPI's default for ``Query(None)``).
+        Absent optional parameters are their schema's ``default``, else ``None``
+        (FastAPI's default for ``Query(None)``).
         Repeated scalar parameters: the last one wins, as in Starlette.
         """
         last = dict(query)  # later pairs overwrite earlier ones: last wins
@@ -148,11 +121,17 @@ class ParameterValidator:
                         {"type": "missing", "loc": loc, "msg": "Field required", "input": None}
                     )
                 else:
-                    values[param.name] = None
+                    values[param.name] = param.default
                 continue
             try:
                 values[param.name] = param.adapter.validate_python(raw, from_attributes=True)
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     errors.append({**err, "loc": [*loc, *err.get("loc", ())]})
+        if self._plain:
+            values = {k: plain(v) for k, v in values.items()}
         return values, errors
+
+
+def _has_enum(adapter: TypeAdapter[Any]) -> bool:
+    return '"enum"' in repr(adapter.core_schema).replace("'", '"')

@@ -12,12 +12,25 @@ the world's stats); a change the world refuses raises a ``WorldError`` subclass.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.clock import VirtualClock, timestamp_of
-from prosper_mock.world.errors import ClockNotSettable, InvalidChange
+from prosper_mock.world.documents import (
+    CAMPAIGN_NOT_FOUND,
+    TARGET_NOT_FOUND,
+    added_document,
+    launched_document,
+    target_document,
+)
+from prosper_mock.world.errors import (
+    ClockNotSettable,
+    InvalidChange,
+    UnknownCampaign,
+    UnknownTarget,
+)
 from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.model import World
 from prosper_mock.world.records import to_dict
@@ -108,6 +121,37 @@ class WorldDriver(Protocol):
         """The clock's time in epoch seconds (to the millisecond at least)."""
         ...
 
+    def campaigns(self) -> list[dict[str, Any]]:
+        """Every campaign: its id, name, flow, kind of target and the variables it takes."""
+        ...
+
+    def add_targets(
+        self,
+        campaign_id: str,
+        targets: list[dict[str, Any]],
+        *,
+        launch: bool = False,
+        allow_duplicates: bool = True,
+    ) -> dict[str, Any]:
+        """Add targets to a campaign (and call them, with ``launch``), as
+        ``POST /api/v1/campaigns/{id}/targets`` does; its answer."""
+        ...
+
+    def launch(
+        self,
+        campaign_id: str,
+        *,
+        target_ids: list[str] | None = None,
+        count: int | None = None,
+        prioritize_oldest: bool = False,
+    ) -> dict[str, Any]:
+        """Call targets, as ``POST /api/v1/campaigns/{id}/calls`` does; its answer."""
+        ...
+
+    def target(self, target_id: str) -> dict[str, Any]:
+        """A target as ``GET /api/v1/targets/{id}`` answers it; ``UnknownTarget`` if none."""
+        ...
+
 
 class LocalDriver:
     """``WorldDriver`` over a ``World`` in this process, and the simulation that moves with it.
@@ -165,6 +209,52 @@ class LocalDriver:
     def now(self) -> float:
         return self.world.clock.now()
 
+    def campaigns(self) -> list[dict[str, Any]]:
+        return [
+            dataclasses.asdict(c) | {"variables": list(c.variables)} for c in self.world.campaigns()
+        ]
+
+    def add_targets(
+        self,
+        campaign_id: str,
+        targets: list[dict[str, Any]],
+        *,
+        launch: bool = False,
+        allow_duplicates: bool = True,
+    ) -> dict[str, Any]:
+        try:
+            added = self.world.add_targets(
+                campaign_id, targets, launch=launch, allow_duplicates=allow_duplicates
+            )
+        except UnknownCampaign:  # worded as the vendored API answers it
+            raise UnknownCampaign(CAMPAIGN_NOT_FOUND) from None
+        return added_document(added)
+
+    def launch(
+        self,
+        campaign_id: str,
+        *,
+        target_ids: list[str] | None = None,
+        count: int | None = None,
+        prioritize_oldest: bool = False,
+    ) -> dict[str, Any]:
+        try:
+            launched = self.world.launch(
+                campaign_id,
+                target_ids=target_ids,
+                count=count,
+                prioritize_oldest=prioritize_oldest,
+            )
+        except UnknownCampaign:
+            raise UnknownCampaign(CAMPAIGN_NOT_FOUND) from None
+        return launched_document(launched)
+
+    def target(self, target_id: str) -> dict[str, Any]:
+        found = self.world.target(target_id)
+        if found is None:
+            raise UnknownTarget(TARGET_NOT_FOUND)
+        return target_document(found)
+
     def advance_clock(self, seconds: float) -> ClockInfo:
         clock = self._virtual()
         if self.simulation is not None:
@@ -188,11 +278,13 @@ class LocalDriver:
         return self.clock()
 
     def catch_up(self) -> int:
-        """Let the simulation (if any) catch up with a clock that moves by itself, the
-        system clock; returns how many of its events happened."""
+        """Let the launched calls (``World.catch_up``) and the simulation (if any) catch up
+        with the clock; returns how many of their events happened. Called on every move of a
+        virtual clock and on the tick that follows the system clock."""
+        done = self.world.catch_up()
         if self.simulation is None:
-            return 0
-        return self.simulation.advance_to(self.world.clock.now())
+            return done
+        return done + self.simulation.advance_to(self.world.clock.now())
 
     def freeze_clock(self) -> None:
         """A system clock becomes a virtual one, stopped at this moment (a virtual one stays).

@@ -39,3 +39,15 @@ class WorldFileError(WorldError):
 
 class StateFileError(WorldError):
     """The state file cannot be read or written, or holds no state of this world."""
+
+
+class UnknownCampaign(WorldError):
+    """No campaign has the id a read or change names."""
+
+
+class UnknownTarget(WorldError):
+    """No target (in the campaign named, when one is) has the id a read or change names."""
+
+
+class TargetStarted(WorldError):
+    """The change is refused because the target has been called already (or left staging)."""

@@ -20,7 +20,9 @@ from typing import Any
 
 from prosper_mock.base.files import FileError, read_json
 from prosper_mock.base.timefmt import iso_milliseconds
+from prosper_mock.world.campaigns import SeededTargets, SlotIndexer
 from prosper_mock.world.clock import Clock, SystemClock
+from prosper_mock.world.dialer import Dialer, parse_saved, steps_done
 from prosper_mock.world.errors import (
     CallConflict,
     InvalidChange,
@@ -38,6 +40,8 @@ from prosper_mock.world.records import (
     to_dict,
 )
 from prosper_mock.world.store import BaseTable, Store
+from prosper_mock.world.targeting import Targeting
+from prosper_mock.world.targets import TargetTable, parse_target_changes, target_changes
 from prosper_mock.world.worldfile import (
     field_sources,
     given_fields,
@@ -54,12 +58,14 @@ class WorldSnapshot:
 
     live_calls: Store[LiveCall]
     call_logs: Store[CallLog]
+    targets: TargetTable
+    dialer: Dialer
     generator: Generator
     origin: dict[str, Any]
     loaded: dict[str, Any] | None
 
 
-class World:
+class World(Targeting):
     """Two stores, the generator behind them, and the operations that change them."""
 
     def __init__(
@@ -69,10 +75,13 @@ class World:
         generator: Generator,
         clock: Clock | None = None,
         origin: Mapping[str, Any] | None = None,
+        seeded: SeededTargets | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.live_calls: Store[LiveCall] = Store("live_calls", live)
         self.call_logs: Store[CallLog] = Store("call_logs", logs)
+        self.targets = TargetTable(seeded or SeededTargets.empty(generator))
+        self.dialer = Dialer(generator.recipe.seed)  # launched calls' lives on the clock
         self.generator = generator
         self.clock: Clock = clock or SystemClock()
         self.origin = dict(origin or {})  # how the base was made: recipe or file
@@ -103,10 +112,12 @@ class World:
         """
         recipe = recipe or WorldRecipe()
         gen = Generator(recipe)
-        live = BaseTable.derived(gen.live_ids(), gen.live_call, gen.live_keys, progress)
-        logs = BaseTable.derived(gen.log_ids(), gen.call_log, gen.log_keys, progress)
+        slots = SlotIndexer(gen)  # notes each campaign's calls while the stores are indexed
+        live = BaseTable.derived(gen.live_ids(), gen.live_call, slots.live_keys, progress)
+        logs = BaseTable.derived(gen.log_ids(), gen.call_log, slots.log_keys, progress)
         origin = {"recipe": dataclasses.asdict(recipe)}
-        return cls(live, logs, gen, clock=clock, origin=origin)
+        seeded = SeededTargets.indexed(slots)
+        return cls(live, logs, gen, clock=clock, origin=origin, seeded=seeded)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], clock: Clock | None = None) -> World:
@@ -157,6 +168,10 @@ class World:
             }
             if self.last_id:
                 found["last_id"] = self.last_id
+            # Targets and the dialer only when they changed: older state files stay as they were.
+            found.update(target_changes(self.targets))
+            if len(self.dialer):
+                found["dialer"] = self.dialer.saved()
             return found
 
     def apply_changes(self, changes: Mapping[str, Any]) -> None:
@@ -165,6 +180,8 @@ class World:
         Every row is checked before any is applied: a bad one changes nothing.
         """
         planned, last_id = parse_changes(changes)
+        targets, added = parse_target_changes(changes)
+        dialed = parse_saved(changes.get("dialer", []))
         with self.lock:
             for name, call_log_id, row in planned:
                 store = getattr(self, name)
@@ -173,6 +190,16 @@ class World:
                 else:
                     store.put(row)
                     last_id = max(last_id, call_log_id)
+            for target_id, target in targets.items():
+                if target is None:
+                    self.targets.delete(target_id)
+                else:
+                    self.targets.put(target)
+            self.targets.added = max(self.targets.added, added)
+            for call_log_id, began, steps in dialed:
+                live = self.live_calls.get(call_log_id)
+                if live is not None:  # what it played is in its row: the rest is to come
+                    self.dialer.add(call_log_id, began, steps, steps_done(live.flow))
             self.last_id = max(self.last_id, last_id)
             self.version += 1
 
@@ -199,6 +226,8 @@ class World:
         with self.lock:
             self.live_calls.reset()
             self.call_logs.reset()
+            self.targets.reset()
+            self.dialer.reset()
             self.last_id = 0
             self._changed()
 
@@ -209,6 +238,8 @@ class World:
             self.live_calls = Store("live_calls", BaseTable.from_records(live))
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = Generator(recipe)
+            self.targets = TargetTable(SeededTargets.empty(self.generator))
+            self.dialer = Dialer(recipe.seed)
             self.last_id = 0
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
             self.loaded = world_document(self.origin["recipe"], live, logs)
@@ -223,6 +254,8 @@ class World:
             return WorldSnapshot(
                 self.live_calls.copy(),
                 self.call_logs.copy(),
+                self.targets.copy(),
+                self.dialer.copy(),
                 self.generator,
                 copy.deepcopy(self.origin),
                 self.loaded,
@@ -233,6 +266,8 @@ class World:
         with self.lock:
             self.live_calls = saved.live_calls.copy()
             self.call_logs = saved.call_logs.copy()
+            self.targets = saved.targets.copy()
+            self.dialer = saved.dialer.copy()
             self.generator = saved.generator
             self.origin = copy.deepcopy(saved.origin)
             self.loaded = saved.loaded

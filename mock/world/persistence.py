@@ -33,6 +33,7 @@ from prosper_mock.base.jsontext import short
 from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.errors import StateFileError, WorldError
 from prosper_mock.world.model import World
+from prosper_mock.world.worldfile import OTHER_CHANGES
 
 if TYPE_CHECKING:
     from prosper_mock.world.simulation import Simulation
@@ -219,7 +220,7 @@ def _check_changes(changes: Any) -> None:
     if not isinstance(changes, Mapping):
         raise StateFileError(f"changes must be an object, got {short(changes)}")
     for name, rows in changes.items():
-        if name == "last_id":  # the largest id issued: World.apply_changes checks it
+        if name in OTHER_CHANGES:  # the largest id issued, targets, the dialer: checked on apply
             continue
         if name not in _STORES:
             raise StateFileError(f"changes: unknown store {name!r} (known: {', '.join(_STORES)})")

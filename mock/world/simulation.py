@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from prosper_mock.world.dialer import END, life, seeded_duration
 from prosper_mock.world.errors import InvalidChange, WorldError
 from prosper_mock.world.generate.random import Draw
 from prosper_mock.world.model import World
@@ -71,19 +72,15 @@ class Simulation:
         jitter = Draw(self.seed, "sim-start", k).below(1000) / 1000 * self.interval * 0.5
         return self.start + (k - self._first_k) * self.interval + jitter
 
-    def _duration(self, k: int) -> float:
-        return 60 + Draw(self.seed, "sim-length", k).below(540)
-
     def _push_life(self, k: int, started: float, steps: int, after: float, done: int = 0) -> None:
         """Queue call k's step and end events that fall after ``after``: the steps after
-        ``done`` up to ``steps``, evenly spread over its seeded duration from ``started``."""
-        duration = self._duration(k)
-        left = max(0, steps - done)
-        for m in range(1, left + 1):
-            at = started + duration * m / (left + 1)
-            if at > after:
-                self._push(at, "step", k, done + m)
-        self._push(started + duration, "end", k)
+        ``done`` up to ``steps``, evenly spread over its seeded duration from ``started``
+        (``dialer.life``, the schedule launched calls follow too)."""
+        for at, step in life(started, seeded_duration(self.seed, "sim-length", k), steps, done):
+            if step == END:
+                self._push(at, "end", k)
+            elif at > after:
+                self._push(at, "step", k, step)
 
     def _adopt(self, live: LiveCall, began: float, done: int, after: float) -> None:
         """Give a call the simulation did not start (a seeded one) the rest of its life."""

@@ -41,7 +41,19 @@ def scenario(driver: WorldDriver) -> list[Any]:
         seen["log"] = answer["snapshot"]["call_log_id"]
         return answer
 
+    def targeted() -> Any:
+        campaign = driver.campaigns()[0]["id"]
+        answer = driver.add_targets(
+            campaign, [{"phone_number": "+15550003333", "external_id": "T-1"}], launch=True
+        )
+        seen["target"] = answer["targets"][0]["id"]
+        return answer
+
     steps += [
+        driver.campaigns,
+        targeted,
+        lambda: driver.target(seen["target"]),
+        lambda: driver.launch(driver.campaigns()[1]["id"], count=1),
         driver.clock,
         started,
         lambda: driver.advance_clock(30),
@@ -60,6 +72,8 @@ def scenario(driver: WorldDriver) -> list[Any]:
         lambda: driver.end_call(UNKNOWN),
         lambda: driver.delete_call_log(UNKNOWN),
         lambda: driver.set_clock("2026-01-01T00:00:00+00:00"),
+        lambda: driver.target("no-such-target"),
+        lambda: driver.add_targets("no-such-campaign", []),
         driver.clock,
         driver.now,
     ]
@@ -82,7 +96,7 @@ def test_local_and_remote_drivers_answer_alike(remote: RemoteDriver) -> None:
     local = scenario(LocalDriver(fresh_world()))
     assert scenario(remote) == local
     refusals = [a for a in local if isinstance(a, tuple)]
-    assert [status for _, status, _ in refusals] == [404, 404, 404, 422]
+    assert [status for _, status, _ in refusals] == [404, 404, 404, 422, 404, 404]
 
 
 def test_both_drivers_have_every_operation_of_the_protocol() -> None:

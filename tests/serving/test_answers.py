@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from prosper_mock import MockServer, World, WorldRecipe
-from prosper_mock.serving import operations
 from prosper_mock.serving.answers import MAX_QUERY_BYTES, AnswerCache, Answered
+from prosper_mock.serving.operations import calls
 from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.lookup import Found, LiveCallQuery, NotFound, NothingToLookUp
 from prosper_mock.world.simulation import Simulation
@@ -23,13 +23,13 @@ Q = "/api/v1/live-calls"
 def lookups(monkeypatch: pytest.MonkeyPatch) -> list[LiveCallQuery]:
     """Every lookup the operation makes (a reused answer makes none)."""
     made: list[LiveCallQuery] = []
-    find = operations.find_call
+    find = calls.find_call
 
     def counted(world: World, query: LiveCallQuery) -> Found | NotFound | NothingToLookUp:
         made.append(query)
         return find(world, query)
 
-    monkeypatch.setattr(operations, "find_call", counted)
+    monkeypatch.setattr(calls, "find_call", counted)
     return made
 
 
@@ -96,7 +96,7 @@ def test_calls_the_simulation_starts_as_the_clock_moves_are_found() -> None:
     simulation = Simulation(world, seed=2, rate=60, start=world.clock.now())
 
     def source(i: int) -> str | None:  # where the world holds call i now
-        found = operations.find_call(world, LiveCallQuery(call_log_id=i))
+        found = calls.find_call(world, LiveCallQuery(call_log_id=i))
         return found.source if isinstance(found, Found) else None
 
     with MockServer(world) as mock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,7 +11,9 @@ from aiohttp import web
 
 from prosper_mock import MockServer, Semantics, World, WorldRecipe
 from prosper_mock.serving.render import SnapshotCache, render_answer
+from prosper_mock.serving.spec import Operation, load_spec
 from prosper_mock.world.lookup import NotFound, NothingToLookUp
+from tests.rawhttp import request as raw_request
 
 OP = "get_live_call_api_v1_live_calls_get"
 Q = "/api/v1/live-calls"
@@ -85,3 +88,67 @@ def test_render_answer_passes_a_response_through_and_words_the_others() -> None:
         NotFound(), Semantics(not_found_status=410, not_found_detail="x"), snapshots
     )
     assert isinstance(gone, web.Response) and (gone.status, gone.body) == (410, b'{"detail":"x"}')
+
+
+# -- every operation of the spec ------------------------------------------------------
+
+SPEC_OPS = list(load_spec().operations())
+
+
+def _target(op: Operation, segment: str = "1") -> bytes:
+    return re.sub(r"\{[^}]+\}", segment, op.path).encode()
+
+
+def test_faults_and_the_journal_apply_to_every_operation(world: World) -> None:
+    with MockServer(world) as mock:
+        for op in SPEC_OPS:
+            fault = b"X-Mock-Fault: status=503\r\n"
+            answer = raw_request("127.0.0.1", mock.port, _target(op), op.method.encode(), fault)
+            assert answer.status == 503, op.operation_id
+            # the body is refused (or accepted) after the fault step, and journalled too
+            body = b"{" if op.request_body is not None else None
+            answer = raw_request("127.0.0.1", mock.port, _target(op), op.method.encode(), body=body)
+            # Every operation is implemented: a broken body is a 422, none a server error.
+            assert answer.status == 422 if body else answer.status < 500, op.operation_id
+        entries = mock.state.journal.entries()
+    assert [(e.operation_id, e.status) for e in entries[::2]] == [
+        (op.operation_id, 503) for op in SPEC_OPS
+    ]
+    assert [e.operation_id for e in entries[1::2]] == [op.operation_id for op in SPEC_OPS]
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"target_ids":' + b"[" * depth + b"]" * depth + b"}"
+
+
+GARBAGE_BODIES = [
+    b"\x00\x01\x02",
+    b"\xef\xbb\xbf{}",
+    "{}".encode("utf-16"),
+    b"[" * 100_000,  # json.loads gives up (RecursionError): 400
+    _nested(900),
+    b'{"input_data": {"a": ' + b"[" * 900 + b"]" * 900 + b"}}",  # accepted, deep: never walked
+    b'{"targets": [' + b'{"phone_number": 1},' * 3000 + b"1]}",
+    b"NaN",
+    b'{"a": Infinity, "from_date": -Infinity}',
+    b"1" * 5000,  # int_max_str_digits: a ValueError inside json.loads
+    b'"\\ud800"',
+]
+GARBAGE_TYPES = [b"application/json", b"", b"application/json; charset=latin-1", b"\xff/\xfe"]
+
+
+@pytest.mark.parametrize("op", SPEC_OPS, ids=[o.operation_id[:40] for o in SPEC_OPS])
+def test_no_request_of_any_shape_is_a_500(world: World, op: Operation) -> None:
+    with MockServer(world) as mock:
+        for segment in ["%00", "%ff", "-0", "1" * 5000, "%7B%7D", "a%2Fb", "%20"]:
+            for query in [b"", b"?page=%ff&limit=&status=&from_date=%00", b"?" + b"a=&" * 300]:
+                target = _target(op, segment) + query
+                status = raw_request("127.0.0.1", mock.port, target, op.method.encode()).status
+                assert status < 500 or status == 501, (target, status)
+        for body in GARBAGE_BODIES:
+            for content_type in GARBAGE_TYPES:
+                headers = b"Content-Type: " + content_type + b"\r\n"
+                answer = raw_request(
+                    "127.0.0.1", mock.port, _target(op), op.method.encode(), headers, body=body
+                )
+                assert answer.status < 500 or answer.status == 501, (body[:40], answer)

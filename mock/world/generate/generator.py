@@ -28,6 +28,7 @@ from typing import Any
 from faker import Faker
 
 from prosper_mock.base.timefmt import iso_milliseconds
+from prosper_mock.world.generate.ids import TargetIds
 from prosper_mock.world.generate.plan import CallPlan, Person
 from prosper_mock.world.generate.random import Draw, Fields, byte_table, chance_table
 from prosper_mock.world.generate.recipe import WorldRecipe
@@ -41,6 +42,7 @@ from prosper_mock.world.generate.vocabulary import (
     ENDED_REASONS_OK,
     FAILURES,
     FLOWS,
+    GOOD,
     IVR_PATHS,
     LIVE_STATUSES,
     MEMBER_LETTERS,
@@ -176,6 +178,12 @@ class Generator:
         self._providers = byte_table(self.providers)
         self._person_fields = Fields(f"{seed}|person", _PERSON_FIELDS)
         self._call_fields = Fields(f"{seed}|call", _CALL_FIELDS)
+        self.target_ids = TargetIds(seed)
+
+    @property
+    def anchor(self) -> float:
+        """The seeded world's "now" (epoch seconds): every generated call started before it."""
+        return self._anchor
 
     # --- layout -----------------------------------------------------------------
 
@@ -318,16 +326,9 @@ class Generator:
             provider["fax_number"],
             self._delivery_dates[appointment_day],
         )
-        target = flow.target
-        if target == "patient":
-            phone = who.phone
-        elif target == "payor":
-            phone = self.payor_phones[who.payor]
-        else:
-            phone = provider["phone"]
         return CallPlan(
             flow,
-            phone,
+            self._phone_of(flow.target, who, provider),
             who,
             provider,
             values,
@@ -335,6 +336,27 @@ class Generator:
             _LIVE_STATUSES[live_status],
             start_frac % 900 / 1000,
         )
+
+    def _phone_of(self, kind: str, who: Person, provider: dict[str, str]) -> str:
+        """The number a call of a flow with target ``kind`` dials."""
+        if kind == "patient":
+            return who.phone
+        if kind == "payor":
+            return self.payor_phones[who.payor]
+        return provider["phone"]
+
+    def plan_for(self, key: int, flow: Flow) -> CallPlan:
+        """The plan drawn for ``key``, made about ``flow`` (whatever flow the draw picked):
+        what a seeded target with no call yet is about."""
+        plan = self.plan(key)
+        phone = self._phone_of(flow.target, plan.person, plan.provider)
+        return plan._replace(flow=flow, phone=phone)
+
+    def target_id_of(self, call_log_id: int) -> str | None:
+        """The seeded target a generated call was placed for (``None``: not a generated id)."""
+        if self.recipe.first_id <= call_log_id < self.next_id():
+            return self.target_ids.base(call_log_id - self.recipe.first_id)
+        return None
 
     def _target_name(self, plan: CallPlan, variables: dict[str, Any]) -> str:
         """Who is called, as the call's variables name them (the plan's, when they do not)."""
@@ -368,6 +390,7 @@ class Generator:
         *,
         phone: str | None = None,
         variables: dict[str, Any] | None = None,
+        flow: Flow | None = None,
     ) -> LiveCall:
         """The ``live_calls`` row of a call after ``steps`` steps of its flow.
 
@@ -375,9 +398,10 @@ class Generator:
         from the seed (every step, for a call that has just ended). A new
         call (``World.start_call``) passes ``steps=0``: only its inputs mapped.
         ``phone`` and ``variables``, when given, replace the drawn ones, and what is
-        derived from them (the transcript) follows.
+        derived from them (the transcript) follows. ``flow``, when given, is the flow the
+        call runs (a campaign's launch), whatever flow the seed would draw for its id.
         """
-        plan = self.plan(call_log_id)
+        plan = self.plan(call_log_id) if flow is None else self.plan_for(call_log_id, flow)
         flow = plan.flow
         just_ended = steps is None and call_log_id in self.log_ids()
         if steps is None:
@@ -402,7 +426,7 @@ class Generator:
             updated_at=iso_milliseconds(
                 at + 20 * steps
             ),  # the last step mapped (none yet: the start)
-            campaign_target_id=f"ct_{d.hex(12)}",
+            campaign_target_id=self.target_id_of(call_log_id),
             target={
                 "type": flow.target,
                 "name": self._target_name(plan, variables),
@@ -431,13 +455,20 @@ class Generator:
 
     def live_keys(self, call_log_id: int) -> tuple[str, dict[str, Any]]:
         """Phone and variables of a generated live call (what its indexes need)."""
-        plan = self.plan(call_log_id)
+        return self.live_keys_of(call_log_id, self.plan(call_log_id))
+
+    def live_keys_of(self, call_log_id: int, plan: CallPlan) -> tuple[str, dict[str, Any]]:
+        """``live_keys`` from the call's plan, already drawn."""
         steps = len(plan.flow.steps) if call_log_id in self.log_ids() else plan.steps_done
         return plan.phone, plan.variables(steps)
 
     def log_keys(self, call_log_id: int) -> tuple[str, dict[str, Any]]:
         """Phone and variables of a generated call log (what its indexes need)."""
-        plan = self.plan(call_log_id)
+        return self.log_keys_of(self.plan(call_log_id))
+
+    @staticmethod
+    def log_keys_of(plan: CallPlan) -> tuple[str, dict[str, Any]]:
+        """``log_keys`` from the call's plan, already drawn."""
         return plan.phone, plan.variables(len(plan.flow.steps))
 
     def call_log(
@@ -465,30 +496,37 @@ class Generator:
     def finish(self, live: LiveCall, ended_at: float, **overrides: Any) -> CallLog:
         """The call log a live call becomes when it ends at ``ended_at``.
 
-        A call that went through every step of its flow succeeded unless the
-        draw says a human had to take over; one cut short gets a failure
-        category (IVR loop, not found, data issue) that fits where it stopped.
+        A call that went through every step of its flow succeeded (``GOOD``) unless the
+        draw says otherwise; one cut short gets a failure category of its target's kind
+        (the spec's Patient/Payor/ProviderCallCategory, with a subcategory of the enum
+        that goes with it): IVR loop, not found, voicemail, ...
         """
         d = Draw(self.recipe.seed, "end", live.call_log_id)
         started = datetime.fromisoformat(live.started_at).timestamp()
         seconds = max(1, round(ended_at - started))
         steps_total = _whole(live.flow.get("steps_total"))
         complete = _whole(live.flow.get("step_index")) >= steps_total > 0
+        kind = live.target.get("type")
+        if kind not in FAILURES:  # a hand-written row: the flow's kind, else a patient's
+            flow = next((f for f in FLOWS if f.id == live.flow.get("id")), None)
+            kind = flow.target if flow is not None else "patient"
+        category: str
+        sub: str | None
         if complete and d.chance(0.85):
             category, sub, reason, status = (
-                "SUCCESS",
+                GOOD,
                 None,
                 d.pick(ENDED_REASONS_OK),
                 d.pick(TARGET_STATUSES_DONE),
             )
         else:
-            category, sub, reason, status = d.pick(FAILURES)
+            category, sub, reason, status = d.pick(FAILURES[kind])
         variables = dict(live.variables)
         inputs = next((f.inputs for f in FLOWS if f.id == live.flow.get("id")), ())
         outcome_keys = [k for k in variables if k not in inputs]
         summary = (
             f"{live.flow.get('name', 'Call')} with {live.target.get('name', 'the callee')}: "
-            f"{'completed' if sub is None else sub.replace('_', ' ').lower()}."
+            f"{'completed' if category == GOOD else (sub or category).replace('_', ' ').lower()}."
         )
         log = CallLog(
             id=live.call_log_id,
@@ -514,7 +552,7 @@ class Generator:
             agent_data=live.agent_data,
             campaign_target_id=live.campaign_target_id,
             post_call_data=None
-            if category != "SUCCESS" and d.chance(0.3)
+            if category != GOOD and d.chance(0.3)
             else {
                 "summary": summary,
                 "outcome": category,

@@ -17,10 +17,12 @@ class WorldRecipe:
     call_logs: int = 250
     anchor: str = DEFAULT_ANCHOR
     first_id: int = 1000
+    # Targets waiting in the campaigns with no call yet (what a launch by count picks from).
+    pending_targets: int = 40
 
     def __post_init__(self) -> None:
-        if self.live_calls < 0 or self.call_logs < 0:
-            raise ValueError("live_calls and call_logs must be >= 0")
+        if self.live_calls < 0 or self.call_logs < 0 or self.pending_targets < 0:
+            raise ValueError("live_calls, call_logs and pending_targets must be >= 0")
         if self.first_id < 1:
             raise ValueError("first_id must be >= 1")
         if datetime.fromisoformat(self.anchor).tzinfo is None:

@@ -68,11 +68,20 @@ AGENTS: tuple[tuple[str, str, str], ...] = tuple(
 MODELS: tuple[str, ...] = tuple(_DATA["models"])
 ENDED_REASONS_OK: tuple[str, ...] = tuple(_DATA["ended_reasons_ok"])
 TARGET_STATUSES_DONE: tuple[str, ...] = tuple(_DATA["target_statuses_done"])
-# (category, subcategory, call_ended_reason, target status)
-FAILURES: tuple[tuple[str, str, str, str], ...] = tuple(
-    (f["category"], f["subcategory"], f["call_ended_reason"], f["target_status"])
-    for f in _DATA["failures"]
-)
+GOOD = "GOOD"  # the category of a call that did what its flow is for, whatever the kind
+# Per kind of target, how its calls fail: (category, subcategory, call_ended_reason, target
+# status), each category one of the kind's (the spec's Payor/Patient/ProviderCallCategory)
+# and each subcategory one of the enum that goes with its category (``SUBCATEGORIES``).
+FAILURES: dict[str, tuple[tuple[str, str | None, str, str], ...]] = {
+    kind: tuple(
+        (f["category"], f["subcategory"], f["call_ended_reason"], f["target_status"]) for f in rows
+    )
+    for kind, rows in _DATA["failures"].items()
+}
+# The subcategories the spec gives a category (NOT_FOUND: NotFoundSubCategory, ...).
+SUBCATEGORIES: dict[str, tuple[str, ...]] = {
+    category: tuple(names) for category, names in _DATA["subcategories"].items()
+}
 ELIGIBILITY_STATUSES: tuple[str, ...] = tuple(_DATA["eligibility_statuses"])
 PLAN_TYPES: tuple[str, ...] = tuple(_DATA["plan_types"])
 AUTH_STATUSES: tuple[str, ...] = tuple(_DATA["auth_statuses"])
@@ -82,6 +91,12 @@ LIVE_STATUSES: tuple[str, ...] = tuple(_DATA["live_statuses"])
 MEMBER_LETTERS: tuple[str, ...] = tuple(_DATA["member_letters"])
 REFERENCE_LETTERS: tuple[str, ...] = tuple(_DATA["reference_letters"])
 QA_FLAGS: tuple[str, ...] = tuple(_DATA["qa_flags"])
+# The statuses a campaign target can have (the spec's CampaignTargetStatus).
+TARGET_STATUSES: tuple[str, ...] = tuple(_DATA["target_statuses"])
+# Per kind of target (patient, payor, provider): the categories its calls end with.
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    kind: tuple(names) for kind, names in _DATA["call_categories"].items()
+}
 FLOWS: tuple[Flow, ...] = tuple(_flow(f) for f in _DATA["flows"])
 # Each flow as often as its weight, in flow order: patients are called most often.
 WEIGHTED_FLOWS: tuple[Flow, ...] = tuple(

@@ -1,0 +1,95 @@
+"""The world's records and the outcomes of its changes as the spec's response documents.
+
+The vendored API answers with these, and so does ``LocalDriver``: a test driving a
+world in-process gets what a client of the running mock gets.
+
+A call log is ``CallLogExportInformation`` (``id`` a string, as the schema says) or, in
+a list, ``CallLogListExportInformation`` (everything but ``recording_urls``); a target
+is ``CampaignTargetResponse``; the patient view (``/patient/targets``) is the same with
+``fax_links`` and ``payor_api_data`` left out (``null``: the schema still requires them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from prosper_mock.world.records import CallLog
+from prosper_mock.world.targets import TargetView
+
+if TYPE_CHECKING:
+    from prosper_mock.world.targeting import AddedTargets, EhrOutcome, Launched
+
+# How an answer names what it cannot find (FastAPI's HTTPException detail wording).
+CAMPAIGN_NOT_FOUND = "Campaign not found"
+TARGET_NOT_FOUND = "Target not found"
+CALL_LOG_NOT_FOUND = "Call log not found"
+
+_LIST_FIELDS = (
+    "to",
+    "from_",
+    "created_at",
+    "call_length",
+    "call_ended_reason",
+    "call_categorization",
+)
+_TAIL_FIELDS = ("agent_data", "campaign_target_id", "post_call_data", "qa", "transcripts")
+
+
+def call_log_document(log: CallLog, *, recordings: bool | None = None) -> dict[str, Any]:
+    """``log`` in the schema's field order; ``recordings=None``: the list form (no
+    ``recording_urls``), ``False``: the field present but empty, ``True``: the URLs."""
+    document: dict[str, Any] = {"id": str(log.id)}
+    for name in _LIST_FIELDS:
+        document[name] = getattr(log, name)
+    if recordings is not None:
+        document["recording_urls"] = list(log.recording_urls) if recordings else []
+    for name in _TAIL_FIELDS:
+        document[name] = getattr(log, name)
+    return document
+
+
+def target_document(target: TargetView, *, patient_view: bool = False) -> dict[str, Any]:
+    """``target`` as ``CampaignTargetResponse`` (or the patient view)."""
+    document = dataclasses.asdict(target)
+    if patient_view:
+        document["fax_links"] = None
+        document["payor_api_data"] = None
+    return document
+
+
+def page_document(
+    name: str, items: list[dict[str, Any]], page_count: int, next_page: int | None
+) -> dict[str, Any]:
+    """A paginated answer: ``{name: items, "page_count": ..., "next_page": ...}``."""
+    return {name: items, "page_count": page_count, "next_page": next_page}
+
+
+def added_document(added: AddedTargets) -> dict[str, Any]:
+    """What adding targets answers: the targets added, the external ids ignored as
+    duplicates, and the calls placed when they were launched."""
+    return {
+        "targets": [target_document(t) for t in added.added],
+        "ignored_external_ids": list(added.ignored),
+        "call_log_ids": list(added.launched),
+    }
+
+
+def launched_document(launched: Launched) -> dict[str, Any]:
+    """What a launch answers: each target called with its new call, and the ones skipped."""
+    return {
+        "launched": [
+            {"target_id": target_id, "call_log_id": call_log_id}
+            for target_id, call_log_id in launched.calls
+        ],
+        "skipped": list(launched.skipped),
+    }
+
+
+def ehr_document(outcome: EhrOutcome) -> dict[str, Any]:
+    """What an EHR event answers: the targets it added and the ids of those it withdrew."""
+    return {
+        "event_type": outcome.event_type,
+        "added": [target_document(t) for t in outcome.added],
+        "removed": list(outcome.removed),
+    }

@@ -1,0 +1,101 @@
+"""The world's campaign reads: campaigns, a target, and pages of targets and call logs.
+
+A part of ``World`` (its base class), kept apart so the model stays readable: every
+method holds the world's lock and reads the stores and the target table it owns.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from prosper_mock.world import listing
+from prosper_mock.world.campaigns import Campaign
+from prosper_mock.world.errors import UnknownCampaign
+from prosper_mock.world.generate.generator import Generator
+from prosper_mock.world.paging import Page
+from prosper_mock.world.records import CallLog, LiveCall
+from prosper_mock.world.store import Store
+from prosper_mock.world.targets import Target, TargetTable, TargetView, view
+
+
+class Reading:
+    """Campaign and target reads over a world's stores (mixed into ``World``)."""
+
+    lock: threading.RLock
+    live_calls: Store[LiveCall]
+    call_logs: Store[CallLog]
+    targets: TargetTable
+    generator: Generator
+
+    if TYPE_CHECKING:  # Targeting's: reads play what the dialer has due first
+
+        def catch_up(self, now: float | None = None) -> int: ...
+
+    def campaigns(self) -> list[Campaign]:
+        """Every campaign, in flow order."""
+        with self.lock:
+            return list(self.targets.seeded.campaigns)
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        with self.lock:
+            return next((c for c in self.targets.seeded.campaigns if c.id == campaign_id), None)
+
+    def target(self, target_id: str) -> TargetView | None:
+        """A target as it reads now (status and outcome derived from its calls)."""
+        with self.lock:
+            self.catch_up()
+            found = self.targets.get(target_id)
+            return None if found is None else self._view(found)
+
+    def targets_page(
+        self,
+        campaign_id: str,
+        page: int,
+        limit: int,
+        *,
+        status: str | None = None,
+        from_date: datetime | None = None,
+        to_date: datetime | None = None,
+        from_last_call_date: datetime | None = None,
+        to_last_call_date: datetime | None = None,
+    ) -> Page[TargetView]:
+        """A page (from 0) of a campaign's targets, oldest first (see ``world.listing``);
+        raises ``UnknownCampaign``, or ``InvalidChange`` for a bad page, limit or filter."""
+        with self.lock:
+            self.catch_up()
+            self._campaign(campaign_id)
+            return listing.targets_page(
+                self.targets, campaign_id, self._view, page, limit, status,
+                from_date, to_date, from_last_call_date, to_last_call_date,
+            )  # fmt: skip
+
+    def call_logs_page(
+        self,
+        page: int,
+        limit: int,
+        *,
+        from_date: datetime | None = None,
+        to_date: datetime | None = None,
+        campaign_id: str | None = None,
+    ) -> Page[CallLog]:
+        """A page (from 0) of call logs, newest id first (see ``world.listing``)."""
+        with self.lock:
+            self.catch_up()
+            return listing.call_logs_page(
+                self.call_logs, self.targets, page, limit, from_date, to_date, campaign_id
+            )
+
+    def _campaign(self, campaign_id: str) -> Campaign:
+        found = self.campaign(campaign_id)
+        if found is None:
+            raise UnknownCampaign(f"no campaign {campaign_id!r}")
+        return found
+
+    def _view(self, target: Target) -> TargetView:
+        campaign = self._campaign(target.campaign_id)
+        return view(
+            target, campaign.kind, campaign.variables, self.live_calls, self.call_logs,
+            self.generator.recipe.seed,
+        )  # fmt: skip

@@ -14,7 +14,9 @@ import pytest
 from aiohttp import web
 
 from prosper_mock import MockServer, World, WorldRecipe, create_app
+from prosper_mock.serving.operations import OPERATIONS
 from tests.broken_servers import BROKEN, OP
+from tests.broken_workflow import BROKEN_WORKFLOW
 
 pytestmark = pytest.mark.usefixtures("quiet_pytester")
 ARGS = ["--pyargs", "prosper_contracts", "-p", "no:randomly", "--prosper-examples", "25"]
@@ -37,7 +39,7 @@ def small_world() -> World:
 
 def test_suite_passes_on_the_mock(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest(*ARGS)
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=7)
     result.stdout.fnmatch_lines(["*prosper-voice-mock*", "every rule held"])
 
 
@@ -47,7 +49,7 @@ def test_suite_passes_on_a_running_mock_recognised_by_its_control_api(
     with MockServer(small_world()) as server:
         before = server.world.dump()
         result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
-        result.assert_outcomes(passed=5)  # the model-based test included
+        result.assert_outcomes(passed=7)  # the model-based test included
         result.stdout.fnmatch_lines([f"target: {server.base_url} (prosper-voice-mock)"])
         assert server.world.dump() == before  # the suite restored the world it changed
 
@@ -73,9 +75,28 @@ def test_read_only_checks_of_a_running_mock_look_up_calls_its_world_has(
 def test_suite_fails_on_each_broken_server(
     pytester: pytest.Pytester, name: str, implementation: object, rule: str
 ) -> None:
-    factory = lambda world, **kw: create_app(world, operations={OP: implementation}, **kw)  # noqa: E731
+    factory = lambda world, **kw: create_app(
+        world, operations={**OPERATIONS, OP: implementation}, **kw
+    )  # noqa: E731
     with MockServer(small_world(), app_factory=factory) as server:
         result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
+    assert result.ret == 1, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines([f"*[[]{rule}]*", "*reproduce: curl -s -i *"])
+
+
+@pytest.mark.parametrize(
+    ("name", "operation", "implementation", "rule"),
+    BROKEN_WORKFLOW,
+    ids=[b[0] for b in BROKEN_WORKFLOW],
+)
+def test_suite_fails_on_each_broken_operation_naming_the_rule_across_operations(
+    pytester: pytest.Pytester, name: str, operation: str, implementation: object, rule: str
+) -> None:
+    factory = lambda world, **kw: create_app(
+        world, operations={**OPERATIONS, operation: implementation}, **kw
+    )  # noqa: E731
+    with MockServer(small_world(), app_factory=factory) as server:
+        result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url, "-k", "workflow")
     assert result.ret == 1, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines([f"*[[]{rule}]*", "*reproduce: curl -s -i *"])
 

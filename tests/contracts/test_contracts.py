@@ -9,6 +9,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -31,6 +32,15 @@ def contract_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
         timeout=240,
         env=env,
     )
+
+
+def replacing(operation: str, implementation: Any) -> Any:
+    """An app factory: the mock with one operation's implementation replaced."""
+
+    def factory(world: World, **kw: Any) -> web.Application:
+        return create_app(world, operations={**OPERATIONS, operation: implementation}, **kw)
+
+    return factory
 
 
 def small_world() -> World:
@@ -75,10 +85,7 @@ def test_read_only_checks_of_a_running_mock_look_up_calls_its_world_has(
 def test_suite_fails_on_each_broken_server(
     pytester: pytest.Pytester, name: str, implementation: object, rule: str
 ) -> None:
-    factory = lambda world, **kw: create_app(
-        world, operations={**OPERATIONS, OP: implementation}, **kw
-    )  # noqa: E731
-    with MockServer(small_world(), app_factory=factory) as server:
+    with MockServer(small_world(), app_factory=replacing(OP, implementation)) as server:
         result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
     assert result.ret == 1, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines([f"*[[]{rule}]*", "*reproduce: curl -s -i *"])
@@ -92,10 +99,7 @@ def test_suite_fails_on_each_broken_server(
 def test_suite_fails_on_each_broken_operation_naming_the_rule_across_operations(
     pytester: pytest.Pytester, name: str, operation: str, implementation: object, rule: str
 ) -> None:
-    factory = lambda world, **kw: create_app(
-        world, operations={**OPERATIONS, operation: implementation}, **kw
-    )  # noqa: E731
-    with MockServer(small_world(), app_factory=factory) as server:
+    with MockServer(small_world(), app_factory=replacing(operation, implementation)) as server:
         result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url, "-k", "workflow")
     assert result.ret == 1, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines([f"*[[]{rule}]*", "*reproduce: curl -s -i *"])
@@ -153,8 +157,7 @@ def test_api_key_is_never_shown_and_never_sent_in_clear_to_remote_hosts(tmp_path
     refused = contract_cli("--base-url", "http://192.0.2.1:9", env=env)
     assert refused.returncode == 2
     assert "refusing to send the API key over plain http" in refused.stdout + refused.stderr
-    factory = lambda world, **kw: create_app(world, operations={OP: BROKEN[0][1]}, **kw)  # noqa: E731
-    with MockServer(small_world(), app_factory=factory) as server:
+    with MockServer(small_world(), app_factory=replacing(OP, BROKEN[0][1])) as server:
         junit = tmp_path / "out.xml"
         done = contract_cli(
             "--base-url", server.base_url, "--junit-xml", str(junit), "--examples", "10", env=env

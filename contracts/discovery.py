@@ -149,8 +149,10 @@ def observe(target_send: Send, mock_send: Send, chosen: list[Probe]) -> list[Obs
 def advice(obs: Observation) -> str:
     """The ``serve`` option that makes the mock answer like the target, if one exists."""
     status, body = obs.target
-    if obs.probe.question == "nothing to look up" and status == 422:
+    if obs.probe.question in ("nothing to look up", "nothing to launch") and status == 422:
         return "prosper-mock serve --missing-lookup-status 422"
+    if obs.probe.question.startswith("not found (") and status != obs.mock[0] and status:
+        return f"prosper-mock serve --not-found-status {status}"
     if obs.probe.question == "not found" and isinstance(body, dict) and "detail" in body:
         detail = body["detail"] if isinstance(body["detail"], str) else json.dumps(body["detail"])
         return f"prosper-mock serve --not-found-status {status} --not-found-detail {detail!r}"

@@ -13,9 +13,13 @@ from prosper_mock import MockServer
 
 
 def launch_campaign(target: Target) -> str | None:
-    """Where the launch probe (a write) may go: the sandbox of a run allowed writes; on a
-    mock, nowhere yet (its world names no campaign the probe could use)."""
-    return None if target.is_mock else target.sandbox
+    """Where the launch probe (a write) may go: on a mock, its first campaign; elsewhere the
+    sandbox of a run allowed writes, or nowhere."""
+    driver = target.driver
+    if driver is not None:
+        campaigns = driver.campaigns()
+        return str(campaigns[0]["id"]) if campaigns else None
+    return target.sandbox
 
 
 def test_discovery_report(contract_target: Target, request: pytest.FixtureRequest) -> None:
@@ -26,15 +30,18 @@ def test_discovery_report(contract_target: Target, request: pytest.FixtureReques
     first = contract_target.get({"call_log_id": "1000"})
     if first.status_code == 200:
         sample = first.json()
-    chosen = probes(sample) + operation_probes(launch_campaign(contract_target))
+    campaign = launch_campaign(contract_target)
+    chosen = probes(sample) + operation_probes(campaign)
 
     def to_target(p: Probe) -> requests.Response:
         return contract_target.request(p.method, p.path, params=p.params, json=p.body)
 
     with MockServer() as mock:  # the mock as shipped, default decisions
+        ours = mock.world.campaigns()[0].id  # the launch probe goes to a campaign it has
 
         def to_mock(p: Probe) -> requests.Response:
-            url = mock.url(p.path)
+            path = p.path.replace(f"/{campaign}/", f"/{ours}/") if p.method != "GET" else p.path
+            url = mock.url(path)
             return requests.request(p.method, url, params=p.params, json=p.body, timeout=10)
 
         observations = observe(to_target, to_mock, chosen)

@@ -50,3 +50,13 @@ def test_the_report_lists_the_operation_probes() -> None:
     text = report([Observation(probe, (404, {"detail": "Target not found"}), (404, {}))], "U")
     assert "| unknown target | not found (target) | `404" in text
     assert "1 of 1 probes differ." in text
+
+
+def test_advice_for_the_operation_probes() -> None:
+    from prosper_contracts.discovery import advice
+
+    unknown, launch = operation_probes("c")[0], operation_probes("c")[-1]
+    said = advice(Observation(unknown, (410, {"detail": "Gone"}), (404, {"detail": "x"})))
+    assert said == "prosper-mock serve --not-found-status 410"
+    said = advice(Observation(launch, (422, {"detail": []}), (400, {"detail": "x"})))
+    assert said == "prosper-mock serve --missing-lookup-status 422"

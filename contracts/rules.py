@@ -56,6 +56,9 @@ RULES: dict[str, str] = {
     "/call-logs/{id} or by live-calls",
     "target-status-agrees": "a target with a live call is 'In Progress'; one whose calls all "
     "ended is not",
+    # Judged by the model-based workflow test (test_lifecycle.py):
+    "lifecycle": "a target added is Pending and uncalled; launched, its call is live at once, "
+    "without a call log; once ended (on the clock) its log answers by id and in the list",
 }
 
 

@@ -49,7 +49,7 @@ def small_world() -> World:
 
 def test_suite_passes_on_the_mock(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest(*ARGS)
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(["*prosper-voice-mock*", "every rule held"])
 
 
@@ -59,7 +59,7 @@ def test_suite_passes_on_a_running_mock_recognised_by_its_control_api(
     with MockServer(small_world()) as server:
         before = server.world.dump()
         result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
-        result.assert_outcomes(passed=7)  # the model-based test included
+        result.assert_outcomes(passed=8)  # the model-based test included
         result.stdout.fnmatch_lines([f"target: {server.base_url} (prosper-voice-mock)"])
         assert server.world.dump() == before  # the suite restored the world it changed
 
@@ -144,7 +144,7 @@ def test_cli_against_a_server_that_is_not_the_mock(tmp_path: Path) -> None:
     # Not a mock, though on loopback (it could be a proxy to the real API): valid requests only.
     assert "only with --negative" in done.stdout
     suites = ET.parse(junit).getroot()
-    assert int(suites[0].get("tests")) == 5
+    assert int(suites[0].get("tests")) == 8
     text = report.read_text()
     assert "| no parameters | nothing to look up | `422" in text
     assert "prosper-mock serve --missing-lookup-status 422" in text

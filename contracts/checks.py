@@ -10,15 +10,16 @@ FastAPI would answer it.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import schemathesis
 
 from prosper_contracts.rules import check_answer, query_params
 from prosper_mock.base.upstream import LIVE_CALLS_PATH
-from prosper_mock.serving.spec import load_spec
+from prosper_mock.serving.spec import load_spec, path_pattern
 from prosper_mock.serving.validation import ParameterValidator, parse_query
 
 
@@ -34,9 +35,16 @@ def content_type(response: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def sent_path(response: Any) -> str:
+    """The percent-encoded path of the request that was actually sent."""
+    return str(urlsplit(response.request.url).path)
+
+
 @schemathesis.check
 def semantic_rules(ctx: Any, response: Any, case: Any) -> None:
-    """Every answer keeps the semantic rules of ``prosper_contracts.rules``."""
+    """Every live-calls answer keeps the semantic rules of ``prosper_contracts.rules``."""
+    if not sent_path(response).endswith(LIVE_CALLS_PATH):
+        return  # the rules of the other operations need several requests: test_workflow.py
     violations = check_answer(
         query_params(sent_query(response)),
         response.status_code,
@@ -47,15 +55,42 @@ def semantic_rules(ctx: Any, response: Any, case: Any) -> None:
         raise AssertionError("; ".join(str(v) for v in violations))
 
 
-def _validator() -> ParameterValidator:
-    operation = next(op for op in load_spec().operations() if op.path == LIVE_CALLS_PATH)
-    return ParameterValidator(operation)
+@functools.cache
+def _validators() -> tuple[tuple[str, re.Pattern[str], ParameterValidator, bool], ...]:
+    """(method, path pattern, validator, has a body) of every operation of the spec."""
+    document = load_spec().document
+    return tuple(
+        (
+            op.method.upper(),
+            path_pattern(op.path),
+            ParameterValidator(op),
+            "requestBody" in document["paths"][op.path][op.method.lower()],
+        )
+        for op in load_spec().operations()
+    )
 
 
 @schemathesis.check
 def fastapi_validation(ctx: Any, response: Any, case: Any) -> None:
-    """``422`` exactly when FastAPI would reject the query that was sent."""
-    _, errors = _validator().validate(parse_query(sent_query(response).encode("latin-1")))
+    """``422`` exactly when FastAPI would reject the parameters that were sent.
+
+    A path that matches no operation is the router's (404), not validation's. Bodies are
+    not judged here: an operation with one may answer 422 for its body alone (the spec's
+    schema checks judge that answer's shape).
+    """
+    method, path = str(response.request.method).upper(), sent_path(response)
+    found = next(
+        ((m, v, b) for o, p, v, b in _validators() if o == method and (m := p.fullmatch(path))),
+        None,
+    )
+    if found is None:
+        return
+    match, validator, has_body = found
+    values = {k: unquote(v) for k, v in match.groupdict().items()}
+    query = parse_query(sent_query(response).encode("latin-1"))
+    _, errors = validator.validate(query, path=values)
+    if has_body and not errors:
+        return
     if errors and response.status_code != 422:
         raise AssertionError(
             f"[fastapi-validation] FastAPI answers 422 ({errors[0]['type']} at "
@@ -63,7 +98,8 @@ def fastapi_validation(ctx: Any, response: Any, case: Any) -> None:
         )
     if not errors and response.status_code == 422:
         raise AssertionError(
-            "[fastapi-validation] the query is valid for FastAPI but the endpoint answered 422"
+            "[fastapi-validation] the parameters are valid for FastAPI but the endpoint "
+            "answered 422"
         )
 
 

@@ -14,12 +14,19 @@ from typing import Any
 
 import requests
 
+from prosper_mock.base.upstream import LIVE_CALLS_PATH
+
 
 @dataclass(frozen=True)
 class Probe:
+    """One request whose answer upstream leaves open (live-calls unless ``path`` says)."""
+
     name: str
     params: list[tuple[str, str]]
     question: str
+    method: str = "GET"
+    path: str = LIVE_CALLS_PATH
+    body: Any = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,45 @@ def probes(sample: dict[str, Any] | None) -> list[Probe]:
     return found
 
 
+UNKNOWN_TARGET = "discovery-unknown-target"
+UNKNOWN_CAMPAIGN = "discovery-unknown-campaign"
+
+
+def operation_probes(launch_campaign: str | None) -> list[Probe]:
+    """The undocumented answers of the other operations: reads, and the launch probe (a
+    write: only when ``launch_campaign`` is given, the sandbox or a mock's campaign)."""
+    found = [
+        Probe(
+            "unknown call log",
+            [],
+            "not found (call log)",
+            path=f"/api/v1/call-logs/{UNKNOWN_ID}",
+        ),
+        Probe("unknown target", [], "not found (target)", path=f"/api/v1/targets/{UNKNOWN_TARGET}"),
+        Probe(
+            "unknown campaign's targets",
+            [],
+            "not found (campaign)",
+            path=f"/api/v1/campaigns/{UNKNOWN_CAMPAIGN}/targets",
+        ),
+    ]
+    if launch_campaign is not None:
+        found.append(
+            Probe(
+                "launch with neither target_ids nor count",
+                [],
+                "nothing to launch",
+                method="POST",
+                path=f"/api/v1/campaigns/{launch_campaign}/calls",
+                body={},
+            )
+        )
+    return found
+
+
+Send = Callable[[Probe], requests.Response]
+
+
 def summarise(response: requests.Response) -> tuple[int, Any]:
     """(status, body) with snapshots reduced to (source, call_log_id): the part that matters."""
     try:
@@ -86,22 +132,27 @@ def summarise(response: requests.Response) -> tuple[int, Any]:
     return response.status_code, body
 
 
-def observe(
-    target_get: Callable[[Any], requests.Response],
-    mock_get: Callable[[Any], requests.Response],
-    sample: dict[str, Any] | None,
-) -> list[Observation]:
-    return [
-        Observation(p, summarise(target_get(p.params)), summarise(mock_get(p.params)))
-        for p in probes(sample)
-    ]
+def answer(send: Send, probe: Probe) -> tuple[int, Any]:
+    """The summarised answer to ``probe``; one that could not be had (refused by the write
+    guard, the connection lost) is status ``0`` with the reason: a finding, not a crash."""
+    try:
+        return summarise(send(probe))
+    except (requests.RequestException, RuntimeError) as exc:
+        return 0, f"not sent or no answer: {exc}"
+
+
+def observe(target_send: Send, mock_send: Send, chosen: list[Probe]) -> list[Observation]:
+    """Each probe sent to the target and to the mock."""
+    return [Observation(p, answer(target_send, p), answer(mock_send, p)) for p in chosen]
 
 
 def advice(obs: Observation) -> str:
     """The ``serve`` option that makes the mock answer like the target, if one exists."""
     status, body = obs.target
-    if obs.probe.question == "nothing to look up" and status == 422:
+    if obs.probe.question in ("nothing to look up", "nothing to launch") and status == 422:
         return "prosper-mock serve --missing-lookup-status 422"
+    if obs.probe.question.startswith("not found (") and status != obs.mock[0] and status:
+        return f"prosper-mock serve --not-found-status {status}"
     if obs.probe.question == "not found" and isinstance(body, dict) and "detail" in body:
         detail = body["detail"] if isinstance(body["detail"], str) else json.dumps(body["detail"])
         return f"prosper-mock serve --not-found-status {status} --not-found-detail {detail!r}"

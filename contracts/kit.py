@@ -31,7 +31,8 @@ KIT_RESPONSES: dict[str, dict[str, Any]] = {
         "content": {"application/json": {"schema": HTTP_EXCEPTION}},
     },
     "404": {
-        "description": "Call not found in either store (kit decision 3, docs/semantics.md)",
+        "description": "Not found: no call in either store, or no such campaign, target or "
+        "call log (kit decision 3, docs/semantics.md)",
         "content": {"application/json": {"schema": HTTP_EXCEPTION}},
     },
 }
@@ -40,9 +41,16 @@ POSITIVE_EXPECTED_STATUSES = ["2xx", "400", "404"]
 
 
 def contract_document() -> dict[str, Any]:
-    """The vendored spec with the kit's documented answers added to the live-calls operation."""
+    """The vendored spec with the kit's documented answers added to every operation: each
+    may find nothing it names (an unknown campaign, target or call log: 404) or be given
+    nothing to act on (400), docs/semantics.md."""
     document = copy.deepcopy(load_spec().document)
-    responses = document["paths"][LIVE_CALLS_PATH]["get"]["responses"]
-    for status, response in KIT_RESPONSES.items():
-        responses.setdefault(status, response)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method.startswith("x-") or not isinstance(operation, dict):
+                continue
+            if path == LIVE_CALLS_PATH or "responses" in operation:
+                responses = operation.setdefault("responses", {})
+                for status, response in KIT_RESPONSES.items():
+                    responses.setdefault(status, response)
     return document

@@ -130,12 +130,39 @@ SUITE_OPTIONS: tuple[SuiteOption, ...] = (
         kind="flag",
     ),
     SuiteOption(
+        "allow-writes",
+        "send writes (POST, PATCH, DELETE) to a {base_url} that is not the mock, to the "
+        "sandbox campaign only (the mock always gets them): on the real service they "
+        "place real phone calls",
+        kind="flag",
+    ),
+    SuiteOption(
+        "sandbox-campaign",
+        "the one campaign writes may reach on an endpoint that is not the mock "
+        "(needs the option allowing writes)",
+        metavar="ID",
+    ),
+    SuiteOption(
         "allow-insecure-key",
         "send the API key over plain http to a non-loopback {base_url} anyway",
         kind="flag",
         pytest_dest="allow_insecure_key",
     ),
 )
+
+
+def writes_refusal(allow_writes: bool, sandbox_campaign: str | None) -> str | None:
+    """Why the write options given together make no sense, or ``None``: ``--allow-writes``
+    without a sandbox would let writes reach any campaign, a sandbox without it does nothing.
+    The command and the plugin both refuse with this text (exit status 2)."""
+    if allow_writes and not sandbox_campaign:
+        return (
+            "--allow-writes needs --sandbox-campaign ID: writes to an endpoint that is not a "
+            "prosper-voice-mock go only to the campaign you name"
+        )
+    if sandbox_campaign is not None and not allow_writes:
+        return "--sandbox-campaign needs --allow-writes (without it no write is sent)"
+    return None
 
 
 def defaults() -> dict[str, object]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from prosper_contracts.options import add_to_pytest
+from prosper_contracts.options import add_to_pytest, writes_refusal
 
 if TYPE_CHECKING:
     from prosper_contracts.target import Target
@@ -41,6 +41,10 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
     options = config.option
     url = options.prosper_base_url or config.getini("prosper_base_url")
     key_env, header = options.prosper_api_key_env, options.prosper_api_key_header
+    sandbox = options.prosper_sandbox_campaign
+    refused = writes_refusal(options.prosper_allow_writes, sandbox)
+    if refused is not None:
+        pytest.exit(f"usage error: {refused}", returncode=2)
     if url:
         url = url.rstrip("/")
         try:
@@ -52,7 +56,9 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
             pytest.exit(f"cannot reach {url}: {problem}", returncode=2)
         token_env = options.prosper_control_token_env
         control = ControlClient(url, token=os.environ.get(token_env))
-        target = Target(url, header, key_env, control=control if control.is_mock() else None)
+        target = Target(
+            url, header, key_env, control=control if control.is_mock() else None, sandbox=sandbox
+        )
         if target.control is None and _refused_for_want_of_token(control):
             target.read_only_reason = (
                 f"the mock's control API refused (401): put its control token in ${token_env} "
@@ -100,7 +106,13 @@ def record_discovery(config: pytest.Config, text: str) -> None:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     target = config.stash.get(TARGET, None)
     if target is not None:
-        kind = "prosper-voice-mock" if target.is_mock else "not a prosper-voice-mock (read-only)"
+        kind = (
+            "prosper-voice-mock"
+            if target.is_mock
+            else f"not a prosper-voice-mock (writes only to campaign {target.sandbox!r})"
+            if target.sandbox is not None
+            else "not a prosper-voice-mock (read-only)"
+        )
         terminalreporter.section("prosper contract findings")
         terminalreporter.write_line(f"target: {target.base_url} ({kind})")
         if target.read_only_reason:

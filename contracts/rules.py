@@ -43,7 +43,22 @@ RULES: dict[str, str] = {
     "not-found": "no call in either store: not found",
     # Judged by the read-only test and the checks on generated requests:
     "source-monotonic": "a call's source never goes back from call_logs to live_calls",
-    "fastapi-validation": "422 exactly when FastAPI would reject the query actually sent",
+    "fastapi-validation": "422 exactly when FastAPI would reject the parameters actually sent",
+    # Judged across operations (workflow.py, test_workflow.py):
+    "call-log-matches-snapshot": "GET /call-logs/{id} of a finished call agrees with its "
+    "live-calls snapshot (source=call_logs): id, to, created_at, call_length, "
+    "campaign_target_id, its objects flattened",
+    "call-log-pages": "GET /call-logs walked page by page with a limit: complete, no overlap, "
+    "page_count and next_page exact",
+    "target-pages": "GET /campaigns/{id}/targets walked page by page with a limit: complete, "
+    "no overlap, page_count and next_page exact",
+    "call-log-ids-resolve": "every call_log_ids entry of a target is found by GET "
+    "/call-logs/{id} or by live-calls",
+    "target-status-agrees": "a target with a live call is 'In Progress'; one whose calls all "
+    "ended is not",
+    # Judged by the model-based workflow test (test_lifecycle.py):
+    "lifecycle": "a target added is Pending and uncalled; launched, its call is live at once, "
+    "without a call log; once ended (on the clock) its log answers by id and in the list",
 }
 
 

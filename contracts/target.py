@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import requests
 
 from prosper_contracts.findings import Findings, curl_command
+from prosper_contracts.safety import GuardedSession, WritePolicy
 from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.control.client import ControlClient
 
@@ -58,7 +59,20 @@ class Target:
     world: Any = None  # the World, when the mock runs in this process
     findings: Findings = field(default_factory=Findings)
     read_only_reason: str = ""  # why a target that may be a mock is not driven as one
-    session: requests.Session = field(default_factory=requests.Session)
+    sandbox: str | None = None  # --sandbox-campaign, given with --allow-writes
+    policy: WritePolicy = field(init=False)
+    session: requests.Session = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Every request of the suites goes through this session, so the write policy is
+        # applied in one place (prosper_contracts.safety).
+        self.policy = WritePolicy(everything=self.is_mock, sandbox=self.sandbox)
+        self.session = GuardedSession(self.policy, urlsplit(self.base_url).path)
+
+    @property
+    def writes(self) -> bool:
+        """Whether this run may send any write to the target."""
+        return self.policy.writes
 
     @property
     def is_mock(self) -> bool:
@@ -95,10 +109,23 @@ class Target:
             allow_redirects=False,
         )
 
-    def curl(self, params: Any = None, path: str = LIVE_CALLS_PATH) -> str:
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Any request, through the guarded session (a forbidden write raises
+        ``WriteRefused`` before anything is sent)."""
+        return self.session.request(
+            method,
+            self.base_url + path,
+            headers=self.headers(),
+            timeout=30,
+            allow_redirects=False,
+            **kwargs,
+        )
+
+    def curl(self, params: Any = None, path: str = LIVE_CALLS_PATH, method: str = "GET") -> str:
         return curl_command(
             self.base_url + path,
             params,
             self.api_key_header if self.has_key else None,
             self.api_key_env,
+            method,
         )

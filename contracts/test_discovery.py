@@ -5,27 +5,46 @@ from __future__ import annotations
 import pytest
 import requests
 
-from prosper_contracts.discovery import observe, report
+from prosper_contracts.discovery import Probe, observe, operation_probes, probes, report
 from prosper_contracts.findings import Finding
 from prosper_contracts.plugin import record_discovery
 from prosper_contracts.target import Target
 from prosper_mock import MockServer
-from prosper_mock.base.upstream import LIVE_CALLS_PATH
+
+
+def launch_campaign(target: Target) -> str | None:
+    """Where the launch probe (a write) may go: on a mock, its first campaign; elsewhere the
+    sandbox of a run allowed writes, or nowhere."""
+    driver = target.driver
+    if driver is not None:
+        campaigns = driver.campaigns()
+        return str(campaigns[0]["id"]) if campaigns else None
+    return target.sandbox
 
 
 def test_discovery_report(contract_target: Target, request: pytest.FixtureRequest) -> None:
     """A finding, not a failure: differences are reported with the option that closes them.
-    Only a server error (5xx) on a probe fails."""
+    Reads only, but for the launch probe when the run allows writes to a sandbox. Only a
+    server error (5xx) on a probe fails."""
     sample = None
     first = contract_target.get({"call_log_id": "1000"})
     if first.status_code == 200:
         sample = first.json()
+    campaign = launch_campaign(contract_target)
+    chosen = probes(sample) + operation_probes(campaign)
+
+    def to_target(p: Probe) -> requests.Response:
+        return contract_target.request(p.method, p.path, params=p.params, json=p.body)
+
     with MockServer() as mock:  # the mock as shipped, default decisions
-        observations = observe(
-            contract_target.get,
-            lambda params: requests.get(mock.url(LIVE_CALLS_PATH), params=params, timeout=10),
-            sample,
-        )
+        ours = mock.world.campaigns()[0].id  # the launch probe goes to a campaign it has
+
+        def to_mock(p: Probe) -> requests.Response:
+            path = p.path.replace(f"/{campaign}/", f"/{ours}/") if p.method != "GET" else p.path
+            url = mock.url(path)
+            return requests.request(p.method, url, params=p.params, json=p.body, timeout=10)
+
+        observations = observe(to_target, to_mock, chosen)
     record_discovery(request.config, report(observations, contract_target.base_url))
     errors = [o for o in observations if o.target[0] >= 500]
     for o in errors:
@@ -33,7 +52,7 @@ def test_discovery_report(contract_target: Target, request: pytest.FixtureReques
             Finding(
                 "spec:not_a_server_error",
                 f"{o.target[0]} on probe '{o.probe.name}'",
-                contract_target.curl(o.probe.params),
+                contract_target.curl(o.probe.params, o.probe.path, o.probe.method),
             )
         )
     assert not errors, [o.probe.name for o in errors]

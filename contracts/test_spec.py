@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import given
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Err
@@ -21,6 +22,7 @@ from prosper_contracts.checks import (
 from prosper_contracts.findings import Finding
 from prosper_contracts.generation import run_settings, with_seed
 from prosper_contracts.kit import POSITIVE_EXPECTED_STATUSES, contract_document
+from prosper_contracts.safety import WriteRefused
 from prosper_contracts.target import Target
 
 CONFIG = {"checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_EXPECTED_STATUSES}}}
@@ -34,8 +36,12 @@ def test_spec_conformance(
     mode: Any,
     request: pytest.FixtureRequest,
 ) -> None:
-    """Generated requests for every GET operation: no 5xx, documented statuses and schemas,
-    content types, positive data accepted, invalid data rejected exactly as FastAPI does."""
+    """Generated requests for every operation: no 5xx, documented statuses and schemas,
+    content types, positive data accepted, invalid data rejected exactly as FastAPI does.
+
+    A target that is not a mock gets reads only, unless the run allows writes to a sandbox
+    campaign: then the writes' campaign is the sandbox and their targets the run's own
+    (``pin``); anything else is refused before it is sent (``prosper_contracts.safety``)."""
     negative = mode == GenerationMode.NEGATIVE
     # Anything that is not a mock may be the real API (or a proxy in front of it): it gets
     # valid requests only, unless the user asks for the invalid ones too.
@@ -48,40 +54,78 @@ def test_spec_conformance(
         contract_document(), config=SchemathesisConfig.from_dict(CONFIG)
     )
     found: list[Finding] = []
+    operations = []
     for result in schema.get_all_operations():
         if isinstance(result, Err):
             raise result.err()  # the vendored spec is broken: say so, do not skip it
-        operation = result.ok()
-        if operation.method.upper() != "GET":
-            continue  # never send writes to an endpoint under test
+        operations.append(result.ok())
+    sandboxed = not contract_target.is_mock and contract_target.writes
+    for operation in sorted(operations, key=creates_first):
+        if operation.method.upper() != "GET" and not contract_target.writes:
+            continue  # reads only: writes to the real service place real phone calls
 
         @run_settings(contract_examples, contract_seed)
         @given(case=operation.as_strategy(generation_mode=mode))
         def exercise(case: Any) -> None:
+            if sandboxed:
+                pin(case, contract_target, negative)
             try:
                 case.call_and_validate(
                     base_url=contract_target.base_url,
+                    session=contract_target.session,
                     headers=contract_target.headers(),
                     additional_checks=[semantic_rules, fastapi_validation],
                     excluded_checks=[negative_data_rejection],
                 )
+            except WriteRefused:
+                return  # not sent: outside the sandbox, or a target this run did not create
             except BaseExceptionGroup as group:
                 for failure in group.exceptions:
                     _record(contract_target, found, failure, case)
             except AssertionError as failure:
                 _record(contract_target, found, failure, case)
 
-        with_seed(exercise, contract_seed)()
+        try:
+            with_seed(exercise, contract_seed)()
+        except Unsatisfiable:
+            if not negative:
+                raise
+            # nothing of this operation can be made invalid (no parameters, no body)
     assert not found, "\n".join(str(f) for f in found)
+
+
+def creates_first(operation: Any) -> tuple[int, str]:
+    """Adding targets runs first, so that writes naming a target have the run's own."""
+    adds = operation.method.upper() == "POST" and operation.path.endswith("/targets")
+    return (0 if adds else 1, operation.path)
+
+
+def pin(case: Any, target: Target, negative: bool) -> None:
+    """Keep a write to the sandbox: its ``campaign_id`` is the sandbox, its ``target_id`` and
+    ``target_ids`` the run's own, no launch by ``count``. Invalid bodies (negative mode) are
+    left as generated: the guard refuses any that names another target."""
+    if case.method.upper() == "GET":
+        return
+    params = case.path_parameters
+    if params is not None and "campaign_id" in params:
+        params["campaign_id"] = target.sandbox
+    own = sorted(target.policy.created)
+    if params is not None and "target_id" in params and own:
+        params["target_id"] = own[len(str(params["target_id"])) % len(own)]
+    body = case.body
+    if not negative and isinstance(body, dict):
+        if isinstance(body.get("target_ids"), list):
+            body["target_ids"] = own[: len(body["target_ids"])]
+        if body.get("count") is not None:
+            body["count"] = None
 
 
 def _record(target: Target, found: list[Finding], failure: Any, case: Any) -> None:
     title, message = failure_text(failure)
     text = f"{title}: {message}" if title else message
     for rule in failure_rules(failure):
-        finding = Finding(
-            rule, text.splitlines()[0][:300], target.curl(sent_query_of(case) or None)
-        )
+        curl = target.curl(sent_query_of(case) or None, case.formatted_path, case.method)
+        finding = Finding(rule, text.splitlines()[0][:300], curl)
         target.findings.add(finding)
         if all((f.rule, f.message) != (finding.rule, finding.message) for f in found):
             found.append(finding)

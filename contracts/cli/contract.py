@@ -8,9 +8,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from prosper_contracts.options import add_to_command, defaults
+from prosper_contracts.options import add_to_command, defaults, writes_refusal
 from prosper_contracts.options import pytest_argv as suite_pytest_argv
-from prosper_mock.cli.options import Subcommands, fill_defaults, refuse_ignored
+from prosper_mock.cli.options import Subcommands, UsageError, fill_defaults, refuse_ignored
 
 
 def add_contract(sub: Subcommands) -> None:
@@ -81,6 +81,7 @@ def run_contract(args: argparse.Namespace) -> int:
         [
             (args.negative, remote, "--negative needs --base-url (the mock always gets them)"),
             (args.allow_insecure_key, remote, "--allow-insecure-key needs --base-url"),
+            (args.allow_writes, remote, "--allow-writes needs --base-url (the mock gets writes)"),
             (args.compare_mock, remote, "--compare-mock needs --base-url (what to compare)"),
             (args.control_token_env is not None, remote, "--control-token-env needs --base-url"),
             (
@@ -90,6 +91,9 @@ def run_contract(args: argparse.Namespace) -> int:
             ),
         ]
     )
+    refused = writes_refusal(args.allow_writes, args.sandbox_campaign)
+    if refused is not None:
+        raise UsageError(refused)
     fill_defaults(args, defaults())
     if args.base_url:
         from prosper_contracts.target import unreachable

@@ -9,12 +9,15 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from prosper_mock import MockServer, World, WorldRecipe, create_app
+from prosper_mock.serving.operations import OPERATIONS
 from tests.broken_servers import BROKEN, OP
+from tests.broken_workflow import BROKEN_WORKFLOW
 
 pytestmark = pytest.mark.usefixtures("quiet_pytester")
 ARGS = ["--pyargs", "prosper_contracts", "-p", "no:randomly", "--prosper-examples", "25"]
@@ -31,13 +34,22 @@ def contract_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
     )
 
 
+def replacing(operation: str, implementation: Any) -> Any:
+    """An app factory: the mock with one operation's implementation replaced."""
+
+    def factory(world: World, **kw: Any) -> web.Application:
+        return create_app(world, operations={**OPERATIONS, operation: implementation}, **kw)
+
+    return factory
+
+
 def small_world() -> World:
     return World.generate(WorldRecipe(seed=2, live_calls=6, call_logs=30))
 
 
 def test_suite_passes_on_the_mock(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest(*ARGS)
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(["*prosper-voice-mock*", "every rule held"])
 
 
@@ -47,7 +59,7 @@ def test_suite_passes_on_a_running_mock_recognised_by_its_control_api(
     with MockServer(small_world()) as server:
         before = server.world.dump()
         result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
-        result.assert_outcomes(passed=5)  # the model-based test included
+        result.assert_outcomes(passed=8)  # the model-based test included
         result.stdout.fnmatch_lines([f"target: {server.base_url} (prosper-voice-mock)"])
         assert server.world.dump() == before  # the suite restored the world it changed
 
@@ -73,9 +85,22 @@ def test_read_only_checks_of_a_running_mock_look_up_calls_its_world_has(
 def test_suite_fails_on_each_broken_server(
     pytester: pytest.Pytester, name: str, implementation: object, rule: str
 ) -> None:
-    factory = lambda world, **kw: create_app(world, operations={OP: implementation}, **kw)  # noqa: E731
-    with MockServer(small_world(), app_factory=factory) as server:
+    with MockServer(small_world(), app_factory=replacing(OP, implementation)) as server:
         result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
+    assert result.ret == 1, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines([f"*[[]{rule}]*", "*reproduce: curl -s -i *"])
+
+
+@pytest.mark.parametrize(
+    ("name", "operation", "implementation", "rule"),
+    BROKEN_WORKFLOW,
+    ids=[b[0] for b in BROKEN_WORKFLOW],
+)
+def test_suite_fails_on_each_broken_operation_naming_the_rule_across_operations(
+    pytester: pytest.Pytester, name: str, operation: str, implementation: object, rule: str
+) -> None:
+    with MockServer(small_world(), app_factory=replacing(operation, implementation)) as server:
+        result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url, "-k", "workflow")
     assert result.ret == 1, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines([f"*[[]{rule}]*", "*reproduce: curl -s -i *"])
 
@@ -119,7 +144,7 @@ def test_cli_against_a_server_that_is_not_the_mock(tmp_path: Path) -> None:
     # Not a mock, though on loopback (it could be a proxy to the real API): valid requests only.
     assert "only with --negative" in done.stdout
     suites = ET.parse(junit).getroot()
-    assert int(suites[0].get("tests")) == 5
+    assert int(suites[0].get("tests")) == 8
     text = report.read_text()
     assert "| no parameters | nothing to look up | `422" in text
     assert "prosper-mock serve --missing-lookup-status 422" in text
@@ -132,8 +157,7 @@ def test_api_key_is_never_shown_and_never_sent_in_clear_to_remote_hosts(tmp_path
     refused = contract_cli("--base-url", "http://192.0.2.1:9", env=env)
     assert refused.returncode == 2
     assert "refusing to send the API key over plain http" in refused.stdout + refused.stderr
-    factory = lambda world, **kw: create_app(world, operations={OP: BROKEN[0][1]}, **kw)  # noqa: E731
-    with MockServer(small_world(), app_factory=factory) as server:
+    with MockServer(small_world(), app_factory=replacing(OP, BROKEN[0][1])) as server:
         junit = tmp_path / "out.xml"
         done = contract_cli(
             "--base-url", server.base_url, "--junit-xml", str(junit), "--examples", "10", env=env

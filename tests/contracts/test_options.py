@@ -32,6 +32,9 @@ GIVEN = [
     "--discovery-report",
     "d.md",
     "--negative",
+    "--allow-writes",
+    "--sandbox-campaign",
+    "camp-1",
     "--allow-insecure-key",
 ]
 
@@ -60,6 +63,7 @@ def test_what_the_command_is_given_reaches_pytest_as_the_same_values(
     assert option.prosper_sample == ["call_log_id=1", "user_phone_number=%2B1"]
     assert option.prosper_discovery_report == str(pytester.path / "d.md")  # made absolute
     assert option.prosper_negative is True and option.allow_insecure_key is True
+    assert option.prosper_allow_writes is True and option.prosper_sandbox_campaign == "camp-1"
 
 
 def test_both_have_the_same_defaults(pytestconfig: pytest.Config) -> None:

@@ -33,6 +33,7 @@ from prosper_mock.serving.runner import Listening, base_url, start_app
 from prosper_mock.serving.runtime import (
     Worker,
     configure_logging,
+    follow_clock,
     free_port,
     run_workers,
     serve_until_signalled,
@@ -88,7 +89,7 @@ def create_app(
             )
 
         more_routes.append(add_control)
-    return create_api_app(
+    app = create_api_app(
         world,
         semantics=semantics,
         spec_path=spec_path,
@@ -99,6 +100,8 @@ def create_app(
         body_timeout=body_timeout,
         more_routes=more_routes,
     )
+    follow_clock(app)
+    return app
 
 
 class MockServer:

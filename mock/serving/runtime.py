@@ -3,7 +3,7 @@
 What ``prosper-mock serve`` (and the proxy) need around an app once it is built:
 ``serve_until_signalled`` serves until SIGINT/SIGTERM (or, for a worker, until its
 parent is gone); ``run_workers`` forks processes that share one port;
-``tick_simulation`` keeps a simulation following the real clock.
+``follow_clock`` keeps the world (its launched calls, a simulation) following the clock.
 """
 
 from __future__ import annotations
@@ -146,17 +146,25 @@ def _work(work: Callable[[Worker], None], worker: Worker) -> None:
         work(worker)
 
 
-_TICK = web.AppKey("prosper_mock_simulation_tick", asyncio.Task)
+_TICK = web.AppKey("prosper_mock_clock_tick", asyncio.Task)
+
+
+def follow_clock(app: web.Application) -> None:
+    """Keep ``app``'s world following its clock twice a second while served: launched calls
+    (and the simulation, if one is attached) play what fell due, on the system clock too,
+    so a call ends on time even if nobody asks. Each tick is a heap peek when nothing is due."""
+    if _start_tick not in app.on_startup:
+        app.on_startup.append(_start_tick)
+        app.on_cleanup.append(_stop_tick)
 
 
 def tick_simulation(app: web.Application, simulation: Simulation) -> None:
-    """Give ``app`` the ``simulation``, advanced to the clock's time twice a second while served.
+    """Give ``app`` the ``simulation``, advanced to the clock's time with the world's tick.
 
     With the real clock the simulation follows time by itself (a virtual clock drives it).
     """
     state_of(app).attach_simulation(simulation)
-    app.on_startup.append(_start_tick)
-    app.on_cleanup.append(_stop_tick)
+    follow_clock(app)
 
 
 async def _start_tick(app: web.Application) -> None:

@@ -84,3 +84,37 @@ def test_free_port_is_bindable() -> None:
     port = free_port("127.0.0.1")
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))
+
+
+class _Wall:
+    """A clock that is not virtual (the mock treats it as the system clock), moved by the test."""
+
+    def __init__(self, start: float) -> None:
+        self.at = start
+
+    def now(self) -> float:
+        return self.at
+
+
+def test_launched_calls_end_on_the_system_clock_without_a_simulation() -> None:
+    import time as _time
+
+    import requests
+
+    from prosper_mock import MockServer, World
+
+    world = World.generate()
+    clock = _Wall(world.generator.anchor)
+    world.clock = clock
+    with MockServer(world) as server:
+        campaign = world.campaigns()[0].id
+        launched = requests.post(
+            server.url(f"/api/v1/campaigns/{campaign}/calls"), json={"count": 1}, timeout=5
+        ).json()["launched"][0]
+        assert launched["call_log_id"] in world.live_calls
+        clock.at += 900  # time passes; nobody asks the mock anything
+        deadline = _time.monotonic() + 5
+        while launched["call_log_id"] in world.live_calls and _time.monotonic() < deadline:
+            _time.sleep(0.05)
+        assert launched["call_log_id"] not in world.live_calls
+        assert launched["call_log_id"] in world.call_logs

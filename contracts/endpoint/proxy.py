@@ -309,6 +309,8 @@ async def _forward(request: web.Request) -> web.StreamResponse:
                 flag(v.rule, v.message)
             if state.recorder is not None:
                 state.recorder.observe(status, answer)
+        if state.recorder is not None and route.operation.method == "GET":
+            state.recorder.observe_get(route.operation.path, query, status, answer)
 
     return web.Response(status=status, body=answer, headers=CIMultiDict(answer_headers))
 

@@ -227,3 +227,39 @@ def test_a_pseudonymised_recording_of_the_whole_api_maps_people_alike(tmp_path: 
     text = path.read_text(encoding="utf-8")
     for t in seen["targets"]:
         assert t["phone_number"] not in text and t["id"] not in text
+
+
+def test_recordings_come_only_from_a_full_log_asked_for_them(tmp_path: Path) -> None:
+    recorder = Recorder(tmp_path / "r.json", None)
+    snapshot_row = {"source": "call_logs", "call_log_id": 5, "user_phone_number": "+1555"}
+    recorder.observe(200, json.dumps({**snapshot_row, "recording_urls": ["https://a"]}).encode())
+    item = {"id": "5", "to": "+1666", "created_at": NOW, "call_length": "0:01:00"}
+    recorder.observe_call_log_page(200, json.dumps({"call_logs": [item]}).encode())
+    without = {**item, "recording_urls": []}
+    recorder.observe_call_log(200, json.dumps(without).encode(), recordings=False)
+    (row,) = recorder.document()["call_logs"]
+    # The list item and the full log asked without recordings leave the snapshot's URLs.
+    assert row["recording_urls"] == ["https://a"] and row["to"] == "+1666"
+    assert row["user_phone_number"] == "+1555"  # the snapshot supplies what logs lack
+    full = {**item, "recording_urls": ["https://b"]}
+    recorder.observe_call_log(200, json.dumps(full).encode(), recordings=True)
+    recorder.observe_call_log_page(200, json.dumps({"call_logs": [item]}).encode())
+    (row,) = recorder.document()["call_logs"]
+    assert row["recording_urls"] == ["https://b"]  # a later list item does not take them
+    # Answers that are not 200 or name no integer id are not kept.
+    assert not recorder.observe_call_log(404, b"{}", recordings=True)
+    assert not recorder.observe_call_log(200, b'{"id": "x"}', recordings=True)
+    assert recorder.observe_call_log_page(200, b'{"call_logs": "x"}') == 0
+    assert len(recorder) == 1
+
+
+def test_a_call_seen_live_then_as_a_log_is_recorded_as_a_log(tmp_path: Path) -> None:
+    recorder = Recorder(tmp_path / "r.json", None)
+    live = {"source": "live_calls", "call_log_id": 9, "user_phone_number": "+1777"}
+    recorder.observe(200, json.dumps({**live, "started_at": NOW}).encode())
+    log = json.dumps({"id": "9", "created_at": NOW}).encode()
+    recorder.observe_call_log(200, log, recordings=False)
+    document = recorder.document()
+    assert document["live_calls"] == []
+    assert [(r["id"], r["user_phone_number"]) for r in document["call_logs"]] == [(9, "+1777")]
+    assert "targets" not in document and "campaigns" not in document

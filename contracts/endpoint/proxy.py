@@ -6,10 +6,12 @@ environment); upstream's answer goes back unchanged (status, body, the headers
 that describe the body). On the way, the proxy checks:
 
 * the **request** against the vendored spec, with the same pydantic validators
-  the mock answers with (``ParameterValidator``): a request the spec rejects is
+  the mock answers with (``ParameterValidator``, and ``BodyValidator`` for an
+  operation with a request body: unparsable JSON is FastAPI's ``422 json_invalid``
+  alone, undecodable bytes its ``400``): a request the spec rejects is
   the client's doing (a suite testing its 422 handling sends them on purpose),
   so it is a note (``request-invalid``), not a violation; upstream must then
-  answer FastAPI's ``422`` for it, body and all, and an upstream ``422`` for a
+  answer FastAPI's refusal for it, body and all, and an upstream ``422`` for a
   request the spec accepts is a violation too (``fastapi-validation``);
 * the **answer** against the spec with openapi-core (documented status, media
   type, schema), using the contract suite's document: the vendored spec plus the
@@ -50,6 +52,7 @@ from prosper_mock.base.jsontext import short
 from prosper_mock.base.problems import one_line
 from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.serving.auth import DEFAULT_HEADER
+from prosper_mock.serving.bodies import BodyValidator, render_errors
 from prosper_mock.serving.render import detail_response, render_json
 from prosper_mock.serving.runner import start_app
 from prosper_mock.serving.spec import Operation, Spec, path_pattern
@@ -166,6 +169,7 @@ class _Route:
     operation: Operation
     pattern: re.Pattern[str]
     validator: ParameterValidator
+    bodies: BodyValidator | None = None
 
 
 @dataclass
@@ -182,7 +186,8 @@ PROXY = web.AppKey("prosper_mock_proxy", ProxyState)
 
 
 def _route(op: Operation) -> _Route:
-    return _Route(op, path_pattern(op.path), ParameterValidator(op))
+    bodies = BodyValidator(op) if op.request_body is not None else None
+    return _Route(op, path_pattern(op.path), ParameterValidator(op), bodies)
 
 
 def create_proxy_app(
@@ -242,13 +247,14 @@ async def _forward(request: web.Request) -> web.StreamResponse:
 
     route, path_params = _match(state.routes, request.method, request.path)
     query = parse_query(raw_query.encode("utf-8", "surrogateescape"))
-    spec_errors: list[dict[str, Any]] | None = None
+    # FastAPI's answer when the spec rejects the request (status, body); None when it accepts.
+    expected: tuple[int, bytes] | None = None
     if route is None:
         flag("undocumented-operation", f"{request.method} {request.path} is not in the spec")
     else:
-        _, spec_errors = route.validator.validate(query, path_params, request.headers)
-        if spec_errors:
-            state.violations.note(Finding("request-invalid", _errors_text(spec_errors), curl))
+        expected, why = await _fastapis_refusal(route, request, query, path_params)
+        if expected is not None:
+            state.violations.note(Finding("request-invalid", why, curl))
 
     headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
     if options.api_key:
@@ -284,11 +290,15 @@ async def _forward(request: web.Request) -> web.StreamResponse:
         return detail_response(502, detail)
 
     if route is not None:
-        if spec_errors and status != 422:
-            flag("fastapi-validation", f"the spec rejects this request, upstream answered {status}")
-        elif spec_errors and (wrong := _not_fastapis_422(spec_errors, answer)):
+        if expected is not None and status != expected[0]:
+            flag(
+                "fastapi-validation",
+                f"the spec rejects this request (FastAPI answers {expected[0]}), "
+                f"upstream answered {status}",
+            )
+        elif expected is not None and (wrong := _not_fastapis(expected, answer)):
             flag("fastapi-validation", wrong)
-        elif not spec_errors and status == 422:
+        elif expected is None and status == 422:
             flag("fastapi-validation", "upstream answered 422 to a request the spec accepts")
         for rule, message in _spec_problems(
             state.spec, request, query, status, content_type, answer
@@ -299,6 +309,8 @@ async def _forward(request: web.Request) -> web.StreamResponse:
                 flag(v.rule, v.message)
             if state.recorder is not None:
                 state.recorder.observe(status, answer)
+        if state.recorder is not None and route.operation.method == "GET":
+            state.recorder.observe_get(route.operation.path, query, status, answer)
 
     return web.Response(status=status, body=answer, headers=CIMultiDict(answer_headers))
 
@@ -369,8 +381,37 @@ def _spec_problems(
     return []
 
 
-def _not_fastapis_422(errors: list[dict[str, Any]], answer: bytes) -> str | None:
-    """What is wrong with upstream's 422 body, against the one FastAPI renders for ``errors``.
+async def _fastapis_refusal(
+    route: _Route, request: web.Request, query: list[tuple[str, str]], path_params: dict[str, str]
+) -> tuple[tuple[int, bytes] | None, str]:
+    """FastAPI's answer (status, body) to a request the spec rejects, and why, in one line.
+
+    ``(None, "")`` when the spec accepts it. The body is judged with the mock's own
+    ``BodyValidator``: JSON that does not parse (``422 json_invalid``) or cannot be decoded
+    (``400``) is answered alone, before any parameter; otherwise the parameters' errors come
+    first, then the body's, in one ``422``. A body over the proxy's own size limit is not
+    judged (aiohttp refuses it before it is forwarded).
+    """
+    _, errors = route.validator.validate(query, path_params, request.headers)
+    if route.bodies is not None:
+        read = await route.bodies.read(request)
+        if isinstance(read, web.Response):
+            if read.status == 413 or not isinstance(read.body, bytes):
+                return None, ""
+            detail = json.loads(read.body).get("detail")
+            why = one_line(detail, limit=3) if isinstance(detail, list) else f"body: {detail}"
+            return (read.status, read.body), why
+        _, body_errors = route.bodies.validate(read)
+        errors = [*errors, *body_errors]
+        if errors:
+            return (422, render_errors(errors)), _errors_text(errors)
+    if errors:
+        return (422, render_json({"detail": errors})), _errors_text(errors)
+    return None, ""
+
+
+def _not_fastapis(expected: tuple[int, bytes], answer: bytes) -> str | None:
+    """What is wrong with upstream's refusal body, against the one FastAPI renders.
 
     ``None`` when it is FastAPI's; also when it is not JSON, which ``json-body`` reports.
     """
@@ -378,12 +419,12 @@ def _not_fastapis_422(errors: list[dict[str, Any]], answer: bytes) -> str | None
         got = json.loads(answer)
     except ValueError:
         return None
-    expected = json.loads(render_json({"detail": errors}))
-    if got == expected:
+    want = json.loads(expected[1])
+    if got == want:
         return None
     return (
-        f"upstream's 422 is not FastAPI's for this request: expected "
-        f"{short(expected, 200)}, got {short(got, 200)}"
+        f"upstream's {expected[0]} is not FastAPI's for this request: expected "
+        f"{short(want, 200)}, got {short(got, 200)}"
     )
 
 

@@ -8,7 +8,10 @@ addresses, transcripts' text, free text in summaries) is replaced:
   and number columns (``user_phone_number``, ``to``, ``from_``,
   ``agent_phone_number``), ``campaign_target_id``, ``recording_urls``,
   ``target`` (but its ``type`` and ``status``), ``variables``,
-  ``post_call_data`` (but its ``outcome``) and every transcript entry's text.
+  ``post_call_data`` (but its ``outcome``) and every transcript entry's text;
+  in a target's row, ``phone_number``, ``fallback_phone_number``, ``external_id``,
+  ``input_data``, ``patient``, ``pre_call_data`` and ``output_data`` (a target's
+  own ``id`` is faked as the ``campaign_target_id`` of its calls is, alike).
   The rest (``agent_data``, ``flow``, ``call_categorization``, ``qa``, statuses,
   timestamps of the call) describes the platform, not the person, and is kept,
   except any string in it that looks like a phone number or an e-mail address.
@@ -57,6 +60,14 @@ PERSONAL_COLUMNS = frozenset(
         "post_call_data",
         "transcript",
         "transcripts",
+        # A campaign target's row: who is called, and what the campaign was told about them.
+        "phone_number",
+        "fallback_phone_number",
+        "external_id",
+        "input_data",
+        "patient",
+        "pre_call_data",
+        "output_data",
     }
 )
 # Inside a personal column, these describe the platform's state, not the person.

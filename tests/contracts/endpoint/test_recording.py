@@ -144,3 +144,122 @@ def test_row_from_snapshot_round_trips_the_mocks_own_snapshots() -> None:
             notes: set[str] = set()
             assert row_from_snapshot(snapshot(source, row), NOW, notes) == row
             assert notes == set()
+
+
+# What a recorded target keeps as it was answered (the rest its calls decide on replay).
+TARGET_GIVEN = ("id", "campaign_id", "created_at", "phone_number", "external_id", "input_data")
+LOG_PLATFORM = ("id", "created_at", "call_length", "call_ended_reason", "call_categorization")
+
+
+def record_the_api(path: Path, pseudonymiser: Pseudonymiser | None) -> dict[str, Any]:
+    """GET every recorded kind of answer through a recording proxy in front of a mock.
+
+    What upstream answered, by request: ``{(path, query): answer json}``.
+    """
+    seen: dict[str, Any] = {}
+    with MockServer() as upstream:
+        recorder = Recorder(path, pseudonymiser)
+        app = create_proxy_app(ProxyOptions(upstream=upstream.base_url), recorder=recorder)
+        with MockServer(app_factory=lambda _w, **_: app) as proxy:
+
+            def get(url: str, **params: str) -> Any:
+                answer = requests.get(proxy.url(url), params=params, timeout=10)
+                assert answer.status_code == 200, (url, answer.text)
+                return answer.json()
+
+            campaign = upstream.world.campaigns()[0].id
+            page = get(f"/api/v1/campaigns/{campaign}/targets", limit="5")
+            assert page["targets"]
+            seen["targets"] = [get(f"/api/v1/targets/{t['id']}") for t in page["targets"]]
+            logs = get("/api/v1/call-logs", limit="4")["call_logs"]
+            assert len(logs) == 4
+            full = get(f"/api/v1/call-logs/{logs[0]['id']}", include_recordings="true")
+            seen["full"] = full
+            seen["snapshot"] = get(LIVE, call_log_id=logs[1]["id"])
+            seen["logs"] = [
+                requests.get(upstream.url(f"/api/v1/call-logs/{log['id']}"), timeout=10).json()
+                for log in logs
+            ]
+        assert recorder.write()
+    return seen
+
+
+def replayed(path: Path, urls: list[tuple[str, dict[str, str]]]) -> list[Any]:
+    with MockServer(World.from_file(path)) as replay:
+        answers = [requests.get(replay.url(u), params=p, timeout=10) for u, p in urls]
+    assert [a.status_code for a in answers] == [200] * len(urls)
+    return [a.json() for a in answers]
+
+
+def test_a_raw_recording_of_the_whole_api_replays_the_recorded_fields(tmp_path: Path) -> None:
+    path = tmp_path / "raw.json"
+    seen = record_the_api(path, None)
+    full = seen["full"]
+    urls = [(f"/api/v1/call-logs/{full['id']}", {"include_recordings": "true"})]
+    urls += [(f"/api/v1/call-logs/{log['id']}", {}) for log in seen["logs"]]
+    urls += [(f"/api/v1/targets/{t['id']}", {}) for t in seen["targets"]]
+    again = replayed(path, urls)
+    assert again[0] == full  # a full log with its recordings: the same document
+    assert again[1 : 1 + len(seen["logs"])] == seen["logs"]  # list items: the same logs
+    for was, now in zip(seen["targets"], again[1 + len(seen["logs"]) :], strict=True):
+        assert {k: now[k] for k in TARGET_GIVEN} == {k: was[k] for k in TARGET_GIVEN}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert {t["campaign_id"] for t in data["targets"]} == {c["id"] for c in data["campaigns"]}
+
+
+def test_a_pseudonymised_recording_of_the_whole_api_maps_people_alike(tmp_path: Path) -> None:
+    path = tmp_path / "fake.json"
+    pseudonymiser = Pseudonymiser(KEY)
+    seen = record_the_api(path, pseudonymiser)
+    urls = [(f"/api/v1/call-logs/{log['id']}", {}) for log in seen["logs"]]
+    fake_ids = [pseudonymiser.text(t["id"], ("campaign_target_id",)) for t in seen["targets"]]
+    urls += [(f"/api/v1/targets/{i}", {}) for i in fake_ids]
+    again = replayed(path, urls)
+    for was, now in zip(seen["logs"], again[: len(seen["logs"])], strict=True):
+        assert {k: now[k] for k in LOG_PLATFORM} == {k: was[k] for k in LOG_PLATFORM}
+        assert now["to"] != was["to"] or not was["to"]  # a phone number is faked
+    for was, now in zip(seen["targets"], again[len(seen["logs"]) :], strict=True):
+        assert now["campaign_id"] == was["campaign_id"] and now["created_at"] == was["created_at"]
+        # The same person, the same fake: the target's phone as the pseudonymiser maps it.
+        assert now["phone_number"] == pseudonymiser.text(was["phone_number"], ("phone_number",))
+        assert now["phone_number"] != was["phone_number"]
+        assert set(now["input_data"]) == set(was["input_data"])
+    text = path.read_text(encoding="utf-8")
+    for t in seen["targets"]:
+        assert t["phone_number"] not in text and t["id"] not in text
+
+
+def test_recordings_come_only_from_a_full_log_asked_for_them(tmp_path: Path) -> None:
+    recorder = Recorder(tmp_path / "r.json", None)
+    snapshot_row = {"source": "call_logs", "call_log_id": 5, "user_phone_number": "+1555"}
+    recorder.observe(200, json.dumps({**snapshot_row, "recording_urls": ["https://a"]}).encode())
+    item = {"id": "5", "to": "+1666", "created_at": NOW, "call_length": "0:01:00"}
+    recorder.observe_call_log_page(200, json.dumps({"call_logs": [item]}).encode())
+    without = {**item, "recording_urls": []}
+    recorder.observe_call_log(200, json.dumps(without).encode(), recordings=False)
+    (row,) = recorder.document()["call_logs"]
+    # The list item and the full log asked without recordings leave the snapshot's URLs.
+    assert row["recording_urls"] == ["https://a"] and row["to"] == "+1666"
+    assert row["user_phone_number"] == "+1555"  # the snapshot supplies what logs lack
+    full = {**item, "recording_urls": ["https://b"]}
+    recorder.observe_call_log(200, json.dumps(full).encode(), recordings=True)
+    recorder.observe_call_log_page(200, json.dumps({"call_logs": [item]}).encode())
+    (row,) = recorder.document()["call_logs"]
+    assert row["recording_urls"] == ["https://b"]  # a later list item does not take them
+    # Answers that are not 200 or name no integer id are not kept.
+    assert not recorder.observe_call_log(404, b"{}", recordings=True)
+    assert not recorder.observe_call_log(200, b'{"id": "x"}', recordings=True)
+    assert recorder.observe_call_log_page(200, b'{"call_logs": "x"}') == 0
+    assert len(recorder) == 1
+
+
+def test_a_call_seen_live_then_as_a_log_is_recorded_as_a_log(tmp_path: Path) -> None:
+    recorder = Recorder(tmp_path / "r.json", None)
+    live = {"source": "live_calls", "call_log_id": 9, "user_phone_number": "+1777"}
+    recorder.observe(200, json.dumps({**live, "started_at": NOW}).encode())
+    log = json.dumps({"id": "9", "created_at": NOW}).encode()
+    recorder.observe_call_log(200, log, recordings=False)
+    document = recorder.document()
+    assert document["live_calls"] == []
+    assert [(r["id"], r["user_phone_number"]) for r in document["call_logs"]] == [(9, "+1777")]
+    assert "targets" not in document and "campaigns" not in document

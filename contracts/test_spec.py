@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -60,6 +62,50 @@ def test_spec_conformance(
             raise result.err()  # the vendored spec is broken: say so, do not skip it
         operations.append(result.ok())
     sandboxed = not contract_target.is_mock and contract_target.writes
+    with restored(contract_target):
+        _exercise(
+            contract_target,
+            operations,
+            mode,
+            negative,
+            sandboxed,
+            found,
+            contract_examples,
+            contract_seed,
+        )
+    assert not found, "\n".join(str(f) for f in found)
+
+
+@contextlib.contextmanager
+def restored(target: Target) -> Iterator[None]:
+    """A mock's world as it was before the generated writes changed it: a running one by its
+    control API's snapshot, one in this process by its world's."""
+    if target.control is not None:
+        saved = target.control.snapshot()
+        try:
+            yield
+        finally:
+            target.control.restore(saved)
+    elif target.world is not None:
+        kept = target.world.snapshot()
+        try:
+            yield
+        finally:
+            target.world.restore(kept)
+    else:
+        yield
+
+
+def _exercise(
+    contract_target: Target,
+    operations: list[Any],
+    mode: Any,
+    negative: bool,
+    sandboxed: bool,
+    found: list[Finding],
+    contract_examples: int,
+    contract_seed: int | None,
+) -> None:
     for operation in sorted(operations, key=creates_first):
         if operation.method.upper() != "GET" and not contract_target.writes:
             continue  # reads only: writes to the real service place real phone calls
@@ -91,7 +137,6 @@ def test_spec_conformance(
             if not negative:
                 raise
             # nothing of this operation can be made invalid (no parameters, no body)
-    assert not found, "\n".join(str(f) for f in found)
 
 
 def creates_first(operation: Any) -> tuple[int, str]:

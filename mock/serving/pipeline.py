@@ -90,7 +90,7 @@ def operation_handler(
 ) -> Handler:
     """The route for one spec operation: its steps, in order, then the journal."""
     op_id = operation.operation_id
-    implementation = (operations or OPERATIONS).get(op_id)
+    implementation = {**OPERATIONS, **(operations or {})}.get(op_id)  # overrides by id
     cache = AnswerCache() if _cacheable(operation, implementation) else None
     # Steps 1-3 (and a reused answer) may answer instead; step 4, the operation, always answers.
     checks: tuple[Step, ...] = tuple(

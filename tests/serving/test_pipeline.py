@@ -152,3 +152,15 @@ def test_no_request_of_any_shape_is_a_500(world: World, op: Operation) -> None:
                     "127.0.0.1", mock.port, _target(op), op.method.encode(), headers, body=body
                 )
                 assert answer.status < 500 or answer.status == 501, (body[:40], answer)
+
+
+def test_replacing_one_operation_keeps_the_others(world: World) -> None:
+    async def broken(request: Any, params: dict[str, Any], state: Any) -> Any:
+        return NotFound()
+
+    with MockServer(world, operations={OP: broken}) as mock:
+        assert (
+            requests.get(mock.url("/api/v1/live-calls?call_log_id=1250"), timeout=5).status_code
+            == 404
+        )
+        assert requests.get(mock.url("/api/v1/health"), timeout=5).json() == {"status": "ok"}

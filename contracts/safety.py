@@ -23,13 +23,14 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
+from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.serving.spec import load_spec, path_pattern
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 ADD_TARGETS = re.compile(r"/api/v1/campaigns/(?P<campaign_id>[^/]+)/targets")
 
 
-class WriteRefused(RuntimeError):
+class WriteRefused(ProsperMockError, RuntimeError):
     """A write the run's policy does not allow; raised before the request is sent."""
 
 

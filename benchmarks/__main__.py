@@ -23,6 +23,8 @@ TARGETS = {
     "p99": "p99 <= 1.5 x the ceiling's p99",
     "page": "a call-logs page of 200 at 64 connections >= 0.5 x the ceiling (same body)",
     "scale_page": "a call-logs page of 200 at 1M calls within 1.5 x of that at 1k",
+    "scale_status_page": "a status-filtered targets page of 50 at 1M calls within 1.5 x of "
+    "that at 1k",
     "scale_lookup": "lookup latency at 1M calls within 1.2 x of that at 1k",
     "startup": "100k calls ready <= 2 s; 1M <= 20 s within 2 GB RSS",
     "plugin": "plugin overhead per test <= 2 ms with reset",
@@ -231,6 +233,17 @@ def assess(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{large['calls']:,}: {large['page_us']} µs, {small['calls']:,}: "
                 f"{small['page_us']} µs ({large['page_ratio']}x)",
                 _met(large["page_ratio"] <= 1.5, large["calls"] >= 1_000_000),
+            )
+        )
+    if "status_page_us" in large:
+        out.append(
+            (
+                TARGETS["scale_status_page"],
+                f"{large['calls']:,}: {large['status_page_us']} µs, {small['calls']:,}: "
+                f"{small['status_page_us']} µs ({large['status_page_ratio']}x); the first "
+                f"page, which indexes the campaign: {large['status_index_ms']} ms at "
+                f"{large['calls']:,}",
+                _met(large["status_page_ratio"] <= 1.5, large["calls"] >= 1_000_000),
             )
         )
     sizes = {r["calls"]: r for r in scale_rows}

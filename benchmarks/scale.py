@@ -13,6 +13,10 @@ by id, by phone and by variable, with keys drawn at random from the world's inde
   client polling the same calls sees;
 - call-logs page: ``GET /api/v1/call-logs``'s work for a page of 200 (the page, then its
   documents rendered), warm, over the first pages and the last;
+- status page: ``GET /api/v1/campaigns/{id}/targets?status=Finished``'s work for a page of
+  50, warm, over the first pages and the last full one of the first campaign;
+  ``status_index_ms`` is the first such page's time, which indexes the campaign's seeded
+  statuses (once per campaign);
 - HTTP: the polled keys as ``GET /api/v1/live-calls`` through a ``MockServer`` on that world
   (keep-alive, one connection; client and server share the process), median per request.
 
@@ -86,6 +90,27 @@ def page_us(world: Any) -> float:
     return _median_us(action, len(pages), 5)
 
 
+def status_page_us(world: Any) -> tuple[float, float]:
+    """(ms of the first status-filtered targets page, median µs of a warm one): full pages of
+    50 ``Finished`` targets of the first campaign, made and rendered as the operation does."""
+    from prosper_mock.serving.render import render_json
+    from prosper_mock.world.documents import target_document
+
+    campaign = world.campaigns()[0].id
+    started = time.perf_counter()
+    count = world.targets_page(campaign, 0, 50, status="Finished").page_count
+    first_ms = (time.perf_counter() - started) * 1000
+    pages = sorted({0, 1, 2, max(0, count - 2)})  # the last page may be short
+
+    def action() -> None:
+        for number in pages:
+            page = world.targets_page(campaign, number, 50, status="Finished")
+            render_json([target_document(t) for t in page.items])
+
+    action()
+    return first_ms, _median_us(action, len(pages), 5)
+
+
 def one(size: int) -> dict[str, Any]:
     import requests
 
@@ -132,6 +157,9 @@ def one(size: int) -> dict[str, Any]:
     row["polled_us"] = round(statistics.mean(row[f"polled_{k}_us"] for k in KINDS), 2)
     row["dict_us"] = round(bare_dict_us(size), 3)
     row["page_us"] = round(page_us(world), 1)
+    index_ms, status_us = status_page_us(world)
+    row["status_index_ms"] = round(index_ms, 1)
+    row["status_page_us"] = round(status_us, 1)
     with MockServer(world) as server, requests.Session() as http:
         url = server.url("/api/v1/live-calls")
         batch = [p for kind in KINDS for p in params[kind][:POLLED]]

@@ -1,9 +1,11 @@
 """The world's listings: a campaign's targets and the call logs, a page at a time.
 
-Both cost O(limit · log n) for an unfiltered page, a date window and (call logs) a
-campaign, however big the seeded world (see ``paging``); a target status or last call
-date filter scans the campaign. Targets come oldest first (seeded ones by slot, then
-those added, in creation order); call logs newest first by id.
+Both cost O(limit · log n) however big the seeded world (see ``paging``): for a date
+window, a campaign, and a target status or last call date filter too, once a campaign's
+seeded statuses are indexed (``statuses``: O(campaign) the first time it is filtered by
+status); targets the overlay touched are judged one by one (few). Targets come oldest
+first (seeded ones by slot, then those added, in creation order); call logs newest first
+by id.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from prosper_mock.world.paging import (
     stamp,
     window,
 )
-from prosper_mock.world.records import CallLog, timestamp
+from prosper_mock.world.records import CallLog, LiveCall, timestamp
 from prosper_mock.world.store import Store
 from prosper_mock.world.targets import Target, TargetTable, TargetView
 
@@ -138,6 +140,7 @@ def call_logs_page(
 
 def targets_page(
     targets: TargetTable,
+    calls: tuple[Store[LiveCall], Store[CallLog]],
     campaign_id: str,
     view: Callable[[Target], TargetView],
     page: int,
@@ -149,12 +152,18 @@ def targets_page(
     to_last_call_date: datetime | None,
 ) -> Page[TargetView]:
     """A page of a campaign's targets, oldest first; windows inclusive on ``created_at``
-    (and, scanning the campaign, on the last call date)."""
+    and on the last call date.
+
+    ``calls`` are the world's live calls and call logs: a seeded target whose row and
+    call are untouched is filtered by the index of seeded statuses and by its call's
+    start (its last call date), the touched ones by their views.
+    """
     check_page(page, limit)
     if status is not None and status not in TARGET_STATUSES:
         raise InvalidChange(f"status must be one of {list(TARGET_STATUSES)}, got {status!r}")
     low, high = stamp(from_date), stamp(to_date)
     call_low, call_high = stamp(from_last_call_date), stamp(to_last_call_date)
+    filtered = status is not None or call_low is not None or call_high is not None
     seeded = targets.seeded
     slots = seeded.slots.get(campaign_id, ())
 
@@ -162,23 +171,6 @@ def targets_page(
         return timestamp(iso_milliseconds(seeded.created(slot)))
 
     lo, hi = window(slots, key, low, high)
-    dropped = [p for s in targets.deleted_slots() if (p := _position(slots, s)) is not None]
-    base: Sequence[Target] = _Mapped(
-        Kept(lo, hi, dropped),
-        lambda p: targets.get(targets.ids.base(slots[p])),
-    )
-    added = [
-        t
-        for t in targets.added_targets(campaign_id)
-        if (low is None or timestamp(t.created_at) >= low)
-        and (high is None or timestamp(t.created_at) <= high)
-    ]
-    start = page * limit
-    if status is None and call_low is None and call_high is None:
-        chosen = [*(base[i] for i in range(start, min(start + limit, len(base))))]
-        rest = max(0, start - len(base))
-        chosen += added[rest : rest + limit - len(chosen)]
-        return make_page([view(t) for t in chosen], len(base) + len(added), page, limit)
 
     def keep(v: TargetView) -> bool:
         if status is not None and v.status != status:
@@ -190,5 +182,66 @@ def targets_page(
         at = timestamp(v.last_call_date)
         return (call_low is None or at >= call_low) and (call_high is None or at <= call_high)
 
-    matching = [v for t in [*base, *added] if keep(v := view(t))]
-    return make_page(matching[start : start + limit], len(matching), page, limit)
+    # Positions (into ``slots``) the seed decides, then those whose target or call changed.
+    candidates: Sequence[int] = range(len(slots))
+    if status is not None:
+        candidates = targets.statuses.positions(campaign_id, status)
+    a, b = bisect.bisect_left(candidates, lo), bisect.bisect_left(candidates, hi)
+    if call_low is not None or call_high is not None:
+        gen = seeded.generator
+        first = gen.recipe.first_id
+        b = min(b, bisect.bisect_left(candidates, bisect.bisect_left(slots, seeded.calls)))
+
+        def started(i: int) -> float:  # ascending in i: a seeded call's start grows with it
+            return timestamp(iso_milliseconds(gen.started(first + slots[candidates[i]])))
+
+        inside = window(range(a, b), started, call_low, call_high)
+        a, b = a + inside[0], a + inside[1]
+    deleted = {p for s in targets.deleted_slots() if (p := _position(slots, s)) is not None}
+    touched = _touched(targets, calls, slots) - deleted if filtered else set()
+    dropped = [i for p in deleted | touched if (i := _position(candidates, p)) is not None]
+    seeded_part: Sequence[int] = _Mapped(Kept(a, b, dropped), lambda i: candidates[i])
+    judged = sorted(
+        p for p in touched if lo <= p < hi and keep(view(_slot_target(targets, slots, p)))
+    )
+    added = [
+        t
+        for t in targets.added_targets(campaign_id)
+        if (low is None or timestamp(t.created_at) >= low)
+        and (high is None or timestamp(t.created_at) <= high)
+    ]
+    views = [view(t) for t in added] if filtered else None
+    if views is not None:
+        added = [t for t, v in zip(added, views, strict=True) if keep(v)]
+    start = page * limit
+    in_seed = len(seeded_part) + len(judged)
+    positions = merged_slice(seeded_part, judged, lambda p: p, start, limit)
+    chosen = [_slot_target(targets, slots, p) for p in positions]
+    rest = max(0, start - in_seed)
+    chosen += added[rest : rest + limit - len(chosen)]
+    return make_page([view(t) for t in chosen], in_seed + len(added), page, limit)
+
+
+def _slot_target(targets: TargetTable, slots: Sequence[int], position: int) -> Target:
+    found = targets.get(targets.ids.base(slots[position]))
+    if found is None:  # callers pass kept positions only
+        raise KeyError(position)
+    return found
+
+
+def _touched(
+    targets: TargetTable, calls: tuple[Store[LiveCall], Store[CallLog]], slots: Sequence[int]
+) -> set[int]:
+    """Positions of seeded targets the overlay changed, or whose seeded call it changed."""
+    found: set[int] = set()
+    for target_id in targets.changed:
+        slot = targets.ids.slot(target_id)
+        if slot is not None and (p := _position(slots, slot)) is not None:
+            found.add(p)
+    first, n_calls = targets.seeded.generator.recipe.first_id, targets.seeded.calls
+    for store in calls:
+        for call_log_id in store.changed:
+            slot = call_log_id - first
+            if 0 <= slot < n_calls and (p := _position(slots, slot)) is not None:
+                found.add(p)
+    return found

@@ -5,8 +5,8 @@ a date range) are a slice of a sorted sequence found by bisection (a seeded call
 and a seeded target's creation increase with its id or slot), and the overlay of changes
 (small) is merged in. Rows are built only for the page served.
 
-Filters that a row's derived state decides (a target's status, its last call date) cannot
-bisect: those pages scan the campaign's targets (O(campaign)).
+Filters that a row's derived state decides (a target's status, its last call date) bisect
+what the seed decides (``statuses``) and judge the targets the overlay touched one by one.
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ class Reading:
             self.catch_up()
             self._campaign(campaign_id)
             return listing.targets_page(
-                self.targets, campaign_id, self._view, page, limit, status,
+                self.targets, (self.live_calls, self.call_logs), campaign_id, self._view,
+                page, limit, status,
                 from_date, to_date, from_last_call_date, to_last_call_date,
             )  # fmt: skip
 

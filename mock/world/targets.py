@@ -24,6 +24,7 @@ from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.generate.ids import organization_id
 from prosper_mock.world.generate.vocabulary import CATEGORIES, GOOD, TARGET_STATUSES
 from prosper_mock.world.records import CallLog, LiveCall, json_problem, timestamp
+from prosper_mock.world.statuses import SeededStatuses
 from prosper_mock.world.store import Store
 
 STAGING_STATUSES = ("Pending", "Scheduled")  # a target's status before any call
@@ -90,6 +91,7 @@ class TargetTable:
     def __init__(self, seeded: SeededTargets, explicit: Sequence[Target] = ()) -> None:
         """``explicit``: base targets a world file holds, in their order (beside the seeded)."""
         self.seeded = seeded
+        self.statuses = SeededStatuses(seeded)  # built on demand; the base never changes
         self.ids = seeded.generator.target_ids
         self.explicit: dict[str, Target] = {t.id: t for t in explicit}
         self._rows: dict[str, Target | None] = {}  # insertion order: added ones' creation order
@@ -214,6 +216,7 @@ class TargetTable:
 
     def copy(self) -> TargetTable:
         twin = TargetTable(self.seeded)
+        twin.statuses = self.statuses
         twin.explicit = self.explicit  # the base: never changed, shared
         twin._rows = {k: None if v is None else replace(v) for k, v in self._rows.items()}
         twin.added = self.added

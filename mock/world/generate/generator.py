@@ -495,6 +495,13 @@ class Generator:
             ended_at = start + 40 + Draw(self.recipe.seed, "length", call_log_id).below(900)
         return self.finish(live, ended_at)
 
+    def seeded_status(self, call_log_id: int, kind: str) -> str:
+        """The status a seeded call log gives its target (as ``targets.view`` reads it),
+        from two hash draws instead of the row: what a status filter indexes."""
+        d = Draw(self.recipe.seed, "end", call_log_id)
+        status = _outcome(d, True, kind)[3]
+        return "Finished" if _uncategorized(d) else status
+
     def finish(self, live: LiveCall, ended_at: float, **overrides: Any) -> CallLog:
         """The call log a live call becomes when it ends at ``ended_at``.
 
@@ -512,17 +519,7 @@ class Generator:
         if kind not in FAILURES:  # a hand-written row: the flow's kind, else a patient's
             flow = next((f for f in FLOWS if f.id == live.flow.get("id")), None)
             kind = flow.target if flow is not None else "patient"
-        category: str
-        sub: str | None
-        if complete and d.chance(0.85):
-            category, sub, reason, status = (
-                GOOD,
-                None,
-                d.pick(ENDED_REASONS_OK),
-                d.pick(TARGET_STATUSES_DONE),
-            )
-        else:
-            category, sub, reason, status = d.pick(FAILURES[kind])
+        category, sub, reason, status = _outcome(d, complete, kind)
         variables = dict(live.variables)
         inputs = next((f.inputs for f in FLOWS if f.id == live.flow.get("id")), ())
         outcome_keys = [k for k in variables if k not in inputs]
@@ -541,7 +538,7 @@ class Generator:
             call_length=_duration_text(seconds),
             call_ended_reason=reason,
             call_categorization=None
-            if d.chance(0.05)
+            if _uncategorized(d)
             else {
                 "category": category,
                 "subcategory": sub,
@@ -574,6 +571,20 @@ class Generator:
         for name, value in overrides.items():
             setattr(log, name, value)
         return log
+
+
+def _outcome(d: Draw, complete: bool, kind: str) -> tuple[str, str | None, str, str]:
+    """A call's category, subcategory, ended reason and target status: the first draws of
+    its ``end`` stream (``finish`` and ``seeded_status`` both make them)."""
+    if complete and d.chance(0.85):
+        return GOOD, None, d.pick(ENDED_REASONS_OK), d.pick(TARGET_STATUSES_DONE)
+    category, sub, reason, status = d.pick(FAILURES[kind])
+    return category, sub, reason, status
+
+
+def _uncategorized(d: Draw) -> bool:
+    """The draw after the outcome: whether the call log carries no categorization."""
+    return d.chance(0.05)
 
 
 def _whole(value: Any) -> int:

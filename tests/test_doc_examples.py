@@ -7,6 +7,7 @@ shows under them. A block that cannot run here says why, and such blocks stay fe
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,13 @@ def test_output_that_differs_is_caught() -> None:
     )
     [(_, step, printed)] = run_page(text)
     assert printed == '{"detail":"Call not found"}\n' != step.shown
+
+
+def test_the_pytest_tutorial_shows_tests_of_the_example_project() -> None:
+    page = (ROOT / "docs" / "tutorials" / "pytest-suite.md").read_text(encoding="utf-8")
+    example = (ROOT / "examples" / "live-call-client" / "tests" / "test_client.py").read_text(
+        encoding="utf-8"
+    )
+    shown = re.findall(r"^def (test_\w+)", page, re.M)
+    assert len(shown) == 3
+    assert all(f"def {name}(" in example for name in shown)

@@ -71,3 +71,15 @@ def test_the_pytest_tutorial_shows_tests_of_the_example_project() -> None:
     shown = re.findall(r"^def (test_\w+)", page, re.M)
     assert len(shown) == 3
     assert all(f"def {name}(" in example for name in shown)
+
+
+def test_the_python_api_examples_run_and_print_what_they_show(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    page = (ROOT / "docs" / "reference" / "python-api.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(examples) == 2
+    for example in examples:
+        exec(compile(example, "python-api.md", "exec"), {})
+    shown = re.search(r"^# (\[.*\])$", examples[1], re.M).group(1)
+    assert capsys.readouterr().out.splitlines()[-1] == shown

@@ -2,12 +2,13 @@
 #   make serve   start the mock on http://127.0.0.1:8765 with the seeded default world
 #   make test    install what the tests need into .venv and run them all
 #                (make test-fast: the in-process tier only, without lint)
+#   make docs    build the documentation site into site/ (mkdocs build --strict)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: serve test test-fast lint bench clean
+.PHONY: serve test test-fast lint bench docs clean
 
 $(BIN)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,10 @@ $(BIN)/.runtime: pyproject.toml
 
 $(BIN)/.test: pyproject.toml $(BIN)/.runtime
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(BIN)/.docs: pyproject.toml $(BIN)/.runtime
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $@
 
 serve: $(BIN)/.runtime
@@ -44,6 +49,11 @@ test: lint
 test-fast: $(BIN)/.test
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(ARGS)
 
+# The site of docs/ (mkdocs.yml); its reference tables are generated from the code at build
+# time. A warning fails the build, as in tests/test_site.py. Preview: $(BIN)/mkdocs serve
+docs: $(BIN)/.docs
+	$(BIN)/mkdocs build --strict -d site
+
 bench: $(BIN)/.test
 	$(BIN)/python -m benchmarks $(ARGS)
 
@@ -62,4 +72,4 @@ bench-peers: $(BIN)/.test
 	$(BIN)/python -m benchmarks.peers $(ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .peers
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .ruff_cache .peers

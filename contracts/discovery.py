@@ -156,7 +156,7 @@ def advice(obs: Observation) -> str:
     if obs.probe.question == "not found" and isinstance(body, dict) and "detail" in body:
         detail = body["detail"] if isinstance(body["detail"], str) else json.dumps(body["detail"])
         return f"prosper-mock serve --not-found-status {status} --not-found-detail {detail!r}"
-    return "no option yet: the mock's decision differs (see README: Semantics)"
+    return "no option yet: the mock's decision differs (see docs/semantics.md)"
 
 
 def report(observations: list[Observation], target_url: str) -> str:

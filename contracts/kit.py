@@ -1,6 +1,6 @@
 """The kit's documented answers beyond the vendored spec: the ONE place they are allowed.
 
-Upstream documents only ``200`` and ``422``. The mock (README: Semantics) also
+Upstream documents only ``200`` and ``422``. The mock (docs/semantics.md) also
 answers ``400 {"detail": str}`` when nothing can be looked up and ``404
 {"detail": str}`` when no store has the call. Rather than switching checks
 off, the contract suite runs against the vendored spec *plus* these two

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 from prosper_mock.world.textform import text_form
 
 SOURCES = ("live_calls", "call_logs")
-# The kit's documented answers beyond the spec's 200 and 422 (README: Semantics).
+# The kit's documented answers beyond the spec's 200 and 422 (docs/semantics.md).
 KIT_STATUSES = (400, 404)
 
 RULES: dict[str, str] = {

@@ -12,7 +12,7 @@ from prosper_contracts.kit import KIT_RESPONSES
 
 ROOT = Path(__file__).resolve().parent.parent
 SEMANTICS = (ROOT / "docs" / "semantics.md").read_text(encoding="utf-8")
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def tracked_files() -> list[Path]:
@@ -30,7 +30,7 @@ def decisions() -> dict[int, str]:
     return {int(n): title for n, title in re.findall(r"^(\d+)\. \*\*(.+?)\*\*", part, re.M)}
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_relative_links_resolve(doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
     targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)

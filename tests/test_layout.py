@@ -37,7 +37,7 @@ def test_test_folders_mirror_the_packages() -> None:
 
 
 def test_every_path_the_docs_name_exists() -> None:
-    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
     pattern = re.compile(
         r"(?<![\w/.-])((?:mock|contracts|tests|benchmarks|fixtures|examples|docs)"
         r"/[\w/.-]*\w\.(?:py|pyi|json|md|toml))"

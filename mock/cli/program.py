@@ -71,7 +71,7 @@ def _add_unavailable(sub: Subcommands, missing: Unavailable) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="prosper-mock",
-        description="Mock server and contract kit for Prosper Voice's GET /api/v1/live-calls.",
+        description="Mock server and contract kit for the Prosper Voice API.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

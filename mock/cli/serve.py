@@ -35,7 +35,7 @@ def add_serve(sub: Subcommands) -> None:
     p = sub.add_parser(
         "serve",
         help="serve the mock over HTTP",
-        description="Serve GET /api/v1/live-calls from a seeded world.",
+        description="Serve the Prosper Voice API from a seeded world.",
     )
     p.add_argument(
         "--host", type=host, default="127.0.0.1", help="address to bind (default: 127.0.0.1)"

@@ -98,7 +98,7 @@ class ClockBody(TypedDict):
 
 @with_config(_FORBID)
 class FaultRuleBody(TypedDict):
-    faults: Annotated[str, Field(description="header grammar (README: Faults)")]
+    faults: Annotated[str, Field(description="header grammar (docs/how-to/faults.md)")]
     probability: NotRequired[Annotated[float, Field(ge=0, le=1)]]
     match: NotRequired[dict[str, str]]
 

@@ -1,0 +1,85 @@
+"""Every console example of the README and the docs is real: it runs and prints what it shows.
+
+Each page runs in its own shell (tests/console.py): its ``prosper-mock serve ... &`` lines
+start the mock in-process, and its curl lines, in page order, must print what the page
+shows under them. A block that cannot run here says why, and such blocks stay few.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.console import NotUnderstood, console_blocks, run_page
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+WITH_EXAMPLES = [
+    p for p in PAGES if any(b.not_run is None for b in console_blocks(p.read_text("utf-8")))
+]
+# What no test machine has: the real upstream and its key, a Docker engine, a minute per run.
+MAX_NOT_RUN = 6
+
+
+def test_the_pages_have_examples_to_run() -> None:
+    names = {str(p.relative_to(ROOT)) for p in WITH_EXAMPLES}
+    assert {"README.md", "docs/workflow.md", "docs/tutorials/first-mock.md"} <= names
+
+
+@pytest.mark.parametrize("page", WITH_EXAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_console_examples_print_what_they_show(page: Path) -> None:
+    for block, step, printed in run_page(page.read_text(encoding="utf-8")):
+        assert printed == step.shown, f"{page.name} line {block.line}: $ {step.command}"
+
+
+def test_blocks_not_run_say_why_and_are_few() -> None:
+    skipped = [
+        (str(p.relative_to(ROOT)), b.line, b.not_run)
+        for p in PAGES
+        for b in console_blocks(p.read_text(encoding="utf-8"))
+        if b.not_run is not None
+    ]
+    assert all(len(reason) > 10 for _, _, reason in skipped), skipped
+    assert len(skipped) <= MAX_NOT_RUN, skipped
+
+
+def test_a_command_the_runner_does_not_know_fails_rather_than_passing_unseen() -> None:
+    text = "```console\n$ rm -rf build\n```\n"
+    with pytest.raises(NotUnderstood, match="rm -rf build"):
+        run_page(text)
+    marked = "<!-- console: not run: needs a build folder to remove -->\n" + text
+    assert run_page(marked) == []
+    assert console_blocks(marked)[0].not_run == "needs a build folder to remove"
+
+
+def test_output_that_differs_is_caught() -> None:
+    text = (
+        "```console\n$ curl -s 'http://127.0.0.1:8765/api/v1/live-calls?call_log_id=4242'\n"
+        '{"detail":"Call found"}\n```\n'
+    )
+    [(_, step, printed)] = run_page(text)
+    assert printed == '{"detail":"Call not found"}\n' != step.shown
+
+
+def test_the_pytest_tutorial_shows_tests_of_the_example_project() -> None:
+    page = (ROOT / "docs" / "tutorials" / "pytest-suite.md").read_text(encoding="utf-8")
+    example = (ROOT / "examples" / "live-call-client" / "tests" / "test_client.py").read_text(
+        encoding="utf-8"
+    )
+    shown = re.findall(r"^def (test_\w+)", page, re.M)
+    assert len(shown) == 3
+    assert all(f"def {name}(" in example for name in shown)
+
+
+def test_the_python_api_examples_run_and_print_what_they_show(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    page = (ROOT / "docs" / "reference" / "python-api.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(examples) == 2
+    for example in examples:
+        exec(compile(example, "python-api.md", "exec"), {})
+    shown = re.search(r"^# (\[.*\])$", examples[1], re.M).group(1)
+    assert capsys.readouterr().out.splitlines()[-1] == shown

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from prosper_mock.base.version import __version__
+from prosper_mock.control import listings
 from prosper_mock.control.bodies import (
     BODIES,
     PREFIX,
@@ -115,13 +116,18 @@ def add_control_routes(
 
     route("GET", "/openapi.json", openapi)
     route("GET", "/health", _health)
+    route("GET", "/live-calls", listings.latest_live_calls)
     route("POST", "/live-calls", _start_call)
+    route("GET", "/live-calls/{call_log_id}", listings.live_call)
     route("PATCH", "/live-calls/{call_log_id}/variables", _map_variables)
     route("POST", "/live-calls/{call_log_id}/end", _end_call)
     route("DELETE", "/live-calls/{call_log_id}", _delete_live_call)
+    route("GET", "/call-logs", listings.latest_call_logs)
     route("POST", "/call-logs", _add_call_log)
+    route("GET", "/call-logs/{call_log_id}", listings.call_log)
     route("DELETE", "/call-logs/{call_log_id}", _delete_call_log)
     route("GET", "/campaigns", _campaigns)
+    route("GET", "/campaigns/{campaign_id}/targets", listings.latest_targets)
     route("POST", "/reset", _reset)
     route("GET", "/world", _dump)
     route("PUT", "/world", _load)
@@ -189,6 +195,7 @@ async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
         "live_calls": stats["live_calls"],
         "call_logs": stats["call_logs"],
         "world_version": stats["version"],
+        "simulation": state.simulation is not None,
         "sample_ids": state.world.sample_ids(),
     }
 

@@ -422,7 +422,7 @@ def test_undeclared_methods_answer_405_with_allow(mock: MockServer) -> None:
     for method, path, allow in [
         ("PUT", "/health", "GET"),
         ("DELETE", "/world", "GET, PUT"),
-        ("POST", "/live-calls/1012", "DELETE"),
+        ("POST", "/live-calls/1012", "GET, DELETE"),
         ("GET", "/reset", "POST"),
     ]:
         r = requests.request(method, mock.url("/__mock" + path), timeout=5)

@@ -28,6 +28,7 @@ from prosper_mock.control.bodies import (
     SERVICE,
     adapter,
 )
+from prosper_mock.control.dashboard import add_dashboard_routes
 from prosper_mock.control.guard import BodyError, BodyRule, ControlPolicy, read_body, refusal
 from prosper_mock.control.paging import (
     JOURNAL_MAX_LIMIT,
@@ -144,6 +145,8 @@ def add_control_routes(
     route("DELETE", "/faults", _clear_faults)
     if declared:
         raise RuntimeError(f"control operations without a route: {sorted(declared)}")
+    for path in add_dashboard_routes(app, policy):  # files, not operations: not in the spec
+        routed[path] = ["GET", "HEAD"]
     for path, methods in routed.items():
         # As FastAPI answers a method a path does not have (app.py does the same).
         app.router.add_route("*", path, method_not_allowed(", ".join(methods)))

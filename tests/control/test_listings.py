@@ -110,3 +110,11 @@ def test_an_unknown_call_is_404(mock: MockServer) -> None:
     with pytest.raises(ControlError) as log:
         c.call_log(99999)
     assert (live.value.status, log.value.status) == (404, 404)
+
+
+def test_health_says_whether_the_world_is_simulated(mock: MockServer) -> None:
+    from prosper_mock.world.simulation import Simulation
+
+    assert get(mock, "/health").json()["simulation"] is False
+    mock.state.attach_simulation(Simulation(mock.world, 0, 6, mock.world.clock.now()))
+    assert get(mock, "/health").json()["simulation"] is True

@@ -182,3 +182,33 @@ def test_a_narrow_window_stacks_without_scrolling_sideways(page: Page) -> None:
     )
     assert overflow <= 0
     shot(page, "narrow")
+
+
+def test_a_world_file_loaded_then_reset(page: Page, mock: MockServer) -> None:
+    world_file = Path(__file__).resolve().parents[2] / "fixtures" / "world.json"
+    page.get_by_label("World file").set_input_files(str(world_file))
+    page.get_by_role("button", name="Load world").click()
+    expect(page.locator("#status")).to_contain_text("Loaded world.json")
+    loaded = mock.world.stats()
+    expect(page.locator("#count-logs")).to_have_text(str(loaded["call_logs"]))
+    mock.world.start_call({"user_phone_number": "+15550003333"})
+    expect(page.locator("#count-live")).to_have_text(str(loaded["live_calls"] + 1))
+    page.get_by_role("button", name="Reset the world").click()
+    expect(page.locator("#count-live")).to_have_text(str(loaded["live_calls"]))
+
+
+def test_the_token_comes_from_the_fragment_and_never_reaches_the_server(browser: Browser) -> None:
+    world = World.generate(WorldRecipe(live_calls=2, call_logs=2))
+    with MockServer(world, control_token="s3cret-token") as server:
+        context = browser.new_context()
+        page = context.new_page()
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.url + " " + str(r.headers.get("authorization"))))
+        page.goto(server.url("/__mock/#token=s3cret-token"))
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        expect(page.locator("#count-live")).to_have_text("2")
+        assert "#" not in page.url  # taken out of the address bar
+        controls = [s for s in sent if "/__mock/health" in s]
+        assert controls and all(s.endswith(" Bearer s3cret-token") for s in controls)
+        assert not [s for s in sent if "s3cret" in s.split(" ")[0]]  # never in a URL
+        context.close()

@@ -128,21 +128,22 @@ function fill(tbody, rows, build) {
 // --- the world ----------------------------------------------------------------------
 
 async function refresh(force) {
-  const health = await control("GET", "/health");
+  const [health, clock, faults] = await Promise.all([
+    control("GET", "/health"), control("GET", "/clock"), control("GET", "/faults"),
+  ]);
   $("count-live").textContent = health.live_calls;
   $("count-logs").textContent = health.call_logs;
   $("simulation").textContent = health.simulation ? "on" : "off";
   $("version").textContent = health.version;
-  const clock = await control("GET", "/clock");
   $("clock-mode").textContent = clock.mode;
   $("clock-now").textContent = utc(clock.now);
-  const faults = await control("GET", "/faults");
   if (JSON.stringify(faults.rules) !== state.faultsText) showFaults(faults.rules);
+  const lists = [readJournal()];
   if (force || health.world_version !== state.version) {
     state.version = health.world_version;
-    await Promise.all([showCalls(), showTargets(), showSelected()]);
+    lists.push(showCalls(), showTargets(), showSelected());
   }
-  await readJournal();
+  await Promise.all(lists);
 }
 
 async function showCalls() {
@@ -507,7 +508,7 @@ async function start() {
   readFragment();
   wire();
   try {
-    await loadCampaigns();
+    await loadCampaigns();  // the targets shown are the chosen campaign's
     await refresh(true);
     document.body.dataset.ready = "1";
   } catch (err) {

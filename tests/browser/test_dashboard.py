@@ -137,6 +137,7 @@ def test_a_clients_requests_arrive_in_the_journal(page: Page, mock: MockServer) 
     expect(journal).to_have_count(3)
     expect(journal.first).to_have_class(re.compile(r"\binvalid\b"))  # the 422, newest first
     expect(journal.nth(1)).to_have_class(re.compile(r"\bmiss\b"))
+    shot(page, "journal")
     curl = journal.nth(1).locator("input.curl")
     expect(curl).to_have_value(f"curl -s '{mock.base_url}/api/v1/live-calls?call_log_id=999999'")
     page.locator("#journal-status").select_option("misses")
@@ -145,7 +146,6 @@ def test_a_clients_requests_arrive_in_the_journal(page: Page, mock: MockServer) 
     page.get_by_label("Filter").fill("1012")
     expect(journal).to_have_count(1)
     expect(journal.first).to_contain_text("200")
-    shot(page, "journal")
 
 
 def test_a_fault_set_on_the_page_is_what_a_client_gets(page: Page, mock: MockServer) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from prosper_mock.base.version import __version__
+from prosper_mock.control.dashboard import dashboard_url
 from prosper_mock.control.routes import add_control_routes
 from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, create_api_app
 from prosper_mock.serving.eventloop import new_event_loop
@@ -288,6 +289,9 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
         base = base_url(options.host, listening.port)
         workers = f" with {worker.count} workers" if worker is not None else ""
         lines = [banner, f"serving on {base}{workers}  (Ctrl-C to stop)"]
+        if options.control:  # the token is never shown: the page takes it from the fragment
+            token = "  (append #token=<the control token>)" if options.control_token else ""
+            lines.append(f"dashboard: {dashboard_url(base)}{token}")
         # The key is named, never shown: the shell fills it in from the environment.
         key = f' -H "{options.api_key[0]}: ${options.api_key_env}"' if options.api_key else ""
         if example is not None:

@@ -21,8 +21,15 @@ assert '{unpacked}' in prosper_mock.__file__, prosper_mock.__file__
 with MockServer() as s:
     spec = requests.get(s.url('/openapi.json'), timeout=5).content
     answer = requests.get(s.url('/api/v1/live-calls?call_log_id=1250'), timeout=5).json()
+    page = requests.get(s.url('/__mock/static/app.js'), timeout=5)
+    assert page.ok and b'/__mock' in page.content, page.status_code
 print(len(spec), answer['source'])
 """
+
+
+def zf_read(wheel: Path, name: str) -> bytes:
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.read(name)
 
 
 def test_wheel_carries_openapi_json_and_serves_outside_the_repo(
@@ -40,6 +47,10 @@ def test_wheel_carries_openapi_json_and_serves_outside_the_repo(
         "prosper_mock/__init__.pyi",
         "prosper_contracts/__init__.pyi",
     } <= names
+    # the dashboard's files, served from the package itself
+    for name in ("index.html", "app.js", "app.css"):
+        shipped = zf_read(wheel, f"prosper_mock/control/static/{name}")
+        assert shipped == (ROOT / "mock" / "control" / "static" / name).read_bytes(), name
     # PEP 561: without the marker, a consumer's type checker skips the packages' types
     assert {"prosper_mock/py.typed", "prosper_contracts/py.typed"} <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

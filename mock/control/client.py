@@ -85,6 +85,22 @@ class ControlClient:
             ),
         )
 
+    def live_calls(self, limit: int = 50) -> dict[str, Any]:
+        """The latest live calls as stored, latest start first: ``{"live_calls", "count"}``."""
+        return self._object("GET", f"/live-calls?limit={int(limit)}")
+
+    def live_call(self, call_log_id: int) -> CallAnswer:
+        """One live call as stored and as a client's lookup answers it."""
+        return cast(CallAnswer, self._call("GET", f"/live-calls/{int(call_log_id)}"))
+
+    def call_logs(self, limit: int = 50) -> dict[str, Any]:
+        """The latest call logs as stored, largest id first: ``{"call_logs", "count"}``."""
+        return self._object("GET", f"/call-logs?limit={int(limit)}")
+
+    def call_log(self, call_log_id: int) -> CallLogAnswer:
+        """One call log as stored and as a client's lookup answers it."""
+        return cast(CallLogAnswer, self._call("GET", f"/call-logs/{int(call_log_id)}"))
+
     def delete_live_call(self, call_log_id: int) -> None:
         self._call("DELETE", f"/live-calls/{call_log_id}")
 
@@ -102,6 +118,13 @@ class ControlClient:
     def campaigns(self) -> list[dict[str, Any]]:
         """Every campaign of the world (ids to use with the vendored API's campaign paths)."""
         return cast("list[dict[str, Any]]", self._object("GET", "/campaigns")["campaigns"])
+
+    def campaign_targets(self, campaign_id: str, limit: int = 50) -> dict[str, Any]:
+        """A campaign's newest targets, newest first: ``{"targets", "count"}``."""
+        from urllib.parse import quote
+
+        path = f"/campaigns/{quote(campaign_id, safe='')}/targets?limit={int(limit)}"
+        return self._object("GET", path)
 
     def reset(self) -> dict[str, Any]:
         return self._object("POST", "/reset")

@@ -62,12 +62,22 @@ class BodyError(Exception):
         return refused
 
 
-def refusal(request: web.Request, policy: ControlPolicy) -> web.Response | None:
+def refusal(
+    request: web.Request, policy: ControlPolicy, *, token_needed: bool = True
+) -> web.Response | None:
     """The answer that refuses ``request`` (a foreign page, a bad token, a change to a
-    read-only world...), or ``None`` when it may go on."""
+    read-only world...), or ``None`` when it may go on.
+
+    ``token_needed=False`` is for the dashboard's own files (``dashboard``): they hold no
+    data, and a browser cannot send a token when it opens a page, so with a token set they
+    are served without it; every request the page then makes carries it. Without a token
+    they are refused exactly as control requests are.
+    """
     foreign = _foreign_page(request, policy)
     if foreign is not None:
         return detail_response(403, foreign)
+    if policy.token is not None and not token_needed:
+        return None
     if policy.token is not None:
         given = request.headers.get("Authorization", "")
         expected = f"Bearer {policy.token}"

@@ -21,12 +21,14 @@ from typing import Any
 from aiohttp import web
 
 from prosper_mock.base.version import __version__
+from prosper_mock.control import listings
 from prosper_mock.control.bodies import (
     BODIES,
     PREFIX,
     SERVICE,
     adapter,
 )
+from prosper_mock.control.dashboard import add_dashboard_routes
 from prosper_mock.control.guard import BodyError, BodyRule, ControlPolicy, read_body, refusal
 from prosper_mock.control.paging import (
     JOURNAL_MAX_LIMIT,
@@ -115,13 +117,18 @@ def add_control_routes(
 
     route("GET", "/openapi.json", openapi)
     route("GET", "/health", _health)
+    route("GET", "/live-calls", listings.latest_live_calls)
     route("POST", "/live-calls", _start_call)
+    route("GET", "/live-calls/{call_log_id}", listings.live_call)
     route("PATCH", "/live-calls/{call_log_id}/variables", _map_variables)
     route("POST", "/live-calls/{call_log_id}/end", _end_call)
     route("DELETE", "/live-calls/{call_log_id}", _delete_live_call)
+    route("GET", "/call-logs", listings.latest_call_logs)
     route("POST", "/call-logs", _add_call_log)
+    route("GET", "/call-logs/{call_log_id}", listings.call_log)
     route("DELETE", "/call-logs/{call_log_id}", _delete_call_log)
     route("GET", "/campaigns", _campaigns)
+    route("GET", "/campaigns/{campaign_id}/targets", listings.latest_targets)
     route("POST", "/reset", _reset)
     route("GET", "/world", _dump)
     route("PUT", "/world", _load)
@@ -138,6 +145,8 @@ def add_control_routes(
     route("DELETE", "/faults", _clear_faults)
     if declared:
         raise RuntimeError(f"control operations without a route: {sorted(declared)}")
+    for path in add_dashboard_routes(app, policy):  # files, not operations: not in the spec
+        routed[path] = ["GET", "HEAD"]
     for path, methods in routed.items():
         # As FastAPI answers a method a path does not have (app.py does the same).
         app.router.add_route("*", path, method_not_allowed(", ".join(methods)))
@@ -189,6 +198,7 @@ async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
         "live_calls": stats["live_calls"],
         "call_logs": stats["call_logs"],
         "world_version": stats["version"],
+        "simulation": state.simulation is not None,
         "sample_ids": state.world.sample_ids(),
     }
 

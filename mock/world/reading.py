@@ -1,4 +1,4 @@
-"""The world's campaign reads: campaigns, a target, and pages of targets and call logs.
+"""The world's reads: campaigns, a target, pages of targets and call logs, the latest rows.
 
 A part of ``World`` (its base class), kept apart so the model stays readable: every
 method holds the world's lock and reads the stores and the target table it owns.
@@ -6,6 +6,8 @@ method holds the world's lock and reads the stores and the target table it owns.
 
 from __future__ import annotations
 
+import heapq
+import math
 import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,9 +16,9 @@ from prosper_mock.world import listing
 from prosper_mock.world.campaigns import Campaign
 from prosper_mock.world.errors import UnknownCampaign
 from prosper_mock.world.generate.generator import Generator
-from prosper_mock.world.paging import Page
+from prosper_mock.world.paging import Page, check_page
 from prosper_mock.world.records import CallLog, LiveCall
-from prosper_mock.world.store import Store
+from prosper_mock.world.store import Store, recency
 from prosper_mock.world.targets import Target, TargetTable, TargetView, view
 
 
@@ -100,3 +102,30 @@ class Reading:
             target, campaign.kind, campaign.variables, self.live_calls, self.call_logs,
             self.generator.recipe.seed,
         )  # fmt: skip
+
+    def latest_live_calls(self, limit: int) -> tuple[list[LiveCall], int]:
+        """The ``limit`` most recent live calls (latest start first, then the larger id) and
+        how many there are. Scans the live calls, which are few in any world a test serves."""
+        check_page(0, limit)
+        with self.lock:
+            self.catch_up()
+            return heapq.nlargest(limit, self.live_calls, key=recency), len(self.live_calls)
+
+    def latest_call_logs(self, limit: int) -> tuple[list[CallLog], int]:
+        """The ``limit`` call logs with the largest ids, newest first, and how many there are
+        (the first page of ``call_logs_page``: O(limit · log n) however big the world)."""
+        with self.lock:
+            page = self.call_logs_page(0, limit)
+            return list(page.items), len(self.call_logs)
+
+    def latest_targets(self, campaign_id: str, limit: int) -> tuple[list[TargetView], int]:
+        """A campaign's ``limit`` newest targets, newest first, and how many it has; raises
+        ``UnknownCampaign``. The last pages of ``targets_page`` (the listing is oldest first)."""
+        with self.lock:
+            total = self.targets_page(campaign_id, 0, 1).page_count
+            start = max(0, total - limit)
+            first, skip = divmod(start, limit)
+            items = list(self.targets_page(campaign_id, first, limit).items)[skip:]
+            if skip and first + 1 < math.ceil(total / limit):
+                items += self.targets_page(campaign_id, first + 1, limit).items
+            return items[::-1], total

@@ -59,7 +59,10 @@ def _add_id(ids: dict[Any, Any], key: Any, call_log_id: int) -> None:
     elif found.__class__ is int:
         ids[key] = _more_ids(found, call_log_id)
     else:
-        found.append(call_log_id)
+        try:
+            found.append(call_log_id)
+        except OverflowError:  # a third id beyond 64 bits: the packed array becomes a list
+            ids[key] = [*found, call_log_id]
 
 
 class IdIndex(Mapping[K, Sequence[int]]):

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from prosper_mock import World
-from tests.clirun import main_error, serve
+from tests.clirun import Served, main_error, serve
 from tests.rawhttp import request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -545,3 +545,27 @@ def test_without_the_contracts_extra_the_kit_s_commands_are_listed_and_say_what_
     spec = str(ROOT / "openapi.json")
     done = run_without("spec", "diff", "--file", spec, "--vendored", spec)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+def _banner_line(s: Served, start: str) -> str:
+    """The banner's line starting with ``start`` (the banner is printed at once, whole)."""
+    for _ in range(200):
+        found = [line for line in s.stderr if line.startswith(start)]
+        if found:
+            return found[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no {start!r} line in {s.stderr}")
+
+
+def test_the_banner_names_the_dashboard_and_never_the_token() -> None:
+    with serve(["--live-calls", "1", "--call-logs", "1"]) as s:
+        assert _banner_line(s, "dashboard: ") == f"dashboard: {s.base_url}/__mock/"
+    secret = "tok-of-the-dashboard"
+    with serve(["--live-calls", "1", "--call-logs", "1", "--control-token", secret]) as s:
+        line = _banner_line(s, "dashboard: ")
+        assert line.startswith(f"dashboard: {s.base_url}/__mock/  (append #token=")
+    assert secret not in "\n".join(s.stderr)
+    with serve(["--live-calls", "1", "--call-logs", "1", "--no-control"]) as s:
+        _banner_line(s, "serving on")
+        assert not [line for line in s.stderr if "dashboard" in line]
+        assert requests.get(s.url("/__mock/"), timeout=5).status_code == 404

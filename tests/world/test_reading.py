@@ -305,3 +305,31 @@ def test_target_pages_with_changes_are_complete_and_disjoint(
         assert world.targets_page(campaign, 0, limit).page_count == -(-len(expected) // limit)
     finally:
         world.restore(saved)
+
+
+def test_the_latest_rows_come_newest_first_with_their_counts() -> None:
+    fresh = World.generate(WorldRecipe(seed=3, live_calls=6, call_logs=30, pending_targets=12))
+    live, live_count = fresh.latest_live_calls(3)
+    everything = sorted(fresh.live_calls, key=lambda r: (r.started_at, r.call_log_id))
+    assert live_count == 6 and live == everything[::-1][:3]
+    started = fresh.start_call({"user_phone_number": "+15550009999"})
+    assert fresh.latest_live_calls(1) == ([started], 7)
+    logs, log_count = fresh.latest_call_logs(4)
+    assert log_count == 30
+    assert [r.id for r in logs] == sorted((r.id for r in fresh.call_logs), reverse=True)[:4]
+    with pytest.raises(InvalidChange):
+        fresh.latest_live_calls(0)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 100])
+def test_the_latest_targets_are_the_listing_read_backwards(limit: int) -> None:
+    fresh = World.generate(WorldRecipe(seed=3, live_calls=6, call_logs=30, pending_targets=12))
+    campaign = fresh.campaigns()[0].id
+    fresh.add_targets(campaign, [{"phone_number": "+15550001234", "external_id": "NEW-1"}])
+    every = fresh.targets_page(campaign, 0, 100).items
+    latest, count = fresh.latest_targets(campaign, limit)
+    assert count == len(every)
+    assert latest == list(every[::-1][:limit])
+    assert latest[0].external_id == "NEW-1"
+    with pytest.raises(UnknownCampaign):
+        fresh.latest_targets("no-such-campaign", 3)

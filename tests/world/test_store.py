@@ -247,3 +247,15 @@ StoreAgainstADict.TestCase.settings = settings(
     max_examples=60, stateful_step_count=25, deadline=None
 )
 test_the_store_agrees_with_a_dict_of_rows = StoreAgainstADict.TestCase
+
+
+def test_ids_beyond_64_bits_join_a_key_that_already_has_two() -> None:
+    # One phone, three calls: the third id does not fit the packed array the first two made.
+    rows = [
+        LiveCall(
+            call_log_id=i, user_phone_number="+15550001111", started_at=f"2026-01-15T15:0{n}:00Z"
+        )
+        for n, i in enumerate((1, 2, 2**70))
+    ]
+    table = BaseTable.from_records(rows)
+    assert sorted(table.by_phone["+15550001111"]) == [1, 2, 2**70]

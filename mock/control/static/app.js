@@ -1,0 +1,520 @@
+// The dashboard of prosper-voice-mock: reads and changes the world only through the
+// control API (/__mock/...) and the vendored API (/api/v1/...), as any client would.
+// Every value from the mock reaches the page as text (textContent), never as markup.
+"use strict";
+
+const POLL_MS = 1000;
+const JOURNAL_KEEP = 500;
+const ROWS = 50;
+const state = {
+  token: "", apiKeyHeader: "X-Api-Key", apiKey: "",
+  version: null, selected: null, campaign: null, journalSince: 0, journal: [],
+  faultRules: [], faultsText: "", polling: false,
+};
+
+const $ = (id) => document.getElementById(id);
+
+// The token and key come from the URL fragment (#token=...&api_key=...), which the browser
+// never sends to the server; they are kept for this tab only and removed from the address bar.
+function readFragment() {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const saved = (name) => { try { return sessionStorage.getItem(name) || ""; } catch { return ""; } };
+  state.token = params.get("token") || saved("prosper-mock-token");
+  state.apiKey = params.get("api_key") || saved("prosper-mock-api-key");
+  state.apiKeyHeader = params.get("api_key_header") || saved("prosper-mock-api-key-header") || "X-Api-Key";
+  remember();
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+  $("token").value = state.token;
+  $("api-key").value = state.apiKey;
+  $("api-key-header").value = state.apiKeyHeader;
+}
+
+function remember() {
+  try {
+    sessionStorage.setItem("prosper-mock-token", state.token);
+    sessionStorage.setItem("prosper-mock-api-key", state.apiKey);
+    sessionStorage.setItem("prosper-mock-api-key-header", state.apiKeyHeader);
+  } catch { /* storage refused: the values live until the page closes */ }
+}
+
+function say(text, bad) {
+  const el = $("status");
+  el.textContent = text;
+  el.classList.toggle("bad", Boolean(bad));
+}
+
+class Refused extends Error {
+  constructor(status, detail) {
+    super(`${status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+// One request; the answer's JSON (null for 204). A refusal throws Refused.
+async function request(method, path, body, { raw = false } = {}) {
+  const headers = {};
+  if (path.startsWith("/__mock")) {
+    if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  } else if (state.apiKey) {
+    headers[state.apiKeyHeader] = state.apiKey;
+  }
+  let data;
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    data = raw ? body : JSON.stringify(body);
+  }
+  const response = await fetch(path, { method, headers, body: data, cache: "no-store" });
+  const text = await response.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+  if (!response.ok) throw new Refused(response.status, json && json.detail !== undefined ? json.detail : json);
+  return json;
+}
+
+const control = (method, path, body, options) => request(method, `/__mock${path}`, body, options);
+
+// What a click does: run it, say what happened, refresh what it changed.
+async function act(label, fn) {
+  try {
+    const done = await fn();
+    say(done || `${label}: done`);
+    await refresh(true);
+  } catch (err) {
+    say(`${label}: ${err.message}`, true);
+  }
+}
+
+// --- formatting ---------------------------------------------------------------------
+
+function utc(value) {
+  if (value === null || value === undefined || value === "") return "–";
+  const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return date.toISOString().replace("T", " ").replace(/\.\d+Z$/, "").replace(/Z$/, "") + " UTC";
+}
+
+function text(value) {
+  if (value === null || value === undefined) return "null";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function cell(row, content, className) {
+  const td = document.createElement("td");
+  if (content instanceof Node) td.append(content); else td.textContent = content;
+  if (className) td.className = className;
+  row.append(td);
+  return td;
+}
+
+function button(label, onClick, aria) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  if (aria) b.setAttribute("aria-label", aria);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function fill(tbody, rows, build) {
+  tbody.replaceChildren();
+  for (const r of rows) {
+    const tr = document.createElement("tr");
+    build(tr, r);
+    tbody.append(tr);
+  }
+}
+
+// --- the world ----------------------------------------------------------------------
+
+async function refresh(force) {
+  const [health, clock, faults] = await Promise.all([
+    control("GET", "/health"), control("GET", "/clock"), control("GET", "/faults"),
+  ]);
+  $("count-live").textContent = health.live_calls;
+  $("count-logs").textContent = health.call_logs;
+  $("simulation").textContent = health.simulation ? "on" : "off";
+  $("version").textContent = health.version;
+  $("clock-mode").textContent = clock.mode;
+  $("clock-now").textContent = utc(clock.now);
+  if (JSON.stringify(faults.rules) !== state.faultsText) showFaults(faults.rules);
+  const lists = [readJournal()];
+  if (force || health.world_version !== state.version) {
+    state.version = health.world_version;
+    lists.push(showCalls(), showTargets(), showSelected());
+  }
+  await Promise.all(lists);
+}
+
+async function showCalls() {
+  const [live, logs] = await Promise.all([
+    control("GET", `/live-calls?limit=${ROWS}`),
+    control("GET", `/call-logs?limit=${ROWS}`),
+  ]);
+  $("live-shown").textContent = `(${live.live_calls.length} of ${live.count})`;
+  $("logs-shown").textContent = `(${logs.call_logs.length} of ${logs.count})`;
+  fill($("live-table").tBodies[0], live.live_calls, (tr, c) => {
+    tr.dataset.id = c.call_log_id;
+    cell(tr, button(String(c.call_log_id), () => select("live", c.call_log_id), `Show live call ${c.call_log_id}`));
+    cell(tr, c.user_phone_number);
+    cell(tr, utc(c.started_at));
+    cell(tr, c.status);
+    cell(tr, (c.flow && c.flow.step) || "–");
+  });
+  fill($("logs-table").tBodies[0], logs.call_logs, (tr, c) => {
+    tr.dataset.id = c.id;
+    cell(tr, button(String(c.id), () => select("log", c.id), `Show call log ${c.id}`));
+    cell(tr, c.user_phone_number);
+    cell(tr, utc(c.created_at));
+    cell(tr, c.call_length, "length");
+    cell(tr, c.call_ended_reason);
+  });
+}
+
+async function select(kind, id) {
+  state.selected = { kind, id };
+  await showSelected();
+}
+
+async function showSelected() {
+  const chosen = state.selected;
+  if (chosen === null) return;
+  let answer;
+  try {
+    answer = await control("GET", `/${chosen.kind === "live" ? "live-calls" : "call-logs"}/${chosen.id}`);
+  } catch (err) {
+    if (!(err instanceof Refused) || err.status !== 404) throw err;
+    if (chosen.kind === "live") {  // ended meanwhile: follow it to the call logs
+      state.selected = { kind: "log", id: chosen.id };
+      return showSelected();
+    }
+    $("call-title").textContent = `${chosen.id}: gone`;
+    return undefined;
+  }
+  const row = answer.call || answer.call_log;
+  $("call-title").textContent = `${chosen.id} (${answer.snapshot.source})`;
+  const snapshot = $("snapshot-table").tBodies[0];
+  fill(snapshot, Object.entries(answer.snapshot), (tr, [k, v]) => {
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = k;
+    tr.append(th);
+    cell(tr, text(v));
+  });
+  const flow = row.flow || {};
+  $("flow-step").textContent = flow.step
+    ? `${flow.name || flow.id}: step ${flow.step} (${(flow.step_index ?? 0) + 1} of ${flow.steps_total ?? "?"})`
+    : chosen.kind === "live" ? "no flow step" : `ended: ${row.call_ended_reason}, ${row.call_length}`;
+  const lines = row.transcript || row.transcripts || [];
+  $("transcript").replaceChildren(...lines.map((line) => {
+    const li = document.createElement("li");
+    const who = document.createElement("strong");
+    who.textContent = `${line.role}: `;
+    li.append(who, document.createTextNode(line.message ?? text(line)));
+    return li;
+  }));
+  $("map-form").hidden = $("end-form").hidden = chosen.kind !== "live";
+  return undefined;
+}
+
+// The search asks the vendored lookup itself, so what it finds is what a client gets.
+async function search(query) {
+  const q = query.trim();
+  const params = new URLSearchParams();
+  const eq = q.indexOf("=");
+  if (eq > 0) { params.set("key", q.slice(0, eq)); params.set("value", q.slice(eq + 1)); }
+  else if (/^\d+$/.test(q)) params.set("call_log_id", q);
+  else params.set("user_phone_number", q);
+  const path = `/api/v1/live-calls?${params}`;
+  const result = $("search-result");
+  result.replaceChildren();
+  const head = document.createElement("p");
+  head.className = "query";
+  head.textContent = `GET ${path}`;
+  result.append(head);
+  try {
+    const found = await request("GET", path);
+    const id = found.call_log_id ?? found.id;
+    const line = document.createElement("p");
+    line.textContent = `found ${id} in ${found.source} (${found.user_phone_number}) `;
+    line.append(button("Show", () => select(found.source === "live_calls" ? "live" : "log", id), `Show call ${id}`));
+    result.append(line);
+    result.dataset.found = String(id);
+    await select(found.source === "live_calls" ? "live" : "log", id);
+  } catch (err) {
+    const line = document.createElement("p");
+    line.className = "bad";
+    line.textContent = err.message;
+    result.append(line);
+    result.dataset.found = "";
+  }
+}
+
+// --- campaigns ----------------------------------------------------------------------
+
+async function loadCampaigns() {
+  const { campaigns } = await control("GET", "/campaigns");
+  $("count-campaigns").textContent = campaigns.length;
+  const select = $("campaign");
+  const keep = state.campaign;
+  select.replaceChildren(...campaigns.map((c) => {
+    const o = document.createElement("option");
+    o.value = c.id;
+    o.textContent = `${c.name} (${c.kind})`;
+    return o;
+  }));
+  state.campaign = campaigns.some((c) => c.id === keep) ? keep : campaigns[0] && campaigns[0].id;
+  if (state.campaign) select.value = state.campaign;
+}
+
+async function showTargets() {
+  if (!state.campaign) return;
+  const { targets, count } = await control("GET", `/campaigns/${encodeURIComponent(state.campaign)}/targets?limit=${ROWS}`);
+  fill($("targets-table").tBodies[0], targets, (tr, t) => {
+    tr.dataset.id = t.id;
+    cell(tr, t.id, "id");
+    cell(tr, text(t.phone_number && t.phone_number.value !== undefined ? t.phone_number.value : t.phone_number));
+    cell(tr, t.external_id ?? "–");
+    cell(tr, t.status, "target-status");
+    cell(tr, (t.call_log_ids || []).join(", ") || "–");
+    cell(tr, button("Launch", () => launch(t.id), `Launch target ${t.id}`));
+  });
+  $("targets-table").caption?.remove();
+  const caption = $("targets-table").createCaption();
+  caption.textContent = `${targets.length} newest of ${count}`;
+}
+
+function launch(targetId) {
+  return act("Launch", async () => {
+    const body = { target_ids: [targetId] };
+    const answer = await request("POST", `/api/v1/campaigns/${encodeURIComponent(state.campaign)}/calls`, body);
+    const placed = answer.launched.map((l) => l.call_log_id);
+    return placed.length ? `Launched ${targetId}: call ${placed.join(", ")}` : `Not launched (skipped): ${targetId}`;
+  });
+}
+
+// --- faults -------------------------------------------------------------------------
+
+function showFaults(rules) {
+  state.faultRules = rules;
+  state.faultsText = JSON.stringify(rules);
+  const list = $("fault-rules");
+  list.replaceChildren(...(rules.length ? rules : [null]).map((rule) => {
+    const li = document.createElement("li");
+    if (rule === null) { li.textContent = "no fault rules"; li.className = "muted"; return li; }
+    const match = Object.entries(rule.match || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+    li.textContent = `${rule.faults.join(", ")} with probability ${rule.probability}${match ? ` when ${match}` : ""}`;
+    return li;
+  }));
+}
+
+// A rule as PUT /__mock/faults takes it, from the form (the list answers faults as an array).
+function ruleBody(rule) {
+  const body = { faults: Array.isArray(rule.faults) ? rule.faults.join(",") : rule.faults };
+  if (rule.probability !== undefined) body.probability = rule.probability;
+  if (rule.match && Object.keys(rule.match).length) body.match = rule.match;
+  return body;
+}
+
+// --- journal ------------------------------------------------------------------------
+
+async function readJournal() {
+  let more = true;
+  let added = false;
+  while (more) {
+    const page = await control("GET", `/journal?since=${state.journalSince}&limit=500`);
+    state.journal.push(...page.entries);
+    state.journalSince = page.next_since;
+    more = page.more;
+    added = added || page.entries.length > 0;
+  }
+  if (state.journal.length > JOURNAL_KEEP) state.journal.splice(0, state.journal.length - JOURNAL_KEEP);
+  if (added) showJournal();
+}
+
+function curlOf(entry) {
+  const query = new URLSearchParams(entry.query.map(([k, v]) => [k, v])).toString();
+  const url = `${location.origin}${entry.path}${query ? `?${query}` : ""}`;
+  const key = state.apiKey ? ` -H '${state.apiKeyHeader}: $PROSPER_API_KEY'` : "";
+  const method = entry.method === "GET" ? "" : ` -X ${entry.method}`;
+  const body = entry.method === "GET" || entry.method === "DELETE" ? "" : " --json '...'  # the body is not journalled";
+  return `curl -s${method}${key} '${url.replace(/'/g, "'\\''")}'${body}`;
+}
+
+function wanted(entry) {
+  const status = $("journal-status").value;
+  if (status === "misses" && entry.status !== 404) return false;
+  if (status === "422" && entry.status !== 422) return false;
+  if (status === "errors" && entry.status < 400) return false;
+  const filter = $("journal-filter").value.trim().toLowerCase();
+  if (!filter) return true;
+  const haystack = `${entry.method} ${entry.path} ${entry.status} ${entry.query.map(([k, v]) => `${k}=${v}`).join(" ")}`;
+  return haystack.toLowerCase().includes(filter);
+}
+
+function showJournal() {
+  const list = $("journal");
+  const shown = state.journal.filter(wanted).slice(-200).reverse();
+  list.replaceChildren(...shown.map((entry) => {
+    const li = document.createElement("li");
+    li.className = `entry s${entry.status}${entry.status === 404 ? " miss" : ""}${entry.status === 422 ? " invalid" : ""}`;
+    li.dataset.seq = entry.seq;
+    const line = document.createElement("div");
+    line.className = "line";
+    const status = document.createElement("span");
+    status.className = "code";
+    status.textContent = entry.status;
+    const what = document.createElement("span");
+    const query = entry.query.map(([k, v]) => `${k}=${v}`).join("&");
+    what.textContent = ` ${entry.method} ${entry.path}${query ? `?${query}` : ""}  ${utc(entry.time)}`;
+    line.append(status, what);
+    const curl = document.createElement("input");
+    curl.type = "text";
+    curl.readOnly = true;
+    curl.className = "curl";
+    curl.value = curlOf(entry);
+    curl.setAttribute("aria-label", `curl for request ${entry.seq}`);
+    const copy = button("Copy", () => copyText(curl), `Copy curl for request ${entry.seq}`);
+    li.append(line, curl, copy);
+    return li;
+  }));
+}
+
+function copyText(input) {
+  input.select();
+  const done = () => say("curl line copied");
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(input.value).then(done, () => say("selected: press Ctrl+C to copy"));
+  } else {
+    say("selected: press Ctrl+C to copy");
+  }
+}
+
+// --- forms --------------------------------------------------------------------------
+
+function parseValue(textValue) {
+  try { return JSON.parse(textValue); } catch { return textValue; }
+}
+
+function on(formId, fn) {
+  $(formId).addEventListener("submit", (event) => { event.preventDefault(); fn(); });
+}
+
+function wire() {
+  const useAccess = () => {
+    state.token = $("token").value;
+    state.apiKey = $("api-key").value;
+    state.apiKeyHeader = $("api-key-header").value || "X-Api-Key";
+    remember();
+    act("Access", async () => { await loadCampaigns(); return "connected"; });
+  };
+  on("access-form", useAccess);
+  on("key-form", useAccess);
+  on("search-form", () => search($("search").value));
+  on("start-form", () => act("Start", async () => {
+    const phone = $("start-phone").value.trim();
+    const answer = await control("POST", "/live-calls", phone ? { user_phone_number: phone } : {});
+    state.selected = { kind: "live", id: answer.call.call_log_id };
+    return `Started call ${answer.call.call_log_id}`;
+  }));
+  on("map-form", () => act("Map", async () => {
+    const name = $("map-name").value.trim();
+    if (!state.selected || !name) throw new Error("pick a live call and name a variable");
+    await control("PATCH", `/live-calls/${state.selected.id}/variables`, { variables: { [name]: parseValue($("map-value").value) } });
+    return `Mapped ${name} on ${state.selected.id}`;
+  }));
+  on("end-form", () => act("End", async () => {
+    if (!state.selected) throw new Error("pick a live call");
+    const answer = await control("POST", `/live-calls/${state.selected.id}/end`);
+    state.selected = { kind: "log", id: answer.call_log.id };
+    return `Ended ${answer.call_log.id} after ${answer.call_log.call_length}`;
+  }));
+  on("advance-form", () => act("Advance", async () => {
+    const clock = await control("POST", "/clock/advance", { seconds: Number($("advance-seconds").value) });
+    return `Clock at ${utc(clock.now)}`;
+  }));
+  on("set-clock-form", () => act("Set clock", async () => {
+    const clock = await control("PUT", "/clock", { now: $("set-clock").value.trim() });
+    return `Clock at ${utc(clock.now)}`;
+  }));
+  on("fault-form", () => act("Fault", async () => {
+    const rule = { faults: $("fault-spec").value.trim(), probability: Number($("fault-probability").value) };
+    const match = $("fault-match").value.trim();
+    if (match) {
+      const eq = match.indexOf("=");
+      if (eq < 1) throw new Error("Only when: name=value");
+      rule.match = { [match.slice(0, eq)]: match.slice(eq + 1) };
+    }
+    const rules = [...state.faultRules.map(ruleBody), ruleBody(rule)];
+    const answer = await control("PUT", "/faults", { rules });
+    showFaults(answer.rules);
+    return `${answer.rules.length} fault rule(s) in force`;
+  }));
+  on("clear-faults-form", () => act("Clear faults", async () => {
+    await control("DELETE", "/faults");
+    showFaults([]);
+    return "no fault rules";
+  }));
+  on("target-form", () => act("Add target", async () => {
+    const target = { phone_number: $("target-phone").value.trim() };
+    const external = $("target-external").value.trim();
+    if (external) target.external_id = external;
+    const body = { targets: [target], launch: $("target-launch").checked };
+    const answer = await request("POST", `/api/v1/campaigns/${encodeURIComponent(state.campaign)}/targets`, body);
+    if (!answer.targets.length) return `Ignored as a duplicate: ${answer.ignored_external_ids.join(", ")}`;
+    const calls = answer.call_log_ids.length ? `, call ${answer.call_log_ids.join(", ")}` : "";
+    return `Added target ${answer.targets[0].id}${calls}`;
+  }));
+  on("reset-form", () => act("Reset", async () => {
+    await control("POST", "/reset");
+    state.journal = [];
+    state.selected = null;
+    showJournal();
+    await loadCampaigns();
+    return "World reset; journal cleared";
+  }));
+  on("load-form", () => act("Load", async () => {
+    const file = $("world-file").files[0];
+    if (!file) throw new Error("choose a world file");
+    const stats = await control("PUT", "/world", await file.text(), { raw: true });
+    state.selected = null;
+    await loadCampaigns();
+    return `Loaded ${file.name}: ${stats.live_calls} live calls, ${stats.call_logs} call logs`;
+  }));
+  $("campaign").addEventListener("change", () => {
+    state.campaign = $("campaign").value;
+    showTargets().catch((err) => say(`Targets: ${err.message}`, true));
+  });
+  $("journal-filter").addEventListener("input", showJournal);
+  $("journal-status").addEventListener("change", showJournal);
+}
+
+// Polls the cheap endpoints; lists are read again only when the world's version moves.
+async function poll() {
+  if (state.polling) return;
+  state.polling = true;
+  try {
+    await refresh(false);
+    if ($("status").dataset.poll) { delete $("status").dataset.poll; say("connected"); }
+  } catch (err) {
+    say(`Cannot read the mock: ${err.message}`, true);
+    $("status").dataset.poll = "1";
+  } finally {
+    state.polling = false;
+  }
+}
+
+async function start() {
+  readFragment();
+  wire();
+  try {
+    await loadCampaigns();  // the targets shown are the chosen campaign's
+    await refresh(true);
+    document.body.dataset.ready = "1";
+  } catch (err) {
+    say(`Cannot read the mock: ${err.message}${err.status === 401 ? " (enter the control token above)" : ""}`, true);
+  }
+  setInterval(poll, POLL_MS);
+}
+
+start();

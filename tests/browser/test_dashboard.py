@@ -1,0 +1,214 @@
+"""The dashboard in a real browser (the system's chromium) against a mock on a real socket.
+
+Each test clicks through one part of the story a user would: find a call, start one, map a
+variable, move the clock, end it, watch a client's requests, break the API with a fault,
+add and launch a target. Waits are on what the page shows, never on time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
+
+from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
+
+pytestmark = pytest.mark.slow  # a browser process per session
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+START = "2026-01-15T15:00:00+00:00"
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():  # CI must run these: a missing browser fails, never skips
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium package "
+            "(apt-get install -y chromium); the browser tests drive it"
+        )
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM))
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def mock() -> Iterator[MockServer]:
+    recipe = WorldRecipe(seed=6, live_calls=4, call_logs=12)
+    world = World.generate(recipe, clock=VirtualClock(START))
+    with MockServer(world) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser: Browser, mock: MockServer) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    problems: list[str] = []
+
+    def noted(message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            problems.append(f"console {message.type}: {message.text}")
+
+    opened.on("console", noted)
+    opened.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    opened.goto(mock.url("/__mock"))
+    expect(opened.locator("body")).to_have_attribute("data-ready", "1")
+    yield opened
+    context.close()
+    assert problems == []
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def search(page: Page, query: str) -> None:
+    page.get_by_label("Find a call").fill(query)
+    page.get_by_role("button", name="Find", exact=True).click()
+
+
+def test_a_seeded_call_is_found_by_its_phone(page: Page, mock: MockServer) -> None:
+    seeded = max(mock.world.live_calls, key=lambda c: (c.started_at, c.call_log_id))
+    expect(page.locator("#count-live")).to_have_text("4")
+    expect(page.locator("#clock-mode")).to_have_text("virtual")
+    expect(page.locator("#clock-now")).to_have_text("2026-01-15 15:00:00 UTC")
+    search(page, seeded.user_phone_number)
+    result = page.locator("#search-result")
+    expect(result).to_have_attribute("data-found", str(seeded.call_log_id))
+    expect(result).to_contain_text("user_phone_number=%2B")  # the vendored lookup itself
+    snapshot = page.locator("#snapshot-table")
+    expect(snapshot).to_contain_text(seeded.user_phone_number)
+    expect(page.locator("#transcript li").first).to_be_visible()
+    expect(page.locator("#flow-step")).to_contain_text("step")
+
+
+def test_a_call_started_mapped_and_ended_on_the_clock(page: Page, mock: MockServer) -> None:
+    page.get_by_label("Phone", exact=True).first.fill("+15550004444")
+    page.get_by_role("button", name="Start a call").click()
+    expect(page.locator("#status")).to_contain_text("Started call")
+    cid = int(re.findall(r"\d+", page.locator("#status").inner_text())[0])
+    first_live = page.locator("#live-table tbody tr").first
+    expect(first_live).to_have_attribute("data-id", str(cid))
+    expect(first_live).to_contain_text("+15550004444")
+    page.get_by_label("Variable").fill("ticket")
+    page.get_by_label("Value (JSON or text)").fill("T-123")
+    page.get_by_role("button", name="Map variable").click()
+    expect(page.locator("#snapshot-table")).to_contain_text("variables.ticket")
+    search(page, "ticket=T-123")
+    expect(page.locator("#search-result")).to_have_attribute("data-found", str(cid))
+    page.get_by_label("Seconds").fill("120")
+    page.get_by_role("button", name="Advance clock").click()
+    expect(page.locator("#clock-now")).to_have_text("2026-01-15 15:02:00 UTC")
+    page.get_by_role("button", name="End call").click()
+    first_log = page.locator("#logs-table tbody tr").first
+    expect(first_log).to_have_attribute("data-id", str(cid))
+    expect(first_log.locator("td.length")).to_have_text("0:02:00")
+    expect(page.locator(f"#live-table tbody tr[data-id='{cid}']")).to_have_count(0)
+    expect(page.locator("#call-title")).to_contain_text("call_logs")
+    shot(page, "call-ended")
+
+
+def test_changes_made_elsewhere_show_up_without_a_reload(page: Page, mock: MockServer) -> None:
+    started = requests.post(
+        mock.url("/__mock/live-calls"), json={"user_phone_number": "+15550007777"}, timeout=5
+    ).json()
+    row = page.locator(f"#live-table tbody tr[data-id='{started['call']['call_log_id']}']")
+    expect(row).to_contain_text("+15550007777")
+    expect(page.locator("#count-live")).to_have_text("5")
+
+
+def test_a_clients_requests_arrive_in_the_journal(page: Page, mock: MockServer) -> None:
+    requests.get(mock.url("/api/v1/live-calls?call_log_id=1012"), timeout=5)
+    requests.get(mock.url("/api/v1/live-calls?call_log_id=999999"), timeout=5)
+    requests.get(mock.url("/api/v1/live-calls?call_log_id=abc"), timeout=5)
+    journal = page.locator("#journal li")
+    expect(journal).to_have_count(3)
+    expect(journal.first).to_have_class(re.compile(r"\binvalid\b"))  # the 422, newest first
+    expect(journal.nth(1)).to_have_class(re.compile(r"\bmiss\b"))
+    shot(page, "journal")
+    curl = journal.nth(1).locator("input.curl")
+    expect(curl).to_have_value(f"curl -s '{mock.base_url}/api/v1/live-calls?call_log_id=999999'")
+    page.locator("#journal-status").select_option("misses")
+    expect(journal).to_have_count(1)
+    page.locator("#journal-status").select_option("")
+    page.get_by_label("Filter").fill("1012")
+    expect(journal).to_have_count(1)
+    expect(journal.first).to_contain_text("200")
+
+
+def test_a_fault_set_on_the_page_is_what_a_client_gets(page: Page, mock: MockServer) -> None:
+    page.get_by_role("textbox", name="Faults", exact=True).fill("status=503;retry_after=1")
+    page.get_by_role("button", name="Add fault rule").click()
+    expect(page.locator("#fault-rules")).to_contain_text("status=503")
+    r = requests.get(mock.url("/api/v1/live-calls?call_log_id=1012"), timeout=5)
+    assert (r.status_code, r.headers["Retry-After"]) == (503, "1")
+    expect(page.locator("#journal li.s503")).to_have_count(1)
+    page.get_by_role("button", name="Clear faults").click()
+    expect(page.locator("#fault-rules")).to_have_text("no fault rules")
+    assert requests.get(mock.url("/api/v1/live-calls?call_log_id=1012"), timeout=5).ok
+
+
+def test_a_target_added_then_launched(page: Page, mock: MockServer) -> None:
+    page.locator("#target-phone").fill("+15550002222")
+    page.get_by_label("External id").fill("PAT-900")
+    page.get_by_role("button", name="Add target").click()
+    expect(page.locator("#status")).to_contain_text("Added target")
+    row = page.locator("#targets-table tbody tr").first
+    expect(row).to_contain_text("PAT-900")
+    expect(row.locator("td.target-status")).to_have_text("Pending")
+    row.get_by_role("button", name=re.compile("^Launch target")).click()
+    expect(page.locator("#status")).to_contain_text("call")
+    expect(row.locator("td.target-status")).to_have_text("In Progress")
+    assert len([c for c in mock.world.live_calls if c.user_phone_number == "+15550002222"]) == 1
+
+
+def test_a_narrow_window_stacks_without_scrolling_sideways(page: Page) -> None:
+    page.set_viewport_size({"width": 400, "height": 800})
+    expect(page.locator("#h-journal")).to_be_visible()
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    shot(page, "narrow")
+
+
+def test_a_world_file_loaded_then_reset(page: Page, mock: MockServer) -> None:
+    world_file = Path(__file__).resolve().parents[2] / "fixtures" / "world.json"
+    page.get_by_label("World file").set_input_files(str(world_file))
+    page.get_by_role("button", name="Load world").click()
+    expect(page.locator("#status")).to_contain_text("Loaded world.json")
+    loaded = mock.world.stats()
+    expect(page.locator("#count-logs")).to_have_text(str(loaded["call_logs"]))
+    mock.world.start_call({"user_phone_number": "+15550003333"})
+    expect(page.locator("#count-live")).to_have_text(str(loaded["live_calls"] + 1))
+    page.get_by_role("button", name="Reset the world").click()
+    expect(page.locator("#count-live")).to_have_text(str(loaded["live_calls"]))
+
+
+def test_the_token_comes_from_the_fragment_and_never_reaches_the_server(browser: Browser) -> None:
+    world = World.generate(WorldRecipe(live_calls=2, call_logs=2))
+    with MockServer(world, control_token="s3cret-token") as server:
+        context = browser.new_context()
+        page = context.new_page()
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.url + " " + str(r.headers.get("authorization"))))
+        page.goto(server.url("/__mock/#token=s3cret-token"))
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        expect(page.locator("#count-live")).to_have_text("2")
+        assert "#" not in page.url  # taken out of the address bar
+        controls = [s for s in sent if "/__mock/health" in s]
+        assert controls and all(s.endswith(" Bearer s3cret-token") for s in controls)
+        assert not [s for s in sent if "s3cret" in s.split(" ")[0]]  # never in a URL
+        context.close()

@@ -321,6 +321,37 @@ def test_the_latest_rows_come_newest_first_with_their_counts() -> None:
         fresh.latest_live_calls(0)
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    limit=st.integers(1, 12),
+    ended=st.sets(st.integers(0, 9), max_size=4),
+    started=st.integers(0, 3),
+)
+def test_the_latest_live_calls_read_only_their_rows_and_agree_with_a_scan(
+    limit: int, ended: set[int], started: int
+) -> None:
+    fresh = World.generate(WorldRecipe(seed=4, live_calls=10, call_logs=20))
+    ids = list(fresh.generator.live_ids())
+    for k in ended:
+        fresh.end_call(ids[k])
+    for k in range(started):
+        fresh.start_call({"user_phone_number": f"+1555000{k:04d}"})
+    everything = sorted(fresh.live_calls, key=lambda r: (r.started_at, r.call_log_id))
+    fetched = 0
+    fetch = fresh.live_calls.base.fetch
+
+    def counting(call_log_id: int):  # type: ignore[no-untyped-def]
+        nonlocal fetched
+        fetched += 1
+        return fetch(call_log_id)
+
+    fresh.live_calls.base.fetch = counting  # type: ignore[method-assign]
+    fresh.live_calls._cache.clear()
+    rows, count = fresh.latest_live_calls(limit)
+    assert count == len(everything) and rows == everything[::-1][:limit]
+    assert fetched <= limit
+
+
 @pytest.mark.parametrize("limit", [1, 2, 3, 5, 100])
 def test_the_latest_targets_are_the_listing_read_backwards(limit: int) -> None:
     fresh = World.generate(WorldRecipe(seed=3, live_calls=6, call_logs=30, pending_targets=12))

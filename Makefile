@@ -43,11 +43,11 @@ lint: $(BIN)/.test
 	$(BIN)/hadolint Dockerfile
 
 test: lint
-	$(BIN)/python -m pytest -n 2 $(ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(ARGS)
 
 # The in-process tier alone: no subprocesses, venvs or inner pytest runs (tests/tiers.py).
 test-fast: $(BIN)/.test
-	$(BIN)/python -m pytest -n 2 -m "not slow" $(ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow" $(ARGS)
 
 # The site of docs/ (mkdocs.yml); its reference tables are generated from the code at build
 # time. A warning fails the build, as in tests/test_site.py. Preview: $(BIN)/mkdocs serve

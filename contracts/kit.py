@@ -13,6 +13,7 @@ them for valid input (a valid query can name a call that does not exist).
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from prosper_mock import load_spec
@@ -54,3 +55,47 @@ def contract_document() -> dict[str, Any]:
                 for status, response in KIT_RESPONSES.items():
                     responses.setdefault(status, response)
     return document
+
+
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def operation_names(document: dict[str, Any] | None = None) -> dict[str, str]:
+    """Every operation of the vendored spec: each name ``--operation`` takes (its
+    operationId, and ``METHOD /path``) -> its ``METHOD /path``."""
+    found: dict[str, str] = {}
+    for path, item in (document or load_spec().document)["paths"].items():
+        for method, operation in item.items():
+            if method not in _METHODS or not isinstance(operation, dict):
+                continue
+            label = f"{method.upper()} {path}"
+            found[label] = label
+            if isinstance(operation.get("operationId"), str):
+                found[operation["operationId"]] = label
+    return found
+
+
+def operation_refusal(names: Sequence[str]) -> str | None:
+    """Why ``--operation`` values name no operation of the spec, or ``None``."""
+    known = operation_names()
+    unknown = [n for n in names if _normal(n) not in known]
+    if not unknown:
+        return None
+    listed = ", ".join(sorted(label for name, label in known.items() if name == label))
+    return f"--operation {unknown[0]!r} is not an operation of the spec; it has: {listed}"
+
+
+def selected_operations(names: Sequence[str]) -> set[str] | None:
+    """The ``METHOD /path`` labels ``--operation`` values choose; ``None``: every one."""
+    if not names:
+        return None
+    known = operation_names()
+    return {known[_normal(n)] for n in names if _normal(n) in known}
+
+
+def _normal(name: str) -> str:
+    """``get /api/v1/health`` and ``GET  /api/v1/health`` as the label ``GET /api/v1/health``."""
+    method, _, path = name.strip().partition(" ")
+    if path and method.lower() in _METHODS:
+        return f"{method.upper()} {path.strip()}"
+    return name.strip()

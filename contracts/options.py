@@ -118,6 +118,13 @@ SUITE_OPTIONS: tuple[SuiteOption, ...] = (
         metavar="QUERY",
     ),
     SuiteOption(
+        "operation",
+        "check only this operation against the spec: its operationId, or METHOD /path "
+        "(repeatable; default: every operation; the semantic suites run whatever it says)",
+        kind="many",
+        metavar="OPERATION",
+    ),
+    SuiteOption(
         "discovery-report",
         "write the discovery report (markdown) to FILE",
         kind="path",

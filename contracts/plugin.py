@@ -33,6 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def contract_target(request: pytest.FixtureRequest) -> Target:
     """The endpoint under test, recognised as a prosper-voice-mock when it is one."""
+    from prosper_contracts.kit import operation_refusal
     from prosper_contracts.target import Target, unreachable
     from prosper_mock.control.client import ControlClient
     from prosper_mock.serving.auth import InsecureKeyError, check_key_transport
@@ -43,6 +44,8 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
     key_env, header = options.prosper_api_key_env, options.prosper_api_key_header
     sandbox = options.prosper_sandbox_campaign
     refused = writes_refusal(options.prosper_allow_writes, sandbox)
+    if refused is None:
+        refused = operation_refusal(options.prosper_operation)
     if refused is not None:
         pytest.exit(f"usage error: {refused}", returncode=2)
     if url:

@@ -92,6 +92,10 @@ def run_contract(args: argparse.Namespace) -> int:
         ]
     )
     refused = writes_refusal(args.allow_writes, args.sandbox_campaign)
+    if refused is None:
+        from prosper_contracts.kit import operation_refusal
+
+        refused = operation_refusal(args.operation)
     if refused is not None:
         raise UsageError(refused)
     fill_defaults(args, defaults())

@@ -17,20 +17,22 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expec
 
 from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
 
-pytestmark = pytest.mark.slow  # a browser process per session
+# One browser per module (Playwright's sync API holds an event loop while it runs, which
+# other tests in the same worker must not inherit); the group keeps them on one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 START = "2026-01-15T15:00:00+00:00"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():  # CI must run these: a missing browser fails, never skips
         pytest.fail(

@@ -86,7 +86,10 @@ def test_suite_fails_on_each_broken_server(
     pytester: pytest.Pytester, name: str, implementation: object, rule: str
 ) -> None:
     with MockServer(small_world(), app_factory=replacing(OP, implementation)) as server:
-        result = pytester.runpytest(*ARGS, "--prosper-base-url", server.base_url)
+        # Only the broken operation against the spec; the semantic suites run whole.
+        result = pytester.runpytest(
+            *ARGS, "--prosper-base-url", server.base_url, "--prosper-operation", OP
+        )
     assert result.ret == 1, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines([f"*[[]{rule}]*", "*reproduce: curl -s -i *"])
 
@@ -160,8 +163,9 @@ def test_api_key_is_never_shown_and_never_sent_in_clear_to_remote_hosts(tmp_path
     with MockServer(small_world(), app_factory=replacing(OP, BROKEN[0][1])) as server:
         junit = tmp_path / "out.xml"
         done = contract_cli(
-            "--base-url", server.base_url, "--junit-xml", str(junit), "--examples", "10", env=env
-        )
+            "--base-url", server.base_url, "--junit-xml", str(junit), "--examples", "10",
+            "--operation", OP, env=env,
+        )  # fmt: skip
         keyed = [e for e in server.state.journal.entries()]
     assert done.returncode == 1
     assert keyed, "requests reached the server"
@@ -180,6 +184,8 @@ def _spec_queries(pytester: pytest.Pytester, server: MockServer, *extra: str) ->
         server.base_url,
         "-k",
         "test_spec_conformance",
+        "--prosper-operation",
+        OP,
         *extra,
     )
     result.assert_outcomes(passed=2)
@@ -199,12 +205,40 @@ def test_seed_chooses_the_generated_requests(pytester: pytest.Pytester) -> None:
     assert default and seeded
 
 
+def test_operation_chooses_what_the_spec_suite_sends(pytester: pytest.Pytester) -> None:
+    with MockServer(small_world()) as server:
+        for name in ("GET /api/v1/health", "health_check_api_v1_health_get"):
+            server.state.clear_journal()
+            result = pytester.runpytest(
+                *ARGS, "--prosper-base-url", server.base_url, "-k", "test_spec_conformance",
+                "--prosper-operation", name, "--prosper-examples", "3",
+            )  # fmt: skip
+            result.assert_outcomes(passed=2)
+            assert {e.path for e in server.state.journal.entries()} == {"/api/v1/health"}
+
+
+@pytest.mark.parametrize("where", ["pytest", "command"])
+def test_an_unknown_operation_is_a_usage_error_listing_the_operations(
+    pytester: pytest.Pytester, where: str
+) -> None:
+    if where == "pytest":
+        result = pytester.runpytest(*ARGS, "--prosper-operation", "GET /api/v1/nope")
+        ret, text = result.ret, result.stdout.str() + result.stderr.str()
+    else:
+        done = contract_cli("--operation", "get_nothing")
+        ret, text = done.returncode, done.stdout + done.stderr
+    assert ret == 2, text[-2000:]
+    assert "is not an operation of the spec" in text
+    assert "GET /api/v1/live-calls" in text and "Traceback" not in text
+
+
 def test_invalid_requests_reach_a_non_mock_target_only_when_asked(
     pytester: pytest.Pytester,
 ) -> None:
     """A target without the control API gets positive mode only, unless --prosper-negative."""
     with MockServer(small_world(), control=False) as server:
-        args = [*ARGS, "--prosper-base-url", server.base_url, "-k", "test_spec_conformance"]
+        args = [*ARGS, "--prosper-base-url", server.base_url, "-k", "test_spec_conformance",
+                "--prosper-operation", OP]  # fmt: skip
         result = pytester.runpytest(*args, "-rs")
         result.assert_outcomes(passed=1, skipped=1)
         result.stdout.fnmatch_lines(["*not a prosper-voice-mock (read-only)*"])

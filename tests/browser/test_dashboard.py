@@ -214,3 +214,30 @@ def test_the_token_comes_from_the_fragment_and_never_reaches_the_server(browser:
         assert controls and all(s.endswith(" Bearer s3cret-token") for s in controls)
         assert not [s for s in sent if "s3cret" in s.split(" ")[0]]  # never in a URL
         context.close()
+
+
+LABELLED = """() => [...document.querySelectorAll('button, input, select, textarea')]
+    .filter(e => e.type !== 'hidden')
+    .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                 && !e.getAttribute('aria-labelledby')
+                 && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+    .map(e => e.outerHTML.slice(0, 120))"""
+# The page's own controls (rows' buttons come and go with the data), numbered in page order.
+NUMBERED = """() => {
+    const found = [...document.querySelectorAll('button, input, select, textarea')]
+        .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
+        .filter(e => !e.closest('table, #journal'));
+    found.forEach((e, i) => { e.dataset.kbd = String(i); });
+    return found.length;
+}"""
+
+
+def test_every_control_is_labelled_and_reached_with_the_keyboard(page: Page) -> None:
+    assert page.evaluate(LABELLED) == []
+    count = page.evaluate(NUMBERED)
+    assert count >= 15
+    reached = set()
+    for _ in range(count * 3):  # rows' buttons and links sit between them
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.dataset.kbd || ''"))
+    assert {str(i) for i in range(count)} <= reached

@@ -29,6 +29,10 @@ GIVEN = [
     "call_log_id=1",
     "--sample",
     "user_phone_number=%2B1",
+    "--operation",
+    "GET /api/v1/health",
+    "--operation",
+    "get_live_call_api_v1_live_calls_get",
     "--discovery-report",
     "d.md",
     "--negative",
@@ -61,6 +65,7 @@ def test_what_the_command_is_given_reaches_pytest_as_the_same_values(
     assert option.prosper_examples == 7
     assert option.prosper_hypothesis_seed == 12
     assert option.prosper_sample == ["call_log_id=1", "user_phone_number=%2B1"]
+    assert option.prosper_operation == ["GET /api/v1/health", "get_live_call_api_v1_live_calls_get"]
     assert option.prosper_discovery_report == str(pytester.path / "d.md")  # made absolute
     assert option.prosper_negative is True and option.allow_insecure_key is True
     assert option.prosper_allow_writes is True and option.prosper_sandbox_campaign == "camp-1"

@@ -22,10 +22,13 @@ settings.load_profile("kit")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests that start processes or inner pytest runs ``slow`` (tests/tiers.py)."""
+    """Mark the tests that start processes or inner pytest runs ``slow`` (tests/tiers.py),
+    and run them first: under xdist the long ones then start early and the many short ones
+    fill the workers' last minutes, instead of one long test running alone at the end."""
     for item in items:
         if item.get_closest_marker("slow") is None and is_slow(item):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
 
 
 @pytest.fixture

@@ -4,37 +4,22 @@ from __future__ import annotations
 
 import os
 import subprocess
-import venv
 from pathlib import Path
 
 import pytest
+
+from tests.dists import Distributions, fresh_venv, pip_install
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "live-call-client"
 
 
 @pytest.fixture(scope="module")
-def fresh_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new venv with the kit (a built wheel, not this checkout) and the example installed."""
-    env_dir = tmp_path_factory.mktemp("venv")
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    done = subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            str(ROOT),
-            f"{EXAMPLE}[test]",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+def fresh_env(tmp_path_factory: pytest.TempPathFactory, distributions: Distributions) -> Path:
+    """A new venv with the kit (the run's built wheel, not this checkout) and the example
+    installed; the dependencies are this environment's (tests/dists.py)."""
+    python = fresh_venv(tmp_path_factory.mktemp("example") / "venv")
+    pip_install(python, "--no-build-isolation", str(distributions.wheel), str(EXAMPLE))
     return python
 
 

@@ -8,6 +8,8 @@ import sys
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from tests.clirun import run
 from tests.tiers import is_slow, reaches_a_process
 
@@ -88,3 +90,8 @@ def test_the_suite_s_own_tests_fall_in_the_expected_tier() -> None:
     assert reaches_a_process(test_cli.test_serve_binds_loopback_and_logs_one_line_per_request)
     assert not reaches_a_process(test_cli.test_bad_values_are_refused_when_parsed_in_one_line)
     assert not reaches_a_process(test_rules.test_json_body)
+
+
+def test_the_slow_tier_is_run_first(request: pytest.FixtureRequest) -> None:
+    slow = [item.get_closest_marker("slow") is not None for item in request.session.items]
+    assert slow == sorted(slow, reverse=True)  # every slow test before every other

@@ -226,6 +226,24 @@ class ServeOptions:
     world_source: str = ""
 
 
+def app_for(world: World, options: ServeOptions, read_only: bool = False) -> web.Application:
+    """The application ``serve`` runs for ``world`` with ``options`` (one worker's when
+    ``read_only``), without serving it."""
+    return create_app(
+        world,
+        semantics=options.semantics,
+        control=options.control,
+        control_token=options.control_token,
+        control_allow_origins=options.control_allow_origins,
+        control_allow_hosts=options.control_allow_hosts,
+        control_max_world_bytes=options.control_max_world_bytes,
+        api_key=options.api_key,
+        read_only=read_only,
+        journal=Journal(max_bytes=options.journal_max_bytes),
+        body_timeout=options.body_timeout,
+    )
+
+
 def serve(world: World, options: ServeOptions) -> int:
     """Serve ``world`` until SIGINT/SIGTERM; the exit status (0: stopped by a signal).
 
@@ -248,19 +266,7 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
     if options.state_file is not None:
         state_file = StateFile(options.state_file)
         restored = state_file.restore(world)
-    app = create_app(
-        world,
-        semantics=options.semantics,
-        control=options.control,
-        control_token=options.control_token,
-        control_allow_origins=options.control_allow_origins,
-        control_allow_hosts=options.control_allow_hosts,
-        control_max_world_bytes=options.control_max_world_bytes,
-        api_key=options.api_key,
-        read_only=worker is not None,
-        journal=Journal(max_bytes=options.journal_max_bytes),
-        body_timeout=options.body_timeout,
-    )
+    app = app_for(world, options, read_only=worker is not None)
     if options.simulate_rate is not None:
         simulation = Simulation(world, options.seed, options.simulate_rate, world.clock.now())
         if state_file is not None:

@@ -144,8 +144,7 @@ def start_serve(argv: list[str], env: dict[str, str]) -> MockServer:
     from prosper_mock.cli.options import fill_defaults, world_from_args
     from prosper_mock.cli.program import build_parser
     from prosper_mock.cli.serve import SERVE_DEFAULTS, serve_options
-    from prosper_mock.server import create_app
-    from prosper_mock.serving.journal import Journal
+    from prosper_mock.server import app_for
     from prosper_mock.serving.runtime import tick_simulation
     from prosper_mock.world.clock import VirtualClock
     from prosper_mock.world.simulation import Simulation
@@ -159,18 +158,7 @@ def start_serve(argv: list[str], env: dict[str, str]) -> MockServer:
         raise NotUnderstood(f"serve {' '.join(argv)}: --workers and --state-file are not run")
     if options.virtual_clock:
         world.clock = VirtualClock(options.clock_start or world.origin["recipe"]["anchor"])
-    app = create_app(
-        world,
-        semantics=options.semantics,
-        control=options.control,
-        control_token=options.control_token,
-        control_allow_origins=options.control_allow_origins,
-        control_allow_hosts=options.control_allow_hosts,
-        control_max_world_bytes=options.control_max_world_bytes,
-        api_key=options.api_key,
-        journal=Journal(max_bytes=options.journal_max_bytes),
-        body_timeout=options.body_timeout,
-    )
+    app = app_for(world, options)
     if options.simulate_rate is not None:
         simulation = Simulation(world, options.seed, options.simulate_rate, world.clock.now())
         tick_simulation(app, simulation)

@@ -182,14 +182,6 @@ def _body(request: web.Request) -> dict[str, Any]:
     return request[_BODY]
 
 
-def _id(request: web.Request) -> int:
-    text = request.match_info["call_log_id"]
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidChange(f"call_log_id must be an integer, got {text!r}") from None
-
-
 async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
     stats = state.world.stats()
     return {
@@ -208,17 +200,19 @@ async def _start_call(request: web.Request, state: MockState) -> web.StreamRespo
 
 
 async def _map_variables(request: web.Request, state: MockState) -> CallAnswer:
-    return state.driver.map_variables(_id(request), **_body(request)["variables"])
+    call_log_id = listings.call_log_id_of(request)
+    return state.driver.map_variables(call_log_id, **_body(request)["variables"])
 
 
 async def _end_call(request: web.Request, state: MockState) -> CallLogAnswer:
     body = _body(request)
     keep_live = body.get("keep_live", False)
-    return state.driver.end_call(_id(request), keep_live=keep_live, **(body.get("fields") or {}))
+    call_log_id = listings.call_log_id_of(request)
+    return state.driver.end_call(call_log_id, keep_live=keep_live, **(body.get("fields") or {}))
 
 
 async def _delete_live_call(request: web.Request, state: MockState) -> web.StreamResponse:
-    state.driver.delete_live_call(_id(request))
+    state.driver.delete_live_call(listings.call_log_id_of(request))
     return web.Response(status=204)
 
 
@@ -227,7 +221,7 @@ async def _add_call_log(request: web.Request, state: MockState) -> web.StreamRes
 
 
 async def _delete_call_log(request: web.Request, state: MockState) -> web.StreamResponse:
-    state.driver.delete_call_log(_id(request))
+    state.driver.delete_call_log(listings.call_log_id_of(request))
     return web.Response(status=204)
 
 

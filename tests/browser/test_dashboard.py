@@ -199,6 +199,25 @@ def test_a_world_file_loaded_then_reset(page: Page, mock: MockServer) -> None:
     expect(page.locator("#count-live")).to_have_text(str(loaded["live_calls"]))
 
 
+def test_a_world_loaded_by_a_client_brings_its_campaigns_without_an_error(
+    page: Page, mock: MockServer
+) -> None:
+    world_file = Path(__file__).resolve().parents[2] / "fixtures" / "world.json"
+    before = page.locator("#campaign").input_value()
+    loaded = requests.put(
+        mock.url("/__mock/world"),
+        data=world_file.read_bytes(),
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert loaded.ok, loaded.text
+    campaigns = requests.get(mock.url("/__mock/campaigns"), timeout=5).json()["campaigns"]
+    assert before not in {c["id"] for c in campaigns}  # the old campaign is gone
+    expect(page.locator("#campaign")).to_have_value(campaigns[0]["id"])
+    expect(page.locator("#targets-table tbody tr").first).to_be_visible()
+    expect(page.locator("#status")).not_to_have_class(re.compile(r"\bbad\b"))
+
+
 def test_the_token_comes_from_the_fragment_and_never_reaches_the_server(browser: Browser) -> None:
     world = World.generate(WorldRecipe(live_calls=2, call_logs=2))
     with MockServer(world, control_token="s3cret-token") as server:

@@ -141,7 +141,8 @@ async function refresh(force) {
   const lists = [readJournal()];
   if (force || health.world_version !== state.version) {
     state.version = health.world_version;
-    lists.push(showCalls(), showTargets(), showSelected());
+    // A load or reset (by anyone) may have replaced the campaigns: read them before targets.
+    lists.push(showCalls(), loadCampaigns().then(showTargets), showSelected());
   }
   await Promise.all(lists);
 }
@@ -267,9 +268,18 @@ async function loadCampaigns() {
   if (state.campaign) select.value = state.campaign;
 }
 
-async function showTargets() {
+async function showTargets(retried) {
   if (!state.campaign) return;
-  const { targets, count } = await control("GET", `/campaigns/${encodeURIComponent(state.campaign)}/targets?limit=${ROWS}`);
+  let answer;
+  try {
+    answer = await control("GET", `/campaigns/${encodeURIComponent(state.campaign)}/targets?limit=${ROWS}`);
+  } catch (err) {
+    // The campaign went with a world loaded or reset meanwhile: show the new world's.
+    if (retried === true || !(err instanceof Refused) || err.status !== 404) throw err;
+    await loadCampaigns();
+    return showTargets(true);
+  }
+  const { targets, count } = answer;
   fill($("targets-table").tBodies[0], targets, (tr, t) => {
     tr.dataset.id = t.id;
     cell(tr, t.id, "id");

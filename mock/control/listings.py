@@ -8,7 +8,8 @@ changing what the journal records. Each answer carries ``count``, the store's si
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -17,7 +18,11 @@ from prosper_mock.world.documents import CAMPAIGN_NOT_FOUND, target_document
 from prosper_mock.world.driver import CallAnswer, CallLogAnswer
 from prosper_mock.world.errors import InvalidChange, UnknownCall, UnknownCampaign
 from prosper_mock.world.flatten import snapshot
-from prosper_mock.world.records import to_dict
+from prosper_mock.world.model import World
+from prosper_mock.world.records import CallLog, LiveCall, to_dict
+from prosper_mock.world.store import Store
+
+R = TypeVar("R", LiveCall, CallLog)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -56,24 +61,28 @@ async def latest_call_logs(request: web.Request, state: MockState) -> dict[str, 
 
 async def live_call(request: web.Request, state: MockState) -> CallAnswer:
     """A live call as stored and as ``GET /api/v1/live-calls`` would answer it (unjournalled)."""
-    call_log_id = call_log_id_of(request)
-    with state.world.lock:
-        state.world.catch_up()
-        found = state.world.live_calls.get(call_log_id)
-    if found is None:
-        raise UnknownCall(f"no live call {call_log_id}")
+    found = _stored(request, state, lambda world: world.live_calls, "no live call")
     return {"call": to_dict(found), "snapshot": snapshot("live_calls", found)}
 
 
 async def call_log(request: web.Request, state: MockState) -> CallLogAnswer:
     """A finished call as stored and as its snapshot reads."""
+    found = _stored(request, state, lambda world: world.call_logs, "no call log")
+    return {"call_log": to_dict(found), "snapshot": snapshot("call_logs", found)}
+
+
+def _stored(
+    request: web.Request, state: MockState, store: Callable[[World], Store[R]], missing: str
+) -> R:
+    """The row of the path's call in the world's ``store`` (after the clock's due events);
+    raises ``UnknownCall`` with ``missing`` and the id."""
     call_log_id = call_log_id_of(request)
     with state.world.lock:
         state.world.catch_up()
-        found = state.world.call_logs.get(call_log_id)
+        found = store(state.world).get(call_log_id)
     if found is None:
-        raise UnknownCall(f"no call log {call_log_id}")
-    return {"call_log": to_dict(found), "snapshot": snapshot("call_logs", found)}
+        raise UnknownCall(f"{missing} {call_log_id}")
+    return found
 
 
 async def latest_targets(request: web.Request, state: MockState) -> dict[str, Any]:

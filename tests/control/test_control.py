@@ -25,14 +25,6 @@ CONTROL = OpenAPI.from_dict(json.loads(control_spec_bytes()))
 JSON_TYPE = {"Content-Type": "application/json"}
 
 
-@pytest.fixture
-def mock() -> Iterator[MockServer]:
-    clock = VirtualClock("2026-01-15T15:00:00+00:00")
-    world = World.generate(WorldRecipe(seed=6, live_calls=4, call_logs=12), clock=clock)
-    with MockServer(world) as server:
-        yield server
-
-
 def call(mock: MockServer, method: str, path: str, body: object = None) -> requests.Response:
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body))
     r = requests.request(

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
+from prosper_mock import MockServer
 from prosper_mock.control.client import ControlClient, ControlError
 from prosper_mock.control.routes import control_spec_bytes
 
 CONTROL = OpenAPI.from_dict(json.loads(control_spec_bytes()))
-
-
-@pytest.fixture
-def mock() -> Iterator[MockServer]:
-    clock = VirtualClock("2026-01-15T15:00:00+00:00")
-    world = World.generate(WorldRecipe(seed=6, live_calls=4, call_logs=12), clock=clock)
-    with MockServer(world) as server:
-        yield server
 
 
 def get(mock: MockServer, path: str) -> requests.Response:

@@ -16,6 +16,7 @@ from prosper_mock import InvalidChange, World, WorldRecipe
 from prosper_mock.world.errors import UnknownCampaign
 from prosper_mock.world.generate import FLOWS
 from prosper_mock.world.targets import TargetView
+from tests.world.counting import Counted
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
@@ -245,15 +246,7 @@ def test_a_page_past_the_end_is_empty(world: World) -> None:
 
 def test_pages_of_a_big_world_fetch_only_their_rows() -> None:
     world = World.generate(WorldRecipe(seed=1, live_calls=100, call_logs=20_000))
-    fetched = 0
-    fetch = world.call_logs.base.fetch
-
-    def counting(call_log_id: int):  # type: ignore[no-untyped-def]
-        nonlocal fetched
-        fetched += 1
-        return fetch(call_log_id)
-
-    world.call_logs.base.fetch = counting  # type: ignore[method-assign]
+    fetched = Counted(world.call_logs.base, "fetch")
     world.call_logs._cache.clear()
     campaign = world.campaigns()[2].id
     low = datetime.fromtimestamp(world.generator.anchor - 10 * 86_400, UTC)
@@ -263,24 +256,16 @@ def test_pages_of_a_big_world_fetch_only_their_rows() -> None:
         {"from_date": low},
         {"from_date": low, "campaign_id": campaign},
     ):
-        fetched = 0
+        fetched.reset()
         page = world.call_logs_page(3, 25, **kwargs)  # type: ignore[arg-type]
-        assert len(page.items) == 25 and fetched <= 25, kwargs
-    plans = 0
-    plan = world.generator.plan
-
-    def counting_plan(key: int):  # type: ignore[no-untyped-def]
-        nonlocal plans
-        plans += 1
-        return plan(key)
-
-    world.generator.plan = counting_plan  # type: ignore[method-assign]
+        assert len(page.items) == 25 and fetched.calls <= 25, kwargs
+    plans = Counted(world.generator, "plan")
     for kwargs in ({}, {"from_date": low}):
-        plans = 0
+        plans.reset()
         views = world.targets_page(campaign, 5, 20, **kwargs)  # type: ignore[arg-type]
         assert len(views.items) == 20
         # Each target drawn once (its plan, its campaign's flow); bisection a few dozen more.
-        assert plans <= 20 * 3 + 64, kwargs
+        assert plans.calls <= 20 * 3 + 64, kwargs
 
 
 @settings(max_examples=20, deadline=None)
@@ -337,19 +322,11 @@ def test_the_latest_live_calls_read_only_their_rows_and_agree_with_a_scan(
     for k in range(started):
         fresh.start_call({"user_phone_number": f"+1555000{k:04d}"})
     everything = sorted(fresh.live_calls, key=lambda r: (r.started_at, r.call_log_id))
-    fetched = 0
-    fetch = fresh.live_calls.base.fetch
-
-    def counting(call_log_id: int):  # type: ignore[no-untyped-def]
-        nonlocal fetched
-        fetched += 1
-        return fetch(call_log_id)
-
-    fresh.live_calls.base.fetch = counting  # type: ignore[method-assign]
+    fetched = Counted(fresh.live_calls.base, "fetch")
     fresh.live_calls._cache.clear()
     rows, count = fresh.latest_live_calls(limit)
     assert count == len(everything) and rows == everything[::-1][:limit]
-    assert fetched <= limit
+    assert fetched.calls <= limit
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 5, 100])

@@ -14,6 +14,7 @@ from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.generate.vocabulary import TARGET_STATUSES
 from prosper_mock.world.paging import Page
 from prosper_mock.world.targets import TargetView
+from tests.world.counting import Counted
 
 RECIPE = WorldRecipe(seed=5, live_calls=24, call_logs=150, pending_targets=15)
 
@@ -124,20 +125,12 @@ def test_filters_agree_with_the_views_after_changes(
 def test_a_filtered_page_of_a_big_world_builds_only_its_rows() -> None:
     world = World.generate(WorldRecipe(seed=2, live_calls=100, call_logs=20_000))
     campaign = world.campaigns()[0].id
-    plans = 0
-    plan = world.generator.plan
-
-    def counting(key: int):  # type: ignore[no-untyped-def]
-        nonlocal plans
-        plans += 1
-        return plan(key)
-
-    world.generator.plan = counting  # type: ignore[method-assign]
+    plans = Counted(world.generator, "plan")
     low = datetime.fromtimestamp(world.generator.anchor - 10 * 86_400, UTC)
     since = {"from_last_call_date": low}
     for kwargs in ({"status": "Finished"}, {"status": "In Progress"}, since,
                    {"status": "Failed", **since}):  # fmt: skip
-        plans = 0
+        plans.reset()
         page = world.targets_page(campaign, 2, 10, **kwargs)  # type: ignore[arg-type]
         assert len(page.items) == 10 and page.page_count > 3, kwargs
-        assert plans <= 10 * 3 + 64, kwargs
+        assert plans.calls <= 10 * 3 + 64, kwargs

@@ -25,10 +25,11 @@ from aiohttp import web
 from prosper_mock.base.version import __version__
 from prosper_mock.control.dashboard import dashboard_url
 from prosper_mock.control.routes import add_control_routes
-from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT, create_api_app
+from prosper_mock.serving.app import create_api_app
 from prosper_mock.serving.eventloop import new_event_loop
 from prosper_mock.serving.eventloop import run as run_loop
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES, Journal
+from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
 from prosper_mock.serving.operations import Implementation
 from prosper_mock.serving.runner import Listening, base_url, start_app
 from prosper_mock.serving.runtime import (

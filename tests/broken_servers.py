@@ -133,33 +133,46 @@ async def _wrong_phone(request: web.Request, params: dict[str, Any], state: Any)
     return _answer(outcome)
 
 
-# (name, implementation, a rule the suite must name)
-BROKEN: list[tuple[str, Impl, str]] = [
-    ("nested objects", _mutating(_nested), "flat-snapshot"),
-    ("wrong source", _mutating(lambda b: b | {"source": "live"}), "source-valid"),
+# The contract test that catches each kind of break: the others need not run to prove it.
+SPEC = "test_spec_conformance"  # every answer against the spec and the semantic rules
+FALLBACK = "test_fallback_semantics"  # the model-based run of lookups as the world changes
+READ_ONLY = "test_lookups_from_an_answer"  # lookups of the calls a target's answers name
+
+# (name, implementation, a rule the suite must name, the test that names it)
+BROKEN: list[tuple[str, Impl, str, str]] = [
+    ("nested objects", _mutating(_nested), "flat-snapshot", READ_ONLY),
+    ("wrong source", _mutating(lambda b: b | {"source": "live"}), "source-valid", READ_ONLY),
     (
         "missing source",
         _mutating(lambda b: {k: v for k, v in b.items() if k != "source"}),
         "source-valid",
+        READ_ONLY,
     ),
     (
         "string call_log_id",
         _mutating(lambda b: b | {"call_log_id": str(b["call_log_id"])}),
         "call-log-id-integer",
+        READ_ONLY,
     ),
-    ("no fallback to call logs", _with_stores(("live_calls",)), "fallback-to-call-logs"),
-    ("call logs preferred", _with_stores(("call_logs", "live_calls")), "live-first"),
+    ("no fallback to call logs", _with_stores(("live_calls",)), "fallback-to-call-logs", FALLBACK),
+    ("call logs preferred", _with_stores(("call_logs", "live_calls")), "live-first", FALLBACK),
     (
         "wrong precedence",
         _with_stores(
             ("live_calls", "call_logs"), by_order=("user_phone_number", "call_log_id", "key")
         ),
         "precedence",
+        FALLBACK,
     ),
-    ("oldest call wins", _with_stores(("live_calls", "call_logs"), oldest=True), "most-recent"),
-    ("wrong call for a phone", _wrong_phone, "matches-phone"),
-    ("500 on an empty key", _server_error_on_empty_key, "spec:not_a_server_error"),
-    ("422 not in FastAPI's shape", _bad_422_shape, "validation-error-shape"),
-    ("wrong content type", _text_plain_404, "json-content-type"),
-    ("undocumented status", _teapot_not_found, "spec:status_code_conformance"),
+    (
+        "oldest call wins",
+        _with_stores(("live_calls", "call_logs"), oldest=True),
+        "most-recent",
+        FALLBACK,
+    ),
+    ("wrong call for a phone", _wrong_phone, "matches-phone", READ_ONLY),
+    ("500 on an empty key", _server_error_on_empty_key, "spec:not_a_server_error", SPEC),
+    ("422 not in FastAPI's shape", _bad_422_shape, "validation-error-shape", SPEC),
+    ("wrong content type", _text_plain_404, "json-content-type", SPEC),
+    ("undocumented status", _teapot_not_found, "spec:status_code_conformance", SPEC),
 ]

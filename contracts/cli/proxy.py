@@ -13,11 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prosper_mock.base.net import is_loopback
-from prosper_mock.serving.auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
-
-if TYPE_CHECKING:
-    from prosper_contracts.endpoint.recording import Recorder
 from prosper_mock.base.upstream import API_KEY_ENV
+from prosper_mock.base.upstream import API_KEY_HEADER as DEFAULT_API_KEY_HEADER
 from prosper_mock.cli.options import (
     Subcommands,
     host,
@@ -25,7 +22,9 @@ from prosper_mock.cli.options import (
     positive_number,
     refuse_ignored,
 )
-from prosper_mock.serving.runtime import one_line_protocol_errors
+
+if TYPE_CHECKING:
+    from prosper_contracts.endpoint.recording import Recorder
 
 
 def add_proxy(sub: Subcommands) -> None:
@@ -136,6 +135,8 @@ def run_proxy(args: argparse.Namespace) -> int:
     )
     app = create_proxy_app(options, recorder=recorder)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    from prosper_mock.serving.runtime import one_line_protocol_errors
+
     logging.getLogger("aiohttp.server").addFilter(one_line_protocol_errors)
 
     def started(base: str) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prosper_mock.base.net import is_loopback
-from prosper_mock.base.upstream import API_KEY_ENV
+from prosper_mock.base.upstream import API_KEY_ENV, API_KEY_HEADER
 from prosper_mock.cli.options import (
     DEFAULT_PORT,
     WORLD_DEFAULTS,
@@ -25,10 +26,15 @@ from prosper_mock.cli.options import (
     world_from_args,
     world_rules,
 )
-from prosper_mock.server import ServeOptions, serve
-from prosper_mock.serving.app import DEFAULT_BODY_TIMEOUT
-from prosper_mock.serving.auth import DEFAULT_HEADER as DEFAULT_API_KEY_HEADER
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
+from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
+
+if TYPE_CHECKING:
+    from prosper_mock.server import ServeOptions
+
+# The server is imported when a command serves: a usage error, --help or --version
+# answers without loading aiohttp and the control API.
+DEFAULT_API_KEY_HEADER = API_KEY_HEADER
 
 
 def add_serve(sub: Subcommands) -> None:
@@ -222,11 +228,15 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"{', '.join(diverging)} would make diverge: use --workers 1 with them"
             )
     options = serve_options(args)
+    from prosper_mock.server import serve
+
     return serve(world_from_args(args), options)
 
 
 def serve_options(args: argparse.Namespace) -> ServeOptions:
     """The options ``serve`` runs with (checked, their defaults filled in, secrets read)."""
+    from prosper_mock.server import ServeOptions
+
     token = args.control_token or os.environ.get(args.control_token_env) or None
     if not args.no_control and token is None and not is_loopback(args.host):
         raise ValueError(

@@ -27,6 +27,7 @@ from aiohttp.typedefs import Middleware
 
 from prosper_mock.serving.faults import FaultInjector
 from prosper_mock.serving.journal import Journal
+from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
 from prosper_mock.serving.operations import Implementation
 from prosper_mock.serving.pipeline import Handler, operation_handler
 from prosper_mock.serving.render import detail_response
@@ -34,11 +35,6 @@ from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.spec import Operation, Spec, load_spec, path_pattern
 from prosper_mock.serving.state import STATE, MockState, state_of
 from prosper_mock.world.model import World
-
-# A request's body must have arrived this many seconds after its headers, or the
-# connection is closed unanswered (uvicorn closes a stalled connection the same way;
-# aiohttp by itself would wait for ever).
-DEFAULT_BODY_TIMEOUT = 10.0
 
 # h11's and httptools' answer to a request line without an HTTP version (HTTP/0.9),
 # byte for byte as uvicorn sends it: aiohttp would run the request and answer it.

@@ -39,6 +39,7 @@ others, live-calls included, it stays a plain call.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -192,11 +193,19 @@ def _cached_answer_step(cache: AnswerCache | None, state: MockState) -> Step | N
     return step
 
 
-def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
+@functools.lru_cache(maxsize=256)
+def _validators(operation: Operation) -> tuple[ParameterValidator, BodyValidator | None]:
+    """An operation's validators, compiled once: every app made on a loaded spec (a test's
+    server, a worker) shares its ``Operation`` objects, and compiling costs milliseconds."""
     compiler = SchemaCompiler(operation.document)
-    validator = ParameterValidator(operation, compiler)
-    if operation.request_body is not None:
-        return _body_validation_step(validator, BodyValidator(operation, compiler))
+    bodies = BodyValidator(operation, compiler) if operation.request_body is not None else None
+    return ParameterValidator(operation, compiler), bodies
+
+
+def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
+    validator, bodies = _validators(operation)
+    if bodies is not None:
+        return _body_validation_step(validator, bodies)
 
     def step(exchange: Exchange) -> web.StreamResponse | None:
         request = exchange.request

@@ -1,28 +1,42 @@
 """Load an OpenAPI document and describe its operations.
 
 The vendored ``openapi.json`` ships inside the package, so an installed
-``prosper-voice-mock`` works outside the repository. openapi-core parses and
-checks the document (it resolves ``$ref``s for us); the app then compiles the
-operations it finds into routes and validators once, at start-up.
+``prosper-voice-mock`` works outside the repository. openapi-core checks a
+document against the OpenAPI schema; jsonschema-path (openapi-core's own view of a
+document) resolves its ``$ref``s; the app then compiles the operations it finds
+into routes and validators once, at start-up.
+
+Checking a document costs a second or more of start-up (importing openapi-core and
+its validator, then validating). The vendored document is known valid (a test
+checks it, and that ``VENDORED_SHA256`` is its digest), so those exact bytes are not
+checked again: a mock on the vendored spec starts without importing openapi-core.
+Any other document, or an edited vendored one, is checked in full.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import ValidationError as JsonSchemaValidationError
-from openapi_core import OpenAPI
+from jsonschema_path import SchemaPath
 from referencing.exceptions import Unresolvable
 
 from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.base.files import FileError, parse_json, read_bytes
+
+if TYPE_CHECKING:
+    from openapi_core import OpenAPI
+
+# The digest of the vendored openapi.json: those bytes were checked (tests/serving/test_spec.py).
+VENDORED_SHA256 = "abf3e055c0dcd1751aeb02dd745abcfec38dc86a3d712fed0eedf658c179d5ae"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -44,7 +58,7 @@ class Parameter:
     raw_schema: dict[str, Any] | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per operation of a loaded spec: hashed by identity
 class Operation:
     """One (method, path) pair of the spec."""
 
@@ -76,19 +90,37 @@ def path_pattern(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{([^/]+?)\\\}", segment, re.escape(template)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Spec:
-    """A loaded OpenAPI document: its raw bytes, its dict, and openapi-core's view."""
+    """A loaded, checked OpenAPI document: its raw bytes, its dict, and a view that
+    follows its ``$ref``s (``root``); ``openapi`` is openapi-core's, made when first used."""
 
-    path: Path
+    path: Path | None
     raw: bytes
     document: dict[str, Any]
-    openapi: OpenAPI
+    root: SchemaPath = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def openapi(self) -> OpenAPI:
+        """openapi-core's view of the document, to validate requests and responses with."""
+        from openapi_core import Config, OpenAPI
+
+        # The document was checked when it was loaded: not again (openapi-core's own way
+        # to skip its check is a None validator, which its annotation does not admit).
+        return OpenAPI(self.root, config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
 
     def operations(self) -> Iterator[Operation]:
-        if "paths" not in self.openapi.spec:  # OpenAPI 3.1: webhooks only
+        """The spec's operations in written order (resolved once: every app on it shares them)."""
+        return iter(self._operations)
+
+    @functools.cached_property
+    def _operations(self) -> tuple[Operation, ...]:
+        return tuple(self._resolve_operations())
+
+    def _resolve_operations(self) -> Iterator[Operation]:
+        if "paths" not in self.root:  # OpenAPI 3.1: webhooks only
             return
-        for path, item in (self.openapi.spec / "paths").items():
+        for path, item in (self.root / "paths").items():
             shared = list(item / "parameters") if "parameters" in item else []
             with item.open() as raw_item:  # the methods in written order: upstream's route order
                 methods = [m for m in raw_item if m in HTTP_METHODS]
@@ -182,8 +214,10 @@ def checked_spec(
     if raw is None:
         raw = json.dumps(document).encode()
     try:
-        spec = Spec(path=path, raw=raw, document=document, openapi=OpenAPI.from_dict(document))  # type: ignore[arg-type]
-        tuple(spec.operations())  # every $ref of the parameters resolves
+        if hashlib.sha256(raw).hexdigest() != VENDORED_SHA256:
+            _check(document)
+        spec = Spec(path=path, raw=raw, document=document, root=SchemaPath.from_dict(document))
+        spec.operations()  # every $ref of the parameters resolves
     except JsonSchemaValidationError as exc:
         reason = f"{_first_line(exc.message)} (at {exc.json_path})"
         raise SpecError(f"spec {name} is not valid OpenAPI: {reason}") from None
@@ -196,6 +230,13 @@ def checked_spec(
     ) as exc:  # openapi-core's other refusals (an unknown version, ...), any odd shape
         raise SpecError(f"spec {name} is not valid OpenAPI: {_first_line(str(exc))}") from None
     return spec
+
+
+def _check(document: dict[str, Any]) -> None:
+    """Raise openapi-core's refusal of ``document`` if it is not valid OpenAPI."""
+    from openapi_core import OpenAPI
+
+    OpenAPI.from_dict(document)
 
 
 def _first_line(text: str) -> str:

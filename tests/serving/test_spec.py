@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from openapi_core import OpenAPI
 
 from prosper_mock import SpecError, create_app, load_spec, vendored_spec_path
-from prosper_mock.serving.spec import Parameter
+from prosper_mock.serving.spec import VENDORED_SHA256, Parameter, checked_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,6 +22,44 @@ def test_the_vendored_spec_is_the_root_file_and_ships_in_the_package() -> None:
     spec = load_spec()
     assert spec.raw == (ROOT / "openapi.json").read_bytes()
     assert spec.document == json.loads(spec.raw)
+
+
+def test_the_vendored_spec_is_valid_openapi_and_its_digest_is_the_one_trusted() -> None:
+    # A mock on the vendored bytes skips openapi-core's check: these are the bytes checked here.
+    raw = vendored_spec_path().read_bytes()
+    OpenAPI.from_dict(json.loads(raw))  # raises if it is not valid OpenAPI
+    assert hashlib.sha256(raw).hexdigest() == VENDORED_SHA256, (
+        "openapi.json changed: set VENDORED_SHA256 in mock/serving/spec.py to its sha256"
+    )
+
+
+def test_any_other_bytes_are_checked_even_when_they_parse_to_the_vendored_document() -> None:
+    document = json.loads(vendored_spec_path().read_bytes())
+    broken = {**document, "info": {"title": "no version"}}
+    with pytest.raises(SpecError, match="is not valid OpenAPI"):
+        checked_spec(broken, "edited.json")
+    reformatted = json.dumps(document, indent=4).encode()  # other bytes: checked, and valid
+    assert checked_spec(document, "copy.json", reformatted).document == document
+
+
+def test_openapi_core_is_imported_only_when_asked_for() -> None:
+    code = (
+        "import sys; from prosper_mock import create_app, load_spec; create_app(); "
+        "assert 'openapi_core' not in sys.modules, 'imported at start-up'; "
+        "load_spec().openapi.spec; assert 'openapi_core' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_openapi_core_validates_against_the_loaded_document() -> None:
+    from openapi_core.testing import MockRequest
+
+    api = load_spec().openapi
+    api.validate_request(MockRequest("http://localhost", "get", "/api/v1/live-calls"))
+    with pytest.raises(Exception, match="call_log_id"):
+        api.validate_request(
+            MockRequest("http://localhost", "get", "/api/v1/live-calls", args={"call_log_id": "x"})
+        )
 
 
 def test_operations_of_the_vendored_spec() -> None:

@@ -21,8 +21,9 @@ The layout of a world (``WorldRecipe``):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from faker import Faker
@@ -141,6 +142,32 @@ _PRIOR_AUTH_REQUIRED = chance_table(0.4)
 _RECORDS_AVAILABLE = chance_table(0.85)
 
 
+@dataclass(frozen=True)
+class _Pools:
+    """The names and places a seed's calls pick from by hash."""
+
+    first_names: tuple[str, ...]
+    last_names: tuple[str, ...]
+    cities: tuple[tuple[str, str], ...]
+    practice_names: tuple[str, ...]
+    staff_names: tuple[str, ...]
+
+
+@lru_cache(maxsize=32)
+def _pools(seed: int) -> _Pools:
+    """The pools of ``seed``, drawn from faker once per process: faker's unique draws cost
+    a fifth of a second, more than indexing a small world, and depend on the seed alone."""
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    return _Pools(
+        first_names=tuple(fake.unique.first_name() for _ in range(200)),
+        last_names=tuple(fake.unique.last_name() for _ in range(300)),
+        cities=tuple((fake.city(), fake.state_abbr()) for _ in range(40)),
+        practice_names=tuple(fake.unique.last_name() for _ in range(40)),
+        staff_names=tuple(fake.first_name() for _ in range(60)),
+    )
+
+
 class Generator:
     """Derives every call of a seeded world, and new calls, from ``(seed, id)``.
 
@@ -153,14 +180,12 @@ class Generator:
     def __init__(self, recipe: WorldRecipe) -> None:
         self.recipe = recipe
         seed = recipe.seed
-        fake = Faker("en_US")
-        fake.seed_instance(seed)
-        # Pools are drawn from faker once; calls pick from them by hash.
-        self.first_names = tuple(fake.unique.first_name() for _ in range(200))
-        self.last_names = tuple(fake.unique.last_name() for _ in range(300))
-        self.cities = tuple((fake.city(), fake.state_abbr()) for _ in range(40))
-        self.practice_names = tuple(fake.unique.last_name() for _ in range(40))
-        self.staff_names = tuple(fake.first_name() for _ in range(60))
+        pools = _pools(seed)
+        self.first_names = pools.first_names
+        self.last_names = pools.last_names
+        self.cities = pools.cities
+        self.practice_names = pools.practice_names
+        self.staff_names = pools.staff_names
         self.area_codes = tuple(
             f"{2 + d.below(8)}{d.digits(2)}" for d in (Draw(seed, "area", i) for i in range(40))
         )

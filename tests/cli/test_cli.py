@@ -102,6 +102,24 @@ def test_version_and_help() -> None:
     assert "--missing-lookup-status" in helped.stdout and "--world" in helped.stdout
 
 
+def test_version_help_and_usage_errors_do_not_load_the_server() -> None:
+    # They answer in a fraction of the time a start takes: aiohttp and openapi-core stay out.
+    code = (
+        "import sys; from prosper_mock import cli\n"
+        "for argv in (['--version'], ['serve', '--help'], ['serve', '--port', 'x']):\n"
+        "    try:\n"
+        "        cli.main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "loaded = {'aiohttp', 'openapi_core', 'prosper_mock.server'} & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "prosper-mock " in done.stdout and "--missing-lookup-status" in done.stdout
+    assert "argument --port: must be a whole number from 0 to 65535, got 'x'" in done.stderr
+
+
 def test_bad_options_are_clear_errors() -> None:
     done = run_cli("serve", "--live-calls", "-1")
     assert done.returncode == 2 and "must be a whole number >= 0, got -1" in done.stderr

@@ -42,12 +42,17 @@ lint: $(BIN)/.test
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/hadolint Dockerfile
 
+# The suite starts a hundred Python processes (servers, commands, inner pytest runs): with
+# bytecode caches allowed (an empty PYTHONDONTWRITEBYTECODE) each loads the kit compiled and
+# pytest rewrites a test module's asserts once, not again in every process.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist loadgroup
+
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(ARGS)
+	$(PYTEST) $(ARGS)
 
 # The in-process tier alone: no subprocesses, venvs or inner pytest runs (tests/tiers.py).
 test-fast: $(BIN)/.test
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow" $(ARGS)
+	$(PYTEST) -m "not slow" $(ARGS)
 
 # The site of docs/ (mkdocs.yml); its reference tables are generated from the code at build
 # time. A warning fails the build, as in tests/test_site.py. Preview: $(BIN)/mkdocs serve

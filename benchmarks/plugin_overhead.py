@@ -4,10 +4,16 @@ Two generated test files run in fresh pytest processes: N trivial tests that
 use the ``prosper`` fixture (reset + journal clear before each), and N that do
 not (the baseline, measured in the same run). The difference per test is the
 plugin's overhead; the session's one-off server start is measured separately.
+
+Every run loads the kit's plugin alone (``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` and
+``-p prosper_mock.plugin``): the other installed plugins (hypothesis, schemathesis,
+faker, xdist) would add seconds of start-up to both sides, and their noise to the
+difference, without being any of the kit's overhead.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -34,10 +40,21 @@ def _run(directory: Path, body: str, n: int) -> float:
     path.write_text("".join(body.format(i=i) for i in range(n)))
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "prosper_mock.plugin",
+        ]
+        + [str(path)],
         cwd=directory,
         capture_output=True,
         text=True,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:

@@ -42,15 +42,9 @@ def _run(directory: Path, body: str, n: int) -> float:
     done = subprocess.run(
         [
             sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "prosper_mock.plugin",
-        ]
-        + [str(path)],
+            *("-m", "pytest", "-q", "-p", "no:cacheprovider"),
+            *("-p", "prosper_mock.plugin", str(path)),
+        ],
         cwd=directory,
         capture_output=True,
         text=True,

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from prosper_mock.control.bodies import PREFIX
 from prosper_mock.control.guard import ControlPolicy, refusal
+from prosper_mock.serving.connections import guarded
 
 # name in static/ → the path it is served at, and its Content-Type
 FILES = {
@@ -54,8 +55,8 @@ def static_bytes(name: str) -> bytes:
 def add_dashboard_routes(app: web.Application, policy: ControlPolicy) -> list[str]:
     """Serve the dashboard's files (and ``/__mock`` → ``/__mock/``); the paths routed."""
     for name, (path, content_type) in FILES.items():
-        app.router.add_get(path, _file(static_bytes(name), content_type, policy))
-    app.router.add_get(PREFIX, _to_page(policy))
+        app.router.add_get(path, guarded(app, _file(static_bytes(name), content_type, policy)))
+    app.router.add_get(PREFIX, guarded(app, _to_page(policy)))
     return [PREFIX, *(path for path, _ in FILES.values())]
 
 

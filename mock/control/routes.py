@@ -36,6 +36,7 @@ from prosper_mock.control.paging import (
     journal_page,
 )
 from prosper_mock.serving.app import method_not_allowed
+from prosper_mock.serving.connections import guarded
 from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import FaultError, parse_rules
 from prosper_mock.serving.journal import JournalFilter
@@ -109,7 +110,7 @@ def add_control_routes(
             kind, required = BODIES[operation["operationId"]]
             limit = max_world_bytes if operation["operationId"] == "load" else MAX_BODY_BYTES
             rule = BodyRule(adapter(kind), required, limit)
-        app.router.add_route(method, PREFIX + path, _guarded(fn, policy, rule))
+        app.router.add_route(method, PREFIX + path, guarded(app, _guarded(fn, policy, rule)))
         routed.setdefault(PREFIX + path, []).append(method)
 
     async def openapi(request: web.Request, state: MockState) -> web.StreamResponse:
@@ -149,7 +150,7 @@ def add_control_routes(
         routed[path] = ["GET", "HEAD"]
     for path, methods in routed.items():
         # As FastAPI answers a method a path does not have (app.py does the same).
-        app.router.add_route("*", path, method_not_allowed(", ".join(methods)))
+        app.router.add_route("*", path, guarded(app, method_not_allowed(", ".join(methods))))
 
 
 def _guarded(

@@ -4,7 +4,8 @@ At start-up every operation of the spec becomes one route, bound to its
 handler by ``operationId``, with a parameter validator compiled from the spec
 (``validation.py``). A request to an operation passes the steps of
 ``pipeline.py`` in order: API key, faults, validation, operation, journal.
-What FastAPI itself answers around the routes is reproduced too: ``404
+Every route is behind the connection guard (``connections.py``), as uvicorn is around
+every request. What FastAPI itself answers around the routes is reproduced too: ``404
 {"detail":"Not Found"}`` for unknown paths, ``405 {"detail":"Method Not
 Allowed"}`` with ``Allow`` for wrong methods (naming the path's first
 method only, as Starlette does), and a ``307`` redirect for a path that only
@@ -13,8 +14,6 @@ differs by its trailing slash.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -22,29 +21,18 @@ from pathlib import Path
 from urllib.parse import SplitResult, quote, unquote
 
 from aiohttp import web
-from aiohttp.http import HttpVersion10
-from aiohttp.typedefs import Middleware
 
+from prosper_mock.serving.connections import GUARD, ConnectionGuard, Handler, guarded
 from prosper_mock.serving.faults import FaultInjector
 from prosper_mock.serving.journal import Journal
 from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
 from prosper_mock.serving.operations import Implementation
-from prosper_mock.serving.pipeline import Handler, operation_handler
+from prosper_mock.serving.pipeline import operation_handler, splits_a_segment
 from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.spec import Operation, Spec, load_spec, path_pattern
 from prosper_mock.serving.state import STATE, MockState, state_of
 from prosper_mock.world.model import World
-
-# h11's and httptools' answer to a request line without an HTTP version (HTTP/0.9),
-# byte for byte as uvicorn sends it: aiohttp would run the request and answer it.
-INVALID_REQUEST = (
-    b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
-    b"Connection: close\r\n\r\nInvalid HTTP request received."
-)
-
-log = logging.getLogger("prosper_mock.access")
-
 
 RouteAdder = Callable[[web.Application], None]
 
@@ -66,7 +54,8 @@ def create_api_app(
     ``operations`` replaces implementations by operationId (tests use it to build
     deliberately broken servers). ``body_timeout``: seconds a request's body may
     take to arrive. ``more_routes`` register routes of their own (the control
-    API) before the catch-all that answers FastAPI's ``404``/``307``.
+    API) before the catch-all that answers FastAPI's ``404``/``307``, each handler
+    behind the app's connection guard (``connections.guarded``).
     """
     if not 0 < body_timeout < math.inf:
         raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
@@ -82,12 +71,13 @@ def create_api_app(
         # Fault rules draw from the world's seed: the same seed gives the same faults.
         faults=FaultInjector(seed=int((world.origin.get("recipe") or {}).get("seed", 0))),
     )
-    app = web.Application(middlewares=[_connection_guard(body_timeout)])
+    app = web.Application()
     app[STATE] = state
+    guard = app[GUARD] = ConnectionGuard(body_timeout)
 
     # FastAPI's docs route is a plain Starlette route: GET and HEAD, 405 otherwise.
-    app.router.add_get("/openapi.json", _serve_spec(spec))
-    app.router.add_route("*", "/openapi.json", method_not_allowed("GET, HEAD"))
+    app.router.add_get("/openapi.json", guarded(app, _serve_spec(spec)))
+    app.router.add_route("*", "/openapi.json", guarded(app, method_not_allowed("GET, HEAD")))
     by_path: dict[str, list[Operation]] = {}
     for op in spec.operations():
         by_path.setdefault(op.path, []).append(op)
@@ -95,84 +85,21 @@ def create_api_app(
         segments = "{" in path
         route = _any_segment(path)
         for op in ops:
-            handler = operation_handler(op, state, operations)
-            app.router.add_route(
-                op.method, route, _whole_segments(handler) if segments else handler
-            )
+            # guarded inline, and whole segments checked, by the handler itself
+            app.router.add_route(op.method, route, operation_handler(op, state, guard, operations))
         # Starlette answers 405 from the first route matching the path: its methods alone,
         # and the spec lists a path's methods in upstream's route order.
         not_allowed = method_not_allowed(ops[0].method)
-        app.router.add_route("*", route, _whole_segments(not_allowed) if segments else not_allowed)
+        not_allowed = _whole_segments(not_allowed) if segments else not_allowed
+        app.router.add_route("*", route, guarded(app, not_allowed))
 
     for add in more_routes:
         add(app)
 
     # Registered last: everything no route above claims.
     known = [path_pattern(p) for p in [*by_path, "/openapi.json"]]
-    app.router.add_route("*", "/{tail:.*}", _not_found(known))
+    app.router.add_route("*", "/{tail:.*}", guarded(app, _not_found(known)))
     return app
-
-
-_TIMED_OUT = web.RequestKey("prosper_mock_body_timed_out", bool)
-
-
-def _connection_guard(body_timeout: float) -> Middleware:
-    """What uvicorn does around every request, before and after any handler runs.
-
-    An HTTP/0.9 request is refused with uvicorn's ``400``; a body that has not
-    arrived within ``body_timeout`` seconds closes the connection; a client that
-    goes away mid-request is one log line, not a traceback and a 500 in the
-    access log. Both end the connection unanswered, as the ``drop`` fault does:
-    raising ``CancelledError`` makes aiohttp close it and log no access line.
-    """
-
-    @web.middleware
-    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.version < HttpVersion10:
-            transport = request.transport
-            if transport is not None:
-                transport.write(INVALID_REQUEST)
-                transport.close()
-            log.warning(
-                '%s "%s %s" rejected a malformed request: 400 HTTP/0.9 (no HTTP version)',
-                request.remote,
-                request.method,
-                request.raw_path,
-            )
-            raise asyncio.CancelledError
-        payload = request.content
-        timer = None
-        if not payload.is_eof():  # a body still to come (the hot path has none)
-            timer = asyncio.get_running_loop().call_later(body_timeout, _time_out, request)
-            payload.on_eof(timer.cancel)
-        try:
-            return await handler(request)
-        except ConnectionResetError:
-            v = request.version
-            line = f'{request.remote} "{request.method} {request.raw_path} HTTP/{v[0]}.{v[1]}"'
-            received = f"{payload.total_bytes} of {request.content_length or '?'} body bytes"
-            if request.get(_TIMED_OUT):
-                log.warning(
-                    "%s body timed out after %g s (%s received): connection closed",
-                    line,
-                    body_timeout,
-                    received,
-                )
-            else:
-                log.info("%s client went away mid-request (%s received)", line, received)
-            raise asyncio.CancelledError from None
-        finally:
-            if timer is not None:
-                timer.cancel()
-
-    return guard
-
-
-def _time_out(request: web.Request) -> None:
-    # Closing the connection makes a handler's pending read raise ConnectionResetError.
-    request[_TIMED_OUT] = True
-    if request.transport is not None:
-        request.transport.close()
 
 
 def _serve_spec(spec: Spec) -> Handler:
@@ -191,14 +118,10 @@ def _any_segment(template: str) -> str:
 
 
 def _whole_segments(handler: Handler) -> Handler:
-    """``404`` when a path parameter holds a ``/`` (sent as ``%2F``).
-
-    uvicorn decodes the path before Starlette routes it, so there ``a%2Fb`` is two
-    segments and the template does not match; aiohttp matches first, then decodes.
-    """
+    """``404`` when a path parameter holds a ``/`` (``pipeline.splits_a_segment``)."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        if any("/" in value for value in request.match_info.values()):
+        if splits_a_segment(request):
             return detail_response(404, "Not Found")
         return await handler(request)
 

@@ -1,5 +1,7 @@
 """One request to a spec operation, top to bottom: the ordered steps that answer it.
 
+0. the connection guard (``connections.py``), inline rather than wrapped around the
+   handler: HTTP/0.9 refused, a stalled body timed out, a client gone logged in one line;
 1. API key: a missing or wrong key is ``403`` (only when the mock requires one);
 2. faults: ``X-Mock-Fault`` or a rule may wait, answer instead, or drop the connection;
 3. validation: parameters and the JSON body as FastAPI checks them, ``422`` in
@@ -49,6 +51,7 @@ from aiohttp import web
 from prosper_mock.serving.answers import AnswerCache, Answered
 from prosper_mock.serving.auth import api_key_check
 from prosper_mock.serving.bodies import BodyValidator, render_errors
+from prosper_mock.serving.connections import ConnectionGuard, Handler
 from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import Fault, FaultError
@@ -59,8 +62,6 @@ from prosper_mock.serving.spec import Operation
 from prosper_mock.serving.state import READ_ONLY_DETAIL, SAFE_METHODS, MockState
 from prosper_mock.serving.validation import ParameterValidator, parse_query
 from prosper_mock.world.errors import WorldError
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(slots=True, eq=False)  # not frozen: a frozen init costs the hot path more
@@ -87,10 +88,16 @@ Step = Callable[[Exchange], web.StreamResponse | Awaitable[web.StreamResponse | 
 
 
 def operation_handler(
-    operation: Operation, state: MockState, operations: Mapping[str, Implementation] | None = None
+    operation: Operation,
+    state: MockState,
+    guard: ConnectionGuard,
+    operations: Mapping[str, Implementation] | None = None,
 ) -> Handler:
-    """The route for one spec operation: its steps, in order, then the journal."""
+    """The route for one spec operation, behind ``guard``: its steps, in order, then the
+    journal. A path parameter holding a ``/`` (sent as ``%2F``) is ``404``, unjournalled, as
+    no upstream route matches it (``splits_a_segment``)."""
     op_id = operation.operation_id
+    segments = "{" in operation.path
     implementation = {**OPERATIONS, **(operations or {})}.get(op_id)  # overrides by id
     cache = AnswerCache() if _cacheable(operation, implementation) else None
     # Steps 1-3 (and a reused answer) may answer instead; step 4, the operation, always answers.
@@ -108,13 +115,21 @@ def operation_handler(
     journal = state.journal
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        timer = guard.open(request)
+        if segments and splits_a_segment(request):  # routed by no upstream route: unjournalled
+            if timer is not None:
+                timer.cancel()
+            return detail_response(404, "Not Found")
         raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
         status: int | None = 0  # stays 0 if the connection is dropped (CancelledError)
         try:
             exchange = Exchange(request, raw)
             for check in checks:
                 answer = check(exchange)
-                if answer is not None and not isinstance(answer, web.StreamResponse):
+                if answer is None:
+                    continue
+                # web.Response first: isinstance of StreamResponse, an ABC, costs more
+                if type(answer) is not web.Response and not isinstance(answer, web.StreamResponse):
                     answer = await answer  # it had to wait (a latency fault)
                 if answer is not None:
                     status = answer.status
@@ -122,14 +137,28 @@ def operation_handler(
             response = await operate(exchange)
             status = response.status
             return response
+        except ConnectionResetError:  # the client went away, or its body timed out
+            status = None
+            guard.went_away(request)
         except Exception:  # a bug in an implementation: aiohttp answers 500, unjournalled
             status = None
             raise
         finally:  # step 5
+            if timer is not None:
+                timer.cancel()
             if status is not None:
                 journal.record(state.clock.now(), request.method, request.path, raw, op_id, status)
 
     return handle
+
+
+def splits_a_segment(request: web.Request) -> bool:
+    """Whether a path parameter holds a ``/`` (sent as ``%2F``).
+
+    uvicorn decodes the path before Starlette routes it, so there ``a%2Fb`` is two
+    segments and no template with one segment matches; aiohttp matches first, then decodes.
+    """
+    return any("/" in value for value in request.match_info.values())
 
 
 def _api_key_step(state: MockState) -> Step | None:

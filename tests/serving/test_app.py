@@ -126,10 +126,14 @@ def test_the_journal_given_keeps_its_byte_bound_under_big_queries(world: World) 
     assert 10 < len(journal) < 40 and journal.entries()[-1].seq == 40
 
 
-def part_of_a_body(port: int) -> bytes:
-    """A control request that names the mock (as its guard wants) and sends 10 of 100 bytes."""
+# A control change and a vendored write: the guard is the same for every route.
+HALF_SENT = ["/__mock/live-calls", "/api/v1/campaigns/c1/targets"]
+
+
+def part_of_a_body(port: int, path: str = HALF_SENT[0]) -> bytes:
+    """A POST that names the mock (as the control guard wants) and sends 10 of 100 bytes."""
     return (
-        f"POST /__mock/live-calls HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
         + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         + b'{"user_pho'
     )
@@ -144,32 +148,35 @@ def logged_when(caplog: pytest.LogCaptureFixture, says: str) -> str:
     return caplog.text
 
 
+@pytest.mark.parametrize("path", HALF_SENT)
 def test_a_client_gone_mid_body_is_one_line_and_no_traceback(
-    world: World, caplog: pytest.LogCaptureFixture
+    world: World, caplog: pytest.LogCaptureFixture, path: str
 ) -> None:
     caplog.set_level(logging.INFO)
     with MockServer(world) as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-            sock.sendall(part_of_a_body(server.port))
+            sock.sendall(part_of_a_body(server.port, path))
         text = logged_when(caplog, "went away")
         assert requests.get(server.url("/__mock/health"), timeout=5).ok
+        assert list(server.state.journal) == []  # unanswered: not journalled
     assert "Traceback" not in text and not any(r.exc_info for r in caplog.records)
     gone = [r for r in caplog.records if "went away" in r.getMessage()]
     assert len(gone) == 1 and gone[0].levelno == logging.INFO
     assert gone[0].getMessage() == (
-        '127.0.0.1 "POST /__mock/live-calls HTTP/1.1" client went away mid-request '
+        f'127.0.0.1 "POST {path} HTTP/1.1" client went away mid-request '
         "(10 of 100 body bytes received)"
     )
 
 
+@pytest.mark.parametrize("path", HALF_SENT)
 def test_a_stalled_body_times_out_and_the_connection_is_closed(
-    world: World, caplog: pytest.LogCaptureFixture
+    world: World, caplog: pytest.LogCaptureFixture, path: str
 ) -> None:
     caplog.set_level(logging.INFO)
     with MockServer(world, body_timeout=0.3) as server:
         stats = server.world.stats()
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-            sock.sendall(part_of_a_body(server.port))
+            sock.sendall(part_of_a_body(server.port, path))
             assert sock.recv(1024) == b""  # closed, nothing answered (recv times out otherwise)
         text = logged_when(caplog, "timed out")
         assert server.world.stats() == stats  # the half-sent call was never started
@@ -177,7 +184,7 @@ def test_a_stalled_body_times_out_and_the_connection_is_closed(
     assert "Traceback" not in text and "went away" not in text
     [line] = [r for r in caplog.records if "timed out" in r.getMessage()]
     assert line.levelno == logging.WARNING and line.getMessage() == (
-        '127.0.0.1 "POST /__mock/live-calls HTTP/1.1" body timed out after 0.3 s '
+        f'127.0.0.1 "POST {path} HTTP/1.1" body timed out after 0.3 s '
         "(10 of 100 body bytes received): connection closed"
     )
 

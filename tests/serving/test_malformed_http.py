@@ -114,9 +114,17 @@ def upstream_port() -> Iterator[int]:
         yield found
 
 
+# One request of each kind of route: every route is behind the same connection guard.
 HTTP_0_9 = {
     "control change": b"POST /__mock/reset\r\n\r\n",
+    "control wrong method": b"PATCH /__mock/reset\r\n\r\n",
+    "dashboard page": b"GET /__mock/\r\n\r\n",
+    "dashboard redirect": b"GET /__mock\r\n\r\n",
     "lookup": b"GET /api/v1/live-calls?call_log_id=1003\r\n\r\n",
+    "vendored write": b"POST /api/v1/campaigns/c1/targets\r\n\r\n",
+    "split path parameter": b"GET /api/v1/targets/a%2Fb\r\n\r\n",
+    "wrong method": b"PUT /api/v1/live-calls\r\n\r\n",
+    "spec document": b"GET /openapi.json\r\n\r\n",
     "unknown path": b"GET /nowhere\r\n\r\n",
 }
 

@@ -6,15 +6,13 @@ when a mock/ceiling pair cannot be read as a ratio (README, "Benchmarks").
 
 from __future__ import annotations
 
-import os
 import re
 import resource
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 
-from benchmarks.machine import cpu_seconds, pinned
+from benchmarks.machine import cpu_seconds, ensure_command, pinned
 
 INSTALL = "apt-get install -y wrk"
 # The loader's share of its core at or above which it, not the server, set the rate.
@@ -31,17 +29,9 @@ class WrkMissing(Exception):
 
 def ensure_wrk() -> str:
     """The path of wrk, installed with apt-get first when missing and this process is root."""
-    found = shutil.which("wrk")
+    found = ensure_command("wrk", "wrk")
     if found:
         return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        install = ["apt-get", "install", "-y", "wrk"]
-        # A fresh image has no package lists yet: update only when the first try fails.
-        for steps in ([install], [["apt-get", "update"], install]):
-            for step in steps:
-                subprocess.run(step, capture_output=True, check=False)
-            if found := shutil.which("wrk"):
-                return found
     raise WrkMissing(
         f"the benchmarks need wrk as their load generator: install it ({INSTALL}, as root, "
         "or your system's package manager) and run again"

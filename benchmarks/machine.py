@@ -40,6 +40,23 @@ def pinning(cores: int | None = None, taskset: bool | None = None) -> Pinning:
     return Pinning("0" if n == 2 else f"0-{n - 2}", str(n - 1))
 
 
+def ensure_command(command: str, package: str) -> str | None:
+    """The path of ``command``; when it is missing and this process is root with apt-get,
+    ``package`` is installed first (``apt-get update`` only when the first try fails: a fresh
+    image has no package lists yet). ``None`` when it is still missing."""
+    found = shutil.which(command)
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        install = ["apt-get", "install", "-y", package]
+        for steps in ([install], [["apt-get", "update"], install]):
+            for step in steps:
+                subprocess.run(step, capture_output=True, check=False)
+            if found := shutil.which(command):
+                return found
+    return None
+
+
 def pinned(cpus: str | None, argv: list[str]) -> list[str]:
     """``argv`` run on ``cpus`` (taskset execs it: the process keeps the pid)."""
     return argv if cpus is None else ["taskset", "-c", cpus, *argv]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import __main__ as bench
-from benchmarks import loader
+from benchmarks import instructions, loader
 from benchmarks.machine import Machine, Pinning, cpu_model, pinned, pinning
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,7 @@ def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
     text = out.read_text()
     for heading in (
         "## HTTP",
+        "## Instructions per request (callgrind)",
         "## World scale",
         "## pytest plugin",
         "## Long fuzz run",
@@ -61,8 +62,37 @@ def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
     for case in ("by id", "by phone", "by variable", "404", "422"):
         assert f"| {case} (" in text
     assert "5xx answers: **0**" in text
+    # counted (CI installs valgrind), with a count for each side and their ratios
+    section = text.split("## Instructions per request")[1].split("## World scale")[0]
+    [row] = [line for line in section.splitlines() if line.startswith("| by id (200, ")]
+    mock, on_asyncio, ratio, on_uvloop, uv_ratio = row.split("|")[2:7]
+    assert min(int(c.replace(",", "")) for c in (mock, on_asyncio, on_uvloop)) > 0
+    assert float(ratio) > 0 and float(uv_ratio) > 0
     for line in ("- CPU: ", "- pinning: server on CPU ", "- load generator: wrk ", "- validity: "):
         assert line in text
+
+
+def test_a_callgrind_dump_s_total_is_read_from_its_summary_or_totals_line() -> None:
+    dump = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nfn=main\n5 10\nsummary: 123456\n"
+    assert instructions._total(dump) == 123456
+    assert instructions._total(dump.replace("summary:", "totals:")) == 123456
+    # a dump made on request: an empty summary, the count in its totals
+    assert (
+        instructions._total(dump.replace("summary: 123456", "summary: 0\ntotals: 98765")) == 98765
+    )
+    with pytest.raises(RuntimeError, match="no totals"):
+        instructions._total("events: Ir\n")
+
+
+def test_without_valgrind_the_results_say_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    counts = bench._instructions("full")
+    assert "apt-get install -y valgrind" in counts["missing"]
+    section = "\n".join(bench._instruction_lines(counts))
+    assert "## Instructions per request (callgrind)" in section and "Not measured: " in section
 
 
 def test_wrk_output_is_parsed_with_socket_errors_apart_from_other_statuses() -> None:

@@ -6,9 +6,10 @@ upstream's signature answering the mock's body, and, when ``make bench-peers`` h
 them under ``.peers/``, from Prism (``prism mock openapi.json``, static examples) and WireMock
 (one stub mapping answering the mock's body, no request journal, a 30 s JIT warm-up). Each
 server is pinned apart from wrk (``benchmarks.machine``); after a warm-up the servers take
-turns for ``--rounds`` rounds (the first rotating each round), and each figure is the median
-over the rounds, the ratio the median of the per-round mock/peer ratios. It prints a
-Markdown table and writes it as JSON (``--json``, default ``benchmarks/PEERS.json``).
+turns for ``--rounds`` rounds (the first rotating each round), every server but the one
+measured paused (``Turns``), and each figure is the median over the rounds, the ratio the
+median of the per-round mock/peer ratios. It prints a Markdown table and writes it as JSON
+(``--json``, default ``benchmarks/PEERS.json``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -26,7 +28,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,15 +195,52 @@ def fetch(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running server: its base URL, and its process group, which ``Turns`` pauses."""
+
+    base: str
+    group: int
+
+
+class Turns:
+    """Only the server whose turn it is runs; the others are paused (``SIGSTOP`` to their
+    process groups), so an idle peer's background work (a JVM's JIT and GC, node's timers)
+    cannot take the measured server's core. Everyone is resumed on leaving."""
+
+    def __init__(self) -> None:
+        self._servers: dict[str, Server] = {}
+
+    def add(self, name: str, server: Server) -> None:
+        self._servers[name] = server
+
+    def only(self, name: str) -> None:
+        for other, server in self._servers.items():
+            if other != name:
+                _signal(server.group, signal.SIGSTOP)
+        _signal(self._servers[name].group, signal.SIGCONT)
+
+    def resume_all(self) -> None:
+        for server in self._servers.values():
+            _signal(server.group, signal.SIGCONT)
+
+
+def _signal(group: int, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError):  # it exited: the next fetch says so
+        os.killpg(group, sig)
+
+
 @contextmanager
-def serving(command: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
-    """``command`` pinned to the server CPU; its base URL once it answers HTTP."""
+def serving(command: list[str], port: int, env: dict[str, str]) -> Iterator[Server]:
+    """``command`` pinned to the server CPU, in a process group of its own; its base URL
+    once it answers HTTP."""
     proc = subprocess.Popen(
         pinned(pinning().server, command),
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -216,8 +255,9 @@ def serving(command: list[str], port: int, env: dict[str, str]) -> Iterator[str]
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{command[0]} did not answer within 60 s") from None
                 time.sleep(0.1)
-        yield base
+        yield Server(base, proc.pid)
     finally:
+        _signal(proc.pid, signal.SIGCONT)  # a paused process would not act on SIGTERM
         proc.terminate()
         try:
             proc.wait(15)
@@ -282,11 +322,13 @@ def run(
 ) -> list[Row]:
     """Start every installed server (of ``only``, and the mock), warm each up, then measure
     them in rotating rounds."""
+    turns = Turns()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
         mock_port = free_port()
         mock = stack.enter_context(serving(_mock(mock_port, work), mock_port, {}))
-        _, body = fetch(f"{mock}{PATH}?{QUERY}")
+        stack.callback(turns.resume_all)  # before the servers stop (callbacks run last first)
+        _, body = fetch(f"{mock.base}{PATH}?{QUERY}")
         (work / "body.json").write_bytes(body)
         mappings = work / "wiremock" / "mappings"
         mappings.mkdir(parents=True)
@@ -302,10 +344,13 @@ def run(
                 missing.append(peer.name)
                 continue
             if peer.name == chosen[0].name:
-                bases[peer.name] = mock
+                server = mock
             else:
                 env = {BODY_ENV: str(work / "body.json"), **peer.env}
-                bases[peer.name] = stack.enter_context(serving(command, port, env))
+                server = stack.enter_context(serving(command, port, env))
+            turns.add(peer.name, server)
+            turns.only(peer.name)  # warmed up alone
+            bases[peer.name] = server.base
             status, answer = fetch(f"{bases[peer.name]}{PATH}?{QUERY}")
             bodies[peer.name] = (status, len(answer))
             print(f"{peer.name}: {status}, {len(answer)} B; warm-up {peer.warmup_s} s", flush=True)
@@ -317,6 +362,7 @@ def run(
         for i in range(rounds):
             shift = i % len(names)
             for name in names[shift:] + names[:shift]:
+                turns.only(name)
                 time.sleep(0.2)
                 got = loader.run(
                     f"{bases[name]}{PATH}?{QUERY}", connections, seconds, pinning().loader

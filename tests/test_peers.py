@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,37 @@ def test_peers_not_installed_are_not_started(
         None,
         None,
     ]
+
+
+def _state(pid: int) -> str:
+    """The process's state letter in ``/proc`` (``T``: stopped)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _states_become(pids: list[int], stopped: list[bool]) -> bool:
+    for _ in range(200):
+        if [_state(pid) == "T" for pid in pids] == stopped:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_turns_pause_every_server_but_the_measured_one_and_resume_them_all() -> None:
+    idle = [sys.executable, "-c", "import time\nwhile True: time.sleep(0.01)"]
+    procs = [subprocess.Popen(idle, start_new_session=True) for _ in range(3)]
+    pids = [proc.pid for proc in procs]
+    turns = peers.Turns()
+    try:
+        for name, pid in zip("abc", pids, strict=True):
+            turns.add(name, peers.Server(f"http://127.0.0.1:{pid}", pid))
+        turns.only("a")
+        assert _states_become(pids, [False, True, True])
+        turns.only("c")
+        assert _states_become(pids, [True, True, False])
+        turns.resume_all()
+        assert _states_become(pids, [False, False, False])
+    finally:
+        turns.resume_all()
+        for proc in procs:
+            proc.kill()
+            proc.wait()

@@ -54,8 +54,8 @@ def create_api_app(
     ``operations`` replaces implementations by operationId (tests use it to build
     deliberately broken servers). ``body_timeout``: seconds a request's body may
     take to arrive. ``more_routes`` register routes of their own (the control
-    API) before the catch-all that answers FastAPI's ``404``/``307``, each handler
-    behind the app's connection guard (``connections.guarded``).
+    API) before the catch-all that answers FastAPI's ``404``/``307``; they put each
+    handler behind the app's connection guard themselves (``connections.guarded``).
     """
     if not 0 < body_timeout < math.inf:
         raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")

@@ -1,6 +1,6 @@
 """Instructions per request, counted by callgrind: the hot path's cost where rates swing.
 
-On a shared machine the same server's wrk rate can move by a third from one run to the
+On a shared machine the same server's wrk rate can move by a fifth from one run to the
 next (other tenants' load); the instructions a request costs do not. Each server runs
 under ``valgrind --tool=callgrind`` with instrumentation off, so its start-up is not
 counted; it answers ``WARMUP`` requests (the mock's answer cache filled, every code path
@@ -59,7 +59,7 @@ class Counted:
             for _ in range(WARMUP):
                 status, size = _exchange(sock, raw)
             before = set(glob.glob(self.out + "*"))
-            _control("-z", self.pid)  # the warm-up's counts (and any earlier case's) dropped
+            _control("-z", self.pid)  # this case counts from zero, whatever came before
             _control("-i", "on", self.pid)
             for _ in range(requests):
                 _exchange(sock, raw)

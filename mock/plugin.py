@@ -177,8 +177,13 @@ class Prosper:
     """
 
     base_url: str
+    """The URL under test, without a trailing slash: the session's mock, or
+    ``--prosper-base-url``."""
     server: MockServer | None = None
+    """The session's ``MockServer`` (``None`` with ``--prosper-base-url``)."""
     driver: WorldDriver | None = field(default=None, repr=False)
+    """The ``WorldDriver`` the helpers go through (``None`` against an endpoint that is
+    not a prosper-voice-mock)."""
     _world: World | None = field(default=None, repr=False)
     _control: ControlClient | None = field(default=None, repr=False)
     # The journal's entries since the test began (the fixture knows where they are kept).
@@ -191,6 +196,7 @@ class Prosper:
     _control_used: bool = field(default=False, repr=False)
 
     def url(self, path: str = LIVE_CALLS_PATH) -> str:
+        """``base_url`` followed by ``path`` (by default the live-call lookup's)."""
         return self.base_url + path
 
     @property
@@ -238,7 +244,8 @@ class Prosper:
         return self._driver().add_call_log(**fields)["snapshot"]
 
     def campaigns(self) -> list[dict[str, Any]]:
-        """The world's campaigns (``id``, ``name``, ``kind``, ``variables``...)."""
+        """The world's campaigns, each a dict: ``id``, ``name``, ``flow_id``, ``kind`` (of target:
+        ``patient``, ``payor``, ``provider``), the ``variables`` its flow takes."""
         return self._driver().campaigns()
 
     def add_targets(
@@ -248,8 +255,14 @@ class Prosper:
         launch: bool = False,
         allow_duplicates: bool = True,
     ) -> dict[str, Any]:
-        """Add targets (``TargetInput`` objects) to a campaign, and call them with ``launch``:
-        what ``POST /api/v1/campaigns/{id}/targets`` answers."""
+        """Add targets to a campaign, and with ``launch`` call them at once.
+
+        Each target is a ``TargetInput`` object as the API takes it (``phone_number``, and
+        ``patient``, ``payor`` or ``provider`` details). Returns what
+        ``POST /api/v1/campaigns/{id}/targets`` answers: ``targets`` (each with its ``id``),
+        ``call_log_ids`` (the calls ``launch`` placed) and ``ignored_external_ids`` (with
+        ``allow_duplicates=False``, the external ids the campaign already has).
+        """
         return self._driver().add_targets(
             campaign_id, list(targets), launch=launch, allow_duplicates=allow_duplicates
         )
@@ -262,7 +275,12 @@ class Prosper:
         count: int | None = None,
         prioritize_oldest: bool = False,
     ) -> dict[str, Any]:
-        """Call targets (``target_ids``, or ``count`` pending ones): each gets a live call."""
+        """Call a campaign's targets (``target_ids``, or ``count`` pending ones): each gets a
+        live call, which maps its flow's steps and ends on the clock (1 to 10 minutes).
+
+        Returns what ``POST /api/v1/campaigns/{id}/calls`` answers: ``launched`` (each
+        ``target_id`` with its ``call_log_id``) and ``skipped``.
+        """
         return self._driver().launch(
             campaign_id,
             target_ids=target_ids,
@@ -271,7 +289,8 @@ class Prosper:
         )
 
     def target(self, target_id: str) -> dict[str, Any]:
-        """A target as ``GET /api/v1/targets/{id}`` answers it (its status from its calls)."""
+        """A target as ``GET /api/v1/targets/{id}`` answers it: its ``status`` (``Pending``,
+        ``In Progress``, then how its last call ended) follows from its calls."""
         return self._driver().target(target_id)
 
     def advance_clock(self, seconds: float) -> float:
@@ -295,7 +314,8 @@ class Prosper:
 
     @property
     def journal(self) -> list[JournalEntry]:
-        """The requests the mock answered during this test, oldest first."""
+        """The requests the mock answered during this test, oldest first: each a
+        ``JournalEntry`` (``.method``, ``.path``, ``.params``, ``.status``, ``.time``)."""
         if self._read_journal is None:
             pytest.skip(self._journal_reason or _Remote.journal_reason)
         return self._read_journal()

@@ -63,14 +63,32 @@ def test_output_that_differs_is_caught() -> None:
     assert printed == '{"detail":"Call not found"}\n' != step.shown
 
 
+PYTEST_TUTORIAL = ROOT / "docs" / "tutorials" / "pytest-suite.md"
+
+
+def tutorial_blocks(uses_example_project: bool) -> list[str]:
+    """The pytest tutorial's python blocks that import the example project's client, or not."""
+    blocks = re.findall(r"```python\n(.*?)```", PYTEST_TUTORIAL.read_text("utf-8"), re.S)
+    return [b for b in blocks if ("live_call_client" in b) == uses_example_project]
+
+
 def test_the_pytest_tutorial_shows_tests_of_the_example_project() -> None:
-    page = (ROOT / "docs" / "tutorials" / "pytest-suite.md").read_text(encoding="utf-8")
     example = (ROOT / "examples" / "live-call-client" / "tests" / "test_client.py").read_text(
         encoding="utf-8"
     )
-    shown = re.findall(r"^def (test_\w+)", page, re.M)
+    shown = re.findall(r"^def (test_\w+)", "".join(tutorial_blocks(True)), re.M)
     assert len(shown) == 3
     assert all(f"def {name}(" in example for name in shown)
+
+
+def test_the_pytest_tutorials_campaign_tests_pass_as_shown(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    [campaign] = tutorial_blocks(False)
+    pytester.makepyfile(test_campaign=campaign)
+    shown = re.findall(r"^def (test_\w+)", campaign, re.M)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=len(shown))
+    assert "test_a_launched_target_is_called_then_logged" in shown
 
 
 def test_the_python_api_examples_run_and_print_what_they_show(

@@ -9,7 +9,10 @@ generator that silently drops a command, an option or a rule fails here.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import inspect
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +20,12 @@ from pathlib import Path
 import pytest
 
 from prosper_contracts.rules import RULES
+from prosper_mock.plugin import Prosper
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs"))  # where mkdocs finds the generators (docs/hooks.py)
 
-from sitegen import GENERATORS, cli, control, pytest_options  # noqa: E402
+from sitegen import GENERATORS, cli, control, fixture, pytest_options  # noqa: E402
 from sitegen.rules import rules_reference  # noqa: E402
 
 
@@ -44,6 +48,8 @@ def test_the_site_builds_strict_without_warnings(tmp_path: Path) -> None:
     assert all(f"<code>{name}</code>" in rules_page for name in RULES)
     api_page = (site / "reference" / "python-api" / "index.html").read_text(encoding="utf-8")
     assert "MockServer" in api_page and "check_answer" in api_page
+    plugin_page = (site / "reference" / "pytest-plugin" / "index.html").read_text("utf-8")
+    assert "prosper.add_targets" in plugin_page and "prioritize_oldest" in plugin_page
     assert "generate:" not in cli_page + rules_page
 
 
@@ -110,6 +116,23 @@ def test_the_pytest_page_names_every_option_of_both_plugins() -> None:
     flags = [name for group in parser._groups for o in group.options for name in o.names()]
     assert "--prosper-base-url" in flags and "--prosper-examples" in flags
     assert all(f"`{flag}`" in page for flag in flags)
+
+
+def test_the_pytest_page_has_a_section_per_public_name_of_the_prosper_fixture() -> None:
+    page = fixture.fixture_reference()
+    fields = {f.name for f in dataclasses.fields(Prosper)}
+    public = {n for n in {*fields, *vars(Prosper)} if not n.startswith("_")}
+    assert {"campaigns", "add_targets", "launch", "target", "journal", "base_url"} <= public
+    headings = re.findall(r"^### `prosper\.(\w+)`$", page, re.M)
+    assert sorted(headings) == sorted(public)
+    for name in public:
+        section = page.split(f"### `prosper.{name}`\n", 1)[1].split("\n### ", 1)[0]
+        signature, text = section.split("```python\n", 1)[1].split("\n```\n", 1)
+        assert signature.startswith(f"prosper.{name}") and len(text.strip()) > 20, name
+        function = vars(Prosper).get(name)
+        if inspect.isfunction(function):
+            wanted = list(inspect.signature(function).parameters)[1:]
+            assert all(p in signature for p in wanted), (name, signature)
 
 
 def test_an_unknown_generate_line_fails_the_build() -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from prosper_mock.base.version import __version__
+from prosper_mock.control.bodies import PREFIX as CONTROL_PREFIX
 from prosper_mock.control.dashboard import dashboard_url
 from prosper_mock.control.routes import add_control_routes
 from prosper_mock.serving.app import create_api_app
@@ -202,13 +203,15 @@ class ServeOptions:
     ``api_key`` is ``(header, key)``; ``api_key_env`` the variable it came from,
     named (never the key shown) in the start-up ``curl`` hint. ``simulate_rate``:
     simulated calls a minute (``None``: no simulation; ``seed`` seeds it).
-    ``world_source`` describes the world in the banner, e.g. ``(seed 7)``.
+    ``world_source`` describes the world in the banner, e.g. ``(seed 7)``. ``log_control``:
+    log the control API's reads too (by default only its writes and refusals are logged).
     """
 
     host: str = "127.0.0.1"
     port: int = 0
     workers: int = 1
     quiet: bool = False
+    log_control: bool = False
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     semantics: Semantics = field(default_factory=Semantics)
     control: bool = True
@@ -276,7 +279,7 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
         tick_simulation(app, simulation)
     if state_file is not None:
         state_file.attach(world)
-    configure_logging(options.quiet)
+    configure_logging(options.quiet, None if options.log_control else CONTROL_PREFIX)
     if restored and world.loaded is not None:  # the state's base replaced the start-up world
         source = f"from a world loaded through the control API, restored from {options.state_file}"
     else:

@@ -54,6 +54,12 @@ def add_serve(sub: Subcommands) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     p.add_argument(
+        "--log-control",
+        action="store_true",
+        help="log the control API's reads too (an open dashboard reads it every few "
+        "seconds; by default only its writes and refusals are logged)",
+    )
+    p.add_argument(
         "--body-timeout",
         type=positive_number,
         default=DEFAULT_BODY_TIMEOUT,
@@ -199,6 +205,8 @@ def run_serve(args: argparse.Namespace) -> int:
                 "--control-token and --control-token-env protect the control API: "
                 "not with --no-control",
             ),
+            (args.log_control, not args.quiet, "--log-control adds log lines: not with --quiet"),
+            (args.log_control, not args.no_control, "--log-control needs the control API"),
             (
                 args.api_key_env is not None,
                 args.require_api_key,
@@ -254,6 +262,7 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         port=args.port,
         workers=args.workers,
         quiet=args.quiet,
+        log_control=args.log_control,
         body_timeout=args.body_timeout,
         semantics=semantics_from_args(args),
         control=not args.no_control,

@@ -66,8 +66,7 @@ class ConnectionGuard:
 
     def went_away(self, request: web.Request) -> NoReturn:
         """The handler's ``ConnectionResetError``: one log line, the connection ended."""
-        v = request.version
-        line = f'{request.remote} "{request.method} {request.raw_path} HTTP/{v[0]}.{v[1]}"'
+        line = request_line(request)
         payload = request.content
         received = f"{payload.total_bytes} of {request.content_length or '?'} body bytes"
         if request.get(_TIMED_OUT):
@@ -95,6 +94,18 @@ class ConnectionGuard:
                     timer.cancel()
 
         return guarded
+
+
+def request_line(request: web.Request) -> str:
+    """``127.0.0.1 "GET /path?query HTTP/1.1"``: how the log names a request no access
+    line will (aiohttp logs none for a connection ended unanswered)."""
+    v = request.version
+    return f'{request.remote} "{request.method} {request.raw_path} HTTP/{v[0]}.{v[1]}"'
+
+
+def log_dropped(request: web.Request, why: str) -> None:
+    """One line for a request whose connection is closed unanswered on purpose (``why``)."""
+    log.info("%s %s: connection closed unanswered", request_line(request), why)
 
 
 GUARD = web.AppKey("prosper_mock_guard", ConnectionGuard)

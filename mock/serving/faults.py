@@ -28,6 +28,7 @@ from typing import Any
 from aiohttp import web
 
 from prosper_mock.base.errors import ProsperMockError
+from prosper_mock.serving.connections import log_dropped
 from prosper_mock.serving.render import detail_response
 from prosper_mock.world.generate.random import Draw
 
@@ -204,6 +205,7 @@ class FaultInjector:
                 detail = fault.detail or HTTPStatus(fault.status).phrase
                 return detail_response(fault.status, detail, headers=headers)
             if fault.kind == "drop":
+                log_dropped(request, "dropped by a fault")
                 if request.transport is not None:
                     request.transport.abort()
                 raise asyncio.CancelledError  # nothing more to send: the connection is gone

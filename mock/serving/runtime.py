@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -42,12 +43,52 @@ def one_line_protocol_errors(record: logging.LogRecord) -> bool:
     return True
 
 
-def configure_logging(quiet: bool = False) -> None:
-    """Log lines to stderr, a malformed request as one line; ``quiet``: no access lines."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+class Timestamped(logging.Formatter):
+    """Each line after the moment it was logged, in ISO 8601 UTC to the millisecond
+    (``2026-01-15T15:00:00.123Z``): wall time, whatever clock the world runs on."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class UnloggedReads(logging.Filter):
+    """Leaves out the access lines of reads answered under ``prefix`` (the control API's:
+    an open dashboard reads it every second), keeping refusals and every write."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # aiohttp's access log gives each part of its format as an extra of the record.
+        method, _, rest = str(getattr(record, "first_request_line", "")).partition(" ")
+        path = rest.partition(" ")[0].partition("?")[0]
+        under = path == self.prefix or path.startswith(self.prefix + "/")
+        answered = int(getattr(record, "response_status", 500)) < 400
+        return not (method in ("GET", "HEAD") and under and answered)
+
+
+def configure_logging(quiet: bool = False, unlogged_reads: str | None = None) -> None:
+    """Log lines to stderr, each with its time, a malformed request as one line.
+
+    ``quiet``: no access lines; ``unlogged_reads``: no access line for a read answered under
+    that path prefix (``UnloggedReads``).
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(Timestamped())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("aiohttp.server").addFilter(one_line_protocol_errors)
+    access = logging.getLogger(ACCESS_LOG)
+    for old in [f for f in access.filters if isinstance(f, UnloggedReads)]:
+        access.removeFilter(old)
+    if unlogged_reads is not None:
+        access.addFilter(UnloggedReads(unlogged_reads))
     if quiet:  # no line for a client gone away; timeouts and refusals (warnings) still
-        logging.getLogger(ACCESS_LOG).setLevel(logging.WARNING)
+        access.setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

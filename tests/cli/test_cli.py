@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -60,12 +61,30 @@ def test_serve_binds_loopback_and_logs_one_line_per_request() -> None:
         requests.get(s.url("/api/v1/live-calls?call_log_id=1004"), timeout=5)
         requests.get(s.url("/api/v1/live-calls?call_log_id=zzz"), timeout=5)
         request("127.0.0.1", port, b"/api/v1/live-calls?key=\xff")  # not valid HTTP
+        requests.get(s.url("/__mock/health"), timeout=5)  # a control read: no line
+        requests.post(s.url("/__mock/reset"), timeout=5)  # a control write: a line
+        with pytest.raises(requests.ConnectionError):  # dropped: a line too
+            requests.get(s.url("/api/v1/live-calls?a=1"), headers={"X-Mock-Fault": "drop"})
         time.sleep(0.3)
         logged = [line for line in s.stderr if "live-calls" in line and "GET" in line]
-        assert len(logged) == 2
+        assert len(logged) == 3
         assert " 200 " in logged[0] and " 422 " in logged[1]
+        assert logged[2].endswith("dropped by a fault: connection closed unanswered")
         rejected = [line for line in s.stderr if "malformed" in line]
         assert len(rejected) == 1 and "Traceback" not in "\n".join(s.stderr)
+        assert not [line for line in s.stderr if "/__mock/health" in line]
+        assert len([line for line in s.stderr if "/__mock/reset" in line]) == 1
+        banner_end = max(i for i, line in enumerate(s.stderr) if "curl" in line)
+        log_lines = s.stderr[banner_end + 1 :]  # each after its time
+        assert len(log_lines) == 6
+        assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ", x) for x in log_lines)
+
+
+def test_serve_logs_control_reads_with_log_control() -> None:
+    with serve(["--live-calls", "1", "--call-logs", "1", "--log-control"]) as s:
+        requests.get(s.url("/__mock/health"), timeout=5)
+        time.sleep(0.3)
+        assert len([line for line in s.stderr if '"GET /__mock/health HTTP/1.1" 200' in line]) == 1
 
 
 def test_serve_a_world_file_and_stop_cleanly_on_sigterm() -> None:
@@ -219,8 +238,8 @@ def test_serve_logs_a_request_nobody_answered_as_one_line() -> None:
             time.sleep(0.025)
     logged = "\n".join(s.stderr)
     assert "Traceback" not in logged and " 500 " not in logged
-    about = [line for line in s.stderr if "/__mock/live-calls" in line]
-    assert sorted(about) == [
+    about = [line.split(" ", 1)[1] for line in s.stderr if "/__mock/live-calls" in line]
+    assert sorted(about) == [  # after each line's time
         '127.0.0.1 "POST /__mock/live-calls HTTP/1.1" body timed out after 0.3 s '
         "(10 of 100 body bytes received): connection closed",
         '127.0.0.1 "POST /__mock/live-calls HTTP/1.1" client went away mid-request '
@@ -289,6 +308,8 @@ def test_bad_values_are_refused_when_parsed_in_one_line(
         (["serve", "--api-key-env", "KEY"], "--api-key-env needs --require-api-key"),
         (["serve", "--api-key-header", "X-Key"], "--api-key-header needs --require-api-key"),
         (["serve", "--no-control", "--control-token-env", "T"], "not with --no-control"),
+        (["serve", "--quiet", "--log-control"], "--log-control adds log lines: not with --quiet"),
+        (["serve", "--no-control", "--log-control"], "--log-control needs the control API"),
         (["serve", "--world", "w.json", "--live-calls", "3"], "--live-calls sizes a generated"),
         (
             ["serve", "--world", "w.json", "--anchor", "2026-01-01T00:00Z"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -66,10 +67,14 @@ def test_error_answers(
     )
 
 
-def test_dropped_connection(mock: MockServer) -> None:
+def test_dropped_connection(mock: MockServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="prosper_mock.access")
     everything, _ = raw(mock, "drop")
     assert everything == b""
     assert requests.get(mock.url(PATH.decode()), timeout=5).ok  # the server serves on
+    dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    line = f'127.0.0.1 "GET {PATH.decode()} HTTP/1.1"'
+    assert dropped == [f"{line} dropped by a fault: connection closed unanswered"]
 
 
 def test_truncated_body(mock: MockServer) -> None:

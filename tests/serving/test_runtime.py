@@ -5,17 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import socket
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
+from hypothesis import given
+from hypothesis import strategies as st
 
 from prosper_mock import World, WorldRecipe, create_app, state_of
 from prosper_mock.serving.runtime import (
+    ACCESS_LOG,
+    Timestamped,
+    UnloggedReads,
     Worker,
     free_port,
     one_line_protocol_errors,
@@ -118,3 +126,59 @@ def test_launched_calls_end_on_the_system_clock_without_a_simulation() -> None:
             _time.sleep(0.05)
         assert launched["call_log_id"] not in world.live_calls
         assert launched["call_log_id"] in world.call_logs
+
+
+@given(st.floats(min_value=0, max_value=4_000_000_000, allow_nan=False))
+def test_log_lines_carry_their_moment_in_iso_8601_utc(created: float) -> None:
+    record = logging.LogRecord("prosper_mock.access", logging.INFO, "", 0, "a line", (), None)
+    record.created = created
+    line = Timestamped().format(record)
+    stamp, _, message = line.partition(" ")
+    assert message == "a line"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp), stamp
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    # the millisecond it falls in (datetime rounds to the microsecond first)
+    assert moment.tzinfo is not None and -1e-6 <= created - moment.timestamp() < 0.001
+
+
+def test_successful_control_reads_leave_no_access_line_but_the_rest_do(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import aiohttp
+
+    from prosper_mock.serving.runner import start_app
+
+    access = logging.getLogger(ACCESS_LOG)
+    unlogged = UnloggedReads("/__mock")
+    caplog.set_level(logging.INFO, logger=ACCESS_LOG)
+    app = create_app(World.generate(WorldRecipe(live_calls=1, call_logs=1)))
+
+    async def main() -> None:
+        listening = await start_app(app, "127.0.0.1", 0, access_log=access)
+        try:
+            async with aiohttp.ClientSession(listening.base_url) as http:
+                for method, path in [
+                    ("GET", "/__mock/health"),  # a read: no line
+                    ("GET", "/__mock/"),  # the dashboard's page: a read too
+                    ("GET", "/__mock/live-calls/1"),  # refused (404): a line
+                    ("POST", "/__mock/reset"),  # a write: a line
+                    ("GET", "/api/v1/live-calls?call_log_id=1000"),
+                    ("GET", "/__mockery"),  # not under the prefix: a line
+                ]:
+                    async with http.request(method, path) as answer:
+                        await answer.read()
+        finally:
+            await listening.close()
+
+    access.addFilter(unlogged)
+    try:
+        asyncio.run(main())
+    finally:
+        access.removeFilter(unlogged)
+    lines = [r.getMessage().split('"')[1] for r in caplog.records if r.name == ACCESS_LOG]
+    assert lines == [
+        "GET /__mock/live-calls/1 HTTP/1.1",
+        "POST /__mock/reset HTTP/1.1",
+        "GET /api/v1/live-calls?call_log_id=1000 HTTP/1.1",
+        "GET /__mockery HTTP/1.1",
+    ]

@@ -72,17 +72,10 @@ def _position(positions: Sequence[int], value: int) -> int | None:
 
 
 def campaign_of_log(log: CallLog, targets: TargetTable) -> str | None:
-    """The campaign of a call log: its target's (``None``: placed for no known target)."""
+    """The campaign of a call log: its target's, deleted or not (``None``: placed for no
+    target the world ever had)."""
     target_id = log.campaign_target_id
-    if target_id is None:
-        return None
-    target = targets.get(target_id)
-    if target is not None:
-        return target.campaign_id
-    slot = targets.ids.slot(target_id)
-    if slot is not None and 0 <= slot < targets.seeded.size:
-        return targets.seeded.campaign_of(slot).id
-    return None
+    return None if target_id is None else targets.campaign_of(target_id)
 
 
 def call_logs_page(

@@ -185,7 +185,7 @@ class World(Targeting):
         Every row is checked before any is applied: a bad one changes nothing.
         """
         planned, last_id = parse_changes(changes)
-        targets, added = parse_target_changes(changes)
+        targets = parse_target_changes(changes)
         dialed = parse_saved(changes.get("dialer", []))
         with self.lock:
             for name, call_log_id, row in planned:
@@ -195,12 +195,7 @@ class World(Targeting):
                 else:
                     store.put(row)
                     last_id = max(last_id, call_log_id)
-            for target_id, target in targets.items():
-                if target is None:
-                    self.targets.delete(target_id)
-                else:
-                    self.targets.put(target)
-            self.targets.added = max(self.targets.added, added)
+            targets.apply_to(self.targets)
             for call_log_id, began, steps in dialed:
                 live = self.live_calls.get(call_log_id)
                 if live is not None:  # what it played is in its row: the rest is to come
@@ -276,7 +271,9 @@ class World(Targeting):
         with self.lock:
             self.live_calls = saved.live_calls.copy()
             self.call_logs = saved.call_logs.copy()
+            issued = self.targets.added  # a client may hold ids issued since: never reissued
             self.targets = saved.targets.copy()
+            self.targets.added = max(issued, self.targets.added)
             self.dialer = saved.dialer.copy()
             self.generator = saved.generator
             self.origin = copy.deepcopy(saved.origin)

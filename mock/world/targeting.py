@@ -28,6 +28,7 @@ from prosper_mock.world.records import CallLog, LiveCall, live_call_from_dict, t
 from prosper_mock.world.targetinput import (
     TargetFields,
     call_variables,
+    checked_target_id,
     json_object,
     parse_ids,
     parse_targets,
@@ -113,10 +114,11 @@ class Targeting(Reading):
             self.catch_up()
             campaign = self._campaign(campaign_id)
             taken: set[str] = set()
-            for fields in parsed:
+            for i, fields in enumerate(parsed):
                 if fields.id is not None:
-                    if fields.id in taken or self.targets.get(fields.id) is not None:
-                        raise InvalidChange(f"a target with id {fields.id!r} exists already")
+                    if fields.id in taken:
+                        raise InvalidChange(f"targets[{i}].id: {fields.id!r} is taken")
+                    self._check_free(fields.id, f"targets[{i}].id")
                     taken.add(fields.id)
             now = self.clock.now()
             added: list[Target] = []
@@ -308,15 +310,16 @@ class Targeting(Reading):
         if not isinstance(friendly_id, str) or not friendly_id:
             raise InvalidChange("friendly_id must be a non-empty string")
         data = json_object(event_data if event_data is not None else {}, "event_data") or {}
-        for name, value in (("target_id", target_id), ("external_id", external_id)):
-            if value is not None and not isinstance(value, str):
-                raise InvalidChange(f"{name} must be a string")
+        if target_id is not None:
+            checked_target_id(target_id, "target_id")
+        if external_id is not None and not isinstance(external_id, str):
+            raise InvalidChange("external_id must be a string")
         with self.lock:
             self.catch_up()
             campaign = self._campaign(campaign_id)
             if event_type != "appointment_cancelled":
-                if target_id is not None and self.targets.get(target_id) is not None:
-                    raise InvalidChange(f"a target with id {target_id!r} exists already")
+                if target_id is not None:
+                    self._check_free(target_id, "target_id")
                 phone = data.get("phone_number")
                 given = external_id if external_id is not None else data.get("external_id")
                 fields = TargetFields(
@@ -357,6 +360,11 @@ class Targeting(Reading):
             raise UnknownTarget(f"no target {target_id!r}{where}")
         return found
 
+    def _check_free(self, target_id: str, where: str) -> None:
+        """Refuse an id a target has or had: a client may still hold a deleted one's."""
+        if self.targets.had(target_id):
+            raise InvalidChange(f"{where}: {target_id!r} is taken (a target has or had it)")
+
     def _new_target(self, campaign: Campaign, fields: TargetFields, now: float) -> Target:
         at = iso_milliseconds(now)
         return Target(
@@ -374,8 +382,9 @@ class Targeting(Reading):
         )
 
     def _with_external_id(self, campaign_id: str, external_id: str) -> Iterator[Target]:
-        """The campaign's targets with this external id: the seeded ones through the calls'
-        ``external_id`` index and the pending slots, the changed and added ones by scan."""
+        """The campaign's targets with this external id, through indexes (O(matches)): the
+        seeded ones with a call through their calls' ``external_id`` variable, the others
+        through the table's (``externalids``)."""
         table = self.targets
         seeded = table.seeded
         first = seeded.generator.recipe.first_id
@@ -386,8 +395,7 @@ class Targeting(Reading):
                 slot = call_log_id - first
                 if 0 <= slot < seeded.calls:
                     candidates.append(table.ids.base(slot))
-        candidates.extend(table.ids.base(slot) for slot in self._pending_slots(campaign_id))
-        candidates.extend(table.changed)
+        candidates.extend(table.external.holding(campaign_id, external_id))
         for target_id in candidates:
             if target_id in seen:
                 continue

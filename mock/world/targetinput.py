@@ -61,6 +61,20 @@ def _text(value: Any, where: str, *, optional: bool = True) -> str | None:
     return value
 
 
+def checked_target_id(value: Any, where: str) -> str:
+    """A target id a caller gives: a string a ``/targets/{target_id}`` path can name.
+
+    Not empty, no ``/`` (a path segment holds none: ``%2F`` routes nowhere), and not ``.`` or
+    ``..`` (clients resolve those segments away); anything else is sent percent-encoded.
+    """
+    text = _text(value, where, optional=False) or ""
+    if text == "" or "/" in text or text in (".", ".."):
+        raise InvalidChange(
+            f"{where} must be a non-empty string without '/', not '.' or '..', got {text!r}"
+        )
+    return text
+
+
 def _phone(value: Any, where: str, optional: bool) -> tuple[str | None, dict[str, Any] | None]:
     if isinstance(value, Mapping):
         hours = json_object(value.get("operating_hours"), f"{where}.operating_hours", optional=True)
@@ -82,9 +96,7 @@ def parse_target(raw: Any, where: str) -> TargetFields:
             _text(patient.get(name), f"{where}.patient.{name}")
         json_object(patient.get("extra_data"), f"{where}.patient.extra_data", optional=True)
         patient = {**dict.fromkeys((*PATIENT_FIELDS, "extra_data")), **patient}
-    target_id = _text(raw.get("id"), f"{where}.id")
-    if target_id == "":
-        raise InvalidChange(f"{where}.id must not be empty")
+    target_id = None if raw.get("id") is None else checked_target_id(raw["id"], f"{where}.id")
     external_id = _text(raw.get("external_id"), f"{where}.external_id")
     if external_id is None and patient is not None:
         external_id = patient.get("external_id")

@@ -21,6 +21,7 @@ from pydantic import ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationEr
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.campaigns import SeededTargets
 from prosper_mock.world.errors import InvalidChange
+from prosper_mock.world.externalids import ExternalIds
 from prosper_mock.world.generate.ids import organization_id
 from prosper_mock.world.generate.vocabulary import CATEGORIES, GOOD, TARGET_STATUSES
 from prosper_mock.world.records import CallLog, LiveCall, json_problem, timestamp
@@ -95,7 +96,13 @@ class TargetTable:
         self.ids = seeded.generator.target_ids
         self.explicit: dict[str, Target] = {t.id: t for t in explicit}
         self._rows: dict[str, Target | None] = {}  # insertion order: added ones' creation order
-        self.added = 0  # targets ever added: the next one's number
+        # Targets ever added: the next one's number. A restore keeps the highest (a client
+        # may still hold an id issued after the snapshot); only a reset starts over.
+        self.added = 0
+        # Deleted targets that are no seeded slot: id -> their campaign, where their calls
+        # still count. With the rows and the slots, every id a target ever had: never reused.
+        self.gone: dict[str, str] = {}
+        self.external = ExternalIds(seeded, self.explicit.values())
 
     # --- reading ------------------------------------------------------------------
 
@@ -144,6 +151,25 @@ class TargetTable:
             else None,
         )
 
+    def campaign_of(self, target_id: str) -> str | None:
+        """The campaign a target is in, or was in when it was deleted (``None``: no target
+        ever had the id): the campaign its calls count under."""
+        found = self.get(target_id)
+        if found is not None:
+            return found.campaign_id
+        if target_id in self.gone:
+            return self.gone[target_id]
+        if target_id in self.explicit:
+            return self.explicit[target_id].campaign_id
+        slot = self.ids.slot(target_id)
+        if slot is not None and 0 <= slot < self.seeded.size:
+            return self.seeded.campaign_of(slot).id
+        return None
+
+    def had(self, target_id: str) -> bool:
+        """Whether a target has or had this id (deleted ones too): no other may take it."""
+        return target_id in self._rows or target_id in self.gone or self.is_seeded(target_id)
+
     def is_seeded(self, target_id: str) -> bool:
         """Whether the base holds the target (seeded, or in the world file)."""
         if target_id in self.explicit:
@@ -191,27 +217,40 @@ class TargetTable:
     # --- writing (overlay only) ---------------------------------------------------
 
     def put(self, target: Target) -> None:
+        old = self._rows.get(target.id)
+        if old is not None:
+            self.external.discard(old)
         self._rows[target.id] = target
+        self.external.add(target)
+        self.gone.pop(target.id, None)
 
     def delete(self, target_id: str) -> bool:
-        if self.get(target_id) is None:
+        found = self.get(target_id)
+        if found is None:
             return False
+        old = self._rows.get(target_id)
+        if old is not None:
+            self.external.discard(old)
         if self.is_seeded(target_id):
             self._rows[target_id] = None
         else:
             del self._rows[target_id]
+            self.gone[target_id] = found.campaign_id
         return True
 
     def new_id(self) -> str:
-        """An id no target has: the next added number (a world file may hold some already)."""
+        """An id no target has or had: the next added number (a world file, or a caller
+        naming its targets, may have taken some already)."""
         while True:
             target_id = self.ids.added(self.added)
             self.added += 1
-            if self.get(target_id) is None:
+            if not self.had(target_id):
                 return target_id
 
     def reset(self) -> None:
         self._rows.clear()
+        self.gone.clear()
+        self.external.clear()
         self.added = 0
 
     def copy(self) -> TargetTable:
@@ -220,6 +259,8 @@ class TargetTable:
         twin.explicit = self.explicit  # the base: never changed, shared
         twin._rows = {k: None if v is None else replace(v) for k, v in self._rows.items()}
         twin.added = self.added
+        twin.gone = dict(self.gone)
+        twin.external = self.external.copy()
         return twin
 
 
@@ -254,6 +295,25 @@ def target_from_dict(data: Any, where: str) -> Target:
     return target
 
 
+@dataclass(frozen=True)
+class TargetChanges:
+    """The targets' part of a ``changes()`` document, checked: rows by id (``None``: a seeded
+    one deleted), how many were ever added, and the deleted added ones' campaigns."""
+
+    rows: dict[str, Target | None]
+    added: int
+    gone: dict[str, str]
+
+    def apply_to(self, table: TargetTable) -> None:
+        for target_id, target in self.rows.items():
+            if target is None:
+                table.delete(target_id)
+            else:
+                table.put(target)
+        table.added = max(table.added, self.added)
+        table.gone.update(self.gone)
+
+
 def target_changes(table: TargetTable) -> dict[str, Any]:
     """The targets' part of ``World.changes()``: none when nothing changed."""
     found: dict[str, Any] = {}
@@ -263,13 +323,15 @@ def target_changes(table: TargetTable) -> dict[str, Any]:
         }
     if table.added:
         found["targets_added"] = table.added
+    if table.gone:
+        found["targets_gone"] = dict(table.gone)
     return found
 
 
-def parse_target_changes(changes: Any) -> tuple[dict[str, Target | None], int]:
+def parse_target_changes(changes: Any) -> TargetChanges:
     """The targets' part of a ``changes()`` document, checked before anything is applied."""
     if not isinstance(changes, dict):
-        return {}, 0
+        return TargetChanges({}, 0, {})
     raw = changes.get("targets", {})
     if not isinstance(raw, dict):
         raise InvalidChange("bad changes: targets must be an object")
@@ -283,7 +345,10 @@ def parse_target_changes(changes: Any) -> tuple[dict[str, Target | None], int]:
     added = changes.get("targets_added", 0)
     if isinstance(added, bool) or not isinstance(added, int) or added < 0:
         raise InvalidChange(f"bad changes: targets_added must be a count, not {added!r}")
-    return found, added
+    gone = changes.get("targets_gone", {})
+    if not isinstance(gone, dict) or not all(isinstance(v, str) for v in gone.values()):
+        raise InvalidChange("bad changes: targets_gone must map target ids to campaign ids")
+    return TargetChanges(found, added, gone)
 
 
 # --- derivation -------------------------------------------------------------------

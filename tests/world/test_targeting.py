@@ -8,6 +8,7 @@ import pytest
 
 from prosper_mock import InvalidChange, VirtualClock, World, WorldRecipe
 from prosper_mock.world.errors import TargetStarted, UnknownCampaign, UnknownTarget
+from tests.world.counting import Counted
 
 START = "2026-01-15T15:00:00+00:00"
 
@@ -256,3 +257,105 @@ def test_a_call_started_for_a_target_by_hand_joins_its_calls(world: World) -> No
     assert world.start_call().campaign_target_id is None
     assert world.add_call_log().campaign_target_id is None
     assert world.start_call({"campaign_target_id": "unknown"}).campaign_target_id == "unknown"
+
+
+def test_a_deleted_targets_calls_still_count_in_its_campaigns_call_logs(world: World) -> None:
+    campaign = _patient_campaign(world)
+    added = world.add_targets(campaign, [{"phone_number": "+1"}], launch=True).added[0]
+    [call_id] = world.target(added.id).call_log_ids  # type: ignore[union-attr]
+    world.end_call(call_id)
+    world.delete_targets(campaign, [added.id])
+
+    def listed(w: World) -> list[int]:
+        return [log.id for log in w.call_logs_page(0, 1000, campaign_id=campaign).items]
+
+    assert call_id in listed(world)
+    twin = World.generate(world.generator.recipe, clock=VirtualClock(START))
+    twin.apply_changes(world.changes())  # the state file keeps where it was
+    assert call_id in listed(twin)
+    saved = world.snapshot()
+    world.restore(saved)
+    assert call_id in listed(world)
+
+
+@pytest.mark.parametrize("kind", ["seeded", "added"])
+def test_a_deleted_targets_id_is_never_given_to_another_target(world: World, kind: str) -> None:
+    campaign, other = _patient_campaign(world), world.campaigns()[1].id
+    if kind == "seeded":
+        gone = world.targets_page(campaign, 0, 1).items[0].id
+    else:
+        gone = world.add_targets(campaign, [{"phone_number": "+1", "id": "mine"}]).added[0].id
+    world.delete_targets(campaign, [gone])
+    before = world.changes()
+    for where in (campaign, other):
+        with pytest.raises(InvalidChange, match="taken"):
+            world.add_targets(where, [{"phone_number": "+1", "id": gone}])
+        with pytest.raises(InvalidChange, match="taken"):
+            world.ehr_event(where, "ehr", "appointment_created", target_id=gone)
+    _same(world, before)
+    assert gone not in [t.id for t in world.targets_page(campaign, 0, 1000).items]
+    assert gone not in [t.id for t in world.targets_page(other, 0, 1000).items]
+
+
+def test_a_new_target_never_gets_the_id_of_one_a_caller_gave_and_deleted(world: World) -> None:
+    campaign = _patient_campaign(world)
+    mine = world.targets.ids.added(0)  # the id the next added target would get
+    world.add_targets(campaign, [{"phone_number": "+1", "id": mine}])
+    world.delete_targets(campaign, [mine])
+    assert world.add_targets(campaign, [{"phone_number": "+1"}]).added[0].id != mine
+
+
+def test_a_restore_never_gives_a_new_target_an_id_issued_after_the_snapshot(
+    world: World,
+) -> None:
+    campaign = _patient_campaign(world)
+    saved = world.snapshot()
+    issued = {t.id for t in world.add_targets(campaign, [{"phone_number": "+1"}] * 3).added}
+    world.restore(saved)
+    again = {t.id for t in world.add_targets(campaign, [{"phone_number": "+1"}] * 3).added}
+    assert not issued & again
+    world.reset()  # a reset goes back to the seeded world and its ids
+    assert world.add_targets(campaign, [{"phone_number": "+1"}]).added[0].id in issued
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", "/", ".", ".."])
+def test_a_target_id_no_path_can_reach_is_refused_everywhere(world: World, bad: str) -> None:
+    campaign = _patient_campaign(world)
+    before = world.changes()
+    with pytest.raises(InvalidChange, match=r"targets\[0\]\.id"):
+        world.add_targets(campaign, [{"phone_number": "+1", "id": bad}])
+    for event in ("appointment_created", "patient_registered", "appointment_cancelled"):
+        with pytest.raises(InvalidChange, match="target_id"):
+            world.ehr_event(campaign, "ehr", event, target_id=bad)
+    _same(world, before)
+    # Anything else a path segment carries is an id (percent-encoded by the client).
+    odd = world.ehr_event(campaign, "ehr", "appointment_created", target_id="a b?#%é.").added
+    assert [t.id for t in odd] == ["a b?#%é."]
+
+
+def test_adding_targets_costs_what_is_added_not_the_campaigns_size(world: World) -> None:
+    """The duplicate check goes through indexes: adding ``k`` targets reads O(k) rows
+    however many the campaign holds (a scan made a campaign's adds ever slower)."""
+    campaign = _patient_campaign(world)
+
+    def batch(tag: str, n: int) -> list[dict[str, Any]]:
+        return [{"phone_number": "+1", "external_id": f"{tag}-{i}"} for i in range(n)]
+
+    reads = []
+    for size in (0, 300, 1200):
+        world.add_targets(campaign, batch(f"fill{size}", size))
+        spies = [Counted(world.targets, n) for n in ("get", "added_targets", "__iter__")]
+        added = world.add_targets(campaign, [*batch(f"new{size}", 20), *batch(f"fill{size}", 5)])
+        ignored = 5 if size else 0
+        assert len(added.ignored) == ignored and len(added.added) == 25 - ignored
+        reads.append(sum(s.calls for s in spies))
+    assert reads[1] == reads[2], reads  # the same work in a campaign four times as big
+    assert reads[2] < 200, reads
+
+
+def test_a_world_files_targets_count_as_duplicates(world: World) -> None:
+    campaign = _patient_campaign(world)
+    world.add_targets(campaign, [{"phone_number": "+1", "external_id": "FILE-1"}])
+    loaded = World.from_dict(world.dump(), clock=VirtualClock(START))
+    again = loaded.add_targets(campaign, [{"phone_number": "+1", "external_id": "FILE-1"}])
+    assert again.ignored == ("FILE-1",) and again.added == ()

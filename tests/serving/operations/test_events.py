@@ -68,3 +68,25 @@ def test_rerun_failed_webhooks_is_accepted(server: MockServer) -> None:
 def test_deleting_an_api_key_is_acknowledged(server: MockServer) -> None:
     r = call(server, "DELETE", "/api/v1/api-keys/key_123")
     assert (r.status_code, r.json()) == (200, {"id": "key_123", "status": "deleted"})
+
+
+def test_an_ehr_event_refuses_a_target_id_no_path_can_reach(server: MockServer) -> None:
+    campaign = server.world.campaigns()[0].id
+    for bad in ("", "a/b"):
+        r = call(
+            server,
+            "POST",
+            f"/api/v1/campaigns/{campaign}/ehr-event/appt",
+            json={"event_type": "appointment_created", "target_id": bad},
+        )
+        assert r.status_code == 400, r.text
+        assert r.json()["detail"].startswith("target_id "), r.json()
+        assert server.world.target(bad) is None
+    # The same rule as adding targets: the same words after the field's place.
+    r = call(
+        server,
+        "POST",
+        f"/api/v1/campaigns/{campaign}/targets",
+        json={"targets": [{"phone_number": "+1", "id": "a/b"}]},
+    )
+    assert r.status_code == 400 and r.json()["detail"].startswith("targets[0].id "), r.json()

@@ -1,0 +1,90 @@
+"""Which targets of a campaign hold an external id: what adding targets checks duplicates by.
+
+Every target added with ``allow_duplicates`` asks whether its campaign holds its external id
+already. A scan of the world's targets would make adding ``k`` targets cost O(k · n), so a
+campaign's adds grew slower as it filled; these indexes make it O(k). A seeded target that
+has a call is found through its call's ``external_id`` variable (the stores' index: see
+``Targeting``); the others here: the base's targets with no call (the seeded pending slots
+and a world file's targets, indexed the first time one is asked for, then kept, since the
+base never changes) and the overlay's rows, kept up to date on every change. The ids are
+candidates: the caller reads each one's current row, which decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from prosper_mock.world.campaigns import SeededTargets
+
+if TYPE_CHECKING:
+    from prosper_mock.world.targets import Target
+
+Key = tuple[str, str]  # (campaign id, external id)
+
+
+class _Base:
+    """The base's index, built once on first use and shared by every copy of a table."""
+
+    def __init__(self, seeded: SeededTargets, explicit: Iterable[Target]) -> None:
+        self._seeded = seeded
+        self._explicit = explicit
+        self._built: dict[Key, list[str]] | None = None
+
+    def get(self, key: Key) -> list[str]:
+        if self._built is None:
+            self._built = self._build()
+        return self._built.get(key, [])
+
+    def _build(self) -> dict[Key, list[str]]:
+        seeded = self._seeded
+        ids = seeded.generator.target_ids
+        built: dict[Key, list[str]] = {}
+        for slot in range(seeded.calls, seeded.size):  # pending: no call to be found by
+            key = (seeded.campaign_of(slot).id, seeded.plan(slot).person.external_id)
+            built.setdefault(key, []).append(ids.base(slot))
+        for target in self._explicit:
+            if target.external_id is not None:
+                key = (target.campaign_id, target.external_id)
+                built.setdefault(key, []).append(target.id)
+        return built
+
+
+class ExternalIds:
+    """Candidate targets by ``(campaign id, external id)``: the base's and the overlay's."""
+
+    def __init__(self, seeded: SeededTargets, explicit: Iterable[Target]) -> None:
+        self._base = _Base(seeded, explicit)
+        self._rows: dict[Key, dict[str, None]] = {}  # an ordered set of ids per key
+
+    def holding(self, campaign_id: str, external_id: str) -> list[str]:
+        """Ids that may hold ``external_id`` in the campaign (their rows decide)."""
+        key = (campaign_id, external_id)
+        return [*self._base.get(key), *self._rows.get(key, ())]
+
+    def add(self, target: Target) -> None:
+        """An overlay row was put."""
+        if target.external_id is not None:
+            self._rows.setdefault((target.campaign_id, target.external_id), {})[target.id] = None
+
+    def discard(self, target: Target) -> None:
+        """An overlay row was replaced or dropped."""
+        if target.external_id is None:
+            return
+        key = (target.campaign_id, target.external_id)
+        found = self._rows.get(key)
+        if found is not None:
+            found.pop(target.id, None)
+            if not found:
+                del self._rows[key]
+
+    def clear(self) -> None:
+        """The overlay is gone (a reset)."""
+        self._rows.clear()
+
+    def copy(self) -> ExternalIds:
+        """The same index for a copy of the table: the base shared, the overlay's own."""
+        twin = ExternalIds.__new__(ExternalIds)
+        twin._base = self._base
+        twin._rows = {k: dict(v) for k, v in self._rows.items()}
+        return twin

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, settings
 
 from prosper_mock import MockServer, World, WorldRecipe
 from tests.dists import Distributions, shared_distributions
+from tests.nodeids import one_node_id_each
 from tests.tiers import is_slow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +25,9 @@ settings.load_profile("kit")
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests that start processes or inner pytest runs ``slow`` (tests/tiers.py),
     and run them first: under xdist the long ones then start early and the many short ones
-    fill the workers' last minutes, instead of one long test running alone at the end."""
+    fill the workers' last minutes, instead of one long test running alone at the end.
+    Every test gets a node id of its own, so each is reported (tests/nodeids.py)."""
+    one_node_id_each(items)
     for item in items:
         if item.get_closest_marker("slow") is None and is_slow(item):
             item.add_marker(pytest.mark.slow)

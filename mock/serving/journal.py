@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from sys import getsizeof
+from time import time as _wall_clock
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,7 +27,10 @@ DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 class JournalEntry:
     """One answered request to the vendored API (control endpoints are not journalled).
 
-    A record to read, not to change: the journal hands out the entries it holds.
+    ``time`` is the world's clock when it was answered (a virtual clock may hold it still);
+    ``wall_time`` the machine's (epoch seconds), which orders the entries as ``seq`` does,
+    whatever the world's clock. A record to read, not to change: the journal
+    hands out the entries it holds.
     """
 
     seq: int
@@ -36,6 +40,7 @@ class JournalEntry:
     raw_query: bytes  # as the client sent it
     operation_id: str | None
     status: int
+    wall_time: float = 0.0
 
     @property
     def query(self) -> tuple[tuple[str, str], ...]:
@@ -57,6 +62,7 @@ class JournalEntry:
             self.query,
             self.operation_id,
             self.status,
+            self.wall_time,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -71,6 +77,7 @@ class JournalEntry:
         return {
             "seq": self.seq,
             "time": self.time,
+            "wall_time": self.wall_time,
             "method": self.method,
             "path": self.path,
             "query": [list(pair) for pair in self.query],
@@ -97,11 +104,11 @@ def _encode(pairs: Iterable[Iterable[str]]) -> bytes:
 
 
 # What an entry holds besides its path's, method's and query's characters: the object
-# itself, its time, seq and status numbers, the headers of its three strings, and its slot
-# in the deque (blocks of 64 pointers and two links: 8.25 bytes a slot). The operation id
-# is the route's own string, shared by every entry of that route, so it costs nothing.
-_SAMPLE = JournalEntry(2**40, 0.5, "GET", "/", b"", None, 404)
-_FIXED = (getsizeof(_SAMPLE) + getsizeof(0.5) + getsizeof(2**40) + getsizeof(404) + 9) + (
+# itself, its two times, seq and status numbers, the headers of its three strings, and its
+# slot in the deque (blocks of 64 pointers and two links: 8.25 bytes a slot). The operation
+# id is the route's own string, shared by every entry of that route, so it costs nothing.
+_SAMPLE = JournalEntry(2**40, 0.5, "GET", "/", b"", None, 404, 0.5)
+_FIXED = (getsizeof(_SAMPLE) + 2 * getsizeof(0.5) + getsizeof(2**40) + getsizeof(404) + 9) + (
     2 * getsizeof("") + getsizeof(b"")
 )
 _STR = getsizeof("")
@@ -156,11 +163,12 @@ class Journal:
         operation_id: str | None,
         status: int,
     ) -> JournalEntry:
-        """Journal one request; ``query`` is the raw query string, or its pairs."""
+        """Journal one request; ``query`` is the raw query string, or its pairs. ``time`` is
+        the world's clock; the entry's ``wall_time`` is the machine's clock now."""
         raw = query if isinstance(query, bytes) else _encode(query)
         with self._lock:
             seq = self._seq = self._seq + 1
-            entry = JournalEntry(seq, time, method, path, raw, operation_id, status)
+            entry = JournalEntry(seq, time, method, path, raw, operation_id, status, _wall_clock())
             entries = self._entries
             entries.append(entry)
             total = self._bytes + entry_size(entry)

@@ -8,6 +8,7 @@ add and launch a target. Waits are on what the page shows, never on time.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -260,3 +261,71 @@ def test_every_control_is_labelled_and_reached_with_the_keyboard(page: Page) -> 
         page.keyboard.press("Tab")
         reached.add(page.evaluate("document.activeElement.dataset.kbd || ''"))
     assert {str(i) for i in range(count)} <= reached
+
+
+def test_at_800_px_the_snapshot_shows_values_not_a_column_of_letters(
+    page: Page, mock: MockServer
+) -> None:
+    page.set_viewport_size({"width": 800, "height": 900})
+    longest = max(mock.world.call_logs, key=lambda c: c.call_log_id)  # keys of 45 characters
+    page.locator(f"#logs-table tbody tr[data-id='{longest.call_log_id}'] button").click()
+    expect(page.locator("#snapshot-table")).to_contain_text("post_call_data.extracted")
+    table = page.locator("#snapshot-table").bounding_box()
+    values = page.eval_on_selector_all(
+        "#snapshot-table td", "cells => cells.map(c => c.getBoundingClientRect().width)"
+    )
+    assert table is not None and len(values) > 30
+    assert min(values) >= 0.5 * table["width"] >= 150, (min(values), table["width"])
+    shot(page, "snapshot-800px")
+
+
+def test_a_click_anywhere_on_a_call_row_shows_that_call(page: Page, mock: MockServer) -> None:
+    live = page.locator("#live-table tbody tr").nth(1)
+    call_id = live.get_attribute("data-id")
+    live.locator("td").nth(1).click()  # the phone number, not the id's button
+    expect(page.locator("#call-title")).to_have_text(f"{call_id} (live_calls)")
+    expect(live).to_have_attribute("aria-current", "true")
+    logged = page.locator("#logs-table tbody tr").first
+    log_id = logged.get_attribute("data-id")
+    logged.locator("button").focus()  # the keyboard's way: Tab to the id, then Enter
+    page.keyboard.press("Enter")
+    expect(page.locator("#call-title")).to_have_text(f"{log_id} (call_logs)")
+    expect(logged).to_have_attribute("aria-current", "true")
+    expect(live).not_to_have_attribute("aria-current", "true")
+
+
+def test_journal_entries_on_a_virtual_clock_show_the_order_they_came_in(
+    page: Page, mock: MockServer
+) -> None:
+    for call_log_id in (1012, 1013, 1014):
+        requests.get(mock.url(f"/api/v1/live-calls?call_log_id={call_log_id}"), timeout=5)
+        time.sleep(0.01)  # more than the millisecond the page shows
+    journal = page.locator("#journal li")
+    expect(journal).to_have_count(3)
+    when = journal.locator(".when")
+    texts = when.all_inner_texts()[::-1]  # the page lists the newest first
+    walls = [float(w) for w in when.evaluate_all("s => s.map(e => e.dataset.wall)")][::-1]
+    assert walls == sorted(walls) and len(set(walls)) == 3
+    assert [t.split(" ")[0] for t in texts] == ["#1", "#2", "#3"]
+    shown = [re.search(r"at (\S+ \S+) UTC", t).group(1) for t in texts]  # type: ignore[union-attr]
+    assert shown == sorted(shown) and len(set(shown)) == 3  # to the millisecond
+    assert all(t.endswith("(world clock 2026-01-15 15:00:00 UTC)") for t in texts)
+    shot(page, "journal-virtual-clock")
+
+
+def poll_delay_becomes(page: Page, ms: int, within: float) -> None:
+    """Wait until the page's next poll is ``ms`` away (the page's CSP forbids
+    wait_for_function's eval: this reads it with evaluate instead)."""
+    deadline = time.monotonic() + within
+    while page.evaluate("() => state.pollDelay") != ms:
+        assert time.monotonic() < deadline, page.evaluate("() => state.pollDelay")
+        time.sleep(0.1)
+
+
+def test_a_quiet_mock_is_polled_less_often_until_something_changes(
+    page: Page, mock: MockServer
+) -> None:
+    poll_delay_becomes(page, 4000, within=10)  # quiet: 1 s, then 2 s, then 4 s
+    requests.get(mock.url("/api/v1/live-calls?call_log_id=1012"), timeout=5)
+    expect(page.locator("#journal li")).to_have_count(1, timeout=10_000)
+    poll_delay_becomes(page, 1000, within=5)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gc
 import json
+import time
 import tracemalloc
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from prosper_mock import Journal, JournalEntry
 
@@ -25,6 +28,18 @@ def test_entries_are_ordered_bounded_and_cleared() -> None:
 def test_params_read_the_last_repeat() -> None:
     entry = Journal().record(0.0, "GET", "/", [("key", "a"), ("key", "b")], None, 422)
     assert entry.params == {"key": "b"}
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=2, max_size=20))
+def test_wall_times_follow_arrival_whatever_the_worlds_clock_says(clock: list[float]) -> None:
+    journal = Journal()
+    before = time.time()
+    entries = [journal.record(at, "GET", "/", b"", None, 200) for at in clock]
+    after = time.time()
+    assert [e.time for e in entries] == clock  # the world's clock, kept as given
+    walls = [e.wall_time for e in entries]
+    assert walls == sorted(walls) and before <= walls[0] and walls[-1] <= after
+    assert [e.to_dict()["wall_time"] for e in entries] == walls
 
 
 def test_from_dict_reads_what_to_dict_wrote() -> None:

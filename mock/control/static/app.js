@@ -3,13 +3,16 @@
 // Every value from the mock reaches the page as text (textContent), never as markup.
 "use strict";
 
+// Polls every second while something changes, then less often (2 s, then 4 s) while the
+// mock is quiet; a change, or anything done on the page, brings it back to every second.
 const POLL_MS = 1000;
+const POLL_MAX_MS = 4000;
 const JOURNAL_KEEP = 500;
 const ROWS = 50;
 const state = {
   token: "", apiKeyHeader: "X-Api-Key", apiKey: "",
   version: null, selected: null, campaign: null, journalSince: 0, journal: [],
-  faultRules: [], faultsText: "", polling: false,
+  faultRules: [], faultsText: "", polling: false, pollDelay: POLL_MS, clockNow: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -79,6 +82,7 @@ async function act(label, fn) {
   try {
     const done = await fn();
     say(done || `${label}: done`);
+    state.pollDelay = POLL_MS;
     await refresh(true);
   } catch (err) {
     say(`${label}: ${err.message}`, true);
@@ -87,11 +91,13 @@ async function act(label, fn) {
 
 // --- formatting ---------------------------------------------------------------------
 
-function utc(value) {
+// A time as "2026-01-15 15:00:00 UTC" (with milliseconds: "15:00:00.042").
+function utc(value, { ms = false } = {}) {
   if (value === null || value === undefined || value === "") return "–";
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  return date.toISOString().replace("T", " ").replace(/\.\d+Z$/, "").replace(/Z$/, "") + " UTC";
+  const iso = date.toISOString().replace("T", " ").replace(/Z$/, "");
+  return (ms ? iso : iso.replace(/\.\d+$/, "")) + " UTC";
 }
 
 function text(value) {
@@ -127,10 +133,16 @@ function fill(tbody, rows, build) {
 
 // --- the world ----------------------------------------------------------------------
 
+// Reads what may have changed; whether anything had (the world, the journal, the faults,
+// a virtual clock's time), which sets how soon the next poll comes.
 async function refresh(force) {
   const [health, clock, faults] = await Promise.all([
     control("GET", "/health"), control("GET", "/clock"), control("GET", "/faults"),
   ]);
+  let changed = force || health.world_version !== state.version
+    || JSON.stringify(faults.rules) !== state.faultsText
+    || (clock.mode === "virtual" && clock.now !== state.clockNow);
+  state.clockNow = clock.now;
   $("count-live").textContent = health.live_calls;
   $("count-logs").textContent = health.call_logs;
   $("simulation").textContent = health.simulation ? "on" : "off";
@@ -138,13 +150,14 @@ async function refresh(force) {
   $("clock-mode").textContent = clock.mode;
   $("clock-now").textContent = utc(clock.now);
   if (JSON.stringify(faults.rules) !== state.faultsText) showFaults(faults.rules);
-  const lists = [readJournal()];
+  const lists = [readJournal().then((added) => { changed = changed || added; })];
   if (force || health.world_version !== state.version) {
     state.version = health.world_version;
     // A load or reset (by anyone) may have replaced the campaigns: read them before targets.
     lists.push(showCalls(), loadCampaigns().then(showTargets), showSelected());
   }
   await Promise.all(lists);
+  return changed;
 }
 
 async function showCalls() {
@@ -156,6 +169,7 @@ async function showCalls() {
   $("logs-shown").textContent = `(${logs.call_logs.length} of ${logs.count})`;
   fill($("live-table").tBodies[0], live.live_calls, (tr, c) => {
     tr.dataset.id = c.call_log_id;
+    selectable(tr, "live", c.call_log_id);
     cell(tr, button(String(c.call_log_id), () => select("live", c.call_log_id), `Show live call ${c.call_log_id}`));
     cell(tr, c.user_phone_number);
     cell(tr, utc(c.started_at));
@@ -164,20 +178,43 @@ async function showCalls() {
   });
   fill($("logs-table").tBodies[0], logs.call_logs, (tr, c) => {
     tr.dataset.id = c.id;
+    selectable(tr, "log", c.id);
     cell(tr, button(String(c.id), () => select("log", c.id), `Show call log ${c.id}`));
     cell(tr, c.user_phone_number);
     cell(tr, utc(c.created_at));
     cell(tr, c.call_length, "length");
     cell(tr, c.call_ended_reason);
   });
+  markSelected();
+}
+
+// A click anywhere on a call's row shows it; its id button is the keyboard's way (Tab, Enter).
+function selectable(tr, kind, id) {
+  tr.classList.add("selectable");
+  tr.dataset.kind = kind;
+  tr.addEventListener("click", (event) => {
+    if (event.target.closest("button, a, input")) return;  // the button does it itself
+    select(kind, id).catch((err) => say(`Show: ${err.message}`, true));
+  });
+}
+
+// The rows of the call shown carry aria-current, in both lists.
+function markSelected() {
+  const chosen = state.selected;
+  for (const tr of document.querySelectorAll("#live-table tbody tr, #logs-table tbody tr")) {
+    const on = chosen !== null && tr.dataset.kind === chosen.kind && tr.dataset.id === String(chosen.id);
+    if (on) tr.setAttribute("aria-current", "true"); else tr.removeAttribute("aria-current");
+  }
 }
 
 async function select(kind, id) {
   state.selected = { kind, id };
+  state.pollDelay = POLL_MS;
   await showSelected();
 }
 
 async function showSelected() {
+  markSelected();
   const chosen = state.selected;
   if (chosen === null) return;
   let answer;
@@ -340,6 +377,7 @@ async function readJournal() {
   }
   if (state.journal.length > JOURNAL_KEEP) state.journal.splice(0, state.journal.length - JOURNAL_KEEP);
   if (added) showJournal();
+  return added;
 }
 
 function curlOf(entry) {
@@ -376,8 +414,8 @@ function showJournal() {
     status.textContent = entry.status;
     const what = document.createElement("span");
     const query = entry.query.map(([k, v]) => `${k}=${v}`).join("&");
-    what.textContent = ` ${entry.method} ${entry.path}${query ? `?${query}` : ""}  ${utc(entry.time)}`;
-    line.append(status, what);
+    what.textContent = ` ${entry.method} ${entry.path}${query ? `?${query}` : ""}`;
+    line.append(status, what, whenOf(entry));
     const curl = document.createElement("input");
     curl.type = "text";
     curl.readOnly = true;
@@ -388,6 +426,19 @@ function showJournal() {
     li.append(line, curl, copy);
     return li;
   }));
+}
+
+// When a request was answered: its number in the journal and the machine's time, to the
+// millisecond (the order requests came in, on any clock), and the world's clock when it is
+// elsewhere (a virtual clock, which may not move between requests).
+function whenOf(entry) {
+  const when = document.createElement("span");
+  when.className = "when";
+  const wall = entry.wall_time ?? entry.time;
+  const clock = Math.abs(entry.time - wall) >= 1 ? ` (world clock ${utc(entry.time)})` : "";
+  when.textContent = `#${entry.seq} at ${utc(wall, { ms: true })}${clock}`;
+  when.dataset.wall = String(wall);
+  return when;
 }
 
 function copyText(input) {
@@ -504,7 +555,8 @@ async function poll() {
   if (state.polling) return;
   state.polling = true;
   try {
-    await refresh(false);
+    const changed = await refresh(false);
+    state.pollDelay = changed ? POLL_MS : Math.min(state.pollDelay * 2, POLL_MAX_MS);
     if ($("status").dataset.poll) { delete $("status").dataset.poll; say("connected"); }
   } catch (err) {
     say(`Cannot read the mock: ${err.message}`, true);
@@ -512,6 +564,10 @@ async function poll() {
   } finally {
     state.polling = false;
   }
+}
+
+function pollLater() {
+  setTimeout(() => poll().finally(pollLater), state.pollDelay);
 }
 
 async function start() {
@@ -524,7 +580,7 @@ async function start() {
   } catch (err) {
     say(`Cannot read the mock: ${err.message}${err.status === 401 ? " (enter the control token above)" : ""}`, true);
   }
-  setInterval(poll, POLL_MS);
+  pollLater();
 }
 
 start();

@@ -426,6 +426,7 @@ class World(Targeting):
             self.call_logs.put(log)
             if not keep_live:
                 self.live_calls.delete(call_log_id)
+            self._call_moved(call, self._when(at))
             self._changed()
             return log
 
@@ -453,14 +454,18 @@ class World(Targeting):
 
     def delete_call_log(self, call_log_id: int) -> None:
         with self.lock:
+            row = self.call_logs.get(call_log_id)
             if not self.call_logs.delete(call_log_id):
                 raise UnknownCall(f"no call log {call_log_id}")
+            self._call_moved(row, self.clock.now())
             self._changed()
 
     def delete_live_call(self, call_log_id: int) -> None:
         with self.lock:
+            row = self.live_calls.get(call_log_id)
             if not self.live_calls.delete(call_log_id):
                 raise UnknownCall(f"no live call {call_log_id}")
+            self._call_moved(row, self.clock.now())
             self._changed()
 
 

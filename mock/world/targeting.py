@@ -24,7 +24,7 @@ from prosper_mock.world.errors import InvalidChange, TargetStarted, UnknownTarge
 from prosper_mock.world.generate.random import Draw
 from prosper_mock.world.generate.vocabulary import FLOWS
 from prosper_mock.world.reading import Reading
-from prosper_mock.world.records import CallLog, LiveCall, live_call_from_dict, to_dict
+from prosper_mock.world.records import CallLog, LiveCall, live_call_from_dict, timestamp, to_dict
 from prosper_mock.world.targetinput import (
     TargetFields,
     call_variables,
@@ -430,9 +430,18 @@ class Targeting(Reading):
         the links agree both ways (an unknown target id stays on the call, linking nothing)."""
         target = self.targets.get(target_id) if target_id is not None else None
         if target is not None and call_log_id not in target.call_log_ids:
+            moved = _updated(target, self.clock.now())
             self.targets.put(
-                dataclasses.replace(target, call_log_ids=(*target.call_log_ids, call_log_id))
+                dataclasses.replace(moved, call_log_ids=(*target.call_log_ids, call_log_id))
             )
+
+    def _call_moved(self, row: LiveCall | CallLog | None, at: float) -> None:
+        """A target's call ended or was deleted: what the target reads as (its status, its
+        calls, its retries) moved at ``at``, so its ``updated_at`` does."""
+        target_id = None if row is None else row.campaign_target_id
+        target = self.targets.get(target_id) if target_id is not None else None
+        if row is not None and target is not None and row.call_log_id in target.call_log_ids:
+            self.targets.put(_updated(target, at))
 
     def _pending_slots(self, campaign_id: str) -> Iterator[int]:
         """A campaign's seeded slots that had no call: the tail of its slots."""
@@ -498,3 +507,11 @@ class Targeting(Reading):
         )
         progress = {"flow": moved.flow, "transcript": moved.transcript, "status": moved.status}
         self.map_variables(call_log_id, new, at=at, progress=progress)
+
+
+def _updated(target: Target, at: float) -> Target:
+    """``target`` with ``updated_at`` moved to ``at`` (never back: a later change stands)."""
+    stamp = iso_milliseconds(at)
+    if timestamp(stamp) <= timestamp(target.updated_at):
+        return target
+    return dataclasses.replace(target, updated_at=stamp)

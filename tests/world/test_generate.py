@@ -20,6 +20,8 @@ from prosper_mock.world.generate.vocabulary import COPAYS, PAYORS, WEIGHTED_FLOW
 from prosper_mock.world.records import timestamp
 from prosper_mock.world.textform import text_form
 
+START = "2026-01-15T15:00:00+00:00"
+
 
 def test_same_recipe_gives_the_same_world_byte_for_byte() -> None:
     recipe = WorldRecipe(seed=7, live_calls=8, call_logs=40)
@@ -198,3 +200,42 @@ def test_call_categories_are_the_specs_for_the_kind_of_target() -> None:
             assert sub in schemas[sub_enums[category]]["enum"], (category, sub)
         seen[kind].add(category)
     assert all("GOOD" in found and len(found) > 2 for found in seen.values()), seen
+
+
+def _empty_slots(message: str) -> bool:
+    """Whether a transcript line shows a placeholder rendered empty ("a  on .")."""
+    return "  " in message or message != message.strip() or any(f" {p}" in message for p in ".,?")
+
+
+@settings(max_examples=25)
+@given(flow=st.sampled_from(FLOWS), given_inputs=st.sets(st.integers(0, 7)))
+def test_a_call_whose_target_lacks_inputs_says_no_empty_slots(
+    flow: object, given_inputs: set[int]
+) -> None:
+    """Inputs a target does not give are filled from the seed's draw for the call in what it
+    says (transcript, callee's name), never rendered empty; its variables stay the target's."""
+    world = World.generate(
+        WorldRecipe(seed=4, live_calls=3, call_logs=12), clock=VirtualClock(START)
+    )
+    campaign = next(c for c in world.campaigns() if c.flow_id == flow.id)  # type: ignore[attr-defined]
+    inputs = {n: f"given-{n}" for i, n in enumerate(campaign.variables) if i in given_inputs}
+    added = world.add_targets(
+        campaign.id, [{"phone_number": "+15550100", "input_data": inputs}], launch=True
+    )
+    [call_id] = added.launched
+    world.clock.advance(900)  # type: ignore[attr-defined]
+    world.catch_up()  # the call plays its steps and ends
+    log = world.call_logs.get(call_id)
+    assert log is not None and log.transcripts
+    assert not [t["message"] for t in log.transcripts if _empty_slots(t["message"])]
+    assert {k: log.variables[k] for k in inputs} == inputs
+    assert not set(campaign.variables) - set(inputs) & set(log.variables)
+    summary = (log.post_call_data or {}).get("summary")
+    assert summary is None or " with :" not in summary
+
+
+def test_seeded_transcripts_have_no_empty_slots() -> None:
+    world = World.generate(WorldRecipe(seed=2, live_calls=20, call_logs=200))
+    lines = [t["message"] for log in world.call_logs for t in log.transcripts]
+    lines += [t["message"] for call in world.live_calls for t in call.transcript]
+    assert lines and not [m for m in lines if _empty_slots(m)]

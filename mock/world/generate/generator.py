@@ -385,22 +385,28 @@ class Generator:
 
     def _target_name(self, plan: CallPlan, variables: dict[str, Any]) -> str:
         """Who is called, as the call's variables name them (the plan's, when they do not)."""
+
+        def said(name: str, drawn: str) -> str:
+            value = variables.get(name)
+            return text_form(drawn if value is None else value) or ""
+
         target = plan.flow.target
         if target == "patient":
-            first = variables.get("patient_first_name", plan.person.first_name)
-            last = variables.get("patient_last_name", plan.person.last_name)
-            return f"{text_form(first) or ''} {text_form(last) or ''}".strip()
+            first = said("patient_first_name", plan.person.first_name)
+            return f"{first} {said('patient_last_name', plan.person.last_name)}".strip()
         if target == "payor":
-            return text_form(variables.get("payor_name", PAYORS[plan.person.payor])) or ""
-        return text_form(variables.get("facility_name", plan.provider["facility_name"])) or ""
+            return said("payor_name", PAYORS[plan.person.payor])
+        return said("facility_name", plan.provider["facility_name"])
 
     def _transcript(
         self, plan: CallPlan, agent: str, variables: dict[str, Any], steps: int
     ) -> list[dict[str, str]]:
-        context = {k: "" if v is None else text_form(v) for k, v in plan.outcomes().items()}
-        context |= {k: "" if v is None else text_form(v) for k, v in variables.items()}
+        # What the call was given wins; an input it was not given (a target without
+        # input_data) is said as the seed drew it for the call, never as an empty slot.
+        drawn = {**plan.variables(0), **plan.outcomes()}
+        context = {k: text_form(v) for k, v in drawn.items() if v is not None}
+        context |= {k: text_form(v) for k, v in variables.items() if v is not None}
         context["agent"] = agent
-        context.setdefault("provider_name", "your care team")
         lines = []
         for step in plan.flow.steps[:steps]:
             for role, template in step.lines:

@@ -11,6 +11,7 @@ class RawResponse:
     status: int
     headers: dict[str, str]  # lower-cased names; the last of a repeated header
     body: bytes
+    status_line: str = ""  # as sent, reason phrase included: "HTTP/1.1 499 " has none
 
 
 def request(
@@ -59,4 +60,4 @@ def parse(raw: bytes) -> RawResponse:
         headers[name.strip().lower()] = value.strip()
     if "content-length" in headers:
         body = body[: int(headers["content-length"])]
-    return RawResponse(status, headers, body)
+    return RawResponse(status, headers, body, lines[0])

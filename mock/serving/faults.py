@@ -22,7 +22,7 @@ import asyncio
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from http import HTTPStatus
+from http.client import responses
 from typing import Any
 
 from aiohttp import web
@@ -202,7 +202,9 @@ class FaultInjector:
                     if fault.retry_after is not None
                     else None
                 )
-                detail = fault.detail or HTTPStatus(fault.status).phrase
+                # Starlette's HTTPException(status) detail: Python's name for the status,
+                # else empty (499, 512); aiohttp's reason phrase is uvicorn's likewise.
+                detail = fault.detail or responses.get(fault.status, "")
                 return detail_response(fault.status, detail, headers=headers)
             if fault.kind == "drop":
                 log_dropped(request, "dropped by a fault")

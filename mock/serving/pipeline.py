@@ -45,6 +45,7 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -161,6 +162,29 @@ def splits_a_segment(request: web.Request) -> bool:
     return any("/" in value for value in request.match_info.values())
 
 
+def path_params(request: web.Request) -> Mapping[str, str]:
+    """The path parameters as FastAPI gets them: from the path as uvicorn decodes it.
+
+    uvicorn decodes the path with ``urllib.parse.unquote``, where an escape that is not
+    UTF-8 (``%E9``, ``%C0%AF``, ``%ED%A0%80``) becomes U+FFFD; aiohttp keeps such an
+    escape as sent. A parameter still holding a ``%`` (rare) is decoded again from its
+    segment of the raw path; the others are aiohttp's own values.
+    """
+    match_info = request.match_info
+    for value in match_info.values():
+        if "%" in value:
+            break
+    else:
+        return match_info
+    resource = match_info.route.resource
+    template = resource.canonical.split("/") if resource is not None else []
+    raw = request.raw_path.partition("?")[0].split("/")
+    if len(raw) != len(template):  # not an origin-form target: no segment to decode
+        return match_info
+    pairs = zip(template, raw, strict=True)
+    return {part[1:-1]: unquote(segment) for part, segment in pairs if part[:1] == "{"}
+
+
 def _api_key_step(state: MockState) -> Step | None:
     if state.api_key is None:  # nothing to check: no step
         return None
@@ -238,7 +262,7 @@ def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
 
     def step(exchange: Exchange) -> web.StreamResponse | None:
         request = exchange.request
-        values, errors = validator.validate(exchange.query, request.match_info, request.headers)
+        values, errors = validator.validate(exchange.query, path_params(request), request.headers)
         if errors:
             body = render_json({"detail": errors})
             if cache is not None and exchange.answers is not None:
@@ -257,7 +281,7 @@ def _body_validation_step(validator: ParameterValidator, bodies: BodyValidator) 
         body = await bodies.read(request)
         if isinstance(body, web.StreamResponse):  # unreadable: too large, or not JSON
             return body
-        values, errors = validator.validate(exchange.query, request.match_info, request.headers)
+        values, errors = validator.validate(exchange.query, path_params(request), request.headers)
         value, body_errors = bodies.validate(body)
         errors.extend(body_errors)  # FastAPI checks the parameters first, then the body
         if errors:

@@ -23,17 +23,21 @@ class ServerOptions(TypedDict):
     max_line_size: int
     max_field_size: int
     shutdown_timeout: float
+    auto_decompress: bool
 
 
 # How the server treats connections, as uvicorn (upstream's server) does: idle or
 # half-sent requests are closed after 5 s (uvicorn's keep-alive timeout; aiohttp's
 # default is an hour, which lets stalled clients pile up), and a request line or
 # header over 16 KiB is refused with 400 (h11's limit; aiohttp's default is 8 KiB).
+# A request body is handed on as sent, whatever its Content-Encoding: Starlette never
+# decompresses one, so upstream reads gzip bytes as they are (and FastAPI refuses them).
 SERVER_OPTIONS: ServerOptions = {
     "keepalive_timeout": 5.0,
     "max_line_size": 16 * 1024,
     "max_field_size": 16 * 1024,
     "shutdown_timeout": 30.0,
+    "auto_decompress": False,
 }
 
 

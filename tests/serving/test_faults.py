@@ -9,10 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from fastapi import FastAPI, HTTPException
 
 from prosper_mock import MockServer, World, WorldRecipe
 from prosper_mock.control.client import ControlClient
 from prosper_mock.serving.faults import FaultError, parse_faults
+from tests.rawhttp import request
+from tests.upstream import serve_upstream
 
 PATH = b"/api/v1/live-calls?call_log_id=1003"
 
@@ -65,6 +68,51 @@ def test_error_answers(
         {"detail": detail},
         retry,
     )
+
+
+def test_every_error_status_answers_as_fastapi_raises_it(mock: MockServer) -> None:
+    """``status=N`` for every N in 400..599, by header and by rule: the answer of FastAPI's
+    ``HTTPException(N)`` under uvicorn, byte for byte (the reason phrase and the detail are
+    Python's name for N, else empty: 499, 512), and journalled with N."""
+    app = FastAPI()
+
+    @app.get("/status/{code}")
+    async def fail(code: int) -> None:
+        raise HTTPException(code)
+
+    codes = range(400, 600)
+    rules = [{"faults": f"status={c}", "match": {"call_log_id": str(c)}} for c in codes]
+    ControlClient(mock.base_url).set_faults(rules)
+    with serve_upstream(app) as upstream:
+        for code in codes:
+            fastapi = request("127.0.0.1", upstream, b"/status/%d" % code)
+            header = b"X-Mock-Fault: status=%d\r\n" % code
+            by_header = request("127.0.0.1", mock.port, PATH, headers=header)
+            by_rule = request("127.0.0.1", mock.port, b"/api/v1/live-calls?call_log_id=%d" % code)
+            for answer in (by_header, by_rule):
+                assert (answer.status_line, answer.body, answer.headers["content-type"]) == (
+                    fastapi.status_line,
+                    fastapi.body,
+                    fastapi.headers["content-type"],
+                )
+    assert [e.status for e in mock.state.journal.entries()] == [c for c in codes for _ in "hr"]
+
+
+@pytest.mark.parametrize("status", ["399", "600", "200", "1000", "-500", "x"])
+def test_a_status_out_of_range_is_refused_by_header_and_by_rule(
+    mock: MockServer, status: str
+) -> None:
+    fault = f"status={status}"
+    reason = "status must be 4xx or 5xx" if status.lstrip("-").isdigit() else "invalid literal"
+    r = requests.get(mock.url(PATH.decode()), headers={"X-Mock-Fault": fault}, timeout=5)
+    assert r.status_code == 400
+    assert r.json()["detail"].startswith(f"X-Mock-Fault: bad fault {fault!r}: {reason}")
+    rule = {"rules": [{"faults": fault}]}
+    r = requests.put(mock.url("/__mock/faults"), json=rule, timeout=5)
+    assert r.status_code == 422  # the control API's answer to bad input
+    assert r.json()["detail"].startswith(f"bad fault {fault!r}: {reason}")
+    assert requests.get(mock.url("/__mock/faults"), timeout=5).json() == {"rules": []}
+    assert len(mock.state.journal) == 1  # the refused header's request; no fault applied
 
 
 def test_dropped_connection(mock: MockServer, caplog: pytest.LogCaptureFixture) -> None:

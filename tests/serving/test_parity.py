@@ -9,8 +9,10 @@ implement).
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prosper_mock.serving.spec import Operation, load_spec
-from tests.serving.parity import Pair, assert_same_validation, serving
+from tests.serving.parity import (
+    JSON,
+    Pair,
+    assert_same_answer,
+    assert_same_validation,
+    echoing,
+    serving,
+)
 
 OPERATIONS = list(load_spec().operations())
 DOC = load_spec().document
@@ -29,6 +38,12 @@ DOC = load_spec().document
 @pytest.fixture(scope="module")
 def pair() -> Iterator[Pair]:
     with serving() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def echo_pair() -> Iterator[Pair]:
+    with echoing() as p:
         yield p
 
 
@@ -181,5 +196,106 @@ def test_generated_requests_validate_like_fastapi(pair: Pair, index: int) -> Non
     def check(req: tuple[bytes, bytes, bytes | None]) -> None:
         target, headers, body = req
         assert_same_validation(*pair.both(op.method.encode(), target, headers, body))
+
+    check()
+
+
+# -- bytes FastAPI reads as they are: Content-Encoding, path escapes -----------------------
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    target: Any = schema
+    while "$ref" in target:
+        target = DOC
+        for part in schema["$ref"][2:].split("/"):
+            target = target[part]
+        schema = target
+    return schema
+
+
+def minimal(schema: dict[str, Any]) -> Any:
+    """The smallest JSON ``schema`` accepts: its required properties, each minimal."""
+    schema = _resolve(schema)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "anyOf" in schema:
+        return minimal(schema["anyOf"][0])
+    kind = schema.get("type")
+    if kind == "object":
+        required = schema.get("required", ())
+        return {k: minimal(v) for k, v in schema.get("properties", {}).items() if k in required}
+    if kind == "string":
+        return "2024-01-01T00:00:00Z" if schema.get("format") == "date-time" else "x"
+    return {"array": [], "integer": 0, "number": 0, "boolean": False}.get(kind)
+
+
+def brotli_stored(data: bytes) -> bytes:
+    """``data`` as a valid brotli stream: one uncompressed meta-block (RFC 7932, 9.1-9.2)."""
+    bits = [0]  # WBITS: a window of 16
+    for value, width in ((0, 1), (0, 2), (len(data) - 1, 16), (1, 1)):
+        bits += [(value >> i) & 1 for i in range(width)]  # ISLAST, MNIBBLES 4, MLEN-1, raw
+    bits += [0] * (-len(bits) % 8)
+    head = bytes(sum(b << i for i, b in enumerate(bits[j : j + 8])) for j in range(0, len(bits), 8))
+    return head + data + b"\x03"  # then ISLAST and ISLASTEMPTY
+
+
+BODY_OPERATIONS = [op for op in OPERATIONS if op.request_body is not None]
+COMPRESSED = {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotli_stored}
+# Starlette never decodes a request body: every label, known or not, leaves the bytes as sent.
+LABELS = [*COMPRESSED, "identity", "x-unknown", "zstd", "GZIP", "gzip, br", ""]
+BODY_TYPES = [JSON, b"", b"Content-Type: text/plain\r\n", b"Content-Type: application/x+json\r\n"]
+
+
+@pytest.mark.parametrize(
+    "op", BODY_OPERATIONS, ids=[f"{o.method} {o.path}" for o in BODY_OPERATIONS]
+)
+def test_encoded_bodies_are_read_as_sent_like_fastapi(echo_pair: Pair, op: Operation) -> None:
+    """gzip, deflate and br bodies, and plain JSON labelled with any coding, with and
+    without a JSON type: FastAPI's answer, byte for byte (none decoded, none a 500)."""
+    target = op.path.replace("{", "").replace("}", "").encode()
+    plain = json.dumps(minimal(_body_schema(op))).encode()
+    statuses = set()
+    for label in LABELS:
+        bodies = [plain, b"", *([COMPRESSED[label](plain)] if label in COMPRESSED else [])]
+        for body in bodies:
+            for content_type in BODY_TYPES:
+                headers = content_type + b"Content-Encoding: %s\r\n" % label.encode()
+                fastapi, mock = echo_pair.both(op.method.encode(), target, headers, body)
+                assert_same_answer(fastapi, mock)
+                statuses.add(fastapi.status)
+    assert {200, 400, 422} <= statuses  # accepted, unparsable (compressed JSON), refused
+
+
+ESCAPES = st.one_of(
+    st.binary(min_size=1, max_size=4).map(lambda b: "".join(f"%{x:02X}" for x in b)),
+    st.binary(min_size=1, max_size=3).map(lambda b: "".join(f"%{x:02x}" for x in b)),
+    st.sampled_from(["%E9", "%C0%AF", "%ED%A0%80", "%FF%FE", "%F0%9F%98", "%C3%A9", "%25E9"]),
+    st.sampled_from(["%", "%G1", "%4", "%%", "%25", "%2e%2E", "."]),
+    st.text("0123456789-_~.aZ", min_size=1, max_size=3),
+)
+PATH_OPERATIONS = [op for op in OPERATIONS if "{" in op.path]
+
+
+@pytest.mark.parametrize(
+    "op", PATH_OPERATIONS, ids=[f"{o.method} {o.path}" for o in PATH_OPERATIONS]
+)
+def test_path_escapes_decode_like_uvicorn(echo_pair: Pair, op: Operation) -> None:
+    """Any percent-escapes in any path parameter, UTF-8 or not: FastAPI's answer, byte for
+    byte (uvicorn decodes with ``unquote``: an escape that is not UTF-8 is U+FFFD)."""
+    names = [p.name for p in op.parameters if p.location == "path"]
+    body = json.dumps(minimal(_body_schema(op))).encode() if op.request_body else None
+
+    @settings(
+        max_examples=int(os.environ.get("PARITY_EXAMPLES", "40")),
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(segments=st.tuples(*(st.lists(ESCAPES, min_size=1, max_size=4) for _ in names)))
+    def check(segments: tuple[list[str], ...]) -> None:
+        path = op.path
+        for name, parts in zip(names, segments, strict=True):
+            path = path.replace("{" + name + "}", "".join(parts))
+        headers = JSON if body is not None else b""
+        assert_same_answer(*echo_pair.both(op.method.encode(), path.encode(), headers, body))
 
     check()

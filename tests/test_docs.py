@@ -85,3 +85,53 @@ def test_no_file_carries_process_notes() -> None:
         and re.search(r"\(issue \d+\)|\bissue #?\d+\b", p.read_text(encoding="utf-8"), re.I)
     ]
     assert noting == []
+
+
+# Options of other tools the docs show (docker run, pytest, mkdocs build, curl, wrk).
+OTHER_TOOLS_OPTIONS = {"--entrypoint", "--rm", "--pyargs", "--strict", "--json", "--latency"}
+
+
+def kit_options() -> set[str]:
+    """Every option of prosper-mock's commands, of the pytest plugins and of the benchmarks."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs"))  # the site's generators read the same parsers
+    from sitegen import cli, pytest_options
+
+    found = {f for _, parser in cli.commands() for a in parser._actions for f in a.option_strings}
+    plugins = pytest_options.registered()
+    found.update(name for group in plugins._groups for o in group.options for name in o.names())
+    for script in (ROOT / "benchmarks").glob("*.py"):
+        found.update(re.findall(r"add_argument\(\s*\"(--[\w-]+)\"", script.read_text("utf-8")))
+    return found
+
+
+def test_every_option_the_docs_name_exists() -> None:
+    known = kit_options() | OTHER_TOOLS_OPTIONS
+    named = {
+        (flag, str(doc.relative_to(ROOT)))
+        for doc in DOCS
+        for code in re.findall(r"`([^`\n]+)`", doc.read_text(encoding="utf-8"))
+        for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*[a-z0-9])(?![\w*-])", code)
+    }
+    assert "--require-api-key" in known and "--prosper-base-url" in known
+    assert sorted((flag, doc) for flag, doc in named if flag not in known) == []
+
+
+def test_the_client_generation_note_names_every_constant_choice_of_the_spec() -> None:
+    import json
+
+    spec = json.loads((ROOT / "mock" / "openapi.json").read_text(encoding="utf-8"))
+    with_a_constant = sorted(
+        (schema, name)
+        for schema, body in spec["components"]["schemas"].items()
+        for name, prop in body.get("properties", {}).items()
+        if any("const" in choice for choice in prop.get("anyOf", ()))
+    )
+    assert with_a_constant == [
+        ("CallLogExportInformation", "from_"),
+        ("CallLogListExportInformation", "from_"),
+    ]
+    page = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    note = page.split("## Generating a client from the spec", 1)[1]
+    assert all(f'"{schema}"' in note and f'["{name}"]' in note for schema, name in with_a_constant)

@@ -2,24 +2,35 @@
 
 Writes against the real Prosper service place real phone calls to real patients. A target
 that is not a prosper-voice-mock therefore gets reads (``GET``) only, unless the run names
-``--allow-writes`` and ``--sandbox-campaign ID``; then a write goes only to that campaign:
-a path's ``campaign_id`` must be the sandbox, a ``target_id`` (in the path, or in a body's
-``target_ids``) must be one this run created there, and a launch may not pick targets by
-``count``. A write that names neither a campaign nor a target (``DELETE
-/api/v1/api-keys/{id}``) is never sent to such a target. A mock gets everything.
+``--allow-writes`` and ``--sandbox-campaign ID``; then a write goes only to that campaign,
+and names only targets this run created there:
+
+* a path's ``campaign_id`` must be the sandbox;
+* every target a write names, wherever it names it (a path's ``target_id``; in the query
+  or at any depth of the body, a ``target_id``, ``campaign_target_id`` or ``target_ids``;
+  an ``external_id`` or ``external_ids``; the ``id`` of an add-targets ``TargetInput``) must
+  be one this run created: listed as created in the answer of its own add-targets request
+  (``created_targets``), never an id the endpoint merely mentioned;
+* a launch may not pick targets by ``count``, and an EHR event must name a target of the
+  run (either would let the endpoint choose targets the run did not create).
+
+A write that names neither a campaign nor a target (``DELETE /api/v1/api-keys/{id}``) is
+never sent to such a target. A mock gets everything.
 
 ``WritePolicy.refusal`` decides; ``GuardedSession`` applies it to every request the suites
 send through ``Target.session``, so a suite that forgets to ask is stopped before anything
-leaves the machine.
+leaves the machine. The session never follows a redirect (an answer ``3xx`` is the answer)
+and sends nothing to any other origin than the endpoint's.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 
@@ -27,11 +38,15 @@ from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.serving.spec import load_spec, path_pattern
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
-ADD_TARGETS = re.compile(r"/api/v1/campaigns/(?P<campaign_id>[^/]+)/targets")
+ADD_TARGETS = "/api/v1/campaigns/{campaign_id}/targets"
+EHR_EVENT = "/api/v1/campaigns/{campaign_id}/ehr-event/{friendly_id}"
+# Keys whose values name a target (by its id, or by its external id), at any depth.
+TARGET_KEYS = frozenset({"target_id", "target_ids", "campaign_target_id"})
+EXTERNAL_KEYS = frozenset({"external_id", "external_ids"})
 
 
 class WriteRefused(ProsperMockError, RuntimeError):
-    """A write the run's policy does not allow; raised before the request is sent."""
+    """A request the run's policy does not allow; raised before the request is sent."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +68,43 @@ def write_routes() -> tuple[WriteRoute, ...]:
 
 
 @dataclass
+class Named:
+    """The targets a write names: by id and by external id."""
+
+    ids: list[str] = field(default_factory=list)
+    external_ids: list[str] = field(default_factory=list)
+
+    def collect(self, node: Any, new_targets: bool = False) -> None:
+        """Every target ``node`` (a body, at any depth) names. ``new_targets``: ``node`` is
+        an add-targets ``TargetInput``, whose external ids are the ones being created."""
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in TARGET_KEYS:
+                    self.ids += _scalars(value)
+                elif key in EXTERNAL_KEYS and not new_targets:
+                    self.external_ids += _scalars(value)
+                self.collect(value, new_targets)
+        elif isinstance(node, list):
+            for item in node:
+                self.collect(item, new_targets)
+
+    def collect_query(self, pairs: Iterable[tuple[str, str]]) -> None:
+        for key, value in pairs:
+            if key in TARGET_KEYS:
+                self.ids.append(value)
+            elif key in EXTERNAL_KEYS:
+                self.external_ids.append(value)
+
+
+@dataclass
 class WritePolicy:
     """What a run may send. ``everything``: the target is a mock. ``sandbox``: the campaign
     writes may reach on any other target (``None``: no writes at all)."""
 
     everything: bool
     sandbox: str | None = None
-    created: set[str] = field(default_factory=set)  # target ids this run added to the sandbox
+    # The targets this run created in the sandbox: id -> its external id (or None).
+    created: dict[str, str | None] = field(default_factory=dict)
     routes: tuple[WriteRoute, ...] = field(default_factory=write_routes)
 
     @property
@@ -67,8 +112,16 @@ class WritePolicy:
         """Whether any write may be sent."""
         return self.everything or self.sandbox is not None
 
-    def refusal(self, method: str, path: str, body: Any = None) -> str | None:
-        """Why ``method path`` (with its JSON ``body``) may not be sent, or ``None``."""
+    @property
+    def external_ids(self) -> set[str]:
+        """The external ids of the targets this run created."""
+        return {e for e in self.created.values() if e is not None}
+
+    def refusal(
+        self, method: str, path: str, body: Any = None, query: Iterable[tuple[str, str]] = ()
+    ) -> str | None:
+        """Why ``method path`` (with its JSON ``body`` and its ``query`` pairs) may not be
+        sent, or ``None``."""
         method = method.upper()
         if method in READS or self.everything:
             return None
@@ -85,19 +138,43 @@ class WritePolicy:
             return f"{method} {path}: names no campaign, so it cannot be kept to the sandbox"
         if campaign is not None and campaign != self.sandbox:
             return f"{method} {path}: campaign {campaign!r} is not the sandbox {self.sandbox!r}"
-        named = [params["target_id"]] if "target_id" in params else []
-        if isinstance(body, dict):
-            ids = body.get("target_ids")
-            if isinstance(ids, list):
-                named += [str(i) for i in ids]
-            elif ids is not None:
-                return f"{method} {path}: target_ids is not a list"
-            if body.get("count") is not None:
-                return f"{method} {path}: a launch by count picks targets this run did not create"
-        foreign = [t for t in named if t not in self.created]
+        if isinstance(body, dict) and body.get("count") is not None:
+            return f"{method} {path}: a launch by count picks targets this run did not create"
+        named = self.named(route, params, body, query)
+        foreign = [t for t in named.ids if t not in self.created]
+        foreign += [e for e in named.external_ids if e not in self.external_ids]
         if foreign:
-            return f"{method} {path}: targets {foreign[:3]} were not created by this run"
+            return (
+                f"{method} {path}: names {sorted(set(foreign))[:3]}, not created by this run "
+                "(a write names only targets its own add-targets answers listed as created)"
+            )
+        if route.template == EHR_EVENT and not (named.ids or named.external_ids):
+            return (
+                f"{method} {path}: an EHR event must name a target this run created "
+                "(target_id or external_id), or the endpoint picks targets by its data"
+            )
         return None
+
+    @staticmethod
+    def named(
+        route: WriteRoute, params: dict[str, str], body: Any, query: Iterable[tuple[str, str]]
+    ) -> Named:
+        """Every target a write names: in its path, its query and its body."""
+        named = Named()
+        if "target_id" in params:
+            named.ids.append(params["target_id"])
+        named.collect_query(query)
+        if route.template == ADD_TARGETS and route.method == "POST" and isinstance(body, dict):
+            rest = {k: v for k, v in body.items() if k != "targets"}
+            named.collect(rest)
+            targets = body.get("targets")
+            for item in targets if isinstance(targets, list) else [targets]:
+                if isinstance(item, dict) and "id" in item:  # an input naming an existing id
+                    named.ids += _scalars(item["id"])
+                named.collect(item, new_targets=isinstance(item, dict))
+        else:
+            named.collect(body)
+        return named
 
     def _route(self, method: str, path: str) -> tuple[WriteRoute | None, dict[str, str]]:
         for route in self.routes:
@@ -107,56 +184,103 @@ class WritePolicy:
         return None, {}
 
     def learn(self, method: str, path: str, sent: Any, status: int, answer: Any) -> None:
-        """Remember the targets a successful ``POST .../targets`` added to the sandbox,
+        """Remember the targets a successful ``POST .../targets`` created in the sandbox,
         and forget the ones a ``DELETE`` of ``sent``'s ``target_ids`` removed."""
-        match = ADD_TARGETS.fullmatch(path)
-        if not match or not 200 <= status < 300 or unquote(match["campaign_id"]) != self.sandbox:
+        route, params = self._route(method.upper(), path)
+        if route is None or route.template != ADD_TARGETS or not 200 <= status < 300:
             return
-        if method.upper() == "POST":
-            self.created |= target_ids_in(answer)
-        elif method.upper() == "DELETE" and isinstance(sent, dict):
-            self.created -= {str(t) for t in sent.get("target_ids") or ()}
+        if self.sandbox is None or params.get("campaign_id") != self.sandbox:
+            return
+        if route.method == "POST":
+            self.created.update(created_targets(sent, answer, self.sandbox))
+        elif isinstance(sent, dict):
+            for target in _scalars(sent.get("target_ids")):
+                self.created.pop(target, None)
 
 
-def target_ids_in(answer: Any) -> set[str]:
-    """The target ids an add-targets answer carries (upstream documents no shape for it):
-    ``id`` / ``target_id`` strings of its objects and the items of any ``target_ids``."""
-    found: set[str] = set()
-    if isinstance(answer, dict):
-        for key, value in answer.items():
-            if key in ("id", "target_id") and isinstance(value, str | int):
-                found.add(str(value))
-            elif key == "target_ids" and isinstance(value, list):
-                found |= {str(v) for v in value if isinstance(v, str | int)}
-            else:
-                found |= target_ids_in(value)
-    elif isinstance(answer, list):
-        for item in answer:
-            found |= target_ids_in(item)
+def created_targets(sent: Any, answer: Any, campaign: str) -> dict[str, str | None]:
+    """The targets an add-targets ``answer`` lists as created, id -> external id.
+
+    Upstream documents no shape for the answer; the mock's (kit decision 26) lists the
+    targets it created under ``targets``, one object each. Only those count, each by its
+    string ``id``: an id anywhere else in the answer (ignored duplicates, existing targets)
+    is no target of the run. An answer listing more targets than the request sent creates
+    none, and one that names another campaign is skipped; an external id counts only when
+    the request sent it.
+    """
+    items = answer.get("targets") if isinstance(answer, dict) else None
+    asked = sent.get("targets") if isinstance(sent, dict) else None
+    if not isinstance(items, list) or not isinstance(asked, list) or len(items) > len(asked):
+        return {}
+    sent_external = {
+        str(t["external_id"]) for t in asked if isinstance(t, dict) and t.get("external_id")
+    }
+    found: dict[str, str | None] = {}
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            continue
+        if item.get("campaign_id", campaign) != campaign:
+            continue
+        external = item.get("external_id")
+        found[item["id"]] = external if external in sent_external else None
     return found
 
 
-class GuardedSession(requests.Session):
-    """A ``requests.Session`` that refuses, before sending, every request its policy forbids."""
+def _scalars(value: Any) -> list[str]:
+    """The ids a value names: itself, or the items of a list. ``None`` names none, but an
+    item of a list is never "not given": whatever it is, it must be the run's own."""
+    if value is None or isinstance(value, dict):
+        return []
+    if isinstance(value, list):
+        return [json.dumps(v) if v is None else str(v) for v in value if not isinstance(v, dict)]
+    return [str(value)]
 
-    def __init__(self, policy: WritePolicy, base_path: str = "") -> None:
+
+class GuardedSession(requests.Session):
+    """A ``requests.Session`` that refuses, before sending, every request its policy forbids.
+
+    It never follows a redirect, whatever its caller asks (schemathesis asks to follow
+    them): a write that followed one would reach whatever the ``Location`` names. ``base``
+    is the endpoint's URL (then a request to any other origin is refused too) or only its
+    path.
+    """
+
+    def __init__(self, policy: WritePolicy, base: str = "") -> None:
         super().__init__()
         self.policy = policy
-        self.base_path = base_path.rstrip("/")
+        parts = urlsplit(base)
+        self.origin = _origin(base) if parts.scheme else None
+        self.base_path = parts.path.rstrip("/")
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        path = urlsplit(request.url or "").path
+        kwargs["allow_redirects"] = False
+        method = (request.method or "GET").upper()
+        url = urlsplit(request.url or "")
+        if self.origin is not None and _origin(request.url or "") != self.origin:
+            raise WriteRefused(
+                f"{method} {request.url}: not the endpoint under test; nothing is sent elsewhere"
+            )
+        path = url.path
         if self.base_path and path.startswith(self.base_path):
             path = path[len(self.base_path) :]
         body = _json(request.body)
-        why = self.policy.refusal(request.method or "GET", path, body)
+        query = parse_qsl(url.query, keep_blank_values=True)
+        why = self.policy.refusal(method, path, body, query)
         if why is not None:
             raise WriteRefused(why)
         response = super().send(request, **kwargs)
-        if (request.method or "GET").upper() not in READS:
-            answer = _json(response.content)
-            self.policy.learn(request.method or "", path, body, response.status_code, answer)
+        if method not in READS:
+            self.policy.learn(method, path, body, response.status_code, _json(response.content))
         return response
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def _json(raw: Any) -> Any:

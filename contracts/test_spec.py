@@ -153,23 +153,34 @@ def creates_first(operation: Any) -> tuple[int, str]:
 
 
 def pin(case: Any, target: Target, negative: bool) -> None:
-    """Keep a write to the sandbox: its ``campaign_id`` is the sandbox, its ``target_id`` and
-    ``target_ids`` the run's own, no launch by ``count``. Invalid bodies (negative mode) are
-    left as generated: the guard refuses any that names another target."""
+    """Keep a write to the sandbox: its ``campaign_id`` is the sandbox, the targets it names
+    the run's own (a path's ``target_id``; a body's ``target_ids``, and an EHR event's
+    ``target_id`` and ``external_id``), no launch by ``count``, no target input naming an
+    ``id``. Invalid bodies (negative mode) are left as generated: the guard refuses any that
+    names another target."""
     if case.method.upper() == "GET":
         return
     params = case.path_parameters
     if params is not None and "campaign_id" in params:
         params["campaign_id"] = target.sandbox
-    own = sorted(target.policy.created)
+    created = target.policy.created
+    own = sorted(created)
     if params is not None and "target_id" in params and own:
         params["target_id"] = own[len(str(params["target_id"])) % len(own)]
     body = case.body
-    if not negative and isinstance(body, dict):
-        if isinstance(body.get("target_ids"), list):
-            body["target_ids"] = own[: len(body["target_ids"])]
-        if body.get("count") is not None:
-            body["count"] = None
+    if negative or not isinstance(body, dict):
+        return
+    if isinstance(body.get("target_ids"), list):
+        body["target_ids"] = own[: len(body["target_ids"])]
+    if body.get("count") is not None:
+        body["count"] = None
+    if "/ehr-event/" in case.path and own:
+        chosen = own[len(str(body.get("target_id"))) % len(own)]
+        body["target_id"], body["external_id"] = chosen, created[chosen]
+    targets = body.get("targets") if case.path.endswith("/targets") else None
+    for item in targets if isinstance(targets, list) else ():
+        if isinstance(item, dict):
+            item.pop("id", None)  # an input naming an id would name a target of someone else
 
 
 def _record(target: Target, found: list[Finding], failure: Any, case: Any) -> None:

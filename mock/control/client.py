@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import Any, cast
+from email.message import Message
+from typing import IO, Any, cast
 
 from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.control.bodies import PREFIX, SERVICE
@@ -21,10 +22,32 @@ class ControlError(ProsperMockError):
         self.detail = detail
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: the answer ``3xx`` is the control API's answer."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: Message,
+        newurl: str,
+    ) -> None:
+        return None
+
+
+# A control API that redirects elsewhere is not the mock asked for: whatever answers at the
+# redirect's target (another mock, or a real service) must get nothing, writes least of all.
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class ControlClient:
     """A small synchronous client for a running mock's control API (stdlib only).
 
-    One method per operation of the control API, named by its ``operationId``.
+    One method per operation of the control API, named by its ``operationId``. It never
+    follows a redirect: one is a ``ControlError`` with its status, and ``is_mock`` is
+    false for an endpoint that redirects.
     """
 
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 10.0) -> None:
@@ -39,9 +62,12 @@ class ControlClient:
         if self._token:
             req.add_header("Authorization", f"Bearer {self._token}")
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+            with _OPENER.open(req, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                where = exc.headers.get("Location")
+                raise ControlError(exc.code, f"a redirect (to {where!r}) is not followed") from None
             raw = exc.read()
             try:
                 detail = json.loads(raw).get("detail")

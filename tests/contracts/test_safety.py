@@ -3,6 +3,7 @@ unless the run allows writes to a sandbox campaign, and then writes reach that c
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import Any
@@ -15,11 +16,17 @@ from prosper_contracts.safety import (
     GuardedSession,
     WritePolicy,
     WriteRefused,
-    target_ids_in,
+    created_targets,
 )
 from prosper_mock import MockServer
+from prosper_mock.control.bodies import SERVICE
 
 SANDBOX = "sandbox-7"
+FOREIGN = "REAL-PATIENT-TARGET-1"  # a target the run did not create, named by the endpoint
+FOREIGN_EXTERNAL = "REAL-PAT-1"
+OWN = {"t1": "RUN-1"}  # the run's own target and its external id
+EHR = f"/api/v1/campaigns/{SANDBOX}/ehr-event/f1"
+ADD = f"/api/v1/campaigns/{SANDBOX}/targets"
 
 
 def policy(**kw: Any) -> WritePolicy:
@@ -48,13 +55,49 @@ def test_without_a_sandbox_no_write_passes() -> None:
         ("DELETE", f"/api/v1/campaigns/{SANDBOX}/targets", {"target_ids": ["t9"]}, "not created"),
         ("POST", f"/api/v1/campaigns/{SANDBOX}/targets/t9/step/f", {}, "not created"),
         ("POST", "/api/v1/nowhere", {}, "not a write operation"),
+        ("POST", EHR, {"event_type": "appointment_cancelled", "target_id": FOREIGN}, FOREIGN),
+        (
+            "POST",
+            EHR,
+            {"event_type": "appointment_cancelled", "external_id": FOREIGN_EXTERNAL},
+            FOREIGN_EXTERNAL,
+        ),
+        (
+            "POST",
+            EHR,
+            {"event_type": "appointment_cancelled", "target_id": "t1", "external_id": "RUN-2"},
+            "RUN-2",
+        ),
+        (
+            "POST",
+            EHR,
+            {"event_type": "appointment_created", "event_data": {"a": [{"target_id": FOREIGN}]}},
+            FOREIGN,
+        ),
+        ("POST", EHR, {"event_type": "appointment_cancelled"}, "must name a target"),
+        (
+            "POST",
+            f"/api/v1/campaigns/{SANDBOX}/targets/t1/step/f",
+            {"deep": {"campaign_target_id": FOREIGN}},
+            FOREIGN,
+        ),
+        ("POST", ADD, {"targets": [{"id": FOREIGN, "phone_number": "+15550100"}]}, FOREIGN),
+        ("POST", f"/api/v1/campaigns/{SANDBOX}/calls", {"target_ids": 5}, "'5'"),
     ],
 )
 def test_a_sandboxed_run_refuses_writes_outside_its_campaign_and_targets(
     method: str, path: str, body: Any, problem: str
 ) -> None:
-    why = policy(sandbox=SANDBOX, created={"t1"}).refusal(method, path, body)
+    why = policy(sandbox=SANDBOX, created=dict(OWN)).refusal(method, path, body)
     assert why is not None and problem in why
+
+
+def test_a_target_named_in_a_write_s_query_is_checked_too() -> None:
+    p = policy(sandbox=SANDBOX, created=dict(OWN))
+    path = f"/api/v1/campaigns/{SANDBOX}/calls"
+    why = p.refusal("POST", path, {"target_ids": ["t1"]}, [("target_id", FOREIGN)])
+    assert why is not None and FOREIGN in why
+    assert p.refusal("POST", path, {"target_ids": ["t1"]}, [("target_id", "t1")]) is None
 
 
 @pytest.mark.parametrize(
@@ -67,48 +110,110 @@ def test_a_sandboxed_run_refuses_writes_outside_its_campaign_and_targets(
         ("POST", f"/api/v1/campaigns/{SANDBOX}/targets/t1/step/f", {}),
         ("PATCH", "/api/v1/targets/t1", {"input_data": {}}),  # the run's own target
         ("POST", "/api/v1/campaigns/sandbox%2D7/webhooks/rerun-failed", {}),  # percent-encoded
+        ("POST", EHR, {"event_type": "appointment_cancelled", "target_id": "t1"}),
+        ("POST", EHR, {"event_type": "appointment_cancelled", "external_id": "RUN-1"}),
+        # New targets' external ids (the targets' own and their patients') are being created.
+        ("POST", ADD, {"targets": [{"external_id": "NEW", "patient": {"external_id": "NEW"}}]}),
     ],
 )
 def test_a_sandboxed_run_sends_writes_to_its_campaign_and_targets(
     method: str, path: str, body: Any
 ) -> None:
-    assert policy(sandbox=SANDBOX, created={"t1"}).refusal(method, path, body) is None
+    assert policy(sandbox=SANDBOX, created=dict(OWN)).refusal(method, path, body) is None
 
 
-def test_target_ids_in_an_add_targets_answer() -> None:
-    answer = {"targets": [{"id": "a"}, {"target_id": 5}], "target_ids": ["b"], "n": {"id": "c"}}
-    assert target_ids_in(answer) == {"a", "5", "b", "c"}
-    assert target_ids_in("ok") == set()
+SENT = {"targets": [{"phone_number": "+15550100", "external_id": "RUN-1"}, {"phone_number": "1"}]}
+
+
+@pytest.mark.parametrize(
+    ("answer", "created"),
+    [
+        (
+            {
+                "targets": [{"id": "a", "external_id": "RUN-1"}, {"id": "b"}],
+                "existing": [{"id": FOREIGN, "external_id": FOREIGN_EXTERNAL}],
+                "target_ids": [FOREIGN],
+                "ignored": {"target_id": FOREIGN},
+            },
+            {"a": "RUN-1", "b": None},
+        ),
+        # More targets than the request sent: nothing the run can tell it made.
+        ({"targets": [{"id": "a"}, {"id": "b"}, {"id": FOREIGN}]}, {}),
+        # A target of another campaign, an external id the run did not send.
+        (
+            {"targets": [{"id": FOREIGN, "campaign_id": "other"}, {"id": "b", "external_id": "X"}]},
+            {"b": None},
+        ),
+        ({"targets": [{"id": 5}, {"id": ""}, "c"]}, {}),
+        ([{"id": FOREIGN}], {}),
+        ("ok", {}),
+    ],
+)
+def test_created_targets_are_the_answer_s_targets_only(
+    answer: Any, created: dict[str, str | None]
+) -> None:
+    assert created_targets(SENT, answer, SANDBOX) == created
 
 
 def test_learn_adds_the_sandbox_targets_created_and_forgets_the_deleted() -> None:
     p = policy(sandbox=SANDBOX)
-    path = f"/api/v1/campaigns/{SANDBOX}/targets"
-    p.learn("POST", "/api/v1/campaigns/other/targets", None, 200, {"id": "x"})
-    p.learn("POST", path, None, 422, {"id": "y"})
-    p.learn("POST", path, None, 200, [{"id": "t1"}, {"id": "t2"}])
-    assert p.created == {"t1", "t2"}
-    p.learn("DELETE", path, {"target_ids": ["t1"]}, 200, {})
-    assert p.created == {"t2"}
+    p.learn("POST", "/api/v1/campaigns/other/targets", SENT, 200, {"targets": [{"id": "x"}]})
+    p.learn("POST", ADD, SENT, 422, {"targets": [{"id": "y"}]})
+    p.learn("POST", ADD, SENT, 200, {"targets": [{"id": "t1", "external_id": "RUN-1"}]})
+    p.learn("POST", ADD, SENT, 200, {"targets": [{"id": "t2"}], "existing": [{"id": FOREIGN}]})
+    assert p.created == {"t1": "RUN-1", "t2": None}
+    p.learn("DELETE", ADD, {"target_ids": ["t1"]}, 200, {})
+    assert p.created == {"t2": None}
 
 
-# -- against a fake real endpoint: it records what arrives and is no mock ----------------
+# -- against a malicious endpoint: it is no mock, but its control paths redirect to one, and
+# its add-targets answers name targets of someone else -------------------------------------
+
+
+class Decoy:
+    """A server that answers as a mock's control API and records every request it gets."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.seen.append((request.method, request.path_qs))
+        if request.path == "/__mock/snapshots":
+            return web.json_response({"snapshot": "s1"})
+        return web.json_response({"service": SERVICE, "status": "ok", "campaigns": []})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
 
 
 class FakeReal:
-    """An endpoint that is not a prosper-voice-mock: answers anything, records every request."""
+    """An endpoint that is not a prosper-voice-mock: answers anything, records every request;
+    a path under ``redirected`` answers ``302`` to the same path on ``redirect_to``, and an
+    add-targets answer names, besides the targets created, one the run never made."""
 
-    def __init__(self) -> None:
+    def __init__(self, redirect_to: str = "", redirected: str = "/__mock") -> None:
+        self.redirect_to = redirect_to
+        self.redirected = redirected
         self.seen: list[tuple[str, str, Any]] = []
         self.created: list[str] = []
 
     async def handle(self, request: web.Request) -> web.Response:
+        if request.path.startswith(self.redirected) and self.redirect_to:
+            raise web.HTTPFound(self.redirect_to + request.path_qs)
         body = await request.json() if request.can_read_body else None
-        self.seen.append((request.method, request.path, body))
+        self.seen.append((request.method, request.path_qs, body))
         if request.method == "POST" and request.path.endswith("/targets"):
             ids = [f"t{len(self.created) + i}" for i in range(2)]
             self.created += ids
-            return web.json_response({"targets": [{"id": i} for i in ids]})
+            return web.json_response(
+                {
+                    "targets": [{"id": i} for i in ids],
+                    "existing": [{"id": FOREIGN, "external_id": FOREIGN_EXTERNAL}],
+                    "target_ids": [FOREIGN],
+                }
+            )
         return web.json_response({})
 
     def app(self) -> web.Application:
@@ -120,9 +225,13 @@ class FakeReal:
         return [s for s in self.seen if s[0] != "GET"]
 
 
+def serving(app: web.Application) -> MockServer:
+    """``app`` on a free loopback port, in a background thread."""
+    return MockServer(app_factory=lambda _world, **_: app)
+
+
 def run_suites(pytester: pytest.Pytester, fake: FakeReal, *extra: str) -> pytest.RunResult:
-    app = fake.app()
-    with MockServer(app_factory=lambda _world, **_: app) as server:
+    with serving(fake.app()) as server:
         return pytester.runpytest(
             "--pyargs",
             "prosper_contracts",
@@ -140,10 +249,13 @@ def run_suites(pytester: pytest.Pytester, fake: FakeReal, *extra: str) -> pytest
 def test_no_write_reaches_an_endpoint_that_is_not_the_mock_without_the_options(
     pytester: pytest.Pytester,
 ) -> None:
-    fake = FakeReal()
-    result = run_suites(pytester, fake, "--prosper-negative")
+    decoy = Decoy()
+    with serving(decoy.app()) as mock:
+        fake = FakeReal(redirect_to=mock.base_url)
+        result = run_suites(pytester, fake, "--prosper-negative")
     assert fake.seen, "the suites sent nothing at all"
     assert fake.writes() == [], fake.writes()[:5]
+    assert decoy.seen == [], decoy.seen[:5]  # no redirect was followed
     result.stdout.fnmatch_lines(["*not a prosper-voice-mock (read-only)*"])
 
 
@@ -165,26 +277,50 @@ def test_with_the_options_writes_reach_only_the_sandbox_and_the_run_s_own_target
     writes = fake.writes()
     assert writes, result.stdout.str()[-2000:]
     for method, path, body in writes:
+        # The endpoint named FOREIGN in every add-targets answer: no write names it back.
+        assert FOREIGN not in json.dumps([path, body]), (method, path, body)
+        assert FOREIGN_EXTERNAL not in json.dumps([path, body]), (method, path, body)
         assert path.startswith((f"/api/v1/campaigns/{SANDBOX}/", "/api/v1/targets/")), path
-        parts = path.split("/")
+        parts = path.split("?")[0].split("/")
         if "targets" in parts[5:6] and len(parts) > 6:  # .../targets/{target_id}/step/...
             assert parts[6] in fake.created, (method, path)
         if path.startswith("/api/v1/targets/"):
-            assert path.split("/")[4] in fake.created, (method, path)
+            assert parts[4] in fake.created, (method, path)
         if isinstance(body, dict) and isinstance(body.get("target_ids"), list):
             assert set(map(str, body["target_ids"])) <= set(fake.created), (method, path, body)
             assert body.get("count") is None
-    assert {m for m, _, _ in writes} >= {"POST"}
+        if "/ehr-event/" in path and isinstance(body, dict):
+            assert body.get("target_id") in fake.created, (method, path, body)
+    assert {m for m, _, _ in writes} >= {"POST", "DELETE"}
+    assert any("/ehr-event/" in path for _, path, _ in writes)
     assert ("POST", f"/api/v1/campaigns/{SANDBOX}/calls", {}) in writes  # the launch probe
     result.stdout.fnmatch_lines([f"*writes only to campaign '{SANDBOX}'*"])
 
 
 def test_the_guarded_session_refuses_before_sending() -> None:
-    session = GuardedSession(policy(), "/base")
+    session = GuardedSession(policy(), "http://192.0.2.1:9/base")
     with pytest.raises(WriteRefused, match="only with --allow-writes"):
         session.post("http://192.0.2.1:9/base/api/v1/campaigns/c/targets", json={}, timeout=1)
-    with pytest.raises(requests.ConnectionError):  # a read is sent (and finds nothing here)
+    with pytest.raises(WriteRefused, match="not the endpoint under test"):
         session.get("http://127.0.0.1:9/base/api/v1/health", timeout=1)
+    local = GuardedSession(policy(), "http://127.0.0.1:9/base")
+    with pytest.raises(requests.ConnectionError):  # a read is sent (and finds nothing here)
+        local.get("http://127.0.0.1:9/base/api/v1/health", timeout=1)
+
+
+def test_the_guarded_session_never_follows_a_redirect() -> None:
+    decoy = Decoy()
+    with serving(decoy.app()) as elsewhere:
+        fake = FakeReal(redirect_to=elsewhere.base_url, redirected="/")
+        with serving(fake.app()) as server:
+            p = policy(sandbox=SANDBOX, created=dict(OWN))
+            session = GuardedSession(p, server.base_url)
+            url = server.base_url + "/api/v1/campaigns/" + SANDBOX
+            read = session.get(url + "/targets", timeout=5)
+            write = session.post(url + "/calls", json={"target_ids": ["t1"]}, timeout=5)
+            asked = session.request("GET", url + "/targets", allow_redirects=True, timeout=5)
+    assert [r.status_code for r in (read, write, asked)] == [302, 302, 302]
+    assert decoy.seen == []
 
 
 def contract(*args: str) -> subprocess.CompletedProcess[str]:

@@ -13,8 +13,9 @@ from typing import NoReturn, TypeAlias
 from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.base.progress import progress_bar
 from prosper_mock.serving.semantics import Semantics
-from prosper_mock.world.clock import timestamp_of
+from prosper_mock.world.clock import VirtualClock, timestamp_of
 from prosper_mock.world.generate import DEFAULT_ANCHOR, WorldRecipe
+from prosper_mock.world.generate.recipe import EARLIEST_ANCHOR, LATEST_ANCHOR, anchor_problem
 from prosper_mock.world.model import World
 
 DEFAULT_PORT = 8765
@@ -79,9 +80,10 @@ def add_world_options(parser: argparse.ArgumentParser, world_help: str) -> None:
     )
     group.add_argument(
         "--anchor",
-        type=moment,
+        type=anchor,
         metavar="ISO",
-        help=f"the generated world's 'now', ISO-8601 with offset (default: {DEFAULT_ANCHOR})",
+        help=f"the generated world's 'now', ISO-8601 with offset, from {EARLIEST_ANCHOR} to "
+        f"before {LATEST_ANCHOR} (default: {DEFAULT_ANCHOR})",
     )
     group.add_argument("--world", type=Path, metavar="FILE", help=world_help)
 
@@ -210,6 +212,23 @@ def moment(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"must be an ISO-8601 time with a UTC offset (e.g. {DEFAULT_ANCHOR}), got {text!r}"
         ) from None
+    return text
+
+
+def anchor(text: str) -> str:
+    """argparse type: a generated world's anchor (``moment``, in the range a world can have)."""
+    problem = anchor_problem(moment(text))
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def clock_start(text: str) -> str:
+    """argparse type: a virtual clock's start (``moment``, in the range the clock keeps to)."""
+    try:
+        VirtualClock(moment(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, got {text!r}") from None
     return text
 
 

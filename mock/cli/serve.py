@@ -15,9 +15,9 @@ from prosper_mock.cli.options import (
     Subcommands,
     add_semantics_options,
     add_world_options,
+    clock_start,
     fill_defaults,
     host,
-    moment,
     port,
     positive,
     positive_number,
@@ -90,7 +90,7 @@ def add_serve(sub: Subcommands) -> None:
     live.add_argument(
         "--clock-start",
         "--start",
-        type=moment,
+        type=clock_start,
         metavar="ISO",
         help="the virtual clock's start, ISO-8601 (default: the world's anchor; "
         "needs --virtual-clock)",

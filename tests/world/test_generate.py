@@ -13,9 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prosper_mock import VirtualClock, World, WorldRecipe
+from prosper_mock.world.clock import LATEST
 from prosper_mock.world.generate import FLOWS, Draw, Generator
 from prosper_mock.world.generate.plan import VARIABLES
 from prosper_mock.world.generate.random import Fields, id_bytes
+from prosper_mock.world.generate.recipe import EARLIEST_ANCHOR
 from prosper_mock.world.generate.vocabulary import COPAYS, PAYORS, WEIGHTED_FLOWS
 from prosper_mock.world.records import timestamp
 from prosper_mock.world.textform import text_form
@@ -128,6 +130,38 @@ def test_index_keys_agree_with_the_rows() -> None:
 def test_bad_recipes_are_refused(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         WorldRecipe(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "anchor",
+    [
+        "0001-01-01T00:00:00+00:00",
+        "0001-01-02T00:00:00+14:00",
+        "1970-01-31T23:59:59.999+00:00",
+        "9000-01-01T00:00:00+00:00",
+        "9999-12-30T00:00:00+00:00",
+        "9999-12-31T23:59:59-12:00",
+    ],
+)
+def test_an_anchor_outside_the_range_is_refused(anchor: str) -> None:
+    with pytest.raises(ValueError, match="anchor must be from 1970-02-01"):
+        WorldRecipe(anchor=anchor)
+
+
+@pytest.mark.parametrize("anchor", [EARLIEST_ANCHOR, "8999-12-31T23:59:59.999+00:00"])
+def test_every_date_an_extreme_anchor_derives_is_representable(anchor: str) -> None:
+    """At either end of the range, the month of calls before the anchor, the appointments
+    after it and a virtual clock started there and moved to its limit all work."""
+    clock = VirtualClock(anchor)
+    world = World.generate(WorldRecipe(anchor=anchor, live_calls=5, call_logs=30), clock=clock)
+    document = json.dumps(world.dump())
+    assert "0001-" not in document and "9999-" not in document
+    campaign = world.campaigns()[0].id
+    world.add_targets(campaign, [{"phone_number": "+1"}], launch=True)
+    clock.set(max(clock.now(), LATEST - 0.001))  # as far as the clock goes
+    world.catch_up()
+    assert world.targets_page(campaign, 0, 100).items
+    assert world.call_logs_page(0, 5, campaign_id=campaign).items
 
 
 def test_empty_world() -> None:

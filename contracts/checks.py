@@ -116,6 +116,18 @@ def failure_rules(failure: Any) -> list[str]:
     return [f"spec:{checks[0]}" if checks else f"spec:{title}"]
 
 
+def finding_text(failure: Any) -> str:
+    """A failure's message for its finding, each thing said once: our checks' messages
+    without their rule tags (the finding names the rule), a built-in's title and message."""
+    title, message = failure_text(failure)
+    if RULE_IN_MESSAGE.search(f"{title} {message}"):
+        text = RULE_IN_MESSAGE.sub("", message)
+    else:
+        text = f"{title}: {message}" if title else message
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return " ".join(first.split())
+
+
 def failure_text(failure: Any) -> tuple[str, str]:
     """(title, message) of a schemathesis failure or a plain assertion."""
     return getattr(failure, "title", ""), getattr(failure, "message", None) or str(failure)

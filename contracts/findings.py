@@ -1,4 +1,5 @@
-"""What the suites found: each broken rule with a request that shows it."""
+"""What the suites found: each broken rule, the operation it broke on, and a request that
+shows it."""
 
 from __future__ import annotations
 
@@ -10,17 +11,27 @@ from urllib.parse import urlencode
 
 from prosper_mock.base.upstream import API_KEY_ENV
 
+# Headers every request carries whatever it is: they reproduce nothing.
+INCIDENTAL_HEADERS = frozenset(
+    {"user-agent", "accept-encoding", "accept", "connection", "content-length", "host"}
+    | {"x-schemathesis-testcaseid"}
+)
+
 
 @dataclass(frozen=True)
 class Finding:
-    """One broken rule and a curl command that reproduces it (never with the key's value)."""
+    """One broken rule on one operation, and a curl command that reproduces it (never with
+    the key's value). ``operation`` is ``METHOD /path`` as the spec names it ("" when the
+    rule is about no single operation)."""
 
     rule: str
     message: str
     curl: str
+    operation: str = ""
 
     def __str__(self) -> str:
-        return f"[{self.rule}] {self.message}\n    reproduce: {self.curl}"
+        where = f"{self.operation}: " if self.operation else ""
+        return f"[{self.rule}] {where}{self.message}\n    reproduce: {self.curl}"
 
 
 def curl_command(
@@ -29,29 +40,93 @@ def curl_command(
     api_key_header: str | None = None,
     api_key_env: str = API_KEY_ENV,
     method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    body: bytes | str | None = None,
 ) -> str:
-    """A copy-pasteable curl; the API key appears as ``$ENV``, never as its value."""
+    """A copy-pasteable curl; the API key appears as ``$ENV``, never as its value.
+
+    ``headers``: others that matter (``Content-Type`` of a body...); ``body``: sent as is.
+    ``-sS``: silent, but a dropped connection or a timeout is still said (and its exit status).
+    """
     if params:
         query = urlencode(params, doseq=True) if not isinstance(params, str) else params
         url = f"{url}?{query}"
-    parts = ["curl", "-s", "-i"]
-    if method.upper() != "GET":
+    parts = ["curl", "-sS", "-i"]
+    if method.upper() != "GET" or body:
         parts += ["-X", shlex.quote(method.upper())]
     parts.append(shlex.quote(url))
     if api_key_header:
         parts += ["-H", f'"{api_key_header}: ${api_key_env}"']
+    for name, value in (headers or {}).items():
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if body:
+        parts += ["--data-binary", _shell_bytes(body)]
     return " ".join(parts)
+
+
+def _shell_bytes(body: bytes | str) -> str:
+    """``body`` as one shell word: quoted text, or bash's ``$'...'`` for other bytes."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.isprintable():
+        return shlex.quote(text)
+    return "$'" + "".join(f"\\x{b:02x}" for b in raw) + "'"
+
+
+def request_curl(request: Any, api_key_header: str | None, api_key_env: str = API_KEY_ENV) -> str:
+    """The curl that sends ``request`` (a ``requests.PreparedRequest``) again: its method,
+    URL, body and the headers that matter; the API key as ``$ENV``."""
+    key = (api_key_header or "").lower()
+    headers = {
+        name: str(value)
+        for name, value in (request.headers or {}).items()
+        if name.lower() not in INCIDENTAL_HEADERS and name.lower() != key
+    }
+    sent_key = bool(key) and any(name.lower() == key for name in request.headers or {})
+    return curl_command(
+        str(request.url),
+        api_key_header=api_key_header if sent_key else None,
+        api_key_env=api_key_env,
+        method=str(request.method or "GET"),
+        headers=headers,
+        body=request.body,
+    )
 
 
 @dataclass
 class Findings:
-    """Every finding of a run, deduplicated by (rule, message)."""
+    """Every finding of a run, each (rule, operation, message) once."""
 
     items: list[Finding] = field(default_factory=list)
+    seen: list[Finding] = field(default_factory=list)  # every finding made, again ones included
+    keys: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
 
     def add(self, finding: Finding) -> None:
-        if all((f.rule, f.message) != (finding.rule, finding.message) for f in self.items):
+        self.seen.append(finding)
+        key = (finding.rule, finding.operation, finding.message)
+        if key not in self.keys:
+            self.keys.add(key)
             self.items.append(finding)
+
+    @property
+    def made(self) -> int:
+        """How many findings were made, the same one made again included: a suite that
+        made any failed, even when another suite had made the same one before."""
+        return len(self.seen)
+
+    def made_since(self, mark: int) -> list[Finding]:
+        """The findings made since ``made`` was ``mark``, each once."""
+        return list(dict.fromkeys(self.seen[mark:]))
 
     def rules(self) -> set[str]:
         return {f.rule for f in self.items}
+
+    def by_rule(self) -> dict[str, list[Finding]]:
+        """The findings of each rule, rules in alphabetical order."""
+        grouped: dict[str, list[Finding]] = {}
+        for finding in sorted(self.items, key=lambda f: f.rule):
+            grouped.setdefault(finding.rule, []).append(finding)
+        return grouped

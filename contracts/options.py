@@ -19,7 +19,7 @@ from prosper_mock.base.upstream import API_KEY_ENV
 if TYPE_CHECKING:
     import pytest
 
-Kind = Literal["text", "int", "positive", "flag", "many", "path"]
+Kind = Literal["text", "int", "positive", "percent", "flag", "many", "path"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class SuiteOption:
     ``help`` may name the target's option as ``{base_url}`` (``--base-url`` on the command,
     ``--prosper-base-url`` under pytest). ``kind``: ``text`` and ``int`` take a value,
     ``positive`` a whole number >= 1 (pytest takes any integer: its fixture clamps it),
+    ``percent`` a number from 0 to 100,
     ``flag`` none, ``many`` one per use, ``path`` a file (handed to pytest absolute).
     """
 
@@ -150,6 +151,25 @@ SUITE_OPTIONS: tuple[SuiteOption, ...] = (
         metavar="ID",
     ),
     SuiteOption(
+        "junit-xml",
+        "write a JUnit XML report to FILE: a test case per operation, per rule and per suite",
+        kind="path",
+        metavar="FILE",
+    ),
+    SuiteOption(
+        "min-coverage",
+        "fail the run when fewer than PERCENT of the documented statuses (the spec's and the "
+        "kit's 400/404, of the operations checked) were answered (default: no minimum)",
+        kind="percent",
+        metavar="PERCENT",
+    ),
+    SuiteOption(
+        "clear-faults",
+        "clear a running mock's fault rules for the run (they are put back after it); "
+        "without it a run says which rules are active and reports the faults they cause",
+        kind="flag",
+    ),
+    SuiteOption(
         "allow-insecure-key",
         "send the API key over plain http to a non-loopback {base_url} anyway",
         kind="flag",
@@ -177,6 +197,17 @@ def defaults() -> dict[str, object]:
     return {o.dest: o.default for o in SUITE_OPTIONS if o.kind not in ("flag", "many")}
 
 
+def percent(text: str) -> float:
+    """A percentage from 0 to 100 (``argparse`` type: a bad one is a usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 100")
+    return value
+
+
 def _argument(
     option: SuiteOption, base_url_flag: str, types: dict[str, Callable[[str], Any]]
 ) -> dict[str, Any]:
@@ -199,7 +230,7 @@ def add_to_command(parser: argparse.ArgumentParser) -> None:
     (so that a refusal sees whether it was given) until ``defaults()`` fills them."""
     from prosper_mock.cli.options import positive
 
-    types: dict[str, Callable[[str], Any]] = {"int": int, "positive": positive}
+    types: dict[str, Callable[[str], Any]] = {"int": int, "positive": positive, "percent": percent}
     for option in SUITE_OPTIONS:
         parser.add_argument(option.flag, **_argument(option, "--base-url", types))
 
@@ -207,7 +238,8 @@ def add_to_command(parser: argparse.ArgumentParser) -> None:
 def add_to_pytest(group: pytest.OptionGroup) -> None:
     """The options under pytest, ``--prosper-NAME``, with their defaults."""
     for option in SUITE_OPTIONS:
-        kwargs = _argument(option, "--prosper-base-url", {"int": int, "positive": int})
+        types: dict[str, Callable[[str], Any]] = {"int": int, "positive": int, "percent": percent}
+        kwargs = _argument(option, "--prosper-base-url", types)
         if option.pytest_dest:
             kwargs["dest"] = option.pytest_dest
         if option.kind not in ("flag", "many"):

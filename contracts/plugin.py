@@ -1,14 +1,19 @@
 """pytest options and fixtures of the contract suites (``pytest --pyargs prosper_contracts``).
 
 The suites reuse the mock plugin's ``--prosper-base-url`` (the target; without
-it, an in-process mock) and add what only contract checks need. Findings are
-printed at the end as rule names with curl commands, and the discovery report
-is written when asked.
+it, an in-process mock) and add what only contract checks need. A suite fails exactly when
+it found something: each finding (a broken rule on an operation, with a curl command that
+reproduces it) is printed at the end, grouped by rule, with the coverage and a table of
+every operation's requests and answers; the JUnit file has a test case per operation and
+per rule. What the endpoint does never reaches the user as a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +22,7 @@ import pytest
 from prosper_contracts.options import add_to_pytest, writes_refusal
 
 if TYPE_CHECKING:
+    from prosper_contracts.reporting import SuiteOutcome, Verdict
     from prosper_contracts.target import Target
     from prosper_mock.control.client import ControlClient
 
@@ -24,14 +30,22 @@ if TYPE_CHECKING:
 # the suites' own dependencies (requests, schemathesis) load only when a suite runs.
 TARGET = pytest.StashKey["Target"]()
 DISCOVERY = pytest.StashKey[str]()
+NOTES = pytest.StashKey[list[str]]()
+SUITES = pytest.StashKey[list["SuiteOutcome"]]()
+VERDICT = pytest.StashKey[tuple["Verdict", list[str]]]()
+MARK = pytest.StashKey[int]()  # the findings recorded before a suite ran
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_to_pytest(parser.getgroup("prosper-contracts", "Prosper Voice contract suites"))
 
 
+def _is_suite(item: pytest.Item) -> bool:
+    return "contract_target" in getattr(item, "fixturenames", ())
+
+
 @pytest.fixture(scope="session")
-def contract_target(request: pytest.FixtureRequest) -> Target:
+def contract_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The endpoint under test, recognised as a prosper-voice-mock when it is one."""
     from prosper_contracts.kit import operation_refusal
     from prosper_contracts.target import Target, unreachable
@@ -48,6 +62,7 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
         refused = operation_refusal(options.prosper_operation)
     if refused is not None:
         pytest.exit(f"usage error: {refused}", returncode=2)
+    restore_faults: list[dict[str, Any]] = []
     if url:
         url = url.rstrip("/")
         try:
@@ -59,19 +74,101 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
             pytest.exit(f"cannot reach {url}: {problem}", returncode=2)
         token_env = options.prosper_control_token_env
         control = ControlClient(url, token=os.environ.get(token_env))
+        is_mock = control.is_mock()
+        read_only = is_mock and _refuses_changes(control)
         target = Target(
-            url, header, key_env, control=control if control.is_mock() else None, sandbox=sandbox
+            url,
+            header,
+            key_env,
+            control=control if is_mock else None,
+            sandbox=sandbox,
+            read_only=read_only,
         )
-        if target.control is None and _refused_for_want_of_token(control):
+        if read_only:
+            target.read_only_reason = (
+                "the mock refuses changes (409: it runs several worker processes, each with "
+                "its own copy of the world): checked read-only, reads only and no model-based "
+                "suite against it"
+            )
+        elif target.control is None and _refused_for_want_of_token(control):
             target.read_only_reason = (
                 f"the mock's control API refused (401): put its control token in ${token_env} "
                 "to run the model-based checks"
             )
+        if is_mock:
+            restore_faults = _faults(config, control, target)
     else:
         server = request.getfixturevalue("prosper_server")
         target = Target(server.base_url, header, key_env, world=server.world)
     config.stash[TARGET] = target
-    return target
+    _say_up_front(config, target)
+    try:
+        yield target
+    finally:
+        if restore_faults and target.control is not None:
+            target.control.set_faults(restore_faults)
+
+
+def _refuses_changes(control: ControlClient) -> bool:
+    """Whether a running mock refuses changes (409): several workers, a world copy each."""
+    from prosper_mock.control.client import ControlError
+
+    try:
+        control.snapshot()  # kept by the mock, never restored: it changes nothing
+    except ControlError as exc:
+        return exc.status == 409
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def _faults(config: pytest.Config, control: ControlClient, target: Target) -> list[dict[str, Any]]:
+    """Say which fault rules the mock has (or clear them for the run, with
+    ``--prosper-clear-faults``); returns the rules to put back after the run."""
+    from prosper_mock.control.client import ControlError
+
+    try:
+        rules = list(control.faults().get("rules") or [])
+    except (ControlError, OSError, ValueError):
+        return []
+    if not rules:
+        return []
+    shown = "; ".join(_rule_text(r) for r in rules)
+    notes = config.stash.setdefault(NOTES, [])
+    if config.option.prosper_clear_faults and not target.read_only:
+        control.clear_faults()
+        notes.append(f"faults: the mock's {len(rules)} fault rules cleared for the run ({shown})")
+        return rules
+    notes.append(
+        f"faults: the mock injects faults by {len(rules)} rules: {shown}; what they cause is "
+        "reported (clear them for the run with --clear-faults, pytest: --prosper-clear-faults)"
+    )
+    target.record.fault_note = "the mock's fault rules may cause it"
+    return []
+
+
+def _rule_text(rule: dict[str, Any]) -> str:
+    faults = rule.get("faults")
+    text = ",".join(faults) if isinstance(faults, list) else str(faults)
+    chance = rule.get("probability", 1)
+    match = rule.get("match") or {}
+    where = f" when {match}" if match else ""
+    return f"{text} at {float(chance):.0%}{where}"
+
+
+def _say_up_front(config: pytest.Config, target: Target) -> None:
+    """What the run is checking, before any suite reports."""
+    notes = config.stash.setdefault(NOTES, [])
+    if target.read_only_reason:
+        notes.insert(0, f"read-only: {target.read_only_reason}")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or not notes:
+        return
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        reporter.ensure_newline()
+        for line in notes:
+            reporter.write_line(f"prosper contract {line}")
 
 
 def _refused_for_want_of_token(control: ControlClient) -> bool:
@@ -106,30 +203,154 @@ def record_discovery(config: pytest.Config, text: str) -> None:
         Path(path).write_text(text, encoding="utf-8")
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    target = item.config.stash.get(TARGET, None)
+    item.stash[MARK] = target.findings.made if target is not None else 0
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, Any]:
+    """A suite fails exactly when it found something, and says so by its findings: what the
+    endpoint did (a dropped connection, a flaky answer...) never shows as a traceback."""
+    report: pytest.TestReport = yield
+    if not _is_suite(item) or (call.when != "call" and report.passed):
+        return report
+    from prosper_contracts.reporting import SuiteOutcome
+
+    name = item.name
+    suites = item.config.stash.setdefault(SUITES, [])
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        suites.append(SuiteOutcome(name, "skipped", reason.removeprefix("Skipped: ")))
+        return report
+    target = item.config.stash.get(TARGET, None)
+    mark = item.stash.get(MARK, 0)
+    new = target.findings.made_since(mark) if target and call.when == "call" else []
+    if new or call.excinfo is not None:
+        text = _failure_text(item, target, new, call)
+        report.outcome = "failed"
+        if text is not None:
+            report.longrepr = text
+        suites.append(SuiteOutcome(name, "failed", (text or str(call.excinfo))[:300]))
+    else:
+        suites.append(SuiteOutcome(name, "passed"))
+    return report
+
+
+def _failure_text(
+    item: pytest.Item, target: Target | None, new: list[Any], call: pytest.CallInfo[None]
+) -> str | None:
+    """A failed suite's message: its findings; ``None`` keeps the traceback (a kit error)."""
+    from hypothesis.errors import Flaky
+
+    from prosper_contracts.findings import Finding
+    from prosper_contracts.reporting import plural
+    from prosper_contracts.runner import EndpointFault
+
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, Flaky) and target is not None and not new:
+        last = target.record.last
+        finding = Finding(
+            "consistent-answers",
+            f"{item.name}: a step failed once and passed when repeated ({type(error).__name__})",
+            last.fault.curl if last is not None and last.fault is not None else target.curl(),
+            last.operation if last is not None else "",
+        )
+        target.findings.add(finding)
+        new = [finding]
+    if new:
+        shown = "\n".join(str(f) for f in new[:3])
+        more = f"\n(and {len(new) - 3} more)" if len(new) > 3 else ""
+        return f"{plural(len(new), 'finding')} (see 'prosper contract run' below):\n{shown}{more}"
+    if isinstance(error, AssertionError | EndpointFault):
+        return str(error)[:2000]
+    return None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The verdict (findings, coverage against ``--prosper-min-coverage``), the exit status
+    that follows from it, and the JUnit file."""
+    config = session.config
     target = config.stash.get(TARGET, None)
-    if target is not None:
-        kind = (
-            "prosper-voice-mock"
-            if target.is_mock
-            else f"not a prosper-voice-mock (writes only to campaign {target.sandbox!r})"
-            if target.sandbox is not None
-            else "not a prosper-voice-mock (read-only)"
-        )
-        terminalreporter.section("prosper contract findings")
-        terminalreporter.write_line(f"target: {target.base_url} ({kind})")
-        if target.read_only_reason:
-            terminalreporter.write_line(f"read-only: {target.read_only_reason}")
-        chosen = config.option.prosper_hypothesis_seed
-        terminalreporter.write_line(
-            f"seed: {chosen}" if chosen is not None else "seed: none (derandomised)"
-        )
-        if not target.findings.items:
-            terminalreporter.write_line("every rule held")
-        for finding in target.findings.items:
-            terminalreporter.write_line(str(finding))
+    if target is None:
+        return
+    from prosper_contracts.junit import junit_xml
+    from prosper_contracts.reporting import coverage, verdict
+
+    cover = coverage(target.record, _counted_operations(config, target))
+    suites = config.stash.get(SUITES, [])
+    decided = verdict(target.record, suites, cover, config.option.prosper_min_coverage)
+    config.stash[VERDICT] = (decided, cover.lines())
+    if decided.failed and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    path = config.option.prosper_junit_xml
+    if path:
+        seconds = time.monotonic() - target.record.started
+        text = junit_xml(target.record, cover, suites, seconds, decided.reasons)
+        Path(path).write_text(text, encoding="utf-8")
+
+
+def _counted_operations(config: pytest.Config, target: Target) -> set[str]:
+    """The operations coverage counts: those chosen, and only reads when no write may go."""
+    from prosper_contracts.answers import operations
+    from prosper_contracts.kit import selected_operations
+
+    chosen = selected_operations(config.option.prosper_operation)
+    return {
+        o.label
+        for o in operations()
+        if (chosen is None or o.label in chosen) and (target.writes or o.method == "GET")
+    }
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     discovery = config.stash.get(DISCOVERY, None)
     if discovery:
         terminalreporter.section("prosper discovery report")
         for line in discovery.splitlines():
             terminalreporter.write_line(line)
+    target = config.stash.get(TARGET, None)
+    if target is None:
+        return
+    from prosper_contracts.reporting import finding_lines, table_lines
+
+    decided, cover_lines = config.stash.get(VERDICT, (None, []))
+    write = terminalreporter.write_line
+    terminalreporter.section("prosper contract run")
+    kind = (
+        "prosper-voice-mock, read-only"
+        if target.read_only
+        else "prosper-voice-mock"
+        if target.is_mock
+        else f"not a prosper-voice-mock (writes only to campaign {target.sandbox!r})"
+        if target.sandbox is not None
+        else "not a prosper-voice-mock (read-only)"
+    )
+    write(f"target: {target.base_url} ({kind})")
+    for note in config.stash.get(NOTES, []):
+        write(note)
+    chosen = config.option.prosper_hypothesis_seed
+    write(f"seed: {chosen}" if chosen is not None else "seed: none (derandomised)")
+    for suite in config.stash.get(SUITES, []):
+        why = f": {suite.reason.splitlines()[0]}" if suite.reason else ""
+        write(f"suite {suite.name}: {suite.outcome}{why}")
+    if target.findings.items:
+        write("findings, by rule:")
+        for line in finding_lines(target.findings.by_rule()):
+            write(line)
+    elif decided is not None and not decided.failed:
+        write("every rule held")
+    for line in cover_lines:
+        write(line)
+    if decided is not None:
+        write(
+            f"verdict: FAILED: {'; '.join(decided.reasons)}"
+            if decided.failed
+            else "verdict: passed"
+        )
+    for line in table_lines(target.record, sorted(_counted_operations(config, target))):
+        write(line)

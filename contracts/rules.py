@@ -23,8 +23,18 @@ SOURCES = ("live_calls", "call_logs")
 KIT_STATUSES = (400, 404)
 
 RULES: dict[str, str] = {
+    # Judged on every answer of every suite (answers.py), whichever operation it is:
+    "complete-answer": "every request gets a complete answer: no dropped connection, no "
+    "timeout, no body cut short",
+    "no-server-error": "no answer is a 5xx",
+    "documented-status": "every status is documented for its operation: the spec's, or the "
+    "kit's 400 and 404 (kit decisions 2 and 3)",
+    "json-body": "the body of a documented JSON answer is valid JSON",
+    "response-schema": "every JSON answer matches its operation's response schema for its "
+    "status (types, required fields, enums)",
+    "consistent-answers": "a step that failed fails again when repeated: an endpoint that "
+    "answers the same requests differently is flaky",
     "json-content-type": "answers are application/json (FastAPI's JSONResponse)",
-    "json-body": "the body is valid JSON",
     "flat-snapshot": "a 200 snapshot is one JSON object with no object values (dotted keys)",
     "source-valid": "source is 'live_calls' or 'call_logs'",
     "call-log-id-integer": "call_log_id is an integer",
@@ -48,6 +58,10 @@ RULES: dict[str, str] = {
     "call-log-matches-snapshot": "GET /call-logs/{id} of a finished call agrees with its "
     "live-calls snapshot (source=call_logs): id, to, created_at, call_length, "
     "campaign_target_id, its objects flattened",
+    "call-log-matches-listing": "GET /call-logs/{id} agrees with the same call's entry in "
+    "GET /call-logs: every field the entry carries is equal",
+    "target-matches-listing": "GET /targets/{id} agrees with the same target's entry in its "
+    "campaign's GET /campaigns/{id}/targets: every field the entry carries is equal",
     "call-log-pages": "GET /call-logs walked page by page with a limit: complete, no overlap, "
     "page_count and next_page exact",
     "target-pages": "GET /campaigns/{id}/targets walked page by page with a limit: complete, "

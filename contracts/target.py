@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from prosper_contracts.findings import Findings, curl_command
-from prosper_contracts.safety import GuardedSession, WritePolicy
+from prosper_contracts.findings import Findings, curl_command, request_curl
+from prosper_contracts.runner import RecordingSession, RunRecord
+from prosper_contracts.safety import WritePolicy
 from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.control.client import ControlClient
 
@@ -57,17 +58,32 @@ class Target:
     api_key_env: str = API_KEY_ENV
     control: ControlClient | None = None  # set when the target is a prosper-voice-mock
     world: Any = None  # the World, when the mock runs in this process
-    findings: Findings = field(default_factory=Findings)
+    record: RunRecord = field(default_factory=RunRecord)
     read_only_reason: str = ""  # why a target that may be a mock is not driven as one
     sandbox: str | None = None  # --sandbox-campaign, given with --allow-writes
+    read_only: bool = False  # a mock that refuses changes (several worker processes)
     policy: WritePolicy = field(init=False)
     session: requests.Session = field(init=False)
 
     def __post_init__(self) -> None:
         # Every request of the suites goes through this session, so the write policy is
-        # applied in one place (prosper_contracts.safety).
-        self.policy = WritePolicy(everything=self.is_mock, sandbox=self.sandbox)
-        self.session = GuardedSession(self.policy, urlsplit(self.base_url).path)
+        # applied, and every answer counted and judged, in one place
+        # (prosper_contracts.safety, prosper_contracts.runner).
+        self.policy = WritePolicy(
+            everything=self.is_mock and not self.read_only, sandbox=self.sandbox
+        )
+        self.session = RecordingSession(
+            self.policy,
+            self.record,
+            self.base_url,
+            self.api_key_header,
+            self.api_key_env,
+        )
+
+    @property
+    def findings(self) -> Findings:
+        """Every finding of the run."""
+        return self.record.findings
 
     @property
     def writes(self) -> bool:
@@ -82,6 +98,8 @@ class Target:
     def driver(self) -> WorldDriver | None:
         """How to change the mock's world: through its control API, or its ``World`` in this
         process; ``None`` for an endpoint that is not a mock."""
+        if self.read_only:
+            return None
         if self.control is not None:
             from prosper_mock.control.driver import RemoteDriver
 
@@ -120,6 +138,16 @@ class Target:
             allow_redirects=False,
             **kwargs,
         )
+
+    def last_curl(self) -> str | None:
+        """The curl that sends the run's last request again, body and headers included."""
+        last = self.record.last
+        if last is None:
+            return None
+        if last.fault is not None:
+            return last.fault.curl
+        header = self.api_key_header if self.has_key else None
+        return request_curl(last.request, header, self.api_key_env)
 
     def curl(self, params: Any = None, path: str = LIVE_CALLS_PATH, method: str = "GET") -> str:
         return curl_command(

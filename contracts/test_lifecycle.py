@@ -184,7 +184,9 @@ def test_workflow_lifecycle(
     clock = VirtualClock("2026-03-01T09:00:00+00:00")
     world = World.generate(WorldRecipe(seed=5, live_calls=0, call_logs=5), clock=clock)
     with MockServer(world) as server:
-        own = Target(server.base_url, findings=contract_target.findings, world=server.world)
+        own = Target(
+            server.base_url, record=contract_target.record.sharing_findings(), world=server.world
+        )
         control = ControlClient(server.base_url)
         campaign = str(control.campaigns()[0]["id"])
         _run(own, control, campaign, steps, contract_seed)

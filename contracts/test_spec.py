@@ -11,14 +11,19 @@ import schemathesis
 from hypothesis import given
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Err
-from schemathesis.specs.openapi.checks import negative_data_rejection
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from prosper_contracts.checks import (
     failure_rules,
-    failure_text,
     fastapi_validation,
+    finding_text,
     semantic_rules,
 )
 from prosper_contracts.findings import Finding
@@ -28,10 +33,14 @@ from prosper_contracts.kit import (
     contract_document,
     selected_operations,
 )
+from prosper_contracts.runner import EndpointFault
 from prosper_contracts.safety import WriteRefused
 from prosper_contracts.target import Target
 
 CONFIG = {"checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_EXPECTED_STATUSES}}}
+# Judged on every answer of every suite by the run's session (prosper_contracts.answers), as
+# no-server-error, documented-status and response-schema: once, not twice for these.
+JUDGED_BY_THE_SESSION = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
@@ -86,8 +95,11 @@ def test_spec_conformance(
 @contextlib.contextmanager
 def restored(target: Target) -> Iterator[None]:
     """A mock's world as it was before the generated writes changed it: a running one by its
-    control API's snapshot, one in this process by its world's."""
-    if target.control is not None:
+    control API's snapshot, one in this process by its world's. A mock that refuses changes
+    is sent no write, so there is nothing to restore."""
+    if target.read_only:
+        yield
+    elif target.control is not None:
         saved = target.control.snapshot()
         try:
             yield
@@ -123,15 +135,23 @@ def _exercise(
             if sandboxed:
                 pin(case, contract_target, negative)
             try:
-                case.call_and_validate(
+                response = case.call(
                     base_url=contract_target.base_url,
                     session=contract_target.session,
                     headers=contract_target.headers(),
-                    additional_checks=[semantic_rules, fastapi_validation],
-                    excluded_checks=[negative_data_rejection],
                 )
-            except WriteRefused:
-                return  # not sent: outside the sandbox, or a target this run did not create
+            except (WriteRefused, EndpointFault):
+                # not sent (outside the sandbox...), or no answer: the session's finding
+                return
+            last = contract_target.record.last
+            if last is not None and last.fault is not None:
+                return  # a 5xx or a body that is not JSON: a finding already, nothing to judge
+            try:
+                case.validate_response(
+                    response,
+                    additional_checks=[semantic_rules, fastapi_validation],
+                    excluded_checks=[negative_data_rejection, *JUDGED_BY_THE_SESSION],
+                )
             except BaseExceptionGroup as group:
                 for failure in group.exceptions:
                     _record(contract_target, found, failure, case)
@@ -184,18 +204,13 @@ def pin(case: Any, target: Target, negative: bool) -> None:
 
 
 def _record(target: Target, found: list[Finding], failure: Any, case: Any) -> None:
-    title, message = failure_text(failure)
-    text = f"{title}: {message}" if title else message
+    """One schemathesis failure as findings: each rule it names once, on the operation, with
+    the request that was sent (its body and Content-Type included)."""
+    text = finding_text(failure)
+    label = f"{case.method.upper()} {case.operation.path}"
+    curl = target.last_curl() or target.curl(None, case.formatted_path, case.method)
     for rule in failure_rules(failure):
-        curl = target.curl(sent_query_of(case) or None, case.formatted_path, case.method)
-        finding = Finding(rule, text.splitlines()[0][:300], curl)
+        finding = Finding(rule, text[:300], curl, label)
         target.findings.add(finding)
-        if all((f.rule, f.message) != (finding.rule, finding.message) for f in found):
+        if finding not in found:
             found.append(finding)
-
-
-def sent_query_of(case: Any) -> str:
-    from urllib.parse import urlencode
-
-    query = case.query or {}
-    return urlencode(query, doseq=True) if isinstance(query, dict) else str(query)

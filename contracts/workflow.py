@@ -74,6 +74,34 @@ def check_call_log_matches_snapshot(log: Any, snapshot: Any) -> list[Violation]:
     return found
 
 
+def check_matches_listing(rule: str, listed: Any, fetched: Any) -> list[Violation]:
+    """Where the answer by id disagrees with the list's entry for the same item: every field
+    the entry carries must be the same (``created_at``: the same instant)."""
+    if not isinstance(listed, Mapping) or not isinstance(fetched, Mapping):
+        return [Violation(rule, "the listed item or the answer by id is not an object")]
+    what = f"{listed.get('id')!r}"
+    if str(fetched.get("id")) != str(listed.get("id")):
+        return [Violation(rule, f"asked for {what}, got id {fetched.get('id')!r}")]
+    found: list[Violation] = []
+    for name, value in listed.items():
+        if name not in fetched:
+            found.append(Violation(rule, f"{what}: {name} is listed but not in the answer by id"))
+        elif fetched[name] != value and not (
+            name == "created_at" and same_instant(fetched[name], value)
+        ):
+            found.append(
+                Violation(
+                    rule, f"{what}: {name}: listed {_clip(value)}, by id {_clip(fetched[name])}"
+                )
+            )
+    return found
+
+
+def _clip(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def same_instant(a: Any, b: Any) -> bool:
     """Whether two timestamps are the same instant (the same text when either is no date)."""
     if a == b:

@@ -40,6 +40,11 @@ GIVEN = [
     "--sandbox-campaign",
     "camp-1",
     "--allow-insecure-key",
+    "--junit-xml",
+    "out.xml",
+    "--min-coverage",
+    "62.5",
+    "--clear-faults",
 ]
 
 
@@ -69,6 +74,8 @@ def test_what_the_command_is_given_reaches_pytest_as_the_same_values(
     assert option.prosper_discovery_report == str(pytester.path / "d.md")  # made absolute
     assert option.prosper_negative is True and option.allow_insecure_key is True
     assert option.prosper_allow_writes is True and option.prosper_sandbox_campaign == "camp-1"
+    assert option.prosper_junit_xml == str(pytester.path / "out.xml")
+    assert option.prosper_min_coverage == 62.5 and option.prosper_clear_faults is True
 
 
 def test_both_have_the_same_defaults(pytestconfig: pytest.Config) -> None:
@@ -110,3 +117,12 @@ def test_a_command_value_out_of_range_is_refused(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit):
         command_parser().parse_args(["--examples", "0"])
     assert "--examples: must be a whole number >= 1, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("given", "why"), [("101", "between 0 and 100"), ("x", "a number")])
+def test_a_min_coverage_that_is_no_percentage_is_refused(
+    given: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        command_parser().parse_args(["--min-coverage", given])
+    assert f"--min-coverage: {given!r} is not {why}" in capsys.readouterr().err

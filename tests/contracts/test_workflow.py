@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from prosper_contracts.workflow import (
     check_target_status,
     walk_pages,
 )
+from prosper_mock import MockServer, World, WorldRecipe
 from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.records import CallLog
+from tests.broken_proxies import CORRUPTIONS, nothing, proxied
 
 LOG_ROW = CallLog(
     id=1234,
@@ -218,3 +221,48 @@ def test_target_status_agrees(status: str, sources: dict[int, Any], broken: bool
 
 def test_a_target_without_calls_may_have_any_status() -> None:
     assert check_target_status({"id": "t", "status": "In Progress", "call_log_ids": []}, {}) == []
+
+
+def _run_workflow_suites(base_url: str) -> list[Any]:
+    """The cross-operation suites of ``contracts/test_workflow.py`` against ``base_url``:
+    what they found."""
+    from types import SimpleNamespace
+
+    from prosper_contracts.target import Target
+    from prosper_contracts.test_workflow import (
+        test_call_log_pages_and_each_log_against_its_listing_and_snapshot as logs_suite,
+    )
+    from prosper_contracts.test_workflow import (
+        test_target_pages_and_each_target_against_its_listing_and_calls as targets_suite,
+    )
+    from prosper_mock.control.client import ControlClient
+
+    target = Target(base_url, control=ControlClient(base_url))
+    logs_suite(target)
+    request = SimpleNamespace(config=SimpleNamespace(option=SimpleNamespace(prosper_sample=[])))
+    targets_suite(target, request)  # type: ignore[arg-type]
+    return target.findings.items
+
+
+@pytest.fixture(scope="module")
+def clean_mock() -> Iterator[MockServer]:
+    world = World.generate(WorldRecipe(seed=2, live_calls=6, call_logs=40))
+    with MockServer(world) as server:
+        yield server
+
+
+def test_the_cross_operation_suites_pass_through_a_proxy_that_corrupts_nothing(
+    clean_mock: MockServer,
+) -> None:
+    with proxied(clean_mock, nothing) as url:
+        assert _run_workflow_suites(url) == []
+
+
+@pytest.mark.parametrize(("name", "corrupt", "rule"), CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS])
+def test_each_corruption_behind_a_proxy_is_caught_naming_its_rule(
+    clean_mock: MockServer, name: str, corrupt: Any, rule: str
+) -> None:
+    with proxied(clean_mock, corrupt) as url:
+        found = _run_workflow_suites(url)
+    assert rule in {f.rule for f in found}, [str(f) for f in found]
+    assert all(f.operation and f.curl.startswith("curl -sS -i ") for f in found)

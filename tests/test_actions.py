@@ -200,6 +200,7 @@ def test_the_contract_action_runs_prosper_mock_contract_with_its_inputs(tmp_path
             "sample": "call_log_id=48213\n\nuser_phone_number=+15550100\n",
             "examples": "7",
             "api-key": "k3y",
+            "min-coverage": "62.5",
             "args": "--seed 3 --negative",
         },
     )
@@ -211,6 +212,7 @@ def test_the_contract_action_runs_prosper_mock_contract_with_its_inputs(tmp_path
     assert args.base_url == "https://voice.example"
     assert args.sample == ["call_log_id=48213", "user_phone_number=+15550100"]
     assert args.examples == 7 and args.seed == 3 and args.negative
+    assert args.min_coverage == 62.5
     assert args.junit_xml == "contract-junit.xml"
     assert runner.outputs()["junit-xml"] == "contract-junit.xml"
 
@@ -231,6 +233,7 @@ def test_the_contract_action_without_a_base_url_or_key_checks_an_in_process_mock
     assert key is None
     args = build_parser().parse_args(argv)
     assert args.base_url is None and args.sample == [] and args.examples == 50
+    assert args.min_coverage is None
 
 
 def doc_workflows() -> list[dict[str, Any]]:

@@ -12,13 +12,14 @@ candidates: the caller reads each one's current row, which decides.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from prosper_mock.world.campaigns import SeededTargets
 
 if TYPE_CHECKING:
-    from prosper_mock.world.targets import Target
+    from prosper_mock.world.store import Store
+    from prosper_mock.world.targets import Target, TargetTable
 
 Key = tuple[str, str]  # (campaign id, external id)
 
@@ -88,3 +89,27 @@ class ExternalIds:
         twin._base = self._base
         twin._rows = {k: dict(v) for k, v in self._rows.items()}
         return twin
+
+
+def holders(
+    table: TargetTable, stores: Iterable[Store[Any]], campaign_id: str, external_id: str
+) -> Iterator[Target]:
+    """The campaign's targets with this external id, each once: the seeded ones with a call
+    through their calls' ``external_id`` variable (``stores``: the world's call logs and live
+    calls), the others through ``table.external``; each candidate's current row decides."""
+    seeded = table.seeded
+    first = seeded.generator.recipe.first_id
+    candidates: list[str] = []
+    for store in stores:
+        for call_log_id in store.base.by_variable.get(("external_id", external_id), ()):
+            if 0 <= call_log_id - first < seeded.calls:
+                candidates.append(table.ids.base(call_log_id - first))
+    candidates.extend(table.external.holding(campaign_id, external_id))
+    for target_id in dict.fromkeys(candidates):
+        target = table.get(target_id)
+        if (
+            target is not None
+            and target.campaign_id == campaign_id
+            and target.external_id == external_id
+        ):
+            yield target

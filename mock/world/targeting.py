@@ -21,6 +21,7 @@ from prosper_mock.world.campaigns import Campaign
 from prosper_mock.world.clock import Clock
 from prosper_mock.world.dialer import END, Dialer
 from prosper_mock.world.errors import InvalidChange, TargetStarted, UnknownTarget, WorldError
+from prosper_mock.world.externalids import holders
 from prosper_mock.world.generate.random import Draw
 from prosper_mock.world.generate.vocabulary import FLOWS
 from prosper_mock.world.reading import Reading
@@ -382,31 +383,8 @@ class Targeting(Reading):
         )
 
     def _with_external_id(self, campaign_id: str, external_id: str) -> Iterator[Target]:
-        """The campaign's targets with this external id, through indexes (O(matches)): the
-        seeded ones with a call through their calls' ``external_id`` variable, the others
-        through the table's (``externalids``)."""
-        table = self.targets
-        seeded = table.seeded
-        first = seeded.generator.recipe.first_id
-        seen: set[str] = set()
-        candidates: list[str] = []
-        for store in (self.call_logs, self.live_calls):
-            for call_log_id in store.base.by_variable.get(("external_id", external_id), ()):
-                slot = call_log_id - first
-                if 0 <= slot < seeded.calls:
-                    candidates.append(table.ids.base(slot))
-        candidates.extend(table.external.holding(campaign_id, external_id))
-        for target_id in candidates:
-            if target_id in seen:
-                continue
-            seen.add(target_id)
-            target = table.get(target_id)
-            if (
-                target is not None
-                and target.campaign_id == campaign_id
-                and target.external_id == external_id
-            ):
-                yield target
+        """The campaign's targets with this external id (``externalids``: O(matches))."""
+        return holders(self.targets, (self.call_logs, self.live_calls), campaign_id, external_id)
 
     def _holds_external_id(self, campaign_id: str, external_id: str) -> bool:
         return next(self._with_external_id(campaign_id, external_id), None) is not None

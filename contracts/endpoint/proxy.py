@@ -29,7 +29,6 @@ most ``timeout`` seconds.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import threading
@@ -45,15 +44,14 @@ from openapi_core.testing import MockRequest, MockResponse
 from yarl import URL
 
 from prosper_contracts.endpoint.recording import Recorder
+from prosper_contracts.endpoint.refusals import Refusal, fastapis_refusal, not_fastapis
 from prosper_contracts.findings import Finding, curl_command
 from prosper_contracts.kit import contract_document
 from prosper_contracts.rules import check_answer, query_params
-from prosper_mock.base.jsontext import short
-from prosper_mock.base.problems import one_line
 from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.serving.auth import DEFAULT_HEADER
-from prosper_mock.serving.bodies import BodyValidator, render_errors
-from prosper_mock.serving.render import detail_response, render_json
+from prosper_mock.serving.bodies import BodyValidator
+from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.runner import start_app
 from prosper_mock.serving.spec import Operation, Spec, path_pattern
 from prosper_mock.serving.validation import ParameterValidator, parse_query
@@ -247,12 +245,14 @@ async def _forward(request: web.Request) -> web.StreamResponse:
 
     route, path_params = _match(state.routes, request.method, request.path)
     query = parse_query(raw_query.encode("utf-8", "surrogateescape"))
-    # FastAPI's answer when the spec rejects the request (status, body); None when it accepts.
-    expected: tuple[int, bytes] | None = None
+    # FastAPI's answer when the spec rejects the request; None when it accepts.
+    expected: Refusal | None = None
     if route is None:
         flag("undocumented-operation", f"{request.method} {request.path} is not in the spec")
     else:
-        expected, why = await _fastapis_refusal(route, request, query, path_params)
+        expected, why = await fastapis_refusal(
+            route.validator, route.bodies, request, query, path_params
+        )
         if expected is not None:
             state.violations.note(Finding("request-invalid", why, curl))
 
@@ -290,20 +290,23 @@ async def _forward(request: web.Request) -> web.StreamResponse:
         return detail_response(502, detail)
 
     if route is not None:
-        if expected is not None and status != expected[0]:
+        if expected is not None and not expected.renders and status == 500:
+            pass  # FastAPI's own answer: it fails to render this refusal (see Refusal)
+        elif expected is not None and status != expected.status:
             flag(
                 "fastapi-validation",
-                f"the spec rejects this request (FastAPI answers {expected[0]}), "
+                f"the spec rejects this request (FastAPI answers {expected.status}), "
                 f"upstream answered {status}",
             )
-        elif expected is not None and (wrong := _not_fastapis(expected, answer)):
+        elif expected is not None and (wrong := not_fastapis(expected, answer)):
             flag("fastapi-validation", wrong)
         elif expected is None and status == 422:
             flag("fastapi-validation", "upstream answered 422 to a request the spec accepts")
-        for rule, message in _spec_problems(
-            state.spec, request, query, status, content_type, answer
-        ):
-            flag(rule, message)
+        if expected is None or expected.renders or status != 500:
+            for rule, message in _spec_problems(
+                state.spec, request, query, status, content_type, answer
+            ):
+                flag(rule, message)
         if route.operation.path == LIVE_CALLS_PATH and route.operation.method == "GET":
             for v in check_answer(query_params(raw_query), status, content_type, answer):
                 flag(v.rule, v.message)
@@ -379,57 +382,6 @@ def _spec_problems(
             return [("response-schema", f"{status} body: {text}")]
         return [("response-schema", f"{status} answer: {_first_line(exc)}")]
     return []
-
-
-async def _fastapis_refusal(
-    route: _Route, request: web.Request, query: list[tuple[str, str]], path_params: dict[str, str]
-) -> tuple[tuple[int, bytes] | None, str]:
-    """FastAPI's answer (status, body) to a request the spec rejects, and why, in one line.
-
-    ``(None, "")`` when the spec accepts it. The body is judged with the mock's own
-    ``BodyValidator``: JSON that does not parse (``422 json_invalid``) or cannot be decoded
-    (``400``) is answered alone, before any parameter; otherwise the parameters' errors come
-    first, then the body's, in one ``422``. A body over the proxy's own size limit is not
-    judged (aiohttp refuses it before it is forwarded).
-    """
-    _, errors = route.validator.validate(query, path_params, request.headers)
-    if route.bodies is not None:
-        read = await route.bodies.read(request)
-        if isinstance(read, web.Response):
-            if read.status == 413 or not isinstance(read.body, bytes):
-                return None, ""
-            detail = json.loads(read.body).get("detail")
-            why = one_line(detail, limit=3) if isinstance(detail, list) else f"body: {detail}"
-            return (read.status, read.body), why
-        _, body_errors = route.bodies.validate(read)
-        errors = [*errors, *body_errors]
-        if errors:
-            return (422, render_errors(errors)), _errors_text(errors)
-    if errors:
-        return (422, render_json({"detail": errors})), _errors_text(errors)
-    return None, ""
-
-
-def _not_fastapis(expected: tuple[int, bytes], answer: bytes) -> str | None:
-    """What is wrong with upstream's refusal body, against the one FastAPI renders.
-
-    ``None`` when it is FastAPI's; also when it is not JSON, which ``json-body`` reports.
-    """
-    try:
-        got = json.loads(answer)
-    except ValueError:
-        return None
-    want = json.loads(expected[1])
-    if got == want:
-        return None
-    return (
-        f"upstream's {expected[0]} is not FastAPI's for this request: expected "
-        f"{short(want, 200)}, got {short(got, 200)}"
-    )
-
-
-def _errors_text(errors: list[dict[str, Any]]) -> str:
-    return one_line(errors, limit=3)
 
 
 def _describe(exc: BaseException) -> str:

@@ -3,8 +3,9 @@
 Python's ``json`` accepts what JSON does not, and each of those would poison the
 world or hide a mistake: ``NaN`` and ``Infinity`` (no answer could carry them),
 ``1e400`` (read as infinity), a key repeated in one object (the last one silently
-wins), a lone surrogate escape (no UTF-8 answer can hold it), and nesting deep
-enough to exhaust the parser's recursion (a ``RecursionError``, not a parse error).
+wins), a lone surrogate escape (no UTF-8 answer can hold it), nesting deep
+enough to exhaust the parser's recursion (a ``RecursionError``, not a parse error),
+and an integer of more digits than Python converts (a bare ``ValueError``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any
 
 from prosper_mock.base.errors import ProsperMockError
@@ -63,6 +65,12 @@ def loads(raw: str | bytes) -> Any:
         )
     except RecursionError:  # the C parser recurses once per nested array or object
         raise JSONTextError("it is nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # int() of more digits than sys.get_int_max_str_digits()
+        raise JSONTextError(
+            f"an integer has more than {sys.get_int_max_str_digits()} digits"
+        ) from None
     if not_finite:
         where = _path_to(data, _first_not_finite(data))
         raise JSONTextError(

@@ -8,6 +8,7 @@ validating proxy each choose how the path reads and how many errors are shown.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,15 +17,29 @@ def location(loc: Iterable[object], where: str = "", *, brackets: bool = False) 
     """The path to a value: ``where``, then each part of ``loc`` after a dot.
 
     ``brackets``: a list index reads ``[3]``, as in ``live_calls[3].variables.y``.
-    An empty path is ``(root)``.
+    An empty path is ``(root)``. A key no UTF-8 text can hold (a lone surrogate, from a
+    JSON escape such as ``"\\ud800"``) reads as that escape in quotes, ``input_data."\\ud800"``,
+    so the message naming it can itself be sent.
     """
     text = where
     for part in loc:
         if brackets and isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = printable(str(part))
+            text += f".{name}" if text else name
     return text or "(root)"
+
+
+def printable(text: str) -> str:
+    """``text`` itself when UTF-8 can hold it, else its JSON escape in quotes (``"\\ud800"``)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(text)
+    return text
 
 
 def one_line(

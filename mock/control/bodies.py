@@ -32,7 +32,7 @@ def _row_type(record: type, name: str, *, partial: bool) -> type:
     (A TypedDict, not the dataclass itself: strict validation takes a dataclass only as an
     instance, a TypedDict as the JSON object it is.)
     """
-    hints = typing.get_type_hints(record)
+    hints = typing.get_type_hints(record, include_extras=True)
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(record):
         hint = Annotated[hints[f.name], _DATE_TIME] if f.name in _TIMES else hints[f.name]

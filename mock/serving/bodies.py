@@ -158,17 +158,31 @@ def render_errors(errors: Errors) -> bytes:
     An input echoed back is rendered as FastAPI's ``jsonable_encoder`` would:
     bytes (a body that was not JSON) become text. Where FastAPI itself fails
     (a ``500``: NaN or Infinity parsed from the body, undecodable bytes, a lone
-    surrogate such as ``"\\ud800"``, nesting deeper than the stack allows), those
-    inputs become text, or ``null`` below 200 levels of nesting, so the mock still
-    answers ``422``.
+    surrogate such as ``"\\ud800"`` in a key or a value, nesting deeper than the stack
+    allows), those inputs become text (``"nan"``, ``"?"``), or ``null`` below 200 levels
+    of nesting, so the mock still answers ``422`` (kit decision 10).
     """
+    return rendered_errors(errors)[0]
+
+
+def rendered_errors(errors: Errors) -> tuple[bytes, bool]:
+    """``render_errors(errors)``, and whether FastAPI renders that body itself (``False``:
+    FastAPI answers ``500 Internal Server Error`` instead, failing to encode an input)."""
     content = {"detail": errors}
     try:
-        return json.dumps(
-            content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_text
+        body = json.dumps(
+            content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_decoded
         ).encode("utf-8")
-    except (ValueError, RecursionError):  # UnicodeEncodeError (a lone surrogate) is one
-        return render_json({"detail": jsonable(errors)})
+    except (ValueError, RecursionError):  # Unicode{En,De}codeError (a lone surrogate) are
+        return render_json({"detail": jsonable(errors)}), False
+    return body, True
+
+
+def _decoded(value: Any) -> str:
+    """What ``jsonable_encoder`` makes of a value JSON lacks: bytes decoded strictly, as there."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
 
 
 def _text(value: Any) -> str:
@@ -182,13 +196,18 @@ def jsonable(value: Any, depth: int = 0) -> Any:
     if depth > 200:
         return None
     if isinstance(value, dict):
-        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
+        return {_utf8(str(k)): jsonable(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v, depth + 1) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate: "?"
+        return _utf8(value)
     if value is None or isinstance(value, int | float | bool):
         return value
     return _text(value)
+
+
+def _utf8(text: str) -> str:
+    """``text`` as UTF-8 can hold it: a lone surrogate (``"\\ud800"``, key or value) is ``?``."""
+    return text.encode("utf-8", "replace").decode("utf-8")

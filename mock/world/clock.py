@@ -53,6 +53,12 @@ class VirtualClock:
             self._now = target
             return self._now
 
+    def put_back(self, when: float) -> None:
+        """Back to ``when``, where a change that failed found the clock (a world's transaction
+        undoing a move its state file could not store): the only way back."""
+        with self._lock:
+            self._now = _checked(when)
+
 
 def timestamp_of(when: float | str) -> float:
     """Epoch seconds of ``when`` (ISO-8601 text must carry a UTC offset); raises ``ValueError``."""

@@ -17,8 +17,10 @@ import heapq
 from collections.abc import Mapping
 from typing import Any
 
+from prosper_mock.world.clock import LATEST
 from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.generate.random import Draw
+from prosper_mock.world.records import call_id_problem
 
 END = -1  # the step number of a call's end event
 
@@ -96,8 +98,9 @@ def parse_saved(raw: Any) -> list[tuple[int, float, int]]:
             isinstance(item, list)
             and len(item) == 3
             and all(not isinstance(v, bool) for v in item)
-            and isinstance(item[0], int)
+            and call_id_problem(item[0]) is None
             and isinstance(item[1], int | float)
+            and 0 <= item[1] < LATEST  # a time a virtual clock can show (no NaN, no overflow)
             and isinstance(item[2], int)
         )
         if not ok:

@@ -158,7 +158,8 @@ class LocalDriver:
 
     Moving the clock is one operation: the simulation (if any) is checked first (a move
     that would start too many calls is refused), then the clock moves, then the
-    simulation catches up, and the world's listeners (the state file) hear of it once.
+    simulation catches up, and the world's listeners (the state file) hear of it once; if
+    they fail, the clock is back where it was and nothing of the move stands.
     """
 
     def __init__(self, world: World, simulation: Simulation | None = None) -> None:
@@ -259,22 +260,24 @@ class LocalDriver:
         clock = self._virtual()
         if self.simulation is not None:
             self.simulation.check_move(clock.now() + seconds)
-        try:
-            clock.advance(seconds)
-        except ValueError as exc:
-            raise InvalidChange(str(exc)) from None
-        self._clock_moved()
+        with self.world.batch():  # the move and what it sets off: all stored, or none made
+            try:
+                clock.advance(seconds)
+            except ValueError as exc:
+                raise InvalidChange(str(exc)) from None
+            self._clock_moved()
         return self.clock()
 
     def set_clock(self, now: str) -> ClockInfo:
         clock = self._virtual()
-        try:
-            if self.simulation is not None:
-                self.simulation.check_move(timestamp_of(now))
-            clock.set(now)
-        except ValueError as exc:
-            raise InvalidChange(str(exc)) from None
-        self._clock_moved()
+        with self.world.batch():
+            try:
+                if self.simulation is not None:
+                    self.simulation.check_move(timestamp_of(now))
+                clock.set(now)
+            except ValueError as exc:
+                raise InvalidChange(str(exc)) from None
+            self._clock_moved()
         return self.clock()
 
     def catch_up(self) -> int:

@@ -9,11 +9,10 @@ its own thread while a test changes the world from another.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from prosper_mock.base.files import FileError, read_json
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.campaigns import SeededTargets, SlotIndexer
-from prosper_mock.world.clock import Clock, SystemClock
+from prosper_mock.world.clock import Clock, SystemClock, VirtualClock
 from prosper_mock.world.dialer import Dialer, parse_saved, steps_done
 from prosper_mock.world.errors import (
     CallConflict,
@@ -33,8 +32,10 @@ from prosper_mock.world.errors import (
 from prosper_mock.world.generate.generator import Generator
 from prosper_mock.world.generate.recipe import WorldRecipe
 from prosper_mock.world.records import (
+    MAX_CALL_ID,
     CallLog,
     LiveCall,
+    call_id_problem,
     call_log_from_dict,
     live_call_from_dict,
     to_dict,
@@ -43,6 +44,7 @@ from prosper_mock.world.store import BaseTable, Store
 from prosper_mock.world.targetfile import parse_sections, sections
 from prosper_mock.world.targeting import Targeting
 from prosper_mock.world.targets import TargetTable, parse_target_changes, target_changes
+from prosper_mock.world.transaction import Transactions
 from prosper_mock.world.worldfile import (
     field_sources,
     given_fields,
@@ -66,7 +68,19 @@ class WorldSnapshot:
     loaded: dict[str, Any] | None
 
 
-class World(Targeting):
+@dataclasses.dataclass(frozen=True)
+class _Savepoint:
+    """Where a transaction began (``World._savepoint``): the world, the largest id issued, the
+    version, the clock and a virtual clock's time."""
+
+    world: WorldSnapshot
+    last_id: int
+    version: int
+    clock: Clock
+    now: float | None
+
+
+class World(Transactions, Targeting):
     """Two stores, the generator behind them, and the operations that change them."""
 
     def __init__(
@@ -94,9 +108,10 @@ class World(Targeting):
         # id is never issued twice, even when its row was deleted before a restart.
         self.last_id = 0
         # Called (under the lock) after every change: persistence writes the state file here.
-        self.listeners: list[Callable[[World], None]] = []
-        self._batching = 0  # depth of nested ``batch()`` blocks
+        self.listeners: list[Callable[[Any], None]] = []
+        self._batching = 0  # depth of nested ``batch()`` blocks (``transaction``)
         self._batched = False  # a change happened inside them
+        self._undo: list[Callable[[], None]] = []
 
     # --- construction -------------------------------------------------------------
 
@@ -187,7 +202,7 @@ class World(Targeting):
         planned, last_id = parse_changes(changes)
         targets = parse_target_changes(changes)
         dialed = parse_saved(changes.get("dialer", []))
-        with self.lock:
+        with self.batch():
             for name, call_log_id, row in planned:
                 store = getattr(self, name)
                 if row is None:
@@ -223,7 +238,7 @@ class World(Targeting):
 
     def reset(self) -> None:
         """Back to the seeded (or loaded) world: every change since is dropped."""
-        with self.lock:
+        with self.batch():
             self.live_calls.reset()
             self.call_logs.reset()
             self.targets.reset()
@@ -236,7 +251,7 @@ class World(Targeting):
         live, logs, recipe = parse_world(data)
         generator = Generator(recipe)
         targets = _file_targets(data, generator)
-        with self.lock:
+        with self.batch():
             self.live_calls = Store("live_calls", BaseTable.from_records(live))
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = generator
@@ -268,7 +283,7 @@ class World(Targeting):
 
     def restore(self, saved: WorldSnapshot) -> None:
         """Back to ``saved``: the same rows, the same reset baseline, the same origin."""
-        with self.lock:
+        with self.batch():
             self.live_calls = saved.live_calls.copy()
             self.call_logs = saved.call_logs.copy()
             issued = self.targets.added  # a client may hold ids issued since: never reissued
@@ -280,43 +295,40 @@ class World(Targeting):
             self.loaded = saved.loaded
             self._changed()
 
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Make many changes as one: listeners hear of them once, at the end.
-
-        The simulation catching up with a clock that jumped makes thousands of
-        changes; the state file is then written once, not once per change.
-        """
-        with self.lock:
-            self._batching += 1
-            try:
-                yield
-            finally:
-                self._batching -= 1
-                if not self._batching and self._batched:
-                    self._batched = False
-                    self._notify()
-
     def clock_moved(self) -> None:
         """Tell the listeners that a virtual clock moved: its time is part of the stored state
         (a restart resumes from it), though no row changed and the version stays."""
-        with self.lock:
+        with self.batch():
             self._announce()
 
     def _changed(self) -> None:
         self.version += 1
         self._announce()
 
-    def _announce(self) -> None:
-        """Tell the listeners now, or at the end of the batch under way."""
-        if self._batching:
-            self._batched = True
-        else:
-            self._notify()
+    def _savepoint(self) -> _Savepoint:
+        """What a transaction puts back if it fails (``transaction``)."""
+        virtual = isinstance(self.clock, VirtualClock)
+        now = self.clock.now() if virtual else None
+        return _Savepoint(self.snapshot(), self.last_id, self.version, self.clock, now)
 
-    def _notify(self) -> None:
-        for listener in self.listeners:
-            listener(self)
+    def _put_back(self, savepoint: _Savepoint) -> None:
+        saved = savepoint.world
+        # A refusal that changed nothing keeps the version (and the answers kept for it).
+        moved = self.version != savepoint.version or any(
+            now.changed != then.changed
+            for now, then in (
+                (self.live_calls, saved.live_calls),
+                (self.call_logs, saved.call_logs),
+            )
+        )
+        self.live_calls, self.call_logs = saved.live_calls, saved.call_logs
+        self.targets, self.dialer, self.generator = saved.targets, saved.dialer, saved.generator
+        self.origin, self.loaded, self.last_id = saved.origin, saved.loaded, savepoint.last_id
+        self.clock = savepoint.clock
+        if savepoint.now is not None and isinstance(self.clock, VirtualClock):
+            self.clock.put_back(savepoint.now)
+        if moved:
+            self.version += 1
 
     def _when(self, at: float | None) -> float:
         """``at`` (the clock's now when ``None``), refused unless it is a time a row can hold."""
@@ -331,13 +343,22 @@ class World(Targeting):
         return float(at)
 
     def _next_id(self) -> int:
-        """An id no row has had since the base: past every row, generated call and issued id."""
-        return 1 + max(
+        """An id no row has had since the base: past every row, generated call and issued id.
+
+        ``CallConflict`` once the largest call id is taken: ids are never reused.
+        """
+        found = 1 + max(
             self.live_calls.max_id(),
             self.call_logs.max_id(),
             self.generator.next_id() - 1,
             self.last_id,
         )
+        if found > MAX_CALL_ID:
+            raise CallConflict(
+                f"no call id is left to issue: the largest, {MAX_CALL_ID}, has been used "
+                "(ids are never reused); give call_log_id, reset the world or load another"
+            )
+        return found
 
     def start_call(
         self, fields: Mapping[str, Any] | None = None, at: float | None = None
@@ -347,12 +368,12 @@ class World(Targeting):
         ``at`` is when it starts (default: the clock's now).
         """
         fields = given_fields(fields)
-        with self.lock:
+        with self.batch():
             call_log_id = fields.get("call_log_id")
             if call_log_id is None:
                 call_log_id = self._next_id()
-            elif not isinstance(call_log_id, int) or isinstance(call_log_id, bool):
-                raise InvalidChange("call_log_id must be an integer")
+            elif (problem := call_id_problem(call_log_id)) is not None:
+                raise InvalidChange(f"call_log_id {problem}")
             if call_log_id in self.live_calls:
                 raise CallConflict(f"call {call_log_id} is already live")
             generated = self.generator.live_call(
@@ -383,7 +404,7 @@ class World(Targeting):
             raise InvalidChange("variables must be an object")
         if progress is not None and not isinstance(progress, Mapping):
             raise InvalidChange("progress must be an object")
-        with self.lock:
+        with self.batch():
             call = self.live_calls.get(call_log_id)
             if call is None:
                 raise UnknownCall(f"no live call {call_log_id}")
@@ -415,7 +436,7 @@ class World(Targeting):
         upstream does for a moment after a call ends.
         """
         fields = given_fields(fields)
-        with self.lock:
+        with self.batch():
             call = self.live_calls.get(call_log_id)
             if call is None:
                 raise UnknownCall(f"no live call {call_log_id}")
@@ -433,12 +454,12 @@ class World(Targeting):
     def add_call_log(self, fields: Mapping[str, Any] | None = None) -> CallLog:
         """Add a finished call: given fields win, the rest is generated from the seed."""
         fields = given_fields(fields)
-        with self.lock:
+        with self.batch():
             call_log_id = fields.get("id", fields.pop("call_log_id", None))
             if call_log_id is None:
                 call_log_id = self._next_id()
-            elif not isinstance(call_log_id, int) or isinstance(call_log_id, bool):
-                raise InvalidChange("id must be an integer")
+            elif (problem := call_id_problem(call_log_id)) is not None:
+                raise InvalidChange(f"id {problem}")
             if call_log_id in self.call_logs:
                 raise CallConflict(f"call log {call_log_id} already exists")
             now = self.clock.now()
@@ -453,7 +474,7 @@ class World(Targeting):
             return log
 
     def delete_call_log(self, call_log_id: int) -> None:
-        with self.lock:
+        with self.batch():
             row = self.call_logs.get(call_log_id)
             if not self.call_logs.delete(call_log_id):
                 raise UnknownCall(f"no call log {call_log_id}")
@@ -461,7 +482,7 @@ class World(Targeting):
             self._changed()
 
     def delete_live_call(self, call_log_id: int) -> None:
-        with self.lock:
+        with self.batch():
             row = self.live_calls.get(call_log_id)
             if not self.live_calls.delete(call_log_id):
                 raise UnknownCall(f"no live call {call_log_id}")

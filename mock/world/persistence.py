@@ -8,9 +8,11 @@ then the loaded document is stored too (as ``base``), and a restart serves it.
 Each change is written before its answer is sent: to a temporary file,
 flushed and fsynced, then ``os.replace``d over the old one, which is atomic on
 POSIX. A crash therefore loses at most the change in flight and never leaves
-a half-written file. A virtual clock's time is stored too (written when it
-moves), so a restart with ``--virtual-clock`` resumes from it, and so is a
-running simulation's schedule (``Simulation.saved``/``resume``).
+a half-written file. A change the file cannot take (a full disk) is undone in
+memory and refused (``World.batch``): the world served is the world stored. A
+virtual clock's time is stored too (written when it moves), so a restart with
+``--virtual-clock`` resumes from it, and so is a running simulation's schedule
+(``Simulation.saved``/``resume``).
 """
 
 from __future__ import annotations
@@ -58,8 +60,7 @@ class StateFile:
         self.simulation: Simulation | None = None
         #: What ``restore`` found of a previous run's simulation (``Simulation.saved()``).
         self.restored_simulation: dict[str, Any] | None = None
-        self._written: str | None = None  # the text the file holds (None: not written yet)
-        self._attempted: str | None = None  # the text the last write tried to store
+        self._written: bytes | None = None  # what the file holds (None: not known)
 
     def check(self) -> Path:
         """The file the state goes to (a link's target), refusing what cannot hold it.
@@ -158,7 +159,7 @@ class StateFile:
         self.check()
         sweep_temporary_files(self.path)
         try:
-            self._write(self._text(world))
+            self._write(self._encoded(world))
         except OSError as exc:
             raise StateFileError(f"cannot write state file {self.path}: {exc.strerror}") from None
         world.listeners.append(self.save)
@@ -167,29 +168,32 @@ class StateFile:
     def save(self, world: World) -> None:
         """Store ``world``'s state, unless the file already holds it.
 
-        Raises ``StateFileError`` when it cannot be written: the change
-        stands in memory (it is served); the next write that works stores it.
+        Raises ``StateFileError`` when it cannot be stored; the world's transaction then
+        undoes the change (``World.batch``), so what is served is what the file holds, and
+        the write is refused (the control API and the vendored API answer ``503``).
         """
-        text = self._text(world)
-        if text == self._written:
+        data = self._encoded(world)
+        if data == self._written:
             return  # nothing changed since the last write (a no-op request)
-        changed_now = text != self._attempted
         try:
-            self._write(text)
+            self._write(data)
         except OSError as exc:
-            if changed_now:
-                said = (
-                    f"the change was made, but the state file {self.path} could not be "
-                    f"written ({exc.strerror}): a restart would lose it unless a later "
-                    "write succeeds"
-                )
-            else:
-                said = (
-                    f"nothing changed now, but earlier changes are not stored yet: the state "
-                    f"file {self.path} could not be written ({exc.strerror}); a restart "
-                    "would lose them unless a later write succeeds"
-                )
-            raise StateFileError(said) from None
+            self._written = None  # unknown after a failed write: the next one writes whole
+            raise StateFileError(
+                f"the change was not made: the state file {self.path} could not be written "
+                f"({exc.strerror})"
+            ) from None
+
+    def _encoded(self, world: World) -> bytes:
+        """``world``'s state as the file's bytes; ``StateFileError`` if it cannot be written as
+        JSON (a value the world's checks should have refused: the change is refused too)."""
+        try:
+            return self._text(world).encode("utf-8")
+        except (ValueError, RecursionError) as exc:
+            raise StateFileError(
+                f"the change was not made: the state file {self.path} cannot hold it "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
 
     def _text(self, world: World) -> str:
         payload: dict[str, Any] = {
@@ -209,10 +213,9 @@ class StateFile:
             text = f'{text[:-1]}, "base": {self._base[1]}}}'
         return text
 
-    def _write(self, text: str) -> None:
-        self._attempted = text
-        write_atomically(self.path, text.encode("utf-8"))
-        self._written = text
+    def _write(self, data: bytes) -> None:
+        write_atomically(self.path, data)
+        self._written = data
 
 
 def _check_changes(changes: Any) -> None:

@@ -13,15 +13,22 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 #: How deeply arrays and objects may nest in a row, the row itself being the first level
 #: (``{"variables": {"y": [...]}}``: the list is on the third). Well below Python's recursion
 #: limit, so every reader of a row (text forms, flattening, JSON encoding) can recurse freely.
 MAX_DEPTH = 64
+
+#: The largest call id (kit decision 30): upstream's ids are PostgreSQL ``bigint``s, and the
+#: spec bounds ``GET /call-logs/{call_log_id}`` to 0 .. 2**63 - 1. Every id the world holds,
+#: issues or reads from a file is in that range, so it always prints, packs and persists.
+MAX_CALL_ID = 2**63 - 1
+#: A call id as a row's field: a strict integer from 0 to ``MAX_CALL_ID``.
+CallId = Annotated[StrictInt, Field(ge=0, le=MAX_CALL_ID)]
 
 Direction = Literal["outbound", "inbound"]
 TargetType = Literal["patient", "payor", "provider"]
@@ -33,7 +40,7 @@ class LiveCall:
 
     __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
-    call_log_id: StrictInt
+    call_log_id: CallId
     user_phone_number: StrictStr
     started_at: StrictStr
     agent_phone_number: StrictStr = ""
@@ -59,7 +66,7 @@ class CallLog:
 
     __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
-    id: StrictInt
+    id: CallId
     user_phone_number: StrictStr
     created_at: StrictStr
     to: StrictStr = ""
@@ -117,6 +124,15 @@ def call_log_from_dict(data: Any) -> CallLog:
     _check_values(log)
     _check_time(log.created_at, "created_at")
     return log
+
+
+def call_id_problem(value: Any) -> str | None:
+    """Why ``value`` is not a call id (an integer from 0 to ``MAX_CALL_ID``), or ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "must be an integer"
+    if not 0 <= value <= MAX_CALL_ID:
+        return f"must be an integer from 0 to {MAX_CALL_ID}"
+    return None
 
 
 Location = tuple[str | int, ...]

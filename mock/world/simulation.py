@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +168,7 @@ class Simulation:
         """
         done = 0
         with self._lock, self.world.batch():
+            self.world.on_rollback(self._undo_point())
             while self._start_time(self._next_k) <= now:
                 self._push(self._start_time(self._next_k), "start", self._next_k)
                 self._next_k += 1
@@ -179,6 +180,18 @@ class Simulation:
                 done += 1
             self._applied = max(self._applied, now)
         return done
+
+    def _undo_point(self) -> Callable[[], None]:
+        """What puts the schedule back as it is now, if the world's change fails (its state
+        file cannot be written): the events undone in the world are then played again."""
+        queue, calls = list(self._queue), dict(self._calls)
+        seq, next_k, applied = self._seq, self._next_k, self._applied
+
+        def undo() -> None:
+            self._queue, self._calls = queue, calls
+            self._seq, self._next_k, self._applied = seq, next_k, applied
+
+        return undo
 
     def _apply(self, event: _Event) -> None:
         world, k = self.world, event.k

@@ -1,9 +1,9 @@
 """The world's campaign writes: add, delete, launch and edit targets, webhook steps, EHR events.
 
 A part of ``World`` (its base class), like ``reading``. Every write checks all it was
-given before it changes anything (a refusal changes nothing), holds the world's lock, and
-is one change for the listeners (the state file is written once). A launched call is a live
-call like any other; the dialer plays its life on the clock (``dialer``).
+given before it changes anything (a refusal changes nothing), and is one transaction
+(``World.batch``: under the world's lock, all or nothing, one change for the listeners). A
+launched call is a live call like any other; the dialer plays its life on the clock.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class Targeting(Reading):
         holds already (or an earlier one of the same request) is ignored.
         """
         parsed = parse_targets(targets)
-        with self.lock:
+        with self.batch():
             self.catch_up()
             campaign = self._campaign(campaign_id)
             taken: set[str] = set()
@@ -156,7 +156,7 @@ class Targeting(Reading):
         """Remove targets from a campaign: ``(deleted ids, ids it does not hold)``. Their calls
         stay (a call log outlives its target)."""
         ids = parse_ids(target_ids, "target_ids")
-        with self.lock:
+        with self.batch():
             self.catch_up()
             self._campaign(campaign_id)
             deleted: list[str] = []
@@ -191,7 +191,7 @@ class Targeting(Reading):
         ids = parse_ids(target_ids, "target_ids") if target_ids is not None else None
         if ids is None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
             raise InvalidChange(f"count must be an integer >= 0, got {count!r}")
-        with self.lock:
+        with self.batch():
             self.catch_up()
             campaign = self._campaign(campaign_id)
             chosen: list[Target] = []
@@ -249,7 +249,7 @@ class Targeting(Reading):
         """Merge ``input_data`` into a target's; ``TargetStarted`` if ``only_if_not_started``
         and it was called already or has left Pending/Scheduled."""
         data = json_object(input_data, "input_data") or {}
-        with self.lock:
+        with self.batch():
             self.catch_up()
             target = self._target(target_id)
             if only_if_not_started:
@@ -273,7 +273,7 @@ class Targeting(Reading):
         body = json_object(data if data is not None else {}, "data") or {}
         if not isinstance(friendly_id, str) or not friendly_id:
             raise InvalidChange("friendly_id must be a non-empty string")
-        with self.lock:
+        with self.batch():
             self.catch_up()
             self._campaign(campaign_id)
             target = self._target(target_id, campaign_id)
@@ -315,7 +315,7 @@ class Targeting(Reading):
             checked_target_id(target_id, "target_id")
         if external_id is not None and not isinstance(external_id, str):
             raise InvalidChange("external_id must be a string")
-        with self.lock:
+        with self.batch():
             self.catch_up()
             campaign = self._campaign(campaign_id)
             if event_type != "appointment_cancelled":

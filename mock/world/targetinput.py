@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from prosper_mock.base.problems import location
 from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.records import json_problem
 
@@ -49,15 +50,18 @@ def json_object(value: Any, where: str, *, optional: bool = False) -> dict[str, 
     found = json_problem(dict(value), 1)
     if found is not None:
         loc, problem = found
-        raise InvalidChange(f"{where}{''.join(f'.{k}' for k in loc)}: {problem}")
+        raise InvalidChange(f"{location(loc, where, brackets=True)}: {problem}")
     return dict(value)
 
 
 def _text(value: Any, where: str, *, optional: bool = True) -> str | None:
     if value is None and optional:
         return None
-    if not isinstance(value, str) or json_problem([value]) is not None:
+    if not isinstance(value, str):
         raise InvalidChange(f"{where} must be a string")
+    found = json_problem(value)
+    if found is not None:  # a lone surrogate: no answer or file could hold it
+        raise InvalidChange(f"{where}: {found[1]}")
     return value
 
 

@@ -16,15 +16,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic import ConfigDict, StrictStr, TypeAdapter, ValidationError
 
+from prosper_mock.base.problems import location
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.campaigns import SeededTargets
 from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.externalids import ExternalIds
 from prosper_mock.world.generate.ids import organization_id
 from prosper_mock.world.generate.vocabulary import CATEGORIES, GOOD, TARGET_STATUSES
-from prosper_mock.world.records import CallLog, LiveCall, json_problem, timestamp
+from prosper_mock.world.records import CallId, CallLog, LiveCall, json_problem, timestamp
 from prosper_mock.world.statuses import SeededStatuses
 from prosper_mock.world.store import Store
 
@@ -51,7 +52,7 @@ class Target:
     patient: dict[StrictStr, Any] | None = None
     pre_call_data: dict[StrictStr, Any] | None = None
     status: StrictStr = "Pending"  # its staging status while it has no call
-    call_log_ids: tuple[StrictInt, ...] = ()
+    call_log_ids: tuple[CallId, ...] = ()
     scheduled_time: StrictStr | None = None
     output_data: dict[StrictStr, Any] = field(default_factory=dict)  # what webhook steps posted
 
@@ -217,6 +218,12 @@ class TargetTable:
     # --- writing (overlay only) ---------------------------------------------------
 
     def put(self, target: Target) -> None:
+        """Hold ``target`` (in place of any with its id). ``InvalidChange`` when it holds a value
+        no answer or file could carry (``target_problem``, the loader's own check): what the
+        table holds always loads back from a state file or a dump."""
+        problem = target_problem(target)
+        if problem is not None:
+            raise InvalidChange(problem)
         old = self._rows.get(target.id)
         if old is not None:
             self.external.discard(old)
@@ -274,17 +281,27 @@ def target_to_dict(target: Target) -> dict[str, Any]:
     return found
 
 
+def target_problem(target: Target, where: str = "target") -> str | None:
+    """Why ``target`` cannot be stored, as ``where.field...: problem``, or ``None``: each value
+    must be one a row may hold (``json_problem``: valid Unicode, finite, at most ``MAX_DEPTH``
+    levels deep, the target being the first). Writes and loaders share it, so the world
+    accepts exactly what it can load back."""
+    found = json_problem({**target.__dict__, "call_log_ids": list(target.call_log_ids)})
+    if found is None:
+        return None
+    return f"{location(found[0], where, brackets=True)}: {found[1]}"
+
+
 def target_from_dict(data: Any, where: str) -> Target:
     """A stored target from JSON; raises ``InvalidChange`` naming ``where``."""
     try:
         target = _TARGET.validate_python(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise InvalidChange(f"{where}.{loc}: {first['msg']}") from None
-    found = json_problem(target_to_dict(target))
-    if found is not None:
-        raise InvalidChange(f"{where}.{'.'.join(map(str, found[0]))}: {found[1]}")
+        raise InvalidChange(f"{location(first['loc'], where)}: {first['msg']}") from None
+    problem = target_problem(target, where)
+    if problem is not None:
+        raise InvalidChange(problem)
     if target.status not in TARGET_STATUSES:
         raise InvalidChange(f"{where}.status: not a target status: {target.status!r}")
     for name in ("created_at", "updated_at"):

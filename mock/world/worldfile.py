@@ -9,17 +9,19 @@ and every refusal is a ``WorldError`` naming where the problem sits
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from prosper_mock.base.jsontext import short
 from prosper_mock.base.problems import one_line
 from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.generate.recipe import WorldRecipe
 from prosper_mock.world.records import (
+    MAX_CALL_ID,
     CallLog,
     LiveCall,
+    call_id_problem,
     call_log_from_dict,
     json_problem,
     live_call_from_dict,
@@ -109,8 +111,11 @@ def parse_changes(changes: Any) -> tuple[list[PlannedChange], int]:
         raise InvalidChange("changes must be an object")
     planned: list[PlannedChange] = []
     last_id = changes.get("last_id", 0)  # absent from files written before it was kept
-    if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
-        raise InvalidChange(f"bad changes: last_id must be an id, not {last_id!r}")
+    if call_id_problem(last_id) is not None:
+        raise InvalidChange(
+            f"bad changes: last_id must be an id (an integer from 0 to {MAX_CALL_ID}), "
+            f"not {short(last_id)}"
+        )
     for name, rows in changes.items():
         if name in OTHER_CHANGES:  # checked by their own parsers
             continue
@@ -128,14 +133,13 @@ def parse_changes(changes: Any) -> tuple[list[PlannedChange], int]:
 
 
 def _change_key(key: Any, where: str) -> int:
-    """The id a ``changes()`` key names: an integer or its decimal text, nothing else."""
-    if isinstance(key, int) and not isinstance(key, bool):
-        return key
-    if isinstance(key, str):
-        with contextlib.suppress(ValueError):
-            if str(int(key)) == key:
-                return int(key)
-    raise InvalidChange(f"{where}: the key must be an id (an integer)")
+    """The id a ``changes()`` key names: a call id or its decimal text, nothing else."""
+    if isinstance(key, str) and 0 < len(key) <= len(str(MAX_CALL_ID)) and key.isdecimal():
+        number = int(key)
+        key = number if str(number) == key else None  # "007" names no id
+    if call_id_problem(key) is None:
+        return int(key)
+    raise InvalidChange(f"{where}: the key must be an id (an integer from 0 to {MAX_CALL_ID})")
 
 
 def field_sources(fields: Mapping[str, Any], direction: str, live: bool = False) -> dict[str, Any]:

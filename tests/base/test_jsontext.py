@@ -37,6 +37,7 @@ def test_whatever_json_can_hold_reads_back_as_it_was(value: object) -> None:
         ('{"live_calls": [], "live_calls": []}', 'duplicate key "live_calls"'),
         ('{"x": "\\ud800"}', "a string holds a lone surrogate"),
         ("[" * 100_000 + "]" * 100_000, "it is nested too deeply"),
+        ('{"id": ' + "9" * 4301 + "}", "an integer has more than 4300 digits"),
     ],
 )
 def test_what_json_refuses_is_refused_naming_where(text: str, says: str) -> None:

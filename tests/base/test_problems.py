@@ -29,6 +29,13 @@ def test_paths_read_with_dots_or_brackets_and_an_empty_one_is_the_root() -> None
     assert location((), "") == "(root)" and location((), "body") == "body"
 
 
+def test_a_key_no_text_can_hold_reads_as_its_escape() -> None:
+    """A lone surrogate key (JSON's ``"\\ud800"``) is named so that the message can be sent."""
+    where = location(("\ud800", "é", 0), "input_data", brackets=True)
+    assert where == 'input_data."\\ud800".é[0]'
+    where.encode("utf-8")
+
+
 def test_every_error_is_shown_unless_limited_and_the_rest_counted() -> None:
     errors = _errors({"a": "x", "items": ["p", "q", "r"], "extra": 1})
     assert len(errors) == 5

@@ -9,12 +9,16 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from prosper_mock import StateFileError, VirtualClock, World, WorldError, WorldRecipe
+from prosper_mock import MockServer, StateFileError, VirtualClock, World, WorldError, WorldRecipe
 from prosper_mock.control.client import ControlClient, ControlError
 from prosper_mock.world.persistence import StateFile, write_atomically
 from tests.clirun import main_error, one_line_error, run, serve
@@ -84,17 +88,17 @@ def test_a_state_file_that_cannot_be_written_is_a_503_not_a_crash(tmp_path: Path
         with pytest.raises(ControlError) as refused:
             c.start_call(user_phone_number="+15550001111")
         assert refused.value.status == 503
-        assert "the change was made, but the state file" in refused.value.detail
+        assert "the change was not made: the state file" in refused.value.detail
         found = requests.get(
             running.url("/api/v1/live-calls?user_phone_number=%2B15550001111"), timeout=5
         )
-        assert found.status_code == 200  # served, though not yet stored
+        assert found.status_code == 404  # not stored, so not made: nothing a restart would lose
         folder.unlink()
-        folder.mkdir()  # the disk is back: the next change stores both
+        folder.mkdir()  # the disk is back: the next change is stored
         c.start_call(user_phone_number="+15550002222")
     assert "Traceback" not in "\n".join(running.stderr)
     stored = json.dumps(json.loads(state.read_text()))
-    assert "+15550001111" in stored and "+15550002222" in stored
+    assert "+15550001111" not in stored and "+15550002222" in stored
 
 
 def test_kill_9_during_writes_never_corrupts_the_state_file(tmp_path: Path) -> None:
@@ -349,7 +353,7 @@ def test_a_state_file_in_a_missing_folder_is_refused_before_serving(
     assert not (tmp_path / "no").exists()
 
 
-def test_a_failed_write_says_whether_anything_changed(
+def test_a_change_the_state_file_cannot_take_is_not_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import prosper_mock.world.persistence as persistence
@@ -364,23 +368,20 @@ def test_a_failed_write_says_whether_anything_changed(
     monkeypatch.setattr(persistence, "write_atomically", full)
     with pytest.raises(WorldError) as initial:
         StateFile(state).attach(world)  # the first write, at start-up: nothing changed yet
-    assert "change was made" not in str(initial.value)
     assert f"cannot write state file {state}" in str(initial.value)
     world.listeners.clear()
     monkeypatch.setattr(persistence, "write_atomically", real_write)
-    stored = StateFile(state).attach(world)
+    StateFile(state).attach(world)
+    stored = state.read_bytes()
     monkeypatch.setattr(persistence, "write_atomically", full)
     world.reset()  # nothing to reset: nothing changed, nothing to store
-    with pytest.raises(WorldError, match="the change was made, but the state file") as changed:
+    before = world.changes()
+    with pytest.raises(StateFileError, match="the change was not made: the state file"):
         world.start_call()
-    assert isinstance(changed.value, StateFileError)
-    with pytest.raises(WorldError) as earlier:
-        stored.save(world)  # no change now, but the earlier one is still not stored
-    assert "change was made" not in str(earlier.value)
-    assert "not stored" in str(earlier.value) and isinstance(earlier.value, StateFileError)
+    assert world.changes() == before and state.read_bytes() == stored
     monkeypatch.setattr(persistence, "write_atomically", real_write)
-    stored.save(world)
-    assert json.loads(state.read_text())["changes"]["live_calls"]
+    world.start_call()
+    assert json.loads(state.read_text())["changes"] == json.loads(json.dumps(world.changes()))
 
 
 @pytest.mark.parametrize("number", ["-1e400", "NaN", "Infinity"])
@@ -483,3 +484,163 @@ def test_a_state_file_without_the_last_id_still_loads(tmp_path: Path) -> None:
     assert again.start_call().call_log_id == call.call_log_id + 1
     with pytest.raises(WorldError, match="last_id must be an id"):
         again.apply_changes({"last_id": "12"})
+
+
+# -- what the world accepts, it stores and loads back ---------------------------------------
+
+SURROGATE_WRITES = [  # JSON text: "\ud800" is the escape of a lone surrogate, as sent
+    (
+        "POST",
+        "/campaigns/{c}/ehr-event/f1",
+        r'{"event_type":"appointment_created","target_id":"\ud800"}',
+    ),
+    (
+        "POST",
+        "/campaigns/{c}/ehr-event/f1",
+        r'{"event_type":"patient_registered","event_data":{"\ud800":1}}',
+    ),
+    (
+        "POST",
+        "/campaigns/{c}/ehr-event/f1",
+        r'{"event_type":"appointment_created","external_id":"a\udfff"}',
+    ),
+    ("POST", "/campaigns/{c}/calls", r'{"count":{"\ud800":1}}'),
+    ("POST", "/campaigns/{c}/calls", r'{"target_ids":["\ud800"]}'),
+    (
+        "POST",
+        "/campaigns/{c}/targets",
+        r'{"targets":[{"phone_number":"1","input_data":{"\ud800":1}}]}',
+    ),
+    ("POST", "/campaigns/{c}/targets", r'{"targets":[{"phone_number":"1","id":"\ud800"}]}'),
+    ("PATCH", "/targets/{t}", r'{"input_data":{"\ud800":{"x":"\udc00"}}}'),
+    ("POST", "/campaigns/{c}/targets/{t}/step/f", r'{"\ud800":1}'),
+    ("POST", "/campaigns/{c}/targets/{t}/step/f", r'{"x":["\ud800"]}'),
+]
+
+
+def _served(tmp_path: Path) -> tuple[World, Path, str, str]:
+    """A world whose changes go to a state file: (world, file, a campaign, a Pending target)."""
+    world, state = _world(), tmp_path / "state.json"
+    StateFile(state).attach(world)
+    campaign = world.campaigns()[0].id
+    world.add_targets(campaign, [{"phone_number": "+15550001111", "id": "t-1"}])
+    return world, state, campaign, "t-1"
+
+
+def _loads_back(world: World, state: Path) -> None:
+    """The state file restores the world as it is, and its dump loads."""
+    again = _world()
+    assert StateFile(state).restore(again)
+    assert json.dumps(again.changes(), sort_keys=True) == json.dumps(
+        world.changes(), sort_keys=True
+    )
+    World.from_dict(json.loads(json.dumps(world.dump())))
+
+
+def test_a_lone_surrogate_is_refused_and_never_poisons_the_state_file(tmp_path: Path) -> None:
+    world, state, campaign, target = _served(tmp_path)
+    before = world.changes()
+    with MockServer(world) as server:
+        for method, path, body in SURROGATE_WRITES:
+            url = server.url("/api/v1" + path.format(c=campaign, t=target))
+            answer = requests.request(method, url, data=body.encode(), headers=JSON, timeout=5)
+            assert 400 <= answer.status_code < 500, (path, body, answer.text)
+            assert answer.json()["detail"], body
+        assert world.changes() == before  # nothing half made
+        assert requests.get(server.url("/__mock/world"), timeout=5).status_code == 200
+        pages = server.url(f"/api/v1/campaigns/{campaign}/targets")
+        assert requests.get(pages, timeout=5).status_code == 200
+        added = requests.post(pages, json={"targets": [{"phone_number": "+1555"}]}, timeout=5)
+        assert added.status_code == 200  # later writes are made, and stored
+    _loads_back(world, state)
+    assert world.target(added.json()["targets"][0]["id"]) is not None
+
+
+def _nested(levels: int) -> list[Any]:
+    """Arrays ``levels`` deep: ``[[...]]``."""
+    value: list[Any] = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+def test_a_webhook_step_is_accepted_exactly_when_it_loads_back(tmp_path: Path) -> None:
+    """The step's data sits under its friendly id in the target's output: a body the depth
+    check takes must still load back from the state file and the dump."""
+    world, state, campaign, target = _served(tmp_path)
+    path = f"/api/v1/campaigns/{campaign}/targets/{target}/step/f"
+    answers = {}
+    with MockServer(world) as server:
+        for levels in (61, 62):  # {"x": [[...]]}: the body is 1 + levels deep
+            answer = requests.post(server.url(path), json={"x": _nested(levels)}, timeout=5)
+            answers[levels] = answer.status_code, answer.json()
+            _loads_back(world, state)
+    assert answers[61][0] == 200
+    assert answers[62][0] == 400 and "nested more than 64 levels" in answers[62][1]["detail"]
+
+
+texts = st.text(max_size=4) | st.sampled_from(["\ud800", "a\udfffb", "\udc00\ud800"])
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | texts,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+    max_leaves=8,
+) | st.integers(60, 66).map(_nested)
+objects = st.dictionaries(texts, values, max_size=3)
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MockServer, Path, str]]:
+    world, state, campaign, _ = _served(tmp_path_factory.mktemp("stored"))
+    with MockServer(world) as server:
+        yield server, state, campaign
+
+
+@settings(max_examples=60)
+@given(
+    write=st.sampled_from(["step", "ehr", "patch", "add"]),
+    data=objects,
+    text=texts,
+)
+def test_whatever_a_write_accepts_loads_back(
+    stored: tuple[MockServer, Path, str], write: str, data: dict[str, Any], text: str
+) -> None:
+    server, state, campaign = stored
+    path, body = {
+        "step": (f"/campaigns/{campaign}/targets/t-1/step/{write}", data),
+        "ehr": (
+            f"/campaigns/{campaign}/ehr-event/f",
+            {"event_type": "patient_registered", "event_data": data, "external_id": text},
+        ),
+        "patch": ("/targets/t-1", {"input_data": data, "only_if_not_started": False}),
+        "add": (
+            f"/campaigns/{campaign}/targets",
+            {"targets": [{"phone_number": text, "input_data": data}]},
+        ),
+    }[write]
+    # Lone surrogates sent as their escapes; NaN and Infinity as Python writes them (FastAPI
+    # reads both).
+    raw = json.dumps(body)
+    method = "PATCH" if write == "patch" else "POST"
+    answer = requests.request(method, server.url("/api/v1" + path), data=raw, headers=JSON)
+    assert answer.status_code in (200, 400), answer.text
+    _loads_back(server.world, state)
+
+
+@pytest.mark.parametrize("big", ["9223372036854775808", "9" * 4300, "9" * 4301])
+def test_a_file_holding_a_call_id_past_the_largest_does_not_load(tmp_path: Path, big: str) -> None:
+    """Ids are 0 .. 2**63 - 1 (kit decision 30): a state or world file with a larger one is
+    one clear error naming the file, not a traceback or a world that cannot issue an id."""
+    state, dumped = tmp_path / "state.json", tmp_path / "world.json"
+    world = _world()
+    StateFile(state).attach(world)
+    issued = str(world.start_call().call_log_id)
+    state.write_text(state.read_text().replace(issued, big))
+    dumped.write_text(json.dumps(world.dump()).replace(issued, big))
+    with pytest.raises(StateFileError) as info:
+        StateFile(state).restore(_world())
+    with pytest.raises(WorldError) as file_info:
+        World.from_file(dumped)
+    for error, path in ((info, state), (file_info, dumped)):
+        message = str(error.value)
+        assert str(path) in message and "\n" not in message
+        assert "9223372036854775807" in message or "4300 digits" in message

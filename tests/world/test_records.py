@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from prosper_mock.world.records import (
+    MAX_CALL_ID,
     MAX_DEPTH,
     call_log_from_dict,
     json_problem,
@@ -15,6 +16,11 @@ from prosper_mock.world.records import (
 
 LIVE = {"call_log_id": 1, "user_phone_number": "+1", "started_at": "2026-01-01T00:00:00+00:00"}
 LOG = {"id": 1, "user_phone_number": "+1", "created_at": "2026-01-01T00:00:00+00:00"}
+
+
+def test_the_largest_call_id_is_postgresqls_largest_bigint() -> None:
+    assert live_call_from_dict({**LIVE, "call_log_id": MAX_CALL_ID}).call_log_id == 2**63 - 1
+    assert call_log_from_dict({**LOG, "id": 0}).id == 0
 
 
 def test_round_trip_keeps_field_order() -> None:
@@ -31,6 +37,9 @@ def test_round_trip_keeps_field_order() -> None:
         {**LIVE, "call_log_id": "1"},  # strict: no coercion
         {**LIVE, "call_log_id": 1.0},
         {**LIVE, "call_log_id": True},
+        {**LIVE, "call_log_id": -1},  # call ids: 0 .. 2**63 - 1 (kit decision 30)
+        {**LIVE, "call_log_id": 2**63},
+        {**LIVE, "call_log_id": int("9" * 4300)},
         {**LIVE, "user_phone_number": b"+1"},
         {**LIVE, "transcript": [{"role": 1}]},
         {k: v for k, v in LIVE.items() if k != "started_at"},

@@ -444,3 +444,28 @@ def test_an_upstream_that_ignores_bodies_is_flagged() -> None:
                 )
                 rules = [v.rule for v in violations.items[before:]]
                 assert rules == (["fastapi-validation"] if expect else []), (handler, body)
+
+
+SURROGATE_KEY = rb'{"count":{"\ud800":1}}'  # the escape of a lone surrogate, as a key
+
+
+def test_a_lone_surrogate_is_forwarded_and_judged_as_fastapi_answers_it() -> None:
+    """FastAPI cannot render the 422 echoing it (its answer is a 500); the mock answers the
+    422 meant (kit decision 10). The proxy forwards the request either way, and takes
+    either answer for FastAPI's."""
+    from tests.serving.upstream_api import upstream_api
+    from tests.upstream import serve_upstream
+
+    headers = {"Content-Type": "application/json"}
+    with MockServer() as mock, serve_upstream(upstream_api()) as port:
+        path = f"/api/v1/campaigns/{mock.world.campaigns()[0].id}/calls"
+        for upstream, status in ((mock.base_url, 422), (f"http://127.0.0.1:{port}", 500)):
+            app = create_proxy_app(ProxyOptions(upstream=upstream))
+            with MockServer(app_factory=lambda _w, **_: app) as proxy:
+                via = requests.post(proxy.url(path), data=SURROGATE_KEY, headers=headers)
+                direct = requests.post(upstream + path, data=SURROGATE_KEY, headers=headers)
+            assert via.status_code == direct.status_code == status, via.text
+            assert via.content == direct.content
+            violations = app[PROXY].violations
+            assert [(v.rule, v.message) for v in violations.items] == []
+            assert [n.rule for n in violations.notes] == ["request-invalid"]

@@ -41,8 +41,15 @@ def upstream_app() -> FastAPI:
 @contextmanager
 def serve_upstream(app: FastAPI | None = None) -> Iterator[int]:
     """Run ``app`` (the live-calls stand-in by default) with uvicorn on a free port; yield it."""
+    # h11, the parser the parity tests were written against: with httptools installed (the
+    # mock's fast path parses with it) uvicorn's "auto" would pick httptools instead.
     config = uvicorn.Config(
-        app or upstream_app(), host="127.0.0.1", port=0, log_level="critical", lifespan="off"
+        app or upstream_app(),
+        host="127.0.0.1",
+        port=0,
+        log_level="critical",
+        lifespan="off",
+        http="h11",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -17,8 +17,12 @@ the first request to read a newer version starts afresh.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http import HTTPStatus
 
+from aiohttp.http import SERVER_SOFTWARE
+
+from prosper_mock.serving.render import JSON_TYPE
 from prosper_mock.world.model import World
 
 # A query longer than this is not kept: clients poll short ones (a lookup by variable is well
@@ -27,13 +31,40 @@ MAX_QUERY_BYTES = 256
 MAX_ANSWERS = 10_000
 
 
+_NO_BODY = frozenset({204, 304})
+
+
 @dataclass(frozen=True, slots=True)
 class Answered:
-    """One answer as it was sent: ``application/json``, no headers of its own."""
+    """One answer as it was sent: ``application/json``, no headers of its own.
+
+    ``head`` and ``tail``: the answer as aiohttp writes it to an HTTP/1.1 keep-alive
+    request, around its ``Date`` header's value, for ``fastpath.py`` to send as it is
+    (``head`` is ``None`` for a status that has no body).
+    """
 
     status: int
     body: bytes
     operated: bool  # made by the operation (faults shape it), not by the validation (they do not)
+    head: bytes | None = field(init=False, repr=False, compare=False)
+    tail: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        head: bytes | None = None
+        if self.status >= 200 and self.status not in _NO_BODY:
+            phrase = HTTPStatus(self.status).phrase if self.status in _PHRASES else ""
+            head = (
+                f"HTTP/1.1 {self.status} {phrase}\r\nContent-Type: {JSON_TYPE}\r\n"
+                f"Content-Length: {len(self.body)}\r\nDate: "
+            ).encode("latin-1")
+        object.__setattr__(self, "head", head)
+        object.__setattr__(
+            self, "tail", f"\r\nServer: {SERVER_SOFTWARE}\r\n\r\n".encode() + self.body
+        )
+
+
+_PHRASES = frozenset(s.value for s in HTTPStatus)  # aiohttp's reason phrases: these, else none
+_SERVER = f"\r\nServer: {SERVER_SOFTWARE}\r\n\r\n".encode()
 
 
 class AnswerCache:
@@ -65,3 +96,14 @@ class AnswerCache:
         if len(answers) >= self._max:
             answers.clear()
         answers[raw_query] = answered
+
+
+@dataclass(frozen=True, slots=True)
+class Reused:
+    """An operation whose answers are kept: its method, path, the journal's name for it,
+    and its cache (read by the request pipeline and by the fast path alike)."""
+
+    method: str
+    path: str
+    operation_id: str
+    cache: AnswerCache

@@ -100,7 +100,7 @@ def operation_handler(
     op_id = operation.operation_id
     segments = "{" in operation.path
     implementation = {**OPERATIONS, **(operations or {})}.get(op_id)  # overrides by id
-    cache = AnswerCache() if _cacheable(operation, implementation) else None
+    cache = state.reuse_answers(operation) if _cacheable(operation, implementation) else None
     # Steps 1-3 (and a reused answer) may answer instead; step 4, the operation, always answers.
     checks: tuple[Step, ...] = tuple(
         step

@@ -13,6 +13,8 @@ from typing import TypedDict
 
 from aiohttp import web
 
+from prosper_mock.serving.fastpath import fast_site
+
 ACCESS_LOG_FORMAT = '%a "%r" %s %bB %Tfs'
 
 
@@ -67,12 +69,14 @@ async def start_app(
     reuse_port: bool = False,
     reuse_address: bool | None = None,
     options: ServerOptions | None = SERVER_OPTIONS,
+    fast_path: bool = True,
 ) -> Listening:
     """Serve ``app`` on ``host:port`` (port 0: a free one) until ``close``.
 
     ``access_log``: one line per request (``ACCESS_LOG_FORMAT``), none if omitted.
-    ``options``: the connection limits; ``None`` keeps aiohttp's own. If binding
-    fails, the app is cleaned up and the error raised.
+    ``options``: the connection limits; ``None`` keeps aiohttp's own. ``fast_path``: a
+    mock app's kept answers are sent below aiohttp (``fastpath.py``; ``False``: every
+    request through aiohttp). If binding fails, the app is cleaned up and the error raised.
     """
     fmt = ACCESS_LOG_FORMAT
     runner = (
@@ -84,7 +88,22 @@ async def start_app(
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port, reuse_address=reuse_address, reuse_port=reuse_port)
+        site: web.BaseSite | None = None
+        if fast_path and options is not None:  # the fast path keeps the options' idle timeout
+            site = fast_site(
+                runner,
+                host,
+                port,
+                keepalive_timeout=options["keepalive_timeout"],
+                access_log=access_log,
+                access_log_format=fmt,
+                reuse_address=reuse_address,
+                reuse_port=reuse_port,
+            )
+        if site is None:
+            site = web.TCPSite(
+                runner, host, port, reuse_address=reuse_address, reuse_port=reuse_port
+            )
         await site.start()
     except BaseException:
         await runner.cleanup()

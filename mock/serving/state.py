@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from prosper_mock.serving.answers import AnswerCache, Reused
 from prosper_mock.serving.faults import FaultInjector, FaultRule
 from prosper_mock.serving.journal import Journal
 from prosper_mock.serving.render import SnapshotCache
 from prosper_mock.serving.semantics import Semantics
-from prosper_mock.serving.spec import Spec
+from prosper_mock.serving.spec import Operation, Spec
 from prosper_mock.world.clock import Clock
 from prosper_mock.world.driver import ClockInfo, LocalDriver
 from prosper_mock.world.model import World
@@ -68,6 +69,7 @@ class MockState:
         self._snapshots = snapshots if snapshots is not None else SnapshotCache()
         self._faults = faults if faults is not None else FaultInjector()
         self._simulation: Simulation | None = None
+        self._reused: list[Reused] = []
         if simulation is not None:
             self.attach_simulation(simulation)
 
@@ -121,6 +123,11 @@ class MockState:
         return self._simulation
 
     @property
+    def reused_answers(self) -> tuple[Reused, ...]:
+        """The operations whose answers are kept (``reuse_answers``), for the fast path."""
+        return tuple(self._reused)
+
+    @property
     def driver(self) -> LocalDriver:
         """The world's ``WorldDriver`` (with the simulation that moves with its clock)."""
         return LocalDriver(self._world, self._simulation)
@@ -157,6 +164,12 @@ class MockState:
 
     def clear_faults(self) -> None:
         self._faults.rules = []
+
+    def reuse_answers(self, operation: Operation) -> AnswerCache:
+        """A new cache of ``operation``'s answers, listed in ``reused_answers``."""
+        cache = AnswerCache()
+        self._reused.append(Reused(operation.method, operation.path, operation.operation_id, cache))
+        return cache
 
     def clear_journal(self) -> None:
         """Forget the requests answered so far."""

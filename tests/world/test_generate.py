@@ -126,7 +126,15 @@ def test_index_keys_agree_with_the_rows() -> None:
         assert gen.log_keys(i) == (row.user_phone_number, row.variables)
 
 
-@pytest.mark.parametrize("kwargs", [{"live_calls": -1}, {"first_id": 0}, {"anchor": "2026-01-01"}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"live_calls": -1},
+        {"first_id": 0},
+        {"anchor": "2026-01-01"},
+        {"first_id": 2**63 - 274},  # its 275 calls would end at id 2**63, past the largest
+    ],
+)
 def test_bad_recipes_are_refused(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         WorldRecipe(**kwargs)

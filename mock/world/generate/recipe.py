@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prosper_mock.world.clock import LATEST
+from prosper_mock.world.records import MAX_CALL_ID
 
 DEFAULT_ANCHOR = "2026-01-15T15:00:00+00:00"
 # The anchors a world can have. The seeded calls (and campaigns, a day earlier) span the 31 days
@@ -50,6 +51,11 @@ class WorldRecipe:
             raise ValueError("live_calls, call_logs and pending_targets must be >= 0")
         if self.first_id < 1:
             raise ValueError("first_id must be >= 1")
+        if self.first_id + self.live_calls + self.call_logs - 1 > MAX_CALL_ID:
+            raise ValueError(
+                f"first_id + live_calls + call_logs - 1 must be at most {MAX_CALL_ID}, "
+                "the largest call id"
+            )
         problem = anchor_problem(self.anchor)
         if problem is not None:
             raise ValueError(f"anchor {problem}")

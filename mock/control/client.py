@@ -7,9 +7,11 @@ import urllib.error
 import urllib.request
 from email.message import Message
 from typing import IO, Any, cast
+from urllib.parse import quote, urlencode
 
 from prosper_mock.base.errors import ProsperMockError
 from prosper_mock.control.bodies import PREFIX, SERVICE
+from prosper_mock.control.declared import BY_ID
 from prosper_mock.world.driver import CallAnswer, CallLogAnswer, ClockInfo
 
 
@@ -76,16 +78,37 @@ class ControlClient:
             raise ControlError(exc.code, detail) from None
         return json.loads(raw) if raw else None
 
-    def _object(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        """A call the control API answers with a JSON object (as control_openapi.json says)."""
-        return cast("dict[str, Any]", self._call(method, path, body))
+    def call(
+        self,
+        operation_id: str,
+        /,
+        body: Any = None,
+        query: dict[str, Any] | None = None,
+        **path: Any,
+    ) -> Any:
+        """Send the declared control operation ``operation_id`` (``declared.OPERATIONS``):
+        ``path`` fills its path parameters, ``query`` its query string, ``body`` its body."""
+        declared = BY_ID[operation_id]
+        names = declared.path_names()
+        if set(path) != set(names):
+            raise TypeError(f"{operation_id} takes the path parameters {names}, got {sorted(path)}")
+        where = declared.path
+        for name in names:
+            where = where.replace("{" + name + "}", quote(str(path[name]), safe=""))
+        if query:
+            where += "?" + urlencode(query)
+        return self._call(declared.method, where, body)
+
+    def _object(self, operation_id: str, body: Any = None, **path: Any) -> dict[str, Any]:
+        """A call the control API answers with a JSON object (as its declaration says)."""
+        return cast("dict[str, Any]", self.call(operation_id, body, **path))
 
     def health(self) -> dict[str, Any]:
-        return self._object("GET", "/health")
+        return self._object("health")
 
     def control_openapi(self) -> dict[str, Any]:
         """The control API's own OpenAPI document."""
-        return self._object("GET", "/openapi.json")
+        return self._object("control_openapi")
 
     def is_mock(self) -> bool:
         """Whether ``base_url`` is a prosper-voice-mock with its control API reachable."""
@@ -95,46 +118,40 @@ class ControlClient:
             return False
 
     def start_call(self, **fields: Any) -> CallAnswer:
-        return cast(CallAnswer, self._call("POST", "/live-calls", fields))
+        return cast(CallAnswer, self.call("start_call", fields))
 
     def map_variables(self, call_log_id: int, **variables: Any) -> CallAnswer:
-        return cast(
-            CallAnswer,
-            self._call("PATCH", f"/live-calls/{call_log_id}/variables", {"variables": variables}),
-        )
+        body = {"variables": variables}
+        return cast(CallAnswer, self.call("map_variables", body, call_log_id=call_log_id))
 
     def end_call(self, call_log_id: int, keep_live: bool = False, **fields: Any) -> CallLogAnswer:
-        return cast(
-            CallLogAnswer,
-            self._call(
-                "POST", f"/live-calls/{call_log_id}/end", {"fields": fields, "keep_live": keep_live}
-            ),
-        )
+        body = {"fields": fields, "keep_live": keep_live}
+        return cast(CallLogAnswer, self.call("end_call", body, call_log_id=call_log_id))
 
     def live_calls(self, limit: int = 50) -> dict[str, Any]:
         """The latest live calls as stored, latest start first: ``{"live_calls", "count"}``."""
-        return self._object("GET", f"/live-calls?limit={int(limit)}")
+        return cast("dict[str, Any]", self.call("live_calls", query={"limit": int(limit)}))
 
     def live_call(self, call_log_id: int) -> CallAnswer:
         """One live call as stored and as a client's lookup answers it."""
-        return cast(CallAnswer, self._call("GET", f"/live-calls/{int(call_log_id)}"))
+        return cast(CallAnswer, self.call("live_call", call_log_id=int(call_log_id)))
 
     def call_logs(self, limit: int = 50) -> dict[str, Any]:
         """The latest call logs as stored, largest id first: ``{"call_logs", "count"}``."""
-        return self._object("GET", f"/call-logs?limit={int(limit)}")
+        return cast("dict[str, Any]", self.call("call_logs", query={"limit": int(limit)}))
 
     def call_log(self, call_log_id: int) -> CallLogAnswer:
         """One call log as stored and as a client's lookup answers it."""
-        return cast(CallLogAnswer, self._call("GET", f"/call-logs/{int(call_log_id)}"))
+        return cast(CallLogAnswer, self.call("call_log", call_log_id=int(call_log_id)))
 
     def delete_live_call(self, call_log_id: int) -> None:
-        self._call("DELETE", f"/live-calls/{call_log_id}")
+        self.call("delete_live_call", call_log_id=call_log_id)
 
     def add_call_log(self, **fields: Any) -> CallLogAnswer:
-        return cast(CallLogAnswer, self._call("POST", "/call-logs", fields))
+        return cast(CallLogAnswer, self.call("add_call_log", fields))
 
     def delete_call_log(self, call_log_id: int) -> None:
-        self._call("DELETE", f"/call-logs/{call_log_id}")
+        self.call("delete_call_log", call_log_id=call_log_id)
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         """A call to the vendored API of the same mock (``path`` from ``/api/v1``); a refusal
@@ -143,65 +160,61 @@ class ControlClient:
 
     def campaigns(self) -> list[dict[str, Any]]:
         """Every campaign of the world (ids to use with the vendored API's campaign paths)."""
-        return cast("list[dict[str, Any]]", self._object("GET", "/campaigns")["campaigns"])
+        return cast("list[dict[str, Any]]", self._object("campaigns")["campaigns"])
 
     def campaign_targets(self, campaign_id: str, limit: int = 50) -> dict[str, Any]:
         """A campaign's newest targets, newest first: ``{"targets", "count"}``."""
-        from urllib.parse import quote
-
-        path = f"/campaigns/{quote(campaign_id, safe='')}/targets?limit={int(limit)}"
-        return self._object("GET", path)
+        query = {"limit": int(limit)}
+        answer = self.call("campaign_targets", query=query, campaign_id=campaign_id)
+        return cast("dict[str, Any]", answer)
 
     def reset(self) -> dict[str, Any]:
-        return self._object("POST", "/reset")
+        return self._object("reset")
 
     def dump(self) -> dict[str, Any]:
-        return self._object("GET", "/world")
+        return self._object("dump")
 
     def load(self, world: dict[str, Any]) -> dict[str, Any]:
-        return self._object("PUT", "/world", world)
+        return self._object("load", world)
 
     def snapshot(self) -> str:
         """Save the world (base and changes) and the fault rules; returns the name for
         ``restore``, which puts them back, reset baseline included."""
-        return str(self._call("POST", "/snapshots")["snapshot"])
+        return str(self._object("snapshot")["snapshot"])
 
     def restore(self, snapshot: str) -> dict[str, Any]:
         """Back to what ``snapshot`` saved (once: the snapshot is then gone)."""
-        return self._object("POST", f"/snapshots/{snapshot}/restore")
+        return self._object("restore", snapshot=snapshot)
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
         """Every entry matching ``filters``, read page by page."""
-        from urllib.parse import urlencode
-
         entries: list[dict[str, Any]] = []
         while True:
-            query = f"?{urlencode(filters)}" if filters else ""
-            page = self._call("GET", f"/journal{query}")
+            page = self.call("journal", query=filters)
             entries += page["entries"]
             if not page.get("more"):
                 return entries
             filters = {**filters, "since": page["next_since"]}
 
     def clear_journal(self) -> None:
-        self._call("DELETE", "/journal")
+        self.call("clear_journal")
 
     def clock(self) -> ClockInfo:
-        return cast(ClockInfo, self._call("GET", "/clock"))
+        return cast(ClockInfo, self.call("clock"))
 
     def advance_clock(self, seconds: float) -> ClockInfo:
-        return cast(ClockInfo, self._call("POST", "/clock/advance", {"seconds": seconds}))
+        return cast(ClockInfo, self.call("advance_clock", {"seconds": seconds}))
 
     def set_clock(self, now: str) -> ClockInfo:
         """Set the virtual clock to ``now`` (ISO-8601 with a UTC offset; never backwards)."""
-        return cast(ClockInfo, self._call("PUT", "/clock", {"now": now}))
+        return cast(ClockInfo, self.call("set_clock", {"now": now}))
 
     def faults(self) -> dict[str, Any]:
         """The fault rules in force: ``{"rules": [...]}``."""
-        return self._object("GET", "/faults")
+        return self._object("faults")
 
     def set_faults(self, rules: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._object("PUT", "/faults", {"rules": rules})
+        return self._object("set_faults", {"rules": rules})
 
     def clear_faults(self) -> None:
-        self._call("DELETE", "/faults")
+        self.call("clear_faults")

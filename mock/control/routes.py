@@ -12,11 +12,10 @@ body must be, ``guard`` checks first; ``paging`` cuts the journal into pages.
 
 from __future__ import annotations
 
-import json
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -29,6 +28,7 @@ from prosper_mock.control.bodies import (
     adapter,
 )
 from prosper_mock.control.dashboard import add_dashboard_routes
+from prosper_mock.control.declared import BY_ID, OPERATIONS, document, render
 from prosper_mock.control.guard import BodyError, BodyRule, ControlPolicy, read_body, refusal
 from prosper_mock.control.paging import (
     JOURNAL_MAX_LIMIT,
@@ -56,8 +56,26 @@ DEFAULT_MAX_WORLD_BYTES = 256 * 1024 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+@functools.cache
 def control_spec_bytes() -> bytes:
-    return resources.files("prosper_mock.control").joinpath("openapi.json").read_bytes()
+    """The control API's OpenAPI document as served (made from the declarations)."""
+    return render(document())
+
+
+HANDLERS: dict[str, Callable[[web.Request, MockState], Awaitable[Any]]] = {}
+_F = TypeVar("_F", bound=Callable[[web.Request, MockState], Awaitable[Any]])
+
+
+def handles(operation_id: str) -> Callable[[_F], _F]:
+    """Register the decorated function as the handler of the declared ``operation_id``."""
+    if operation_id not in BY_ID:
+        raise RuntimeError(f"{operation_id!r} is not a declared control operation")
+
+    def register(fn: _F) -> _F:
+        HANDLERS[operation_id] = fn
+        return fn
+
+    return register
 
 
 # web.RequestKey is newer than the oldest aiohttp the kit supports (3.9): a str key there.
@@ -81,71 +99,29 @@ def add_control_routes(
     ``allow_origins`` are web origins whose pages may drive it; ``allow_hosts``
     are ``Host`` values accepted besides the mock's own address (``name`` for
     any port, or ``name:port``). ``max_world_bytes`` caps ``PUT /__mock/world``
-    (other bodies: ``MAX_BODY_BYTES``). Every route must be an operation of
-    ``control_openapi.json`` and every operation a route.
+    (other bodies: ``MAX_BODY_BYTES``). One route per declared operation
+    (``declared.OPERATIONS``), answered by the handler registered for its id.
     """
-    spec = control_spec_bytes()
-    document = json.loads(spec)
     policy = ControlPolicy(
         token,
         frozenset(o.rstrip("/").lower() for o in allow_origins),
         frozenset(h.lower() for h in allow_hosts),
     )
-    declared = {
-        (method.upper(), path): operation
-        for path, item in document["paths"].items()
-        for method, operation in item.items()
-        if method != "parameters"  # shared by a path's operations, not one of them
-    }
-    routed: dict[str, list[str]] = {}
-
-    def route(
-        method: str, path: str, fn: Callable[[web.Request, MockState], Awaitable[Any]]
-    ) -> None:
-        operation = declared.pop((method, PREFIX + path), None)
-        if operation is None:
-            raise RuntimeError(f"control route {method} {PREFIX + path} is not in its spec")
-        rule = None
-        if "requestBody" in operation:
-            kind, required = BODIES[operation["operationId"]]
-            limit = max_world_bytes if operation["operationId"] == "load" else MAX_BODY_BYTES
-            rule = BodyRule(adapter(kind), required, limit)
-        app.router.add_route(method, PREFIX + path, guarded(app, _guarded(fn, policy, rule)))
-        routed.setdefault(PREFIX + path, []).append(method)
-
-    async def openapi(request: web.Request, state: MockState) -> web.StreamResponse:
-        return web.Response(body=spec, content_type="application/json")
-
-    route("GET", "/openapi.json", openapi)
-    route("GET", "/health", _health)
-    route("GET", "/live-calls", listings.latest_live_calls)
-    route("POST", "/live-calls", _start_call)
-    route("GET", "/live-calls/{call_log_id}", listings.live_call)
-    route("PATCH", "/live-calls/{call_log_id}/variables", _map_variables)
-    route("POST", "/live-calls/{call_log_id}/end", _end_call)
-    route("DELETE", "/live-calls/{call_log_id}", _delete_live_call)
-    route("GET", "/call-logs", listings.latest_call_logs)
-    route("POST", "/call-logs", _add_call_log)
-    route("GET", "/call-logs/{call_log_id}", listings.call_log)
-    route("DELETE", "/call-logs/{call_log_id}", _delete_call_log)
-    route("GET", "/campaigns", _campaigns)
-    route("GET", "/campaigns/{campaign_id}/targets", listings.latest_targets)
-    route("POST", "/reset", _reset)
-    route("GET", "/world", _dump)
-    route("PUT", "/world", _load)
+    unhandled = sorted(o.operation_id for o in OPERATIONS if o.operation_id not in HANDLERS)
+    if unhandled:
+        raise RuntimeError(f"control operations without a handler: {unhandled}")
     app[SNAPSHOTS] = {}
-    route("POST", "/snapshots", _take_snapshot)
-    route("POST", "/snapshots/{snapshot}/restore", _restore_snapshot)
-    route("GET", "/journal", _journal)
-    route("DELETE", "/journal", _clear_journal)
-    route("GET", "/clock", _clock)
-    route("POST", "/clock/advance", _advance_clock)
-    route("PUT", "/clock", _set_clock)
-    route("GET", "/faults", _faults)
-    route("PUT", "/faults", _set_faults)
-    route("DELETE", "/faults", _clear_faults)
-    if declared:
-        raise RuntimeError(f"control operations without a route: {sorted(declared)}")
+    routed: dict[str, list[str]] = {}
+    for declared in OPERATIONS:
+        rule = None
+        if declared.has_body:
+            kind, required = BODIES[declared.operation_id]
+            limit = max_world_bytes if declared.world_sized else MAX_BODY_BYTES
+            rule = BodyRule(adapter(kind), required, limit)
+        handler = _guarded(HANDLERS[declared.operation_id], policy, rule)
+        path = PREFIX + declared.path
+        app.router.add_route(declared.method, path, guarded(app, handler))
+        routed.setdefault(path, []).append(declared.method)
     for path in add_dashboard_routes(app, policy):  # files, not operations: not in the spec
         routed[path] = ["GET", "HEAD"]
     for path, methods in routed.items():
@@ -178,11 +154,24 @@ def _guarded(
     return handle
 
 
+handles("live_calls")(listings.latest_live_calls)
+handles("live_call")(listings.live_call)
+handles("call_logs")(listings.latest_call_logs)
+handles("call_log")(listings.call_log)
+handles("campaign_targets")(listings.latest_targets)
+
+
+@handles("control_openapi")
+async def _openapi(request: web.Request, state: MockState) -> web.StreamResponse:
+    return web.Response(body=control_spec_bytes(), content_type="application/json")
+
+
 def _body(request: web.Request) -> dict[str, Any]:
     """The body the guard read and validated against the operation's body type."""
     return request[_BODY]
 
 
+@handles("health")
 async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
     stats = state.world.stats()
     return {
@@ -196,15 +185,18 @@ async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
     }
 
 
+@handles("start_call")
 async def _start_call(request: web.Request, state: MockState) -> web.StreamResponse:
     return json_response(state.driver.start_call(**_body(request)), 201)
 
 
+@handles("map_variables")
 async def _map_variables(request: web.Request, state: MockState) -> CallAnswer:
     call_log_id = listings.call_log_id_of(request)
     return state.driver.map_variables(call_log_id, **_body(request)["variables"])
 
 
+@handles("end_call")
 async def _end_call(request: web.Request, state: MockState) -> CallLogAnswer:
     body = _body(request)
     keep_live = body.get("keep_live", False)
@@ -212,38 +204,46 @@ async def _end_call(request: web.Request, state: MockState) -> CallLogAnswer:
     return state.driver.end_call(call_log_id, keep_live=keep_live, **(body.get("fields") or {}))
 
 
+@handles("delete_live_call")
 async def _delete_live_call(request: web.Request, state: MockState) -> web.StreamResponse:
     state.driver.delete_live_call(listings.call_log_id_of(request))
     return web.Response(status=204)
 
 
+@handles("add_call_log")
 async def _add_call_log(request: web.Request, state: MockState) -> web.StreamResponse:
     return json_response(state.driver.add_call_log(**_body(request)), 201)
 
 
+@handles("delete_call_log")
 async def _delete_call_log(request: web.Request, state: MockState) -> web.StreamResponse:
     state.driver.delete_call_log(listings.call_log_id_of(request))
     return web.Response(status=204)
 
 
+@handles("campaigns")
 async def _campaigns(request: web.Request, state: MockState) -> dict[str, Any]:
     return {"campaigns": state.driver.campaigns()}
 
 
+@handles("reset")
 async def _reset(request: web.Request, state: MockState) -> dict[str, Any]:
     stats = state.driver.reset()
     state.clear_journal()
     return stats
 
 
+@handles("dump")
 async def _dump(request: web.Request, state: MockState) -> dict[str, Any]:
     return state.driver.dump()
 
 
+@handles("load")
 async def _load(request: web.Request, state: MockState) -> dict[str, Any]:
     return state.driver.load(_body(request))
 
 
+@handles("snapshot")
 async def _take_snapshot(request: web.Request, state: MockState) -> web.StreamResponse:
     taken = request.app[SNAPSHOTS]
     while len(taken) >= MAX_SNAPSHOTS:
@@ -253,6 +253,7 @@ async def _take_snapshot(request: web.Request, state: MockState) -> web.StreamRe
     return json_response({"snapshot": name}, 201)
 
 
+@handles("restore")
 async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str, Any]:
     name = request.match_info["snapshot"]
     taken = request.app[SNAPSHOTS].pop(name, None)
@@ -264,6 +265,7 @@ async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str,
     return state.world.stats()
 
 
+@handles("journal")
 async def _journal(request: web.Request, state: MockState) -> web.StreamResponse:
     """One page of entries after ``since`` (seq), filtered by ``method``, ``path``, ``status``
     and ``param.NAME``: at most ``limit`` of them, in at most ``paging.JOURNAL_PAGE_BYTES``.
@@ -298,27 +300,33 @@ async def _journal(request: web.Request, state: MockState) -> web.StreamResponse
     return web.Response(body=body, content_type="application/json")
 
 
+@handles("clear_journal")
 async def _clear_journal(request: web.Request, state: MockState) -> web.StreamResponse:
     state.clear_journal()
     return web.Response(status=204)
 
 
+@handles("clock")
 async def _clock(request: web.Request, state: MockState) -> ClockInfo:
     return state.driver.clock()
 
 
+@handles("advance_clock")
 async def _advance_clock(request: web.Request, state: MockState) -> ClockInfo:
     return state.move_clock(_body(request)["seconds"])
 
 
+@handles("set_clock")
 async def _set_clock(request: web.Request, state: MockState) -> ClockInfo:
     return state.set_clock(_body(request)["now"])
 
 
+@handles("faults")
 async def _faults(request: web.Request, state: MockState) -> dict[str, Any]:
     return state.faults.to_dict()
 
 
+@handles("set_faults")
 async def _set_faults(request: web.Request, state: MockState) -> dict[str, Any]:
     try:
         rules = parse_rules(_body(request))
@@ -328,6 +336,7 @@ async def _set_faults(request: web.Request, state: MockState) -> dict[str, Any]:
     return state.faults.to_dict()
 
 
+@handles("clear_faults")
 async def _clear_faults(request: web.Request, state: MockState) -> web.StreamResponse:
     state.clear_faults()
     return web.Response(status=204)

@@ -1,0 +1,126 @@
+"""The JSON schemas of the control API's answers, named by its declarations (``declared.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+_SNAPSHOT = {
+    "type": "object",
+    "description": "the flat answer a client of GET /api/v1/live-calls gets",
+    "additionalProperties": True,
+}
+
+
+def _answer(record: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [record, "snapshot"],
+        "properties": {record: OBJECT, "snapshot": _SNAPSHOT},
+    }
+
+
+CALL = _answer("call")
+CALL_LOG = _answer("call_log")
+
+
+def rows(name: str) -> dict[str, Any]:
+    """A listing of the world's rows, newest first, with the store's size."""
+    return {
+        "type": "object",
+        "required": [name, "count"],
+        "properties": {
+            name: {"type": "array", "items": OBJECT},
+            "count": {"type": "integer", "minimum": 0, "description": "how many the world holds"},
+        },
+    }
+
+
+_IDS = {"type": "array", "items": {"type": "integer"}}
+HEALTH: dict[str, Any] = {
+    "type": "object",
+    "required": ["service", "version", "live_calls", "call_logs"],
+    "properties": {
+        "service": {"const": "prosper-voice-mock"},
+        "version": {"type": "string"},
+        "live_calls": {"type": "integer"},
+        "call_logs": {"type": "integer"},
+        "world_version": {"type": "integer"},
+        "simulation": {
+            "type": "boolean",
+            "description": "whether the world moves by itself (serve --simulate)",
+        },
+        "sample_ids": {
+            "type": "object",
+            "description": "A few ids of each store (the first rows of each), for clients that "
+            "need known calls, such as the contract suite's read-only checks",
+            "properties": {"live_calls": _IDS, "call_logs": _IDS},
+        },
+    },
+}
+SNAPSHOT: dict[str, Any] = {
+    "type": "object",
+    "required": ["snapshot"],
+    "properties": {"snapshot": {"type": "string"}},
+}
+JOURNAL: dict[str, Any] = {
+    "type": "object",
+    "required": ["entries", "next_since", "more"],
+    "properties": {
+        "entries": {"type": "array", "items": OBJECT},
+        "next_since": {"type": "integer", "description": "pass as since to read the next page"},
+        "more": {"type": "boolean", "description": "whether entries remain after next_since"},
+    },
+}
+CLOCK: dict[str, Any] = {
+    "type": "object",
+    "required": ["mode", "now"],
+    "properties": {"mode": {"enum": ["system", "virtual"]}, "now": {"type": "string"}},
+}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+RULES: dict[str, Any] = {
+    "type": "object",
+    "required": ["rules"],
+    "properties": {
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["faults"],
+                "properties": {
+                    "faults": {
+                        "description": "header grammar (docs/how-to/faults.md); answers list "
+                        "each fault",
+                        "anyOf": [
+                            {"type": "string"},
+                            {"type": "array", "items": {"type": "string"}},
+                        ],
+                    },
+                    "probability": {"type": "number", "minimum": 0, "maximum": 1},
+                    "match": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+CAMPAIGNS: dict[str, Any] = {
+    "type": "object",
+    "required": ["campaigns"],
+    "properties": {
+        "campaigns": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "flow_id", "kind", "variables", "created_at"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "flow_id": {"type": "string"},
+                    "kind": {"enum": ["patient", "payor", "provider"]},
+                    "variables": _STRINGS,
+                    "created_at": {"type": "string"},
+                },
+            },
+        }
+    },
+}

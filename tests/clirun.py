@@ -32,13 +32,15 @@ def serve(
     env: dict[str, str] | None = None,
     timeout: float = 30.0,
     command: str = "serve",
+    python: str = sys.executable,
 ) -> Iterator[Served]:
     """Start ``python -m prosper_mock COMMAND --port 0 ARGS``; stop it with SIGTERM on exit.
 
-    ``COMMAND`` (``serve``, ``proxy``) must announce ``serving on URL`` on stderr.
+    ``COMMAND`` (``serve``, ``proxy``) must announce ``serving on URL`` on stderr; ``python``
+    is the interpreter (another venv's, to run the kit installed there).
     """
     process = subprocess.Popen(
-        [sys.executable, "-m", "prosper_mock", command, "--port", "0", *args],
+        [python, "-m", "prosper_mock", command, "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -10,14 +10,20 @@ the kit there with ``--no-deps`` needs no index and finds no copy of the kit alr
 from __future__ import annotations
 
 import fcntl
+import importlib.metadata
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import venv
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a build of the checkout must not see: local environments, caches, earlier builds.
@@ -70,15 +76,19 @@ def shared_distributions(basetemp: Path) -> Distributions:
         return dists
 
 
-def fresh_venv(directory: Path) -> Path:
-    """A new venv in ``directory`` that sees this environment's packages but not the kit;
-    its python (``-m pip`` works there too)."""
+def fresh_venv(directory: Path, only: Collection[str] | None = None) -> Path:
+    """A new venv in ``directory`` that sees this environment's packages but not the kit
+    (with ``only``: those distributions' files alone, see ``needed``, and pip); its python
+    (``-m pip`` works there too)."""
     venv.EnvBuilder(with_pip=False).create(directory)
     python = directory / "bin" / "python"
     view = directory / "outer-site-packages"
     view.mkdir()
     outer = Path(sysconfig.get_paths()["purelib"])
+    shown = None if only is None else top_level_entries({*only, "pip"})
     for entry in outer.iterdir():
+        if shown is not None and entry.name not in shown:
+            continue
         if not entry.name.startswith(KIT_ENTRIES) and entry.suffix != ".pth":
             (view / entry.name).symlink_to(entry)
     purelib = subprocess.run(
@@ -90,6 +100,56 @@ def fresh_venv(directory: Path) -> Path:
     # after the venv's own site-packages on sys.path, so what is installed there comes first
     (Path(purelib) / "outer.pth").write_text(f"{view}\n")
     return python
+
+
+def kit_requirements(*extras: str) -> list[str]:
+    """What ``pip install '.[EXTRAS]'`` asks for: the runtime dependencies of pyproject.toml
+    and those of ``extras``, an extra that names the kit's own extras expanded."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = list(project["dependencies"])
+    todo, seen = list(extras), set()
+    while todo:
+        if (extra := todo.pop()) in seen:
+            continue
+        seen.add(extra)
+        for text in project["optional-dependencies"][extra]:
+            requirement = Requirement(text)
+            if canonicalize_name(requirement.name) == canonicalize_name(project["name"]):
+                todo.extend(requirement.extras)
+            else:
+                requirements.append(text)
+    return requirements
+
+
+def needed(requirements: Iterable[str]) -> set[str]:
+    """The distributions of this environment that ``requirements`` install, what they
+    require followed through (with the extras asked for), as canonical names."""
+    extras: dict[str, set[str]] = {}
+    todo = [Requirement(text) for text in requirements]
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        asked = set(requirement.extras)
+        if name in extras and asked <= extras[name]:
+            continue
+        extras[name] = extras.get(name, set()) | asked
+        environments = [{"extra": extra} for extra in sorted(extras[name])] or [{"extra": ""}]
+        for text in importlib.metadata.distribution(name).requires or []:
+            each = Requirement(text)
+            if each.marker is None or any(each.marker.evaluate(e) for e in environments):
+                todo.append(each)
+    return set(extras)
+
+
+def top_level_entries(distributions: Collection[str]) -> set[str]:
+    """The names in site-packages that ``distributions`` installed (packages, modules,
+    their ``.dist-info``)."""
+    entries = set()
+    for name in distributions:
+        for path in importlib.metadata.distribution(name).files or []:
+            if path.parts[0] not in ("..", "__pycache__"):
+                entries.add(path.parts[0])
+    return entries
 
 
 def pip_install(python: Path, *args: str, timeout: float = 300) -> None:

@@ -3,7 +3,9 @@
 ``mkdocs build --strict`` (mkdocs.yml) fails on any warning: a broken link or anchor, a page
 missing from the nav's targets, a docstring mkdocstrings cannot render. The generated
 reference tables (docs/sitegen/) are checked against what they are generated from, so a
-generator that silently drops a command, an option or a rule fails here.
+generator that silently drops a command, an option or a rule fails here. The site is built
+in a venv that holds the kit and its ``docs`` extra alone, as ``make docs`` installs them, so a
+generator that needs a package the extra lacks fails here too.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
-import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +23,7 @@ import pytest
 
 from prosper_contracts.rules import RULES
 from prosper_mock.plugin import Prosper
+from tests.dists import NOT_SOURCE, clean_env, fresh_venv, kit_requirements, needed, pip_install
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs"))  # where mkdocs finds the generators (docs/hooks.py)
@@ -30,13 +33,19 @@ from sitegen.rules import rules_reference  # noqa: E402
 
 
 def test_the_site_builds_strict_without_warnings(tmp_path: Path) -> None:
+    # as `make docs` builds it in a fresh clone: the kit installed editable, with its docs
+    # extra alone (and the build backend), in a venv of its own
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT, checkout, symlinks=True, ignore=NOT_SOURCE)
+    python = fresh_venv(tmp_path / "venv", only=needed(kit_requirements("docs")) | {"setuptools"})
+    pip_install(python, "--no-build-isolation", "--editable", str(checkout))
     built = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-        cwd=ROOT,
+        [str(python), "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=checkout,
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},  # the theme's notice, not ours
+        env=clean_env(NO_MKDOCS_2_WARNING="1"),  # the theme's notice, not ours
     )
     assert built.returncode == 0, built.stderr
     warnings = [line for line in built.stderr.splitlines() if line.startswith("WARNING")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
+from datetime import date
 from typing import Any
 
 from hypothesis import given, settings
@@ -184,3 +186,187 @@ def test_classify_keeps_platform_data_and_transcript_roles() -> None:
     assert classify(("target", "name"), "Michele Sanchez") == "name"
     assert classify(("variables", "payor_name"), "Aetna") == "org"
     assert classify(("call_log_id",), 1011) is None
+
+
+# -- one mapping for the whole file: kinds and formats kept, free text scrubbed ----------
+
+
+def test_uuids_stay_uuids_of_their_version_and_variant() -> None:
+    p = Pseudonymiser(KEY)
+    real = "2a9c7c02-3576-490a-b7ea-4d5a7cfce3a8"
+    (row,) = p.rows([{"campaign_target_id": real, "variables": {"visit": real.upper()}}])
+    fake = row["campaign_target_id"]
+    assert uuid.UUID(fake).version == 4 and uuid.UUID(fake).variant == uuid.RFC_4122
+    assert fake != real and fake.islower()
+    assert row["variables"]["visit"] == p.fake(real.upper(), "id") != real.upper()
+    assert row["variables"]["visit"].isupper() and uuid.UUID(row["variables"]["visit"])
+    # The recorder fakes a target's own id as an "id": the same fake as its calls name.
+    assert p.fake(real, "id", ("campaign_target_id",)) == fake
+
+
+def test_one_person_has_one_fake_name_in_every_field() -> None:
+    p = Pseudonymiser(KEY)
+    (out,) = p.rows(
+        [
+            {
+                "target": {"type": "patient", "name": "Matthew Mann", "status": "Finished"},
+                "variables": {
+                    "patient_first_name": "Matthew",
+                    "patient_last_name": "Mann",
+                    "provider_name": "Dr. Ronald Waters",
+                },
+                "pre_call_data": {"patient_name": "MATTHEW MANN", "full_name": "mann, matthew"},
+            }
+        ]
+    )
+    first, last = out["variables"]["patient_first_name"], out["variables"]["patient_last_name"]
+    assert {first, last}.isdisjoint({"Matthew", "Mann"})
+    assert out["target"]["name"] == f"{first} {last}"
+    assert out["pre_call_data"]["patient_name"] == f"{first} {last}".upper()
+    assert out["pre_call_data"]["full_name"] == f"{last}, {first}".lower()
+    assert re.fullmatch(r"Dr\. [A-Z][a-z]+ [A-Z][a-z'-]+", out["variables"]["provider_name"])
+
+
+def test_the_platform_s_free_text_loses_every_value_replaced_elsewhere() -> None:
+    p = Pseudonymiser(KEY)
+    notes = (
+        "Spoke with Matthew MANN (DOB 11/04/1954, 1954-11-04), MRN Z924171118; "
+        "call back at (920) 754-3862 or matt.mann@mail.example"
+    )
+    (out,) = p.rows(
+        [
+            {
+                "user_phone_number": "+19207543862",
+                "variables": {
+                    "patient_first_name": "Matthew",
+                    "patient_last_name": "Mann",
+                    "patient_dob": "1954-11-04",
+                    "member_id": "Z924171118",
+                    "email": "matt.mann@mail.example",
+                },
+                "qa": {"notes": notes, "score": 0.7},
+                "call_categorization": {"reason": [f"patient {notes}"]},
+                "agent_data": {"name": "Morgan", "summary": notes},
+            }
+        ]
+    )
+    v = out["variables"]
+    fake_phone = out["user_phone_number"]
+    national = f"({fake_phone[2:5]}) {fake_phone[5:8]}-{fake_phone[8:]}"
+    us_dob = date.fromisoformat(v["patient_dob"]).strftime("%m/%d/%Y")
+    for text in (out["qa"]["notes"], out["call_categorization"]["reason"][0]):
+        for real in ("Matthew", "MANN", "11/04/1954", "1954", "Z924171118", "754-3862", "matt"):
+            assert real not in text, (real, text)
+        for fake in (v["patient_first_name"], v["patient_last_name"].upper(), us_dob):
+            assert fake in text, (fake, text)
+        assert v["patient_dob"] in text and v["member_id"] in text and v["email"] in text
+        assert national in text
+    assert out["agent_data"] == {"name": "Morgan", "summary": out["qa"]["notes"]}
+    assert out["qa"]["score"] == 0.7
+
+
+TEMPLATE_WORDS = {"patient", "finished", "user", "assistant", "miss", "prof"}
+NAMES = st.from_regex(r"[A-Z][a-z]{3,9}", fullmatch=True).filter(
+    lambda n: n.lower() not in TEMPLATE_WORDS
+)
+PEOPLE = st.lists(
+    st.tuples(
+        NAMES,
+        NAMES,
+        st.from_regex(r"\+1[2-9]\d\d[2-9]\d{6}", fullmatch=True),
+        st.dates(date(1920, 1, 1), date(2005, 12, 31)).map(date.isoformat),
+        st.from_regex(r"[A-Z]\d{6,9}", fullmatch=True),
+        st.uuids().map(str),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def person_rows(people: list[tuple[str, ...]]) -> list[dict[str, Any]]:
+    """A call log and a target per person, their values in structured fields, in free text
+    of personal and of platform columns, in other spellings."""
+    rows: list[dict[str, Any]] = []
+    for n, (first, last, phone, dob, mrn, ident) in enumerate(people):
+        national = f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}"
+        us_dob = date.fromisoformat(dob).strftime("%m/%d/%Y")
+        email = f"{first.lower()}.{last.lower()}@mail.example"
+        notes = f"{first.upper()} {last} (DOB {us_dob}), MRN {mrn}, at {national} or {email}"
+        rows.append(
+            {
+                "id": 1000 + n,
+                "user_phone_number": phone,
+                "to": phone,
+                "campaign_target_id": ident,
+                "target": {"type": "patient", "name": f"{first} {last}", "status": "Finished"},
+                "variables": {
+                    "patient_first_name": first,
+                    "patient_last_name": last,
+                    "patient_dob": dob,
+                    "mrn": mrn,
+                    "email": email,
+                },
+                "transcripts": [{"role": "user", "message": f"This is {first}, born {dob}."}],
+                "qa": {"notes": notes, "flags": [f"{last}, {first} {ident}"]},
+                "call_categorization": {"reason": f"{first} {last} confirmed"},
+                "agent_data": {"name": "Morgan", "notes": {"deep": [f"{phone} {mrn}"]}},
+            }
+        )
+        rows.append(
+            {
+                "campaign_id": "c1",
+                "phone_number": phone,
+                "external_id": mrn,
+                "patient": {"first_name": first, "last_name": last, "date_of_birth": dob},
+                "input_data": {"patient_dob": us_dob},
+            }
+        )
+    return rows
+
+
+def strings(node: Any) -> list[str]:
+    """Every string of ``node``, at any depth."""
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+@settings(max_examples=25, deadline=None)
+@given(PEOPLE)
+def test_no_original_survives_equal_values_map_alike_and_formats_hold(
+    people: list[tuple[str, ...]],
+) -> None:
+    rows = person_rows(people)
+    out = Pseudonymiser(KEY).rows(rows)
+    assert out == Pseudonymiser(KEY).rows(rows)  # the same file, the same fakes
+    texts = strings(out)
+    for first, last, phone, dob, mrn, ident in people:
+        for name in (first, last):
+            word = re.compile(rf"(?<![^\W\d_]){re.escape(name)}(?![^\W\d_])", re.IGNORECASE)
+            assert not [t for t in texts if word.search(t)], name
+        national = f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}"
+        us_dob = date.fromisoformat(dob).strftime("%m/%d/%Y")
+        for real in (phone, phone[2:], national, dob, us_dob, mrn, ident, "@mail.example"):
+            assert not [t for t in texts if real in t], real
+    for call, target in zip(out[::2], out[1::2], strict=True):
+        v, patient = call["variables"], target["patient"]
+        assert call["to"] == call["user_phone_number"] == target["phone_number"]
+        assert re.fullmatch(r"\+1[2-9]\d\d555\d{4}", call["user_phone_number"])
+        assert call["target"]["name"] == f"{v['patient_first_name']} {v['patient_last_name']}"
+        assert (patient["first_name"], patient["last_name"]) == (
+            v["patient_first_name"],
+            v["patient_last_name"],
+        )
+        assert patient["date_of_birth"] == v["patient_dob"]
+        born = date.fromisoformat(v["patient_dob"])
+        assert target["input_data"]["patient_dob"] == born.strftime("%m/%d/%Y")
+        assert target["external_id"] == v["mrn"] and len(v["mrn"]) == len(call["variables"]["mrn"])
+        assert re.fullmatch(r"[^@\s]+@example\.invalid", v["email"])
+        assert uuid.UUID(call["campaign_target_id"])
+        assert f"{v['patient_last_name']}, {v['patient_first_name']}" in call["qa"]["flags"][0]
+        assert call["user_phone_number"] in call["agent_data"]["notes"]["deep"][0]
+    for person, call in zip(people, out[::2], strict=True):
+        ident, fake = person[-1], uuid.UUID(call["campaign_target_id"])
+        assert (fake.version, fake.variant) == (uuid.UUID(ident).version, uuid.UUID(ident).variant)

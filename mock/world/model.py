@@ -20,7 +20,7 @@ from typing import Any
 from prosper_mock.base.files import FileError, read_json
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.campaigns import SeededTargets, SlotIndexer
-from prosper_mock.world.clock import Clock, SystemClock, VirtualClock
+from prosper_mock.world.clock import Clock, SystemClock
 from prosper_mock.world.dialer import Dialer, parse_saved, steps_done
 from prosper_mock.world.errors import (
     CallConflict,
@@ -66,18 +66,6 @@ class WorldSnapshot:
     generator: Generator
     origin: dict[str, Any]
     loaded: dict[str, Any] | None
-
-
-@dataclasses.dataclass(frozen=True)
-class _Savepoint:
-    """Where a transaction began (``World._savepoint``): the world, the largest id issued, the
-    version, the clock and a virtual clock's time."""
-
-    world: WorldSnapshot
-    last_id: int
-    version: int
-    clock: Clock
-    now: float | None
 
 
 class World(Transactions, Targeting):
@@ -304,31 +292,6 @@ class World(Transactions, Targeting):
     def _changed(self) -> None:
         self.version += 1
         self._announce()
-
-    def _savepoint(self) -> _Savepoint:
-        """What a transaction puts back if it fails (``transaction``)."""
-        virtual = isinstance(self.clock, VirtualClock)
-        now = self.clock.now() if virtual else None
-        return _Savepoint(self.snapshot(), self.last_id, self.version, self.clock, now)
-
-    def _put_back(self, savepoint: _Savepoint) -> None:
-        saved = savepoint.world
-        # A refusal that changed nothing keeps the version (and the answers kept for it).
-        moved = self.version != savepoint.version or any(
-            now.changed != then.changed
-            for now, then in (
-                (self.live_calls, saved.live_calls),
-                (self.call_logs, saved.call_logs),
-            )
-        )
-        self.live_calls, self.call_logs = saved.live_calls, saved.call_logs
-        self.targets, self.dialer, self.generator = saved.targets, saved.dialer, saved.generator
-        self.origin, self.loaded, self.last_id = saved.origin, saved.loaded, savepoint.last_id
-        self.clock = savepoint.clock
-        if savepoint.now is not None and isinstance(self.clock, VirtualClock):
-            self.clock.put_back(savepoint.now)
-        if moved:
-            self.version += 1
 
     def _when(self, at: float | None) -> float:
         """``at`` (the clock's now when ``None``), refused unless it is a time a row can hold."""

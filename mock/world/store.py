@@ -244,6 +244,15 @@ class BaseTable(Generic[R]):
         )
 
 
+@dataclass(frozen=True)
+class StoreSavepoint(Generic[R]):
+    """A store's overlay as ``Store.savepoint`` found it."""
+
+    rows: dict[int, R | None]
+    added: int
+    high: int
+
+
 class Store(Generic[R]):
     """A table as the lookup sees it: the base layer merged with the overlay."""
 
@@ -315,9 +324,7 @@ class Store(Generic[R]):
             self._added += 1
         self._rows[call_log_id] = row
         self._high = max(self._high, call_log_id)
-        self._by_phone.setdefault(row.user_phone_number, set()).add(call_log_id)
-        for key in keys:
-            self._by_variable.setdefault(key, set()).add(call_log_id)
+        self._index(row, keys)
 
     def delete(self, call_log_id: int) -> bool:
         """Remove a row; ``False`` if there was none."""
@@ -340,6 +347,23 @@ class Store(Generic[R]):
         self._by_variable.clear()
         self._added = 0
         self._high = 0
+
+    def savepoint(self) -> StoreSavepoint[R]:
+        """The overlay as it is now, for ``roll_back``: a shallow copy, not the indexes'."""
+        return StoreSavepoint(dict(self._rows), self._added, self._high)
+
+    def roll_back(self, savepoint: StoreSavepoint[R]) -> None:
+        """Back to the overlay ``savepoint`` took (a world's failed transaction): the rows
+        changed since are unindexed, the ones they replaced indexed again."""
+        rows = savepoint.rows
+        for call_log_id in self._rows.keys() | rows.keys():
+            now, then = self._rows.get(call_log_id), rows.get(call_log_id)
+            if now is not then:
+                if now is not None:
+                    self._unindex(now)
+                if then is not None:
+                    self._index(then, list(variable_keys(then.variables)))
+        self._rows, self._added, self._high = rows, savepoint.added, savepoint.high
 
     def copy(self) -> Store[R]:
         """The same table as a new store: the base shared (it never changes), the overlay copied."""
@@ -377,6 +401,12 @@ class Store(Generic[R]):
             if row is not None and (best is None or recency(row) > recency(best)):
                 best = row
         return best
+
+    def _index(self, row: R, keys: Iterable[VariableKey]) -> None:
+        call_log_id = row.call_log_id
+        self._by_phone.setdefault(row.user_phone_number, set()).add(call_log_id)
+        for key in keys:
+            self._by_variable.setdefault(key, set()).add(call_log_id)
 
     def _unindex(self, row: R) -> None:
         call_log_id = row.call_log_id

@@ -260,6 +260,23 @@ class TargetTable:
         self.external.clear()
         self.added = 0
 
+    def savepoint(self) -> tuple[dict[str, Target | None], dict[str, str], int]:
+        """The overlay as it is now, for ``roll_back``: shallow copies (rows are replaced, never
+        changed in place), so a write's transaction costs no copy of the targets."""
+        return dict(self._rows), dict(self.gone), self.added
+
+    def roll_back(self, savepoint: tuple[dict[str, Target | None], dict[str, str], int]) -> None:
+        """Back to the overlay ``savepoint`` took (a world's failed transaction), indexes too."""
+        rows, gone, added = savepoint
+        for target_id in self._rows.keys() | rows.keys():
+            now, then = self._rows.get(target_id), rows.get(target_id)
+            if now is not then:
+                if now is not None:
+                    self.external.discard(now)
+                if then is not None:
+                    self.external.add(then)
+        self._rows, self.gone, self.added = rows, gone, added
+
     def copy(self) -> TargetTable:
         twin = TargetTable(self.seeded)
         twin.statuses = self.statuses

@@ -20,27 +20,58 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
+
+from prosper_mock.world.clock import Clock, VirtualClock
+from prosper_mock.world.dialer import Dialer
+from prosper_mock.world.generate.generator import Generator
+from prosper_mock.world.records import CallLog, LiveCall
+from prosper_mock.world.store import Store, StoreSavepoint
+from prosper_mock.world.targets import TargetTable
+
+
+@dataclass(frozen=True)
+class Savepoint:
+    """Where a transaction began: the world's parts, what each held (its overlay's shallow
+    copy: what changed since the base, never a copy of a row or an index), the largest id
+    issued, the version, the clock and a virtual clock's time."""
+
+    live_calls: Store[LiveCall]
+    live_rows: StoreSavepoint[LiveCall]
+    call_logs: Store[CallLog]
+    log_rows: StoreSavepoint[CallLog]
+    targets: TargetTable
+    target_rows: tuple[dict[str, Any], dict[str, str], int]
+    dialer: Dialer  # a copy: it holds only the launched calls running
+    generator: Generator
+    origin: dict[str, Any]
+    loaded: dict[str, Any] | None
+    last_id: int
+    version: int
+    clock: Clock
+    now: float | None
 
 
 class Transactions:
-    """``batch`` and ``on_rollback``, mixed into ``World``, which says what a savepoint holds
-    (``_savepoint``) and how the world is put back to one (``_put_back``)."""
+    """``batch`` and ``on_rollback``, mixed into ``World``: the parts below are the world's."""
 
     lock: threading.RLock
+    live_calls: Store[LiveCall]
+    call_logs: Store[CallLog]
+    targets: TargetTable
+    dialer: Dialer
+    generator: Generator
+    origin: dict[str, Any]
+    loaded: dict[str, Any] | None
+    last_id: int
+    version: int
+    clock: Clock
     # Told (under the lock) at the end of every transaction that changed something.
     listeners: list[Callable[[Any], None]]
     _batching: int  # depth of nested ``batch()`` blocks
     _batched: bool  # a change happened inside them
     _undo: list[Callable[[], None]]  # what ``on_rollback`` registered in this transaction
-
-    def _savepoint(self) -> Any:
-        """What ``_put_back`` needs to undo every change made from now on."""
-        raise NotImplementedError
-
-    def _put_back(self, savepoint: Any) -> None:
-        """Make the world what it was at ``savepoint``."""
-        raise NotImplementedError
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -73,6 +104,48 @@ class Transactions:
                 raise
             finally:
                 self._batching, self._batched, self._undo = 0, False, []
+
+    def _savepoint(self) -> Savepoint:
+        clock = self.clock
+        return Savepoint(
+            self.live_calls,
+            self.live_calls.savepoint(),
+            self.call_logs,
+            self.call_logs.savepoint(),
+            self.targets,
+            self.targets.savepoint(),
+            self.dialer.copy(),
+            self.generator,
+            self.origin,
+            self.loaded,
+            self.last_id,
+            self.version,
+            clock,
+            clock.now() if isinstance(clock, VirtualClock) else None,
+        )
+
+    def _put_back(self, saved: Savepoint) -> None:
+        """Make the world what it was at ``saved``; the parts a write replaced (a load, a
+        reset) come back with what they held."""
+        # A refusal that changed nothing keeps the version (and the answers kept for it).
+        moved = (
+            self.version != saved.version
+            or self.live_calls is not saved.live_calls
+            or self.call_logs is not saved.call_logs
+            or self.live_calls.changed != saved.live_rows.rows
+            or self.call_logs.changed != saved.log_rows.rows
+        )
+        saved.live_calls.roll_back(saved.live_rows)
+        saved.call_logs.roll_back(saved.log_rows)
+        saved.targets.roll_back(saved.target_rows)
+        self.live_calls, self.call_logs = saved.live_calls, saved.call_logs
+        self.targets, self.dialer, self.generator = saved.targets, saved.dialer, saved.generator
+        self.origin, self.loaded, self.last_id = saved.origin, saved.loaded, saved.last_id
+        self.clock = saved.clock
+        if saved.now is not None and isinstance(self.clock, VirtualClock):
+            self.clock.put_back(saved.now)
+        if moved:
+            self.version += 1
 
     def on_rollback(self, undo: Callable[[], None]) -> None:
         """Call ``undo`` if the transaction under way fails (nothing happens outside one)."""

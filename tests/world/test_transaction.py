@@ -14,6 +14,7 @@ from prosper_mock.world.driver import LocalDriver
 from prosper_mock.world.errors import CallConflict, StateFileError
 from prosper_mock.world.records import MAX_CALL_ID
 from prosper_mock.world.simulation import Simulation
+from tests.world.counting import Counted
 
 RECIPE = WorldRecipe(seed=4, live_calls=3, call_logs=8)
 START = "2026-01-15T15:00:00+00:00"
@@ -89,6 +90,20 @@ def test_adding_targets_to_launch_when_no_call_id_is_left_adds_none() -> None:
     with pytest.raises(CallConflict, match="no call id is left"):
         world.start_call()
     assert world.add_targets(campaign, [{"phone_number": "+1", "id": "t-1"}]).added  # no launch
+
+
+def test_a_write_copies_none_of_the_world() -> None:
+    """A savepoint costs the overlay's entries, never a copy of its rows or indexes: a write
+    into a world with many changes stays as cheap as one into a fresh world."""
+    world, _ = _world()
+    campaign = world.campaigns()[0].id
+    world.add_targets(campaign, [{"phone_number": "+1", "external_id": f"E{i}"} for i in range(50)])
+    spies = [Counted(part, "copy") for part in (world.targets, world.live_calls, world.call_logs)]
+    world.start_call()
+    world.add_targets(campaign, [{"phone_number": "+1"}], launch=True)
+    with pytest.raises(WorldError):
+        world.add_targets(campaign, [{"phone_number": 1}])
+    assert [spy.calls for spy in spies] == [0, 0, 0]
 
 
 @settings(max_examples=15)

@@ -250,7 +250,7 @@ def test_the_docs_workflows_give_the_actions_only_inputs_they_declare() -> None:
             outputs = {}
             for step in job["steps"]:
                 uses = step.get("uses", "")
-                if not uses.startswith("<owner>/prosper-voice-mock"):
+                if not uses.startswith("prosper-voice/prosper-voice-mock"):
                     continue
                 name = "serve" if "/actions/serve@" in uses else "contract"
                 seen.add(name)

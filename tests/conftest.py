@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, settings
 from prosper_mock import MockServer, World, WorldRecipe
 from tests.dists import Distributions, shared_distributions
 from tests.nodeids import one_node_id_each
+from tests.redisserver import RedisServer
 from tests.tiers import is_slow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,3 +60,17 @@ def quiet_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
 def distributions(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
     """The kit's sdist and wheel, built once per run (``python -m build``, tests/dists.py)."""
     return shared_distributions(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real ``redis-server`` on a free loopback port, one per test session (per xdist
+    worker): tests keep apart by namespace (``redis_namespace``)."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as running:
+        yield running
+
+
+@pytest.fixture
+def redis_namespace(request: pytest.FixtureRequest) -> str:
+    """A store namespace of this test's own on the session's Redis."""
+    return "t" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]

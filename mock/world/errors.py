@@ -41,6 +41,11 @@ class StateFileError(WorldError):
     """The state file cannot be read or written, or holds no state of this world."""
 
 
+class StoreUnavailable(WorldError):
+    """The shared store (``--store redis://...``) cannot be reached or refuses the mock: what
+    needs it is refused, and nothing of it is applied."""
+
+
 class UnknownCampaign(WorldError):
     """No campaign has the id a read or change names."""
 

@@ -1,0 +1,250 @@
+"""The shared store on Redis: one ordered log of the world's changes, for every process.
+
+Every process rebuilds the seeded base itself; what they share is the log of ``Change``
+documents (``storage.base``), numbered 1, 2, 3... by the shared version. A process appends the
+change of a write only if the log is still at the version its world was at (``append``: a Lua
+script, so the check, the new version, the entry and its announcement are one step, all or
+nothing); when another process appended first, the append is refused and the writer catches up
+and tries again. That gives one total order of writes, and ids are never issued twice: each is
+drawn from a world that holds every earlier write.
+
+A read that must see every write answered before it asks ``version`` (one ``GET``) and, when
+its world is behind, fetches what it lacks (``since``); the change feed (``feed``: Redis
+pub/sub) tells idle processes to catch up before anyone asks. ``compact`` keeps the log short: a
+snapshot of the whole overlay at a version replaces the entries up to it, and a process that
+starts late begins from that snapshot. ``lease`` lets one process at a time drive the clock.
+
+All keys of a namespace share one hash tag (``{namespace}``), so the scripts run on Redis
+Cluster too. The client is redis-py's ``redis.asyncio``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from prosper_mock.world.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+STORE_ENV = "PROSPER_MOCK_STORE"
+DEFAULT_NAMESPACE = "prosper-mock"
+_SCHEMES = ("redis", "rediss")
+_NAMESPACE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+SINCE_BATCH = 500  # entries fetched per round trip while catching up
+
+# KEYS: version, log, channel name in ARGV[3]. ARGV: the version the writer's world is at,
+# the entry. The check and the write are one step: no other client runs between them.
+_APPEND = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current ~= tonumber(ARGV[1]) then return {0, current} end
+current = current + 1
+redis.call('SET', KEYS[1], current)
+redis.call('HSET', KEYS[2], current, ARGV[2])
+redis.call('PUBLISH', ARGV[3], current)
+return {1, current}
+"""
+
+# KEYS: version, log, snapshot. ARGV: the version the reader is at, how many to fetch.
+# Answers {version now, first entry's version, entries...}; {-1, version now} when the
+# entries after the reader's version were compacted away (it starts from the snapshot).
+_SINCE = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
+local after = tonumber(ARGV[1])
+if after < floor then return {-1, current} end
+local out = {current, after + 1}
+local last = math.min(current, after + tonumber(ARGV[2]))
+for v = after + 1, last do out[#out + 1] = redis.call('HGET', KEYS[2], v) end
+return out
+"""
+
+# KEYS: version, log, snapshot. ARGV: the snapshot's version, the snapshot. A snapshot older
+# than the one kept, or of a version the log has not reached, changes nothing.
+_COMPACT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
+local at = tonumber(ARGV[1])
+if at <= floor or at > current then return 0 end
+redis.call('HSET', KEYS[3], 'version', at, 'data', ARGV[2])
+for v = floor + 1, at do redis.call('HDEL', KEYS[2], v) end
+return 1
+"""
+
+# KEYS: lease. ARGV: holder, milliseconds. Taken when free, renewed by its holder.
+_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreAddress:
+    """Where the shared store is: a ``redis://`` or ``rediss://`` URL (its password included)
+    and the namespace that keeps this mock's keys apart from others' on the same Redis."""
+
+    url: str
+    namespace: str = DEFAULT_NAMESPACE
+
+    @property
+    def shown(self) -> str:
+        """The URL as it may be printed: a password in it is masked."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        user = f"{parts.username}:" if parts.username else ":"
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{user}***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def parse_store(
+    text: str | None, namespace: str | None = None, environ: Mapping[str, str] = os.environ
+) -> StoreAddress | None:
+    """``--store`` (or ``PROSPER_MOCK_STORE`` when it is not given) as an address; ``None``
+    for the in-memory store. Raises ``ValueError`` saying what is accepted."""
+    given = text if text is not None else environ.get(STORE_ENV) or "memory"
+    name = namespace if namespace is not None else DEFAULT_NAMESPACE
+    if not _NAMESPACE.fullmatch(name):
+        raise ValueError(f"--store-namespace {name!r}: 1 to 64 letters, digits or any of _ . : -")
+    if given == "memory":
+        if namespace is not None:
+            raise ValueError("--store-namespace names keys on a shared store: it needs --store")
+        return None
+    try:
+        parts = urlsplit(given)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in _SCHEMES or not parts.hostname:
+        shown = "it" if text is None else repr(StoreAddress(given).shown)
+        where = f"{STORE_ENV} holds a value that" if text is None else f"--store {shown}"
+        raise ValueError(
+            f"{where} is not a store: give memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB"
+        )
+    return StoreAddress(given, name)
+
+
+class SharedLog:
+    """The ordered log of one namespace on Redis (``connect``)."""
+
+    def __init__(self, client: Redis, address: StoreAddress) -> None:
+        self.client = client
+        self.address = address
+        tag = f"prosper-mock:{{{address.namespace}}}"
+        self.keys = {
+            "version": f"{tag}:version",
+            "log": f"{tag}:log",
+            "snapshot": f"{tag}:snapshot",
+        }
+        self.channel = f"{tag}:changes"
+        self._append = client.register_script(_APPEND)
+        self._since = client.register_script(_SINCE)
+        self._compact = client.register_script(_COMPACT)
+        self._lease = client.register_script(_LEASE)
+
+    @classmethod
+    async def connect(cls, address: StoreAddress, timeout: float = 5.0) -> SharedLog:
+        """A log on the Redis at ``address``; ``StoreUnavailable`` (one line, no password)
+        when it cannot be reached or refuses the client."""
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(address.url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        log = cls(client, address)
+        try:
+            await log.call(client.ping())
+        except StoreUnavailable:
+            await client.aclose()
+            raise
+        return log
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def call(self, awaitable: Any) -> Any:
+        """Await a Redis command; a lost or refusing Redis is ``StoreUnavailable``."""
+        from redis.exceptions import RedisError
+
+        try:
+            return await awaitable
+        except (RedisError, OSError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreUnavailable(
+                f"the store at {self.address.shown} cannot be used: {reason}"
+            ) from None
+
+    async def version(self) -> int:
+        """How many changes the log has had (one ``GET``)."""
+        found = await self.call(self.client.get(self.keys["version"]))
+        return int(found or 0)
+
+    async def append(self, expected: int, entry: bytes) -> int | None:
+        """Add ``entry`` as change ``expected + 1`` if the log is at ``expected``: its version,
+        or ``None`` when another process appended first (catch up and try again)."""
+        keys = [self.keys["version"], self.keys["log"]]
+        done, version = await self.call(self._append(keys, [expected, entry, self.channel]))
+        return int(version) if done else None
+
+    async def since(self, version: int) -> tuple[int, list[bytes]] | None:
+        """The entries after ``version``, in order, with the version they bring the reader
+        to; ``None`` when they were compacted away (start again from ``snapshot``)."""
+        keys = [self.keys["version"], self.keys["log"], self.keys["snapshot"]]
+        entries: list[bytes] = []
+        at = version
+        while True:
+            found = await self.call(self._since(keys, [at, SINCE_BATCH]))
+            if int(found[0]) == -1:
+                return None
+            current, batch = int(found[0]), [bytes(entry) for entry in found[2:]]
+            entries += batch
+            at += len(batch)
+            if at >= current:
+                return at, entries
+
+    async def compact(self, version: int, snapshot: bytes) -> bool:
+        """Keep ``snapshot`` (the whole overlay at ``version``) instead of the entries up to
+        it; ``False`` when a later snapshot is kept already or the log is not that far."""
+        keys = [self.keys["version"], self.keys["log"], self.keys["snapshot"]]
+        return bool(await self.call(self._compact(keys, [version, snapshot])))
+
+    async def snapshot(self) -> tuple[int, bytes] | None:
+        """The kept snapshot and its version (``None``: the log starts at the base)."""
+        found = await self.call(self.client.hmget(self.keys["snapshot"], ["version", "data"]))
+        if found[0] is None:
+            return None
+        return int(found[0]), bytes(found[1])
+
+    async def lease(self, name: str, holder: str, milliseconds: int) -> bool:
+        """Hold lease ``name`` for ``milliseconds`` (taken if free, renewed if ``holder``
+        has it): one process at a time does what it guards, such as moving the clock."""
+        key = f"prosper-mock:{{{self.address.namespace}}}:lease:{name}"
+        return bool(await self.call(self._lease([key], [holder, milliseconds])))
+
+    async def feed(self) -> AsyncIterator[int]:
+        """The versions of changes as they are appended anywhere (Redis pub/sub)."""
+        pubsub = self.client.pubsub()
+        try:
+            await self.call(pubsub.subscribe(self.channel))
+            while True:
+                message = await self.call(
+                    pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                )
+                if message is not None and message.get("type") == "message":
+                    yield int(message["data"])
+        finally:
+            await pubsub.aclose()

@@ -28,6 +28,7 @@ SERVER_ERROR = "no-server-error"
 NO_ANSWER = "complete-answer"
 JSON_BODY = "json-body"
 FAULT_RULES = frozenset({SERVER_ERROR, NO_ANSWER, JSON_BODY})
+REF = "#/components/schemas/"
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,33 @@ def _validator(label: str, status_key: str) -> Any:
     schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
     if schema is None:
         return None
-    # The schema's references point into the document's components: give it them at its root.
-    # jsonschema-rs (schemathesis' own validator): every answer of a run is validated, pages
-    # of a thousand call logs among them, so it must cost little.
+    # The schema's references point into the document's components: give it those it reaches,
+    # at its root. jsonschema-rs (schemathesis' own validator): every answer of a run is
+    # validated, pages of a thousand call logs among them, so it must cost little.
+    schemas = document.get("components", {}).get("schemas", {})
+    reached = _reached(schema, schemas)
     return jsonschema_rs.Draft202012Validator(
-        {**schema, "components": document.get("components", {})}
+        {**schema, "components": {"schemas": {n: schemas[n] for n in reached}}}
     )
+
+
+def _reached(schema: Any, schemas: Mapping[str, Any]) -> set[str]:
+    """The names of the component schemas ``schema`` refers to, directly or not."""
+    found: set[str] = set()
+    todo = [schema]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(REF):
+                name = ref[len(REF) :]
+                if name not in found and name in schemas:
+                    found.add(name)
+                    todo.append(schemas[name])
+            todo.extend(v for k, v in node.items() if k != "$ref")
+        elif isinstance(node, list):
+            todo.extend(node)
+    return found
 
 
 def _status_key(operation: OperationSpec, status: int) -> str | None:

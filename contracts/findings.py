@@ -65,15 +65,16 @@ def curl_command(
 
 
 def _shell_bytes(body: bytes | str) -> str:
-    """``body`` as one shell word: quoted text, or bash's ``$'...'`` for other bytes."""
+    """``body`` as curl's data argument: quoted text, or any other bytes as bash's ``printf``
+    writes them from octal escapes (a NUL byte cannot be in an argument)."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    if text is not None and text.isprintable():
+    if text is not None and text.isprintable() and not text.startswith("@"):
         return shlex.quote(text)
-    return "$'" + "".join(f"\\x{b:02x}" for b in raw) + "'"
+    return "@<(printf %b '" + "".join(f"\\0{b:03o}" for b in raw) + "')"
 
 
 def request_curl(request: Any, api_key_header: str | None, api_key_env: str = API_KEY_ENV) -> str:

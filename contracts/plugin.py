@@ -137,6 +137,11 @@ def _faults(config: pytest.Config, control: ControlClient, target: Target) -> li
     notes = config.stash.setdefault(NOTES, [])
     if config.option.prosper_clear_faults and not target.read_only:
         control.clear_faults()
+        # as PUT takes them back: a rule's faults are one text, its list joined by ","
+        rules = [
+            {**r, "faults": ",".join(r["faults"])} if isinstance(r.get("faults"), list) else r
+            for r in rules
+        ]
         notes.append(f"faults: the mock's {len(rules)} fault rules cleared for the run ({shown})")
         return rules
     notes.append(

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prosper_mock import VirtualClock, World, WorldError, WorldRecipe
+from prosper_mock import MockServer, VirtualClock, World, WorldError, WorldRecipe
 from prosper_mock.world.driver import LocalDriver
 from prosper_mock.world.errors import CallConflict, StateFileError
 from prosper_mock.world.records import MAX_CALL_ID
@@ -18,6 +19,7 @@ from tests.world.counting import Counted
 
 RECIPE = WorldRecipe(seed=4, live_calls=3, call_logs=8)
 START = "2026-01-15T15:00:00+00:00"
+JSON = {"Content-Type": "application/json"}
 
 
 def _state(world: World) -> str:
@@ -126,3 +128,30 @@ def test_a_move_refused_midway_leaves_the_world_as_if_it_was_never_asked(
         driver.advance_clock(seconds)
         twin_driver.advance_clock(seconds)
         assert _state(world) == _state(twin)
+
+
+def test_once_the_last_call_id_is_used_every_call_creation_is_a_409_that_changes_nothing() -> None:
+    """Over HTTP: a 4 300-digit id is refused; the largest id taken, the control API, a launch
+    and adding targets with ``launch`` answer 409 and leave no target behind."""
+    world, _ = _world()
+    campaign = world.campaigns()[0].id
+    with MockServer(world) as server:
+        huge = b'{"call_log_id": ' + b"9" * 4300 + b"}"
+        answer = requests.post(server.url("/__mock/live-calls"), data=huge, headers=JSON)
+        assert answer.status_code == 422 and "9223372036854775807" in answer.json()["detail"]
+        taken = requests.post(server.url("/__mock/live-calls"), json={"call_log_id": MAX_CALL_ID})
+        assert taken.status_code == 201
+        before = _state(world)
+        for path, body in [
+            ("/__mock/live-calls", {}),
+            ("/__mock/call-logs", {}),
+            (f"/api/v1/campaigns/{campaign}/calls", {"count": 1}),
+            (
+                f"/api/v1/campaigns/{campaign}/targets",
+                {"targets": [{"phone_number": "+1", "id": "t-9"}], "launch": True},
+            ),
+        ]:
+            answer = requests.post(server.url(path), json=body)
+            assert answer.status_code == 409, (path, answer.text)
+            assert answer.json()["detail"].startswith("no call id is left to issue")
+        assert _state(world) == before

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from prosper_mock import MockServer, World, WorldRecipe, create_app
+from prosper_mock.control.client import ControlClient
 from prosper_mock.serving.operations import OPERATIONS
 from tests.broken_servers import BROKEN, OP
 from tests.broken_workflow import BROKEN_WORKFLOW
@@ -336,3 +338,98 @@ def test_a_mock_that_wants_a_control_token_is_said_to_have_refused(tmp_path: Pat
     )
     assert f"read-only: {refused}" in done.stdout
     assert "s3cret-token" not in done.stdout + done.stderr
+
+
+def _reproductions(output: str) -> dict[str, str]:
+    """Each finding's first line -> its reproduce command, from a run's summary."""
+    found: dict[str, str] = {}
+    lines = output.rsplit(" prosper contract run ", 1)[-1].splitlines()
+    for before, line in pairwise(lines):
+        if line.startswith("    reproduce: "):
+            found[before.strip()] = line.removeprefix("    reproduce: ")
+    return found
+
+
+def test_a_mock_injecting_drops_and_server_errors_fails_with_findings_that_reproduce(
+    tmp_path: Path,
+) -> None:
+    """Every fault a finding naming its operation, whose curl gets the same fault again; no
+    traceback; no word that every rule held; a JUnit test case per operation."""
+    with MockServer(small_world()) as server:
+        ControlClient(server.base_url).set_faults(
+            [
+                # two of the discovery suite's probes, which every run sends
+                {"faults": "drop", "match": {"call_log_id": "2147483000"}},
+                {"faults": "status=500", "match": {"user_phone_number": "+10000000000"}},
+                {"faults": "drop", "probability": 0.03},
+                {"faults": "status=503", "probability": 0.05},
+            ]
+        )
+        junit = tmp_path / "out.xml"
+        done = contract_cli(
+            "--base-url", server.base_url, "--examples", "1", "--junit-xml", str(junit),
+            # the model-based suites stop at their first fault (tests/contracts/test_runner.py)
+            "-k", "not fallback and not lifecycle",
+        )  # fmt: skip
+        out = done.stdout + done.stderr
+        assert done.returncode == 1, out[-3000:]
+        assert "Traceback" not in out and "every rule held" not in out
+        assert "faults: the mock injects faults by 4 rules: drop at 100% when" in out
+        assert "verdict: FAILED" in out
+        shown = _reproductions(done.stdout)
+        drop = next(c for c in shown.values() if "call_log_id=2147483000" in c)
+        error = next(c for c in shown.values() if "user_phone_number=%2B10000000000" in c)
+        resent = subprocess.run(drop, shell=True, capture_output=True, text=True, timeout=30)
+        assert resent.returncode == 52, resent  # curl: (52) Empty reply from server
+        resent = subprocess.run(error, shell=True, capture_output=True, text=True, timeout=30)
+        assert resent.stdout.startswith("HTTP/1.1 500"), resent.stdout[:300]
+    assert all(f.startswith(("GET ", "POST ", "PATCH ", "DELETE ")) for f in shown)
+    suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
+    cases = suites["prosper-contract.operations"].findall("testcase")
+    assert len(cases) == 16
+    failed = {c.get("name") for c in cases if c.find("failure") is not None}
+    assert "GET /api/v1/live-calls" in failed
+
+
+def test_a_mock_with_several_workers_is_checked_read_only_without_a_traceback() -> None:
+    from tests.clirun import serve
+
+    with serve(["--workers", "2", "--quiet", "--call-logs", "40"]) as served:
+        done = contract_cli("--base-url", served.base_url, "--examples", "3")
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-3000:]
+    assert "Traceback" not in out and "ControlError" not in out
+    assert f"target: {served.base_url} (prosper-voice-mock, read-only)" in out
+    assert "read-only: the mock refuses changes (409: it runs several worker processes" in out
+    assert "suite test_fallback_semantics: skipped" in out
+
+
+def test_a_coverage_below_the_minimum_fails_the_run(pytester: pytest.Pytester) -> None:
+    args = [*ARGS, "-k", "spec_conformance", "--prosper-operation", "GET /api/v1/health"]
+    result = pytester.runpytest(*args, "--prosper-examples", "2", "--prosper-min-coverage", "50")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "coverage: 33.3% of documented statuses answered (1 of 3, *",
+            "verdict: FAILED: coverage 33.3% is below --min-coverage 50",
+            "GET /api/v1/health * 200:* 0",
+        ]
+    )
+    assert pytester.runpytest(*args, "--prosper-min-coverage", "33").ret == 0
+
+
+def test_clear_faults_runs_without_the_mocks_rules_and_puts_them_back(
+    pytester: pytest.Pytester,
+) -> None:
+    with MockServer(small_world()) as server:
+        control = ControlClient(server.base_url)
+        rules = [{"faults": "drop", "probability": 1.0, "match": {}}]
+        control.set_faults(rules)
+        args = [*ARGS, "--prosper-base-url", server.base_url, "-k", "lookups_from_an_answer"]
+        result = pytester.runpytest(*args, "--prosper-clear-faults")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["*the mock's 1 fault rules cleared for the run*"])
+        assert control.faults()["rules"][0]["faults"] == ["drop"]
+        result = pytester.runpytest(*args)
+        assert result.ret == 1
+        result.stdout.fnmatch_lines(["[[]complete-answer] 1 finding on 1 operation*"])

@@ -8,11 +8,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks import __main__ as bench
-from benchmarks import instructions, loader
+from benchmarks import instructions, loader, peers
+from benchmarks.http import SIDES
 from benchmarks.machine import Machine, Pinning, cpu_model, pinned, pinning
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +48,7 @@ def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,  # minutes on a busy 2-core machine: four servers per case
     )
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text()
@@ -56,6 +58,7 @@ def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
         "## World scale",
         "## pytest plugin",
         "## Long fuzz run",
+        "## What compares across machines",
         "## Targets",
     ):
         assert heading in text
@@ -65,9 +68,16 @@ def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
     # counted (CI installs valgrind), with a count for each side and their ratios
     section = text.split("## Instructions per request")[1].split("## World scale")[0]
     [row] = [line for line in section.splitlines() if line.startswith("| by id (200, ")]
-    mock, on_asyncio, ratio, on_uvloop, uv_ratio = row.split("|")[2:7]
-    assert min(int(c.replace(",", "")) for c in (mock, on_asyncio, on_uvloop)) > 0
-    assert float(ratio) > 0 and float(uv_ratio) > 0
+    mock, on_asyncio, ratio, on_uvloop, uv_ratio, limit, limit_ratio = row.split("|")[2:9]
+    assert min(int(c.replace(",", "")) for c in (mock, on_asyncio, on_uvloop, limit)) > 0
+    assert float(ratio) > 0 and float(uv_ratio) > 0 and float(limit_ratio) > 0
+    # every baseline in the HTTP table, every target judged
+    assert (
+        "| ceiling, asyncio (ratio) | ceiling, uvloop (ratio) | limit (ratio; per CPU s) |" in text
+    )
+    targets = text.split("## Targets")[1]
+    for target in bench.TARGETS.values():
+        assert f"| {target} |" in targets
     for line in ("- CPU: ", "- pinning: server on CPU ", "- load generator: wrk ", "- validity: "):
         assert line in text
 
@@ -121,22 +131,55 @@ def test_a_starved_server_makes_the_run_invalid_only_at_load() -> None:
     assert loader.validity(64, 0.2, None) is None  # no server pid: not judged
 
 
+def _side(rps: float, loader_cpu: float = 0.5, server_cpu: float = 0.99) -> dict[str, float]:
+    return {"rps": rps, "p50_ms": 1.0, "p99_ms": 2.0, "errors": 0, "non_2xx": 0,
+            "loader_cpu": loader_cpu, "server_cpu": server_cpu,
+            "capacity": round(rps / server_cpu)}  # fmt: skip
+
+
 def test_invalid_rows_carry_no_ratio_and_fail_no_target() -> None:
-    pair = {
-        "mock": {"rps": 10.0, "p50_ms": 1.0, "p99_ms": 2.0, "errors": 0, "non_2xx": 0,
-                 "loader_cpu": 0.97, "server_cpu": 0.5},
-        "bare": {"rps": 11.0, "p50_ms": 1.0, "p99_ms": 2.0, "errors": 0, "non_2xx": 0,
-                 "loader_cpu": 0.97, "server_cpu": 0.5},
-    }  # fmt: skip
     from benchmarks.http import _row
 
-    row = _row("by id", 200, 100, 64, 1, pair)
-    assert row["rps_ratio"] is None and row["p99_ratio"] is None
+    sides = {name: _side(10.0 if name == "mock" else 11.0, 0.97, 0.5) for name in SIDES}
+    row = _row("by id", 200, 100, 64, 1, sides)
+    assert row["rps_ratio"] is None and row["p99_ratio"] is None and row["uvloop_ratio"] is None
     assert row["invalid"] == "ceiling: loader saturated (wrk 97% of its core)"
-    pair["bare"]["loader_cpu"] = pair["mock"]["loader_cpu"] = 0.5
-    assert _row("by id", 200, 100, 64, 1, pair)["rps_ratio"] == 0.909
-    assert bench._ratio(row, "rps_ratio").startswith("INVALID: ceiling: loader saturated")
+    for side in sides.values():
+        side["loader_cpu"] = 0.5
+    row = _row("by id", 200, 100, 64, 1, sides)
+    assert row["rps_ratio"] == row["uvloop_ratio"] == row["limit_ratio"] == 0.909
+    assert bench._ratio(_row("by id", 200, 100, 64, 1, {**sides, "limit": _side(9, 0.97)}),
+                        "limit").startswith("INVALID: limit: loader saturated")  # fmt: skip
     assert bench._met(False, True, valid=False).startswith("not measured: INVALID")
+
+
+def _results(mock: float, limit_loader: float, peer_ratio: float | None) -> dict[str, Any]:
+    from benchmarks.http import _row
+
+    sides = {"mock": _side(mock, 0.95), "bare": _side(10.0), "uvloop": _side(12.0),
+             "limit": _side(100.0, limit_loader, 0.9)}  # fmt: skip
+    rows = [_row(case, 200, 100, 64, 3, sides) for case in ("by id", "404")]
+    peer = {"server": "WireMock", "status": "measured", "ratio": peer_ratio}
+    if peer_ratio is None:
+        peer = {"server": "WireMock", "status": peers.NOT_INSTALLED, "ratio": None}
+    return {
+        "http": {"rows": rows},
+        "peers": {"rows": [{"server": "prosper-mock", "ratio": 1.0}, peer]},
+    }
+
+
+def test_targets_say_met_or_not_for_the_ceilings_the_limit_and_the_peers() -> None:
+    # wrk saturated on the mock (its rate a floor) and on the limit (read per CPU second)
+    met = {t: m for t, _, m in bench.assess_http(_results(60.0, 0.97, 12.0))}
+    assert met[bench.TARGETS["throughput"]] == "yes"  # 60 / 12 and 60 / 10: >= 3
+    assert met[bench.TARGETS["limit"]] == "yes"  # per CPU s: 60 / 0.99 over 100 / 0.9
+    assert met[bench.TARGETS["peers"]] == "yes"
+    slow = {t: m for t, _, m in bench.assess_http(_results(30.0, 0.97, 9.0))}
+    assert slow[bench.TARGETS["throughput"]] == "**no**"  # 30 / 12 < 3
+    assert slow[bench.TARGETS["limit"]] == "**no**"
+    assert slow[bench.TARGETS["peers"]] == "**no**"
+    missing = {t: m for t, _, m in bench.assess_http(_results(60.0, 0.5, None))}
+    assert missing[bench.TARGETS["peers"]].startswith("not all measured")
 
 
 def test_the_loader_gets_the_last_core_and_the_server_the_others() -> None:

@@ -124,3 +124,67 @@ CAMPAIGNS: dict[str, Any] = {
         }
     },
 }
+_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+STUB: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "method", "path", "operation_id", "status", "times", "unchecked"],
+    "properties": {
+        "id": {"type": "string"},
+        "method": {"type": "string"},
+        "path": {"type": "string"},
+        "operation_id": {"type": "string", "description": "the operation the path is of"},
+        "status": {"type": "integer"},
+        "body": {"description": "the answer's body (absent: none)"},
+        "headers": _STRING_MAP,
+        "query": _STRING_MAP,
+        "request_body": {},
+        "request_body_exact": {"type": "boolean"},
+        "times": {"type": ["integer", "null"], "description": "null: until removed"},
+        "after": {"type": "integer"},
+        "delay": {"type": "number"},
+        "unchecked": {"type": "boolean"},
+        "seen": {"type": "integer", "description": "matching requests so far"},
+        "answered": {"type": "integer", "description": "requests it answered so far"},
+    },
+}
+STUBS: dict[str, Any] = {
+    "type": "object",
+    "required": ["stubs"],
+    "properties": {"stubs": {"type": "array", "items": STUB}},
+}
+VERIFIED: dict[str, Any] = {
+    "type": "object",
+    "required": ["ok", "count", "expected", "seqs", "near_misses"],
+    "properties": {
+        "ok": {"type": "boolean", "description": "whether the count is as expected"},
+        "count": {"type": "integer", "description": "the journalled requests that match"},
+        "expected": {"type": "string", "description": "e.g. 'exactly 3', 'at least 1'"},
+        "seqs": {"type": "array", "items": {"type": "integer"}},
+        "near_misses": {
+            "type": "array",
+            "description": "when not ok: the entries that differ in the fewest parts",
+            "items": {
+                "type": "object",
+                "required": ["entry", "differences"],
+                "properties": {
+                    "entry": OBJECT,
+                    "differences": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["part", "expected", "actual"],
+                            "properties": {
+                                "part": {
+                                    "type": "string",
+                                    "description": "method, path, query.NAME, header.NAME or body",
+                                },
+                                "expected": {},
+                                "actual": {},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}

@@ -108,6 +108,43 @@ class FaultsBody(TypedDict):
     rules: list[FaultRuleBody]
 
 
+_SECONDS = Annotated[float, Field(ge=0, le=60)]
+
+
+@with_config(_FORBID)
+class StubBody(TypedDict):
+    """A stub: the requests it matches and the answer it gives (docs/how-to/stubs.md)."""
+
+    method: str
+    path: Annotated[str, Field(description="a path, or the spec's template: any value")]
+    query: NotRequired[dict[str, str]]
+    request_body: NotRequired[Annotated[Any, Field(description="a JSON subset of the body")]]
+    request_body_exact: NotRequired[bool]
+    status: NotRequired[Annotated[int, Field(ge=200, le=599)]]
+    body: NotRequired[Any]
+    headers: NotRequired[dict[str, str]]
+    times: NotRequired[Annotated[int, Field(ge=1)] | None]
+    after: NotRequired[Annotated[int, Field(ge=0)]]
+    delay: NotRequired[_SECONDS]
+    unchecked: NotRequired[bool]
+    id: NotRequired[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]]
+
+
+@with_config(_FORBID)
+class VerifyBody(TypedDict, total=False):
+    """What the journal's requests must be, and how many of them."""
+
+    method: str
+    path: Annotated[str, Field(description="a path, or the spec's template: any value")]
+    query: dict[str, str]
+    headers: dict[str, str]
+    request_body: Annotated[Any, Field(description="a JSON subset of the body")]
+    request_body_exact: bool
+    count: Annotated[int, Field(ge=0)]
+    at_least: Annotated[int, Field(ge=0)]
+    at_most: Annotated[int, Field(ge=0)]
+
+
 # operationId → (body type, whether a body is required)
 BODIES: dict[str, tuple[Any, bool]] = {
     "start_call": (LiveCallFields, False),
@@ -118,6 +155,8 @@ BODIES: dict[str, tuple[Any, bool]] = {
     "advance_clock": (AdvanceBody, True),
     "set_clock": (ClockBody, True),
     "set_faults": (FaultsBody, True),
+    "add_stub": (StubBody, True),
+    "verify": (VerifyBody, True),
 }
 
 

@@ -218,3 +218,28 @@ class ControlClient:
 
     def clear_faults(self) -> None:
         self.call("clear_faults")
+
+    def add_stub(self, **stub: Any) -> dict[str, Any]:
+        """Add a stub (``method``, ``path``, ``status``, ``body``... as docs/how-to/stubs.md
+        says); returns it with its ``id``. A body the spec refuses is a ``ControlError``
+        (422) naming the path in the body and the schema rule."""
+        return self._object("add_stub", stub)
+
+    def stubs(self) -> list[dict[str, Any]]:
+        """The stubs in force, oldest first, each with ``seen`` and ``answered``."""
+        return cast("list[dict[str, Any]]", self._object("stubs")["stubs"])
+
+    def stub(self, stub_id: str) -> dict[str, Any]:
+        return self._object("stub", stub_id=stub_id)
+
+    def remove_stub(self, stub_id: str) -> None:
+        self.call("remove_stub", stub_id=stub_id)
+
+    def clear_stubs(self) -> None:
+        self.call("clear_stubs")
+
+    def verify(self, **matcher: Any) -> dict[str, Any]:
+        """Whether the journal holds the requests ``matcher`` describes (``method``, ``path``,
+        ``query``, ``headers``, ``request_body``; ``count`` or ``at_least``/``at_most``):
+        ``{"ok", "count", "expected", "seqs", "near_misses"}``."""
+        return self._object("verify", matcher)

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prosper_mock.control import answers as a
 from prosper_mock.control.bodies import (
@@ -64,6 +65,8 @@ def _param(
 
 
 CALL_ID = _param("call_log_id", "path", {"type": "integer"})
+STUB_ID = _param("stub_id", "path", {"type": "string"})
+NO_STUB = "No such stub (removed, or answered its times)"
 
 
 def _limit(most: int) -> dict[str, Any]:
@@ -111,6 +114,14 @@ _JOURNAL_DESCRIPTION = (
     "cursor for the next page: pass it as `since`; `more` says whether entries remain after "
     "it. With `more` false, `next_since` is the newest seq looked at, so polling with it "
     "returns only later requests."
+)
+
+_VERIFY_DESCRIPTION = (
+    "Counts the journalled requests that match (`method`; `path`, or a spec template whose "
+    "parameters match any value; `query`, `headers` and `request_body`, a JSON subset of the "
+    "body unless `request_body_exact`) against `count` (exactly) or `at_least`/`at_most` "
+    "(default: at least 1). When that does not hold, `near_misses` lists up to 3 entries "
+    "that differ in the fewest parts, each part with what was expected and what was sent."
 )
 
 OPERATIONS: tuple[ControlOperation, ...] = (
@@ -186,6 +197,24 @@ OPERATIONS: tuple[ControlOperation, ...] = (
        errors={409: "The system clock cannot be advanced; or the world is read-only: the "
                     "mock runs several worker processes (--workers)",
                422: "Bad seconds", 503: NOT_STORED}),
+    op("verify", "POST", "/journal/verify",
+       "Whether the journal holds the expected number of matching requests; if not, the "
+       "nearest that did not match and which parts differ", "Verdict", a.VERIFIED,
+       errors={409: READ_ONLY}, description=_VERIFY_DESCRIPTION),
+    op("stubs", "GET", "/stubs", "The stubs in force, oldest first", "Stubs", a.STUBS),
+    op("add_stub", "POST", "/stubs",
+       "Add a stub: the requests it matches get its answer instead of the world's", "Added",
+       a.STUB, status=201,
+       errors={409: f"A stub with this id exists already; or {READ_ONLY[0].lower()}"
+                    f"{READ_ONLY[1:]}",
+               422: "Not a request of the API, or an answer its spec does not allow: detail "
+                    "names the path in the body and the schema rule"}),
+    op("stub", "GET", "/stubs/{stub_id}", "One stub, with how often it matched and answered",
+       "The stub", a.STUB, errors={404: NO_STUB}, parameters=(STUB_ID,)),
+    op("remove_stub", "DELETE", "/stubs/{stub_id}", "Remove a stub", "Removed", None,
+       status=204, errors={404: NO_STUB, 409: READ_ONLY}, parameters=(STUB_ID,)),
+    op("clear_stubs", "DELETE", "/stubs", "Remove every stub", "Cleared", None, status=204,
+       errors={409: READ_ONLY}),
     op("faults", "GET", "/faults", "Fault rules in force", "Rules", a.RULES),
     op("set_faults", "PUT", "/faults", "Replace the fault rules", "Rules", a.RULES,
        errors={409: READ_ONLY, 422: "A rule is invalid: detail says which"}),
@@ -202,6 +231,21 @@ OPERATIONS: tuple[ControlOperation, ...] = (
 )  # fmt: skip
 
 BY_ID: dict[str, ControlOperation] = {o.operation_id: o for o in OPERATIONS}
+# operationId → its handler: ``async (request, state) -> answer`` (routes.py calls it).
+HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {}
+_F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
+
+
+def handles(operation_id: str) -> Callable[[_F], _F]:
+    """Register the decorated function as the handler of the declared ``operation_id``."""
+    if operation_id not in BY_ID:
+        raise RuntimeError(f"{operation_id!r} is not a declared control operation")
+
+    def register(fn: _F) -> _F:
+        HANDLERS[operation_id] = fn
+        return fn
+
+    return register
 
 
 def _responses(o: ControlOperation) -> dict[str, Any]:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
 from prosper_mock.base.version import __version__
-from prosper_mock.control import listings
+from prosper_mock.control import listings, stubbing
 from prosper_mock.control.bodies import (
     BODIES,
     PREFIX,
@@ -28,8 +28,16 @@ from prosper_mock.control.bodies import (
     adapter,
 )
 from prosper_mock.control.dashboard import add_dashboard_routes
-from prosper_mock.control.declared import BY_ID, OPERATIONS, document, render
-from prosper_mock.control.guard import BodyError, BodyRule, ControlPolicy, read_body, refusal
+from prosper_mock.control.declared import HANDLERS, OPERATIONS, document, handles, render
+from prosper_mock.control.guard import (
+    BODY,
+    BodyError,
+    BodyRule,
+    ControlPolicy,
+    body_of,
+    read_body,
+    refusal,
+)
 from prosper_mock.control.paging import (
     JOURNAL_MAX_LIMIT,
     JOURNAL_PAGE_LIMIT,
@@ -62,30 +70,6 @@ def control_spec_bytes() -> bytes:
     return render(document())
 
 
-HANDLERS: dict[str, Callable[[web.Request, MockState], Awaitable[Any]]] = {}
-_F = TypeVar("_F", bound=Callable[[web.Request, MockState], Awaitable[Any]])
-
-
-def handles(operation_id: str) -> Callable[[_F], _F]:
-    """Register the decorated function as the handler of the declared ``operation_id``."""
-    if operation_id not in BY_ID:
-        raise RuntimeError(f"{operation_id!r} is not a declared control operation")
-
-    def register(fn: _F) -> _F:
-        HANDLERS[operation_id] = fn
-        return fn
-
-    return register
-
-
-# web.RequestKey is newer than the oldest aiohttp the kit supports (3.9): a str key there.
-_BODY: web.RequestKey[dict[str, Any]] | str = (
-    web.RequestKey("prosper_control_body", dict)
-    if hasattr(web, "RequestKey")
-    else "prosper_control_body"
-)
-
-
 def add_control_routes(
     app: web.Application,
     token: str | None = None,
@@ -107,6 +91,7 @@ def add_control_routes(
         frozenset(o.rstrip("/").lower() for o in allow_origins),
         frozenset(h.lower() for h in allow_hosts),
     )
+    stubbing.registered()  # its handlers are registered when it is imported
     unhandled = sorted(o.operation_id for o in OPERATIONS if o.operation_id not in HANDLERS)
     if unhandled:
         raise RuntimeError(f"control operations without a handler: {unhandled}")
@@ -141,7 +126,7 @@ def _guarded(
         state = request.app[STATE]
         try:
             if body is not None:
-                request[_BODY] = await read_body(request, body)
+                request[BODY] = await read_body(request, body)
             result = await fn(request, state)
         except BodyError as exc:
             return exc.response()
@@ -166,11 +151,6 @@ async def _openapi(request: web.Request, state: MockState) -> web.StreamResponse
     return web.Response(body=control_spec_bytes(), content_type="application/json")
 
 
-def _body(request: web.Request) -> dict[str, Any]:
-    """The body the guard read and validated against the operation's body type."""
-    return request[_BODY]
-
-
 @handles("health")
 async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
     stats = state.world.stats()
@@ -187,18 +167,18 @@ async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
 
 @handles("start_call")
 async def _start_call(request: web.Request, state: MockState) -> web.StreamResponse:
-    return json_response(state.driver.start_call(**_body(request)), 201)
+    return json_response(state.driver.start_call(**body_of(request)), 201)
 
 
 @handles("map_variables")
 async def _map_variables(request: web.Request, state: MockState) -> CallAnswer:
     call_log_id = listings.call_log_id_of(request)
-    return state.driver.map_variables(call_log_id, **_body(request)["variables"])
+    return state.driver.map_variables(call_log_id, **body_of(request)["variables"])
 
 
 @handles("end_call")
 async def _end_call(request: web.Request, state: MockState) -> CallLogAnswer:
-    body = _body(request)
+    body = body_of(request)
     keep_live = body.get("keep_live", False)
     call_log_id = listings.call_log_id_of(request)
     return state.driver.end_call(call_log_id, keep_live=keep_live, **(body.get("fields") or {}))
@@ -212,7 +192,7 @@ async def _delete_live_call(request: web.Request, state: MockState) -> web.Strea
 
 @handles("add_call_log")
 async def _add_call_log(request: web.Request, state: MockState) -> web.StreamResponse:
-    return json_response(state.driver.add_call_log(**_body(request)), 201)
+    return json_response(state.driver.add_call_log(**body_of(request)), 201)
 
 
 @handles("delete_call_log")
@@ -230,6 +210,7 @@ async def _campaigns(request: web.Request, state: MockState) -> dict[str, Any]:
 async def _reset(request: web.Request, state: MockState) -> dict[str, Any]:
     stats = state.driver.reset()
     state.clear_journal()
+    state.stubs.clear()
     return stats
 
 
@@ -240,7 +221,7 @@ async def _dump(request: web.Request, state: MockState) -> dict[str, Any]:
 
 @handles("load")
 async def _load(request: web.Request, state: MockState) -> dict[str, Any]:
-    return state.driver.load(_body(request))
+    return state.driver.load(body_of(request))
 
 
 @handles("snapshot")
@@ -249,7 +230,7 @@ async def _take_snapshot(request: web.Request, state: MockState) -> web.StreamRe
     while len(taken) >= MAX_SNAPSHOTS:
         del taken[next(iter(taken))]
     name = uuid.uuid4().hex
-    taken[name] = (state.world.snapshot(), list(state.faults.rules))
+    taken[name] = (state.world.snapshot(), list(state.faults.rules), state.stubs.saved())
     return json_response({"snapshot": name}, 201)
 
 
@@ -259,8 +240,9 @@ async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str,
     taken = request.app[SNAPSHOTS].pop(name, None)
     if taken is None:
         raise UnknownSnapshot(f"no snapshot {name!r} (restored already, or never taken)")
-    world, rules = taken
+    world, rules, stubs = taken
     state.set_fault_rules(rules)
+    state.stubs.restore(stubs)
     state.world.restore(world)
     return state.world.stats()
 
@@ -313,12 +295,12 @@ async def _clock(request: web.Request, state: MockState) -> ClockInfo:
 
 @handles("advance_clock")
 async def _advance_clock(request: web.Request, state: MockState) -> ClockInfo:
-    return state.move_clock(_body(request)["seconds"])
+    return state.move_clock(body_of(request)["seconds"])
 
 
 @handles("set_clock")
 async def _set_clock(request: web.Request, state: MockState) -> ClockInfo:
-    return state.set_clock(_body(request)["now"])
+    return state.set_clock(body_of(request)["now"])
 
 
 @handles("faults")
@@ -329,7 +311,7 @@ async def _faults(request: web.Request, state: MockState) -> dict[str, Any]:
 @handles("set_faults")
 async def _set_faults(request: web.Request, state: MockState) -> dict[str, Any]:
     try:
-        rules = parse_rules(_body(request))
+        rules = parse_rules(body_of(request))
     except FaultError as exc:
         raise InvalidChange(str(exc)) from None
     state.set_fault_rules(rules)

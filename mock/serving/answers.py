@@ -17,6 +17,7 @@ the first request to read a newer version starts afresh.
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -73,7 +74,8 @@ class AnswerCache:
     Used from the event loop's thread only (the world may change from any thread).
     """
 
-    def __init__(self, max_answers: int = MAX_ANSWERS) -> None:
+    def __init__(self, max_answers: int = MAX_ANSWERS, stubs: Sized = ()) -> None:
+        self._stubs = stubs  # while it holds any, nothing is kept: a stub may answer instead
         self._world: World | None = None
         self._version = -1
         self._answers: dict[bytes, Answered] = {}
@@ -82,8 +84,11 @@ class AnswerCache:
     def answers(self, world: World) -> dict[bytes, Answered]:
         """The answers valid for ``world`` now, by raw query; put a new one with ``keep``.
 
-        Read before making an answer: a change made meanwhile ends this dict's use.
+        Read before making an answer: a change made meanwhile ends this dict's use. While
+        a stub is in force, a new empty dict every time: no kept answer, none kept.
         """
+        if self._stubs:
+            return {}
         version = world.version
         if world is not self._world or version != self._version:
             self._world, self._version, self._answers = world, version, {}

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from prosper_mock.base.errors import ProsperMockError
+from prosper_mock.serving.stubs import StubConflict, UnknownStub
 from prosper_mock.world.errors import (
     CallConflict,
     ClockNotSettable,
@@ -32,6 +33,8 @@ STATUSES: Mapping[type[ProsperMockError], int] = MappingProxyType(
         UnknownTarget: 404,
         TargetStarted: 409,
         UnknownSnapshot: 404,
+        UnknownStub: 404,
+        StubConflict: 409,
         CallConflict: 409,
         ClockNotSettable: 409,
         # The change stands in memory, but the store behind it is unavailable.

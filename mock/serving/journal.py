@@ -5,6 +5,11 @@ the oldest entries go first. An entry keeps the query string exactly as the
 client sent it, once, and parses it only when read: a 16 KB query of 8 000
 blank parameters costs its 16 KB, not the half a megabyte its parsed pairs
 would.
+
+An entry also keeps the request's headers (the API key's, ``Authorization``'s and
+cookies' values redacted), its body and the answer's status, headers and body (each
+body cut at ``MAX_BODY_BYTES``, with a truncation mark), and what produced the answer:
+the world, a stub, a fault, the validation or the API-key check.
 """
 
 from __future__ import annotations
@@ -21,6 +26,12 @@ from urllib.parse import urlencode
 
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = 4096  # of a request's or an answer's body, kept in an entry
+REDACTED = "[redacted]"
+# Headers whose values are never kept: credentials (the API key's own header is added by
+# the app that requires one: ``Journal.secret_headers``).
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+Headers = tuple[tuple[str, str], ...]
 
 
 @dataclass(slots=True, eq=False)  # not frozen: a frozen init costs the hot path 3 times more
@@ -41,6 +52,15 @@ class JournalEntry:
     operation_id: str | None
     status: int
     wall_time: float = 0.0
+    headers: Headers = ()  # as sent, secrets redacted
+    body: bytes | None = None  # the first MAX_BODY_BYTES; None: no body read
+    body_size: int = 0  # the whole body's length
+    answer_headers: Headers = ()
+    answer_body: bytes | None = None
+    answer_size: int = 0
+    producer: str = "world"  # world, stub, fault, validation, api_key
+    stub: str | None = None  # the stub's id
+    unchecked: bool = False  # answered by a stub whose body the spec did not check
 
     @property
     def query(self) -> tuple[tuple[str, str], ...]:
@@ -63,6 +83,15 @@ class JournalEntry:
             self.operation_id,
             self.status,
             self.wall_time,
+            self.headers,
+            self.body,
+            self.body_size,
+            self.answer_headers,
+            self.answer_body,
+            self.answer_size,
+            self.producer,
+            self.stub,
+            self.unchecked,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -83,13 +112,64 @@ class JournalEntry:
             "query": [list(pair) for pair in self.query],
             "operation_id": self.operation_id,
             "status": self.status,
+            "headers": [list(pair) for pair in self.headers],
+            "body": _text(self.body),
+            "body_truncated": self.body is not None and self.body_size > len(self.body),
+            "answer": {
+                "status": self.status,
+                "headers": [list(pair) for pair in self.answer_headers],
+                "body": _text(self.answer_body),
+                "body_truncated": (
+                    self.answer_body is not None and self.answer_size > len(self.answer_body)
+                ),
+            },
+            "producer": self.producer,
+            "stub": self.stub,
+            "unchecked": self.unchecked,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JournalEntry:
-        """The entry ``to_dict`` wrote (as ``GET /__mock/journal`` lists them)."""
-        fields = {k: v for k, v in data.items() if k != "query"}
-        return cls(**fields, raw_query=_encode(data["query"]))
+        """The entry ``to_dict`` wrote (as ``GET /__mock/journal`` lists them); a cut body
+        stays cut (its size is then its kept length plus one)."""
+        answer = data.get("answer") or {}
+        body, answer_body = _bytes(data.get("body")), _bytes(answer.get("body"))
+        return cls(
+            seq=data["seq"],
+            time=data["time"],
+            method=data["method"],
+            path=data["path"],
+            raw_query=_encode(data["query"]),
+            operation_id=data["operation_id"],
+            status=data["status"],
+            wall_time=data.get("wall_time", 0.0),
+            headers=tuple((n, v) for n, v in data.get("headers", ())),
+            body=body,
+            body_size=_size(body, data.get("body_truncated", False)),
+            answer_headers=tuple((n, v) for n, v in answer.get("headers", ())),
+            answer_body=answer_body,
+            answer_size=_size(answer_body, answer.get("body_truncated", False)),
+            producer=data.get("producer", "world"),
+            stub=data.get("stub"),
+            unchecked=data.get("unchecked", False),
+        )
+
+
+def _text(body: bytes | None) -> str | None:
+    return None if body is None else body.decode("utf-8", "replace")
+
+
+def _bytes(text: str | None) -> bytes | None:
+    return None if text is None else text.encode()
+
+
+def _size(body: bytes | None, truncated: bool) -> int:
+    return 0 if body is None else len(body) + (1 if truncated else 0)
+
+
+def redact(headers: Iterable[tuple[str, str]], secret: frozenset[str]) -> Headers:
+    """``headers`` with the values of those named in ``secret`` (lower case) redacted."""
+    return tuple((n, REDACTED if n.lower() in secret else v) for n, v in headers)
 
 
 def _parse(raw: bytes) -> list[tuple[str, str]]:
@@ -114,16 +194,30 @@ _FIXED = (getsizeof(_SAMPLE) + 2 * getsizeof(0.5) + getsizeof(2**40) + getsizeof
 _STR = getsizeof("")
 
 
+_PAIR = getsizeof(("", "")) + 2 * _STR + 8  # a header: its tuple, two strings, a slot
+_BYTES = getsizeof(b"")
+
+
+def _headers_size(headers: Headers) -> int:
+    return sum(_PAIR + len(n) + len(v) for n, v in headers) if headers else 0
+
+
 def entry_size(entry: JournalEntry) -> int:
     """The bytes ``entry`` holds (what the journal's byte bound counts)."""
     # sys.getsizeof, by arithmetic where that is exact (bytes, ASCII text): it runs
-    # twice for every request, and getsizeof is slow.
+    # twice for every request, and getsizeof is slow. Non-ASCII header text counts a
+    # byte a character: at most 4 times under, and headers are ASCII all but always.
     path, method = entry.path, entry.method
+    body, answer = entry.body, entry.answer_body
     return (
         _FIXED
         + len(entry.raw_query)
         + (len(path) if path.isascii() else getsizeof(path) - _STR)
         + (len(method) if method.isascii() else getsizeof(method) - _STR)
+        + _headers_size(entry.headers)
+        + _headers_size(entry.answer_headers)
+        + (0 if body is None else _BYTES + len(body))
+        + (0 if answer is None else _BYTES + len(answer))
     )
 
 
@@ -148,6 +242,7 @@ class Journal:
         self._seq = 0
         self._bytes = 0
         self._lock = threading.Lock()
+        self.secret_headers = SECRET_HEADERS
 
     @property
     def nbytes(self) -> int:
@@ -162,13 +257,44 @@ class Journal:
         query: bytes | Iterable[tuple[str, str]],
         operation_id: str | None,
         status: int,
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes | None = None,
+        answer_headers: Iterable[tuple[str, str]] = (),
+        answer_body: bytes | None = None,
+        producer: str = "world",
+        stub: str | None = None,
+        unchecked: bool = False,
     ) -> JournalEntry:
         """Journal one request; ``query`` is the raw query string, or its pairs. ``time`` is
-        the world's clock; the entry's ``wall_time`` is the machine's clock now."""
+        the world's clock; the entry's ``wall_time`` is the machine's clock now.
+
+        The one way an entry is made (the pipeline's and the fast path's alike): headers
+        are redacted (``secret_headers``) and bodies cut at ``MAX_BODY_BYTES`` here.
+        """
         raw = query if isinstance(query, bytes) else _encode(query)
+        entry = JournalEntry(
+            0,
+            time,
+            method,
+            path,
+            raw,
+            operation_id,
+            status,
+            0.0,
+            redact(headers, self.secret_headers),
+            None if body is None else body[:MAX_BODY_BYTES],
+            0 if body is None else len(body),
+            tuple(answer_headers),
+            None if answer_body is None else answer_body[:MAX_BODY_BYTES],
+            0 if answer_body is None else len(answer_body),
+            producer,
+            stub,
+            unchecked,
+        )
         with self._lock:
             seq = self._seq = self._seq + 1
-            entry = JournalEntry(seq, time, method, path, raw, operation_id, status, _wall_clock())
+            entry.seq, entry.wall_time = seq, _wall_clock()
             entries = self._entries
             entries.append(entry)
             total = self._bytes + entry_size(entry)

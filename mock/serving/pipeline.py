@@ -3,12 +3,14 @@
 0. the connection guard (``connections.py``), inline rather than wrapped around the
    handler: HTTP/0.9 refused, a stalled body timed out, a client gone logged in one line;
 1. API key: a missing or wrong key is ``403`` (only when the mock requires one);
+1b. stubs: a stub that matches the request answers instead of the world (``stubs.py``);
 2. faults: ``X-Mock-Fault`` or a rule may wait, answer instead, or drop the connection;
 3. validation: parameters and the JSON body as FastAPI checks them, ``422`` in
    its shape (``validation.py``, ``bodies.py``);
 4. operation: the implementation answers in the world's terms, ``render_answer``
    makes the response (which a truncate or slow fault then sends as it says);
-5. journal: the request and its status (``0``: the connection was dropped).
+5. journal: the request (headers, body), its answer (status, headers, body) and what
+   produced it (``0``: the connection was dropped).
 
 A mock with several workers (``read_only``) answers a write operation ``409`` at
 step 4, after validation, as the control API refuses its changes.
@@ -41,7 +43,9 @@ others, live-calls included, it stays a plain call.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,11 +60,13 @@ from prosper_mock.serving.connections import ConnectionGuard, Handler
 from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import Fault, FaultError
+from prosper_mock.serving.journal import Journal
 from prosper_mock.serving.operations import CACHEABLE, OPERATIONS, Implementation
 from prosper_mock.serving.render import JSON_TYPE, detail_response, render_answer, render_json
 from prosper_mock.serving.schemas import SchemaCompiler
 from prosper_mock.serving.spec import Operation
 from prosper_mock.serving.state import READ_ONLY_DETAIL, SAFE_METHODS, MockState
+from prosper_mock.serving.stubs import NOT_JSON, Stub
 from prosper_mock.serving.validation import ParameterValidator, parse_query
 from prosper_mock.world.errors import WorldError
 
@@ -76,6 +82,8 @@ class Exchange:
     faults: tuple[Fault, ...] = ()
     seq: int = 0  # the journal's length when faults were chosen: seeds their timing
     answers: dict[bytes, Answered] | None = None  # where to keep the answer made (a cache miss)
+    producer: str = "world"  # what made the answer: world, stub, fault, validation, api_key
+    stub: Stub | None = None
 
     @property
     def query(self) -> list[tuple[str, str]]:
@@ -106,6 +114,7 @@ def operation_handler(
         step
         for step in (
             _api_key_step(state),
+            _stub_step(state),
             _fault_step(state),
             _cached_answer_step(cache, state),
             _validation_step(operation, cache),
@@ -123,8 +132,9 @@ def operation_handler(
             return detail_response(404, "Not Found")
         raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
         status: int | None = 0  # stays 0 if the connection is dropped (CancelledError)
+        exchange = Exchange(request, raw)
+        response: web.StreamResponse | None = None
         try:
-            exchange = Exchange(request, raw)
             for check in checks:
                 answer = check(exchange)
                 if answer is None:
@@ -133,6 +143,7 @@ def operation_handler(
                 if type(answer) is not web.Response and not isinstance(answer, web.StreamResponse):
                     answer = await answer  # it had to wait (a latency fault)
                 if answer is not None:
+                    response = answer
                     status = answer.status
                     return answer
             response = await operate(exchange)
@@ -148,9 +159,42 @@ def operation_handler(
             if timer is not None:
                 timer.cancel()
             if status is not None:
-                journal.record(state.clock.now(), request.method, request.path, raw, op_id, status)
+                _journal(journal, state, exchange, op_id, status, response)
 
     return handle
+
+
+def _journal(
+    journal: Journal,
+    state: MockState,
+    exchange: Exchange,
+    op_id: str,
+    status: int,
+    response: web.StreamResponse | None,
+) -> None:
+    """Step 5: the request, its answer and what made it, as the journal keeps them."""
+    request = exchange.request
+    # The body a step read (aiohttp keeps it); one no step read is not waited for here.
+    sent: bytes | None = getattr(request, "_read_bytes", None)
+    answer_body = None
+    if isinstance(response, web.Response) and isinstance(response.body, bytes):
+        answer_body = response.body
+    stub = exchange.stub
+    journal.record(
+        state.clock.now(),
+        request.method,
+        request.path,
+        exchange.raw,
+        op_id,
+        status,
+        headers=request.headers.items(),
+        body=sent or None,
+        answer_headers=() if response is None else response.headers.items(),
+        answer_body=answer_body,
+        producer=exchange.producer if status else "fault",  # 0: a drop fault
+        stub=None if stub is None else stub.id,
+        unchecked=stub is not None and stub.unchecked,
+    )
 
 
 def splits_a_segment(request: web.Request) -> bool:
@@ -191,9 +235,63 @@ def _api_key_step(state: MockState) -> Step | None:
     refusal = api_key_check(*state.api_key)
 
     def step(exchange: Exchange) -> web.StreamResponse | None:
-        return refusal(exchange.request)
+        refused = refusal(exchange.request)
+        if refused is not None:
+            exchange.producer = "api_key"
+        return refused
 
     return step
+
+
+def _stub_step(state: MockState) -> Step:
+    # Always present: stubs can be added at any time; none in force costs one truth test.
+    stubs = state.stubs
+
+    def answer(exchange: Exchange, stub: Stub | None) -> web.StreamResponse | None:
+        if stub is None:
+            return None
+        exchange.producer, exchange.stub = "stub", stub
+        body = stub.answer_bytes()
+        response = web.Response(status=stub.status, body=body, headers=stub.headers)
+        if body is not None and "Content-Type" not in response.headers:
+            response.content_type = JSON_TYPE
+        return response
+
+    async def with_body(exchange: Exchange) -> web.StreamResponse | None:
+        request = exchange.request
+        try:
+            raw = await request.read()  # kept by aiohttp: validation reads it again
+        except web.HTTPRequestEntityTooLarge:  # validation answers it
+            return None
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:  # not JSON: no stub's request_body matches it
+            body = NOT_JSON
+        found = stubs.take(request.method, request.path, dict(exchange.query), body)
+        return await _delayed(answer(exchange, found), found)
+
+    def step(
+        exchange: Exchange,
+    ) -> web.StreamResponse | Awaitable[web.StreamResponse | None] | None:
+        if not stubs:  # the hot path: no stub
+            return None
+        request = exchange.request
+        if stubs.wants_body(request.method):
+            return with_body(exchange)
+        found = stubs.take(request.method, request.path, dict(exchange.query), NOT_JSON)
+        if found is not None and found.delay:
+            return _delayed(answer(exchange, found), found)
+        return answer(exchange, found)
+
+    return step
+
+
+async def _delayed(
+    response: web.StreamResponse | None, stub: Stub | None
+) -> web.StreamResponse | None:
+    if stub is not None and stub.delay:
+        await asyncio.sleep(stub.delay)
+    return response
 
 
 def _fault_step(state: MockState) -> Step:
@@ -214,7 +312,7 @@ def _fault_step(state: MockState) -> Step:
             return detail_response(400, f"{FAULT_HEADER}: {exc}")
         if not chosen:
             return None
-        exchange.faults, exchange.seq = chosen, len(journal)
+        exchange.faults, exchange.seq, exchange.producer = chosen, len(journal), "fault"
         return faults.before(chosen, request, exchange.seq)
 
     return step
@@ -239,6 +337,8 @@ def _cached_answer_step(cache: AnswerCache | None, state: MockState) -> Step | N
             exchange.answers = answers
             return None
         response = web.Response(body=hit.body, status=hit.status, content_type=JSON_TYPE)
+        if not hit.operated:
+            exchange.producer = "validation"
         if hit.operated and exchange.faults:  # as the operation step shapes a fresh answer
             return faults.shape(exchange.faults, exchange.request, exchange.seq, response)
         return response
@@ -264,6 +364,7 @@ def _validation_step(operation: Operation, cache: AnswerCache | None) -> Step:
         request = exchange.request
         values, errors = validator.validate(exchange.query, path_params(request), request.headers)
         if errors:
+            exchange.producer = "validation"
             body = render_json({"detail": errors})
             if cache is not None and exchange.answers is not None:
                 cache.keep(exchange.answers, exchange.raw, Answered(422, body, operated=False))
@@ -280,11 +381,13 @@ def _body_validation_step(validator: ParameterValidator, bodies: BodyValidator) 
         request = exchange.request
         body = await bodies.read(request)
         if isinstance(body, web.StreamResponse):  # unreadable: too large, or not JSON
+            exchange.producer = "validation"
             return body
         values, errors = validator.validate(exchange.query, path_params(request), request.headers)
         value, body_errors = bodies.validate(body)
         errors.extend(body_errors)  # FastAPI checks the parameters first, then the body
         if errors:
+            exchange.producer = "validation"
             return web.Response(body=render_errors(errors), status=422, content_type=JSON_TYPE)
         values["body"] = value
         exchange.values = values

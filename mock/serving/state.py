@@ -2,8 +2,8 @@
 
 ``MockConfig`` (spec, semantics, API key, read-only) never changes once the app is
 built. ``MockState`` holds it and the run-time state (the world, the simulation, the
-journal, the fault rules): its attributes are read-only, and every change goes through
-a method that names it (``swap_world``, ``set_fault_rules``, ``move_clock``...).
+journal, the fault rules, the stubs): its attributes are read-only, and every change goes
+through a method that names it (``swap_world``, ``set_fault_rules``, ``move_clock``...).
 Changes to the world's rows go through ``driver``, the same ``LocalDriver`` the
 control API answers with.
 """
@@ -20,6 +20,7 @@ from prosper_mock.serving.journal import Journal
 from prosper_mock.serving.render import SnapshotCache
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.spec import Operation, Spec
+from prosper_mock.serving.stubs import Stubs
 from prosper_mock.world.clock import Clock
 from prosper_mock.world.driver import ClockInfo, LocalDriver
 from prosper_mock.world.model import World
@@ -68,6 +69,9 @@ class MockState:
         self._journal = journal if journal is not None else Journal()
         self._snapshots = snapshots if snapshots is not None else SnapshotCache()
         self._faults = faults if faults is not None else FaultInjector()
+        self._stubs = Stubs()
+        if api_key is not None:  # its value is never journalled
+            self._journal.secret_headers = self._journal.secret_headers | {api_key[0].lower()}
         self._simulation: Simulation | None = None
         self._reused: list[Reused] = []
         if simulation is not None:
@@ -123,6 +127,11 @@ class MockState:
         return self._simulation
 
     @property
+    def stubs(self) -> Stubs:
+        """The stubs in force (``stubs.py``): reset removes them, a snapshot keeps them."""
+        return self._stubs
+
+    @property
     def reused_answers(self) -> tuple[Reused, ...]:
         """The operations whose answers are kept (``reuse_answers``), for the fast path."""
         return tuple(self._reused)
@@ -167,7 +176,7 @@ class MockState:
 
     def reuse_answers(self, operation: Operation) -> AnswerCache:
         """A new cache of ``operation``'s answers, listed in ``reused_answers``."""
-        cache = AnswerCache()
+        cache = AnswerCache(stubs=self._stubs)  # nothing kept is answered while stubs exist
         self._reused.append(Reused(operation.method, operation.path, operation.operation_id, cache))
         return cache
 

@@ -44,7 +44,7 @@ class _Recorder(ControlClient):
 
     def _call(self, method: str, path: str, body: Any = None, prefix: str = "/__mock") -> Any:
         self.sent.append((method, prefix + path))
-        return {"snapshot": "s", "campaigns": [], "entries": [], "more": False}
+        return {"snapshot": "s", "campaigns": [], "entries": [], "more": False, "stubs": []}
 
 
 def _sample(parameter: inspect.Parameter) -> Any:
@@ -65,8 +65,7 @@ def test_the_client_method_of_each_operation_sends_what_it_declares(
     required = [
         p
         for p in list(inspect.signature(method).parameters.values())[1:]
-        if p.default is inspect.Parameter.empty
-        and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
     ]
     client = _Recorder("http://127.0.0.1:9")
     client.sent = []

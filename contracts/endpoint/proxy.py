@@ -58,8 +58,8 @@ from prosper_mock.serving.validation import ParameterValidator, parse_query
 
 log = logging.getLogger("prosper_contracts.endpoint.proxy")
 
-# Headers that describe one hop, not the message (RFC 9110 7.6.1), plus the ones
-# aiohttp recomputes: the body is passed on decoded, with its own length.
+# Headers that describe one hop, not the message (RFC 9110 7.6.1), plus the one aiohttp
+# recomputes: a body is passed on with its own length.
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -72,10 +72,14 @@ HOP_BY_HOP = frozenset(
         "transfer-encoding",
         "upgrade",
         "content-length",
-        "content-encoding",
     }
 )
-# Not forwarded upstream: aiohttp sets Host for upstream, and asks only for encodings it decodes.
+# Not passed back to the client: upstream's answer is read decoded (the client session
+# decompresses it), so it goes back without the coding it came in.
+NOT_PASSED_BACK = HOP_BY_HOP | {"content-encoding"}
+# Not forwarded upstream: aiohttp sets Host for upstream, and asks only for encodings it
+# decodes. A request body goes on as the client sent it, Content-Encoding and all: neither
+# the proxy's server nor Starlette decompresses one (runner.SERVER_OPTIONS).
 NOT_FORWARDED = HOP_BY_HOP | {"host", "accept-encoding"}
 
 # What upstream can get wrong: each one is a violation (exit status 1).
@@ -272,7 +276,7 @@ async def _forward(request: web.Request) -> web.StreamResponse:
         ) as upstream:
             status, answer = upstream.status, await upstream.read()
             answer_headers = [
-                (k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP
+                (k, v) for k, v in upstream.headers.items() if k.lower() not in NOT_PASSED_BACK
             ]
             content_type = upstream.headers.get("Content-Type")
     except TimeoutError:

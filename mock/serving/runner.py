@@ -74,13 +74,22 @@ async def start_app(
     """Serve ``app`` on ``host:port`` (port 0: a free one) until ``close``.
 
     ``access_log``: one line per request (``ACCESS_LOG_FORMAT``), none if omitted.
-    ``options``: the connection limits; ``None`` keeps aiohttp's own. ``fast_path``: a
+    ``options``: the connection limits; ``None`` keeps aiohttp's own (a request body is
+    handed on as sent either way). ``fast_path``: a
     mock app's kept answers are sent below aiohttp (``fastpath.py``; ``False``: every
     request through aiohttp). If binding fails, the app is cleaned up and the error raised.
     """
     fmt = ACCESS_LOG_FORMAT
     runner = (
-        web.AppRunner(app, handle_signals=False, access_log=access_log, access_log_format=fmt)
+        # aiohttp's limits, but a body still handed on as sent: what the server reads is
+        # judged (and, by the validating proxy, forwarded) as the client sent it.
+        web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=access_log,
+            access_log_format=fmt,
+            auto_decompress=SERVER_OPTIONS["auto_decompress"],
+        )
         if options is None
         else web.AppRunner(
             app, handle_signals=False, access_log=access_log, access_log_format=fmt, **options

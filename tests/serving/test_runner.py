@@ -47,6 +47,8 @@ def test_start_app_without_options_keeps_aiohttps_limits() -> None:
         try:
             assert listening.runner.server is not None
             assert "max_line_size" not in listening.runner.server._kwargs
+            # ... but a body is still handed on as sent, as Starlette hands it on
+            assert listening.runner.server._kwargs["auto_decompress"] is False
         finally:
             await listening.close()
 

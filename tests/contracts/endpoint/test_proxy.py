@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import socket
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from aiohttp import web
 from prosper_contracts.endpoint.proxy import PROXY, ProxyOptions, ViolationLog, create_proxy_app
 from prosper_mock import MockServer
 from tests.clirun import serve
+from tests.serving.test_parity import brotli_stored
 
 KEY = "test-key-Zq8v1"  # what must never show in a log, a summary or a recording
 LIVE = "/api/v1/live-calls"
@@ -469,3 +472,76 @@ def test_a_lone_surrogate_is_forwarded_and_judged_as_fastapi_answers_it() -> Non
             violations = app[PROXY].violations
             assert [(v.rule, v.message) for v in violations.items] == []
             assert [n.rule for n in violations.notes] == ["request-invalid"]
+
+
+@contextmanager
+def serving_proxy(upstream: str) -> Iterator[tuple[str, ViolationLog]]:
+    """The proxy as the CLI serves it (``serve_proxy``), on a loopback port of its own loop."""
+    from prosper_contracts.endpoint.proxy import serve_proxy
+
+    app = create_proxy_app(ProxyOptions(upstream=upstream))
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    started: list[str] = []
+    ready = threading.Event()
+
+    def on_started(url: str) -> None:
+        started.append(url)
+        ready.set()
+
+    async def main() -> None:
+        await serve_proxy(app, "127.0.0.1", 0, on_started=on_started, stop=stop)
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(10), "the proxy did not start"
+        yield started[0], app[PROXY].violations
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+
+
+ENCODED = [
+    ("gzip", gzip.compress),
+    ("deflate", zlib.compress),
+    ("br", brotli_stored),
+    ("x-unknown", lambda body: body),
+]
+
+
+@pytest.mark.parametrize(("coding", "encode"), ENCODED, ids=[c for c, _ in ENCODED])
+def test_an_encoded_body_is_forwarded_as_sent_and_judged_as_the_mock_judges_it(
+    coding: str, encode: Callable[[bytes], bytes]
+) -> None:
+    """Starlette never decompresses a request body, so neither does the proxy: upstream gets
+    the bytes and Content-Encoding the client sent, and the request is judged as sent."""
+    body = encode(json.dumps(GOOD_BODY).encode())
+    headers = {"Content-Type": "application/json", "Content-Encoding": coding}
+    seen: list[tuple[bytes, str | None]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append((await request.read(), request.headers.get("Content-Encoding")))
+        return web.json_response({"ok": True})
+
+    recorder = web.Application()
+    recorder.router.add_post(TARGETS, record)
+    with (
+        MockServer(app_factory=lambda _w, **_: recorder) as upstream,
+        serving_proxy(upstream.base_url) as (base, _),
+    ):
+        requests.post(f"{base}{TARGETS}", data=body, headers=headers, timeout=10)
+    assert seen == [(body, coding)]
+
+    with MockServer() as mock, serving_proxy(mock.base_url) as (base, violations):
+        path = f"/api/v1/campaigns/{mock.world.campaigns()[0].id}/targets"
+        via = requests.post(f"{base}{path}", data=body, headers=headers, timeout=10)
+        direct = requests.post(mock.url(path), data=body, headers=headers, timeout=10)
+    # A compressed body is not JSON as sent: the client's doing, judged as the mock judges it.
+    refused = coding != "x-unknown"
+    assert via.status_code == direct.status_code == (400 if refused else 200)
+    if refused:  # an accepted body adds targets: the second answer names others
+        assert via.content == direct.content
+    assert [(v.rule, v.message) for v in violations.items] == []
+    assert [n.rule for n in violations.notes] == ["request-invalid"] * refused

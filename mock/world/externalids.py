@@ -13,21 +13,48 @@ candidates: the caller reads each one's current row, which decides.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from prosper_mock.world.campaigns import SeededTargets
-
-if TYPE_CHECKING:
-    from prosper_mock.world.store import Store
-    from prosper_mock.world.targets import Target, TargetTable
+from prosper_mock.world.generate.ids import TargetIds
+from prosper_mock.world.store import Store
 
 Key = tuple[str, str]  # (campaign id, external id)
+
+
+# The index reads three fields of a target row and four members of the table that holds them;
+# naming them here, rather than importing ``targets``, keeps the table free to own the index.
+class Row(Protocol):
+    """What the index reads of a target."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def campaign_id(self) -> str: ...
+    @property
+    def external_id(self) -> str | None: ...
+
+
+R = TypeVar("R", bound=Row)
+R_co = TypeVar("R_co", bound=Row, covariant=True)
+
+
+class Table(Protocol[R_co]):
+    """What ``holders`` reads of the targets' table."""
+
+    @property
+    def seeded(self) -> SeededTargets: ...
+    @property
+    def ids(self) -> TargetIds: ...
+    @property
+    def external(self) -> ExternalIds: ...
+    def get(self, target_id: str) -> R_co | None: ...
 
 
 class _Base:
     """The base's index, built once on first use and shared by every copy of a table."""
 
-    def __init__(self, seeded: SeededTargets, explicit: Iterable[Target]) -> None:
+    def __init__(self, seeded: SeededTargets, explicit: Iterable[Row]) -> None:
         self._seeded = seeded
         self._explicit = explicit
         self._built: dict[Key, list[str]] | None = None
@@ -54,7 +81,7 @@ class _Base:
 class ExternalIds:
     """Candidate targets by ``(campaign id, external id)``: the base's and the overlay's."""
 
-    def __init__(self, seeded: SeededTargets, explicit: Iterable[Target]) -> None:
+    def __init__(self, seeded: SeededTargets, explicit: Iterable[Row]) -> None:
         self._base = _Base(seeded, explicit)
         self._rows: dict[Key, dict[str, None]] = {}  # an ordered set of ids per key
 
@@ -63,12 +90,12 @@ class ExternalIds:
         key = (campaign_id, external_id)
         return [*self._base.get(key), *self._rows.get(key, ())]
 
-    def add(self, target: Target) -> None:
+    def add(self, target: Row) -> None:
         """An overlay row was put."""
         if target.external_id is not None:
             self._rows.setdefault((target.campaign_id, target.external_id), {})[target.id] = None
 
-    def discard(self, target: Target) -> None:
+    def discard(self, target: Row) -> None:
         """An overlay row was replaced or dropped."""
         if target.external_id is None:
             return
@@ -92,8 +119,8 @@ class ExternalIds:
 
 
 def holders(
-    table: TargetTable, stores: Iterable[Store[Any]], campaign_id: str, external_id: str
-) -> Iterator[Target]:
+    table: Table[R], stores: Iterable[Store[Any]], campaign_id: str, external_id: str
+) -> Iterator[R]:
     """The campaign's targets with this external id, each once: the seeded ones with a call
     through their calls' ``external_id`` variable (``stores``: the world's call logs and live
     calls), the others through ``table.external``; each candidate's current row decides."""

@@ -34,6 +34,7 @@ from aiohttp.web_log import AccessLogger
 
 from prosper_mock.serving.answers import Answered, Reused
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
+from prosper_mock.serving.render import JSON_TYPE
 from prosper_mock.serving.state import STATE, MockState
 
 # A head longer than this goes to aiohttp: polled lookups are a few hundred bytes, and
@@ -47,6 +48,11 @@ _HANDED_OVER = frozenset(
 )
 # Heads remembered with what they ask (a client polls with the same head again and again).
 MAX_HEADS = 1024
+
+
+# What a head asks: the operation, the raw query, the headers (for the journal).
+_Asked = tuple[Reused, bytes, tuple[tuple[str, str], ...]]
+_ANSWER_HEADERS = (("Content-Type", JSON_TYPE),)  # a kept answer's, as the journal has them
 
 
 class FastPath:
@@ -72,9 +78,9 @@ class FastPath:
         self.key = key[1].encode() if key is not None else b""
         self.access = AccessLogger(access_log, access_log_format) if access_log else None
         self.connections: set[FastProtocol] = set()
-        self.heads: dict[bytes, tuple[Reused, bytes]] = {}
+        self.heads: dict[bytes, _Asked] = {}
 
-    def remember(self, head: bytes, asked: tuple[Reused, bytes]) -> None:
+    def remember(self, head: bytes, asked: _Asked) -> None:
         """Remember what ``head`` asks (``FastProtocol._read``), a bounded number of heads."""
         if len(self.heads) >= MAX_HEADS:
             self.heads.clear()
@@ -173,8 +179,8 @@ class FastProtocol(asyncio.Protocol):
         if start < size and (size - start > MAX_HEAD or not _unfinished(data[start:])):
             self._hand_over(pieces)  # part of a head too long, or that aiohttp answers already
             return
-        for head, reused, query, answered in found:
-            self._send(head, reused, query, answered)
+        for head, asked, answered in found:
+            self._send(head, asked, answered)
         if start < size:  # part of a head: wait for the rest
             self._buffer = _after(pieces, start)
 
@@ -205,7 +211,7 @@ class FastProtocol(asyncio.Protocol):
 
     # -- answering -----------------------------------------------------------------------
 
-    def _kept(self, head: bytes) -> tuple[bytes, Reused, bytes, Answered] | None:
+    def _kept(self, head: bytes) -> tuple[bytes, _Asked, Answered] | None:
         """What ``head`` (a whole head, CRLF CRLF included) asks and its kept answer, if it
         is a plain ``GET`` whose answer is kept and no fault may apply; else ``None``."""
         fast = self._fast
@@ -217,24 +223,29 @@ class FastProtocol(asyncio.Protocol):
             fast.remember(head, asked)
         if fast.faults.rules:
             return None
-        reused, query = asked
+        reused, query, _ = asked
         answered = reused.cache.answers(fast.state.world).get(query)
         if answered is None or answered.head is None:
             return None
-        return head, reused, query, answered
+        return head, asked, answered
 
-    def _send(self, head: bytes, reused: Reused, query: bytes, answered: Answered) -> None:
+    def _send(self, head: bytes, asked: _Asked, answered: Answered) -> None:
         """Journal the request, write its kept answer with today's ``Date``, log its line."""
         fast = self._fast
         loop = fast.loop
         now = loop.time()
-        fast.journal.record(
+        reused, query, headers = asked
+        fast.journal.record(  # as the pipeline journals it (pipeline._journal)
             fast.state.world.clock.now(),
             "GET",
             reused.path,
             query,
             reused.operation_id,
             answered.status,
+            headers=headers,
+            answer_headers=_ANSWER_HEADERS,
+            answer_body=answered.body,
+            producer="world" if answered.operated else "validation",
         )
         date = rfc822_formatted_time()
         if date is not self._date:
@@ -249,7 +260,7 @@ class FastProtocol(asyncio.Protocol):
             access.log(seen, seen, loop.time() - now)  # type: ignore[arg-type]
         self._next_close = now + fast.keepalive_timeout
 
-    def _read(self, head: bytes) -> tuple[Reused, bytes] | None:
+    def _read(self, head: bytes) -> _Asked | None:
         """What ``head`` asks, parsed: the operation and the raw query of a plain ``GET`` of
         a route whose answers are kept, with the API key when one is required; else ``None``.
 
@@ -285,7 +296,8 @@ class FastProtocol(asyncio.Protocol):
                 key = value.strip(b" \t")  # the first, as request.headers.get reads it
         if fast.key_header is not None and not hmac.compare_digest(key or b"", fast.key):
             return None  # aiohttp refuses it
-        return reused, query
+        headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in self._headers)
+        return reused, query, headers
 
     def _hand_over(self, pieces: list[bytes]) -> None:
         """aiohttp's protocol takes the connection from ``pieces`` on, for good: the bytes

@@ -98,8 +98,14 @@ def exchange(port: int, chunks: list[bytes], pause: float = 0.0) -> bytes:
     return DATE.sub(b"\r\nDate: -\r\n", b"".join(received))
 
 
-def journal(state: MockState) -> list[tuple[str, str, bytes, str | None, int]]:
-    return [(e.method, e.path, e.raw_query, e.operation_id, e.status) for e in state.journal]
+def journal(state: MockState) -> list[tuple[Any, ...]]:
+    """What the journal keeps of each request but its times (the request's headers, the
+    answer's and what produced it included)."""
+    return [
+        (e.method, e.path, e.raw_query, e.operation_id, e.status, e.headers, e.body)
+        + (e.answer_headers, e.answer_body, e.producer, e.stub, e.unchecked)
+        for e in state.journal
+    ]
 
 
 def head(target: bytes, *headers: bytes, method: bytes = b"GET", version: bytes = b"1.1") -> bytes:

@@ -49,7 +49,7 @@ def test_serve_runs_on_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
         loops.append(type(asyncio.get_running_loop()))
 
     monkeypatch.setattr(server_module, "serve_until_signalled", record)
-    monkeypatch.setattr(server_module, "configure_logging", lambda quiet: None)  # leave logs be
+    monkeypatch.setattr(server_module, "configure_logging", lambda *_: None)  # leave logs be
     assert server_module.serve(World.generate(), ServeOptions(quiet=True)) == 0
     assert loops == [uvloop.Loop]
 

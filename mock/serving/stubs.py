@@ -19,7 +19,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -187,15 +187,20 @@ def check_answer(operation: Operation, status: int, body: Any) -> None:
     root = {**schema, "components": operation.document.get("components", {})}
     errors = sorted(OAS31Validator(root).iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
-        error = errors[0]
-        where = "$" + "".join(
-            f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+        named = "; ".join(
+            f"at {_where(e.absolute_path)}: {e.message} (schema rule: {e.validator})"
+            for e in errors[:3]
         )
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
         raise StubError(
             f"the body does not conform to the spec's {status} response of "
-            f"{operation.operation_id}: at {where}: {error.message} (schema rule: "
-            f'{error.validator}); "unchecked": true accepts it anyway'
+            f'{operation.operation_id}: {named}{more}; "unchecked": true accepts it anyway'
         )
+
+
+def _where(path: Iterable[Any]) -> str:
+    """A JSON path as ``$.targets[0].id``."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
 
 
 @dataclass

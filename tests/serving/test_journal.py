@@ -132,3 +132,59 @@ def test_a_journal_filter_keeps_entries_matching_every_given_field() -> None:
     ]
     assert not JournalFilter(status=200, params={"call_log_id": "4"}).matches(second)
     assert JournalFilter(method="GET", path="/api/v1/live-calls", status=404).matches(second)
+
+
+SECRETS = ("Authorization", "authorization", "X-API-Key", "Cookie", "Proxy-Authorization")
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(SECRETS), st.text(min_size=8, max_size=20)), max_size=3),
+    st.lists(st.tuples(st.sampled_from(("Accept", "X-Mock-Fault")), st.text(max_size=10))),
+)
+def test_credentials_are_never_kept_and_other_headers_are(
+    secret: list[tuple[str, str]], plain: list[tuple[str, str]]
+) -> None:
+    entry = Journal().record(0.0, "GET", "/", b"", None, 200, headers=secret + plain)
+    kept = entry.to_dict()["headers"]
+    assert kept == [[n, "[redacted]"] for n, _ in secret] + [list(p) for p in plain]
+    assert JournalEntry.from_dict(json.loads(json.dumps(entry.to_dict()))) == entry
+
+
+def test_an_apps_own_api_key_header_is_redacted_too() -> None:
+    journal = Journal()
+    journal.secret_headers |= {"x-prosper-key"}
+    entry = journal.record(0.0, "GET", "/", b"", None, 200, headers=[("X-Prosper-Key", "k")])
+    assert entry.headers == (("X-Prosper-Key", "[redacted]"),)
+
+
+def test_bodies_are_cut_with_a_mark_and_read_back_cut() -> None:
+    from prosper_mock.serving.journal import MAX_BODY_BYTES
+
+    long, short = b"x" * (MAX_BODY_BYTES + 10), b'{"a": 1}'
+    entry = Journal().record(
+        0.0, "POST", "/", b"", "op", 201, body=long, answer_body=short, producer="stub", stub="s1"
+    )
+    shown = entry.to_dict()
+    assert (len(shown["body"]), shown["body_truncated"]) == (MAX_BODY_BYTES, True)
+    assert (shown["answer"]["body"], shown["answer"]["body_truncated"]) == ('{"a": 1}', False)
+    assert (shown["producer"], shown["stub"], shown["answer"]["status"]) == ("stub", "s1", 201)
+    again = JournalEntry.from_dict(json.loads(json.dumps(shown)))
+    assert again.to_dict() == shown
+
+
+def test_headers_and_bodies_count_towards_the_byte_bound() -> None:
+    journal = Journal(max_bytes=1 << 30)
+    tracemalloc.start()
+    try:
+        before = traced()
+        for i in range(1000):  # every part fresh, as a request's are
+            headers = [(f"X-H{i}", "v" * 40), ("Accept", f"a/{i}")]
+            body, answer = b"b%d" % i * 300, b"a%d" % i * 300
+            journal.record(
+                0.5, "".join("GET"), f"/p/{i}", b"", "op", 200,
+                headers=headers, body=body, answer_headers=headers, answer_body=answer,
+            )  # fmt: skip
+        held = traced() - before
+    finally:
+        tracemalloc.stop()
+    assert 0.8 * journal.nbytes <= held <= journal.nbytes

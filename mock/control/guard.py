@@ -25,13 +25,8 @@ from prosper_mock.base.problems import one_line
 from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.state import READ_ONLY_DETAIL, STATE
 
-# Where a route keeps the body ``read_body`` read. web.RequestKey is newer than the oldest
-# aiohttp the kit supports (3.9): a str key there.
-BODY: web.RequestKey[dict[str, Any]] | str = (
-    web.RequestKey("prosper_control_body", dict)
-    if hasattr(web, "RequestKey")
-    else "prosper_control_body"
-)
+# Where a route keeps the body ``read_body`` read.
+BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("prosper_control_body", dict)
 
 
 def body_of(request: web.Request) -> dict[str, Any]:

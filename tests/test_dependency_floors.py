@@ -48,11 +48,12 @@ def floors(requirements: list[str]) -> list[str]:
     return pins
 
 
-def test_every_runtime_dependency_names_its_floor() -> None:
-    pins = floors(RUNTIME)
-    named = {Requirement(text).name for text in RUNTIME}
-    assert {pin.split("==")[0] for pin in pins} <= named
-    assert {"aiohttp", "pydantic", "openapi-core", "faker"} <= {p.split("==")[0] for p in pins}
+def test_every_runtime_and_contracts_dependency_names_its_floor() -> None:
+    for requirements in (RUNTIME, kit_requirements("contracts")):
+        pins = floors(requirements)  # refuses a requirement without one
+        named = {Requirement(text).name for text in requirements}
+        assert {pin.split("==")[0] for pin in pins} <= named
+    assert {"aiohttp", "pydantic", "schemathesis", "pytest"} <= {p.split("==")[0] for p in pins}
 
 
 def test_a_requirement_without_a_floor_is_refused() -> None:

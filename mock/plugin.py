@@ -6,7 +6,7 @@ Installed with the package (``pytest11`` entry point), it adds:
   reset to its seeded state before the test, helpers that shape the world
   (``start_call``, ``map_variables``, ``end_call``, ``add_call_log``, each
   returning the snapshot a client would see), ``advance_clock``, the request
-  journal and the control client;
+  journal, ``stub`` and ``verify``, and the control client;
 * ``prosper_server`` — the session's ``MockServer`` (one per session, or per
   xdist worker, on a free loopback port);
 * ``prosper_base_url`` — the URL under test (the mock, or ``--prosper-base-url``);
@@ -35,6 +35,7 @@ from prosper_mock.base.upstream import LIVE_CALLS_PATH
 
 if TYPE_CHECKING:
     from prosper_mock.control.client import ControlClient
+    from prosper_mock.control.verdicts import StubHandle
     from prosper_mock.server import MockServer
     from prosper_mock.serving.journal import JournalEntry
     from prosper_mock.world.driver import WorldDriver
@@ -327,6 +328,38 @@ class Prosper:
         wanted = JournalFilter(params=params)
         return [e for e in self.journal if wanted.matches(e)]
 
+    def stub(self, **stub: Any) -> StubHandle:
+        """Answer the requests ``stub`` matches with its answer instead of the world's, for
+        this test (or, used as ``with prosper.stub(...):``, for the block).
+
+        ``method`` and ``path`` (a path, or the spec's template such as
+        ``/api/v1/targets/{target_id}``), optionally ``query``, ``request_body`` (a JSON
+        subset), ``after`` (let that many through first), ``times``; the answer's ``status``,
+        ``body``, ``headers``, ``delay``. A body the spec's response schema refuses raises
+        ``ControlError`` (422) naming the path and the rule, unless ``unchecked=True``.
+        """
+        from prosper_mock.control.verdicts import StubHandle
+
+        control = self.control
+        return StubHandle(control, control.add_stub(**stub))
+
+    def verify(self, **matcher: Any) -> dict[str, Any]:
+        """Assert that this test's requests include those ``matcher`` describes:
+        ``method``, ``path`` (or a template), ``query``, ``headers``, ``request_body``;
+        ``count`` (exactly), or ``at_least``/``at_most`` (default: at least one).
+
+        Fails with what was expected, what the journal holds and the nearest requests that
+        did not match, part by part; returns the verdict when it holds.
+        """
+        from prosper_mock.control.verdicts import failure
+
+        if self._read_journal is None:
+            pytest.skip(self._journal_reason or _Remote.journal_reason)
+        verdict = self.control.verify(**matcher)
+        if not verdict["ok"]:
+            raise AssertionError(failure(matcher, verdict))
+        return verdict
+
     def _driver(self) -> WorldDriver:
         """The driver, or a skip that says why this endpoint's world cannot change."""
         if self.driver is None:
@@ -373,6 +406,7 @@ def _local_prosper(base_url: str, server: MockServer, world: World | None) -> It
     driver.reset()
     state.clear_journal()
     state.clear_faults()
+    state.stubs.clear()
     clock = state.world.clock
     try:
         yield Prosper(
@@ -386,6 +420,7 @@ def _local_prosper(base_url: str, server: MockServer, world: World | None) -> It
     finally:
         # Undone here, not at the next prosper test: tests without the fixture share the server.
         state.clear_faults()
+        state.stubs.clear()
         state.world.clock = clock
         state.swap_world(session_world)
 
@@ -396,7 +431,7 @@ def _remote_prosper(base_url: str, control: ControlClient) -> Iterator[Prosper]:
     from prosper_mock.serving.journal import JournalEntry
 
     driver = RemoteDriver(control)
-    driver.reset()  # the world and its journal
+    driver.reset()  # the world, its journal and its stubs
 
     def read_journal() -> list[JournalEntry]:
         return [JournalEntry.from_dict(e) for e in ask(control.journal)]
@@ -407,6 +442,7 @@ def _remote_prosper(base_url: str, control: ControlClient) -> Iterator[Prosper]:
     finally:
         if view._control_used:  # fault rules outlive reset: the ones this test may have set
             ask(control.clear_faults)
+            ask(control.clear_stubs)
 
 
 _MARKER_WORLDS = pytest.StashKey[dict[tuple[Any, ...], "World"]]()

@@ -352,3 +352,42 @@ def test_target_helpers_drive_a_running_mock(pytester: pytest.Pytester) -> None:
         pytester.makepyfile(TARGETS_TEST)
         result = pytester.runpytest("-p", "no:randomly", "--prosper-base-url", remote.base_url)
         result.assert_outcomes(passed=1)
+
+
+def test_stubs_last_a_block_or_the_test_and_verify_says_what_differed(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile("""
+        import pytest
+        import requests
+
+        PATH = "/api/v1/targets/{target_id}"
+
+        def get(prosper, target):
+            return requests.get(prosper.url(f"/api/v1/targets/{target}"), timeout=5)
+
+        def test_a_stubs(prosper):
+            with prosper.stub(method="GET", path=PATH, status=503) as stub:
+                assert get(prosper, "t-1").status_code == 503
+            assert stub.id not in [s["id"] for s in prosper.control.stubs()]
+            assert get(prosper, "t-1").status_code == 404  # the world's answer again
+            prosper.stub(method="GET", path=PATH, status=502)  # for the rest of the test
+            assert get(prosper, "t-2").status_code == 502
+            prosper.verify(method="GET", path=PATH, count=3)
+
+        def test_b_finds_no_stub_and_fails_verify_clearly(prosper):
+            assert get(prosper, "t-2").status_code == 404
+            with pytest.raises(AssertionError) as failed:
+                prosper.verify(method="GET", path="/api/v1/targets/t-3")
+            message = str(failed.value)
+            assert "expected at least 1 request(s) matching GET /api/v1/targets/t-3" in message
+            assert "the journal has 0" in message
+            assert '-> 404: path: expected "/api/v1/targets/t-3", got "/api/v1/targets/t-2"' in message
+
+        def test_c_a_stub_the_spec_refuses_says_why(prosper):
+            from prosper_mock.control.client import ControlError
+
+            with pytest.raises(ControlError, match="schema rule: type"):
+                prosper.stub(method="GET", path="/api/v1/call-logs", body={"call_logs": 1})
+    """)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)

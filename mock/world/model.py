@@ -40,11 +40,13 @@ from prosper_mock.world.records import (
     live_call_from_dict,
     to_dict,
 )
+from prosper_mock.world.storage.base import Change
+from prosper_mock.world.storage.memory import change_since
 from prosper_mock.world.store import BaseTable, Store
 from prosper_mock.world.targetfile import parse_sections, sections
 from prosper_mock.world.targeting import Targeting
 from prosper_mock.world.targets import TargetTable, parse_target_changes, target_changes
-from prosper_mock.world.transaction import Transactions
+from prosper_mock.world.transaction import Savepoint, Transactions
 from prosper_mock.world.worldfile import (
     field_sources,
     given_fields,
@@ -100,6 +102,8 @@ class World(Transactions, Targeting):
         self._batching = 0  # depth of nested ``batch()`` blocks (``transaction``)
         self._batched = False  # a change happened inside them
         self._undo: list[Callable[[], None]] = []
+        self._began: Savepoint | None = None
+        self._whole = False
 
     # --- construction -------------------------------------------------------------
 
@@ -182,8 +186,19 @@ class World(Transactions, Targeting):
                 found["dialer"] = self.dialer.saved()
             return found
 
-    def apply_changes(self, changes: Mapping[str, Any]) -> None:
-        """Replay ``changes()`` of an earlier run onto this world; raises ``WorldError``.
+    def change(self) -> Change:
+        """What the transaction under way changed so far (its listeners ask at its end): the
+        overlay's touched entries, in the form of ``changes()``; outside one, nothing."""
+        with self.lock:
+            if self._began is None:
+                return Change({})
+            return change_since(self, self._began, self._whole)
+
+    def apply_changes(self, changes: Mapping[str, Any], *, exact: bool = False) -> None:
+        """Replay ``changes()`` of an earlier run, or the ``change()`` of a transaction, onto
+        this world; raises ``WorldError``. A ``dialer`` given replaces the dialer's calls.
+        ``exact``: ``last_id`` is the one given (a change's), not also drawn from the rows (a
+        state file of an older kit may lack it).
 
         Every row is checked before any is applied: a bad one changes nothing.
         """
@@ -197,8 +212,11 @@ class World(Transactions, Targeting):
                     store.delete(call_log_id)
                 else:
                     store.put(row)
-                    last_id = max(last_id, call_log_id)
+                    if not exact:
+                        last_id = max(last_id, call_log_id)
             targets.apply_to(self.targets)
+            if "dialer" in changes:
+                self.dialer.reset()
             for call_log_id, began, steps in dialed:
                 live = self.live_calls.get(call_log_id)
                 if live is not None:  # what it played is in its row: the rest is to come
@@ -227,6 +245,7 @@ class World(Transactions, Targeting):
     def reset(self) -> None:
         """Back to the seeded (or loaded) world: every change since is dropped."""
         with self.batch():
+            self._replacing()
             self.live_calls.reset()
             self.call_logs.reset()
             self.targets.reset()
@@ -240,6 +259,7 @@ class World(Transactions, Targeting):
         generator = Generator(recipe)
         targets = _file_targets(data, generator)
         with self.batch():
+            self._replacing()
             self.live_calls = Store("live_calls", BaseTable.from_records(live))
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = generator
@@ -272,6 +292,7 @@ class World(Transactions, Targeting):
     def restore(self, saved: WorldSnapshot) -> None:
         """Back to ``saved``: the same rows, the same reset baseline, the same origin."""
         with self.batch():
+            self._replacing()
             self.live_calls = saved.live_calls.copy()
             self.call_logs = saved.call_logs.copy()
             issued = self.targets.added  # a client may hold ids issued since: never reissued

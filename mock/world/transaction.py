@@ -72,6 +72,8 @@ class Transactions:
     _batching: int  # depth of nested ``batch()`` blocks
     _batched: bool  # a change happened inside them
     _undo: list[Callable[[], None]]  # what ``on_rollback`` registered in this transaction
+    _began: Savepoint | None  # where the transaction under way began (``None``: none is)
+    _whole: bool  # it replaced the overlay (``_replacing``): its change is the whole overlay
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -92,6 +94,7 @@ class Transactions:
                 return
             savepoint = self._savepoint()
             self._batching, self._batched, self._undo = 1, False, []
+            self._began, self._whole = savepoint, False
             try:
                 yield
                 if self._batched:
@@ -104,6 +107,7 @@ class Transactions:
                 raise
             finally:
                 self._batching, self._batched, self._undo = 0, False, []
+                self._began, self._whole = None, False
 
     def _savepoint(self) -> Savepoint:
         clock = self.clock
@@ -146,6 +150,10 @@ class Transactions:
             self.clock.put_back(saved.now)
         if moved:
             self.version += 1
+
+    def _replacing(self) -> None:
+        """The transaction under way replaces the overlay (a reset, a load, a restore)."""
+        self._whole = True
 
     def on_rollback(self, undo: Callable[[], None]) -> None:
         """Call ``undo`` if the transaction under way fails (nothing happens outside one)."""

@@ -14,6 +14,9 @@ Header grammar (faults separated by ``,``; options by ``;``)::
     X-Mock-Fault: drop                     # close the connection without an answer
     X-Mock-Fault: truncate=20              # send 20 bytes of the body, then close
     X-Mock-Fault: slow=50                  # send the body in 16-byte chunks, 50 ms apart
+
+Numbers are written in the digits 0-9 alone; spaces and tabs may surround ``,`` and ``;``
+(as in an HTTP list), never ``=``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from prosper_mock.world.generate.random import Draw
 HEADER = "X-Mock-Fault"
 KINDS = ("latency", "status", "drop", "truncate", "slow")
 OPTIONS = {"status": {"retry_after", "detail"}}  # the only kind with options
+OWS = " \t"  # HTTP's optional whitespace (RFC 9110 5.6.3), allowed around `,` and `;`
+MAX_DIGITS = 18
 
 
 class FaultError(ProsperMockError, ValueError):
@@ -71,15 +76,14 @@ class FaultRule:
 def parse_faults(text: str) -> tuple[Fault, ...]:
     """Parse the header grammar above; raises ``FaultError``."""
     faults = []
-    for part in (p.strip() for p in text.split(",")):
+    for part in (p.strip(OWS) for p in text.split(",")):
         if not part:
             continue
-        head, *options = [o.strip() for o in part.split(";")]
-        kind, _, value = head.partition("=")
-        kind = kind.strip().lower()
-        opts = {name.strip(): v.strip() for name, _, v in (o.partition("=") for o in options if o)}
+        head, *options = [o.strip(OWS) for o in part.split(";")]
+        kind, equals, value = head.partition("=")
+        opts = {name: v for name, _, v in (o.partition("=") for o in options if o)}
         try:
-            faults.append(_fault(kind, value.strip(), opts))
+            faults.append(_fault(kind.lower(), value, opts, bool(equals)))
         except ValueError as exc:
             raise FaultError(f"bad fault {part!r}: {exc}") from None
     if not faults:
@@ -87,7 +91,21 @@ def parse_faults(text: str) -> tuple[Fault, ...]:
     return tuple(faults)
 
 
-def _fault(kind: str, value: str, opts: dict[str, str]) -> Fault:
+def _number(text: str, name: str) -> int:
+    """A number of the grammar: the digits 0-9 alone (raises ``ValueError`` naming ``name``).
+
+    ``int()`` would also take a sign, ``_`` between digits, surrounding whitespace and other
+    scripts' digits (``4_99``, `` 499``, full-width ``499``), none of which the grammar has.
+    """
+    if not text or len(text) > MAX_DIGITS or not all("0" <= c <= "9" for c in text):
+        raise ValueError(
+            f"{name} must be a whole number written in the digits 0-9 "
+            f"(at most {MAX_DIGITS} of them)"
+        )
+    return int(text)
+
+
+def _fault(kind: str, value: str, opts: dict[str, str], has_value: bool) -> Fault:
     allowed = OPTIONS.get(kind, set())
     if set(opts) - allowed:
         extra = ", ".join(sorted(set(opts) - allowed))
@@ -97,18 +115,17 @@ def _fault(kind: str, value: str, opts: dict[str, str]) -> Fault:
             else f"{kind} takes no options (got {extra})"
         )
     if kind == "latency" or kind == "slow":
-        low, _, high = value.partition("-")
-        lo, hi = int(low), int(high or low)
+        low, dash, high = value.partition("-")
+        lo = _number(low, "milliseconds")
+        hi = _number(high, "milliseconds") if dash else lo
         if not 0 <= lo <= hi <= 60_000:
             raise ValueError("milliseconds must be 0 <= min <= max <= 60000")
         return Fault(kind, min_ms=lo, max_ms=hi)
     if kind == "status":
-        status = int(value)
+        status = _number(value, "status")
         if not 400 <= status <= 599:
             raise ValueError("status must be 4xx or 5xx")
-        retry = int(opts["retry_after"]) if "retry_after" in opts else None
-        if retry is not None and retry < 0:
-            raise ValueError("retry_after must be >= 0 seconds")
+        retry = _number(opts["retry_after"], "retry_after") if "retry_after" in opts else None
         detail = opts.get("detail")
         if detail is not None:
             try:
@@ -117,14 +134,12 @@ def _fault(kind: str, value: str, opts: dict[str, str]) -> Fault:
                 raise ValueError("detail must be UTF-8 text") from None
         return Fault(kind, status=status, detail=detail, retry_after=retry)
     if kind == "drop":
-        if value:
+        if has_value:
             raise ValueError("drop takes no value")
         return Fault(kind)
     if kind == "truncate":
-        n = int(value or 0)
-        if n < 0:
-            raise ValueError("bytes must be >= 0")
-        return Fault(kind, bytes=n)
+        # A bare ``truncate`` sends the headers alone.
+        return Fault(kind, bytes=_number(value, "bytes") if has_value else 0)
     raise ValueError(f"unknown kind (one of {', '.join(KINDS)})")
 
 

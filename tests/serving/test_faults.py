@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 from fastapi import FastAPI, HTTPException
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from prosper_mock import MockServer, World, WorldRecipe
 from prosper_mock.control.client import ControlClient
@@ -103,7 +105,7 @@ def test_a_status_out_of_range_is_refused_by_header_and_by_rule(
     mock: MockServer, status: str
 ) -> None:
     fault = f"status={status}"
-    reason = "status must be 4xx or 5xx" if status.lstrip("-").isdigit() else "invalid literal"
+    reason = "status must be " + ("4xx or 5xx" if status.isdigit() else "a whole number written")
     r = requests.get(mock.url(PATH.decode()), headers={"X-Mock-Fault": fault}, timeout=5)
     assert r.status_code == 400
     assert r.json()["detail"].startswith(f"X-Mock-Fault: bad fault {fault!r}: {reason}")
@@ -188,3 +190,48 @@ def test_bad_fault_is_a_clear_400(mock: MockServer, bad: str) -> None:
         header = bad.encode("utf-8", "surrogateescape")
         r = requests.get(mock.url(PATH.decode()), headers={"X-Mock-Fault": header}, timeout=5)
         assert r.status_code == 400 and "X-Mock-Fault" in r.json()["detail"]
+
+
+# Every number of the grammar, each with where its value's text goes.
+NUMBERS = {
+    "latency": ("latency={}", lambda f: f.min_ms),
+    "latency's upper bound": ("latency=0-{}", lambda f: f.max_ms),
+    "slow": ("slow={}", lambda f: f.min_ms),
+    "status": ("status={}", lambda f: f.status),
+    "retry_after": ("status=503;retry_after={}", lambda f: f.retry_after),
+    "truncate": ("truncate={};", lambda f: f.bytes),
+}
+# Text int() takes but the grammar does not: signs, `_`, whitespace, other scripts' digits.
+LOOKALIKES = st.text(
+    st.sampled_from("0123456789+_ \t\n\xa0\u3000\uff14\uff19\u00b9\u0663\u07c0"), max_size=6
+)
+
+
+@pytest.mark.parametrize("field", NUMBERS)
+@given(text=st.one_of(LOOKALIKES, st.text(max_size=8)))
+def test_a_number_is_accepted_only_as_ascii_digits(field: str, text: str) -> None:
+    """Whatever a number's text, it is accepted only as the digits 0-9 (``int()`` also takes
+    ``4_99``, `` 499``, full-width ``499``), and then it is that number; else a ``FaultError``."""
+    template, value = NUMBERS[field]
+    assume(not set(text) & set(",;-"))  # the grammar's separators end the value
+    try:
+        [fault] = parse_faults(template.format(text))
+    except FaultError as exc:
+        assert str(exc).startswith("bad fault ")
+        return
+    digits = text.rstrip(" \t")  # optional whitespace before a separator, as in HTTP lists
+    assert digits.isascii() and digits.isdigit(), text
+    assert value(fault) == int(digits)
+
+
+@pytest.mark.parametrize(
+    "value", ["4_99", "\uff14\uff19\uff19", " 499", "+499", "499\u3000", "0x1f3"]
+)
+def test_a_status_written_other_than_in_digits_is_refused(mock: MockServer, value: str) -> None:
+    fault = f"status={value}"
+    r = requests.get(mock.url(PATH.decode()), headers={"X-Mock-Fault": fault.encode()}, timeout=5)
+    assert r.status_code == 400
+    assert r.json() == {
+        "detail": f"X-Mock-Fault: bad fault {fault!r}: status must be a whole number written "
+        "in the digits 0-9 (at most 18 of them)"
+    }

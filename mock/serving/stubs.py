@@ -265,12 +265,6 @@ class Stubs:
                 return h.stub
         return None
 
-    def wants_body(self, method: str) -> bool:
-        """Whether a stub of ``method`` matches on the request's body (so it must be read)."""
-        return any(
-            h.stub.request.method == method and h.stub.request.reads_body for h in self._held
-        )
-
     @staticmethod
     def _listed(h: _Held) -> dict[str, Any]:
         return {**h.stub.to_dict(), "seen": h.seen, "answered": h.answered}

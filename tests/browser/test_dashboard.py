@@ -163,6 +163,29 @@ def test_a_fault_set_on_the_page_is_what_a_client_gets(page: Page, mock: MockSer
     assert requests.get(mock.url("/api/v1/live-calls?call_log_id=1012"), timeout=5).ok
 
 
+def test_stubs_are_listed_and_removed_and_an_entry_shows_its_request_and_answer(
+    page: Page, mock: MockServer
+) -> None:
+    stub = {"method": "POST", "path": "/api/v1/campaigns/{campaign_id}/targets", "status": 503}
+    stub_id = requests.post(mock.url("/__mock/stubs"), json=stub, timeout=5).json()["id"]
+    listed = page.locator(f"#stubs li[data-id='{stub_id}']")
+    expect(listed).to_contain_text("POST /api/v1/campaigns/{campaign_id}/targets → 503")
+    sent = {"targets": [{"phone_number": "+15550001234"}]}
+    r = requests.post(mock.url("/api/v1/campaigns/c-1/targets"), json=sent, timeout=5)
+    assert r.status_code == 503
+    entry = page.locator("#journal li.s503")
+    expect(entry).to_have_count(1)
+    expect(entry.locator("input.curl")).to_have_value(
+        re.compile(r"-X POST -H 'Content-Type: application/json' .* --data-raw '\{\"targets\"")
+    )
+    entry.get_by_text(f"Request and answer (by stub {stub_id})").click()
+    expect(entry.locator("pre").first).to_contain_text('"phone_number": "+15550001234"')
+    expect(entry.locator("pre").nth(1)).to_be_visible()
+    page.get_by_role("button", name=f"Remove stub {stub_id}").click()
+    expect(page.locator("#stubs")).to_have_text("no stubs")
+    assert requests.get(mock.url("/__mock/stubs"), timeout=5).json() == {"stubs": []}
+
+
 def test_a_target_added_then_launched(page: Page, mock: MockServer) -> None:
     page.locator("#target-phone").fill("+15550002222")
     page.get_by_label("External id").fill("PAT-900")

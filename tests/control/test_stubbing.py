@@ -154,6 +154,8 @@ def test_a_stub_matches_a_json_subset_of_the_body_and_faults_keep_their_header(
     other = {"targets": [{**one, "external_id": "OTHER"}]}
     assert (stubbed.status_code, stubbed.json()) == (409, {"detail": "duplicate"})
     assert requests.post(mock.url(path), json=other, timeout=5).status_code == 200
+    stubbed_entry = c.journal(method="POST")[-2]
+    assert stubbed_entry["producer"] == "stub" and '"STUBBED"' in stubbed_entry["body"]
     faulted = requests.get(
         mock.url("/api/v1/call-logs"), headers={"X-Mock-Fault": "status=500"}, timeout=5
     )

@@ -12,7 +12,7 @@ const ROWS = 50;
 const state = {
   token: "", apiKeyHeader: "X-Api-Key", apiKey: "",
   version: null, selected: null, campaign: null, journalSince: 0, journal: [],
-  faultRules: [], faultsText: "", polling: false, pollDelay: POLL_MS, clockNow: null,
+  faultRules: [], faultsText: "", stubsText: null, polling: false, pollDelay: POLL_MS, clockNow: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -136,11 +136,13 @@ function fill(tbody, rows, build) {
 // Reads what may have changed; whether anything had (the world, the journal, the faults,
 // a virtual clock's time), which sets how soon the next poll comes.
 async function refresh(force) {
-  const [health, clock, faults] = await Promise.all([
+  const [health, clock, faults, stubs] = await Promise.all([
     control("GET", "/health"), control("GET", "/clock"), control("GET", "/faults"),
+    control("GET", "/stubs"),
   ]);
   let changed = force || health.world_version !== state.version
     || JSON.stringify(faults.rules) !== state.faultsText
+    || JSON.stringify(stubs.stubs) !== state.stubsText
     || (clock.mode === "virtual" && clock.now !== state.clockNow);
   state.clockNow = clock.now;
   $("count-live").textContent = health.live_calls;
@@ -150,6 +152,7 @@ async function refresh(force) {
   $("clock-mode").textContent = clock.mode;
   $("clock-now").textContent = utc(clock.now);
   if (JSON.stringify(faults.rules) !== state.faultsText) showFaults(faults.rules);
+  if (JSON.stringify(stubs.stubs) !== state.stubsText) showStubs(stubs.stubs);
   const lists = [readJournal().then((added) => { changed = changed || added; })];
   if (force || health.world_version !== state.version) {
     state.version = health.world_version;
@@ -363,6 +366,31 @@ function ruleBody(rule) {
   return body;
 }
 
+// --- stubs --------------------------------------------------------------------------
+
+function showStubs(stubs) {
+  state.stubsText = JSON.stringify(stubs);
+  const list = $("stubs");
+  list.replaceChildren(...(stubs.length ? stubs : [null]).map((stub) => {
+    const li = document.createElement("li");
+    if (stub === null) { li.textContent = "no stubs"; li.className = "muted"; return li; }
+    li.className = "stub";
+    li.dataset.id = stub.id;
+    const times = stub.times === null ? "until removed" : `${stub.answered} of ${stub.times} times`;
+    const after = stub.after ? `, after ${stub.after}` : "";
+    const unchecked = stub.unchecked ? ", unchecked" : "";
+    const what = document.createElement("span");
+    what.textContent = `${stub.method} ${stub.path} → ${stub.status} (${times}${after}${unchecked}) `;
+    const remove = button("Remove", () => act("Remove stub", async () => {
+      await control("DELETE", `/stubs/${encodeURIComponent(stub.id)}`);
+      showStubs((await control("GET", "/stubs")).stubs);
+      return `Removed stub ${stub.id}`;
+    }), `Remove stub ${stub.id}`);
+    li.append(what, remove);
+    return li;
+  }));
+}
+
 // --- journal ------------------------------------------------------------------------
 
 async function readJournal() {
@@ -380,13 +408,46 @@ async function readJournal() {
   return added;
 }
 
+const quote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
+// Headers a curl line repeats: those that change the answer (credentials, as placeholders).
+const CURL_HEADERS = new Set(["content-type", "x-mock-fault", "content-encoding"]);
+
 function curlOf(entry) {
   const query = new URLSearchParams(entry.query.map(([k, v]) => [k, v])).toString();
   const url = `${location.origin}${entry.path}${query ? `?${query}` : ""}`;
-  const key = state.apiKey ? ` -H '${state.apiKeyHeader}: $PROSPER_API_KEY'` : "";
   const method = entry.method === "GET" ? "" : ` -X ${entry.method}`;
-  const body = entry.method === "GET" || entry.method === "DELETE" ? "" : " --json '...'  # the body is not journalled";
-  return `curl -s${method}${key} '${url.replace(/'/g, "'\\''")}'${body}`;
+  const headers = (entry.headers || []).map(([name, value]) => {
+    if (value === "[redacted]") return ` -H ${quote(`${name}: `)}"$PROSPER_API_KEY"`;
+    return CURL_HEADERS.has(name.toLowerCase()) ? ` -H ${quote(`${name}: ${value}`)}` : "";
+  }).join("");
+  const key = !entry.headers && state.apiKey ? ` -H '${state.apiKeyHeader}: $PROSPER_API_KEY'` : "";
+  let body = "";
+  if (entry.body) body = entry.body_truncated ? " --data-raw '...'  # the body was cut short" : ` --data-raw ${quote(entry.body)}`;
+  return `curl -s${method}${headers}${key} ${quote(url)}${body}`;
+}
+
+// An entry's request and answer in full, and what produced the answer.
+function detailOf(entry) {
+  const details = document.createElement("details");
+  details.className = "detail";
+  const summary = document.createElement("summary");
+  const by = entry.producer === "stub" ? `stub ${entry.stub}${entry.unchecked ? " (unchecked)" : ""}` : entry.producer || "world";
+  summary.textContent = `Request and answer (by ${by})`;
+  const pre = (title, headers, body, cut) => {
+    const h = document.createElement("h3");
+    h.textContent = title;
+    const p = document.createElement("pre");
+    const head = (headers || []).map(([n, v]) => `${n}: ${v}`).join("\n");
+    p.textContent = `${head}${body !== null && body !== undefined ? `\n\n${body}${cut ? "\n[cut short]" : ""}` : ""}`;
+    return [h, p];
+  };
+  const answer = entry.answer || { status: entry.status, headers: [], body: null };
+  details.append(
+    summary,
+    ...pre(`${entry.method} ${entry.path}`, entry.headers, entry.body, entry.body_truncated),
+    ...pre(`Answer ${answer.status}`, answer.headers, answer.body, answer.body_truncated),
+  );
+  return details;
 }
 
 function wanted(entry) {
@@ -423,7 +484,7 @@ function showJournal() {
     curl.value = curlOf(entry);
     curl.setAttribute("aria-label", `curl for request ${entry.seq}`);
     const copy = button("Copy", () => copyText(curl), `Copy curl for request ${entry.seq}`);
-    li.append(line, curl, copy);
+    li.append(line, curl, copy, detailOf(entry));
     return li;
   }));
 }
@@ -510,6 +571,11 @@ function wire() {
     const answer = await control("PUT", "/faults", { rules });
     showFaults(answer.rules);
     return `${answer.rules.length} fault rule(s) in force`;
+  }));
+  on("clear-stubs-form", () => act("Remove stubs", async () => {
+    await control("DELETE", "/stubs");
+    showStubs([]);
+    return "no stubs";
   }));
   on("clear-faults-form", () => act("Clear faults", async () => {
     await control("DELETE", "/faults");

@@ -183,7 +183,9 @@ def _journal(
     journal.record(
         state.clock.now(),
         request.method,
-        request.path,
+        # As sent, escapes as written: decoded, `%25E9` and `%E9` would read the same, and a
+        # curl line made of it would send another request.
+        request.raw_path.partition("?")[0],
         exchange.raw,
         op_id,
         status,

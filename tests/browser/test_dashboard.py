@@ -8,6 +8,7 @@ add and launch a target. Waits are on what the page shows, never on time.
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import requests
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
 from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
+from tests.rawhttp import request as raw_request
 
 # One browser per module (Playwright's sync API holds an event loop while it runs, which
 # other tests in the same worker must not inherit); the group keeps them on one worker.
@@ -149,6 +151,24 @@ def test_a_clients_requests_arrive_in_the_journal(page: Page, mock: MockServer) 
     page.get_by_label("Filter").fill("1012")
     expect(journal).to_have_count(1)
     expect(journal.first).to_contain_text("200")
+
+
+# Paths curl would change if it were given them plainly: escapes (an escaped `%`, `?`, a byte
+# that is not UTF-8), globs ([] and {}), a dot segment, a quote the shell must keep.
+AS_SENT = ["%25E9%E9", "a%3Fb", "x[1]{a,b}", "..", "it's"]
+
+
+def test_an_entrys_curl_line_sends_the_same_request_again(page: Page, mock: MockServer) -> None:
+    for segment in AS_SENT:
+        raw_request("127.0.0.1", mock.port, f"/api/v1/call-logs/{segment}".encode())
+    expect(page.locator("#journal li")).to_have_count(len(AS_SENT))
+    sent = mock.state.journal.entries()
+    lines = [c.input_value() for c in page.locator("#journal li input.curl").all()]
+    for line in reversed(lines):  # newest first on the page
+        subprocess.run(["bash", "-c", line], check=True, capture_output=True, timeout=10)
+    again = mock.state.journal.entries()[len(sent) :]
+    assert [(e.path, e.status) for e in again] == [(e.path, e.status) for e in sent]
+    assert [e.path for e in sent] == [f"/api/v1/call-logs/{s}" for s in AS_SENT]
 
 
 def test_a_fault_set_on_the_page_is_what_a_client_gets(page: Page, mock: MockServer) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from prosper_mock import MockServer, Semantics, World, WorldRecipe
 from prosper_mock.serving.render import SnapshotCache, render_answer
@@ -164,3 +167,36 @@ def test_replacing_one_operation_keeps_the_others(world: World) -> None:
             == 404
         )
         assert requests.get(mock.url("/api/v1/health"), timeout=5).json() == {"status": "ok"}
+
+
+# Path segments as a client may write them: escapes of any bytes (UTF-8 or not), an escaped
+# `%`, `?` or `.`, dot segments, and the characters curl reads as globs.
+SEGMENTS = st.lists(
+    st.one_of(
+        st.binary(min_size=1, max_size=3).map(lambda b: "".join(f"%{x:02X}" for x in b)),
+        st.sampled_from(["%E9", "%25E9", "%2541", "%41", "a%3Fb", "%2e%2e", "..", ".", "[1]"]),
+        st.text("0123456789-_~.aZ{},'!$()*+;=:@", min_size=1, max_size=3),
+    ),
+    min_size=1,
+    max_size=3,
+).map("".join)
+
+
+@pytest.fixture(scope="module")
+def journalling() -> Iterator[MockServer]:
+    with MockServer(World.generate(WorldRecipe(live_calls=1, call_logs=2))) as server:
+        yield server
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(segment=SEGMENTS)
+def test_the_journal_keeps_the_path_as_sent(journalling: MockServer, segment: str) -> None:
+    """Every journalled request's path is the one in its request line, escapes as written:
+    decoded, ``%25E9`` and ``%E9`` (or ``a%3Fb`` and ``a?b``) would read the same."""
+    target = f"/api/v1/call-logs/{segment}"
+    before = len(journalling.state.journal)
+    answer = raw_request("127.0.0.1", journalling.port, target.encode())
+    entries = journalling.state.journal.entries()[before:]
+    # A path no route takes (an escaped "/" splits a segment) is a 404 and not journalled.
+    unrouted = (answer.status, answer.body) == (404, b'{"detail":"Not Found"}')
+    assert [e.path for e in entries] == ([] if unrouted else [target])

@@ -414,7 +414,11 @@ const CURL_HEADERS = new Set(["content-type", "x-mock-fault", "content-encoding"
 
 function curlOf(entry) {
   const query = new URLSearchParams(entry.query.map(([k, v]) => [k, v])).toString();
+  // The path as sent (the journal keeps its escapes): curl must neither expand [] and {} as
+  // globs (-g) nor resolve a . or .. segment (--path-as-is), or it sends another request.
   const url = `${location.origin}${entry.path}${query ? `?${query}` : ""}`;
+  const glob = /[[\]{}]/.test(entry.path) ? " -g" : "";
+  const dots = /\/\.\.?(\/|$)/.test(entry.path) ? " --path-as-is" : "";
   const method = entry.method === "GET" ? "" : ` -X ${entry.method}`;
   const headers = (entry.headers || []).map(([name, value]) => {
     if (value === "[redacted]") return ` -H ${quote(`${name}: `)}"$PROSPER_API_KEY"`;
@@ -423,7 +427,7 @@ function curlOf(entry) {
   const key = !entry.headers && state.apiKey ? ` -H '${state.apiKeyHeader}: $PROSPER_API_KEY'` : "";
   let body = "";
   if (entry.body) body = entry.body_truncated ? " --data-raw '...'  # the body was cut short" : ` --data-raw ${quote(entry.body)}`;
-  return `curl -s${method}${headers}${key} ${quote(url)}${body}`;
+  return `curl -s${glob}${dots}${method}${headers}${key} ${quote(url)}${body}`;
 }
 
 // An entry's request and answer in full, and what produced the answer.

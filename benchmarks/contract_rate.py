@@ -1,49 +1,120 @@
-"""The contract suite's generated examples per second against the in-process mock.
+"""The contract suite's generated requests per second, next to ``st run`` (schemathesis' own
+command) on the same running mock in the same run, and the time of a default run.
 
-Two runs of the schemathesis phase (``-k spec_conformance``) differ only in examples per
-mode; the difference in time over the difference in requests is the rate, free of start-up.
+Each client runs twice against one ``prosper-mock serve`` (a small and a large number of
+examples); the requests are counted by the mock's journal, so the rate (the difference in
+requests over the difference in time) is free of start-up and counts what was really sent.
+The kit's run is its schemathesis suite (``-k spec_conformance``), whose every answer is also
+judged by the run's session (``contracts/runner.py``); ``st run`` runs its fuzzing phase with
+its default checks. The default run is ``prosper-mock contract`` as a CI job runs it: the
+in-process mock, every suite.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from prosper_mock.control.client import ControlClient
 
-def _run(examples: int, operations: tuple[str, ...]) -> float:
+ST = Path(sys.executable).with_name("st")
+
+
+@contextmanager
+def _served() -> Iterator[str]:
+    """A ``prosper-mock serve`` on a free loopback port, its journal large enough to count."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prosper_mock", "serve", "--port", "0", "--quiet",
+         "--journal-max-bytes", str(1 << 30)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    found: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            match = re.search(r"serving on (http://\S+)", line)
+            if match and not found:
+                found.append(match.group(1))
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        if not ready.wait(60):
+            raise RuntimeError("prosper-mock serve did not start")
+        yield found[0]
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _timed(argv: Sequence[str], control: ControlClient) -> tuple[int, float]:
+    """(requests the mock received, seconds) for one command."""
+    control.clear_journal()
     start = time.perf_counter()
-    chosen = [part for name in operations for part in ("--operation", name)]
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "prosper_mock",
-            "contract",
-            "--examples",
-            str(examples),
-            "-k",
-            "spec_conformance",
-            *chosen,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return time.perf_counter() - start
+    subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    seconds = time.perf_counter() - start
+    return len(control.journal()), seconds
+
+
+def _rate(small: tuple[int, float], large: tuple[int, float]) -> dict[str, Any]:
+    requests, seconds = large[0] - small[0], large[1] - small[1]
+    return {
+        "requests": requests,
+        "seconds": round(seconds, 2),
+        "requests_per_second": round(requests / seconds, 1) if seconds > 0 else None,
+    }
 
 
 def run(examples: int = 300, operations: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The rate over every operation, or over ``operations`` (``--operation`` names)."""
-    small, large = _run(1, operations), _run(examples + 1, operations)
-    sent = 2 * examples  # positive and negative modes
-    return {
-        "examples": sent,
-        "seconds": round(large - small, 2),
-        "examples_per_second": round(sent / (large - small), 1),
+    """Both rates over every operation, or over ``operations`` (``--operation`` names), and
+    the default run's time (not in a run limited to ``operations``: a smoke run)."""
+    chosen = [part for name in operations for part in ("--operation", name)]
+    with _served() as url:
+        control = ControlClient(url)
+
+        def kit(n: int) -> list[str]:
+            return [sys.executable, "-m", "prosper_mock", "contract", "--base-url", url,
+                    "--examples", str(n), "-k", "spec_conformance", *chosen]  # fmt: skip
+
+        def st(n: int) -> list[str]:
+            paths = [
+                part
+                for name in operations
+                if " " in name
+                for part in ("--include-path", name.split(" ", 1)[1])
+            ]
+            return [str(ST), "run", f"{url}/openapi.json", "--phases", "fuzzing",
+                    "--continue-on-failure", "--max-examples", str(n), "--workers", "1",
+                    *paths]  # fmt: skip
+
+        ours = _rate(_timed(kit(1), control), _timed(kit(examples + 1), control))
+        theirs = _rate(_timed(st(1), control), _timed(st(examples + 1), control))
+    found: dict[str, Any] = {
+        "examples": ours["requests"],  # generated and sent, both modes, every operation
+        "seconds": ours["seconds"],
+        "examples_per_second": ours["requests_per_second"],
+        "kit": ours,
+        "st_run": theirs,
         "operations": list(operations) or "all",
     }
+    if not operations:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "prosper_mock", "contract"], capture_output=True, text=True
+        )
+        found["default_run_seconds"] = round(time.perf_counter() - start, 1)
+        found["default_run_exit_status"] = done.returncode
+    return found
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from prosper_contracts.options import add_to_pytest, writes_refusal
 if TYPE_CHECKING:
     from prosper_contracts.reporting import SuiteOutcome, Verdict
     from prosper_contracts.target import Target
-    from prosper_mock.control.client import ControlClient
+    from prosper_mock.control.client import ControlClient, ControlError
 
 # The plugin loads in every pytest session of a project that installed the kit;
 # the suites' own dependencies (requests, schemathesis) load only when a suite runs.
@@ -49,6 +49,7 @@ def contract_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The endpoint under test, recognised as a prosper-voice-mock when it is one."""
     from prosper_contracts.kit import operation_refusal
     from prosper_contracts.target import Target, unreachable
+    from prosper_mock.control.bodies import PREFIX
     from prosper_mock.control.client import ControlClient
     from prosper_mock.serving.auth import InsecureKeyError, check_key_transport
 
@@ -90,11 +91,18 @@ def contract_target(request: pytest.FixtureRequest) -> Iterator[Target]:
                 "its own copy of the world): checked read-only, reads only and no model-based "
                 "suite against it"
             )
-        elif target.control is None and _refused_for_want_of_token(control):
-            target.read_only_reason = (
-                f"the mock's control API refused (401): put its control token in ${token_env} "
-                "to run the model-based checks"
-            )
+        elif target.control is None and (refusal := _health_refusal(control)) is not None:
+            if refusal.status == 401:
+                target.read_only_reason = (
+                    f"the mock's control API refused (401): put its control token in "
+                    f"${token_env} to run the model-based checks"
+                )
+            elif 300 <= refusal.status < 400:
+                config.stash.setdefault(NOTES, []).append(
+                    f"{url}{PREFIX}/health answered a redirect ({refusal.status} to "
+                    f"{refusal.location or 'nowhere named'}): not taken for a mock; "
+                    "no redirect is followed"
+                )
         if is_mock:
             restore_faults = _faults(config, control, target)
     else:
@@ -176,17 +184,19 @@ def _say_up_front(config: pytest.Config, target: Target) -> None:
             reporter.write_line(f"prosper contract {line}")
 
 
-def _refused_for_want_of_token(control: ControlClient) -> bool:
-    """Whether the control API answered 401: a mock started with a control token."""
+def _health_refusal(control: ControlClient) -> ControlError | None:
+    """The control API's refusal of a health check, if it refused: a 401 (a mock started
+    with a control token), a redirect (never followed: whatever it points at is not the
+    endpoint asked for), or any other status."""
     from prosper_mock.control.client import ControlError
 
     try:
         control.health()
     except ControlError as exc:
-        return exc.status == 401
+        return exc
     except (OSError, ValueError):
         pass
-    return False
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,14 @@ from prosper_mock.world.driver import CallAnswer, CallLogAnswer, ClockInfo
 
 
 class ControlError(ProsperMockError):
-    """The control API refused a request; ``status`` and ``detail`` say why."""
+    """The control API refused a request; ``status`` and ``detail`` say why (``location``:
+    where a redirect, never followed, pointed)."""
 
-    def __init__(self, status: int, detail: Any) -> None:
+    def __init__(self, status: int, detail: Any, location: str | None = None) -> None:
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
+        self.location = location
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -69,7 +71,9 @@ class ControlClient:
         except urllib.error.HTTPError as exc:
             if 300 <= exc.code < 400:
                 where = exc.headers.get("Location")
-                raise ControlError(exc.code, f"a redirect (to {where!r}) is not followed") from None
+                raise ControlError(
+                    exc.code, f"a redirect (to {where!r}) is not followed", where
+                ) from None
             raw = exc.read()
             try:
                 detail = json.loads(raw).get("detail")

@@ -256,7 +256,13 @@ def test_no_write_reaches_an_endpoint_that_is_not_the_mock_without_the_options(
     assert fake.seen, "the suites sent nothing at all"
     assert fake.writes() == [], fake.writes()[:5]
     assert decoy.seen == [], decoy.seen[:5]  # no redirect was followed
-    result.stdout.fnmatch_lines(["*not a prosper-voice-mock (read-only)*"])
+    said = (
+        "http://127.0.0.1:*/__mock/health answered a redirect (302 to "
+        f"{mock.base_url}/__mock/health): not taken for a mock; no redirect is followed"
+    )
+    result.stdout.fnmatch_lines(
+        [f"prosper contract {said}", "*not a prosper-voice-mock (read-only)*", said]
+    )
 
 
 @pytest.mark.usefixtures("quiet_pytester")

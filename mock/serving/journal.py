@@ -169,7 +169,11 @@ def _size(body: bytes | None, truncated: bool) -> int:
 
 def redact(headers: Iterable[tuple[str, str]], secret: frozenset[str]) -> Headers:
     """``headers`` with the values of those named in ``secret`` (lower case) redacted."""
-    return tuple((n, REDACTED if n.lower() in secret else v) for n, v in headers)
+    kept = tuple(headers)  # the same tuple when given one (the fast path's, kept per head)
+    for name, _ in kept:
+        if name.lower() in secret:
+            return tuple((n, REDACTED if n.lower() in secret else v) for n, v in kept)
+    return kept
 
 
 def _parse(raw: bytes) -> list[tuple[str, str]]:

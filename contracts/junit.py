@@ -9,7 +9,7 @@ from pathlib import Path
 
 from prosper_contracts.findings import Finding
 from prosper_contracts.reporting import Coverage, SuiteOutcome
-from prosper_contracts.rules import RULES
+from prosper_contracts.rules import JUDGED_BY, RULES
 from prosper_contracts.runner import RunRecord
 
 
@@ -50,19 +50,26 @@ def junit_xml(
         )
     rules = ET.SubElement(root, "testsuite", name="prosper-contract.rules")
     grouped = record.findings.by_rule()
+    ran = {each.name for each in suites if each.outcome != "skipped"}
     for rule in [*RULES, *sorted(r for r in grouped if r not in RULES)]:
         _case(rules, "prosper-contract.rules", rule, grouped.get(rule, []), RULES.get(rule, ""))
-    ran = ET.SubElement(root, "testsuite", name="prosper-contract.suites")
+        judges = JUDGED_BY.get(rule)
+        if rule not in grouped and judges and not any(n.startswith(judges) for n in ran):
+            why = f"not judged: {', '.join(judges)} did not run"
+            rules[-1].insert(0, ET.Element("skipped", message=why))
+    outcomes = ET.SubElement(root, "testsuite", name="prosper-contract.suites")
     for each in suites:
         case = ET.SubElement(
-            ran, "testcase", classname="prosper-contract.suites", name=each.name, time="0"
+            outcomes, "testcase", classname="prosper-contract.suites", name=each.name, time="0"
         )
         if each.outcome == "skipped":
             ET.SubElement(case, "skipped", message=each.reason[:500])
         elif each.outcome == "failed":
             ET.SubElement(case, "failure", message=each.reason[:500] or "failed")
     if failed_reasons:  # the run's verdict, such as a coverage below --min-coverage
-        case = ET.SubElement(ran, "testcase", classname="prosper-contract.suites", name="verdict")
+        case = ET.SubElement(
+            outcomes, "testcase", classname="prosper-contract.suites", name="verdict"
+        )
         ET.SubElement(case, "failure", message="; ".join(failed_reasons)[:500])
     for suite in root:
         cases = suite.findall("testcase")

@@ -76,6 +76,35 @@ RULES: dict[str, str] = {
 }
 
 
+SPEC, FALLBACK, READ_ONLY = "test_spec_conformance", "test_fallback_semantics", "test_lookups"
+LOGS, TARGETS = "test_call_log_pages", "test_target_pages"
+LIFECYCLE = "test_workflow_lifecycle"
+ANSWER = (SPEC, READ_ONLY, LIFECYCLE)
+# The suites (test names, or their start) that judge each rule; a rule not named here is
+# judged on every answer of every suite. A JUnit file shows a rule none of them ran for as
+# skipped, not as passed.
+JUDGED_BY: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ("json-content-type", "flat-snapshot", "source-valid", "call-log-id-integer",
+         "phone-present", "matches-call-log-id", "validation-error-shape", "detail-shape"),
+        ANSWER,
+    ),
+    **dict.fromkeys(("matches-phone", "matches-variable", "source-monotonic"), ANSWER),
+    **dict.fromkeys(
+        ("precedence", "live-first", "fallback-to-call-logs", "most-recent", "text-matching"),
+        (FALLBACK,),
+    ),
+    "not-found": (FALLBACK, LIFECYCLE),
+    "fastapi-validation": (SPEC,),
+    **dict.fromkeys(
+        ("call-log-matches-snapshot", "call-log-matches-listing", "call-log-pages"), (LOGS,)
+    ),
+    **dict.fromkeys(("target-matches-listing", "target-pages"), (TARGETS,)),
+    **dict.fromkeys(("call-log-ids-resolve", "target-status-agrees"), (TARGETS, LIFECYCLE)),
+    "lifecycle": (LIFECYCLE,),
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Violation:
     """One broken rule, with what was seen."""

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from prosper_contracts.findings import Finding
 from prosper_contracts.junit import junit_xml
 from prosper_contracts.reporting import SuiteOutcome, coverage
-from prosper_contracts.rules import RULES
+from prosper_contracts.rules import JUDGED_BY, RULES
 from prosper_contracts.runner import RunRecord
 
 
@@ -38,9 +38,16 @@ def test_a_case_per_operation_rule_and_suite_with_the_findings_as_failures() -> 
     assert set(rules) == set(RULES) | {"spec:content_type_conformance"}
     assert rules["complete-answer"].find("failure") is not None
     assert rules["no-server-error"].find("failure") is None
+    assert rules["no-server-error"].find("skipped") is None  # judged on every answer
+    skipped = rules["precedence"].find("skipped")  # only the fallback suite judges it
+    assert skipped is not None and "test_fallback_semantics did not run" in skipped.get("message")
     ran = by_name["prosper-contract.suites"].findall("testcase")
     assert [c.get("name") for c in ran] == ["test_a", "test_b", "verdict"]
     assert ran[1].find("skipped").get("message") == "why"
     assert by_name["prosper-contract.operations"].get("failures") == "2"
     requests = by_name["prosper-contract.operations"].find("properties/property[@name='requests']")
     assert requests is not None and requests.get("value") == "2"
+
+
+def test_every_rule_a_suite_judges_is_a_rule() -> None:
+    assert set(JUDGED_BY) <= set(RULES)

@@ -196,3 +196,14 @@ def test_stubs_are_state_reset_removes_them_and_a_snapshot_keeps_them(
     with pytest.raises(ControlError) as missing:
         c.remove_stub("two")
     assert missing.value.status == 404
+
+
+def test_a_stubs_delay_holds_its_answer(mock: MockServer) -> None:
+    import time
+
+    c = ControlClient(mock.base_url)
+    c.add_stub(method="GET", path="/api/v1/targets/{target_id}", status=503, delay=0.3)
+    began = time.monotonic()
+    r = requests.get(mock.url("/api/v1/targets/t-1"), timeout=5)
+    assert r.status_code == 503 and time.monotonic() - began >= 0.3
+    assert r.content == b""  # no body given: none sent

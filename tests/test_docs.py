@@ -90,6 +90,7 @@ def test_no_file_carries_process_notes() -> None:
 
 # Options of other tools the docs show (docker run, pytest, mkdocs build, curl, wrk).
 OTHER_TOOLS_OPTIONS = {"--entrypoint", "--rm", "--pyargs", "--strict", "--json", "--latency"}
+OTHER_TOOLS_OPTIONS |= {"--path-as-is"}  # curl's, in the dashboard's curl lines
 
 
 def kit_options() -> set[str]:

@@ -202,11 +202,11 @@ def created_targets(sent: Any, answer: Any, campaign: str) -> dict[str, str | No
     """The targets an add-targets ``answer`` lists as created, id -> external id.
 
     Upstream documents no shape for the answer; the mock's (kit decision 26) lists the
-    targets it created under ``targets``, one object each. Only those count, each by its
-    string ``id``: an id anywhere else in the answer (ignored duplicates, existing targets)
-    is no target of the run. An answer listing more targets than the request sent creates
-    none, and one that names another campaign is skipped; an external id counts only when
-    the request sent it.
+    targets it created under ``targets``, one object each. Only those count (kit decision
+    35), each by its string ``id``: an id anywhere else in the answer (ignored duplicates,
+    existing targets) is no target of the run. An answer listing more targets than the
+    request sent creates none, and one that names another campaign is skipped; an external
+    id counts only when the request sent it.
     """
     items = answer.get("targets") if isinstance(answer, dict) else None
     asked = sent.get("targets") if isinstance(sent, dict) else None

@@ -58,9 +58,22 @@ def test_no_file_cites_a_document_the_repository_lacks() -> None:
 
 def test_semantics_lists_the_decisions_in_order() -> None:
     # 1-8: the live-calls lookup; 9-10: bodies; 11-24: campaigns and targets; 25-29: answers;
-    # 30-33: what the world stores (call ids, text, depth, all or nothing); 34: stubs.
-    assert list(decisions()) == list(range(1, 35))
+    # 30-33: what the world stores (call ids, text, depth, all or nothing); 34: stubs;
+    # 35: the contract kit's sandbox.
+    assert list(decisions()) == list(range(1, 36))
     assert decisions()[9].startswith("A body over")
+
+
+def test_the_sandbox_rule_is_a_kit_decision_the_code_cites_and_the_contracts_page_links() -> None:
+    from prosper_contracts.safety import created_targets
+
+    [number] = [
+        n for n, title in decisions().items() if title.startswith("A sandboxed run writes only")
+    ]
+    assert f"kit decision {number})" in " ".join((created_targets.__doc__ or "").split())
+    contracts = (ROOT / "docs" / "contracts.md").read_text(encoding="utf-8")
+    assert f"[kit decision {number}](semantics.md#the-contract-kit)" in contracts
+    assert "\n## The contract kit\n" in SEMANTICS
 
 
 def test_kit_responses_cite_the_decision_that_describes_them() -> None:

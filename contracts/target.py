@@ -19,6 +19,8 @@ from prosper_mock.control.client import ControlClient
 if TYPE_CHECKING:
     from prosper_mock.world.driver import WorldDriver
 
+TIMEOUT = 30  # seconds a request may wait for its answer: longer, and it has none
+
 
 def unreachable(base_url: str, timeout: float = 10.0) -> str | None:
     """Why ``base_url`` cannot be reached (a bad URL, connection refused, ...), or ``None``.
@@ -123,7 +125,7 @@ class Target:
             self.base_url + path,
             params=params,
             headers=self.headers(),
-            timeout=30,
+            timeout=TIMEOUT,
             allow_redirects=False,
         )
 
@@ -134,7 +136,7 @@ class Target:
             method,
             self.base_url + path,
             headers=self.headers(),
-            timeout=30,
+            timeout=TIMEOUT,
             allow_redirects=False,
             **kwargs,
         )

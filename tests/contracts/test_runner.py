@@ -171,3 +171,17 @@ def test_answers_are_counted_by_operation_and_status(mock: MockServer) -> None:
         "GET /api/v1/call-logs/{call_log_id}": {"200": 1},
     }
     assert target.record.requests == 3 and target.findings.items == []
+
+
+def test_an_answer_that_does_not_come_in_time_is_a_finding(
+    mock: MockServer, faults: ControlClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import prosper_contracts.target
+
+    monkeypatch.setattr(prosper_contracts.target, "TIMEOUT", 0.3)
+    faults.set_faults([{"faults": "latency=1500", "match": {"call_log_id": "1001"}}])
+    target = target_of(mock)
+    with pytest.raises(EndpointFault):
+        target.get({"call_log_id": "1001"})
+    (finding,) = target.findings.items
+    assert (finding.rule, finding.message) == ("complete-answer", "no answer: timed out")

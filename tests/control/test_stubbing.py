@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -207,3 +209,37 @@ def test_a_stubs_delay_holds_its_answer(mock: MockServer) -> None:
     r = requests.get(mock.url("/api/v1/targets/t-1"), timeout=5)
     assert r.status_code == 503 and time.monotonic() - began >= 0.3
     assert r.content == b""  # no body given: none sent
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.sampled_from(["call_log_id", "user_phone_number", "key", "value", "limit"]),
+    st.text(alphabet="0123456789+abc%", max_size=6),
+)
+def test_a_request_no_stub_matches_gets_the_worlds_answer(
+    stubbed_mock: MockServer, name: str, value: str
+) -> None:
+    url = stubbed_mock.url("/api/v1/live-calls")
+    with_stub = requests.get(url, params={name: value}, timeout=5)
+    c = ControlClient(stubbed_mock.base_url)
+    saved = c.stubs()
+    c.clear_stubs()
+    try:
+        without = requests.get(url, params={name: value}, timeout=5)
+    finally:
+        for stub in saved:
+            c.add_stub(
+                **{k: v for k, v in stub.items() if k not in ("operation_id", "seen", "answered")}
+            )
+    assert (with_stub.status_code, with_stub.content) == (without.status_code, without.content)
+
+
+@pytest.fixture(scope="module")
+def stubbed_mock() -> Iterator[MockServer]:
+    """A mock with stubs that match none of the live-call lookups above."""
+    world = World.generate(WorldRecipe(seed=6, live_calls=2, call_logs=3))
+    with MockServer(world) as server:
+        c = ControlClient(server.base_url)
+        c.add_stub(method="GET", path="/api/v1/live-calls", query={"key": "never"}, status=503)
+        c.add_stub(method="GET", path="/api/v1/call-logs", status=503)
+        yield server

@@ -17,6 +17,7 @@ from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from prosper_contracts.answers import operation_for
 from prosper_contracts.findings import Finding
 from prosper_contracts.generation import run_settings, with_seed
 from prosper_contracts.target import Target
@@ -50,17 +51,26 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.control.reset()
         self.model: dict[str, ModelTarget] = {}
 
-    def fail(self, rule_name: str, message: str, path: str, params: Any = None) -> None:
-        finding = Finding(rule_name, message, self.target.curl(params, path))
+    def fail(
+        self, rule_name: str, message: str, path: str, params: Any = None, method: str = "GET"
+    ) -> None:
+        # a write's curl is the request it sent, body and all; a read's is built again
+        curl = self.target.last_curl() if method != "GET" else None
+        found = operation_for(method, path or LIVE_CALLS)
+        finding = Finding(
+            rule_name,
+            message,
+            curl or self.target.curl(params, path or LIVE_CALLS),
+            found.label if found is not None else f"{method} {path}",
+        )
         self.target.findings.add(finding)
         raise AssertionError(str(finding))
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         response = self.target.request("POST", path, json=body)
         if response.status_code != 200:
-            self.fail(
-                "lifecycle", f"POST answered {response.status_code}: {response.text[:200]}", path
-            )
+            message = f"POST answered {response.status_code}: {response.text[:200]}"
+            self.fail("lifecycle", message, path, method="POST")
         return response.json()
 
     @precondition(lambda self: len(self.model) < len(PHONES))

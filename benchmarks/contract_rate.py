@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -57,13 +58,37 @@ def _served() -> Iterator[str]:
         process.wait(30)
 
 
-def _timed(argv: Sequence[str], control: ControlClient) -> tuple[int, float]:
-    """(requests the mock received, seconds) for one command."""
+def _timed(
+    argv: Sequence[str], control: ControlClient, cwd: str | None = None
+) -> tuple[int, float]:
+    """(requests the mock received, seconds) for one command, run in ``cwd``."""
     control.clear_journal()
     start = time.perf_counter()
-    subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    env = {**os.environ, "NO_COLOR": "1"}
+    subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd)
     seconds = time.perf_counter() - start
     return len(control.journal()), seconds
+
+
+def st_timed(
+    url: str, examples: int, operations: Sequence[str], control: ControlClient
+) -> tuple[int, float]:
+    """``st run``'s fuzzing phase on ``operations`` (all if none), timed as ``_timed`` does.
+
+    It runs in a scratch directory: st keeps its crash cache (``.schemathesis/``) and
+    hypothesis' database in its working directory, which is the work tree otherwise.
+    """
+    paths = [
+        part
+        for name in operations
+        if " " in name
+        for part in ("--include-path", name.split(" ", 1)[1])
+    ]
+    argv = [str(ST), "run", f"{url}/openapi.json", "--phases", "fuzzing",
+            "--continue-on-failure", "--max-examples", str(examples), "--workers", "1",
+            *paths]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="st-run-") as scratch:
+        return _timed(argv, control, cwd=scratch)
 
 
 def _rate(small: tuple[int, float], large: tuple[int, float]) -> dict[str, Any]:
@@ -86,19 +111,11 @@ def run(examples: int = 300, operations: tuple[str, ...] = ()) -> dict[str, Any]
             return [sys.executable, "-m", "prosper_mock", "contract", "--base-url", url,
                     "--examples", str(n), "-k", "spec_conformance", *chosen]  # fmt: skip
 
-        def st(n: int) -> list[str]:
-            paths = [
-                part
-                for name in operations
-                if " " in name
-                for part in ("--include-path", name.split(" ", 1)[1])
-            ]
-            return [str(ST), "run", f"{url}/openapi.json", "--phases", "fuzzing",
-                    "--continue-on-failure", "--max-examples", str(n), "--workers", "1",
-                    *paths]  # fmt: skip
-
         ours = _rate(_timed(kit(1), control), _timed(kit(examples + 1), control))
-        theirs = _rate(_timed(st(1), control), _timed(st(examples + 1), control))
+        theirs = _rate(
+            st_timed(url, 1, operations, control),
+            st_timed(url, examples + 1, operations, control),
+        )
     found: dict[str, Any] = {
         "examples": ours["requests"],  # generated and sent, both modes, every operation
         "seconds": ours["seconds"],

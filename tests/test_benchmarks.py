@@ -82,6 +82,24 @@ def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
         assert line in text
 
 
+@pytest.mark.slow  # st runs as a process
+def test_st_run_leaves_no_cache_where_the_benchmarks_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``st run`` keeps its crash cache (``.schemathesis/``) in its working directory: it
+    runs in a scratch one, so nothing lands in the work tree the benchmarks run from."""
+    from benchmarks.contract_rate import st_timed
+    from prosper_mock import MockServer
+    from prosper_mock.control.client import ControlClient
+
+    monkeypatch.chdir(tmp_path)
+    operation = "GET /api/v1/campaigns/{campaign_id}/variables"  # one st's checks fail
+    with MockServer() as mock:
+        sent, _ = st_timed(mock.base_url, 2, [operation], ControlClient(mock.base_url))
+    assert sent > 0
+    assert not (tmp_path / ".schemathesis").exists()
+
+
 def test_a_callgrind_dump_s_total_is_read_from_its_summary_or_totals_line() -> None:
     dump = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nfn=main\n5 10\nsummary: 123456\n"
     assert instructions._total(dump) == 123456

@@ -26,6 +26,7 @@ from prosper_mock.base.errors import ProsperMockError
 
 NO_OPERATION = "(no operation of the spec)"
 NO_ANSWER_STATUS = "no answer"
+DEFAULT_TIMEOUT = 30.0  # seconds a request without a timeout of its own waits for its answer
 
 
 class EndpointFault(ProsperMockError, RuntimeError):
@@ -106,6 +107,8 @@ class RecordingSession(GuardedSession):
             path = path[len(self.prefix) :]
         spec = operation_for(request.method or "GET", path)
         label = spec.label if spec is not None else NO_OPERATION
+        if kwargs.get("timeout") is None:  # schemathesis sends none: never wait forever
+            kwargs["timeout"] = DEFAULT_TIMEOUT
         try:
             response = super().send(request, **kwargs)
             response.content  # noqa: B018 -- a body cut short fails here, not in a suite

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import requests
 
 from prosper_contracts.findings import Findings, curl_command, request_curl
-from prosper_contracts.runner import RecordingSession, RunRecord
+from prosper_contracts.runner import DEFAULT_TIMEOUT, RecordingSession, RunRecord
 from prosper_contracts.safety import WritePolicy
 from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.control.client import ControlClient
@@ -19,7 +19,7 @@ from prosper_mock.control.client import ControlClient
 if TYPE_CHECKING:
     from prosper_mock.world.driver import WorldDriver
 
-TIMEOUT = 30  # seconds a request may wait for its answer: longer, and it has none
+TIMEOUT = DEFAULT_TIMEOUT  # seconds a request may wait for its answer: longer, it has none
 
 
 def unreachable(base_url: str, timeout: float = 10.0) -> str | None:

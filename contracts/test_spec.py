@@ -35,7 +35,7 @@ from prosper_contracts.kit import (
 )
 from prosper_contracts.runner import EndpointFault
 from prosper_contracts.safety import WriteRefused
-from prosper_contracts.target import TIMEOUT, Target
+from prosper_contracts.target import Target
 
 CONFIG = {"checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_EXPECTED_STATUSES}}}
 # Judged on every answer of every suite by the run's session (prosper_contracts.answers), as
@@ -139,7 +139,6 @@ def _exercise(
                     base_url=contract_target.base_url,
                     session=contract_target.session,
                     headers=contract_target.headers(),
-                    timeout=TIMEOUT,  # an endpoint that never answers is a finding, not a hang
                 )
             except (WriteRefused, EndpointFault):
                 # not sent (outside the sandbox...), or no answer: the session's finding

@@ -141,7 +141,10 @@ def _faults(config: pytest.Config, control: ControlClient, target: Target) -> li
         return []
     if not rules:
         return []
+    from prosper_contracts.reporting import plural
+
     shown = "; ".join(_rule_text(r) for r in rules)
+    counted = plural(len(rules), "fault rule")
     notes = config.stash.setdefault(NOTES, [])
     if config.option.prosper_clear_faults and not target.read_only:
         control.clear_faults()
@@ -150,10 +153,10 @@ def _faults(config: pytest.Config, control: ControlClient, target: Target) -> li
             {**r, "faults": ",".join(r["faults"])} if isinstance(r.get("faults"), list) else r
             for r in rules
         ]
-        notes.append(f"faults: the mock's {len(rules)} fault rules cleared for the run ({shown})")
+        notes.append(f"faults: the mock's {counted} cleared for the run ({shown})")
         return rules
     notes.append(
-        f"faults: the mock injects faults by {len(rules)} rules: {shown}; what they cause is "
+        f"faults: the mock injects faults by {counted}: {shown}; what they cause is "
         "reported (clear them for the run with --clear-faults, pytest: --prosper-clear-faults)"
     )
     target.record.fault_note = "the mock's fault rules may cause it"

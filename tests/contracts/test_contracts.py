@@ -374,7 +374,7 @@ def test_a_mock_injecting_drops_and_server_errors_fails_with_findings_that_repro
         out = done.stdout + done.stderr
         assert done.returncode == 1, out[-3000:]
         assert "Traceback" not in out and "every rule held" not in out
-        assert "faults: the mock injects faults by 4 rules: drop at 100% when" in out
+        assert "faults: the mock injects faults by 4 fault rules: drop at 100% when" in out
         assert "verdict: FAILED" in out
         shown = _reproductions(done.stdout)
         drop = next(c for c in shown.values() if "call_log_id=2147483000" in c)
@@ -428,7 +428,7 @@ def test_clear_faults_runs_without_the_mocks_rules_and_puts_them_back(
         args = [*ARGS, "--prosper-base-url", server.base_url, "-k", "lookups_from_an_answer"]
         result = pytester.runpytest(*args, "--prosper-clear-faults")
         result.assert_outcomes(passed=1)
-        result.stdout.fnmatch_lines(["*the mock's 1 fault rules cleared for the run*"])
+        result.stdout.fnmatch_lines(["*the mock's 1 fault rule cleared for the run*"])
         assert control.faults()["rules"][0]["faults"] == ["drop"]
         result = pytester.runpytest(*args)
         assert result.ret == 1

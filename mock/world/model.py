@@ -43,7 +43,7 @@ from prosper_mock.world.records import (
 from prosper_mock.world.storage.base import Change
 from prosper_mock.world.storage.memory import change_since
 from prosper_mock.world.store import BaseTable, Store
-from prosper_mock.world.targetfile import parse_sections, sections
+from prosper_mock.world.targetfile import file_table, sections
 from prosper_mock.world.targeting import Targeting
 from prosper_mock.world.targets import TargetTable, parse_target_changes, target_changes
 from prosper_mock.world.transaction import Savepoint, Transactions
@@ -132,7 +132,7 @@ class World(Transactions, Targeting):
         """A world from its JSON form (``fixtures/*.json``); raises ``WorldError``."""
         live, logs, recipe = parse_world(data)
         gen = Generator(recipe)
-        targets = _file_targets(data, gen)
+        targets = file_table(data, gen)
         world = cls(
             BaseTable.from_records(live),
             BaseTable.from_records(logs),
@@ -165,7 +165,7 @@ class World(Transactions, Targeting):
         """The whole world, as it is now, in the world-file format."""
         with self.lock:
             document = world_document(self.origin.get("recipe"), self.live_calls, self.call_logs)
-            return {**document, **sections(self.targets.seeded.campaigns, self.targets)}
+            return {**document, **sections(self.targets)}
 
     def changes(self) -> dict[str, Any]:
         """What changed since the seeded (or loaded) world: rows by id, ``None`` = deleted,
@@ -257,7 +257,7 @@ class World(Transactions, Targeting):
         """Replace the base with a world file's contents; ``reset`` returns here after."""
         live, logs, recipe = parse_world(data)
         generator = Generator(recipe)
-        targets = _file_targets(data, generator)
+        targets = file_table(data, generator)
         with self.batch():
             self._replacing()
             self.live_calls = Store("live_calls", BaseTable.from_records(live))
@@ -269,7 +269,7 @@ class World(Transactions, Targeting):
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
             self.loaded = {
                 **world_document(self.origin["recipe"], live, logs),
-                **sections(targets.seeded.campaigns, targets),
+                **sections(targets),
             }
             self._changed()
 
@@ -472,10 +472,3 @@ class World(Transactions, Targeting):
                 raise UnknownCall(f"no live call {call_log_id}")
             self._call_moved(row, self.clock.now())
             self._changed()
-
-
-def _file_targets(data: Mapping[str, Any], generator: Generator) -> TargetTable:
-    """A world file's campaigns and targets (``targetfile``) as a world's target table."""
-    seeded = SeededTargets.empty(generator)
-    campaigns, targets = parse_sections(data, seeded.campaigns)
-    return TargetTable(SeededTargets.empty(generator, campaigns), targets)

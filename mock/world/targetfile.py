@@ -2,22 +2,25 @@
 
 A dump carries every campaign and every target as stored (``Target``: what it was given,
 its staging status and the ids of its calls); what a target reads as is derived from those
-calls again when the file is loaded. A file without the sections (every file written before
-they existed) has the seed's campaigns and no targets.
+calls again when the file is loaded. ``deleted_targets`` maps each deleted target's id to the
+campaign it was in: its calls still count there (kit decision 23), and its id is never given
+again. A file without the sections (every file written before they existed) has the seed's
+campaigns and no targets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from prosper_mock.world.campaigns import Campaign
+from prosper_mock.world.campaigns import Campaign, SeededTargets, seeded_campaigns
 from prosper_mock.world.errors import InvalidChange
+from prosper_mock.world.generate.generator import Generator
 from prosper_mock.world.generate.vocabulary import FLOWS
-from prosper_mock.world.targets import Target, target_from_dict, target_to_dict
+from prosper_mock.world.targets import Target, TargetTable, target_from_dict, target_to_dict
 
-SECTIONS = ("campaigns", "targets")
+SECTIONS = ("campaigns", "targets", "deleted_targets")
 
 
 def campaign_to_dict(campaign: Campaign) -> dict[str, Any]:
@@ -26,12 +29,35 @@ def campaign_to_dict(campaign: Campaign) -> dict[str, Any]:
     return found
 
 
-def sections(campaigns: Iterable[Campaign], targets: Iterable[Target]) -> dict[str, Any]:
-    """The two sections of a world file."""
-    return {
-        "campaigns": [campaign_to_dict(c) for c in campaigns],
-        "targets": [target_to_dict(t) for t in targets],
+def sections(table: TargetTable) -> dict[str, Any]:
+    """The sections of a world file for ``table``; ``deleted_targets`` only when one was."""
+    found: dict[str, Any] = {
+        "campaigns": [campaign_to_dict(c) for c in table.seeded.campaigns],
+        "targets": [target_to_dict(t) for t in table],
     }
+    deleted = deleted_targets(table)
+    if deleted:
+        found["deleted_targets"] = deleted
+    return found
+
+
+def deleted_targets(table: TargetTable) -> dict[str, str]:
+    """Every target ``table`` had and deleted (the base's, and since), id -> its campaign."""
+    found = dict(table.explicit_gone)
+    for target_id, row in table.changed.items():
+        if row is None and (campaign_id := table.campaign_of(target_id)) is not None:
+            found[target_id] = campaign_id
+    found.update(table.gone)
+    return found
+
+
+def file_table(data: Any, generator: Generator) -> TargetTable:
+    """A world file's campaigns (the seed's when it has none), targets and deleted targets as
+    a world's target table, with no seeded target (the file holds its own)."""
+    campaigns, targets, deleted = parse_sections(data, seeded_campaigns(generator))
+    table = TargetTable(SeededTargets.empty(generator, campaigns), targets)
+    table.explicit_gone = deleted
+    return table
 
 
 def _campaign(raw: Any, where: str) -> Campaign:
@@ -66,8 +92,9 @@ def _campaign(raw: Any, where: str) -> Campaign:
 
 def parse_sections(
     data: Any, default_campaigns: Sequence[Campaign]
-) -> tuple[tuple[Campaign, ...], list[Target]]:
-    """A world file's campaigns (the seed's when it has none) and targets, checked whole."""
+) -> tuple[tuple[Campaign, ...], list[Target], dict[str, str]]:
+    """A world file's campaigns (the seed's when it has none), targets and deleted targets
+    (id -> campaign), checked whole."""
     raw_campaigns = data.get("campaigns")
     if raw_campaigns is None:
         campaigns = tuple(default_campaigns)
@@ -90,4 +117,15 @@ def parse_sections(
         seen.add(target.id)
         if target.campaign_id not in known:
             raise InvalidChange(f"targets[{i}].campaign_id: no campaign {target.campaign_id!r}")
-    return campaigns, targets
+    deleted = data.get("deleted_targets", {})
+    if not isinstance(deleted, dict):
+        raise InvalidChange("deleted_targets must map target ids to campaign ids")
+    for target_id, campaign_id in deleted.items():
+        where = f"deleted_targets[{target_id!r}]"
+        if not target_id:
+            raise InvalidChange("deleted_targets: a target id must not be empty")
+        if not isinstance(campaign_id, str) or campaign_id not in known:
+            raise InvalidChange(f"{where}: no campaign {campaign_id!r}")
+        if target_id in seen:
+            raise InvalidChange(f"{where}: the target is in targets too")
+    return campaigns, targets, dict(deleted)

@@ -96,6 +96,7 @@ class TargetTable:
         self.statuses = SeededStatuses(seeded)  # built on demand; the base never changes
         self.ids = seeded.generator.target_ids
         self.explicit: dict[str, Target] = {t.id: t for t in explicit}
+        self.explicit_gone: dict[str, str] = {}  # a world file's deleted targets' campaigns
         self._rows: dict[str, Target | None] = {}  # insertion order: added ones' creation order
         # Targets ever added: the next one's number. A restore keeps the highest (a client
         # may still hold an id issued after the snapshot); only a reset starts over.
@@ -158,8 +159,8 @@ class TargetTable:
         found = self.get(target_id)
         if found is not None:
             return found.campaign_id
-        if target_id in self.gone:
-            return self.gone[target_id]
+        if (gone := self.gone.get(target_id) or self.explicit_gone.get(target_id)) is not None:
+            return gone
         if target_id in self.explicit:
             return self.explicit[target_id].campaign_id
         slot = self.ids.slot(target_id)
@@ -169,7 +170,8 @@ class TargetTable:
 
     def had(self, target_id: str) -> bool:
         """Whether a target has or had this id (deleted ones too): no other may take it."""
-        return target_id in self._rows or target_id in self.gone or self.is_seeded(target_id)
+        gone = target_id in self.gone or target_id in self.explicit_gone
+        return gone or target_id in self._rows or self.is_seeded(target_id)
 
     def is_seeded(self, target_id: str) -> bool:
         """Whether the base holds the target (seeded, or in the world file)."""
@@ -287,6 +289,7 @@ class TargetTable:
         twin.external = self.external.copy()
         return twin
 
+        twin.explicit_gone = self.explicit_gone
 
 _TARGET = TypeAdapter(Target)
 

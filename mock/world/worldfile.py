@@ -27,6 +27,7 @@ from prosper_mock.world.records import (
     live_call_from_dict,
     to_dict,
 )
+from prosper_mock.world.targetfile import SECTIONS
 
 WORLD_FORMAT = "prosper-voice-mock/world@1"
 # What ``changes()`` holds besides the two stores' rows (each checked where it is used).
@@ -57,8 +58,8 @@ def parse_world(data: Any) -> tuple[list[LiveCall], list[CallLog], WorldRecipe]:
     fmt = data.get("format", WORLD_FORMAT)
     if fmt != WORLD_FORMAT:
         raise InvalidChange(f"unknown world format {fmt!r} (expected {WORLD_FORMAT!r})")
-    # campaigns and targets: optional, read by ``targetfile.parse_sections``.
-    unknown = set(data) - {"format", "recipe", "live_calls", "call_logs", "campaigns", "targets"}
+    # The target sections are optional, read by ``targetfile.parse_sections``.
+    unknown = set(data) - {"format", "recipe", "live_calls", "call_logs", *SECTIONS}
     if unknown:
         raise InvalidChange(f"unknown world keys: {sorted(unknown)}")
     live_raw, logs_raw = data.get("live_calls", []), data.get("call_logs", [])

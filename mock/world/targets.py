@@ -283,13 +283,13 @@ class TargetTable:
         twin = TargetTable(self.seeded)
         twin.statuses = self.statuses
         twin.explicit = self.explicit  # the base: never changed, shared
+        twin.explicit_gone = self.explicit_gone
         twin._rows = {k: None if v is None else replace(v) for k, v in self._rows.items()}
         twin.added = self.added
         twin.gone = dict(self.gone)
         twin.external = self.external.copy()
         return twin
 
-        twin.explicit_gone = self.explicit_gone
 
 _TARGET = TypeAdapter(Target)
 

@@ -301,7 +301,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     cover = coverage(target.record, _counted_operations(config, target))
     suites = config.stash.get(SUITES, [])
-    decided = verdict(target.record, suites, cover, config.option.prosper_min_coverage)
+    incomplete = (
+        "the mock refuses changes, so only its reads were checked; serve it with one worker "
+        "(or several on a shared --store) to check it fully"
+        if target.read_only
+        else ""
+    )
+    decided = verdict(target.record, suites, cover, config.option.prosper_min_coverage, incomplete)
     config.stash[VERDICT] = (decided, cover.lines())
     if decided.failed and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -90,10 +90,18 @@ class Verdict:
 
 
 def verdict(
-    record: RunRecord, suites: Sequence[SuiteOutcome], cover: Coverage, minimum: float | None
+    record: RunRecord,
+    suites: Sequence[SuiteOutcome],
+    cover: Coverage,
+    minimum: float | None,
+    incomplete: str = "",
 ) -> Verdict:
-    """Why the run fails (no reason: it passes)."""
+    """Why the run fails (no reason: it passes). ``incomplete`` says why a mock could not be
+    checked as a mock is (its changes refused): a check that left out what it was asked to
+    judge is not a pass that CI should trust."""
     found = Verdict()
+    if incomplete:
+        found.reasons.append(f"incomplete: {incomplete}")
     if record.findings.items:
         rules = len(record.findings.by_rule())
         found.reasons.append(

@@ -391,13 +391,15 @@ def test_a_mock_injecting_drops_and_server_errors_fails_with_findings_that_repro
     assert "GET /api/v1/live-calls" in failed
 
 
-def test_a_mock_with_several_workers_is_checked_read_only_without_a_traceback() -> None:
+def test_a_mock_with_several_workers_is_checked_read_only_and_fails_as_incomplete() -> None:
     from tests.clirun import serve
 
     with serve(["--workers", "2", "--quiet", "--call-logs", "40"]) as served:
         done = contract_cli("--base-url", served.base_url, "--examples", "1")
     out = done.stdout + done.stderr
-    assert done.returncode == 0, out[-3000:]
+    assert done.returncode == 1, out[-3000:]
+    assert "verdict: FAILED: incomplete: the mock refuses changes" in out
+    assert "every rule held" not in out
     assert "Traceback" not in out and "ControlError" not in out
     assert f"target: {served.base_url} (prosper-voice-mock, read-only)" in out
     assert "read-only: the mock refuses changes (409: it runs several worker processes" in out

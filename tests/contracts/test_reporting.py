@@ -53,6 +53,14 @@ def test_a_suite_that_failed_without_a_finding_fails_the_run() -> None:
     assert decided.reasons == ["suites failed without a finding: test_x"]
 
 
+def test_a_check_left_incomplete_fails_the_run_whatever_else_held() -> None:
+    record = RunRecord()
+    passed = [SuiteOutcome("test_x", "passed")]
+    assert not verdict(record, passed, coverage(record), None).failed
+    decided = verdict(record, passed, coverage(record), None, "the mock refuses changes")
+    assert decided.reasons == ["incomplete: the mock refuses changes"]
+
+
 def test_findings_are_grouped_by_rule_naming_every_operation_with_a_reproduction() -> None:
     made = [
         Finding("no-server-error", "answered 500: a", "curl a", "GET /api/v1/live-calls"),

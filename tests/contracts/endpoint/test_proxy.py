@@ -464,7 +464,7 @@ def test_a_lone_surrogate_is_forwarded_and_judged_as_fastapi_answers_it() -> Non
         path = f"/api/v1/campaigns/{mock.world.campaigns()[0].id}/calls"
         for upstream, status in ((mock.base_url, 422), (f"http://127.0.0.1:{port}", 500)):
             app = create_proxy_app(ProxyOptions(upstream=upstream))
-            with MockServer(app_factory=lambda _w, **_: app) as proxy:
+            with MockServer(app_factory=lambda _w, app=app, **_: app) as proxy:
                 via = requests.post(proxy.url(path), data=SURROGATE_KEY, headers=headers)
                 direct = requests.post(upstream + path, data=SURROGATE_KEY, headers=headers)
             assert via.status_code == direct.status_code == status, via.text

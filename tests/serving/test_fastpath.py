@@ -102,8 +102,10 @@ def journal(state: MockState) -> list[tuple[Any, ...]]:
     """What the journal keeps of each request but its times (the request's headers, the
     answer's and what produced it included)."""
     return [
-        (e.method, e.path, e.raw_query, e.operation_id, e.status, e.headers, e.body)
-        + (e.answer_headers, e.answer_body, e.producer, e.stub, e.unchecked)
+        (
+            *(e.method, e.path, e.raw_query, e.operation_id, e.status, e.headers, e.body),
+            *(e.answer_headers, e.answer_body, e.producer, e.stub, e.unchecked),
+        )
         for e in state.journal
     ]
 

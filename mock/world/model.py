@@ -40,12 +40,13 @@ from prosper_mock.world.records import (
     live_call_from_dict,
     to_dict,
 )
-from prosper_mock.world.storage.base import Change
+from prosper_mock.world.storage.base import Change, parse_dropped
 from prosper_mock.world.storage.memory import change_since
+from prosper_mock.world.storage.targetchanges import parse_target_changes, target_changes
 from prosper_mock.world.store import BaseTable, Store
 from prosper_mock.world.targetfile import file_table, sections
 from prosper_mock.world.targeting import Targeting
-from prosper_mock.world.targets import TargetTable, parse_target_changes, target_changes
+from prosper_mock.world.targets import TargetTable
 from prosper_mock.world.transaction import Savepoint, Transactions
 from prosper_mock.world.worldfile import (
     field_sources,
@@ -205,7 +206,14 @@ class World(Transactions, Targeting):
         planned, last_id = parse_changes(changes)
         targets = parse_target_changes(changes)
         dialed = parse_saved(changes.get("dialer", []))
+        dropped = parse_dropped(changes.get("dropped", {}))
         with self.batch():
+            for call_log_id in dropped.live_calls:
+                self.live_calls.delete(call_log_id)
+            for call_log_id in dropped.call_logs:
+                self.call_logs.delete(call_log_id)
+            for target_id in dropped.targets:
+                self.targets.delete(target_id)
             for name, call_log_id, row in planned:
                 store = getattr(self, name)
                 if row is None:

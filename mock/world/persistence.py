@@ -5,14 +5,16 @@ that world was made), so the file stays small whatever the world's size. A
 world replaced through ``PUT /__mock/world`` cannot be remade from a recipe, so
 then the loaded document is stored too (as ``base``), and a restart serves it.
 
-Each change is written before its answer is sent: to a temporary file,
-flushed and fsynced, then ``os.replace``d over the old one, which is atomic on
-POSIX. A crash therefore loses at most the change in flight and never leaves
-a half-written file. A change the file cannot take (a full disk) is undone in
-memory and refused (``World.batch``): the world served is the world stored. A
-virtual clock's time is stored too (written when it moves), so a restart with
-``--virtual-clock`` resumes from it, and so is a running simulation's schedule
-(``Simulation.saved``/``resume``).
+Each change is stored before its answer is sent, as one line appended to the
+file and fsynced (``storage.statelog``): O(change), however big the world. Now
+and then (when those lines outgrow the whole state) the whole state is written
+instead: to a temporary file, flushed and fsynced, then ``os.replace``d over the
+old one, which is atomic on POSIX. A crash therefore loses at most the change in
+flight, whose half-written line is ignored when the file is read. A change the
+file cannot take (a full disk) is undone in memory and refused (``World.batch``):
+the world served is the world stored. A virtual clock's time is stored too
+(written when it moves), so a restart with ``--virtual-clock`` resumes from it,
+and so is a running simulation's schedule (``Simulation.saved``/``resume``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from prosper_mock.base.files import (
     FileError,
-    read_json,
+    parse_json,
+    read_bytes,
     sweep_temporary_files,
     through_links,
     write_atomically,
@@ -35,12 +38,13 @@ from prosper_mock.base.jsontext import short
 from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.errors import StateFileError, WorldError
 from prosper_mock.world.model import World
+from prosper_mock.world.storage import statelog
 from prosper_mock.world.worldfile import OTHER_CHANGES
 
 if TYPE_CHECKING:
     from prosper_mock.world.simulation import Simulation
 
-__all__ = ["STATE_FORMAT", "StateFile", "write_atomically"]
+__all__ = ["STATE_FORMAT", "StateFile", "read_state", "write_atomically"]
 
 STATE_FORMAT = "prosper-voice-mock/state@1"
 _STORES = ("live_calls", "call_logs")
@@ -60,7 +64,9 @@ class StateFile:
         self.simulation: Simulation | None = None
         #: What ``restore`` found of a previous run's simulation (``Simulation.saved()``).
         self.restored_simulation: dict[str, Any] | None = None
-        self._written: bytes | None = None  # what the file holds (None: not known)
+        self._written: bytes | None = None  # the whole state last written (None: not known)
+        self._logged = 0  # bytes of changes appended since
+        self._extras: dict[str, Any] = {}  # the clock and simulation last stored
 
     def check(self) -> Path:
         """The file the state goes to (a link's target), refusing what cannot hold it.
@@ -93,11 +99,17 @@ class StateFile:
         if not self.check().exists():
             return False
         try:
-            data = read_json(self.path, "state file")
+            data, changes = _read(self.path)
         except FileError as exc:
             raise StateFileError(str(exc)) from None
         try:
             self._restore(world, data)
+            for number, change in changes:
+                try:
+                    world.apply_changes(change["change"], exact=True)
+                except WorldError as exc:
+                    raise StateFileError(f"line {number}: {exc}") from None
+                self._restore_extras(world, change)
         except WorldError as exc:
             raise StateFileError(f"state file {self.path}: {exc}") from None
         except RecursionError:  # a row's value nested deeper than indexing it can follow
@@ -109,6 +121,18 @@ class StateFile:
             raise StateFileError("it is not a prosper-voice-mock state file")
         changes = data.get("changes", {})
         _check_changes(changes)
+        if data.get("base") is not None:
+            world.load(data["base"])  # the file holds the whole base: any start-up world goes
+        elif data.get("origin") != _origin(world):
+            raise StateFileError(
+                f"it was written for another world ({short(data.get('origin'))}); "
+                "start with the same seed and sizes or world file, or remove the state file"
+            )
+        world.apply_changes(changes)
+        self._restore_extras(world, data)
+
+    def _restore_extras(self, world: World, data: Mapping[str, Any]) -> None:
+        """The virtual clock's time and the simulation a whole state or a change stored."""
         stored_now = data.get("clock")
         if stored_now is not None and (
             isinstance(stored_now, bool)
@@ -119,15 +143,8 @@ class StateFile:
         simulation = data.get("simulation")
         if simulation is not None and not isinstance(simulation, dict):
             raise StateFileError(f"simulation must be an object, got {short(simulation)}")
-        if data.get("base") is not None:
-            world.load(data["base"])  # the file holds the whole base: any start-up world goes
-        elif data.get("origin") != _origin(world):
-            raise StateFileError(
-                f"it was written for another world ({short(data.get('origin'))}); "
-                "start with the same seed and sizes or world file, or remove the state file"
-            )
-        world.apply_changes(changes)
-        self.restored_simulation = simulation
+        if simulation is not None:
+            self.restored_simulation = simulation
         # Resume where the last run's virtual clock stood; it never goes back, so a
         # --start before that time is overridden rather than refused.
         if (
@@ -159,24 +176,37 @@ class StateFile:
         self.check()
         sweep_temporary_files(self.path)
         try:
-            self._write(self._encoded(world))
+            self._write(self._encoded(world), world)
         except OSError as exc:
             raise StateFileError(f"cannot write state file {self.path}: {exc.strerror}") from None
         world.listeners.append(self.save)
         return self
 
     def save(self, world: World) -> None:
-        """Store ``world``'s state, unless the file already holds it.
+        """Store the change ``world`` made (its transaction's), unless the file holds it.
 
-        Raises ``StateFileError`` when it cannot be stored; the world's transaction then
-        undoes the change (``World.batch``), so what is served is what the file holds, and
-        the write is refused (the control API and the vendored API answer ``503``).
+        Appends it as a line; writes the whole state instead after a reset, a load or a
+        restore, and when the lines have outgrown the whole state. Raises ``StateFileError``
+        when it cannot be stored; the world's transaction then undoes the change
+        (``World.batch``), so what is served is what the file holds, and the write is refused
+        (the control API and the vendored API answer ``503``).
         """
-        data = self._encoded(world)
-        if data == self._written:
+        change, extras = world.change(), self._extras_of(world)
+        limit = statelog.compact_after(len(self._written or b""))
+        if change.empty and extras == self._extras and self._written is not None:
             return  # nothing changed since the last write (a no-op request)
+        line = b""
+        if self._written is not None and not change.whole:
+            line = self._json({"change": change.document, **extras}) + b"\n"
         try:
-            self._write(data)
+            if not line or self._logged + len(line) > limit:
+                data = self._encoded(world)
+                if data != self._written or self._logged:  # lines follow it: rewrite
+                    self._write(data, world)
+            else:
+                statelog.append_line(self.path, line)
+                self._logged += len(line)
+                self._extras = extras
         except OSError as exc:
             self._written = None  # unknown after a failed write: the next one writes whole
             raise StateFileError(
@@ -184,11 +214,30 @@ class StateFile:
                 f"({exc.strerror})"
             ) from None
 
+    def _extras_of(self, world: World) -> dict[str, Any]:
+        extras: dict[str, Any] = {}
+        if isinstance(world.clock, VirtualClock):
+            extras["clock"] = world.clock.now()
+        if self.simulation is not None:
+            extras["simulation"] = self.simulation.saved()
+        return extras
+
+    def _json(self, payload: Any) -> bytes:
+        """``payload`` as one line of UTF-8 JSON; ``StateFileError`` if it cannot be written
+        as JSON (a value the world's checks should have refused: the change is refused too)."""
+        try:
+            return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError) as exc:
+            raise StateFileError(
+                f"the change was not made: the state file {self.path} cannot hold it "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+
     def _encoded(self, world: World) -> bytes:
         """``world``'s state as the file's bytes; ``StateFileError`` if it cannot be written as
         JSON (a value the world's checks should have refused: the change is refused too)."""
         try:
-            return self._text(world).encode("utf-8")
+            return (self._text(world) + "\n").encode("utf-8")  # lines of changes follow
         except (ValueError, RecursionError) as exc:
             raise StateFileError(
                 f"the change was not made: the state file {self.path} cannot hold it "
@@ -213,9 +262,41 @@ class StateFile:
             text = f'{text[:-1]}, "base": {self._base[1]}}}'
         return text
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, world: World) -> None:
         write_atomically(self.path, data)
-        self._written = data
+        self._written, self._logged, self._extras = data, 0, self._extras_of(world)
+
+
+def _read(path: Path) -> tuple[Any, list[tuple[int, Mapping[str, Any]]]]:
+    """A state file's whole state and the changes logged after it (line number, change);
+    raises ``FileError``."""
+    raw = read_bytes(path, "state file")
+    head, lines = statelog.split(raw)
+    data = parse_json(head, "state file", path)
+    changes: list[tuple[int, Mapping[str, Any]]] = []
+    for number, line in lines:
+        change = parse_json(line, "state file", path)
+        if not isinstance(change, dict) or not isinstance(change.get("change"), dict):
+            raise FileError(f"cannot read state file {path}: line {number} is not a change")
+        changes.append((number, change))
+    return data, changes
+
+
+def read_state(path: str | Path) -> Any:
+    """The state a state file holds, as one document: its whole state with the changes
+    logged after it applied (what the file would hold if written whole now). Raises
+    ``StateFileError``."""
+    try:
+        data, changes = _read(Path(path))
+    except FileError as exc:
+        raise StateFileError(str(exc)) from None
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for _, change in changes:
+        data["changes"] = statelog.fold(data.get("changes", {}), change["change"])
+        data.update({k: v for k, v in change.items() if k in ("clock", "simulation")})
+    return data
 
 
 def _check_changes(changes: Any) -> None:

@@ -266,6 +266,8 @@ class Store(Generic[R]):
         self._cache_size = cache_size
         self._added = 0  # ids in the overlay that the base does not have
         self._high = 0  # the largest id ever put: ids are never reused, even after a delete
+        # Ids written since a transaction began: what its ``Change`` holds (``transaction``).
+        self.touched: set[int] = set()
 
     # --- reading ------------------------------------------------------------------
 
@@ -320,6 +322,7 @@ class Store(Generic[R]):
         recency(row)
         self.delete(row.call_log_id)
         call_log_id = row.call_log_id
+        self.touched.add(call_log_id)
         if not self.base.id_set(call_log_id):
             self._added += 1
         self._rows[call_log_id] = row
@@ -331,6 +334,7 @@ class Store(Generic[R]):
         old = self.get(call_log_id)
         if old is None:
             return False
+        self.touched.add(call_log_id)
         if call_log_id in self._rows:
             self._unindex(old)
         if self.base.id_set(call_log_id):

@@ -104,6 +104,7 @@ class TargetTable:
         # Deleted targets that are no seeded slot: id -> their campaign, where their calls
         # still count. With the rows and the slots, every id a target ever had: never reused.
         self.gone: dict[str, str] = {}
+        self.touched: set[str] = set()  # ids written since a transaction began (its Change)
         self.external = ExternalIds(seeded, self.explicit.values())
 
     # --- reading ------------------------------------------------------------------
@@ -229,6 +230,7 @@ class TargetTable:
         old = self._rows.get(target.id)
         if old is not None:
             self.external.discard(old)
+        self.touched.add(target.id)
         self._rows[target.id] = target
         self.external.add(target)
         self.gone.pop(target.id, None)
@@ -240,6 +242,7 @@ class TargetTable:
         old = self._rows.get(target_id)
         if old is not None:
             self.external.discard(old)
+        self.touched.add(target_id)
         if self.is_seeded(target_id):
             self._rows[target_id] = None
         else:
@@ -330,62 +333,6 @@ def target_from_dict(data: Any, where: str) -> Target:
         except ValueError:
             raise InvalidChange(f"{where}.{name}: not an ISO-8601 date-time") from None
     return target
-
-
-@dataclass(frozen=True)
-class TargetChanges:
-    """The targets' part of a ``changes()`` document, checked: rows by id (``None``: a seeded
-    one deleted), how many were ever added, and the deleted added ones' campaigns."""
-
-    rows: dict[str, Target | None]
-    added: int
-    gone: dict[str, str]
-
-    def apply_to(self, table: TargetTable) -> None:
-        for target_id, target in self.rows.items():
-            if target is None:
-                table.delete(target_id)
-            else:
-                table.put(target)
-        table.added = max(table.added, self.added)
-        table.gone.update(self.gone)
-
-
-def target_changes(table: TargetTable) -> dict[str, Any]:
-    """The targets' part of ``World.changes()``: none when nothing changed."""
-    found: dict[str, Any] = {}
-    if table.changed:
-        found["targets"] = {
-            k: None if v is None else target_to_dict(v) for k, v in table.changed.items()
-        }
-    if table.added:
-        found["targets_added"] = table.added
-    if table.gone:
-        found["targets_gone"] = dict(table.gone)
-    return found
-
-
-def parse_target_changes(changes: Any) -> TargetChanges:
-    """The targets' part of a ``changes()`` document, checked before anything is applied."""
-    if not isinstance(changes, dict):
-        return TargetChanges({}, 0, {})
-    raw = changes.get("targets", {})
-    if not isinstance(raw, dict):
-        raise InvalidChange("bad changes: targets must be an object")
-    found: dict[str, Target | None] = {}
-    for key, row in raw.items():
-        where = f"targets[{key}]"
-        target = None if row is None else target_from_dict(row, where)
-        if target is not None and target.id != key:
-            raise InvalidChange(f"{where}: the target's id is {target.id!r}")
-        found[key] = target
-    added = changes.get("targets_added", 0)
-    if isinstance(added, bool) or not isinstance(added, int) or added < 0:
-        raise InvalidChange(f"bad changes: targets_added must be a count, not {added!r}")
-    gone = changes.get("targets_gone", {})
-    if not isinstance(gone, dict) or not all(isinstance(v, str) for v in gone.values()):
-        raise InvalidChange("bad changes: targets_gone must map target ids to campaign ids")
-    return TargetChanges(found, added, gone)
 
 
 # --- derivation -------------------------------------------------------------------

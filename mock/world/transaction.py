@@ -111,6 +111,8 @@ class Transactions:
 
     def _savepoint(self) -> Savepoint:
         clock = self.clock
+        # What the transaction writes from now on: its ``Change`` (``storage.memory``).
+        self.live_calls.touched, self.call_logs.touched, self.targets.touched = set(), set(), set()
         return Savepoint(
             self.live_calls,
             self.live_calls.savepoint(),

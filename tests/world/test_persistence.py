@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from prosper_mock import MockServer, StateFileError, VirtualClock, World, WorldError, WorldRecipe
 from prosper_mock.control.client import ControlClient, ControlError
-from prosper_mock.world.persistence import StateFile, write_atomically
+from prosper_mock.world.persistence import StateFile, read_state, write_atomically
 from tests.clirun import main_error, one_line_error, run, serve
 from tests.conftest import FIXTURE_WORLD
 
@@ -68,7 +68,7 @@ def test_a_state_file_with_an_impossible_clock_is_a_clear_error(tmp_path: Path) 
     state = tmp_path / "state.json"
     world = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
     StateFile(state).attach(world)
-    data = json.loads(state.read_text())
+    data = read_state(state)
     state.write_text(json.dumps({**data, "clock": 1e300}))
     again = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
     again.clock = VirtualClock("2026-01-15T15:00:00+00:00")
@@ -97,7 +97,7 @@ def test_a_state_file_that_cannot_be_written_is_a_503_not_a_crash(tmp_path: Path
         folder.mkdir()  # the disk is back: the next change is stored
         c.start_call(user_phone_number="+15550002222")
     assert "Traceback" not in "\n".join(running.stderr)
-    stored = json.dumps(json.loads(state.read_text()))
+    stored = json.dumps(read_state(state))
     assert "+15550001111" not in stored and "+15550002222" in stored
 
 
@@ -124,7 +124,7 @@ def test_kill_9_during_writes_never_corrupts_the_state_file(tmp_path: Path) -> N
             running.process.wait(5)
             stop.set()
             worker.join(5)
-        data = json.loads(state.read_text())  # whole, never half-written
+        data = read_state(state)  # whole, never half-written
         world = World.generate(WorldRecipe(live_calls=3, call_logs=10))
         assert StateFile(state).restore(world)
         live = {r.call_log_id for r in world.live_calls}
@@ -268,10 +268,7 @@ def test_a_symlinked_state_file_is_written_through_to_its_target(tmp_path: Path)
     state.attach(world)
     call = world.start_call()
     assert link.is_symlink()
-    assert (
-        str(call.call_log_id)
-        in json.loads((real / "state.json").read_text())["changes"]["live_calls"]
-    )
+    assert str(call.call_log_id) in read_state(real / "state.json")["changes"]["live_calls"]
     assert sorted(p.name for p in real.iterdir()) == ["state.json"]
     again = _world()
     assert StateFile(link).restore(again)
@@ -297,7 +294,7 @@ def _saved(tmp_path: Path) -> tuple[Path, dict]:
     world = _world()
     StateFile(state).attach(world)
     world.start_call()
-    return state, json.loads(state.read_text())
+    return state, read_state(state)
 
 
 @pytest.mark.parametrize(
@@ -360,8 +357,10 @@ def test_a_change_the_state_file_cannot_take_is_not_made(
 
     real_write = persistence.write_atomically
 
-    def full(path: Path, data: bytes) -> None:
+    def full(path: Path, data: bytes) -> None:  # a whole write or a line appended
         raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(persistence.statelog, "append_line", full)
 
     state = tmp_path / "state.json"
     world = _world()
@@ -381,7 +380,7 @@ def test_a_change_the_state_file_cannot_take_is_not_made(
     assert world.changes() == before and state.read_bytes() == stored
     monkeypatch.setattr(persistence, "write_atomically", real_write)
     world.start_call()
-    assert json.loads(state.read_text())["changes"] == json.loads(json.dumps(world.changes()))
+    assert read_state(state)["changes"] == json.loads(json.dumps(world.changes()))
 
 
 @pytest.mark.parametrize("number", ["-1e400", "NaN", "Infinity"])
@@ -427,7 +426,8 @@ def test_a_refused_value_never_reaches_the_state_file(tmp_path: Path) -> None:
         )
         assert ok.status_code == 200  # the call still takes changes
     stored = state.read_text()
-    json.loads(stored, parse_constant=lambda name: pytest.fail(f"{name} stored"))
+    for line in stored.splitlines():  # the whole state, then a line per change
+        json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} stored"))
     assert "Infinity" not in stored
 
 
@@ -475,7 +475,7 @@ def test_a_state_file_without_the_last_id_still_loads(tmp_path: Path) -> None:
     world = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))
     StateFile(state).attach(world)
     call = world.start_call()
-    data = json.loads(state.read_text())
+    data = read_state(state)
     assert data["changes"].pop("last_id") == call.call_log_id
     state.write_text(json.dumps(data))
     again = World.generate(WorldRecipe(seed=0, live_calls=3, call_logs=10))

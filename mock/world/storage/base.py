@@ -18,16 +18,20 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from prosper_mock.world.errors import InvalidChange
+from prosper_mock.world.records import call_id_problem
+
 
 @dataclasses.dataclass(frozen=True)
 class Change:
     """What one transaction changed.
 
     ``document``: the touched entries of the overlay, as they are after it, in the form of
-    ``World.changes()`` (rows by id, ``None``: deleted; ``last_id``, the targets' counters,
-    the dialer when it changed). ``whole``: the transaction replaced the overlay (a reset, a
-    load or a restore), so ``document`` is the whole of ``World.changes()`` and the base may
-    have changed too.
+    ``World.changes()`` (rows by id, ``None``: a base row deleted; ``last_id``, the targets'
+    counters, the dialer when it changed), and under ``dropped`` the ids, per table, of the
+    entries the overlay no longer holds (rows added since the base, then deleted). ``whole``:
+    the transaction replaced the overlay (a reset, a load or a restore), so ``document`` is
+    the whole of ``World.changes()`` and the base may have changed too.
     """
 
     document: dict[str, Any]
@@ -37,3 +41,27 @@ class Change:
     def empty(self) -> bool:
         """Nothing in the overlay changed (a virtual clock may have moved)."""
         return not self.whole and not self.document
+
+
+@dataclasses.dataclass(frozen=True)
+class Dropped:
+    """A change's ``dropped``: ids, per table, of the entries the overlay no longer holds."""
+
+    live_calls: tuple[int, ...] = ()
+    call_logs: tuple[int, ...] = ()
+    targets: tuple[str, ...] = ()
+
+
+def parse_dropped(raw: Any) -> Dropped:
+    """A change's ``dropped``, checked before anything is applied; raises ``InvalidChange``."""
+    if not isinstance(raw, dict) or not set(raw) <= {"live_calls", "call_logs", "targets"}:
+        raise InvalidChange("bad changes: dropped must map live_calls, call_logs or targets to ids")
+    found: dict[str, tuple[Any, ...]] = {}
+    for name, ids in raw.items():
+        kind = str if name == "targets" else int
+        if not isinstance(ids, list) or not all(
+            type(i) is kind and (kind is str or call_id_problem(i) is None) for i in ids
+        ):
+            raise InvalidChange(f"bad changes: dropped.{name} must be a list of ids")
+        found[name] = tuple(ids)
+    return Dropped(**found)

@@ -115,4 +115,7 @@ def test_a_change_holds_only_what_the_write_touched() -> None:
 
 def test_touched_compares_entries_by_identity() -> None:
     row, same, other = ["a"], ["a"], ["b"]
-    assert touched({1: row, 2: other}, {1: row, 2: same, 3: row}) == {2: other, 3: None}
+    now, then = {1: row, 2: other, 4: row, 5: other}, {1: row, 2: same, 3: row}
+    assert touched(now, then, {1, 2, 3, 5, 4}) == {2: other, 3: None, 4: row, 5: other}
+    assert list(touched(now, then, {5, 4})) == [4, 5]  # the new ones in the order added
+    assert touched(now, then, {2}) == {2: other}  # only what was written is looked at

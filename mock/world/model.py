@@ -229,6 +229,8 @@ class World(Transactions, Targeting):
                 live = self.live_calls.get(call_log_id)
                 if live is not None:  # what it played is in its row: the rest is to come
                     self.dialer.add(call_log_id, began, steps, steps_done(live.flow))
+                elif exact:  # ended by hand: running for the dialer until its end is due
+                    self.dialer.add(call_log_id, began, steps, steps)
             self.last_id = max(self.last_id, last_id)
             self.version += 1
 

@@ -40,7 +40,7 @@ SINCE_BATCH = 500  # entries fetched per round trip while catching up
 
 # KEYS: version, log, channel name in ARGV[3]. ARGV: the version the writer's world is at,
 # the entry. The check and the write are one step: no other client runs between them.
-_APPEND = """
+APPEND = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current ~= tonumber(ARGV[1]) then return {0, current} end
 current = current + 1
@@ -53,7 +53,7 @@ return {1, current}
 # KEYS: version, log, snapshot. ARGV: the version the reader is at, how many to fetch.
 # Answers {version now, first entry's version, entries...}; {-1, version now} when the
 # entries after the reader's version were compacted away (it starts from the snapshot).
-_SINCE = """
+SINCE = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local floor = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
 local after = tonumber(ARGV[1])
@@ -66,7 +66,7 @@ return out
 
 # KEYS: version, log, snapshot. ARGV: the snapshot's version, the snapshot. A snapshot older
 # than the one kept, or of a version the log has not reached, changes nothing.
-_COMPACT = """
+COMPACT = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local floor = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
 local at = tonumber(ARGV[1])
@@ -77,7 +77,7 @@ return 1
 """
 
 # KEYS: lease. ARGV: holder, milliseconds. Taken when free, renewed by its holder.
-_LEASE = """
+LEASE = """
 local holder = redis.call('GET', KEYS[1])
 if holder == false then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -140,23 +140,25 @@ def parse_store(
     return StoreAddress(given, name)
 
 
+def key_names(namespace: str) -> tuple[dict[str, str], str]:
+    """A namespace's keys (the version, the log, the snapshot) and its change feed's channel,
+    all under the hash tag ``{namespace}``: one Redis Cluster slot holds them all."""
+    tag = f"prosper-mock:{{{namespace}}}"
+    keys = {name: f"{tag}:{name}" for name in ("version", "log", "snapshot")}
+    return keys, f"{tag}:changes"
+
+
 class SharedLog:
     """The ordered log of one namespace on Redis (``connect``)."""
 
     def __init__(self, client: Redis, address: StoreAddress) -> None:
         self.client = client
         self.address = address
-        tag = f"prosper-mock:{{{address.namespace}}}"
-        self.keys = {
-            "version": f"{tag}:version",
-            "log": f"{tag}:log",
-            "snapshot": f"{tag}:snapshot",
-        }
-        self.channel = f"{tag}:changes"
-        self._append = client.register_script(_APPEND)
-        self._since = client.register_script(_SINCE)
-        self._compact = client.register_script(_COMPACT)
-        self._lease = client.register_script(_LEASE)
+        self.keys, self.channel = key_names(address.namespace)
+        self._append = client.register_script(APPEND)
+        self._since = client.register_script(SINCE)
+        self._compact = client.register_script(COMPACT)
+        self._lease = client.register_script(LEASE)
 
     @classmethod
     async def connect(cls, address: StoreAddress, timeout: float = 5.0) -> SharedLog:

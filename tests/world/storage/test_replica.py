@@ -1,0 +1,162 @@
+"""Worlds bound to one shared log on a real ``redis-server``: writes spread over them in any
+order leave every one equal to a single world that made the same writes in the same order."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prosper_mock import VirtualClock, World, WorldError
+from prosper_mock.world.errors import StoreUnavailable
+from prosper_mock.world.storage.redislog import StoreAddress
+from prosper_mock.world.storage.replica import SharedWorld, StoreConflict
+from tests.redisserver import RedisServer
+from tests.world.storage.test_memory import RECIPE, START
+
+Write = Callable[[World], object]
+
+
+def _state(world: World) -> str:
+    return json.dumps([world.changes(), world.dump()], sort_keys=True)
+
+
+def _world() -> World:
+    return World.generate(RECIPE, clock=VirtualClock(START))
+
+
+@pytest.fixture
+def replicas(redis_server: RedisServer, redis_namespace: str) -> Iterator[list[SharedWorld]]:
+    bound = [SharedWorld(_world(), StoreAddress(redis_server.url, redis_namespace)) for _ in "abc"]
+    yield bound
+    bound[0].client.delete(*bound[0].keys.values())
+    for each in bound:
+        each.close()
+
+
+def _write(kind: str, pick: int) -> Write:
+    def write(world: World) -> object:
+        live = sorted(c.call_log_id for c in world.live_calls)
+        logs = sorted(c.call_log_id for c in world.call_logs)
+        campaign = world.campaigns()[0].id
+        if kind == "start":
+            return world.start_call({"variables": {"n": pick}})
+        if kind == "map" and live:
+            return world.map_variables(live[pick % len(live)], {"v": pick})
+        if kind == "end" and live:
+            return world.end_call(live[pick % len(live)])
+        if kind == "log":
+            return world.add_call_log()
+        if kind == "delete" and logs:
+            return world.delete_call_log(logs[pick % len(logs)])
+        if kind == "targets":
+            return world.add_targets(campaign, [{"phone_number": f"+1555{pick:07d}"}], launch=True)
+        if kind == "reset":
+            return world.reset()
+        return None
+
+    return write
+
+
+@settings(max_examples=15)
+@given(
+    plan=st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.sampled_from(["start", "map", "end", "log", "delete", "targets", "reset"]),
+            st.integers(0, 10**6),
+        ),
+        max_size=15,
+    )
+)
+def test_writes_through_any_replica_leave_all_equal_to_one_world(
+    redis_server: RedisServer, plan: list[tuple[int, str, int]]
+) -> None:
+    namespace = f"replica{abs(hash(tuple(plan))):x}"
+    bound = [SharedWorld(_world(), StoreAddress(redis_server.url, namespace)) for _ in "abc"]
+    reference = _world()
+    try:
+        for which, kind, pick in plan:
+            write = _write(kind, pick)
+            try:
+                bound[which].write(lambda w=bound[which].world, f=write: f(w))
+            except WorldError as exc:  # refused alike by the single world
+                assert not isinstance(exc, StoreConflict | StoreUnavailable)
+                with pytest.raises(WorldError):
+                    write(reference)
+                continue
+            write(reference)
+        for each in bound:
+            each.catch_up()
+            assert _state(each.world) == _state(reference)
+    finally:
+        bound[0].client.delete(*bound[0].keys.values())
+        for each in bound:
+            each.close()
+
+
+def test_racing_writers_never_issue_an_id_twice(replicas: list[SharedWorld]) -> None:
+    issued: list[int] = []
+
+    def writer(replica: SharedWorld) -> None:
+        for _ in range(15):
+            call = replica.write(lambda: replica.world.start_call())
+            issued.append(call.call_log_id)
+
+    threads = [threading.Thread(target=writer, args=(each,)) for each in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(issued) == len(set(issued)) == 45
+    for each in replicas:
+        each.catch_up()
+    assert len({_state(each.world) for each in replicas}) == 1
+    assert {c.call_log_id for c in replicas[0].world.live_calls} >= set(issued)
+
+
+def test_a_stale_replica_is_refused_and_its_write_undone(replicas: list[SharedWorld]) -> None:
+    first, second, _ = replicas
+    first.write(lambda: first.world.start_call())
+    before = _state(second.world)
+    with pytest.raises(StoreConflict):
+        second.world.start_call()  # not caught up: the log has moved on
+    assert _state(second.world) == before
+    call = second.write(lambda: second.world.start_call())  # catches up, then writes
+    first.catch_up()
+    assert first.world.live_calls.get(call.call_log_id) == call
+
+
+def test_a_late_replica_catches_up_before_it_serves(
+    replicas: list[SharedWorld], redis_server: RedisServer, redis_namespace: str
+) -> None:
+    for _ in range(5):
+        replicas[0].write(lambda: replicas[0].world.add_call_log())
+    late = SharedWorld(_world(), StoreAddress(redis_server.url, redis_namespace))
+    try:
+        assert late.catch_up() == 5
+        assert _state(late.world) == _state(replicas[0].world)
+    finally:
+        late.close()
+
+
+def test_a_late_replica_starts_from_the_snapshot_once_the_log_is_compacted(
+    replicas: list[SharedWorld], redis_server: RedisServer, redis_namespace: str
+) -> None:
+    first = replicas[0]
+    for _ in range(3):
+        first.write(lambda: first.world.add_call_log())
+    snapshot = json.dumps({"whole": True, "document": first.world.changes()}).encode()
+    first.client.hset(first.keys["snapshot"], mapping={"version": 3, "data": snapshot})
+    first.client.hdel(first.keys["log"], 1, 2, 3)  # what SharedLog.compact does
+    first.write(lambda: first.world.start_call())
+    late = SharedWorld(_world(), StoreAddress(redis_server.url, redis_namespace))
+    try:
+        assert late.catch_up() == 4
+        assert _state(late.world) == _state(first.world)
+    finally:
+        late.close()

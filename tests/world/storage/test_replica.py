@@ -4,8 +4,11 @@ order leave every one equal to a single world that made the same writes in the s
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -160,3 +163,55 @@ def test_a_late_replica_starts_from_the_snapshot_once_the_log_is_compacted(
         assert _state(late.world) == _state(first.world)
     finally:
         late.close()
+
+
+def _process_writes(url: str, namespace: str, seed: int, out: str, done: Any) -> None:
+    """A forked child: random writes through its own replica; once every child is done
+    writing (``done``, a barrier), what it holds and the ids it issued."""
+    import random
+
+    replica = SharedWorld(_world(), StoreAddress(url, namespace))
+    draw = random.Random(seed)
+    issued = []
+    for _ in range(20):
+        kind = draw.choice(["start", "start", "map", "end", "log", "delete", "targets"])
+        try:
+            found = replica.write(lambda k=kind: _write(k, draw.randrange(10**6))(replica.world))
+        except WorldError:
+            continue
+        call_log_id = getattr(found, "call_log_id", None)
+        if kind in ("start", "log") and call_log_id is not None:
+            issued.append(call_log_id)
+    done.wait(60)
+    replica.catch_up()
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump({"state": _state(replica.world), "issued": issued}, f)
+
+
+def test_processes_writing_at_once_end_up_answering_alike(
+    redis_server: RedisServer, redis_namespace: str, tmp_path: Path
+) -> None:
+    context = multiprocessing.get_context("fork")
+    outs = [str(tmp_path / f"{i}.json") for i in range(3)]
+    done = context.Barrier(3)
+    address = (redis_server.url, redis_namespace)
+    children = [
+        context.Process(target=_process_writes, args=(*address, i, out, done))
+        for i, out in enumerate(outs)
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(120)
+        assert child.exitcode == 0
+    results = [json.loads(Path(out).read_text()) for out in outs]
+    watcher = SharedWorld(_world(), StoreAddress(redis_server.url, redis_namespace))
+    try:
+        watcher.catch_up()
+        states = {result["state"] for result in results} | {_state(watcher.world)}
+        assert len(states) == 1
+        issued = [i for result in results for i in result["issued"]]
+        assert issued and len(issued) == len(set(issued))
+    finally:
+        watcher.client.delete(*watcher.keys.values())
+        watcher.close()

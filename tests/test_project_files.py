@@ -64,3 +64,16 @@ def test_dependencies_keep_lower_bounds_only() -> None:
     pins = [*PROJECT["dependencies"], *(p for each in extras.values() for p in each)]
     pinned = [p.split(";")[0] for p in pins if not p.startswith("prosper-voice-mock[")]
     assert pinned and all(">=" in p and "==" not in p and "<" not in p for p in pinned)
+
+
+def test_the_wheel_lists_every_package_of_the_source_tree() -> None:
+    # setuptools ships exactly the packages pyproject names: a new subpackage left out of the
+    # list imports from a checkout and fails once installed.
+    tool = PYPROJECT["tool"]["setuptools"]
+    found = {
+        ".".join((name, *init.parent.relative_to(ROOT / folder).parts))
+        for name, folder in tool["package-dir"].items()
+        for init in (ROOT / folder).rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert sorted(found) == sorted(tool["packages"])

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from prosper_mock.world.clock import Clock, VirtualClock
 from prosper_mock.world.errors import StoreUnavailable, WorldError
 from prosper_mock.world.storage.redislog import APPEND, SINCE, SINCE_BATCH, StoreAddress, key_names
 
@@ -39,6 +40,7 @@ class World(Protocol):
 
     listeners: list[Callable[[Any], None]]
     loaded: dict[str, Any] | None
+    clock: Clock
 
     def batch(self) -> AbstractContextManager[None]: ...
     def change(self) -> Change: ...
@@ -127,6 +129,9 @@ class SharedWorld:
                 elif entry["whole"] or force_whole:
                     self.world.reset()
                 self.world.apply_changes(entry["document"], exact=True)
+                clock, now = self.world.clock, entry.get("clock")
+                if isinstance(clock, VirtualClock) and now is not None and now > clock.now():
+                    clock.set(now)  # where the writer's virtual clock stood: one clock for all
         finally:
             self._applying = False
 
@@ -135,9 +140,11 @@ class SharedWorld:
         if self._applying:
             return
         change = world.change()
-        if change.empty:
+        entry: dict[str, Any] = {"whole": change.whole, "document": change.document}
+        if isinstance(world.clock, VirtualClock):
+            entry["clock"] = world.clock.now()  # a move is a change too, though no row moved
+        elif change.empty:
             return
-        entry = {"whole": change.whole, "document": change.document}
         if change.whole and world.loaded is not None:
             entry["base"] = world.loaded  # a load: the other processes load it too
         raw = json.dumps(entry, ensure_ascii=False).encode("utf-8")

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prosper_mock import VirtualClock, World, WorldError
+from prosper_mock.world.driver import LocalDriver
 from prosper_mock.world.errors import StoreUnavailable
 from prosper_mock.world.storage.redislog import StoreAddress
 from prosper_mock.world.storage.replica import SharedWorld, StoreConflict
@@ -215,3 +216,17 @@ def test_processes_writing_at_once_end_up_answering_alike(
     finally:
         watcher.client.delete(*watcher.keys.values())
         watcher.close()
+
+
+def test_a_virtual_clock_moved_through_one_replica_moves_them_all(
+    replicas: list[SharedWorld],
+) -> None:
+    """The move and what it plays (a launched call's steps and end) are one entry."""
+    first, second, _ = replicas
+    campaign = first.world.campaigns()[0].id
+    first.write(lambda: first.world.add_targets(campaign, [{"phone_number": "+1"}], launch=True))
+    driver = LocalDriver(first.world)
+    first.write(lambda: driver.advance_clock(900))
+    second.catch_up()
+    assert second.world.clock.now() == first.world.clock.now() == _world().clock.now() + 900
+    assert _state(second.world) == _state(first.world)

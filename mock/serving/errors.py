@@ -17,6 +17,7 @@ from prosper_mock.world.errors import (
     ClockNotSettable,
     InvalidChange,
     StateFileError,
+    StoreUnavailable,
     TargetStarted,
     UnknownCall,
     UnknownCampaign,
@@ -24,6 +25,7 @@ from prosper_mock.world.errors import (
     UnknownTarget,
     WorldError,
 )
+from prosper_mock.world.storage.replica import StoreConflict
 
 # Looked up along the error's class hierarchy: the most specific class listed wins.
 STATUSES: Mapping[type[ProsperMockError], int] = MappingProxyType(
@@ -39,6 +41,10 @@ STATUSES: Mapping[type[ProsperMockError], int] = MappingProxyType(
         ClockNotSettable: 409,
         # The change stands in memory, but the store behind it is unavailable.
         StateFileError: 503,
+        # The shared store is gone (it comes back by itself), or kept losing the race to
+        # other processes' writes: nothing was applied, try again.
+        StoreUnavailable: 503,
+        StoreConflict: 503,
         InvalidChange: 422,
         WorldError: 422,
     }

@@ -16,6 +16,8 @@ from prosper_mock import (
     WorldFileError,
 )
 from prosper_mock.serving.errors import error_of, status_of
+from prosper_mock.world.errors import StoreUnavailable
+from prosper_mock.world.storage.replica import StoreConflict
 
 
 @pytest.mark.parametrize(
@@ -26,6 +28,8 @@ from prosper_mock.serving.errors import error_of, status_of
         (CallConflict, 409),
         (ClockNotSettable, 409),
         (StateFileError, 503),
+        (StoreUnavailable, 503),
+        (StoreConflict, 503),
         (InvalidChange, 422),
         (WorldFileError, 422),
         (WorldError, 422),

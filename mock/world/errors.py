@@ -42,7 +42,7 @@ class StateFileError(WorldError):
 
 
 class StoreUnavailable(WorldError):
-    """The shared store (``--store redis://...``) cannot be reached or refuses the mock: what
+    """The shared store on Redis (``storage.redislog``) cannot be reached or refuses the mock: what
     needs it is refused, and nothing of it is applied."""
 
 

@@ -303,7 +303,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     suites = config.stash.get(SUITES, [])
     incomplete = (
         "the mock refuses changes, so only its reads were checked; serve it with one worker "
-        "(or several on a shared --store) to check it fully"
+        "to check it fully"
         if target.read_only
         else ""
     )

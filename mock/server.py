@@ -29,6 +29,7 @@ from prosper_mock.control.routes import add_control_routes
 from prosper_mock.serving.app import create_api_app
 from prosper_mock.serving.eventloop import new_event_loop
 from prosper_mock.serving.eventloop import run as run_loop
+from prosper_mock.serving.faults import parse_rules
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES, Journal
 from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
 from prosper_mock.serving.operations import Implementation
@@ -46,7 +47,7 @@ from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.state import MockState, state_of
 from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.model import World
-from prosper_mock.world.persistence import StateFile
+from prosper_mock.world.persistence import Section, StateFile
 from prosper_mock.world.simulation import Simulation
 
 
@@ -248,6 +249,18 @@ def app_for(world: World, options: ServeOptions, read_only: bool = False) -> web
     )
 
 
+def keep_in(state_file: StateFile, state: MockState) -> None:
+    """Store ``state``'s stubs and fault rules in ``state_file`` beside its world, loading
+    what a previous run left there; ``StateFileError`` if that does not load."""
+    state_file.add_section(
+        Section("stubs", state.stubs.to_list, lambda data: state.stubs.load(data, state.spec))
+    )
+    state_file.add_section(
+        Section("faults", state.faults.saved, lambda data: state.set_fault_rules(parse_rules(data)))
+    )
+    state.store_with(state_file.store_sections)
+
+
 def serve(world: World, options: ServeOptions) -> int:
     """Serve ``world`` until SIGINT/SIGTERM; the exit status (0: stopped by a signal).
 
@@ -278,6 +291,7 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
             state_file.simulation = simulation
         tick_simulation(app, simulation)
     if state_file is not None:
+        keep_in(state_file, state_of(app))
         state_file.attach(world)
     configure_logging(options.quiet, None if options.log_control else CONTROL_PREFIX)
     if restored and world.loaded is not None:  # the state's base replaced the start-up world

@@ -208,9 +208,10 @@ async def _campaigns(request: web.Request, state: MockState) -> dict[str, Any]:
 
 @handles("reset")
 async def _reset(request: web.Request, state: MockState) -> dict[str, Any]:
-    stats = state.driver.reset()
+    with state.storing():
+        state.stubs.clear()  # first: the reset's write stores the world without them
+        stats = state.driver.reset()
     state.clear_journal()
-    state.stubs.clear()
     return stats
 
 
@@ -241,9 +242,10 @@ async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str,
     if taken is None:
         raise UnknownSnapshot(f"no snapshot {name!r} (restored already, or never taken)")
     world, rules, stubs = taken
-    state.set_fault_rules(rules)
-    state.stubs.restore(stubs)
-    state.world.restore(world)
+    with state.storing():
+        state.set_fault_rules(rules)
+        state.stubs.restore(stubs)
+        state.world.restore(world)
     return state.world.stats()
 
 
@@ -314,11 +316,13 @@ async def _set_faults(request: web.Request, state: MockState) -> dict[str, Any]:
         rules = parse_rules(body_of(request))
     except FaultError as exc:
         raise InvalidChange(str(exc)) from None
-    state.set_fault_rules(rules)
+    with state.storing():
+        state.set_fault_rules(rules)
     return state.faults.to_dict()
 
 
 @handles("clear_faults")
 async def _clear_faults(request: web.Request, state: MockState) -> web.StreamResponse:
-    state.clear_faults()
+    with state.storing():
+        state.clear_faults()
     return web.Response(status=204)

@@ -1,6 +1,7 @@
 """The control API's stubs and journal verification (``/__mock/stubs``, ``/journal/verify``).
 
-Stubs live in the app's ``MockState.stubs`` (``serving/stubs.py``); verification reads
+Stubs live in the app's ``MockState.stubs`` (``serving/stubs.py``), changed in
+``MockState.storing()`` (stored with ``--state-file`` before the answer); verification reads
 its journal (``serving/verify.py``). Each handler is registered for its declared
 operation (``declared.handles``); a refusal is a ``WorldError`` the route answers with
 its status (``StubError`` 422, ``UnknownStub`` 404, ``StubConflict`` 409).
@@ -40,7 +41,9 @@ async def _stubs(request: web.Request, state: MockState) -> dict[str, Any]:
 
 @handles("add_stub")
 async def _add_stub(request: web.Request, state: MockState) -> web.StreamResponse:
-    stub = state.stubs.add(parse_stub(body_of(request), state.spec))
+    stub = parse_stub(body_of(request), state.spec)
+    with state.storing():
+        state.stubs.add(stub)
     return json_response(_found(state, stub.id), 201)
 
 
@@ -52,14 +55,16 @@ async def _stub(request: web.Request, state: MockState) -> dict[str, Any]:
 @handles("remove_stub")
 async def _remove_stub(request: web.Request, state: MockState) -> web.StreamResponse:
     stub_id = request.match_info["stub_id"]
-    if not state.stubs.remove(stub_id):
-        _found(state, stub_id)  # raises UnknownStub
+    with state.storing():
+        if not state.stubs.remove(stub_id):
+            _found(state, stub_id)  # raises UnknownStub
     return web.Response(status=204)
 
 
 @handles("clear_stubs")
 async def _clear_stubs(request: web.Request, state: MockState) -> web.StreamResponse:
-    state.stubs.clear()
+    with state.storing():
+        state.stubs.clear()
     return web.Response(status=204)
 
 

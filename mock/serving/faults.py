@@ -265,6 +265,14 @@ class FaultInjector:
     def to_dict(self) -> dict[str, Any]:
         return {"rules": [r.to_dict() for r in self.rules]}
 
+    def saved(self) -> dict[str, Any]:
+        """The rules as ``PUT /__mock/faults`` takes them (``parse_rules`` reads them back)."""
+        return {
+            "rules": [
+                {**r.to_dict(), "faults": ", ".join(r.to_dict()["faults"])} for r in self.rules
+            ]
+        }
+
 
 __all__ = [
     "HEADER",

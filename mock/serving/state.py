@@ -4,12 +4,16 @@
 built. ``MockState`` holds it and the run-time state (the world, the simulation, the
 journal, the fault rules, the stubs): its attributes are read-only, and every change goes
 through a method that names it (``swap_world``, ``set_fault_rules``, ``move_clock``...).
+Changes of the stubs and fault rules are made in ``storing()``: stored (``--state-file``)
+before they are answered, or undone.
 Changes to the world's rows go through ``driver``, the same ``LocalDriver`` the
 control API answers with.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -74,6 +78,7 @@ class MockState:
             self._journal.secret_headers = self._journal.secret_headers | {api_key[0].lower()}
         self._simulation: Simulation | None = None
         self._reused: list[Reused] = []
+        self._store: Callable[[], None] | None = None
         if simulation is not None:
             self.attach_simulation(simulation)
 
@@ -128,7 +133,8 @@ class MockState:
 
     @property
     def stubs(self) -> Stubs:
-        """The stubs in force (``stubs.py``): reset removes them, a snapshot keeps them."""
+        """The stubs in force (``stubs.py``): reset removes them, a snapshot and a state file
+        keep them; they change in ``storing()``."""
         return self._stubs
 
     @property
@@ -166,6 +172,25 @@ class MockState:
     def set_clock(self, moment: str) -> ClockInfo:
         """Set the virtual clock to ``moment``; the simulation catches up."""
         return self.driver.set_clock(moment)
+
+    def store_with(self, store: Callable[[], None]) -> None:
+        """Call ``store`` at the end of ``storing()`` (the state file's ``store_sections``)."""
+        self._store = store
+
+    @contextlib.contextmanager
+    def storing(self) -> Iterator[None]:
+        """Change the stubs and fault rules in this block: they are stored at its end (with
+        ``store_with``); if the block or the store fails, they are put back as they were and
+        the error raised, so a change that cannot be stored is not made."""
+        stubs, rules = self._stubs.saved(), list(self._faults.rules)
+        try:
+            yield
+            if self._store is not None:
+                self._store()
+        except BaseException:
+            self._stubs.restore(stubs)
+            self._faults.rules = rules
+            raise
 
     def set_fault_rules(self, rules: list[FaultRule]) -> None:
         """Inject these faults from now on (replacing the rules in force)."""

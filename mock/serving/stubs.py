@@ -10,7 +10,7 @@ to that response's schema, else it is refused naming the JSON path and the schem
 verification matches them (``matching.RequestPattern``).
 
 The stubs are part of the mock's state (``MockState.stubs``): reset removes them, a
-snapshot keeps them, and ``to_dict``/``from_dict`` carry them where the state goes.
+snapshot keeps them, and a state file stores them (``to_list``, read back by ``load``).
 """
 
 from __future__ import annotations
@@ -283,12 +283,26 @@ class Stubs:
         with self._lock:
             self._held = [_Held(replace(s), seen, answered) for s, seen, answered in saved]
 
-    def load(self, data: list[dict[str, Any]], spec: Spec) -> None:
-        """Replace the stubs by those ``to_list`` wrote (checked again against ``spec``)."""
-        held = []
-        for item in data:
-            counts = ("seen", "answered", "operation_id")
-            stub = parse_stub({k: v for k, v in item.items() if k not in counts}, spec)
-            held.append(_Held(stub, int(item.get("seen", 0)), int(item.get("answered", 0))))
+    def load(self, data: Any, spec: Spec) -> None:
+        """Replace the stubs by those ``to_list`` wrote (checked again against ``spec``);
+        ``StubError`` says which one is wrong, and then none is replaced."""
+        if not isinstance(data, list) or len(data) > MAX_STUBS:
+            raise StubError(f"the stubs must be a list of at most {MAX_STUBS}")
+        held: list[_Held] = []
+        for number, item in enumerate(data):
+            if not isinstance(item, dict):
+                raise StubError(f"stub {number}: a stub is a JSON object")
+            item = dict(item)  # the counts are taken out of a copy
+            counts = [item.pop(k, 0) for k in ("seen", "answered")]
+            if not all(type(c) is int and c >= 0 for c in counts):
+                raise StubError(f"stub {number}: seen and answered must be integers from 0")
+            item.pop("operation_id", None)
+            try:
+                stub = parse_stub(item, spec)
+            except StubError as exc:
+                raise StubError(f"stub {number}: {exc}") from None
+            if any(h.stub.id == stub.id for h in held):
+                raise StubError(f"stub {number}: a stub with id {stub.id!r} exists already")
+            held.append(_Held(stub, *counts))
         with self._lock:
             self._held = held

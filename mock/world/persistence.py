@@ -14,7 +14,9 @@ flight, whose half-written line is ignored when the file is read. A change the
 file cannot take (a full disk) is undone in memory and refused (``World.batch``):
 the world served is the world stored. A virtual clock's time is stored too
 (written when it moves), so a restart with ``--virtual-clock`` resumes from it,
-and so is a running simulation's schedule (``Simulation.saved``/``resume``).
+and so is a running simulation's schedule (``Simulation.saved``/``resume``), and the
+parts of the state a higher layer owns (``Section``: the stubs, the fault rules), stored
+whole under ``sections`` whenever one of them changed (``store_sections``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,11 +47,24 @@ from prosper_mock.world.worldfile import OTHER_CHANGES
 if TYPE_CHECKING:
     from prosper_mock.world.simulation import Simulation
 
-__all__ = ["STATE_FORMAT", "StateFile", "read_state", "write_atomically"]
+__all__ = ["STATE_FORMAT", "Section", "StateFile", "read_state", "write_atomically"]
 
 STATE_FORMAT = "prosper-voice-mock/state@1"
 _STORES = ("live_calls", "call_logs")
 _CALL_ID = re.compile(r"-?[0-9]+")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the state that a higher layer owns, stored beside the world as ``name``.
+
+    ``saved`` answers its JSON now; ``load`` puts back what ``saved`` answered (at start-up,
+    from the file), raising ``ValueError`` or ``WorldError`` that says what is wrong.
+    """
+
+    name: str
+    saved: Callable[[], Any]
+    load: Callable[[Any], None]
 
 
 class StateFile:
@@ -66,7 +82,11 @@ class StateFile:
         self.restored_simulation: dict[str, Any] | None = None
         self._written: bytes | None = None  # the whole state last written (None: not known)
         self._logged = 0  # bytes of changes appended since
-        self._extras: dict[str, Any] = {}  # the clock and simulation last stored
+        self._extras: dict[str, Any] = {}  # the clock, simulation and sections last stored
+        self._sections: dict[str, Section] = {}
+        #: What ``restore`` found of the sections (name: its JSON), for ``add_section``.
+        self.restored_sections: dict[str, Any] = {}
+        self._world: World | None = None  # the world ``attach``ed
 
     def check(self) -> Path:
         """The file the state goes to (a link's target), refusing what cannot hold it.
@@ -145,6 +165,10 @@ class StateFile:
             raise StateFileError(f"simulation must be an object, got {short(simulation)}")
         if simulation is not None:
             self.restored_simulation = simulation
+        sections = data.get("sections")
+        if sections is not None and not isinstance(sections, dict):
+            raise StateFileError(f"sections must be an object, got {short(sections)}")
+        self.restored_sections.update(sections or {})
         # Resume where the last run's virtual clock stood; it never goes back, so a
         # --start before that time is overridden rather than refused.
         if (
@@ -166,6 +190,23 @@ class StateFile:
         except ValueError as exc:
             raise StateFileError(f"state file {self.path}: {exc}") from None
 
+    def add_section(self, section: Section) -> None:
+        """Store ``section`` with the state from now on, loading what ``restore`` found of
+        it; ``StateFileError`` names the file and the section if that does not load."""
+        if section.name in self.restored_sections:
+            try:
+                section.load(self.restored_sections[section.name])
+            except (ValueError, WorldError) as exc:
+                raise StateFileError(f"state file {self.path}: {section.name}: {exc}") from None
+        self._sections[section.name] = section
+
+    def store_sections(self) -> None:
+        """Store the sections now if one changed (before the change is answered). Raises
+        ``StateFileError``: the caller then undoes the change and refuses it."""
+        if self._world is not None:
+            with self._world.lock:  # in line with the world's own writes
+                self.save(self._world)
+
     def attach(self, world: World) -> StateFile:
         """Write the state after every change of ``world`` (and now).
 
@@ -176,10 +217,12 @@ class StateFile:
         self.check()
         sweep_temporary_files(self.path)
         try:
-            self._write(self._encoded(world), world)
+            extras = self._extras_of(world)
+            self._write(self._encoded(world, extras), extras)
         except OSError as exc:
             raise StateFileError(f"cannot write state file {self.path}: {exc.strerror}") from None
         world.listeners.append(self.save)
+        self._world = world
         return self
 
     def save(self, world: World) -> None:
@@ -197,12 +240,15 @@ class StateFile:
             return  # nothing changed since the last write (a no-op request)
         line = b""
         if self._written is not None and not change.whole:
-            line = self._json({"change": change.document, **extras}) + b"\n"
+            stored = {k: v for k, v in extras.items() if k != "sections"}
+            if extras.get("sections") != self._extras.get("sections"):  # whole, when changed
+                stored["sections"] = extras["sections"]
+            line = self._json({"change": change.document, **stored}) + b"\n"
         try:
             if not line or self._logged + len(line) > limit:
-                data = self._encoded(world)
+                data = self._encoded(world, extras)
                 if data != self._written or self._logged:  # lines follow it: rewrite
-                    self._write(data, world)
+                    self._write(data, extras)
             else:
                 statelog.append_line(self.path, line)
                 self._logged += len(line)
@@ -220,6 +266,8 @@ class StateFile:
             extras["clock"] = world.clock.now()
         if self.simulation is not None:
             extras["simulation"] = self.simulation.saved()
+        if self._sections:
+            extras["sections"] = {name: s.saved() for name, s in self._sections.items()}
         return extras
 
     def _json(self, payload: Any) -> bytes:
@@ -233,27 +281,24 @@ class StateFile:
                 f"({type(exc).__name__}: {exc})"
             ) from None
 
-    def _encoded(self, world: World) -> bytes:
+    def _encoded(self, world: World, extras: dict[str, Any]) -> bytes:
         """``world``'s state as the file's bytes; ``StateFileError`` if it cannot be written as
         JSON (a value the world's checks should have refused: the change is refused too)."""
         try:
-            return (self._text(world) + "\n").encode("utf-8")  # lines of changes follow
+            return (self._text(world, extras) + "\n").encode("utf-8")  # lines of changes follow
         except (ValueError, RecursionError) as exc:
             raise StateFileError(
                 f"the change was not made: the state file {self.path} cannot hold it "
                 f"({type(exc).__name__}: {exc})"
             ) from None
 
-    def _text(self, world: World) -> str:
+    def _text(self, world: World, extras: dict[str, Any]) -> str:
         payload: dict[str, Any] = {
             "format": STATE_FORMAT,
             "origin": _origin(world),
             "changes": world.changes(),
+            **extras,
         }
-        if isinstance(world.clock, VirtualClock):
-            payload["clock"] = world.clock.now()
-        if self.simulation is not None:
-            payload["simulation"] = self.simulation.saved()
         text = json.dumps(payload, ensure_ascii=False)
         if world.loaded is not None:
             # Encoded once per load, not once per change: the base only changes on load.
@@ -262,9 +307,9 @@ class StateFile:
             text = f'{text[:-1]}, "base": {self._base[1]}}}'
         return text
 
-    def _write(self, data: bytes, world: World) -> None:
+    def _write(self, data: bytes, extras: dict[str, Any]) -> None:
         write_atomically(self.path, data)
-        self._written, self._logged, self._extras = data, 0, self._extras_of(world)
+        self._written, self._logged, self._extras = data, 0, extras
 
 
 def _read(path: Path) -> tuple[Any, list[tuple[int, Mapping[str, Any]]]]:
@@ -296,6 +341,8 @@ def read_state(path: str | Path) -> Any:
     for _, change in changes:
         data["changes"] = statelog.fold(data.get("changes", {}), change["change"])
         data.update({k: v for k, v in change.items() if k in ("clock", "simulation")})
+        if "sections" in change:
+            data["sections"] = {**data.get("sections", {}), **change["sections"]}
     return data
 
 

@@ -47,7 +47,7 @@ INVALID = "The body or a value is invalid: detail says what"
 READ_ONLY = "The world is read-only: the mock runs several worker processes (--workers)"
 CONFLICT = "Conflict (the id exists already); or the world is read-only: the mock runs several worker processes (--workers)"  # noqa: E501
 NOT_STORED = (
-    "The change was made but the state file (--state-file) could not be written: detail says why"
+    "The change was not made: the state file (--state-file) could not be written; detail says why"
 )
 NO_CALL = "No such call"
 BAD_LIMIT = "limit is not an integer in range, or another query parameter is given"
@@ -208,18 +208,19 @@ OPERATIONS: tuple[ControlOperation, ...] = (
        errors={409: f"A stub with this id exists already; or {READ_ONLY[0].lower()}"
                     f"{READ_ONLY[1:]}",
                422: "Not a request of the API, or an answer its spec does not allow: detail "
-                    "names the path in the body and the schema rule"}),
+                    "names the path in the body and the schema rule", 503: NOT_STORED}),
     op("stub", "GET", "/stubs/{stub_id}", "One stub, with how often it matched and answered",
        "The stub", a.STUB, errors={404: NO_STUB}, parameters=(STUB_ID,)),
     op("remove_stub", "DELETE", "/stubs/{stub_id}", "Remove a stub", "Removed", None,
-       status=204, errors={404: NO_STUB, 409: READ_ONLY}, parameters=(STUB_ID,)),
+       status=204, errors={404: NO_STUB, 409: READ_ONLY, 503: NOT_STORED},
+       parameters=(STUB_ID,)),
     op("clear_stubs", "DELETE", "/stubs", "Remove every stub", "Cleared", None, status=204,
-       errors={409: READ_ONLY}),
+       errors={409: READ_ONLY, 503: NOT_STORED}),
     op("faults", "GET", "/faults", "Fault rules in force", "Rules", a.RULES),
     op("set_faults", "PUT", "/faults", "Replace the fault rules", "Rules", a.RULES,
-       errors={409: READ_ONLY, 422: "A rule is invalid: detail says which"}),
+       errors={409: READ_ONLY, 422: "A rule is invalid: detail says which", 503: NOT_STORED}),
     op("clear_faults", "DELETE", "/faults", "Remove every fault rule", "Cleared", None,
-       status=204, errors={409: READ_ONLY}),
+       status=204, errors={409: READ_ONLY, 503: NOT_STORED}),
     op("campaigns", "GET", "/campaigns",
        "The world's campaigns: ids, flows, the variables their targets take", "Campaigns",
        a.CAMPAIGNS),

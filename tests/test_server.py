@@ -15,7 +15,7 @@ from prosper_mock import MockServer, World, WorldRecipe
 from prosper_mock.control.client import ControlClient, ControlError
 from prosper_mock.server import keep_in
 from prosper_mock.world.persistence import StateFile, read_state
-from tests.clirun import main_error, serve
+from tests.clirun import one_line_error, run, serve
 
 
 def test_start_stop_and_restart_a_fresh_one() -> None:
@@ -176,12 +176,12 @@ def test_a_state_file_without_sections_still_loads(tmp_path: Path) -> None:
     ],
 )
 def test_a_state_file_with_a_bad_section_is_one_line_at_start(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], sections: Any, words: str
+    tmp_path: Path, sections: Any, words: str
 ) -> None:
     state = tmp_path / "state.json"
     world = World.generate(WorldRecipe(live_calls=3, call_logs=10))
     StateFile(state).attach(world)
     state.write_text(json.dumps({**read_state(state), "sections": sections}))
     args = ["serve", "--port", "0", "--live-calls", "3", "--call-logs", "10"]
-    line = main_error([*args, "--state-file", str(state)], capsys)
+    line = one_line_error(run([*args, "--state-file", str(state)], timeout=30))
     assert str(state) in line and words in line

@@ -170,5 +170,7 @@ def test_the_contract_command_runs_with_every_dependency_at_its_floor(
         )  # fmt: skip
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     cases = list(ElementTree.parse(junit).getroot().iter("testcase"))
-    assert cases and all(len(case) == 0 or case[0].tag in ("system-out", "system-err")
-                         for case in cases), ElementTree.tostring(cases[0])  # fmt: skip
+    # a rule none of the chosen suites judges is a skipped case; none may fail
+    failed = [case for case in cases if case.find("failure") is not None
+              or case.find("error") is not None]  # fmt: skip
+    assert cases and not failed, b"".join(ElementTree.tostring(case) for case in failed)

@@ -99,9 +99,13 @@ def _invalid(connections: int, figures: dict[str, Any]) -> str | None:
 
 
 def run(
-    seconds: int = 3, connections: tuple[int, ...] = (1, 64), rounds: int = 3
+    seconds: int = 3,
+    connections: tuple[int, ...] = (1, 64),
+    rounds: int = 3,
+    only: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Every case at each of ``connections``, mock against ceiling, then ``--workers`` 1 and 2.
+    """Every case (or those named in ``only``) at each of ``connections``, mock against
+    ceiling, then ``--workers`` 1 and 2.
 
     A row whose loader saturated (or whose server was starved) carries ``invalid``, its reason,
     and no ratios: its figures are the loader's or the machine's, not the server's.
@@ -112,6 +116,8 @@ def run(
     mock_args = ["prosper_mock", "serve", "--port", "0", "--quiet"]
     with _process(mock_args, cpus.server) as mock:
         for name, path in cases(mock[0]).items():
+            if only is not None and name not in only:
+                continue
             answer = requests.get(f"{mock[0]}{path}", timeout=10)
             size, status = len(answer.content), answer.status_code
             if not name[0].isdigit() and status != 200:

@@ -62,7 +62,8 @@ def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
         "## Targets",
     ):
         assert heading in text
-    for case in ("by id", "by phone", "by variable", "404", "422"):
+    # the smoke run measures a found answer and an error answer; a full run, every case
+    for case in ("by id", "404"):
         assert f"| {case} (" in text
     assert "5xx answers: **0**" in text
     # counted (CI installs valgrind), with a count for each side and their ratios

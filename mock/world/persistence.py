@@ -21,10 +21,11 @@ whole under ``sections`` whenever one of them changed (``store_sections``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -270,27 +271,27 @@ class StateFile:
             extras["sections"] = {name: s.saved() for name, s in self._sections.items()}
         return extras
 
-    def _json(self, payload: Any) -> bytes:
-        """``payload`` as one line of UTF-8 JSON; ``StateFileError`` if it cannot be written
-        as JSON (a value the world's checks should have refused: the change is refused too)."""
+    @contextlib.contextmanager
+    def _holdable(self) -> Iterator[None]:
+        """``StateFileError`` for what cannot be written as JSON (a value the world's checks
+        should have refused: the change is refused too)."""
         try:
-            return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            yield
         except (ValueError, RecursionError) as exc:
             raise StateFileError(
                 f"the change was not made: the state file {self.path} cannot hold it "
                 f"({type(exc).__name__}: {exc})"
             ) from None
 
+    def _json(self, payload: Any) -> bytes:
+        """``payload`` as one line of UTF-8 JSON."""
+        with self._holdable():
+            return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
     def _encoded(self, world: World, extras: dict[str, Any]) -> bytes:
-        """``world``'s state as the file's bytes; ``StateFileError`` if it cannot be written as
-        JSON (a value the world's checks should have refused: the change is refused too)."""
-        try:
+        """``world``'s state as the file's bytes."""
+        with self._holdable():
             return (self._text(world, extras) + "\n").encode("utf-8")  # lines of changes follow
-        except (ValueError, RecursionError) as exc:
-            raise StateFileError(
-                f"the change was not made: the state file {self.path} cannot hold it "
-                f"({type(exc).__name__}: {exc})"
-            ) from None
 
     def _text(self, world: World, extras: dict[str, Any]) -> str:
         payload: dict[str, Any] = {

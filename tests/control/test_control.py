@@ -17,9 +17,9 @@ from schemathesis.config import SchemathesisConfig
 
 from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
 from prosper_mock.control.client import ControlClient, ControlError
-from prosper_mock.control.dashboard import FILES
 from prosper_mock.control.paging import JOURNAL_PAGE_BYTES
 from prosper_mock.control.routes import control_spec_bytes
+from tests.control.routing import control_routes
 
 CONTROL = OpenAPI.from_dict(json.loads(control_spec_bytes()))
 JSON_TYPE = {"Content-Type": "application/json"}
@@ -427,13 +427,7 @@ def test_undeclared_methods_answer_405_with_allow(mock: MockServer) -> None:
 
 
 def test_every_route_is_in_the_spec_and_every_operation_is_routed(mock: MockServer) -> None:
-    routed = {
-        (route.method, route.resource.canonical)
-        for route in mock.app.router.routes()
-        if route.resource is not None
-        and route.resource.canonical.startswith("/__mock/")
-        and route.method not in ("*", "HEAD")
-    } - {("GET", path) for path, _ in FILES.values()}  # the dashboard's files
+    routed = control_routes(mock.app)
     spec = json.loads(control_spec_bytes())
     declared = {(m.upper(), p) for p, item in spec["paths"].items() for m in item}
     assert routed == declared

@@ -12,8 +12,8 @@ import requests
 from prosper_mock import MockServer
 from prosper_mock.control import declared
 from prosper_mock.control.client import ControlClient
-from prosper_mock.control.dashboard import FILES
 from prosper_mock.control.declared import BY_ID, OPERATIONS, document, render
+from tests.control.routing import control_routes
 
 
 def test_the_shipped_document_is_the_one_the_declarations_make() -> None:
@@ -27,13 +27,7 @@ def test_the_served_document_is_the_declared_one_and_every_route_is_declared(
 ) -> None:
     served = requests.get(mock.url("/__mock/openapi.json"), timeout=5)
     assert served.content == declared.DOCUMENT_PATH.read_bytes()
-    routed = {
-        (route.method, route.resource.canonical)
-        for route in mock.app.router.routes()
-        if route.resource is not None
-        and route.resource.canonical.startswith("/__mock/")
-        and route.method not in ("*", "HEAD")
-    } - {("GET", path) for path, _ in FILES.values()}
+    routed = control_routes(mock.app)
     assert routed == {(o.method, "/__mock" + o.path) for o in OPERATIONS}
 
 

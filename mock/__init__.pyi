@@ -2,6 +2,8 @@ from .base.errors import ProsperMockError as ProsperMockError
 from .base.version import __version__ as __version__
 from .control.client import ControlClient as ControlClient
 from .control.client import ControlError as ControlError
+from .receiver import Received as Received
+from .receiver import WebhookReceiver as WebhookReceiver
 from .server import MockServer as MockServer
 from .server import create_app as create_app
 from .serving.journal import Journal as Journal

@@ -45,6 +45,8 @@ from prosper_mock.serving.runtime import (
 )
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.state import MockState, state_of
+from prosper_mock.serving.webhooks import DEFAULT_TIMEOUT as WEBHOOK_TIMEOUT
+from prosper_mock.serving.webhooks import deliver_webhooks
 from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.model import World
 from prosper_mock.world.persistence import Section, StateFile
@@ -66,6 +68,8 @@ def create_app(
     api_key: tuple[str, str] | None = None,
     read_only: bool = False,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    webhook_url: str | None = None,
+    webhook_timeout: float = WEBHOOK_TIMEOUT,
 ) -> web.Application:
     """Build the mock app for ``world`` (a default seeded world if omitted).
 
@@ -76,6 +80,8 @@ def create_app(
     ``PUT /__mock/world``: see ``add_control_routes``). ``operations``
     replaces implementations by operationId (tests use it to build deliberately
     broken servers). ``body_timeout``: seconds a request's body may take to arrive.
+    ``webhook_url``: where every campaign's target-finished webhook goes unless the control
+    API gives it its own; ``webhook_timeout``: seconds one delivery may take.
     """
     more_routes: list[Callable[[web.Application], None]] = []
     if control:
@@ -105,6 +111,8 @@ def create_app(
         more_routes=more_routes,
     )
     follow_clock(app)
+    state_of(app).world.webhooks.default_url = webhook_url
+    deliver_webhooks(app, webhook_timeout)
     return app
 
 
@@ -229,6 +237,8 @@ class ServeOptions:
     seed: int = 0
     state_file: Path | None = None
     world_source: str = ""
+    webhook_url: str | None = None
+    webhook_timeout: float = WEBHOOK_TIMEOUT
 
 
 def app_for(world: World, options: ServeOptions, read_only: bool = False) -> web.Application:
@@ -246,6 +256,8 @@ def app_for(world: World, options: ServeOptions, read_only: bool = False) -> web
         read_only=read_only,
         journal=Journal(max_bytes=options.journal_max_bytes),
         body_timeout=options.body_timeout,
+        webhook_url=options.webhook_url,
+        webhook_timeout=options.webhook_timeout,
     )
 
 

@@ -26,6 +26,7 @@ from prosper_mock.cli.options import (
     world_from_args,
     world_rules,
 )
+from prosper_mock.cli.webhookflags import add_webhook_options, webhook_options
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
 
@@ -157,6 +158,7 @@ def add_serve(sub: Subcommands) -> None:
         help="memory the request journal may use; the oldest requests go first "
         "(default: 16777216, 16 MiB; at most 10 000 requests either way)",
     )
+    add_webhook_options(p)
     auth = p.add_argument_group("authentication", "answer like upstream without a valid key")
     auth.add_argument(
         "--require-api-key",
@@ -279,4 +281,5 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         seed=args.seed,
         state_file=args.state_file,
         world_source=f"from {args.world}" if args.world else f"(seed {args.seed})",
+        **webhook_options(args),
     )

@@ -188,3 +188,71 @@ VERIFIED: dict[str, Any] = {
         },
     },
 }
+
+
+_HEADERS = {"type": "object", "additionalProperties": {"type": "string"}}
+_TIME = {"type": "string", "format": "date-time"}
+WEBHOOK: dict[str, Any] = {
+    "type": "object",
+    "required": ["campaign_id", "url", "headers", "max_attempts", "source"],
+    "properties": {
+        "campaign_id": {"type": "string"},
+        "url": {"type": ["string", "null"], "description": "where its events go; null: nowhere"},
+        "headers": {**_HEADERS, "description": "sent with each delivery"},
+        "max_attempts": {"type": "integer", "minimum": 1},
+        "source": {
+            "enum": ["campaign", "default", "none"],
+            "description": "campaign: its own setting; default: serve --webhook-url; none",
+        },
+    },
+}
+_PAYLOAD = {
+    "type": "object",
+    "description": "exactly what is POSTed: upstream's six keys",
+    "required": [
+        "campaign_id", "call_log_id", "target_id", "attempt", "max_attempts",
+        "next_attempt_scheduled",
+    ],
+    "properties": {
+        "campaign_id": {"type": "string"},
+        "call_log_id": {"type": "integer"},
+        "target_id": {"type": "string"},
+        "attempt": {"type": "integer", "minimum": 1},
+        "max_attempts": {"type": "integer", "minimum": 1},
+        "next_attempt_scheduled": {"type": ["string", "null"], "format": "date-time"},
+    },
+    "additionalProperties": False,
+}  # fmt: skip
+_SEND = {
+    "type": "object",
+    "required": ["at", "url", "ok", "status", "error"],
+    "properties": {
+        "at": {**_TIME, "description": "when the outcome was recorded (the mock's clock)"},
+        "url": {"type": ["string", "null"]},
+        "ok": {"type": "boolean", "description": "the receiver answered 2xx"},
+        "status": {"type": ["integer", "null"], "description": "the receiver's status"},
+        "error": {"type": ["string", "null"], "description": "why it failed"},
+    },
+}
+WEBHOOK_EVENTS: dict[str, Any] = {
+    "type": "object",
+    "required": ["events", "count"],
+    "properties": {
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "payload", "created_at", "state", "sends", "reruns"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "payload": _PAYLOAD,
+                    "created_at": {**_TIME, "description": "when the attempt ended"},
+                    "state": {"enum": ["pending", "delivered", "failed"]},
+                    "sends": {"type": "array", "items": _SEND},
+                    "reruns": {"type": "integer", "description": "times rerun-failed resent it"},
+                },
+            },
+        },
+        "count": {"type": "integer", "minimum": 0},
+    },
+}

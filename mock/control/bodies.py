@@ -145,6 +145,19 @@ class VerifyBody(TypedDict, total=False):
     at_most: Annotated[int, Field(ge=0)]
 
 
+@with_config(_FORBID)
+class WebhookBody(TypedDict):
+    url: Annotated[
+        str | None, Field(description="an http(s) URL; null: no deliveries for the campaign")
+    ]
+    headers: NotRequired[
+        Annotated[dict[str, str], Field(description="extra headers sent with each delivery")]
+    ]
+    max_attempts: NotRequired[
+        Annotated[int | None, Field(ge=1, le=10, description="calls per target (default 3)")]
+    ]
+
+
 # operationId → (body type, whether a body is required)
 BODIES: dict[str, tuple[Any, bool]] = {
     "start_call": (LiveCallFields, False),
@@ -157,6 +170,7 @@ BODIES: dict[str, tuple[Any, bool]] = {
     "set_faults": (FaultsBody, True),
     "add_stub": (StubBody, True),
     "verify": (VerifyBody, True),
+    "set_webhook": (WebhookBody, True),
 }
 
 

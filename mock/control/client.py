@@ -247,3 +247,31 @@ class ControlClient:
         ``query``, ``headers``, ``request_body``; ``count`` or ``at_least``/``at_most``):
         ``{"ok", "count", "expected", "seqs", "near_misses"}``."""
         return self._object("verify", matcher)
+
+    def webhook(self, campaign_id: str) -> dict[str, Any]:
+        """A campaign's webhook as in force: ``{"campaign_id", "url", "headers",
+        "max_attempts", "source"}``."""
+        return self._object("webhook", campaign_id=campaign_id)
+
+    def set_webhook(
+        self,
+        campaign_id: str,
+        url: str | None,
+        headers: dict[str, str] | None = None,
+        max_attempts: int | None = None,
+    ) -> dict[str, Any]:
+        """Give a campaign its own webhook (``url`` ``None``: no deliveries for it)."""
+        body: dict[str, Any] = {"url": url, "headers": headers or {}}
+        if max_attempts is not None:
+            body["max_attempts"] = max_attempts
+        return self._object("set_webhook", body, campaign_id=campaign_id)
+
+    def clear_webhook(self, campaign_id: str) -> None:
+        """Drop a campaign's own webhook: serve's ``--webhook-url`` applies again."""
+        self.call("clear_webhook", campaign_id=campaign_id)
+
+    def webhook_events(self, **filters: str) -> list[dict[str, Any]]:
+        """The webhook events, oldest first (filters: ``campaign_id``, ``target_id``,
+        ``state``), each with its ``payload`` and its ``sends``."""
+        answer = self.call("webhook_events", query=filters or None)
+        return cast("list[dict[str, Any]]", answer["events"])

@@ -52,6 +52,7 @@ NOT_STORED = (
 NO_CALL = "No such call"
 BAD_LIMIT = "limit is not an integer in range, or another query parameter is given"
 BAD_ID = "call_log_id is not an integer"
+NO_CAMPAIGN = "No such campaign"
 
 
 def _param(
@@ -65,6 +66,7 @@ def _param(
 
 
 CALL_ID = _param("call_log_id", "path", {"type": "integer"})
+CAMPAIGN_ID = _param("campaign_id", "path", {"type": "string"})
 STUB_ID = _param("stub_id", "path", {"type": "string"})
 NO_STUB = "No such stub (removed, or answered its times)"
 
@@ -229,6 +231,28 @@ OPERATIONS: tuple[ControlOperation, ...] = (
        "(not journalled)", "Targets", a.rows("targets"),
        errors={404: "No such campaign", 422: BAD_LIMIT},
        parameters=(_param("campaign_id", "path", {"type": "string"}), _limit(100))),
+    op("webhook", "GET", "/campaigns/{campaign_id}/webhook",
+       "A campaign's target-finished webhook as in force: its URL (its own, serve's "
+       "--webhook-url, or none), extra headers and max_attempts", "The webhook", a.WEBHOOK,
+       errors={404: NO_CAMPAIGN}, parameters=(CAMPAIGN_ID,)),
+    op("set_webhook", "PUT", "/campaigns/{campaign_id}/webhook",
+       "Give a campaign its own webhook: url (null: no deliveries), headers sent with each "
+       "delivery, max_attempts of its targets", "The webhook", a.WEBHOOK,
+       errors={404: NO_CAMPAIGN, **_WRITE}, parameters=(CAMPAIGN_ID,)),
+    op("clear_webhook", "DELETE", "/campaigns/{campaign_id}/webhook",
+       "Drop a campaign's own webhook: serve's --webhook-url (if any) applies again",
+       "Cleared", None, status=204, errors={404: NO_CAMPAIGN, 409: READ_ONLY, 503: NOT_STORED},
+       parameters=(CAMPAIGN_ID,)),
+    op("webhook_events", "GET", "/webhooks",
+       "Webhook events, oldest first, each with its payload and its sends' outcomes "
+       "(filters: campaign_id, target_id, state)", "Events", a.WEBHOOK_EVENTS,
+       errors={422: "state is not pending, delivered or failed, or another query parameter "
+                    "is given"},
+       parameters=(
+           _param("campaign_id", "query", {"type": "string"}),
+           _param("target_id", "query", {"type": "string"}),
+           _param("state", "query", {"enum": ["pending", "delivered", "failed"]}),
+       )),
 )  # fmt: skip
 
 BY_ID: dict[str, ControlOperation] = {o.operation_id: o for o in OPERATIONS}

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from prosper_mock.base.version import __version__
-from prosper_mock.control import listings, stubbing
+from prosper_mock.control import hooks, listings, stubbing
 from prosper_mock.control.bodies import (
     BODIES,
     PREFIX,
@@ -92,6 +92,7 @@ def add_control_routes(
         frozenset(h.lower() for h in allow_hosts),
     )
     stubbing.registered()  # its handlers are registered when it is imported
+    hooks.registered()
     unhandled = sorted(o.operation_id for o in OPERATIONS if o.operation_id not in HANDLERS)
     if unhandled:
         raise RuntimeError(f"control operations without a handler: {unhandled}")

@@ -103,6 +103,11 @@ class MockState:
     def read_only(self) -> bool:
         return self.config.read_only
 
+    @property
+    def leading(self) -> bool:
+        """This process does what must happen once across processes (deliveries, the clock's tick)."""  # noqa: E501
+        return True
+
     # -- run-time state (read) --------------------------------------------------------------
 
     @property

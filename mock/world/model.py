@@ -31,6 +31,7 @@ from prosper_mock.world.errors import (
 )
 from prosper_mock.world.generate.generator import Generator
 from prosper_mock.world.generate.recipe import WorldRecipe
+from prosper_mock.world.hooking import Hooking
 from prosper_mock.world.records import (
     MAX_CALL_ID,
     CallLog,
@@ -43,11 +44,12 @@ from prosper_mock.world.records import (
 from prosper_mock.world.storage.base import Change, parse_dropped
 from prosper_mock.world.storage.memory import change_since
 from prosper_mock.world.storage.targetchanges import parse_target_changes, target_changes
+from prosper_mock.world.storage.webhookchanges import parse_webhook_changes, webhook_changes
 from prosper_mock.world.store import BaseTable, Store
 from prosper_mock.world.targetfile import file_table, sections
-from prosper_mock.world.targeting import Targeting
 from prosper_mock.world.targets import TargetTable
 from prosper_mock.world.transaction import Savepoint, Transactions
+from prosper_mock.world.webhooks import WebhookTable
 from prosper_mock.world.worldfile import (
     field_sources,
     given_fields,
@@ -69,9 +71,10 @@ class WorldSnapshot:
     generator: Generator
     origin: dict[str, Any]
     loaded: dict[str, Any] | None
+    webhooks: WebhookTable
 
 
-class World(Transactions, Targeting):
+class World(Transactions, Hooking):
     """Two stores, the generator behind them, and the operations that change them."""
 
     def __init__(
@@ -88,6 +91,7 @@ class World(Transactions, Targeting):
         self.call_logs: Store[CallLog] = Store("call_logs", logs)
         self.targets = TargetTable(seeded or SeededTargets.empty(generator))
         self.dialer = Dialer(generator.recipe.seed)  # launched calls' lives on the clock
+        self.webhooks = WebhookTable()  # campaigns' webhooks, their events, retries due
         self.generator = generator
         self.clock: Clock = clock or SystemClock()
         self.origin = dict(origin or {})  # how the base was made: recipe or file
@@ -185,6 +189,7 @@ class World(Transactions, Targeting):
             found.update(target_changes(self.targets))
             if len(self.dialer):
                 found["dialer"] = self.dialer.saved()
+            found.update(webhook_changes(self.webhooks))
             return found
 
     def change(self) -> Change:
@@ -207,6 +212,7 @@ class World(Transactions, Targeting):
         targets = parse_target_changes(changes)
         dialed = parse_saved(changes.get("dialer", []))
         dropped = parse_dropped(changes.get("dropped", {}))
+        hooks = parse_webhook_changes(changes)
         with self.batch():
             for call_log_id in dropped.live_calls:
                 self.live_calls.delete(call_log_id)
@@ -223,6 +229,7 @@ class World(Transactions, Targeting):
                     if not exact:
                         last_id = max(last_id, call_log_id)
             targets.apply_to(self.targets)
+            hooks.apply_to(self.webhooks)
             if "dialer" in changes:
                 self.dialer.reset()
             for call_log_id, began, steps in dialed:
@@ -260,6 +267,7 @@ class World(Transactions, Targeting):
             self.call_logs.reset()
             self.targets.reset()
             self.dialer.reset()
+            self.webhooks.reset()
             self.last_id = 0
             self._changed()
 
@@ -275,6 +283,7 @@ class World(Transactions, Targeting):
             self.generator = generator
             self.targets = targets
             self.dialer = Dialer(recipe.seed)
+            self.webhooks.reset()
             self.last_id = 0
             self.origin = {"recipe": dataclasses.asdict(recipe), "from_file": True}
             self.loaded = {
@@ -297,6 +306,7 @@ class World(Transactions, Targeting):
                 self.generator,
                 copy.deepcopy(self.origin),
                 self.loaded,
+                self.webhooks.copy(),
             )
 
     def restore(self, saved: WorldSnapshot) -> None:
@@ -309,6 +319,7 @@ class World(Transactions, Targeting):
             self.targets = saved.targets.copy()
             self.targets.added = max(issued, self.targets.added)
             self.dialer = saved.dialer.copy()
+            self.webhooks = self.webhooks.restored(saved.webhooks)
             self.generator = saved.generator
             self.origin = copy.deepcopy(saved.origin)
             self.loaded = saved.loaded
@@ -442,6 +453,7 @@ class World(Transactions, Targeting):
             if not keep_live:
                 self.live_calls.delete(call_log_id)
             self._call_moved(call, self._when(at))
+            self._call_ended(log, self._when(at))
             self._changed()
             return log
 

@@ -399,6 +399,8 @@ def view(
     elif last is not None:
         told = (categorization or {}).get("target_status")
         status = told if told in TARGET_STATUSES else "Finished"
+        if status == "Scheduled" and target.status == "Finished":  # its attempts are spent
+            status = "Finished"
     rows: list[LiveCall | CallLog] = [*live_rows, *log_rows]
     last_call = max((timestamp(r.at) for r in rows), default=None)
     output: dict[str, Any] = {}

@@ -29,6 +29,7 @@ from prosper_mock.world.generate.generator import Generator
 from prosper_mock.world.records import CallLog, LiveCall
 from prosper_mock.world.store import Store, StoreSavepoint
 from prosper_mock.world.targets import TargetTable
+from prosper_mock.world.webhooks import WebhookSavepoint, WebhookTable
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Savepoint:
     version: int
     clock: Clock
     now: float | None
+    webhooks: WebhookTable
+    webhook_rows: WebhookSavepoint
 
 
 class Transactions:
@@ -67,6 +70,7 @@ class Transactions:
     last_id: int
     version: int
     clock: Clock
+    webhooks: WebhookTable
     # Told (under the lock) at the end of every transaction that changed something.
     listeners: list[Callable[[Any], None]]
     _batching: int  # depth of nested ``batch()`` blocks
@@ -128,6 +132,8 @@ class Transactions:
             self.version,
             clock,
             clock.now() if isinstance(clock, VirtualClock) else None,
+            self.webhooks,
+            self.webhooks.savepoint(),
         )
 
     def _put_back(self, saved: Savepoint) -> None:
@@ -144,6 +150,8 @@ class Transactions:
         saved.live_calls.roll_back(saved.live_rows)
         saved.call_logs.roll_back(saved.log_rows)
         saved.targets.roll_back(saved.target_rows)
+        saved.webhooks.roll_back(saved.webhook_rows)
+        self.webhooks = saved.webhooks
         self.live_calls, self.call_logs = saved.live_calls, saved.call_logs
         self.targets, self.dialer, self.generator = saved.targets, saved.dialer, saved.generator
         self.origin, self.loaded, self.last_id = saved.origin, saved.loaded, saved.last_id

@@ -31,7 +31,9 @@ from prosper_mock.world.targetfile import SECTIONS
 
 WORLD_FORMAT = "prosper-voice-mock/world@1"
 # What ``changes()`` holds besides the two stores' rows (each checked where it is used).
-OTHER_CHANGES = ("last_id", "targets", "targets_added", "targets_gone", "dialer", "dropped")
+OTHER_CHANGES = (
+    "last_id", "targets", "targets_added", "targets_gone", "dialer", "dropped", "webhooks"
+)  # fmt: skip
 
 _Row = TypeVar("_Row")
 

@@ -532,6 +532,7 @@ SCHEMA_RULES = [
     "add_call_log",
     "add_stub",  # a schema-valid stub may name no operation's path, or break the spec
     "verify",  # count with at_least or at_most
+    "set_webhook",  # an http(s) URL with a host, header names that are HTTP tokens
 ]
 CONTROL_SCHEMA = schemathesis.openapi.from_dict(
     json.loads(control_spec_bytes()),

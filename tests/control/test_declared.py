@@ -38,7 +38,14 @@ class _Recorder(ControlClient):
 
     def _call(self, method: str, path: str, body: Any = None, prefix: str = "/__mock") -> Any:
         self.sent.append((method, prefix + path))
-        return {"snapshot": "s", "campaigns": [], "entries": [], "more": False, "stubs": []}
+        return {
+            "snapshot": "s",
+            "campaigns": [],
+            "entries": [],
+            "more": False,
+            "stubs": [],
+            "events": [],
+        }
 
 
 def _sample(parameter: inspect.Parameter) -> Any:

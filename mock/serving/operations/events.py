@@ -64,11 +64,17 @@ async def receive_ehr_event_step(
 async def rerun_failed_webhooks(
     request: web.Request, params: dict[str, Any], state: MockState
 ) -> Document | Unknown:
-    """``POST /campaigns/{id}/webhooks/rerun-failed``: accepted (``202``); the mock sends no
-    webhooks, so there is nothing to resend, and the world does not change."""
-    if state.world.campaign(params["campaign_id"]) is None:
+    """``POST /campaigns/{id}/webhooks/rerun-failed``: the campaign's failed webhook events
+    created in ``[from_date, to_date]`` are sent once more (``202``; ``rerun``: how many)."""
+    body = params.get("body") or {}
+    try:
+        rerun = state.world.rerun_failed(
+            params["campaign_id"], body.get("from_date"), body.get("to_date")
+        )
+    except UnknownCampaign:
         return Unknown(CAMPAIGN_NOT_FOUND)
-    return Document({"status": "accepted", "campaign_id": params["campaign_id"]}, status=202)
+    answer = {"status": "accepted", "campaign_id": params["campaign_id"], "rerun": len(rerun)}
+    return Document(answer, status=202)
 
 
 async def delete_api_key(

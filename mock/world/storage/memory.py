@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from prosper_mock.world.records import to_dict
 from prosper_mock.world.storage.base import Change
+from prosper_mock.world.storage.webhookchanges import webhook_change_since
 from prosper_mock.world.targets import target_to_dict
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from prosper_mock.world.store import Store
     from prosper_mock.world.targets import TargetTable
     from prosper_mock.world.transaction import Savepoint
+    from prosper_mock.world.webhooks import WebhookTable
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -62,6 +64,7 @@ class Overlay(Protocol):
     targets: TargetTable
     dialer: Dialer
     last_id: int
+    webhooks: WebhookTable
 
     def changes(self) -> dict[str, Any]: ...
 
@@ -111,4 +114,6 @@ def change_since(world: Overlay, saved: Savepoint, whole: bool) -> Change:
     dialed = world.dialer.saved()
     if dialed != saved.dialer.saved():
         document["dialer"] = dialed
+    if world.webhooks is saved.webhooks:
+        document.update(webhook_change_since(world.webhooks, saved.webhook_rows))
     return Change(document)

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from prosper_mock.world.storage.webhookchanges import fold_webhooks
+
 COMPACT_MIN_BYTES = 1 << 16  # lines of changes below this never force a whole write
 _ORDER = ("live_calls", "call_logs", "last_id", "targets", "targets_added", "targets_gone")
 
@@ -90,7 +92,9 @@ def fold(changes: dict[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("last_id", "targets_added", "dialer"):
         if name in change:
             folded[name] = change[name]
+    if "webhooks" in change:
+        folded["webhooks"] = fold_webhooks(folded.get("webhooks"), change["webhooks"])
     # As ``World.changes()`` writes them: the tables always, the rest only when not empty.
     ordered = {name: folded[name] for name in _ORDER[:2]}
-    ordered.update({n: folded[n] for n in (*_ORDER[2:], "dialer") if folded.get(n)})
+    ordered.update({n: folded[n] for n in (*_ORDER[2:], "dialer", "webhooks") if folded.get(n)})
     return ordered

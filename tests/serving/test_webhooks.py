@@ -1,0 +1,201 @@
+"""Webhook deliveries over real sockets: the payload, the headers, failures, a hanging
+receiver, a redirect, reruns, and serving that never waits for a receiver."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
+from prosper_mock.receiver import WebhookReceiver
+from prosper_mock.serving.webhooks import NO_URL
+
+KEYS = {"campaign_id", "call_log_id", "target_id", "attempt", "max_attempts"}
+KEYS |= {"next_attempt_scheduled"}
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as found:
+        yield found
+
+
+def _world() -> World:
+    clock = VirtualClock("2026-01-15T15:00:00+00:00")
+    return World.generate(WorldRecipe(seed=6, live_calls=4, call_logs=12), clock=clock)
+
+
+def _launch(server: MockServer, phones: int = 2) -> tuple[str, list[str]]:
+    campaign = server.world.campaigns()[0].id
+    targets = [{"phone_number": f"+1555000{i:04d}"} for i in range(phones)]
+    answer = requests.post(
+        server.url(f"/api/v1/campaigns/{campaign}/targets"),
+        json={"targets": targets, "launch": True},
+        timeout=5,
+    ).json()
+    return campaign, [t["id"] for t in answer["targets"]]
+
+
+def _advance(server: MockServer, seconds: float) -> None:
+    r = requests.post(server.url("/__mock/clock/advance"), json={"seconds": seconds}, timeout=5)
+    assert r.status_code == 200
+
+
+def _events(server: MockServer, **query: str) -> list[dict]:
+    return requests.get(server.url("/__mock/webhooks"), params=query, timeout=5).json()["events"]
+
+
+def _settled(server: MockServer, count: int, sends: int = 1) -> list[dict]:
+    """The events once ``count`` of them are no longer pending after ``sends`` sends."""
+    deadline = time.monotonic() + 10
+    while True:
+        events = _events(server)
+        done = [e for e in events if e["state"] != "pending" and len(e["sends"]) >= sends]
+        if len(done) >= count or time.monotonic() > deadline:
+            return events
+        time.sleep(0.05)
+
+
+def test_each_ended_call_posts_upstreams_six_keys_agreeing_with_the_api(
+    receiver: WebhookReceiver,
+) -> None:
+    with MockServer(_world(), webhook_url=receiver.url) as server:
+        campaign, targets = _launch(server)
+        _advance(server, 3600)
+        payloads = receiver.wait_for(count=2)
+        assert {p["target_id"] for p in payloads} == set(targets)
+        for payload in payloads:
+            assert set(payload) == KEYS
+            assert payload["campaign_id"] == campaign
+            target = requests.get(server.url(f"/api/v1/targets/{payload['target_id']}")).json()
+            log = requests.get(server.url(f"/api/v1/call-logs/{payload['call_log_id']}"))
+            assert log.status_code == 200
+            assert log.json()["campaign_target_id"] == payload["target_id"]
+            assert target["call_log_ids"][payload["attempt"] - 1] == payload["call_log_id"]
+            assert target["retries"] == payload["attempt"] - 1
+            if payload["next_attempt_scheduled"] is None:
+                assert target["status"] != "Scheduled"
+            else:
+                assert target["scheduled_time"] == payload["next_attempt_scheduled"]
+        got = receiver.received[0]
+        assert got.headers["Content-Type"] == "application/json"
+        assert got.headers["User-Agent"].startswith("prosper-voice-mock/")
+        assert all(e["state"] == "delivered" for e in _settled(server, 2))
+
+
+def test_no_url_means_no_event_and_no_delivery(receiver: WebhookReceiver) -> None:
+    with MockServer(_world()) as server:
+        _launch(server)
+        _advance(server, 3600)
+        time.sleep(0.3)
+        assert _events(server) == [] and receiver.received == []
+        assert "webhooks" not in server.world.changes()
+
+
+def test_a_campaigns_own_url_and_headers_win_over_the_default(
+    receiver: WebhookReceiver,
+) -> None:
+    with WebhookReceiver() as other, MockServer(_world(), webhook_url=other.url) as server:
+        campaign = server.world.campaigns()[0].id
+        setting = {"url": receiver.url, "headers": {"Authorization": "Bearer t"}}
+        r = requests.put(server.url(f"/__mock/campaigns/{campaign}/webhook"), json=setting)
+        assert r.json()["source"] == "campaign"
+        _launch(server, 1)
+        _advance(server, 3600)
+        receiver.wait_for()
+        assert receiver.received[0].headers["Authorization"] == "Bearer t"
+        assert other.received == []
+
+
+def test_a_failed_delivery_is_recorded_then_rerun_once_within_its_window(
+    receiver: WebhookReceiver,
+) -> None:
+    receiver.answer(500)
+    with MockServer(_world(), webhook_url=receiver.url) as server:
+        campaign, _ = _launch(server)
+        _advance(server, 3600)
+        events = _settled(server, 2)
+        assert [e["state"] for e in events] == ["failed", "failed"]
+        assert events[0]["sends"][0]["status"] == 500
+        rerun = f"/api/v1/campaigns/{campaign}/webhooks/rerun-failed"
+        outside = {"from_date": "2026-01-14T00:00:00Z", "to_date": "2026-01-15T14:59:59Z"}
+        r = requests.post(server.url(rerun), json=outside)
+        assert (r.status_code, r.json()["rerun"]) == (202, 0)
+        receiver.answer(200)
+        times = sorted(e["created_at"] for e in events)
+        window = {"from_date": times[0], "to_date": times[-1]}  # both ends inclusive
+        r = requests.post(server.url(rerun), json=window)
+        assert (r.status_code, r.json()["rerun"]) == (202, 2)
+        receiver.wait_for(count=2)
+        events = _settled(server, 2, sends=2)
+        assert [e["state"] for e in events] == ["delivered", "delivered"]
+        assert [len(e["sends"]) for e in events] == [2, 2]
+        assert requests.post(server.url(rerun), json=window).json()["rerun"] == 0
+        time.sleep(0.2)
+        assert len(receiver.received) == 4  # two failed, two rerun: none sent twice
+
+
+def test_a_refused_connection_is_a_failed_delivery() -> None:
+    with WebhookReceiver() as gone:
+        url = gone.url
+    with MockServer(_world(), webhook_url=url) as server:
+        _launch(server, 1)
+        _advance(server, 3600)
+        [event] = _settled(server, 1)
+        assert event["state"] == "failed"
+        assert event["sends"][0]["status"] is None
+        assert event["sends"][0]["error"].startswith("could not connect")
+
+
+def test_a_hanging_receiver_times_out_and_delays_neither_serving_nor_others(
+    receiver: WebhookReceiver,
+) -> None:
+    with WebhookReceiver() as hanging:
+        hanging.answer(200, delay=30)
+        with MockServer(_world(), webhook_url=receiver.url, webhook_timeout=1.0) as server:
+            slow = server.world.campaigns()[1].id
+            requests.put(server.url(f"/__mock/campaigns/{slow}/webhook"), json={"url": hanging.url})
+            _launch(server, 1)
+            requests.post(
+                server.url(f"/api/v1/campaigns/{slow}/targets"),
+                json={"targets": [{"phone_number": "+15550009999"}], "launch": True},
+            )
+            _advance(server, 3600)
+            started = time.monotonic()
+            receiver.wait_for(timeout=5)
+            assert time.monotonic() - started < 1.0  # not behind the hanging one
+            began = time.monotonic()
+            assert requests.get(server.url("/api/v1/health"), timeout=5).status_code == 200
+            assert time.monotonic() - began < 0.5
+            events = _settled(server, 2)
+            hung = next(e for e in events if e["payload"]["campaign_id"] == slow)
+            assert hung["state"] == "failed" and "within 1 s" in hung["sends"][0]["error"]
+
+
+def test_a_redirect_is_not_followed(receiver: WebhookReceiver) -> None:
+    with WebhookReceiver() as redirecting:
+        redirecting.answer(307)
+        with MockServer(_world(), webhook_url=redirecting.url) as server:
+            _launch(server, 1)
+            _advance(server, 3600)
+            [event] = _settled(server, 1)
+        assert event["state"] == "failed" and event["sends"][0]["status"] == 307
+        assert "redirect is not followed" in event["sends"][0]["error"]
+        assert receiver.received == [] and len(redirecting.received) == 1
+
+
+def test_an_event_whose_campaign_lost_its_url_fails_saying_so(receiver: WebhookReceiver) -> None:
+    receiver.answer(500)
+    with MockServer(_world(), webhook_url=receiver.url) as server:
+        campaign, _ = _launch(server, 1)
+        _advance(server, 3600)
+        _settled(server, 1)
+        requests.put(server.url(f"/__mock/campaigns/{campaign}/webhook"), json={"url": None})
+        window = {"from_date": "2026-01-01T00:00:00Z", "to_date": "2026-02-01T00:00:00Z"}
+        rerun = f"/api/v1/campaigns/{campaign}/webhooks/rerun-failed"
+        requests.post(server.url(rerun), json=window)
+        [event] = _settled(server, 1, sends=2)
+        assert event["state"] == "failed" and event["sends"][1]["error"] == NO_URL

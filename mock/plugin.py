@@ -10,6 +10,8 @@ Installed with the package (``pytest11`` entry point), it adds:
 * ``prosper_server`` — the session's ``MockServer`` (one per session, or per
   xdist worker, on a free loopback port);
 * ``prosper_base_url`` — the URL under test (the mock, or ``--prosper-base-url``);
+* ``prosper_webhooks`` — a loopback receiver every campaign sends its target-finished
+  webhooks to, with ``wait_for(target_id)`` (``webhookfixture.py``);
 * the marker ``@pytest.mark.prosper_world(seed=..., live_calls=..., call_logs=...,
   file=...)`` that gives one test its own world.
 
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from prosper_mock.base.upstream import LIVE_CALLS_PATH
+from prosper_mock.webhookfixture import _prosper_receiver, prosper_webhooks  # noqa: F401
 
 if TYPE_CHECKING:
     from prosper_mock.control.client import ControlClient

@@ -358,3 +358,74 @@ def test_pytest_refuses_writes_without_a_sandbox(pytester: pytest.Pytester) -> N
     )
     assert result.ret == 2
     result.stdout.fnmatch_lines(["*--allow-writes needs --sandbox-campaign ID*"])
+
+
+ENVIRONMENTS = [
+    {},
+    {"HTTP_PROXY": "http://proxy.test:3128", "HTTPS_PROXY": "http://proxy.test:3129"},
+    {"HTTP_PROXY": "http://proxy.test:3128", "NO_PROXY": "192.0.2.1"},
+    {"REQUESTS_CA_BUNDLE": "/etc/bundle.pem"},
+    {"CURL_CA_BUNDLE": "/etc/curl.pem"},
+]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda e: ",".join(e) or "none")
+@pytest.mark.parametrize("verify", [None, True, False, "/own.pem"])
+def test_the_guarded_session_applies_the_environment_as_requests_does(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], verify: Any
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    for url in ("http://192.0.2.1:9/base/api/v1/health", "https://192.0.2.1/api/v1/health"):
+        session = GuardedSession(policy(), url)
+        plain = requests.Session()
+        for _ in range(2):  # the first lookup and the kept one
+            for given in (None, {}, {"http": "http://given.test:1"}):
+                ours = session.merge_environment_settings(url, _copy(given), None, verify, None)
+                theirs = plain.merge_environment_settings(url, _copy(given), None, verify, None)
+                assert ours == theirs, (url, given)
+
+
+def _copy(proxies: dict[str, str] | None) -> dict[str, str] | None:
+    return None if proxies is None else dict(proxies)
+
+
+def test_the_guarded_session_reads_the_environment_once_per_origin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://first.test:1")
+    session = GuardedSession(policy(), "http://192.0.2.1:9/base")
+    first = session.merge_environment_settings("http://192.0.2.1:9/base/a", {}, None, None, None)
+    monkeypatch.setenv("HTTP_PROXY", "http://second.test:2")
+    kept = session.merge_environment_settings("http://192.0.2.1:9/base/b", {}, None, None, None)
+    other = session.merge_environment_settings("http://192.0.2.2:9/c", {}, None, None, None)
+    assert first["proxies"]["http"] == kept["proxies"]["http"] == "http://first.test:1"
+    assert other["proxies"]["http"] == "http://second.test:2"
+
+
+def test_the_guarded_session_sends_through_the_environments_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[str] = []
+
+    async def forward(request: web.Request) -> web.Response:
+        seen.append(request.headers["Host"] + request.path)
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    with serving(app) as proxy:
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
+        session = GuardedSession(policy(), "http://192.0.2.1:9/base")
+        answers = [
+            session.get("http://192.0.2.1:9/base/api/v1/health", timeout=5) for _ in range(2)
+        ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert seen == ["192.0.2.1:9/base/api/v1/health"] * 2

@@ -41,6 +41,7 @@ TARGETS = {
     "scale_lookup": "lookup latency at 1M calls within 1.2 x of that at 1k",
     "startup": "100k calls ready <= 2 s; 1M <= 20 s within 2 GB RSS",
     "plugin": "plugin overhead per test <= 2 ms with reset",
+    "contract": "a default prosper-mock contract run < 30 s on 2 cores, exit status 0",
 }
 PACKAGES = ("aiohttp", "uvloop", "pydantic", "faker", "schemathesis", "hypothesis")
 
@@ -258,8 +259,7 @@ def markdown(results: dict[str, Any], command: str, machine: Machine | None = No
             f"  (every answer judged by the run's session; `st run` on the same mock, in the "
             f"same run: {c['st_run']['requests_per_second']} requests/s)"
         ]
-    if "default_run_seconds" in c:
-        lines += [f"- a default `prosper-mock contract` run: {c['default_run_seconds']} s"]
+    lines += contract_rate.default_run_line(c)
     if "fuzz" in results:
         f = results["fuzz"]
         lines += [
@@ -436,6 +436,7 @@ def _assess_scale(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     tests = results["plugin"]["tests"]
     # A few tests measure noise (the difference of two process runs), not the overhead.
     out.append((TARGETS["plugin"], f"{per_test} ms", _met(per_test <= 2, tests >= 500)))
+    out.append((TARGETS["contract"], *contract_rate.assess(results["contract"])))
     return out
 
 

@@ -263,3 +263,31 @@ def test_as_root_a_missing_wrk_is_installed_with_apt_get_updating_only_if_needed
     assert loader.ensure_wrk() == "/usr/bin/wrk"
     install = ["apt-get", "install", "-y", "wrk"]
     assert ran == [install, ["apt-get", "update"], install]
+
+
+def test_the_default_contract_run_is_judged_by_its_median_and_every_exit_status() -> None:
+    from benchmarks import contract_rate
+
+    run = {
+        "seconds": 15.7,
+        "cpu_seconds": 15.2,
+        "runs": [15.7, 15.3, 31.0],
+        "cpu_runs": [15.7, 15.2, 15.9],
+        "load_average_before": [0.2, 1.1, 3.5],
+        "exit_statuses": [0, 0, 0],
+        "measured": "2026-12-07 01:30 UTC",
+    }
+    [line] = contract_rate.default_run_line({"default_run": run})
+    assert line == (
+        "- a default `prosper-mock contract` run: **15.7 s** (median of 3: 15.7, 15.3, 31.0 s; "
+        "CPU 15.2 s; load average before each: 0.2, 1.1, 3.5; exit status 0, 0, 0; "
+        "measured 2026-12-07 01:30 UTC)"
+    )
+    assert contract_rate.assess({"default_run": run}) == ("15.7 s (CPU 15.2 s)", "yes")
+    failed = {**run, "exit_statuses": [0, 1, 0]}
+    assert contract_rate.assess({"default_run": failed})[1] == "**no**"
+    slow = {**run, "seconds": 30.0}
+    assert contract_rate.assess({"default_run": slow})[1] == "**no**"
+    assert contract_rate.default_run_line({}) == []
+    assert contract_rate.assess({})[1] == "not at the target's size"
+    assert "contract" in bench.TARGETS

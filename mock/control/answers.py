@@ -194,12 +194,13 @@ _HEADERS = {"type": "object", "additionalProperties": {"type": "string"}}
 _TIME = {"type": "string", "format": "date-time"}
 WEBHOOK: dict[str, Any] = {
     "type": "object",
-    "required": ["campaign_id", "url", "headers", "max_attempts", "source"],
+    "required": ["campaign_id", "url", "headers", "max_attempts", "faults", "source"],
     "properties": {
         "campaign_id": {"type": "string"},
         "url": {"type": ["string", "null"], "description": "where its events go; null: nowhere"},
         "headers": {**_HEADERS, "description": "sent with each delivery"},
         "max_attempts": {"type": "integer", "minimum": 1},
+        "faults": {"type": "string", "description": "faults of its deliveries; '': none"},
         "source": {
             "enum": ["campaign", "default", "none"],
             "description": "campaign: its own setting; default: serve --webhook-url; none",

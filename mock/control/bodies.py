@@ -156,6 +156,14 @@ class WebhookBody(TypedDict):
     max_attempts: NotRequired[
         Annotated[int | None, Field(ge=1, le=10, description="calls per target (default 3)")]
     ]
+    faults: NotRequired[
+        Annotated[
+            str,
+            Field(
+                description="its deliveries' faults: latency=MS[-MS], duplicate[=N], reorder, drop"
+            ),
+        ]
+    ]
 
 
 # operationId → (body type, whether a body is required)

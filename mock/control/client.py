@@ -259,9 +259,11 @@ class ControlClient:
         url: str | None,
         headers: dict[str, str] | None = None,
         max_attempts: int | None = None,
+        faults: str = "",
     ) -> dict[str, Any]:
-        """Give a campaign its own webhook (``url`` ``None``: no deliveries for it)."""
-        body: dict[str, Any] = {"url": url, "headers": headers or {}}
+        """Give a campaign its own webhook (``url`` ``None``: no deliveries for it; ``faults``:
+        of its deliveries, e.g. ``"latency=500,duplicate"``)."""
+        body: dict[str, Any] = {"url": url, "headers": headers or {}, "faults": faults}
         if max_attempts is not None:
             body["max_attempts"] = max_attempts
         return self._object("set_webhook", body, campaign_id=campaign_id)

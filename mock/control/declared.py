@@ -233,11 +233,13 @@ OPERATIONS: tuple[ControlOperation, ...] = (
        parameters=(_param("campaign_id", "path", {"type": "string"}), _limit(100))),
     op("webhook", "GET", "/campaigns/{campaign_id}/webhook",
        "A campaign's target-finished webhook as in force: its URL (its own, serve's "
-       "--webhook-url, or none), extra headers and max_attempts", "The webhook", a.WEBHOOK,
+       "--webhook-url, or none), extra headers, max_attempts and faults", "The webhook",
+       a.WEBHOOK,
        errors={404: NO_CAMPAIGN}, parameters=(CAMPAIGN_ID,)),
     op("set_webhook", "PUT", "/campaigns/{campaign_id}/webhook",
        "Give a campaign its own webhook: url (null: no deliveries), headers sent with each "
-       "delivery, max_attempts of its targets", "The webhook", a.WEBHOOK,
+       "delivery, max_attempts of its targets, faults of its deliveries", "The webhook",
+       a.WEBHOOK,
        errors={404: NO_CAMPAIGN, **_WRITE}, parameters=(CAMPAIGN_ID,)),
     op("clear_webhook", "DELETE", "/campaigns/{campaign_id}/webhook",
        "Drop a campaign's own webhook: serve's --webhook-url (if any) applies again",

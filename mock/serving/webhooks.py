@@ -29,21 +29,25 @@ from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.base.version import __version__
 from prosper_mock.serving.state import state_of
 from prosper_mock.world.errors import WorldError
+from prosper_mock.world.hookfaults import DeliveryFaults
 from prosper_mock.world.webhooks import Send, WebhookEvent
 
 DEFAULT_TIMEOUT = 5.0  # seconds a delivery may take, connecting included
 POLL = 0.05  # seconds between looks for pending events (a look is a version compare)
 NO_URL = "no webhook URL is configured for the campaign"
+DROPPED = "dropped by a fault (drop): not sent"
+NO_FAULTS = DeliveryFaults()
 LOG = logging.getLogger("prosper_mock.webhooks")
 
 
 @dataclass(frozen=True)
 class Outbound:
-    """An event to send now: where, with which headers, after how many sends."""
+    """An event to send now: where, with which headers and faults."""
 
     event: WebhookEvent
     url: str | None
     headers: dict[str, str]
+    faults: DeliveryFaults = NO_FAULTS
 
     @property
     def body(self) -> bytes:
@@ -116,7 +120,12 @@ class Deliveries:
         with world.lock:
             table = world.webhooks
             ready = [
-                Outbound(e, table.url_of(e.campaign_id), table.headers_of(e.campaign_id))
+                Outbound(
+                    e,
+                    table.url_of(e.campaign_id),
+                    table.headers_of(e.campaign_id),
+                    table.faults_of(e.campaign_id),
+                )
                 for e in table.pending()
                 if e.id not in self.sending
             ]
@@ -131,6 +140,8 @@ class Deliveries:
             self.lanes[url] = asyncio.get_running_loop().create_task(self._lane(queue))
 
     async def _lane(self, queue: list[Outbound]) -> None:
+        if any(o.faults.reorder for o in queue):  # a fault: the newest first
+            queue = queue[::-1]
         try:
             for outbound in queue:
                 await self._send(outbound)
@@ -144,17 +155,36 @@ class Deliveries:
             return
         if self.session is None:
             self.session = aiohttp.ClientSession(trust_env=False)
-        ok, status, error = await post(self.session, outbound, self.timeout)
-        world = state.world
-        event = outbound.event
-        send = Send(iso_milliseconds(world.clock.now()), outbound.url, ok, status, error)
+        event, faults = outbound.event, outbound.faults
+        if faults.latency is not None:
+            await asyncio.sleep(faults.delay(event.id))
+        done: list[Send] = []
+        for _ in range(1 + faults.duplicates):
+            ok: bool
+            status: int | None
+            error: str | None
+            ok, status, error = False, None, DROPPED
+            if not faults.drop:
+                ok, status, error = await post(self.session, outbound, self.timeout)
+            now = iso_milliseconds(state.world.clock.now())
+            done.append(Send(now, outbound.url, ok, status, error))
+            if not ok:
+                LOG.warning("webhooks: event %s to %s failed: %s", event.id, outbound.url, error)
+        await self._record(event, done)
+        self.sent.set()
+
+    async def _record(self, event: WebhookEvent, done: list[Send]) -> None:
+        """Record the sends as one write of the world (of the shared log, on a shared store)."""
+        state = state_of(self.app)
+
+        async def record() -> bool:
+            return state.world.record_send(event.id, len(event.sends), *done)
+
+        write = getattr(state, "write", None)  # MockState.write: one write of a shared store
         try:
-            world.record_send(event.id, len(event.sends), send)
+            await (record() if write is None else write(record))
         except WorldError as exc:  # e.g. the state file cannot be written: sent again later
             LOG.error("webhooks: the outcome of event %s was not recorded: %s", event.id, exc)
-        if not ok:
-            LOG.warning("webhooks: event %s to %s failed: %s", event.id, outbound.url, error)
-        self.sent.set()
 
     async def close(self) -> None:
         for lane in self.lanes.values():

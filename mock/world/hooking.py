@@ -19,6 +19,7 @@ from typing import Any
 
 from prosper_mock.base.timefmt import iso_milliseconds
 from prosper_mock.world.errors import InvalidChange, UnknownCampaign
+from prosper_mock.world.hookfaults import parse_delivery_faults
 from prosper_mock.world.hours import next_open
 from prosper_mock.world.records import CallLog, timestamp
 from prosper_mock.world.targeting import Targeting
@@ -113,7 +114,7 @@ class Hooking(Targeting):
 
     def webhook_setting(self, campaign_id: str) -> dict[str, Any]:
         """A campaign's webhook as it is in force: its URL (``source``: ``campaign``, the
-        default of ``serve --webhook-url``, or ``none``), headers and ``max_attempts``."""
+        default of ``serve --webhook-url``, or ``none``), headers, ``max_attempts``, faults."""
         with self.lock:
             self._campaign(campaign_id)
             own = self.webhooks.settings.get(campaign_id)
@@ -124,12 +125,14 @@ class Hooking(Targeting):
                 "url": url,
                 "headers": self.webhooks.headers_of(campaign_id),
                 "max_attempts": self.webhooks.max_attempts_of(campaign_id),
+                "faults": self.webhooks.faults_of(campaign_id).text,
                 "source": source,
             }
 
     def set_webhook(self, campaign_id: str, settings: Mapping[str, Any]) -> dict[str, Any]:
         """Give a campaign its own webhook: ``url`` (``None``: none, even with a default),
-        ``headers`` sent with each delivery, ``max_attempts`` of its targets."""
+        ``headers`` sent with each delivery, ``max_attempts`` of its targets, ``faults`` of its
+        deliveries (``hookfaults``)."""
         if not isinstance(settings, Mapping) or "url" not in settings:
             raise InvalidChange("url: required (a URL, or null for no deliveries)")
         url = settings["url"]
@@ -138,6 +141,7 @@ class Hooking(Targeting):
             None if url is None else checked_url(url),
             checked_headers(settings.get("headers") or {}),
             None if attempts is None else checked_attempts(attempts),
+            parse_delivery_faults(settings.get("faults") or "").text,
         )
         with self.batch():
             self._campaign(campaign_id)
@@ -171,11 +175,12 @@ class Hooking(Targeting):
                 and (state is None or e.state == state)
             ]
 
-    def record_send(self, event_id: int, sends: int, send: Send) -> bool:
-        """Record how the send of event ``event_id`` made after ``sends`` sends went: it is
-        delivered or failed; ``False`` when that send was recorded already."""
+    def record_send(self, event_id: int, sends: int, *done: Send) -> bool:
+        """Record how the delivery of event ``event_id`` made after ``sends`` sends went
+        (``done``: its sends): it is delivered or failed; ``False`` when it was recorded
+        already."""
         with self.batch():
-            recorded = self.webhooks.record(event_id, sends, send)
+            recorded = self.webhooks.record(event_id, sends, *done)
             if recorded:
                 self._changed()
             return recorded

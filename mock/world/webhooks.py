@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prosper_mock.world.errors import InvalidChange
+from prosper_mock.world.hookfaults import DeliveryFaults, parse_delivery_faults
 
 DEFAULT_MAX_ATTEMPTS = 3  # kit decision: upstream does not publish its default
 MOST_ATTEMPTS = 10
@@ -76,25 +77,39 @@ def checked_attempts(value: Any, where: str = "max_attempts") -> int:
 @dataclass(frozen=True)
 class HookSetting:
     """A campaign's own setting. ``url`` ``None``: no deliveries for it, even with a default
-    URL; ``max_attempts`` ``None``: the kit's default (``DEFAULT_MAX_ATTEMPTS``)."""
+    URL; ``max_attempts`` ``None``: the kit's default (``DEFAULT_MAX_ATTEMPTS``); ``faults``:
+    its deliveries' faults in their grammar (``hookfaults``; "" for none)."""
 
     url: str | None
     headers: dict[str, str] = field(default_factory=dict)
     max_attempts: int | None = None
+    faults: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"url": self.url, "headers": dict(self.headers), "max_attempts": self.max_attempts}
+        return {
+            "url": self.url,
+            "headers": dict(self.headers),
+            "max_attempts": self.max_attempts,
+            "faults": self.faults,
+        }
 
 
 def setting_from_dict(data: Any, where: str) -> HookSetting:
-    if not isinstance(data, Mapping) or not set(data) <= {"url", "headers", "max_attempts"}:
-        raise InvalidChange(f"{where}: an object of url, headers and max_attempts")
+    if not isinstance(data, Mapping) or not set(data) <= {
+        "url", "headers", "max_attempts", "faults"
+    }:  # fmt: skip
+        raise InvalidChange(f"{where}: an object of url, headers, max_attempts and faults")
     url = data.get("url")
     attempts = data.get("max_attempts")
+    try:
+        faults = parse_delivery_faults(data.get("faults", "")).text
+    except InvalidChange as exc:
+        raise InvalidChange(f"{where}.{exc}") from None
     return HookSetting(
         None if url is None else checked_url(url, f"{where}.url"),
         checked_headers(data.get("headers", {}), f"{where}.headers"),
         None if attempts is None else checked_attempts(attempts, f"{where}.max_attempts"),
+        faults,
     )
 
 
@@ -234,6 +249,11 @@ class WebhookTable:
         own = self.settings.get(campaign_id)
         return dict(own.headers) if own is not None else {}
 
+    def faults_of(self, campaign_id: str) -> DeliveryFaults:
+        """The faults of the campaign's deliveries (none unless its setting gives some)."""
+        own = self.settings.get(campaign_id)
+        return parse_delivery_faults(own.faults) if own is not None else DeliveryFaults()
+
     def max_attempts_of(self, campaign_id: str) -> int:
         own = self.settings.get(campaign_id)
         found = own.max_attempts if own is not None else None
@@ -277,14 +297,16 @@ class WebhookTable:
         else:
             self.retries[target_id] = at
 
-    def record(self, event_id: int, sends: int, send: Send) -> bool:
-        """Record the outcome of the send made when the event had ``sends`` sends; ``False``
-        (nothing changes) when that send was recorded already, here or by another process."""
+    def record(self, event_id: int, sends: int, *done: Send) -> bool:
+        """Record the outcome of the delivery made when the event had ``sends`` sends (``done``:
+        its sends, more than one when a fault duplicated it): delivered if one was answered
+        2xx. ``False`` (nothing changes) when it was recorded already, here or by another
+        process."""
         event = self.events.get(event_id)
-        if event is None or event.state != PENDING or len(event.sends) != sends:
+        if event is None or event.state != PENDING or len(event.sends) != sends or not done:
             return False
-        state = DELIVERED if send.ok else FAILED
-        self.put_event(replace(event, state=state, sends=(*event.sends, send)))
+        state = DELIVERED if any(s.ok for s in done) else FAILED
+        self.put_event(replace(event, state=state, sends=(*event.sends, *done)))
         return True
 
     def reset(self) -> None:

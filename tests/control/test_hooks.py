@@ -18,14 +18,18 @@ def test_a_campaigns_webhook_is_set_read_and_cleared(mock: MockServer) -> None:
         "url": None,
         "headers": {},
         "max_attempts": 3,
+        "faults": "",
         "source": "none",
     }
-    found = control.set_webhook(campaign, "http://127.0.0.1:9/h", {"X-Key": "k"}, max_attempts=2)
+    found = control.set_webhook(
+        campaign, "http://127.0.0.1:9/h", {"X-Key": "k"}, max_attempts=2, faults="drop , reorder"
+    )
     assert found == {
         "campaign_id": campaign,
         "url": "http://127.0.0.1:9/h",
         "headers": {"X-Key": "k"},
         "max_attempts": 2,
+        "faults": "reorder,drop",
         "source": "campaign",
     }
     assert control.webhook(campaign) == found
@@ -36,9 +40,14 @@ def test_a_campaigns_webhook_is_set_read_and_cleared(mock: MockServer) -> None:
 def test_a_bad_setting_or_campaign_is_refused_and_changes_nothing(mock: MockServer) -> None:
     control = ControlClient(mock.base_url)
     campaign = control.campaigns()[0]["id"]
-    for url, headers in (("mailto:x@y", {}), ("http://h/x", {"Content-Type": "text/plain"})):
+    for url, headers, faults in (
+        ("mailto:x@y", {}, ""),
+        ("http://h/x", {"Content-Type": "text/plain"}, ""),
+        ("http://h/x", {}, "latency=99999"),
+        ("http://h/x", {}, "explode"),
+    ):
         with pytest.raises(ControlError) as refused:
-            control.set_webhook(campaign, url, headers)
+            control.set_webhook(campaign, url, headers, faults=faults)
         assert refused.value.status == 422
     with pytest.raises(ControlError) as missing:
         control.webhook("no-such-campaign")

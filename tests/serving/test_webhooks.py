@@ -199,3 +199,63 @@ def test_an_event_whose_campaign_lost_its_url_fails_saying_so(receiver: WebhookR
         requests.post(server.url(rerun), json=window)
         [event] = _settled(server, 1, sends=2)
         assert event["state"] == "failed" and event["sends"][1]["error"] == NO_URL
+
+
+def _with_faults(server: MockServer, url: str, faults: str) -> str:
+    campaign = server.world.campaigns()[0].id
+    setting = {"url": url, "faults": faults}
+    r = requests.put(server.url(f"/__mock/campaigns/{campaign}/webhook"), json=setting, timeout=5)
+    assert r.status_code == 200, r.text
+    return campaign
+
+
+def test_a_duplicate_fault_sends_each_event_twice_and_records_both(
+    receiver: WebhookReceiver,
+) -> None:
+    with MockServer(_world()) as server:
+        _with_faults(server, receiver.url, "duplicate")
+        _, [target_id] = _launch(server, 1)
+        _advance(server, 3600)
+        assert receiver.wait_for(target_id, count=2) == [receiver.payloads[0]] * 2
+        [event] = _settled(server, 1, sends=2)
+        assert event["state"] == "delivered" and len(event["sends"]) == 2
+
+
+def test_a_reorder_fault_sends_the_events_waiting_together_newest_first(
+    receiver: WebhookReceiver,
+) -> None:
+    with MockServer(_world()) as server:
+        _with_faults(server, receiver.url, "reorder")
+        _launch(server, 3)
+        _advance(server, 3600)  # the three calls end in one move: their events wait together
+        receiver.wait_for(count=3)
+        ids = [e["payload"]["call_log_id"] for e in _events(server)]  # oldest event first
+        sent = [p["call_log_id"] for p in receiver.payloads]
+        assert sent == ids[::-1]
+
+
+def test_a_drop_fault_sends_nothing_and_records_a_failure_to_rerun(
+    receiver: WebhookReceiver,
+) -> None:
+    with MockServer(_world()) as server:
+        campaign = _with_faults(server, receiver.url, "drop")
+        _launch(server, 1)
+        _advance(server, 3600)
+        [event] = _settled(server, 1)
+        assert event["state"] == "failed" and event["sends"][0]["error"].startswith("dropped")
+        assert receiver.received == []
+        _with_faults(server, receiver.url, "")
+        window = {"from_date": event["created_at"], "to_date": event["created_at"]}
+        rerun = f"/api/v1/campaigns/{campaign}/webhooks/rerun-failed"
+        assert requests.post(server.url(rerun), json=window, timeout=5).json()["rerun"] == 1
+        receiver.wait_for()
+
+
+def test_a_latency_fault_makes_deliveries_late(receiver: WebhookReceiver) -> None:
+    with MockServer(_world()) as server:
+        _with_faults(server, receiver.url, "latency=700")
+        _launch(server, 1)
+        _advance(server, 3600)
+        began = time.monotonic()
+        receiver.wait_for()
+        assert time.monotonic() - began >= 0.6

@@ -254,6 +254,6 @@ WEBHOOK_EVENTS: dict[str, Any] = {
                 },
             },
         },
-        "count": {"type": "integer", "minimum": 0},
+        "count": {"type": "integer", "minimum": 0, "description": "how many match"},
     },
 }

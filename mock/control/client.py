@@ -272,8 +272,9 @@ class ControlClient:
         """Drop a campaign's own webhook: serve's ``--webhook-url`` applies again."""
         self.call("clear_webhook", campaign_id=campaign_id)
 
-    def webhook_events(self, **filters: str) -> list[dict[str, Any]]:
+    def webhook_events(self, **filters: Any) -> list[dict[str, Any]]:
         """The webhook events, oldest first (filters: ``campaign_id``, ``target_id``,
-        ``state``), each with its ``payload`` and its ``sends``."""
+        ``state``; ``limit``: only the latest that many), each with its ``payload`` and its
+        ``sends``."""
         answer = self.call("webhook_events", query=filters or None)
         return cast("list[dict[str, Any]]", answer["events"])

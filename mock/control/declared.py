@@ -248,12 +248,14 @@ OPERATIONS: tuple[ControlOperation, ...] = (
     op("webhook_events", "GET", "/webhooks",
        "Webhook events, oldest first, each with its payload and its sends' outcomes "
        "(filters: campaign_id, target_id, state)", "Events", a.WEBHOOK_EVENTS,
-       errors={422: "state is not pending, delivered or failed, or another query parameter "
-                    "is given"},
+       errors={422: "state is not pending, delivered or failed, limit is not an integer in "
+                    "range, or another query parameter is given"},
        parameters=(
            _param("campaign_id", "query", {"type": "string"}),
            _param("target_id", "query", {"type": "string"}),
            _param("state", "query", {"enum": ["pending", "delivered", "failed"]}),
+           _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 10000},
+                  "only the latest this many (still oldest first; default: all)"),
        )),
 )  # fmt: skip
 

@@ -19,7 +19,8 @@ from prosper_mock.world.documents import CAMPAIGN_NOT_FOUND
 from prosper_mock.world.errors import InvalidChange, UnknownCampaign
 from prosper_mock.world.webhooks import STATES
 
-EVENT_FILTERS = frozenset({"campaign_id", "target_id", "state"})
+EVENT_FILTERS = frozenset({"campaign_id", "target_id", "state", "limit"})
+MAX_EVENTS = 10_000
 
 
 def registered() -> None:
@@ -60,5 +61,9 @@ async def _webhook_events(request: web.Request, state: MockState) -> dict[str, A
     chosen = query.get("state")
     if chosen is not None and chosen not in STATES:
         raise InvalidChange(f"state must be one of {list(STATES)}, got {chosen!r}")
+    limit = query.get("limit")
+    if limit is not None and not (limit.isdecimal() and 1 <= int(limit) <= MAX_EVENTS):
+        raise InvalidChange(f"limit must be an integer from 1 to {MAX_EVENTS}, got {limit!r}")
     events = state.world.webhook_events(query.get("campaign_id"), query.get("target_id"), chosen)
-    return {"events": [e.to_dict() for e in events], "count": len(events)}
+    shown = events if limit is None else events[-int(limit) :]
+    return {"events": [e.to_dict() for e in shown], "count": len(events)}

@@ -372,3 +372,29 @@ def test_a_quiet_mock_is_polled_less_often_until_something_changes(
     requests.get(mock.url("/api/v1/live-calls?call_log_id=1012"), timeout=5)
     expect(page.locator("#journal li")).to_have_count(1, timeout=10_000)
     poll_delay_becomes(page, 1000, within=5)
+
+
+def test_a_campaigns_webhook_set_on_the_page_then_a_failed_one_sent_again(
+    page: Page, mock: MockServer
+) -> None:
+    from prosper_mock.receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        receiver.answer(500, times=1)
+        page.get_by_label("Webhook URL of this campaign").fill(receiver.url)
+        page.get_by_role("button", name="Set webhook").click()
+        expect(page.locator("#webhook-in-force")).to_contain_text(receiver.url)
+        page.locator("#target-phone").fill("+15550003333")
+        page.get_by_label("launch at once").check()
+        page.get_by_role("button", name="Add target").click()
+        expect(page.locator("#status")).to_contain_text("Added target")
+        requests.post(mock.url("/__mock/clock/advance"), json={"seconds": 900}, timeout=5)
+        row = page.locator("#webhooks-table tbody tr").first
+        expect(row.locator("td.webhook-state")).to_have_text("failed")
+        expect(row).to_contain_text("answered 500")
+        expect(row).to_contain_text("1 of 3")
+        row.get_by_role("button", name=re.compile("^Send webhook event")).click()
+        expect(page.locator("#status")).to_contain_text("Sending again: 1 event(s)")
+        expect(row.locator("td.webhook-state")).to_have_text("delivered")
+        shot(page, "webhooks")
+        assert [r.status for r in receiver.received] == [500, 200]

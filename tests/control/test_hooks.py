@@ -86,3 +86,22 @@ def test_events_are_listed_oldest_first_and_filtered(mock: MockServer) -> None:
     for query in ({"state": "lost"}, {"page": "2"}):
         r = requests.get(mock.url("/__mock/webhooks"), params=query, timeout=5)
         assert r.status_code == 422
+
+
+def test_limit_keeps_the_latest_events_oldest_first(mock: MockServer) -> None:
+    control = ControlClient(mock.base_url)
+    campaign = control.campaigns()[0]["id"]
+    control.set_webhook(campaign, "http://127.0.0.1:9/h")
+    for n in range(3):
+        added = control.api(
+            "POST",
+            f"/api/v1/campaigns/{campaign}/targets",
+            {"targets": [{"phone_number": f"+1555000{n}"}], "launch": True},
+        )
+        control.end_call(added["call_log_ids"][0])
+    everything = control.webhook_events()
+    latest = control.call("webhook_events", query={"limit": 2})
+    assert latest["count"] == 3 and latest["events"] == everything[1:]
+    for bad in ("0", "x", "10001"):
+        r = requests.get(mock.url("/__mock/webhooks"), params={"limit": bad}, timeout=5)
+        assert r.status_code == 422

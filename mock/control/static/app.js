@@ -157,7 +157,7 @@ async function refresh(force) {
   if (force || health.world_version !== state.version) {
     state.version = health.world_version;
     // A load or reset (by anyone) may have replaced the campaigns: read them before targets.
-    lists.push(showCalls(), loadCampaigns().then(showTargets), showSelected());
+    lists.push(showCalls(), loadCampaigns().then(() => Promise.all([showTargets(), showWebhooks()])), showSelected());
   }
   await Promise.all(lists);
   return changed;
@@ -332,6 +332,46 @@ async function showTargets(retried) {
   $("targets-table").caption?.remove();
   const caption = $("targets-table").createCaption();
   caption.textContent = `${targets.length} newest of ${count}`;
+}
+
+// --- webhooks -----------------------------------------------------------------------
+
+async function showWebhooks() {
+  if (!state.campaign) return;
+  const campaign = encodeURIComponent(state.campaign);
+  const [setting, { events, count }] = await Promise.all([
+    control("GET", `/campaigns/${campaign}/webhook`),
+    control("GET", `/webhooks?campaign_id=${campaign}&limit=${ROWS}`),
+  ]);
+  $("webhook-in-force").textContent = setting.url
+    ? `(to ${setting.url}${setting.source === "default" ? ", serve's --webhook-url" : ""}; at most ${setting.max_attempts} attempts${setting.faults ? `; faults ${setting.faults}` : ""})`
+    : "(none: no URL)";
+  fill($("webhooks-table").tBodies[0], [...events].reverse(), (tr, e) => {
+    tr.dataset.id = e.id;
+    const p = e.payload;
+    const last = e.sends[e.sends.length - 1];
+    cell(tr, e.id, "id");
+    cell(tr, p.target_id, "id");
+    cell(tr, p.call_log_id);
+    cell(tr, `${p.attempt} of ${p.max_attempts}`);
+    cell(tr, p.next_attempt_scheduled ? utc(p.next_attempt_scheduled) : "–");
+    cell(tr, utc(e.created_at));
+    cell(tr, e.state, "webhook-state");
+    cell(tr, last ? (last.ok ? `${last.status}` : last.error) : "–");
+    cell(tr, e.state === "failed" ? button("Send again", () => sendAgain(e), `Send webhook event ${e.id} again`) : "–");
+  });
+  $("webhooks-table").caption?.remove();
+  $("webhooks-table").createCaption().textContent = `${events.length} newest of ${count}`;
+}
+
+// rerun-failed over the window of this one event's created_at: it alone is sent again
+// (with any other failed event of the campaign created at the same moment).
+function sendAgain(event) {
+  return act("Send again", async () => {
+    const window = { from_date: event.created_at, to_date: event.created_at };
+    const answer = await request("POST", `/api/v1/campaigns/${encodeURIComponent(event.payload.campaign_id)}/webhooks/rerun-failed`, window);
+    return `Sending again: ${answer.rerun} event(s)`;
+  });
 }
 
 function launch(targetId) {
@@ -612,9 +652,16 @@ function wire() {
     await loadCampaigns();
     return `Loaded ${file.name}: ${stats.live_calls} live calls, ${stats.call_logs} call logs`;
   }));
+  on("webhook-form", () => act("Set webhook", async () => {
+    const url = $("webhook-url").value.trim();
+    const body = { url: url || null, faults: $("webhook-faults").value.trim() };
+    const setting = await control("PUT", `/campaigns/${encodeURIComponent(state.campaign)}/webhook`, body);
+    await showWebhooks();
+    return setting.url ? `Webhook of this campaign: ${setting.url}` : "No webhook for this campaign";
+  }));
   $("campaign").addEventListener("change", () => {
     state.campaign = $("campaign").value;
-    showTargets().catch((err) => say(`Targets: ${err.message}`, true));
+    Promise.all([showTargets(), showWebhooks()]).catch((err) => say(`Targets: ${err.message}`, true));
   });
   $("journal-filter").addEventListener("input", showJournal);
   $("journal-status").addEventListener("change", showJournal);

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -64,3 +67,38 @@ def test_serve_refuses_a_bad_webhook_flag_in_one_line(
     assert main(["serve", flag, value]) == 2
     err = capsys.readouterr().err
     assert f"argument {flag}" in err and said in err and "Traceback" not in err
+
+
+def test_the_state_file_keeps_events_and_their_sends_for_a_rerun_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state.json"
+    with WebhookReceiver() as receiver:
+        receiver.answer(503)
+        args = ["--quiet", "--virtual-clock", "--state-file", str(state)]
+        with serve([*args, "--webhook-url", receiver.url]) as first:
+            control = ControlClient(first.base_url)
+            campaign = control.campaigns()[0]["id"]
+            control.api(
+                "POST",
+                f"/api/v1/campaigns/{campaign}/targets",
+                {"targets": [{"phone_number": "+15550003333"}], "launch": True},
+            )
+            control.advance_clock(900)
+            receiver.wait_for(delivered=False)
+            deadline = time.monotonic() + 10
+            while not control.webhook_events(state="failed") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            [failed] = control.webhook_events()
+            assert failed["state"] == "failed" and failed["sends"][0]["status"] == 503
+        receiver.answer(200)
+        with serve([*args, "--webhook-url", receiver.url]) as second:
+            control = ControlClient(second.base_url)
+            assert control.webhook_events() == [failed]  # restored as it was
+            window = {"from_date": failed["created_at"], "to_date": failed["created_at"]}
+            answer = control.api(
+                "POST", f"/api/v1/campaigns/{campaign}/webhooks/rerun-failed", window
+            )
+            assert answer["rerun"] == 1
+            receiver.wait_for()
+        assert [r.status for r in receiver.received] == [503, 200]

@@ -259,3 +259,18 @@ def test_a_latency_fault_makes_deliveries_late(receiver: WebhookReceiver) -> Non
         began = time.monotonic()
         receiver.wait_for()
         assert time.monotonic() - began >= 0.6
+
+
+def test_on_the_system_clock_a_call_ended_through_the_control_api_is_delivered(
+    receiver: WebhookReceiver,
+) -> None:
+    world = World.generate(WorldRecipe(seed=6, live_calls=4, call_logs=12))  # the real clock
+    with MockServer(world, webhook_url=receiver.url) as server:
+        _, [target_id] = _launch(server, 1)
+        [call] = requests.get(server.url(f"/api/v1/targets/{target_id}"), timeout=5).json()[
+            "call_log_ids"
+        ]
+        ended = requests.post(server.url(f"/__mock/live-calls/{call}/end"), json={}, timeout=5)
+        assert ended.status_code == 200
+        [payload] = receiver.wait_for(target_id)
+        assert (payload["call_log_id"], payload["attempt"]) == (call, 1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
+
 pytestmark = pytest.mark.usefixtures("quiet_pytester")
 
 
@@ -51,6 +53,29 @@ def test_a_test_gets_the_webhook_of_its_target_and_the_call_log_it_names(
             assert prosper_webhooks.events() == []
     """)
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+REMOTE = """
+    def test_through_a_running_mocks_control_api(prosper, prosper_webhooks):
+        campaign = prosper.campaigns()[0]["id"]
+        assert prosper.control.webhook(campaign)["url"] == prosper_webhooks.url
+        added = prosper.add_targets(campaign, {"phone_number": "+15550004444"}, launch=True)
+        target_id = added["targets"][0]["id"]
+        prosper.advance_clock(15 * 60)
+        [webhook] = prosper_webhooks.wait_for(target_id)
+        assert prosper_webhooks.events(target_id=target_id)[0]["payload"] == webhook
+"""
+
+
+def test_against_a_running_mock_the_campaigns_are_wired_through_its_control_api(
+    pytester: pytest.Pytester,
+) -> None:
+    world = World.generate(WorldRecipe(seed=4, live_calls=3, call_logs=5))
+    world.clock = VirtualClock(world.clock.now())
+    with MockServer(world) as remote:
+        pytester.makepyfile(REMOTE)
+        result = pytester.runpytest("-p", "no:randomly", "--prosper-base-url", remote.base_url)
+        result.assert_outcomes(passed=1)
 
 
 def test_wait_for_fails_saying_what_came(pytester: pytest.Pytester) -> None:

@@ -17,6 +17,7 @@ replaced, never changed in place, so a transaction's savepoint is a shallow copy
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -234,6 +235,10 @@ class WebhookTable:
         self.last_event = 0
         # Keys written since a transaction began (its ``Change``).
         self.touched: dict[str, set[Any]] = {"settings": set(), "events": set(), "retries": set()}
+        # Indexes, so the sender's look and the clock's are not scans: the pending events'
+        # ids, and the retries by time (a heap whose stale entries are skipped when read).
+        self._pending: set[int] = set()
+        self._due: list[tuple[float, str]] = []
 
     def __bool__(self) -> bool:
         return bool(self.settings or self.events or self.retries or self.last_event)
@@ -261,14 +266,14 @@ class WebhookTable:
 
     def pending(self) -> list[WebhookEvent]:
         """The events waiting to be sent, oldest first."""
-        return [e for e in self.events.values() if e.state == PENDING]
+        return [self.events[i] for i in sorted(self._pending)]
 
     def next_retry(self) -> tuple[float, str] | None:
         """``(when, target id)`` of the earliest attempt scheduled, or ``None``."""
-        if not self.retries:
-            return None
-        target_id = min(self.retries, key=lambda t: (self.retries[t], t))
-        return self.retries[target_id], target_id
+        due = self._due
+        while due and self.retries.get(due[0][1]) != due[0][0]:
+            heapq.heappop(due)  # rescheduled or cancelled since it was pushed
+        return due[0] if due else None
 
     # --- writing ------------------------------------------------------------------
 
@@ -283,6 +288,16 @@ class WebhookTable:
         self.touched["events"].add(event.id)
         self.events[event.id] = event
         self.last_event = max(self.last_event, event.id)
+        if event.state == PENDING:
+            self._pending.add(event.id)
+        else:
+            self._pending.discard(event.id)
+
+    def drop_event(self, event_id: int) -> None:
+        """Forget an event (a change that removed it: only a reset does)."""
+        self.touched["events"].add(event_id)
+        self.events.pop(event_id, None)
+        self._pending.discard(event_id)
 
     def new_event(self, **fields: Any) -> WebhookEvent:
         event = WebhookEvent(id=self.last_event + 1, **fields)
@@ -296,6 +311,7 @@ class WebhookTable:
             self.retries.pop(target_id, None)
         else:
             self.retries[target_id] = at
+            heapq.heappush(self._due, (at, target_id))
 
     def record(self, event_id: int, sends: int, *done: Send) -> bool:
         """Record the outcome of the delivery made when the event had ``sends`` sends (``done``:
@@ -314,6 +330,7 @@ class WebhookTable:
             self.touched[name] |= set(keys)
         self.touched["retries"] |= set(self.retries)
         self.settings, self.events, self.retries, self.last_event = {}, {}, {}, 0
+        self._reindex()
 
     def savepoint(self) -> WebhookSavepoint:
         self.touched = {"settings": set(), "events": set(), "retries": set()}
@@ -323,6 +340,11 @@ class WebhookTable:
         settings, events, retries, last = saved
         self.settings, self.events, self.retries = dict(settings), dict(events), dict(retries)
         self.last_event = last
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self._pending = {i for i, e in self.events.items() if e.state == PENDING}
+        self._due = sorted((at, target_id) for target_id, at in self.retries.items())
 
     def copy(self) -> WebhookTable:
         twin = WebhookTable(self.default_url)

@@ -95,3 +95,21 @@ def test_the_earliest_retry_comes_first_and_a_copy_is_independent() -> None:
     twin.schedule("a", None)
     assert table.next_retry() == (10.0, "a") and twin.next_retry() == (20.0, "b")
     assert twin.default_url == "http://default/x"
+
+
+def test_the_indexes_follow_reschedules_drops_and_roll_backs() -> None:
+    table = WebhookTable()
+    saved = table.savepoint()
+    table.schedule("a", 10.0)
+    table.schedule("a", 30.0)  # rescheduled: its earlier time no longer counts
+    table.schedule("b", 20.0)
+    assert table.next_retry() == (20.0, "b")
+    table.schedule("b", None)
+    assert table.next_retry() == (30.0, "a")
+    first, second = _event(table), _event(table)
+    table.record(first, 0, Send("2026-01-15T15:00:00.000+00:00", None, True, 200))
+    assert [e.id for e in table.pending()] == [second]
+    table.drop_event(second)
+    assert table.pending() == []
+    table.roll_back(saved)
+    assert table.next_retry() is None and table.pending() == [] and table.events == {}

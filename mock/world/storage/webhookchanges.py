@@ -80,8 +80,7 @@ class WebhookChanges:
             table.set_setting(campaign_id, setting)
         for event_id, event in self.events.items():
             if event is None:
-                table.touched["events"].add(event_id)
-                table.events.pop(event_id, None)
+                table.drop_event(event_id)
             else:
                 table.put_event(event)
         for target_id, at in self.retries.items():

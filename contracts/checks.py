@@ -18,9 +18,8 @@ from urllib.parse import unquote, urlsplit
 import schemathesis
 
 from prosper_contracts.rules import check_answer, query_params
+from prosper_mock import ParameterValidator, load_spec, parse_query, path_pattern
 from prosper_mock.base.upstream import LIVE_CALLS_PATH
-from prosper_mock.serving.spec import load_spec, path_pattern
-from prosper_mock.serving.validation import ParameterValidator, parse_query
 
 
 def sent_query(response: Any) -> str:

@@ -1,7 +1,7 @@
 """A small reference model of the lookup rules (docs/semantics.md).
 
 The suites change a mock's world through a ``WorldDriver`` (``Target.driver``,
-``prosper_mock.world.driver``) and read what it answers with ``row_of``. The model
+``prosper_mock.WorldDriver``) and read what it answers with ``row_of``. The model
 keeps, per store, each call's phone, variables and time; ``expect`` answers a lookup
 the way docs/semantics.md says the endpoint must: precedence, live first, most recent
 (time, then id) within a store, variables by text form.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from prosper_mock.world.textform import text_form
+from prosper_mock import text_form
 
 
 @dataclass

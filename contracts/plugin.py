@@ -49,9 +49,9 @@ def contract_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The endpoint under test, recognised as a prosper-voice-mock when it is one."""
     from prosper_contracts.kit import operation_refusal
     from prosper_contracts.target import Target, unreachable
+    from prosper_mock import InsecureKeyError, check_key_transport
     from prosper_mock.control.bodies import PREFIX
     from prosper_mock.control.client import ControlClient
-    from prosper_mock.serving.auth import InsecureKeyError, check_key_transport
 
     config = request.config
     options = config.option

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from prosper_mock.world.textform import text_form
+from prosper_mock import text_form
 
 SOURCES = ("live_calls", "call_logs")
 # The kit's documented answers beyond the spec's 200 and 422 (docs/semantics.md).

@@ -37,8 +37,8 @@ import requests
 from requests.sessions import merge_setting
 from requests.utils import get_environ_proxies
 
+from prosper_mock import load_spec, path_pattern
 from prosper_mock.base.errors import ProsperMockError
-from prosper_mock.serving.spec import load_spec, path_pattern
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 ADD_TARGETS = "/api/v1/campaigns/{campaign_id}/targets"

@@ -17,7 +17,7 @@ from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
 from prosper_mock.control.client import ControlClient
 
 if TYPE_CHECKING:
-    from prosper_mock.world.driver import WorldDriver
+    from prosper_mock import WorldDriver
 
 TIMEOUT = DEFAULT_TIMEOUT  # seconds a request may wait for its answer: longer, it has none
 
@@ -107,7 +107,7 @@ class Target:
 
             return RemoteDriver(self.control)
         if self.world is not None:
-            from prosper_mock.world.driver import LocalDriver
+            from prosper_mock import LocalDriver
 
             return LocalDriver(self.world)
         return None

@@ -16,9 +16,14 @@ from prosper_contracts.generation import run_settings, with_seed
 from prosper_contracts.model import EMPTY_WORLD, Model, ModelCall, model_call, row_of
 from prosper_contracts.runner import EndpointFault, fault_of
 from prosper_contracts.target import Target
-from prosper_mock import MockServer, VirtualClock, World
-from prosper_mock.world.driver import LocalDriver, WorldDriver
-from prosper_mock.world.textform import text_form
+from prosper_mock import (
+    LocalDriver,
+    MockServer,
+    VirtualClock,
+    World,
+    WorldDriver,
+    text_form,
+)
 
 PHONES = ("+15550000001", "+15550000002", "+15550000003")
 KEYS = ("external_id", "copay_amount", "verified")

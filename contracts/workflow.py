@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from prosper_contracts.rules import Violation
-from prosper_mock.world.flatten import flatten
+from prosper_mock import flatten
 
 SCALARS = ("to", "from_", "call_length", "call_ended_reason", "campaign_target_id")
 OBJECTS = ("agent_data", "call_categorization", "post_call_data", "qa")

@@ -6,17 +6,35 @@ from .receiver import Received as Received
 from .receiver import WebhookReceiver as WebhookReceiver
 from .server import MockServer as MockServer
 from .server import create_app as create_app
+from .serving.auth import InsecureKeyError as InsecureKeyError
+from .serving.auth import check_key_transport as check_key_transport
+from .serving.bodies import BodyValidator as BodyValidator
+from .serving.bodies import rendered_errors as rendered_errors
 from .serving.journal import Journal as Journal
 from .serving.journal import JournalEntry as JournalEntry
+from .serving.render import detail_response as detail_response
+from .serving.render import render_json as render_json
+from .serving.runner import start_app as start_app
+from .serving.runtime import one_line_protocol_errors as one_line_protocol_errors
 from .serving.semantics import Semantics as Semantics
+from .serving.spec import Operation as Operation
+from .serving.spec import Spec as Spec
 from .serving.spec import SpecError as SpecError
+from .serving.spec import checked_spec as checked_spec
 from .serving.spec import load_spec as load_spec
+from .serving.spec import path_pattern as path_pattern
+from .serving.spec import resolve as resolve
+from .serving.spec import spec_from_raw as spec_from_raw
 from .serving.spec import vendored_spec_path as vendored_spec_path
 from .serving.state import MockState as MockState
 from .serving.state import state_of as state_of
+from .serving.validation import ParameterValidator as ParameterValidator
+from .serving.validation import parse_query as parse_query
 from .world.clock import Clock as Clock
 from .world.clock import SystemClock as SystemClock
 from .world.clock import VirtualClock as VirtualClock
+from .world.driver import LocalDriver as LocalDriver
+from .world.driver import WorldDriver as WorldDriver
 from .world.errors import CallConflict as CallConflict
 from .world.errors import ClockNotSettable as ClockNotSettable
 from .world.errors import InvalidChange as InvalidChange
@@ -27,7 +45,9 @@ from .world.errors import WorldError as WorldError
 from .world.errors import WorldFileError as WorldFileError
 from .world.flatten import flatten as flatten
 from .world.flatten import snapshot as snapshot
+from .world.flatten import unflatten as unflatten
 from .world.generate import WorldRecipe as WorldRecipe
+from .world.generate.vocabulary import FLOWS as FLOWS  # the flows generated campaigns use
 from .world.lookup import Found as Found
 from .world.lookup import LiveCallQuery as LiveCallQuery
 from .world.lookup import NotFound as NotFound
@@ -36,4 +56,9 @@ from .world.lookup import find_call as find_call
 from .world.model import World as World
 from .world.records import CallLog as CallLog
 from .world.records import LiveCall as LiveCall
+from .world.records import call_log_from_dict as call_log_from_dict
+from .world.records import live_call_from_dict as live_call_from_dict
+from .world.records import to_dict as to_dict
+from .world.targets import STAGING_STATUSES as STAGING_STATUSES  # a target's, before any call
 from .world.textform import text_form as text_form
+from .world.worldfile import WORLD_FORMAT as WORLD_FORMAT  # a world file's format field

@@ -101,7 +101,7 @@ def run_contract(args: argparse.Namespace) -> int:
     fill_defaults(args, defaults())
     if args.base_url:
         from prosper_contracts.target import unreachable
-        from prosper_mock.serving.auth import check_key_transport
+        from prosper_mock import check_key_transport
 
         # The key check first: a refused key transport sends nothing at all, not even this probe.
         check_key_transport(

@@ -89,7 +89,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     from prosper_contracts.endpoint.proxy import PROXY, ProxyOptions, create_proxy_app, serve_proxy
     from prosper_contracts.endpoint.pseudonymise import Pseudonymiser
     from prosper_contracts.endpoint.recording import Recorder
-    from prosper_mock.serving.auth import check_key_transport
+    from prosper_mock import check_key_transport
 
     if (
         urlsplit(args.upstream).scheme not in ("http", "https")
@@ -135,7 +135,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     )
     app = create_proxy_app(options, recorder=recorder)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    from prosper_mock.serving.runtime import one_line_protocol_errors
+    from prosper_mock import one_line_protocol_errors
 
     logging.getLogger("aiohttp.server").addFilter(one_line_protocol_errors)
 
@@ -181,8 +181,8 @@ def run_proxy(args: argparse.Namespace) -> int:
 
 def _refuse_replacing_a_non_recording(path: Path) -> None:
     """``--record`` replaces a world file (an earlier recording), never another file."""
+    from prosper_mock import WORLD_FORMAT
     from prosper_mock.base.files import FileError, read_json
-    from prosper_mock.world.worldfile import WORLD_FORMAT
 
     if not os.path.lexists(path):
         return

@@ -43,7 +43,7 @@ def add_spec(sub: Subcommands) -> None:
 
 def run_spec(args: argparse.Namespace) -> int:
     from prosper_contracts.endpoint.specdiff import diff, load_version, report
-    from prosper_mock.serving.spec import load_spec, vendored_spec_path
+    from prosper_mock import load_spec, vendored_spec_path
 
     vendored = (args.vendored or vendored_spec_path()).resolve()
     current = load_spec(vendored)

@@ -48,13 +48,18 @@ from prosper_contracts.endpoint.refusals import Refusal, fastapis_refusal, not_f
 from prosper_contracts.findings import Finding, curl_command
 from prosper_contracts.kit import contract_document
 from prosper_contracts.rules import check_answer, query_params
+from prosper_mock import (
+    BodyValidator,
+    Operation,
+    ParameterValidator,
+    Spec,
+    detail_response,
+    parse_query,
+    path_pattern,
+    start_app,
+)
 from prosper_mock.base.upstream import API_KEY_ENV, LIVE_CALLS_PATH
-from prosper_mock.serving.auth import DEFAULT_HEADER
-from prosper_mock.serving.bodies import BodyValidator
-from prosper_mock.serving.render import detail_response
-from prosper_mock.serving.runner import start_app
-from prosper_mock.serving.spec import Operation, Spec, path_pattern
-from prosper_mock.serving.validation import ParameterValidator, parse_query
+from prosper_mock.base.upstream import API_KEY_HEADER as DEFAULT_HEADER
 
 log = logging.getLogger("prosper_contracts.endpoint.proxy")
 

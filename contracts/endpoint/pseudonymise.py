@@ -48,7 +48,7 @@ from typing import Any
 from faker import Faker
 
 from prosper_contracts.endpoint import fakes
-from prosper_mock.world.textform import text_form
+from prosper_mock import text_form
 
 Path = tuple[str, ...]
 

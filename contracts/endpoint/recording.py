@@ -35,17 +35,18 @@ from pydantic import ValidationError
 
 from prosper_contracts.endpoint import targets_rows
 from prosper_contracts.endpoint.pseudonymise import Pseudonymiser
-from prosper_mock.base.timefmt import iso_milliseconds
-from prosper_mock.world.flatten import flatten, unflatten
-from prosper_mock.world.persistence import write_atomically
-from prosper_mock.world.records import (
+from prosper_mock import (
+    WORLD_FORMAT,
     CallLog,
     LiveCall,
     call_log_from_dict,
+    flatten,
     live_call_from_dict,
     to_dict,
+    unflatten,
 )
-from prosper_mock.world.worldfile import WORLD_FORMAT
+from prosper_mock.base.files import write_atomically
+from prosper_mock.base.timefmt import iso_milliseconds
 
 _ROW: dict[str, tuple[type[LiveCall | CallLog], Callable[[Any], LiveCall | CallLog]]] = {
     "live_calls": (LiveCall, live_call_from_dict),

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from prosper_mock import BodyValidator, ParameterValidator, render_json, rendered_errors
 from prosper_mock.base.jsontext import short
 from prosper_mock.base.problems import one_line
-from prosper_mock.serving.bodies import BodyValidator, rendered_errors
-from prosper_mock.serving.render import render_json
-from prosper_mock.serving.validation import ParameterValidator
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from prosper_mock.serving.spec import (
+from prosper_mock import (
     Operation,
     Spec,
     SpecError,

@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from prosper_mock.world.generate.vocabulary import FLOWS
-from prosper_mock.world.targets import STAGING_STATUSES
+from prosper_mock import FLOWS, STAGING_STATUSES
 
 _EPOCH = "2025-01-01T00:00:00.000+00:00"
 

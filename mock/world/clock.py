@@ -14,6 +14,8 @@ LATEST = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
 
 
 class Clock(Protocol):
+    """What the world reads the time from: ``SystemClock`` or ``VirtualClock``."""
+
     def now(self) -> float:
         """Seconds since the epoch."""
         ...

@@ -50,13 +50,15 @@ class LiveCallQuery:
 
 @dataclass(frozen=True)
 class Found:
+    """The call a lookup answers: its row and the store it was found in."""
+
     source: str  # "live_calls" or "call_logs"
     row: LiveCall | CallLog
 
 
 @dataclass(frozen=True)
 class NotFound:
-    pass
+    """A complete lookup that matches no call in either store."""
 
 
 @dataclass(frozen=True)

@@ -44,13 +44,17 @@ from prosper_mock.serving.runtime import (
     tick_simulation,
 )
 from prosper_mock.serving.semantics import Semantics
+from prosper_mock.serving.sharing import Sharing
 from prosper_mock.serving.state import MockState, state_of
 from prosper_mock.serving.webhooks import DEFAULT_TIMEOUT as WEBHOOK_TIMEOUT
 from prosper_mock.serving.webhooks import deliver_webhooks
 from prosper_mock.world.clock import VirtualClock
+from prosper_mock.world.errors import StoreUnavailable
 from prosper_mock.world.model import World
-from prosper_mock.world.persistence import Section, StateFile
+from prosper_mock.world.persistence import StateFile
 from prosper_mock.world.simulation import Simulation
+from prosper_mock.world.storage.base import Section
+from prosper_mock.world.storage.redislog import StoreAddress
 
 
 def create_app(
@@ -237,6 +241,7 @@ class ServeOptions:
     seed: int = 0
     state_file: Path | None = None
     world_source: str = ""
+    store: StoreAddress | None = None  # None: the in-memory store
     webhook_url: str | None = None
     webhook_timeout: float = WEBHOOK_TIMEOUT
 
@@ -277,7 +282,8 @@ def serve(world: World, options: ServeOptions) -> int:
     """Serve ``world`` until SIGINT/SIGTERM; the exit status (0: stopped by a signal).
 
     With ``workers`` over 1, that many forked processes share the port, each with
-    a read-only copy of ``world``.
+    a copy of ``world``: read-only on the in-memory store, kept equal through the log
+    on a shared ``store``.
     """
     if options.workers > 1:
         port = options.port or free_port(options.host)
@@ -295,7 +301,11 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
     if options.state_file is not None:
         state_file = StateFile(options.state_file)
         restored = state_file.restore(world)
-    app = app_for(world, options, read_only=worker is not None)
+    app = app_for(world, options, read_only=worker is not None and options.store is None)
+    sharing = None
+    if options.store is not None:
+        sharing = Sharing(state_of(app), options.store)
+        state_of(app).share(sharing)
     if options.simulate_rate is not None:
         simulation = Simulation(world, options.seed, options.simulate_rate, world.clock.now())
         if state_file is not None:
@@ -311,17 +321,19 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
     else:
         source = options.world_source
         source += f"; changes restored from {options.state_file}" if restored else ""
-    stats = world.stats()
-    banner = (
-        f"prosper-mock {__version__}: {stats['live_calls']} live calls, "
-        f"{stats['call_logs']} call logs {source}"
-    )
-    example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
-    campaign = next(iter(world.campaigns()), None)
+    if options.store is not None:
+        source += f"; shared on {options.store.shown} (namespace {options.store.namespace})"
 
     def started(listening: Listening) -> None:
         if worker is not None and worker.index != 0:
             return  # one banner for all the workers
+        stats = world.stats()  # after a shared world caught up
+        banner = (
+            f"prosper-mock {__version__}: {stats['live_calls']} live calls, "
+            f"{stats['call_logs']} call logs {source}"
+        )
+        example = next(iter(world.live_calls), None) or next(iter(world.call_logs), None)
+        campaign = next(iter(world.campaigns()), None)
         base = base_url(options.host, listening.port)
         workers = f" with {worker.count} workers" if worker is not None else ""
         lines = [banner, f"serving on {base}{workers}  (Ctrl-C to stop)"]
@@ -338,8 +350,20 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
             lines.append(f"     curl{key} '{targets}'  ({campaign.name})")
         print("\n".join(lines), file=sys.stderr, flush=True)
 
-    run_loop(
-        serve_until_signalled(
-            app, options.host, options.port, quiet=options.quiet, on_started=started, worker=worker
-        )
-    )
+    async def run() -> None:
+        if sharing is not None:
+            try:  # caught up with the shared world before anything is served
+                await sharing.start()
+            except StoreUnavailable as exc:
+                print(f"prosper-mock: error: {exc}", file=sys.stderr, flush=True)
+                raise SystemExit(2) from None
+        try:
+            await serve_until_signalled(
+                app, options.host, options.port, quiet=options.quiet, on_started=started,
+                worker=worker,
+            )  # fmt: skip
+        finally:
+            if sharing is not None:
+                await sharing.stop()
+
+    run_loop(run())

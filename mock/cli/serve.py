@@ -29,6 +29,12 @@ from prosper_mock.cli.options import (
 from prosper_mock.cli.webhookflags import add_webhook_options, webhook_options
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
+from prosper_mock.world.storage.redislog import (
+    DEFAULT_NAMESPACE,
+    STORE_ENV,
+    StoreAddress,
+    parse_store,
+)
 
 if TYPE_CHECKING:
     from prosper_mock.server import ServeOptions
@@ -74,9 +80,27 @@ def add_serve(sub: Subcommands) -> None:
         metavar="N",
         default=1,
         help="processes serving one port (SO_REUSEPORT), each with the same seeded "
-        "world; the world is then read-only (default: 1)",
+        "world; the world is then read-only, unless --store shares it (default: 1)",
     )
     add_world_options(p, "serve this world file (e.g. fixtures/world.json) instead")
+    shared = p.add_argument_group(
+        "shared world",
+        "one world for several processes (--workers, replicas) kept in Redis: every write "
+        "through any of them is seen by every read after its answer",
+    )
+    shared.add_argument(
+        "--store",
+        metavar="URL",
+        help="where the world's changes live: memory (the default, this process only), "
+        "redis://HOST:PORT/DB or rediss://... (a password in the URL is never printed; "
+        f"prefer {STORE_ENV}, which other users cannot read in the process list)",
+    )
+    shared.add_argument(
+        "--store-namespace",
+        metavar="NAME",
+        help="keeps this mock's keys apart from other mocks' on the same Redis (default: "
+        f"{DEFAULT_NAMESPACE}; every process of one mock gives the same)",
+    )
     add_semantics_options(p)
     live = p.add_argument_group(
         "live world",
@@ -222,7 +246,22 @@ def run_serve(args: argparse.Namespace) -> int:
         ]
     )
     fill_defaults(args, SERVE_DEFAULTS)
-    if args.workers > 1:
+    store = parse_store(args.store, args.store_namespace)
+    if store is not None:
+        unshared = [
+            flag
+            for flag, on in (("--simulate", args.simulate), ("--state-file", args.state_file))
+            if on
+        ]
+        if unshared:
+            raise ValueError(
+                f"{' and '.join(unshared)} keep state in this process: not with --store "
+                "(Redis keeps the shared world; persist it with Redis's own appendonly file)"
+            )
+        from prosper_mock.world.storage.replica import check_store
+
+        check_store(store)  # one line and exit 2 when Redis cannot be used, before forking
+    elif args.workers > 1:
         diverging = [
             flag
             for flag, on in (
@@ -235,15 +274,16 @@ def run_serve(args: argparse.Namespace) -> int:
         if diverging:
             raise ValueError(
                 f"--workers {args.workers} serves {args.workers} copies of the world, which "
-                f"{', '.join(diverging)} would make diverge: use --workers 1 with them"
+                f"{', '.join(diverging)} would make diverge: use --workers 1 with them, or "
+                "share one world between the workers with --store redis://HOST:PORT/DB"
             )
-    options = serve_options(args)
+    options = serve_options(args, store)
     from prosper_mock.server import serve
 
     return serve(world_from_args(args), options)
 
 
-def serve_options(args: argparse.Namespace) -> ServeOptions:
+def serve_options(args: argparse.Namespace, store: StoreAddress | None = None) -> ServeOptions:
     """The options ``serve`` runs with (checked, their defaults filled in, secrets read)."""
     from prosper_mock.server import ServeOptions
 
@@ -281,5 +321,6 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         seed=args.seed,
         state_file=args.state_file,
         world_source=f"from {args.world}" if args.world else f"(seed {args.seed})",
+        store=store,
         **webhook_options(args),
     )

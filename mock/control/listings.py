@@ -78,7 +78,7 @@ def _stored(
     raises ``UnknownCall`` with ``missing`` and the id."""
     call_log_id = call_log_id_of(request)
     with state.world.lock:
-        state.world.catch_up()
+        state.world.follow_clock()
         found = store(state.world).get(call_log_id)
     if found is None:
         raise UnknownCall(f"{missing} {call_log_id}")

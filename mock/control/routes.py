@@ -128,7 +128,10 @@ def _guarded(
         try:
             if body is not None:
                 request[BODY] = await read_body(request, body)
-            result = await fn(request, state)
+            if request.method == "GET":
+                result = await fn(request, state)
+            else:  # one write (of the shared log, on a shared store)
+                result = await state.write(lambda: fn(request, state))
         except BodyError as exc:
             return exc.response()
         except WorldError as exc:
@@ -154,7 +157,7 @@ async def _openapi(request: web.Request, state: MockState) -> web.StreamResponse
 
 @handles("health")
 async def _health(request: web.Request, state: MockState) -> dict[str, Any]:
-    stats = state.world.stats()
+    stats = state.stats()
     return {
         "service": SERVICE,
         "version": __version__,
@@ -209,11 +212,13 @@ async def _campaigns(request: web.Request, state: MockState) -> dict[str, Any]:
 
 @handles("reset")
 async def _reset(request: web.Request, state: MockState) -> dict[str, Any]:
+    if state.sharing is not None:
+        await state.sharing.pull_journal()  # every process's requests so far: all cleared
     with state.storing():
         state.stubs.clear()  # first: the reset's write stores the world without them
-        stats = state.driver.reset()
-    state.clear_journal()
-    return stats
+        state.clear_journal()
+        state.driver.reset()
+    return state.stats()
 
 
 @handles("dump")
@@ -223,7 +228,8 @@ async def _dump(request: web.Request, state: MockState) -> dict[str, Any]:
 
 @handles("load")
 async def _load(request: web.Request, state: MockState) -> dict[str, Any]:
-    return state.driver.load(body_of(request))
+    state.driver.load(body_of(request))
+    return state.stats()
 
 
 @handles("snapshot")
@@ -231,6 +237,8 @@ async def _take_snapshot(request: web.Request, state: MockState) -> web.StreamRe
     taken = request.app[SNAPSHOTS]
     while len(taken) >= MAX_SNAPSHOTS:
         del taken[next(iter(taken))]
+    if state.sharing is not None:
+        return json_response({"snapshot": await state.sharing.take_snapshot()}, 201)
     name = uuid.uuid4().hex
     taken[name] = (state.world.snapshot(), list(state.faults.rules), state.stubs.saved())
     return json_response({"snapshot": name}, 201)
@@ -239,6 +247,9 @@ async def _take_snapshot(request: web.Request, state: MockState) -> web.StreamRe
 @handles("restore")
 async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str, Any]:
     name = request.match_info["snapshot"]
+    if state.sharing is not None:
+        await state.sharing.restore_snapshot(name)
+        return state.stats()
     taken = request.app[SNAPSHOTS].pop(name, None)
     if taken is None:
         raise UnknownSnapshot(f"no snapshot {name!r} (restored already, or never taken)")
@@ -247,7 +258,7 @@ async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str,
         state.set_fault_rules(rules)
         state.stubs.restore(stubs)
         state.world.restore(world)
-    return state.world.stats()
+    return state.stats()
 
 
 @handles("journal")
@@ -281,13 +292,18 @@ async def _journal(request: web.Request, state: MockState) -> web.StreamResponse
         status=status,
         params={k[len("param.") :]: v for k, v in q.items() if k.startswith("param.")},
     )
+    if state.sharing is not None:
+        await state.sharing.pull_journal()
     body = journal_page(state.journal.entries(since), since, limit, wanted)
     return web.Response(body=body, content_type="application/json")
 
 
 @handles("clear_journal")
 async def _clear_journal(request: web.Request, state: MockState) -> web.StreamResponse:
-    state.clear_journal()
+    if state.sharing is not None:
+        await state.sharing.pull_journal()
+    with state.storing():  # on a shared store, every process clears what it holds
+        state.clear_journal()
     return web.Response(status=204)
 
 

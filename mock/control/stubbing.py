@@ -83,4 +83,6 @@ async def _verify(request: web.Request, state: MockState) -> dict[str, Any]:
         body_exact=body.get("request_body_exact", False),
     )
     expected = Expected(body.get("count"), body.get("at_least"), body.get("at_most"))
+    if state.sharing is not None:
+        await state.sharing.pull_journal()  # every process's requests
     return verify(state.journal.entries(), pattern, expected)

@@ -247,6 +247,10 @@ class Journal:
         self._bytes = 0
         self._lock = threading.Lock()
         self.secret_headers = SECRET_HEADERS
+        # On a shared store: what this process answered, not yet in the shared journal.
+        # Entries are numbered there, and come back to every process's journal (``take``).
+        self.outbox: list[JournalEntry] | None = None
+        self.cleared_through = 0  # entries up to this seq were cleared (``clear``)
 
     @property
     def nbytes(self) -> int:
@@ -297,15 +301,39 @@ class Journal:
             unchecked,
         )
         with self._lock:
-            seq = self._seq = self._seq + 1
-            entry.seq, entry.wall_time = seq, _wall_clock()
-            entries = self._entries
-            entries.append(entry)
-            total = self._bytes + entry_size(entry)
-            while entries and (total > self.max_bytes or len(entries) > self.maxlen):
-                total -= entry_size(entries.popleft())
-            self._bytes = total
+            entry.wall_time = _wall_clock()
+            if self.outbox is not None:
+                self.outbox.append(entry)
+                return entry
+            entry.seq = self._seq = self._seq + 1
+            self._hold(entry)
             return entry
+
+    def _hold(self, entry: JournalEntry) -> None:
+        entries = self._entries
+        entries.append(entry)
+        total = self._bytes + entry_size(entry)
+        while entries and (total > self.max_bytes or len(entries) > self.maxlen):
+            total -= entry_size(entries.popleft())
+        self._bytes = total
+
+    def take(self, first: int, entries: Iterable[JournalEntry | None]) -> None:
+        """Hold entries numbered elsewhere (the shared journal), ``first`` the first one's
+        seq; ``None`` stands for one no longer there. Entries held already are skipped."""
+        with self._lock:
+            for seq, entry in enumerate(entries, first):
+                if entry is None or seq <= max(self._seq, self.cleared_through):
+                    continue
+                if self._entries and seq != self._seq + 1:  # a gap: keep seqs consecutive
+                    self._entries.clear()
+                    self._bytes = 0
+                entry.seq = self._seq = seq
+                self._hold(entry)
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest entry made or taken."""
+        return self._seq
 
     def entries(self, since: int = 0) -> list[JournalEntry]:
         """The entries held, oldest first; with ``since``, only those after that seq."""
@@ -323,10 +351,14 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def clear(self) -> None:
+    def clear(self, through: int | None = None) -> None:
+        """Drop every entry (those up to seq ``through``: a clear made elsewhere)."""
         with self._lock:
-            self._entries.clear()
-            self._bytes = 0
+            self.cleared_through = max(
+                self.cleared_through, self._seq if through is None else through
+            )
+            while self._entries and self._entries[0].seq <= self.cleared_through:
+                self._bytes -= entry_size(self._entries.popleft())
 
 
 @dataclass(frozen=True)

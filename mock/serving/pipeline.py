@@ -415,14 +415,19 @@ def _operation_step(
 
         return missing
     faults = state.faults
-    refuse_writes = state.read_only and operation.method not in SAFE_METHODS
+    writes = operation.method not in SAFE_METHODS
+    refuse_writes = state.read_only and writes
 
     async def step(exchange: Exchange) -> web.StreamResponse:
         request = exchange.request
         if refuse_writes:  # several workers, a copy of the world each: a change would diverge
             return detail_response(409, READ_ONLY_DETAIL)
+        values = exchange.values or {}
         try:
-            answer = await implementation(request, exchange.values or {}, state)
+            if writes:  # one write of the world (of the shared log, on a shared store)
+                answer = await state.write(lambda: implementation(request, values, state))
+            else:
+                answer = await implementation(request, values, state)
         except WorldError as exc:  # a refusal the operation did not word itself
             answer = _refusal(exc, state)
         response = render_answer(answer, state.semantics, state.snapshots)

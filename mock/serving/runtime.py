@@ -26,10 +26,11 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from prosper_mock.serving.runner import Listening, start_app
 from prosper_mock.serving.state import state_of
-from prosper_mock.world.errors import WorldError
+from prosper_mock.world.errors import StoreUnavailable, WorldError
 from prosper_mock.world.simulation import Simulation
 
 ACCESS_LOG = "prosper_mock.access"
+SHARED_TICK_SECONDS = 0.1  # how late, at most, a due event shows on a shared store
 
 
 def one_line_protocol_errors(record: logging.LogRecord) -> bool:
@@ -211,12 +212,22 @@ def tick_simulation(app: web.Application, simulation: Simulation) -> None:
 async def _start_tick(app: web.Application) -> None:
     async def tick() -> None:
         state = state_of(app)
+
+        async def play() -> int:
+            return state.driver.catch_up()
+
         while True:
             try:
-                state.driver.catch_up()
+                if state.sharing is None:
+                    state.driver.catch_up()
+                elif state.leading:  # one process plays what fell due, as writes of the log
+                    await state.write(play)
+            except StoreUnavailable:
+                pass  # said once by the sharing, when the store was lost
             except WorldError as exc:  # e.g. a state file that cannot be written: keep going
                 logging.getLogger("prosper_mock.world.simulation").error("simulation: %s", exc)
-            await asyncio.sleep(0.5)
+            # On a shared store reads do not play what fell due: the tick is all there is.
+            await asyncio.sleep(SHARED_TICK_SECONDS if state.sharing is not None else 0.5)
 
     app[_TICK] = asyncio.get_running_loop().create_task(tick())
 

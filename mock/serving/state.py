@@ -13,8 +13,9 @@ control API answers with.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 
@@ -30,11 +31,17 @@ from prosper_mock.world.driver import ClockInfo, LocalDriver
 from prosper_mock.world.model import World
 from prosper_mock.world.simulation import Simulation
 
+if TYPE_CHECKING:
+    from prosper_mock.serving.sharing import Sharing
+
+T = TypeVar("T")
+
 # A read-only mock (``--workers``) refuses every change, through the control API and the
 # vendored API alike, with this detail and 409.
 READ_ONLY_DETAIL = (
     "the world is read-only: this mock runs several worker processes (--workers), each "
-    "with its own copy, and changes would diverge; use --workers 1 to change it"
+    "with its own copy, and changes would diverge; use --workers 1 to change it, or share "
+    "one world between the workers with --store redis://HOST:PORT/DB"
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -79,6 +86,7 @@ class MockState:
         self._simulation: Simulation | None = None
         self._reused: list[Reused] = []
         self._store: Callable[[], None] | None = None
+        self._sharing: Sharing | None = None
         if simulation is not None:
             self.attach_simulation(simulation)
 
@@ -102,11 +110,6 @@ class MockState:
     @property
     def read_only(self) -> bool:
         return self.config.read_only
-
-    @property
-    def leading(self) -> bool:
-        """This process does what must happen once across processes (deliveries, the clock's tick)."""  # noqa: E501
-        return True
 
     # -- run-time state (read) --------------------------------------------------------------
 
@@ -148,6 +151,25 @@ class MockState:
         return tuple(self._reused)
 
     @property
+    def sharing(self) -> Sharing | None:
+        """This process's part in a world shared on Redis (``None``: the in-memory store)."""
+        return self._sharing
+
+    @property
+    def leading(self) -> bool:
+        """This process does what must happen once across processes (the clock's tick,
+        webhook deliveries): always on the in-memory store, one process on a shared one."""
+        return self._sharing is None or self._sharing.leading
+
+    def stats(self) -> dict[str, int]:
+        """The world's counts and version: on a shared store, the shared log's version, the
+        same through every process."""
+        stats = self._world.stats()
+        if self._sharing is not None:
+            stats["version"] = self._sharing.version
+        return stats
+
+    @property
     def driver(self) -> LocalDriver:
         """The world's ``WorldDriver`` (with the simulation that moves with its clock)."""
         return LocalDriver(self._world, self._simulation)
@@ -177,6 +199,18 @@ class MockState:
     def set_clock(self, moment: str) -> ClockInfo:
         """Set the virtual clock to ``moment``; the simulation catches up."""
         return self.driver.set_clock(moment)
+
+    def share(self, sharing: Sharing) -> None:
+        """Serve the world shared through ``sharing`` (its stubs and fault rules included)."""
+        self._sharing = sharing
+        self._store = sharing.replica.commit_sections
+
+    async def write(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run ``operation``, a change of the world or its control state (an operation's
+        implementation, a control call): on a shared store, as one write of the shared log."""
+        if self._sharing is not None:
+            return await self._sharing.write(operation)
+        return await operation()
 
     def store_with(self, store: Callable[[], None]) -> None:
         """Call ``store`` at the end of ``storing()`` (the state file's ``store_sections``)."""

@@ -99,6 +99,7 @@ class World(Transactions, Hooking):
         # one the world was built with). Persistence stores it: a recipe cannot remake it.
         self.loaded: dict[str, Any] | None = None
         self.version = 0  # bumps on every change
+        self.plays_on_read = True  # reads play what fell due first (``Reading``)
         # The largest id a change gave a new row since the base. Part of ``changes()``, so an
         # id is never issued twice, even when its row was deleted before a restart.
         self.last_id = 0

@@ -25,8 +25,7 @@ import contextlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +42,7 @@ from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.errors import StateFileError, WorldError
 from prosper_mock.world.model import World
 from prosper_mock.world.storage import statelog
+from prosper_mock.world.storage.base import Section
 from prosper_mock.world.worldfile import OTHER_CHANGES
 
 if TYPE_CHECKING:
@@ -53,19 +53,6 @@ __all__ = ["STATE_FORMAT", "Section", "StateFile", "read_state", "write_atomical
 STATE_FORMAT = "prosper-voice-mock/state@1"
 _STORES = ("live_calls", "call_logs")
 _CALL_ID = re.compile(r"-?[0-9]+")
-
-
-@dataclass(frozen=True)
-class Section:
-    """A part of the state that a higher layer owns, stored beside the world as ``name``.
-
-    ``saved`` answers its JSON now; ``load`` puts back what ``saved`` answered (at start-up,
-    from the file), raising ``ValueError`` or ``WorldError`` that says what is wrong.
-    """
-
-    name: str
-    saved: Callable[[], Any]
-    load: Callable[[Any], None]
 
 
 class StateFile:

@@ -30,10 +30,18 @@ class Reading:
     call_logs: Store[CallLog]
     targets: TargetTable
     generator: Generator
+    # False when reads must not write (a world on a shared store: the lead process plays
+    # what falls due, as writes every process then applies).
+    plays_on_read: bool
 
     if TYPE_CHECKING:  # Targeting's: reads play what the dialer has due first
 
         def catch_up(self, now: float | None = None) -> int: ...
+
+    def follow_clock(self) -> None:
+        """Before a read: play what the dialer has due by now, if reads may."""
+        if self.plays_on_read:
+            self.catch_up()
 
     def campaigns(self) -> list[Campaign]:
         """Every campaign, in flow order."""
@@ -47,7 +55,7 @@ class Reading:
     def target(self, target_id: str) -> TargetView | None:
         """A target as it reads now (status and outcome derived from its calls)."""
         with self.lock:
-            self.catch_up()
+            self.follow_clock()
             found = self.targets.get(target_id)
             return None if found is None else self._view(found)
 
@@ -66,7 +74,7 @@ class Reading:
         """A page (from 0) of a campaign's targets, oldest first (see ``world.listing``);
         raises ``UnknownCampaign``, or ``InvalidChange`` for a bad page, limit or filter."""
         with self.lock:
-            self.catch_up()
+            self.follow_clock()
             self._campaign(campaign_id)
             return listing.targets_page(
                 self.targets, (self.live_calls, self.call_logs), campaign_id, self._view,
@@ -85,7 +93,7 @@ class Reading:
     ) -> Page[CallLog]:
         """A page (from 0) of call logs, newest id first (see ``world.listing``)."""
         with self.lock:
-            self.catch_up()
+            self.follow_clock()
             return listing.call_logs_page(
                 self.call_logs, self.targets, page, limit, from_date, to_date, campaign_id
             )
@@ -113,7 +121,7 @@ class Reading:
         """
         check_page(0, limit)
         with self.lock:
-            self.catch_up()
+            self.follow_clock()
             live = self.live_calls
             base, changed = live.base, live.changed
             pool: list[LiveCall] = []

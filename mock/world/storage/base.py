@@ -16,6 +16,7 @@ to a log (``persistence``); a shared store orders them for every process.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from prosper_mock.world.errors import InvalidChange
@@ -65,3 +66,18 @@ def parse_dropped(raw: Any) -> Dropped:
             raise InvalidChange(f"bad changes: dropped.{name} must be a list of ids")
         found[name] = tuple(ids)
     return Dropped(**found)
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """A part of the state that a higher layer owns (stubs, fault rules), kept beside the
+    world as ``name``: by the state file, and in the shared log's entries.
+
+    ``saved`` answers its JSON now; ``load`` puts back what ``saved`` answered (at start-up,
+    from the file; from another process's write), raising ``ValueError`` or ``WorldError`` that
+    says what is wrong.
+    """
+
+    name: str
+    saved: Callable[[], Any]
+    load: Callable[[Any], None]

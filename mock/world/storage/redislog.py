@@ -76,6 +76,18 @@ for v = floor + 1, at do redis.call('HDEL', KEYS[2], v) end
 return 1
 """
 
+# KEYS: version, log, snapshot. ARGV: a version, the whole state at it. For a Redis that lost
+# the log (restarted empty): the log starts again from that state, unless it is that far.
+RESEED = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local at = tonumber(ARGV[1])
+if current >= at then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('SET', KEYS[1], at)
+redis.call('HSET', KEYS[3], 'version', at, 'data', ARGV[2])
+return 1
+"""
+
 # KEYS: lease. ARGV: holder, milliseconds. Taken when free, renewed by its holder.
 LEASE = """
 local holder = redis.call('GET', KEYS[1])
@@ -88,6 +100,72 @@ if holder == ARGV[1] then
   return 1
 end
 return 0
+"""
+
+
+# KEYS: members, applied. ARGV: the member, the version it holds, milliseconds it is known
+# alive for. Redis's own clock times every member, so the hosts' clocks need not agree.
+HEARTBEAT = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - 60000)
+return 1
+"""
+
+# KEYS: members, applied. ARGV: a version. How many members alive now hold less than it.
+BEHIND = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local behind = 0
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ms, '+inf')) do
+  if tonumber(redis.call('HGET', KEYS[2], member) or '0') < tonumber(ARGV[1]) then
+    behind = behind + 1
+  end
+end
+return behind
+"""
+
+# KEYS: members, flushed. ARGV: a flush request's token. How many members alive now have not
+# answered it.
+NOT_FLUSHED = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local missing = 0
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ms, '+inf')) do
+  if redis.call('HGET', KEYS[2], member) ~= ARGV[1] then missing = missing + 1 end
+end
+return missing
+"""
+
+# KEYS: journal, journal-seq. ARGV: how many entries to keep, then entries. Each gets the next
+# number of the shared journal: one order for every process's requests.
+JOURNAL_ADD = """
+local last = 0
+for i = 2, #ARGV do
+  last = redis.call('INCR', KEYS[2])
+  redis.call('HSET', KEYS[1], last, ARGV[i])
+end
+local keep = tonumber(ARGV[1])
+local oldest = last - keep
+if oldest > 0 then
+  for seq = math.max(1, oldest - #ARGV), oldest do redis.call('HDEL', KEYS[1], seq) end
+end
+return last
+"""
+
+# KEYS: journal, journal-seq. ARGV: the last number the reader holds, how many to fetch.
+# Answers {the last number, the first number answered, entries...} (gaps: trimmed or cleared).
+JOURNAL_SINCE = """
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+local after = tonumber(ARGV[1])
+if after > last then after = 0 end
+local first = after + 1
+local upto = math.min(last, after + tonumber(ARGV[2]))
+local out = {last, first}
+for seq = first, upto do out[#out + 1] = redis.call('HGET', KEYS[1], seq) or '' end
+return out
 """
 
 
@@ -140,11 +218,21 @@ def parse_store(
     return StoreAddress(given, name)
 
 
+KEYS = (
+    "version", "log", "snapshot", "members", "applied", "flushed",
+    "journal", "journal-seq", "snapshots",
+)  # fmt: skip
+
+
 def key_names(namespace: str) -> tuple[dict[str, str], str]:
-    """A namespace's keys (the version, the log, the snapshot) and its change feed's channel,
-    all under the hash tag ``{namespace}``: one Redis Cluster slot holds them all."""
+    """A namespace's keys and its change feed's channel, all under the hash tag
+    ``{namespace}``: one Redis Cluster slot holds them all. The log: ``version``, ``log``,
+    ``snapshot``; the processes: ``members`` (until when each is known alive), ``applied``
+    (the version each holds) and ``flushed`` (the last flush request each answered); the shared
+    journal: ``journal`` and ``journal-seq``; the control
+    API's named snapshots: ``snapshots``."""
     tag = f"prosper-mock:{{{namespace}}}"
-    keys = {name: f"{tag}:{name}" for name in ("version", "log", "snapshot")}
+    keys = {name: f"{tag}:{name}" for name in KEYS}
     return keys, f"{tag}:changes"
 
 
@@ -159,6 +247,13 @@ class SharedLog:
         self._since = client.register_script(SINCE)
         self._compact = client.register_script(COMPACT)
         self._lease = client.register_script(LEASE)
+        self._reseed = client.register_script(RESEED)
+        self._heartbeat = client.register_script(HEARTBEAT)
+        self._behind = client.register_script(BEHIND)
+        self._journal_add = client.register_script(JOURNAL_ADD)
+        self._journal_since = client.register_script(JOURNAL_SINCE)
+        self._not_flushed = client.register_script(NOT_FLUSHED)
+        self.flush_channel = f"{self.channel}:flush"
 
     @classmethod
     async def connect(cls, address: StoreAddress, timeout: float = 5.0) -> SharedLog:
@@ -224,6 +319,12 @@ class SharedLog:
         keys = [self.keys["version"], self.keys["log"], self.keys["snapshot"]]
         return bool(await self.call(self._compact(keys, [version, snapshot])))
 
+    async def reseed(self, version: int, state: bytes) -> bool:
+        """Start the log again from ``state`` (the whole state at ``version``) when it holds
+        less than that (Redis lost it); ``False`` when it holds as much already."""
+        keys = [self.keys["version"], self.keys["log"], self.keys["snapshot"]]
+        return bool(await self.call(self._reseed(keys, [version, state])))
+
     async def snapshot(self) -> tuple[int, bytes] | None:
         """The kept snapshot and its version (``None``: the log starts at the base)."""
         found = await self.call(self.client.hmget(self.keys["snapshot"], ["version", "data"]))
@@ -237,16 +338,66 @@ class SharedLog:
         key = f"prosper-mock:{{{self.address.namespace}}}:lease:{name}"
         return bool(await self.call(self._lease([key], [holder, milliseconds])))
 
-    async def feed(self) -> AsyncIterator[int]:
-        """The versions of changes as they are appended anywhere (Redis pub/sub)."""
+    async def heartbeat(self, member: str, version: int, milliseconds: int) -> None:
+        """Say ``member`` is alive for ``milliseconds`` more and holds ``version``."""
+        keys = [self.keys["members"], self.keys["applied"]]
+        await self.call(self._heartbeat(keys, [member, version, milliseconds]))
+
+    async def behind(self, version: int) -> int:
+        """How many members alive now hold less than ``version``."""
+        keys = [self.keys["members"], self.keys["applied"]]
+        return int(await self.call(self._behind(keys, [version])))
+
+    async def leave(self, member: str) -> None:
+        """``member`` stops: nobody waits for it any more."""
+        await self.call(self.client.zrem(self.keys["members"], member))
+        await self.call(self.client.hdel(self.keys["applied"], member))
+
+    async def journal_add(self, entries: list[bytes], keep: int) -> int:
+        """Add ``entries`` to the shared journal in order, keeping its last ``keep``; the
+        number the last one got."""
+        keys = [self.keys["journal"], self.keys["journal-seq"]]
+        return int(await self.call(self._journal_add(keys, [keep, *entries])))
+
+    async def journal_since(
+        self, seq: int, count: int = SINCE_BATCH
+    ) -> tuple[int, int, list[bytes]]:
+        """Up to ``count`` entries of the shared journal after number ``seq``: the journal's
+        last number, the first number answered, and the entries (empty: trimmed or cleared)."""
+        keys = [self.keys["journal"], self.keys["journal-seq"]]
+        found = await self.call(self._journal_since(keys, [seq, count]))
+        return int(found[0]), int(found[1]), [bytes(entry) for entry in found[2:]]
+
+    async def feed(self) -> AsyncIterator[int | str]:
+        """What is announced to every process (Redis pub/sub), as it happens: the version
+        of each change appended anywhere (an ``int``), and the token of each request to hand
+        in journal entries (``ask_flush``, a ``str``)."""
         pubsub = self.client.pubsub()
         try:
-            await self.call(pubsub.subscribe(self.channel))
+            await self.call(pubsub.subscribe(self.channel, self.flush_channel))
             while True:
                 message = await self.call(
                     pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 )
-                if message is not None and message.get("type") == "message":
-                    yield int(message["data"])
+                if message is None or message.get("type") != "message":
+                    continue
+                data = bytes(message["data"]).decode()
+                channel = message["channel"]
+                if isinstance(channel, bytes):
+                    channel = channel.decode()
+                yield data if channel == self.flush_channel else int(data)
         finally:
             await pubsub.aclose()
+
+    async def ask_flush(self, token: str) -> None:
+        """Ask every process to hand in its journal entries and say so with ``token``."""
+        await self.call(self.client.publish(self.flush_channel, token))
+
+    async def flushed(self, member: str, token: str) -> None:
+        """``member`` handed in every entry it had when ``token`` was asked."""
+        await self.call(self.client.hset(self.keys["flushed"], member, token))
+
+    async def not_flushed(self, token: str) -> int:
+        """How many members alive now have not answered the flush request ``token``."""
+        keys = [self.keys["members"], self.keys["flushed"]]
+        return int(await self.call(self._not_flushed(keys, [token])))

@@ -1,0 +1,339 @@
+"""One process of a mock shared on Redis (``serve --store redis://...``).
+
+Every process serves one world: each holds a copy, bound to the shared log of changes
+(``world.storage.replica.SharedWorld``), and every write goes through the log. ``Sharing`` is
+what a process adds around that binding while it serves:
+
+- **Writes** (``write``) run one at a time in a process, on a world caught up with the log, and
+  again when another process appended first. The answer waits until every live process holds
+  the write (``settle``): a read through any process then sees it, with no round trip to Redis
+  on reads.
+- **Following**: the change feed (pub/sub) wakes a process to apply what others wrote; a
+  heartbeat twice a second says it is alive and which version it holds (``members``), and
+  catches up on anything a lost message left out.
+- **Leading**: one process at a time holds the ``lead`` lease; it plays what falls due on the
+  clock (launched calls' steps and ends) as writes, so they happen once however many
+  processes serve. A lease a dead process held expires, and another takes it.
+- **The journal** is shared: each process's entries go to Redis in batches and are numbered
+  there, one order for all; a read of the journal first asks every live process to hand in
+  what it answered so far, then fetches what it lacks.
+- **Named snapshots** of the control API live in Redis, so any process restores them.
+- **Upkeep**: the lead process compacts the log (a snapshot of the whole state replaces the
+  entries before it) every ``COMPACT_EVERY`` entries, and a Redis that lost the log
+  (restarted empty) gets it back from the processes' copies.
+
+Stubs and fault rules are sections of the log's entries (``SharedWorld.sections``): changed
+with a write, applied with it everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from prosper_mock.serving.faults import parse_rules
+from prosper_mock.serving.journal import JournalEntry
+from prosper_mock.world.errors import StoreUnavailable, UnknownSnapshot
+from prosper_mock.world.storage.base import Section
+from prosper_mock.world.storage.redislog import SharedLog, StoreAddress
+from prosper_mock.world.storage.replica import MAX_ATTEMPTS, SharedWorld, StoreConflict
+
+if TYPE_CHECKING:
+    from prosper_mock.serving.faults import FaultInjector, FaultRule
+    from prosper_mock.serving.journal import Journal
+    from prosper_mock.serving.spec import Spec
+    from prosper_mock.serving.stubs import Stubs
+    from prosper_mock.world.model import World
+
+
+class Shared(Protocol):
+    """What a ``Sharing`` shares of an app's state (``MockState`` is one)."""
+
+    @property
+    def world(self) -> World: ...
+    @property
+    def journal(self) -> Journal: ...
+    @property
+    def stubs(self) -> Stubs: ...
+    @property
+    def faults(self) -> FaultInjector: ...
+    @property
+    def spec(self) -> Spec: ...
+    def set_fault_rules(self, rules: list[FaultRule]) -> None: ...
+
+T = TypeVar("T")
+MEMBER_MS = 3000  # a process not heard from for this long is no longer waited for
+BEAT_SECONDS = 0.5
+JOURNAL_FLUSH_SECONDS = 0.02
+MAX_SNAPSHOTS = 16
+COMPACT_EVERY = 1000  # entries the log may grow by before the lead process compacts it
+log = logging.getLogger("prosper_mock.sharing")
+_WRITING = contextvars.ContextVar("prosper_mock_writing", default=False)
+
+
+class Sharing:
+    """``state``'s world and control state, shared with every process on ``address``."""
+
+    def __init__(self, state: Shared, address: StoreAddress, timeout: float = 2.0) -> None:
+        self.state = state
+        self.address = address
+        self.member = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        journal = state.journal
+        sections = [
+            Section("stubs", state.stubs.to_list, lambda data: state.stubs.load(data, state.spec)),
+            Section(
+                "faults", state.faults.saved, lambda data: state.set_fault_rules(parse_rules(data))
+            ),
+            Section("journal", lambda: journal.cleared_through, lambda seq: journal.clear(seq)),
+        ]
+        self.replica = SharedWorld(state.world, address, timeout, sections)
+        journal.outbox = []
+        self.timeout = timeout
+        self._log: SharedLog | None = None
+        self._lock: asyncio.Lock | None = None
+        self._lead_until = 0.0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lost: str | None = None  # why the store cannot be used now (logged once)
+        self._compacted = 0  # the version of the last snapshot this process kept
+
+    @property
+    def leading(self) -> bool:
+        """This process holds the lead lease (it plays what falls due on the clock)."""
+        return time.monotonic() < self._lead_until
+
+    @property
+    def version(self) -> int:
+        """The log's version this process's world holds."""
+        return self.replica.version
+
+    @property
+    def shared_log(self) -> SharedLog:
+        if self._log is None:
+            raise StoreUnavailable(f"the store at {self.address.shown} is not connected yet")
+        return self._log
+
+    async def start(self) -> None:
+        """Connect, catch up with the log (before serving anything), and start following;
+        ``StoreUnavailable`` when Redis cannot be used."""
+        self._lock = asyncio.Lock()
+        self._log = await SharedLog.connect(self.address, self.timeout)
+        self.replica.catch_up()
+        await self._beat()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._follow()),
+            loop.create_task(self._keep_beating()),
+            loop.create_task(self._keep_flushing()),
+        ]
+
+    async def stop(self) -> None:
+        """Stop following; hand in what the journal holds and leave (nobody waits for us)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, StoreUnavailable):
+                await task
+        if self._log is not None:
+            with contextlib.suppress(StoreUnavailable):
+                await self.flush_journal()
+                await self._log.leave(self.member)
+            await self._log.close()
+        self.replica.close()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    async def write(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run ``operation`` as one write of the shared world; answers once every live
+        process holds it."""
+        assert self._lock is not None, "start() first"
+        if _WRITING.get():  # a write inside a write (a control call's): one write
+            return await operation()
+        token = _WRITING.set(True)
+        try:
+            return await self._write(operation)
+        finally:
+            _WRITING.reset(token)
+
+    async def _write(self, operation: Callable[[], Awaitable[T]]) -> T:
+        assert self._lock is not None
+        async with self._lock:
+            for _ in range(MAX_ATTEMPTS):
+                self.replica.catch_up()
+                try:
+                    result = await operation()
+                except StoreConflict:
+                    continue
+                break
+            else:
+                raise StoreConflict(f"{MAX_ATTEMPTS} writes of other processes came first")
+            written = self.replica.version
+        await self.settle(written)
+        return result
+
+    async def settle(self, version: int) -> None:
+        """Wait until every live process holds ``version`` (at most ``MEMBER_MS``: one that
+        has not answered by then is no longer counted alive). The write stands either way."""
+        if version <= 0:
+            return
+        deadline = time.monotonic() + MEMBER_MS / 1000
+        delay = 0.0002
+        try:
+            while await self.shared_log.behind(version) and time.monotonic() < deadline:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.02)
+        except StoreUnavailable as exc:
+            self._note_lost(exc)
+
+    # -- following ------------------------------------------------------------------------
+
+    def catch_up(self) -> bool:
+        """Apply what others wrote; ``True`` when anything was."""
+        before = self.replica.version
+        return self.replica.catch_up() != before
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                async for message in self.shared_log.feed():
+                    if isinstance(message, str):  # a journal read elsewhere wants ours
+                        await self.flush_journal()
+                        await self.shared_log.flushed(self.member, message)
+                    elif message > self.replica.version and self.catch_up():
+                        await self._beat()
+            except StoreUnavailable as exc:
+                self._note_lost(exc)
+                await asyncio.sleep(BEAT_SECONDS)
+
+    async def _keep_beating(self) -> None:
+        while True:
+            await asyncio.sleep(BEAT_SECONDS)
+            try:
+                found = await self.shared_log.version()
+                if found < self.replica.version:
+                    await self._reseed()
+                elif found > self.replica.version:
+                    self.catch_up()  # a change the feed did not bring (a message lost)
+                await self._beat()
+                if self.leading and self.replica.version - self._compacted >= COMPACT_EVERY:
+                    await self._compact()
+            except StoreUnavailable as exc:
+                self._note_lost(exc)
+
+    async def _reseed(self) -> None:
+        """Redis lost the log (restarted empty): start it again from this process's copy."""
+        version = self.replica.version
+        state = json.dumps(self.replica.whole_state(), ensure_ascii=False).encode()
+        if await self.shared_log.reseed(version, state):
+            log.warning(
+                "the store at %s had lost the shared world: restored it from this process "
+                "(version %d)", self.address.shown, version,
+            )  # fmt: skip
+        self._compacted = version
+
+    async def _compact(self) -> None:
+        """Keep the whole state at this version instead of the log's entries up to it."""
+        version = self.replica.version
+        state = json.dumps(self.replica.whole_state(), ensure_ascii=False).encode()
+        await self.shared_log.compact(version, state)
+        self._compacted = version
+
+    async def _beat(self) -> None:
+        log_ = self.shared_log
+        await log_.heartbeat(self.member, self.replica.version, MEMBER_MS)
+        if await log_.lease("lead", self.member, MEMBER_MS):
+            # Counted as held a beat less than the lease lasts: never two leading at once.
+            self._lead_until = time.monotonic() + MEMBER_MS / 1000 - 2 * BEAT_SECONDS
+        else:
+            self._lead_until = 0.0
+        if self._lost is not None:
+            log.warning("the store at %s answers again", self.address.shown)
+            self._lost = None
+
+    def _note_lost(self, exc: StoreUnavailable) -> None:
+        if self._lost is None:
+            log.error("%s", exc)
+        self._lost = str(exc)
+        self._lead_until = 0.0
+
+    # -- the shared journal ---------------------------------------------------------------
+
+    async def _keep_flushing(self) -> None:
+        while True:
+            await asyncio.sleep(JOURNAL_FLUSH_SECONDS)
+            try:
+                await self.flush_journal()
+            except StoreUnavailable as exc:
+                self._note_lost(exc)
+
+    async def flush_journal(self) -> None:
+        """Hand this process's new journal entries to the shared journal, in order."""
+        journal = self.state.journal
+        outbox = journal.outbox
+        if not outbox:
+            return
+        batch = list(outbox)
+        raw = [json.dumps(entry.to_dict(), ensure_ascii=False).encode() for entry in batch]
+        await self.shared_log.journal_add(raw, journal.maxlen)
+        del outbox[: len(batch)]  # kept until Redis has them: a lost store loses none
+
+    async def pull_journal(self) -> None:
+        """Bring the journal up to date with every process's requests (before a read): every
+        live process hands in what it answered so far (at most ``MEMBER_MS`` is waited)."""
+        await self.flush_journal()
+        log_, token = self.shared_log, uuid.uuid4().hex
+        await log_.ask_flush(token)
+        await log_.flushed(self.member, token)
+        deadline = time.monotonic() + MEMBER_MS / 1000
+        delay = 0.0002
+        while await log_.not_flushed(token) and time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.02)
+        journal = self.state.journal
+        while True:
+            last, first, raw = await self.shared_log.journal_since(journal.last_seq)
+            journal.take(first, [_entry(data) for data in raw])
+            if not raw or journal.last_seq >= last:
+                return
+
+    # -- named snapshots ------------------------------------------------------------------
+
+    async def take_snapshot(self) -> str:
+        """Keep the whole shared state under a new name (the oldest go past the limit)."""
+        client, key = self.shared_log.client, self.shared_log.keys["snapshots"]
+        name = f"{time.time_ns():016x}{uuid.uuid4().hex[:16]}"
+        state = json.dumps(self.replica.whole_state(), ensure_ascii=False)
+        names = sorted(await self.shared_log.call(client.hkeys(key)))
+        old = names[: max(0, len(names) - MAX_SNAPSHOTS + 1)]
+        if old:
+            await self.shared_log.call(client.hdel(key, *old))
+        await self.shared_log.call(client.hset(key, name, state))
+        return name
+
+    async def restore_snapshot(self, name: str) -> None:
+        """Make the shared state the snapshot ``name`` (then forgotten); ``UnknownSnapshot``."""
+        client, key = self.shared_log.client, self.shared_log.keys["snapshots"]
+        found = await self.shared_log.call(client.hget(key, name))
+        if found is None:
+            raise UnknownSnapshot(f"no snapshot {name!r} (restored already, or never taken)")
+        saved = json.loads(found)
+
+        async def restore() -> None:
+            self.replica.restore(saved)
+
+        await self.write(restore)
+        await self.shared_log.call(client.hdel(key, name))
+
+
+def _entry(raw: bytes) -> JournalEntry | None:
+    if not raw:
+        return None
+    return JournalEntry.from_dict(json.loads(raw))

@@ -76,13 +76,18 @@ def added_document(added: AddedTargets) -> dict[str, Any]:
 
 
 def launched_document(launched: Launched) -> dict[str, Any]:
-    """What a launch answers: each target called with its new call, and the ones skipped."""
+    """What a launch answers: each target called with its new call, the ones skipped, and
+    those whose call waits for their operating hours, with when it is placed."""
     return {
         "launched": [
             {"target_id": target_id, "call_log_id": call_log_id}
             for target_id, call_log_id in launched.calls
         ],
         "skipped": list(launched.skipped),
+        "scheduled": [
+            {"target_id": target_id, "scheduled_time": when}
+            for target_id, when in launched.scheduled
+        ],
     }
 
 

@@ -13,16 +13,18 @@ retries due, in time order with the dialer's events. Kit decisions: ``docs/seman
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from prosper_mock.base.timefmt import iso_milliseconds
+from prosper_mock.world.campaigns import Campaign
 from prosper_mock.world.errors import InvalidChange, UnknownCampaign
 from prosper_mock.world.hookfaults import parse_delivery_faults
 from prosper_mock.world.hours import next_open
 from prosper_mock.world.records import CallLog, timestamp
-from prosper_mock.world.targeting import Targeting
+from prosper_mock.world.targeting import Launched, Targeting
+from prosper_mock.world.targets import Target
 from prosper_mock.world.webhooks import (
     FAILED,
     PENDING,
@@ -44,8 +46,53 @@ class Hooking(Targeting):
     """Attempts, retries and webhook events (mixed into ``World``)."""
 
     webhooks: WebhookTable
+    _deferred: list[tuple[str, str]]  # the calls a launch under way left for later
 
     # --- the world's writes -------------------------------------------------------
+
+    def launch(
+        self,
+        campaign_id: str,
+        *,
+        target_ids: Sequence[str] | None = None,
+        count: int | None = None,
+        prioritize_oldest: bool = False,
+    ) -> Launched:
+        """``Targeting.launch``, and which targets' calls wait for their operating hours."""
+        with self.batch():
+            self._deferred = []
+            done = super().launch(
+                campaign_id,
+                target_ids=target_ids,
+                count=count,
+                prioritize_oldest=prioritize_oldest,
+            )
+            deferred, self._deferred = tuple(self._deferred), []
+        return dataclasses.replace(done, scheduled=deferred)
+
+    def _place_calls(
+        self, campaign: Campaign, targets: Sequence[Target], now: float
+    ) -> list[tuple[str, int]]:
+        """Call the targets whose operating hours are open now; schedule the others' calls
+        for their next opening (the clock places them, as it places retries)."""
+        ready = []
+        for target in targets:
+            opens = next_open(now, target.operating_hours)
+            if opens <= now:
+                ready.append(target)
+                continue
+            self.webhooks.schedule(target.id, opens)
+            stamp = iso_milliseconds(now)
+            moved = stamp if timestamp(stamp) > timestamp(target.updated_at) else target.updated_at
+            when = iso_milliseconds(opens)
+            self.targets.put(
+                dataclasses.replace(
+                    target, status=RETRIED_STATUS, scheduled_time=when, updated_at=moved
+                )
+            )
+            getattr(self, "_deferred", []).append((target.id, when))
+            self._changed()
+        return super()._place_calls(campaign, ready, now)
 
     def _call_ended(self, log: CallLog, at: float) -> None:
         """One of a target's calls ended at ``at``: schedule its next attempt or spend its

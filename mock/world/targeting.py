@@ -52,11 +52,13 @@ class AddedTargets:
 
 @dataclass(frozen=True)
 class Launched:
-    """What ``launch`` did: ``(target id, call id)`` per call placed, and the targets skipped
-    (a call of theirs is live already)."""
+    """What ``launch`` did: ``(target id, call id)`` per call placed, the targets skipped (a
+    call of theirs is live already), and ``(target id, when)`` per call left for its
+    operating hours (``Hooking``)."""
 
     calls: tuple[tuple[str, int], ...]
     skipped: tuple[str, ...]
+    scheduled: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

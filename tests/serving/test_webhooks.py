@@ -274,3 +274,28 @@ def test_on_the_system_clock_a_call_ended_through_the_control_api_is_delivered(
         assert ended.status_code == 200
         [payload] = receiver.wait_for(target_id)
         assert (payload["call_log_id"], payload["attempt"]) == (call, 1)
+
+
+def test_a_launch_answers_which_calls_wait_for_the_targets_hours() -> None:
+    with MockServer(_world()) as server:
+        campaign = server.world.campaigns()[0].id
+        closed = {"sunday": [{"start": "09:00", "end": "10:00"}], "tz": "UTC"}
+        added = requests.post(
+            server.url(f"/api/v1/campaigns/{campaign}/targets"),
+            json={"targets": [{"phone_number": {"value": "+15550001", "operating_hours": closed}}]},
+            timeout=5,
+        ).json()
+        target_id = added["targets"][0]["id"]
+        answer = requests.post(
+            server.url(f"/api/v1/campaigns/{campaign}/calls"),
+            json={"target_ids": [target_id]},
+            timeout=5,
+        ).json()
+        when = "2026-01-18T09:00:00.000+00:00"  # the Sunday after
+        assert answer == {
+            "launched": [],
+            "skipped": [],
+            "scheduled": [{"target_id": target_id, "scheduled_time": when}],
+        }
+        target = requests.get(server.url(f"/api/v1/targets/{target_id}"), timeout=5).json()
+        assert (target["status"], target["scheduled_time"]) == ("Scheduled", when)

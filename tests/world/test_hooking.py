@@ -239,3 +239,44 @@ def test_each_transactions_change_folds_into_what_the_world_holds() -> None:
         whole = fold(whole, change)
     assert whole == json.loads(json.dumps(world.changes()))
     assert [e["state"] for e in whole["webhooks"]["events"].values()] == ["pending", "pending"]
+
+
+def test_a_launch_outside_the_targets_hours_is_placed_at_the_next_opening() -> None:
+    world = _world()
+    campaign = world.campaigns()[0].id
+    hours = {**WEEKDAYS_9_TO_5, "tz": "America/New_York"}
+    assert isinstance(world.clock, VirtualClock)
+    world.clock.set("2026-01-17T15:00:00+00:00")  # a Saturday
+    added = world.add_targets(
+        campaign,
+        [{"phone_number": {"value": "+15550001111", "operating_hours": hours}}],
+        launch=True,
+    )
+    target_id = added.added[0].id
+    assert added.launched == ()
+    view = world.target(target_id)
+    assert view is not None and (view.status, view.call_log_ids) == ("Scheduled", [])
+    assert view.scheduled_time == "2026-01-19T14:00:00.000+00:00"  # Monday 09:00 in New York
+    again = world.launch(campaign, target_ids=[target_id])
+    assert again.calls == () and again.scheduled == ((target_id, view.scheduled_time),)
+    world.clock.set("2026-01-19T14:00:00+00:00")
+    world.catch_up()
+    view = world.target(target_id)
+    assert view is not None and view.status == "In Progress" and len(view.call_log_ids) == 1
+    world.end_call(view.call_log_ids[0])
+    [event] = world.webhook_events(target_id=target_id)
+    assert event.attempt == 1
+
+
+def test_a_launch_inside_the_hours_or_without_any_calls_at_once() -> None:
+    world = _world()
+    campaign = world.campaigns()[0].id
+    hours = {**WEEKDAYS_9_TO_5, "tz": "America/New_York"}  # Thursday 10:00 there: open
+    placed = world.launch(
+        campaign,
+        target_ids=[
+            world.add_targets(campaign, [{"phone_number": phone}]).added[0].id
+            for phone in ({"value": "+15550001111", "operating_hours": hours}, "+15550002222")
+        ],
+    )
+    assert len(placed.calls) == 2 and placed.scheduled == ()

@@ -179,9 +179,8 @@ class Deliveries:
         async def record() -> bool:
             return state.world.record_send(event.id, len(event.sends), *done)
 
-        write = getattr(state, "write", None)  # MockState.write: one write of a shared store
         try:
-            await (record() if write is None else write(record))
+            await state.write(record)
         except WorldError as exc:  # e.g. the state file cannot be written: sent again later
             LOG.error("webhooks: the outcome of event %s was not recorded: %s", event.id, exc)
 

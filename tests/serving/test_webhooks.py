@@ -1,5 +1,6 @@
 """Webhook deliveries over real sockets: the payload, the headers, failures, a hanging
-receiver, a redirect, reruns, and serving that never waits for a receiver."""
+receiver, a redirect, reruns, faults, serving that never waits for a receiver, and several
+processes on a shared store sending each event once."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from prosper_mock import MockServer, VirtualClock, World, WorldRecipe
+from prosper_mock import ControlClient, MockServer, VirtualClock, World, WorldRecipe
 from prosper_mock.receiver import WebhookReceiver
 from prosper_mock.serving.webhooks import NO_URL
+from tests.clirun import serve
+from tests.redisserver import RedisServer
 
+SEED_0_CAMPAIGN = "53e92788-1132-4a51-99dd-0c2bea0fc377"
 KEYS = {"campaign_id", "call_log_id", "target_id", "attempt", "max_attempts"}
 KEYS |= {"next_attempt_scheduled"}
 
@@ -299,3 +303,34 @@ def test_a_launch_answers_which_calls_wait_for_the_targets_hours() -> None:
         }
         target = requests.get(server.url(f"/api/v1/targets/{target_id}"), timeout=5).json()
         assert (target["status"], target["scheduled_time"]) == ("Scheduled", when)
+
+
+def test_two_processes_on_one_store_send_each_event_once_and_agree_on_its_outcome(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    with WebhookReceiver() as receiver:
+        args = ["--quiet", "--store", redis_server.url, "--store-namespace", redis_namespace]
+        args += ["--virtual-clock", "--webhook-url", receiver.url]
+        with serve(args) as first, serve(args) as second:
+            one, other = ControlClient(first.base_url), ControlClient(second.base_url)
+            phones = [{"phone_number": f"+1555000{n:04d}"} for n in range(4)]
+            one.api(
+                "POST",
+                f"/api/v1/campaigns/{SEED_0_CAMPAIGN}/targets",
+                {"targets": phones, "launch": True},
+            )
+            for _ in range(3):  # a day a step, through every attempt: some are retried
+                other.advance_clock(86_400)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                events = one.webhook_events()
+                if events and all(e["state"] == "delivered" for e in events):
+                    break
+                time.sleep(0.1)
+            assert events and all(e["state"] == "delivered" for e in events)
+            assert other.webhook_events() == events  # the same events, the same outcomes
+            time.sleep(0.5)  # a second sender, were there one, would have sent by now
+        sent = sorted((p["target_id"], p["attempt"]) for p in receiver.payloads)
+        assert sent == sorted((e["payload"]["target_id"], e["payload"]["attempt"]) for e in events)
+        assert len(sent) == len(set(sent)) >= 4  # once each
+        assert all(len(e["sends"]) == 1 for e in events)

@@ -73,12 +73,17 @@ RULES: dict[str, str] = {
     # Judged by the model-based workflow test (test_lifecycle.py):
     "lifecycle": "a target added is Pending and uncalled; launched, its call is live at once, "
     "without a call log; once ended (on the clock) its log answers by id and in the list",
+    # Judged by the webhook suite (test_webhooks.py, webhooks.py):
+    "webhook-per-attempt": "every finished target got exactly one target-finished webhook per "
+    "attempt, with upstream's six keys, attempt n naming its n-th call, whose "
+    "GET /call-logs/{id} is that target's; only the last attempt names no next one",
 }
 
 
 SPEC, FALLBACK, READ_ONLY = "test_spec_conformance", "test_fallback_semantics", "test_lookups"
 LOGS, TARGETS = "test_call_log_pages", "test_target_pages"
 LIFECYCLE = "test_workflow_lifecycle"
+WEBHOOKS = "test_workflow_webhooks"
 ANSWER = (SPEC, READ_ONLY, LIFECYCLE)
 # The suites (test names, or their start) that judge each rule; a rule not named here is
 # judged on every answer of every suite. A JUnit file shows a rule none of them ran for as
@@ -102,6 +107,7 @@ JUDGED_BY: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("target-matches-listing", "target-pages"), (TARGETS,)),
     **dict.fromkeys(("call-log-ids-resolve", "target-status-agrees"), (TARGETS, LIFECYCLE)),
     "lifecycle": (LIFECYCLE,),
+    "webhook-per-attempt": (WEBHOOKS,),
 }  # fmt: skip
 
 

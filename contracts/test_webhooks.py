@@ -10,6 +10,7 @@ running one.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -44,10 +45,17 @@ def test_workflow_webhooks(contract_target: Target) -> None:
     with WebhookReceiver() as receiver, MockServer(world) as server:
         own = Target(
             server.base_url,
-            record=contract_target.record.own_mock(test_workflow_webhooks.__name__),
+            record=_own_record(contract_target.record, test_workflow_webhooks.__name__),
             world=server.world,
         )
         run(own, ControlClient(server.base_url), receiver)
+
+
+def _own_record(record: Any, suite: str) -> Any:
+    """The record of the suite's own mock: its findings are the run's, its requests counted
+    apart from the endpoint's where the record can (``own_mock``)."""
+    apart = getattr(record, "own_mock", None)
+    return apart(suite) if apart is not None else record.sharing_findings()
 
 
 def run(target: Target, control: ControlClient, receiver: WebhookReceiver) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from sys import getsizeof
@@ -250,6 +250,7 @@ class Journal:
         # On a shared store: what this process answered, not yet in the shared journal.
         # Entries are numbered there, and come back to every process's journal (``take``).
         self.outbox: list[JournalEntry] | None = None
+        self.on_outbox: Callable[[], None] | None = None  # told when the outbox fills
         self.cleared_through = 0  # entries up to this seq were cleared (``clear``)
 
     @property
@@ -304,6 +305,8 @@ class Journal:
             entry.wall_time = _wall_clock()
             if self.outbox is not None:
                 self.outbox.append(entry)
+                if len(self.outbox) == 1 and self.on_outbox is not None:
+                    self.on_outbox()  # hand it in soon: the shared order is the answers' order
                 return entry
             entry.seq = self._seq = self._seq + 1
             self._hold(entry)

@@ -14,9 +14,10 @@ what a process adds around that binding while it serves:
 - **Leading**: one process at a time holds the ``lead`` lease; it plays what falls due on the
   clock (launched calls' steps and ends) as writes, so they happen once however many
   processes serve. A lease a dead process held expires, and another takes it.
-- **The journal** is shared: each process's entries go to Redis in batches and are numbered
-  there, one order for all; a read of the journal first asks every live process to hand in
-  what it answered so far, then fetches what it lacks.
+- **The journal** is shared: each process hands its entries to Redis as they come (in
+  batches under load) and they are numbered there, one order for all; a read of the
+  journal first asks every live process to hand in what it answered so far, then fetches
+  what it lacks.
 - **Named snapshots** of the control API live in Redis, so any process restores them.
 - **Upkeep**: the lead process compacts the log (a snapshot of the whole state replaces the
   entries before it) every ``COMPACT_EVERY`` entries, and a Redis that lost the log
@@ -70,10 +71,11 @@ class Shared(Protocol):
     def spec(self) -> Spec: ...
     def set_fault_rules(self, rules: list[FaultRule]) -> None: ...
 
+
 T = TypeVar("T")
 MEMBER_MS = 3000  # a process not heard from for this long is no longer waited for
 BEAT_SECONDS = 0.5
-JOURNAL_FLUSH_SECONDS = 0.02
+JOURNAL_FLUSH_SECONDS = 0.5  # entries are handed in as they come; this retries the rest
 MAX_SNAPSHOTS = 16
 COMPACT_EVERY = 1000  # entries the log may grow by before the lead process compacts it
 log = logging.getLogger("prosper_mock.sharing")
@@ -100,6 +102,8 @@ class Sharing:
         self.timeout = timeout
         self._log: SharedLog | None = None
         self._lock: asyncio.Lock | None = None
+        self._flushing = asyncio.Lock()
+        self._flush_task: asyncio.Task[None] | None = None
         self._lead_until = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._lost: str | None = None  # why the store cannot be used now (logged once)
@@ -124,11 +128,16 @@ class Sharing:
     async def start(self) -> None:
         """Connect, catch up with the log (before serving anything), and start following;
         ``StoreUnavailable`` when Redis cannot be used."""
-        self._lock = asyncio.Lock()
+        self._lock, self._flushing = asyncio.Lock(), asyncio.Lock()
         self._log = await SharedLog.connect(self.address, self.timeout)
         self.replica.catch_up()
         await self._beat()
         loop = asyncio.get_running_loop()
+
+        def on_outbox() -> None:
+            loop.call_soon_threadsafe(self._flush_soon)
+
+        self.state.journal.on_outbox = on_outbox
         self._tasks = [
             loop.create_task(self._follow()),
             loop.create_task(self._keep_beating()),
@@ -143,6 +152,7 @@ class Sharing:
             with contextlib.suppress(asyncio.CancelledError, StoreUnavailable):
                 await task
         if self._log is not None:
+            self.state.journal.on_outbox = None
             with contextlib.suppress(StoreUnavailable):
                 await self.flush_journal()
                 await self._log.leave(self.member)
@@ -187,11 +197,19 @@ class Sharing:
         deadline = time.monotonic() + MEMBER_MS / 1000
         delay = 0.0002
         try:
+            await self.shared_log.heartbeat(self.member, self.replica.version, MEMBER_MS)
             while await self.shared_log.behind(version) and time.monotonic() < deadline:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.02)
         except StoreUnavailable as exc:
             self._note_lost(exc)
+
+    def _idle(self) -> bool:
+        """No write of this process is under way: the world may be caught up with the log
+        or read whole. A write's work runs in the writer thread (``serving/writer.py``) and
+        catches up itself first; what others wrote meanwhile is applied on the next beat."""
+        assert self._lock is not None
+        return not self._lock.locked()
 
     # -- following ------------------------------------------------------------------------
 
@@ -207,7 +225,7 @@ class Sharing:
                     if isinstance(message, str):  # a journal read elsewhere wants ours
                         await self.flush_journal()
                         await self.shared_log.flushed(self.member, message)
-                    elif message > self.replica.version and self.catch_up():
+                    elif message > self.replica.version and self._idle() and self.catch_up():
                         await self._beat()
             except StoreUnavailable as exc:
                 self._note_lost(exc)
@@ -218,12 +236,18 @@ class Sharing:
             await asyncio.sleep(BEAT_SECONDS)
             try:
                 found = await self.shared_log.version()
-                if found < self.replica.version:
+                if not self._idle():
+                    pass  # a write under way catches up itself, first
+                elif found < self.replica.version:
                     await self._reseed()
                 elif found > self.replica.version:
                     self.catch_up()  # a change the feed did not bring (a message lost)
                 await self._beat()
-                if self.leading and self.replica.version - self._compacted >= COMPACT_EVERY:
+                if (
+                    self.leading
+                    and self.replica.version - self._compacted >= COMPACT_EVERY
+                    and self._idle()
+                ):
                     await self._compact()
             except StoreUnavailable as exc:
                 self._note_lost(exc)
@@ -267,12 +291,19 @@ class Sharing:
     # -- the shared journal ---------------------------------------------------------------
 
     async def _keep_flushing(self) -> None:
-        while True:
+        while True:  # what a lost store kept in the outbox
             await asyncio.sleep(JOURNAL_FLUSH_SECONDS)
-            try:
-                await self.flush_journal()
-            except StoreUnavailable as exc:
-                self._note_lost(exc)
+            await self._flush_quietly()
+
+    def _flush_soon(self) -> None:
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_quietly())
+
+    async def _flush_quietly(self) -> None:
+        try:
+            await self.flush_journal()
+        except StoreUnavailable as exc:  # the periodic flush hands it in once Redis is back
+            self._note_lost(exc)
 
     async def flush_journal(self) -> None:
         """Hand this process's new journal entries to the shared journal, in order."""
@@ -280,10 +311,13 @@ class Sharing:
         outbox = journal.outbox
         if not outbox:
             return
-        batch = list(outbox)
-        raw = [json.dumps(entry.to_dict(), ensure_ascii=False).encode() for entry in batch]
-        await self.shared_log.journal_add(raw, journal.maxlen)
-        del outbox[: len(batch)]  # kept until Redis has them: a lost store loses none
+        async with self._flushing:  # one batch at a time: none is handed in twice
+            batch = list(outbox)
+            if not batch:
+                return
+            raw = [json.dumps(entry.to_dict(), ensure_ascii=False).encode() for entry in batch]
+            await self.shared_log.journal_add(raw, journal.maxlen)
+            del outbox[: len(batch)]  # kept until Redis has them: a lost store loses none
 
     async def pull_journal(self) -> None:
         """Bring the journal up to date with every process's requests (before a read): every

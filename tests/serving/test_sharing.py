@@ -1,0 +1,289 @@
+"""``serve --store redis://...``: replicas and workers serving one world from a real
+``redis-server``, as users run them (``prosper-mock serve`` processes on loopback ports)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.clirun import Served, one_line_error, run, serve
+from tests.redisserver import RedisServer
+
+CAMPAIGN = "53e92788-1132-4a51-99dd-0c2bea0fc377"  # seed 0's first campaign
+TARGETS = f"/api/v1/campaigns/{CAMPAIGN}/targets"
+
+
+def _store_args(server: RedisServer, namespace: str, *more: str) -> list[str]:
+    return ["--quiet", "--store", server.url, "--store-namespace", namespace, *more]
+
+
+@contextlib.contextmanager
+def _mocks(server: RedisServer, namespace: str, *more: str) -> Iterator[list[Served]]:
+    """Two replicas and a ``--workers 2`` mock on one Redis namespace."""
+    args = _store_args(server, namespace, *more)
+    with (
+        serve(args) as first,
+        serve(args) as second,
+        serve([*args, "--workers", "2"]) as workers,
+    ):
+        yield [first, second, workers]
+
+
+def _read_everywhere(mocks: list[Served], path: str) -> set[bytes]:
+    """``path`` read through every process: the workers' mock on 8 new connections, which
+    the kernel spreads over its two workers."""
+    bodies = set()
+    for mock in mocks:
+        for _ in range(8 if mock is mocks[-1] else 1):
+            bodies.add(requests.get(mock.url(path), timeout=10).content)
+    return bodies
+
+
+@dataclass
+class Sent:
+    """The API requests a test sent (the journal must list each once)."""
+
+    api: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, method: str, url: str, **kwargs: object) -> requests.Response:
+        answer = requests.request(method, url, timeout=30, **kwargs)  # type: ignore[arg-type]
+        if "/api/" in url:
+            with self.lock:
+                self.api += 1
+        return answer
+
+
+def test_writes_through_any_process_leave_every_process_answering_alike(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    send = Sent()
+    with _mocks(redis_server, redis_namespace, "--virtual-clock") as mocks:
+        first, second, workers = mocks
+        added = send(
+            "POST",
+            first.url(TARGETS),
+            json={"targets": [{"phone_number": "+15125550100"}, {"phone_number": "+1512555"}]},
+        )
+        assert added.status_code == 200, added.text
+        target = added.json()["targets"][0]["id"]
+        calls = workers.url(f"/api/v1/campaigns/{CAMPAIGN}/calls")
+        launched = send("POST", calls, json={"target_ids": [target]})
+        assert launched.status_code == 200, launched.text
+        started = [
+            send("POST", mock.url("/__mock/live-calls"), json={}).json()["call"]["call_log_id"]
+            for mock in (workers, second, workers)
+        ]
+        assert len(set(started)) == 3  # never an id twice, whichever process issued it
+        ended = send("POST", second.url(f"/__mock/live-calls/{started[0]}/end"), json={})
+        assert ended.ok, ended.text
+        moved = send("POST", workers.url("/__mock/clock/advance"), json={"seconds": 900})
+        assert moved.ok, moved.text
+        rule = {"rules": [{"faults": "status=503", "match": {"user_phone_number": "+1999"}}]}
+        assert send("PUT", second.url("/__mock/faults"), json=rule).ok
+        reads = [
+            f"{TARGETS}?limit=100",
+            "/api/v1/call-logs?limit=20",
+            f"/api/v1/live-calls?call_log_id={started[1]}",
+            f"/api/v1/call-logs/{started[0]}",
+            "/__mock/clock",
+            "/__mock/faults",
+            "/__mock/world",
+        ]
+        for path in reads:
+            send.api += ("/api/" in path and 10) or 0  # each is read through 10 connections
+            assert len(_read_everywhere(mocks, path)) == 1, path
+        status = requests.get(first.url(f"/api/v1/targets/{target}"), timeout=10).json()["status"]
+        send.api += 1
+        assert status not in ("Pending", "Scheduled")  # launched, and ended by the clock move
+        journals = _read_everywhere(mocks, "/__mock/journal?limit=1000")
+        assert len(journals) == 1
+        entries = json.loads(journals.pop())["entries"]
+        assert [entry["seq"] for entry in entries] == list(range(1, len(entries) + 1))
+        assert len(entries) == send.api, [(e["method"], e["path"], e["query"]) for e in entries]
+
+
+def test_a_late_replica_catches_up_before_it_serves(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    args = _store_args(redis_server, redis_namespace)
+    with serve(args) as first:
+        for _ in range(3):
+            assert requests.post(first.url("/__mock/call-logs"), json={}, timeout=10).ok
+        before = requests.get(first.url("/api/v1/call-logs?limit=5"), timeout=10).content
+        with serve(args) as late:
+            assert requests.get(late.url("/api/v1/call-logs?limit=5"), timeout=10).content == before
+
+
+def _kill_during_writes(victim_args: list[str], survivor: Served, rounds: int) -> list[list[str]]:
+    """Start a replica ``rounds`` times and SIGKILL it while clients write through it; the
+    phone numbers of every add-targets request it acknowledged."""
+    acknowledged: list[list[str]] = []
+    draw = random.Random(7)
+    for round_ in range(rounds):
+        with serve(victim_args) as victim:
+            stop = threading.Event()
+
+            def write(
+                client: int, mock: Served = victim, stop: threading.Event = stop, at: int = round_
+            ) -> None:
+                n = 0
+                while not stop.is_set():
+                    n += 1
+                    phones = [f"+1{at:03d}{client:02d}{n:05d}{k}" for k in "01"]
+                    body = {"targets": [{"phone_number": p} for p in phones]}
+                    try:
+                        answer = requests.post(mock.url(TARGETS), json=body, timeout=10)
+                    except requests.RequestException:
+                        return  # killed: what was not answered was not acknowledged
+                    if answer.status_code == 200:
+                        acknowledged.append(phones)
+
+            threads = [threading.Thread(target=write, args=(i,)) for i in range(3)]
+            for thread in threads:
+                thread.start()
+            time.sleep(0.2 + draw.random() * 0.4)
+            os.kill(victim.process.pid, signal.SIGKILL)
+            stop.set()
+            for thread in threads:
+                thread.join(15)
+    return acknowledged
+
+
+def _phones(mock: Served) -> list[str]:
+    found, page = [], 0
+    while True:
+        answer = requests.get(mock.url(f"{TARGETS}?limit=100&page={page}"), timeout=10).json()
+        found += [target["phone_number"] for target in answer["targets"]]
+        if answer["next_page"] is None:
+            return found
+        page += 1
+
+
+def test_a_replica_killed_mid_write_loses_nothing_it_acknowledged(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    rounds = int(os.environ.get("PROSPER_MOCK_KILL_ROUNDS", "4"))
+    args = _store_args(redis_server, redis_namespace)
+    with serve(args) as survivor:
+        acknowledged = _kill_during_writes(args, survivor, rounds)
+        held = set(_phones(survivor))
+    assert len(acknowledged) >= rounds
+    lost = [pair for pair in acknowledged if not set(pair) <= held]
+    assert lost == []
+    # All or nothing: no request's targets are there in part.
+    added = {phone[:-1] for phone in held if phone and len(phone) == len(acknowledged[0][0])}
+    half = [prefix for prefix in added if len({prefix + "0", prefix + "1"} & held) != 2]
+    assert half == []
+
+
+def _load(mocks: list[Served], seconds: float) -> tuple[dict[int, int], list[int]]:
+    """Reads and writes through every process for ``seconds``: statuses seen, and the ids of
+    the live calls whose start was acknowledged."""
+    statuses: dict[int, int] = {}
+    started: list[int] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(mock: Served) -> None:
+        session, n = requests.Session(), 0
+        while time.monotonic() < deadline:
+            n += 1
+            if n % 3:
+                answer = session.get(mock.url("/api/v1/call-logs?limit=3"), timeout=10)
+            else:
+                answer = session.post(mock.url("/__mock/live-calls"), json={}, timeout=10)
+                if answer.status_code == 201:
+                    with lock:
+                        started.append(answer.json()["call"]["call_log_id"])
+            with lock:
+                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+
+    threads = [threading.Thread(target=client, args=(mock,)) for mock in mocks for _ in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 30)
+    return statuses, started
+
+
+def test_redis_lost_under_load_answers_503_and_recovers_by_itself(tmp_path: Path) -> None:
+    with RedisServer(tmp_path / "redis") as server:
+        args = _store_args(server, "lost")
+        with serve(args) as first, serve(args) as second:
+            mocks = [first, second]
+            outage = threading.Timer(1.0, server.stop)
+            back = threading.Timer(2.5, server.start)  # empty: it kept nothing
+            outage.start()
+            back.start()
+            statuses, started = _load(mocks, 5.0)
+            back.join()
+            time.sleep(1.5)  # a beat: the processes give the world back to the empty Redis
+            after = requests.post(first.url("/__mock/live-calls"), json={}, timeout=10)
+            assert after.status_code == 201, after.text
+            assert set(statuses) <= {200, 201, 503}, statuses
+            assert statuses.get(503) and statuses.get(201) and statuses.get(200)
+            for mock in mocks:
+                for call_log_id in [*started, after.json()["call"]["call_log_id"]]:
+                    found = requests.get(
+                        mock.url(f"/api/v1/live-calls?call_log_id={call_log_id}"), timeout=10
+                    )
+                    assert found.status_code == 200, (call_log_id, found.text)
+            assert len(_read_everywhere(mocks, "/__mock/world")) == 1
+            refused = next(
+                line for mock in mocks for line in mock.stderr if "cannot be used" in line
+            )
+            assert "Traceback" not in "".join(first.stderr + second.stderr), refused
+
+
+def test_a_store_that_cannot_be_reached_is_one_line_and_exit_2() -> None:
+    from tests.redisserver import free_port
+
+    line = one_line_error(run(["serve", "--store", f"redis://:s3cret@127.0.0.1:{free_port()}/0"]))
+    assert "cannot be used" in line and "***" in line and "s3cret" not in line
+
+
+def test_a_password_is_never_printed(tmp_path: Path) -> None:
+    with RedisServer(tmp_path / "redis", password="s3cret-pw") as server:
+        wrong = server.url.replace("s3cret-pw", "nope")
+        line = one_line_error(run(["serve", "--store", wrong]))
+        assert "nope" not in line and "***" in line
+        env = {"PROSPER_MOCK_STORE": server.url}
+        with serve(["--quiet"], env=env) as served:
+            assert requests.get(served.url("/api/v1/health"), timeout=10).ok
+        banner = "\n".join(served.stderr)
+        assert "shared on redis://:***@127.0.0.1" in banner and "s3cret-pw" not in banner
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--simulate"], "--simulate keep"),
+        (["--state-file", "state.json"], "--state-file keep"),
+        (["--store-namespace", "x y"], "--store-namespace"),
+    ],
+    ids=["simulate", "state-file", "namespace"],
+)
+def test_what_a_shared_store_cannot_take_is_refused(
+    redis_server: RedisServer, args: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.clirun import main_error
+
+    assert says in main_error(["serve", "--store", redis_server.url, *args], capsys)
+
+
+def test_workers_without_a_store_name_it_when_they_refuse_a_write() -> None:
+    with serve(["--workers", "2", "--quiet"]) as served:
+        refused = requests.post(served.url("/__mock/live-calls"), json={}, timeout=10)
+        assert refused.status_code == 409 and "--store redis://" in refused.json()["detail"]

@@ -55,6 +55,7 @@ from prosper_mock.world.persistence import StateFile
 from prosper_mock.world.simulation import Simulation
 from prosper_mock.world.storage.base import Section
 from prosper_mock.world.storage.redislog import StoreAddress
+from prosper_mock.world.webhooks import shown_url
 
 
 def create_app(
@@ -340,6 +341,9 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
         if options.control:  # the token is never shown: the page takes it from the fragment
             token = "  (append #token=<the control token>)" if options.control_token else ""
             lines.append(f"dashboard: {dashboard_url(base)}{token}")
+        if options.webhook_url is not None:
+            hook = shown_url(options.webhook_url)
+            lines.append(f"webhooks: POSTed to {hook} (a campaign's own URL wins)")
         # The key is named, never shown: the shell fills it in from the environment.
         key = f' -H "{options.api_key[0]}: ${options.api_key_env}"' if options.api_key else ""
         if example is not None:

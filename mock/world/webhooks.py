@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.hookfaults import DeliveryFaults, parse_delivery_faults
@@ -51,6 +51,15 @@ def checked_url(url: Any, where: str = "url") -> str:
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise InvalidChange(f"{where}: a URL holds no spaces or control characters")
     return url
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: a password in it is masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def checked_headers(headers: Any, where: str = "headers") -> dict[str, str]:

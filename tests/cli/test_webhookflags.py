@@ -21,6 +21,7 @@ def test_serve_posts_one_webhook_per_attempt_that_agrees_with_the_api() -> None:
         WebhookReceiver() as receiver,
         serve(["--quiet", "--virtual-clock", "--webhook-url", receiver.url]) as served,
     ):
+        assert f"webhooks: POSTed to {receiver.url} (a campaign's own URL wins)" in served.stderr
         control = ControlClient(served.base_url)
         campaign = control.campaigns()[0]["id"]
         added = requests.post(

@@ -15,6 +15,7 @@ from prosper_mock.world.webhooks import (
     checked_url,
     event_from_dict,
     setting_from_dict,
+    shown_url,
 )
 
 
@@ -113,3 +114,8 @@ def test_the_indexes_follow_reschedules_drops_and_roll_backs() -> None:
     assert table.pending() == []
     table.roll_back(saved)
     assert table.next_retry() is None and table.pending() == [] and table.events == {}
+
+
+def test_a_shown_url_masks_its_password_only() -> None:
+    assert shown_url("http://u:secret@h:8080/x?q=1") == "http://u:***@h:8080/x?q=1"
+    assert shown_url("http://h/x") == "http://h/x"

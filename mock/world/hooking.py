@@ -6,8 +6,10 @@ simulation), ``_call_ended`` decides the target's next attempt and records the e
 campaign's webhook is sent (when the campaign has a URL). A call whose categorization says
 the target is to be called again (``target_status`` ``Scheduled``: no answer, voicemail, a
 callback asked for...) is retried ``RETRY_AFTER`` seconds after it ended, moved into the
-target's operating hours, until the campaign's ``max_attempts``; ``catch_up`` places the
-retries due, in time order with the dialer's events. Kit decisions: ``docs/semantics.md``.
+target's operating hours, until the campaign's ``max_attempts``. A launch outside a target's
+operating hours is scheduled the same way (``_place_calls``). The calls scheduled are kept in
+``webhooks.retries``; ``catch_up`` places those due, in time order with the dialer's events.
+Kit decisions: ``docs/semantics.md``.
 """
 
 from __future__ import annotations

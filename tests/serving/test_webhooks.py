@@ -159,7 +159,7 @@ def test_a_hanging_receiver_times_out_and_delays_neither_serving_nor_others(
 ) -> None:
     with WebhookReceiver() as hanging:
         hanging.answer(200, delay=30)
-        with MockServer(_world(), webhook_url=receiver.url, webhook_timeout=1.0) as server:
+        with MockServer(_world(), webhook_url=receiver.url, webhook_timeout=5.0) as server:
             slow = server.world.campaigns()[1].id
             requests.put(server.url(f"/__mock/campaigns/{slow}/webhook"), json={"url": hanging.url})
             _launch(server, 1)
@@ -170,13 +170,13 @@ def test_a_hanging_receiver_times_out_and_delays_neither_serving_nor_others(
             _advance(server, 3600)
             started = time.monotonic()
             receiver.wait_for(timeout=5)
-            assert time.monotonic() - started < 1.0  # not behind the hanging one
+            assert time.monotonic() - started < 2.5  # not behind the hanging one (5 s)
             began = time.monotonic()
             assert requests.get(server.url("/api/v1/health"), timeout=5).status_code == 200
-            assert time.monotonic() - began < 0.5
+            assert time.monotonic() - began < 2.0
             events = _settled(server, 2)
             hung = next(e for e in events if e["payload"]["campaign_id"] == slow)
-            assert hung["state"] == "failed" and "within 1 s" in hung["sends"][0]["error"]
+            assert hung["state"] == "failed" and "within 5 s" in hung["sends"][0]["error"]
 
 
 def test_a_redirect_is_not_followed(receiver: WebhookReceiver) -> None:

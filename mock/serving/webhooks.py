@@ -96,7 +96,6 @@ class Deliveries:
         self.sending: set[int] = set()  # events a lane holds: never handed to another
         self.session: aiohttp.ClientSession | None = None
         self._seen = -1  # the world version the last look was at
-        self.sent = asyncio.Event()  # set after every outcome recorded (tests wait on it)
 
     async def run(self) -> None:
         state = state_of(self.app)
@@ -170,7 +169,6 @@ class Deliveries:
             if not ok:
                 LOG.warning("webhooks: event %s to %s failed: %s", event.id, outbound.url, error)
         await self._record(event, done)
-        self.sent.set()
 
     async def _record(self, event: WebhookEvent, done: list[Send]) -> None:
         """Record the sends as one write of the world (of the shared log, on a shared store)."""
@@ -216,8 +214,3 @@ async def _stop(app: web.Application) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await app[_TASK]
     await app[DELIVERIES].close()
-
-
-def deliveries_of(app: web.Application) -> Deliveries | None:
-    """The app's sending task, if it sends webhooks."""
-    return app.get(DELIVERIES)

@@ -20,7 +20,7 @@ import tomllib
 import urllib.error
 import urllib.request
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ import yaml
 
 from prosper_mock.cli.options import DEFAULT_PORT
 from tests.dists import Distributions, clean_env, fresh_venv, pip_install
+from tests.redisserver import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,6 +166,7 @@ class Container:
 
     python: Path
     workdir: Path
+    args: tuple[str, ...] = ()  # given to docker run after the image: they replace its CMD
 
     def local(self, argv: list[str]) -> list[str]:
         paths = image_paths(RUNTIME)
@@ -174,7 +176,8 @@ class Container:
 
     @property
     def start(self) -> list[str]:
-        return self.local(exec_form(RUNTIME.one("ENTRYPOINT")) + exec_form(RUNTIME.one("CMD")))
+        arguments = list(self.args) or exec_form(RUNTIME.one("CMD"))
+        return self.local(exec_form(RUNTIME.one("ENTRYPOINT")) + arguments)
 
     @property
     def healthcheck(self) -> list[str]:
@@ -271,16 +274,58 @@ def test_a_token_in_the_environment_serves_the_control_api_behind_it(
         stop(process)
 
 
-def test_compose_runs_the_image_with_its_health_check_and_port() -> None:
+def test_containers_given_one_store_serve_one_world(
+    container: Container, redis_server: RedisServer, redis_namespace: str
+) -> None:
+    ports = [free_port(), free_port()]
+    started = []
+    for port in ports:
+        env = clean_env(
+            **{
+                **env_of(RUNTIME),
+                "PROSPER_MOCK_PORT": str(port),
+                "PROSPER_MOCK_CONTROL_TOKEN": "t0k",
+                "PROSPER_MOCK_STORE": redis_server.url,
+            }
+        )
+        shared = replace(
+            container, args=(*exec_form(RUNTIME.one("CMD")), "--store-namespace", redis_namespace)
+        )
+        started.append(run_until_healthy(shared, env))
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{ports[0]}/__mock/call-logs",
+            data=b"{}",
+            headers={"Authorization": "Bearer t0k", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            added = json.load(answer)["call_log"]["id"]
+        assert status_of(f"http://127.0.0.1:{ports[1]}/api/v1/call-logs/{added}") == 200
+    finally:
+        errs = [stop(process) for process in started]
+    assert all(f"namespace {redis_namespace}" in err for err in errs)
+
+
+def test_compose_runs_three_replicas_of_the_image_on_one_redis_behind_one_port() -> None:
     compose = yaml.safe_load((ROOT / "examples" / "compose.yaml").read_text(encoding="utf-8"))
-    mock = compose["services"]["prosper-mock"]
+    services = compose["services"]
+    mock = services["prosper-mock"]
     assert (ROOT / "examples" / mock["build"]["context"] / "Dockerfile").is_file()
     assert mock["healthcheck"]["test"] == [
         "CMD",
         *exec_form(RUNTIME.one("HEALTHCHECK").split(" CMD ")[1]),
     ]
-    assert mock["ports"] == [f"{DEFAULT_PORT}:{DEFAULT_PORT}"]
+    assert mock["deploy"]["replicas"] == 3
+    # Arguments replace the image's CMD: they must keep serving on every address.
+    assert mock["command"][:2] == exec_form(RUNTIME.one("CMD"))
     assert "PROSPER_MOCK_CONTROL_TOKEN" in mock["environment"]
-    assert compose["services"]["client"]["depends_on"]["prosper-mock"] == {
-        "condition": "service_healthy"
-    }
+    store = mock["environment"]["PROSPER_MOCK_STORE"]
+    assert store.startswith("redis://redis:") and "redis" in services
+    assert mock["depends_on"]["redis"] == {"condition": "service_healthy"}
+    balancer = services["prosper-mock-lb"]
+    assert balancer["ports"] == [f"{DEFAULT_PORT}:{DEFAULT_PORT}"]
+    config = compose["configs"][balancer["configs"][0]["source"]]["content"]
+    assert f"server prosper-mock:{DEFAULT_PORT};" in config
+    assert f"listen {DEFAULT_PORT};" in config
+    assert balancer["depends_on"]["prosper-mock"] == {"condition": "service_healthy"}
+    assert "prosper-mock-lb:" in " ".join(services["client"]["command"])

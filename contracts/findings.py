@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,16 +22,29 @@ INCIDENTAL_HEADERS = frozenset(
 class Finding:
     """One broken rule on one operation, and a curl command that reproduces it (never with
     the key's value). ``operation`` is ``METHOD /path`` as the spec names it ("" when the
-    rule is about no single operation)."""
+    rule is about no single operation). ``where`` is the suite whose own mock gave the
+    answer ("": the endpoint under test)."""
 
     rule: str
     message: str
     curl: str
     operation: str = ""
+    where: str = ""
+
+    @property
+    def on(self) -> str:
+        """``(on the mock SUITE started for itself)``, or "" for the endpoint under test."""
+        return own_mock_note(self.where)
 
     def __str__(self) -> str:
         where = f"{self.operation}: " if self.operation else ""
-        return f"[{self.rule}] {where}{self.message}\n    reproduce: {self.curl}"
+        return f"[{self.rule}] {where}{self.message}{self.on}\n    reproduce: {self.curl}"
+
+
+def own_mock_note(suite: str) -> str:
+    """What marks an answer of the mock ``suite`` started for itself: the curl reproducing it
+    names a port that closed with the run, so it reproduces against a mock started anew."""
+    return f" (on the mock {suite} started for itself)" if suite else ""
 
 
 def curl_command(
@@ -99,15 +112,23 @@ def request_curl(request: Any, api_key_header: str | None, api_key_env: str = AP
 
 @dataclass
 class Findings:
-    """Every finding of a run, each (rule, operation, message) once."""
+    """Every finding of a run, each (rule, operation, message, where) once."""
 
     items: list[Finding] = field(default_factory=list)
     seen: list[Finding] = field(default_factory=list)  # every finding made, again ones included
-    keys: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
+    keys: set[tuple[str, str, str, str]] = field(default_factory=set, repr=False)
+    where: str = ""  # marked on each finding added through this view (Finding.where)
+
+    def at(self, where: str) -> Findings:
+        """These findings (the same lists), each finding added through the view marked as
+        made on the mock ``where`` (a suite) started for itself."""
+        return Findings(self.items, self.seen, self.keys, where)
 
     def add(self, finding: Finding) -> None:
+        if self.where and not finding.where:
+            finding = replace(finding, where=self.where)
         self.seen.append(finding)
-        key = (finding.rule, finding.operation, finding.message)
+        key = (finding.rule, finding.operation, finding.message, finding.where)
         if key not in self.keys:
             self.keys.add(key)
             self.items.append(finding)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from prosper_contracts.findings import Finding
-from prosper_contracts.reporting import Coverage, SuiteOutcome
+from prosper_contracts.reporting import Coverage, SuiteOutcome, plural
 from prosper_contracts.rules import JUDGED_BY, RULES
 from prosper_contracts.runner import RunRecord
 
@@ -34,20 +34,18 @@ def junit_xml(
     failed_reasons: Sequence[str] = (),
 ) -> str:
     """The report: ``prosper-contract.operations`` (one case per operation: its requests
-    and answers, its findings), ``prosper-contract.rules`` (one per rule of ``RULES`` and
+    and answers, those of the endpoint under test apart from those of the suites' own mocks,
+    and all its findings), ``prosper-contract.rules`` (one per rule of ``RULES`` and
     per other rule found) and ``prosper-contract.suites`` (the pytest tests: skips say why)."""
     root = ET.Element("testsuites", name="prosper-contract")
     operations = ET.SubElement(root, "testsuite", name="prosper-contract.operations")
+    own = record.own_mock_answers()
     for label in cover.operations:
-        answers: Mapping[str, int] = record.answers.get(label, {})
-        sent = ", ".join(f"{status}: {n}" for status, n in sorted(answers.items()))
-        _case(
-            operations,
-            "prosper-contract.operations",
-            label,
-            record.findings_on(label),
-            f"{sum(answers.values())} requests; answers {sent or 'none'}",
-        )
+        doc = f"{_sent(record.answers.get(label, {}))} to the endpoint under test"
+        if own.get(label):
+            doc += f"; {_sent(own[label])} to the mocks the suites started for themselves"
+        found = [f for f in record.findings.items if f.operation == label]
+        _case(operations, "prosper-contract.operations", label, found, doc)
     rules = ET.SubElement(root, "testsuite", name="prosper-contract.rules")
     grouped = record.findings.by_rule()
     ran = {each.name for each in suites if each.outcome != "skipped"}
@@ -80,10 +78,19 @@ def junit_xml(
         suite.set("time", f"{seconds:.2f}")
     properties = ET.Element("properties")
     root[0].insert(0, properties)
+    # requests: to the endpoint under test, as the table counts them and its journal lists them
     ET.SubElement(properties, "property", name="requests", value=str(record.requests))
+    own_requests = str(record.own_mock_requests)
+    ET.SubElement(properties, "property", name="requests_to_own_mocks", value=own_requests)
     ET.SubElement(properties, "property", name="coverage", value=f"{cover.percent:.1f}")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _sent(answers: Mapping[str, int]) -> str:
+    """``12 requests (answers 200: 10, 404: 2)``."""
+    shown = ", ".join(f"{status}: {n}" for status, n in sorted(answers.items()))
+    return f"{plural(sum(answers.values()), 'request')} (answers {shown or 'none'})"
 
 
 def write_junit(path: str | Path, text: str) -> None:

@@ -277,6 +277,7 @@ def _failure_text(
             f"{item.name}: a step failed once and passed when repeated ({type(error).__name__})",
             last.fault.curl if last is not None and last.fault is not None else target.curl(),
             last.operation if last is not None else "",
+            last.where if last is not None else "",
         )
         target.findings.add(finding)
         new = [finding]
@@ -376,5 +377,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             if decided.failed
             else "verdict: passed"
         )
-    for line in table_lines(target.record, sorted(_counted_operations(config, target))):
+    labels = sorted(_counted_operations(config, target))
+    journal = target.is_mock and not target.read_only  # several workers: a journal each
+    for line in table_lines(target.record, labels, target.base_url, journal):
         write(line)

@@ -4,7 +4,7 @@ what every operation was sent and answered."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from prosper_contracts.answers import OperationSpec, operations
@@ -12,6 +12,7 @@ from prosper_contracts.findings import Finding
 from prosper_contracts.rules import RULES
 from prosper_contracts.runner import NO_ANSWER_STATUS, NO_OPERATION, RunRecord
 
+Row = tuple[str, str, str, str]  # operation, sent, answers by status, findings
 SHOWN_PER_OPERATION = 1  # findings shown in full for each (rule, operation); the rest counted
 
 
@@ -117,17 +118,16 @@ def verdict(
 
 def finding_lines(grouped: dict[str, list[Finding]]) -> list[str]:
     """Each rule broken, the operations it hit, and for each operation its first finding
-    with the command that reproduces it."""
+    with the command that reproduces it (one made on a suite's own mock says so)."""
     lines: list[str] = []
     for rule, findings in grouped.items():
         by_operation: dict[str, list[Finding]] = {}
         for f in findings:
-            by_operation.setdefault(f.operation or "(across operations)", []).append(f)
+            by_operation.setdefault((f.operation or "(across operations)") + f.on, []).append(f)
         described = RULES.get(rule)
+        hit = len({f.operation for f in findings})  # one operation on two endpoints is one
         head = f"[{rule}] {plural(len(findings), 'finding')} on "
-        lines.append(
-            head + plural(len(by_operation), "operation") + (f": {described}" if described else "")
-        )
+        lines.append(head + plural(hit, "operation") + (f": {described}" if described else ""))
         for operation, some in by_operation.items():
             for f in some[:SHOWN_PER_OPERATION]:
                 lines.append(f"  {operation}: {f.message}")
@@ -137,34 +137,60 @@ def finding_lines(grouped: dict[str, list[Finding]]) -> list[str]:
     return lines
 
 
-def table_lines(record: RunRecord, labels: Iterable[str]) -> list[str]:
-    """operation | requests sent | answers by status | findings, one row per operation."""
-    rows = [("operation", "sent", "answers by status", "findings")]
-    shown = list(labels) + [o for o in sorted(record.answers) if o not in labels]
-    for label in shown:
+def table_lines(
+    record: RunRecord, labels: Iterable[str], endpoint: str = "", journal: bool = False
+) -> list[str]:
+    """operation | requests sent | answers by status | findings, one row per operation: first
+    what the endpoint under test (``endpoint``) was sent, which is what its journal lists
+    when it is a mock (``journal``); then, apart, what the suites sent to mocks they started
+    for themselves, so that every request of the run is counted once and where it went."""
+    header: Row = ("operation", "sent", "answers by status", "findings")
+    chosen = list(labels)
+    rows = [header]
+    for label in chosen + [o for o in sorted(record.answers) if o not in chosen]:
         answers = record.answers.get(label)
         if label == NO_OPERATION and not answers:
             continue
-        statuses = " ".join(
-            f"{s}:{n}"
-            for s, n in sorted((answers or {}).items(), key=lambda i: _status_order(i[0]))
+        rows.append(_row(label, answers, len(record.findings_on(label))))
+    own = record.own_mock_answers()
+    own_rows = [header]
+    for label in [o for o in chosen if o in own] + [o for o in sorted(own) if o not in chosen]:
+        made = sum(len(r.findings_on(label)) for r in record.own_mocks)
+        own_rows.append(_row(label, own[label], made))
+    widths = [max(len(r[i]) for r in rows + own_rows) for i in range(4)]
+    where = f", {endpoint}" if endpoint else ""
+    listed = " (its journal, GET /__mock/journal, lists the same)" if journal else ""
+    lines = [f"requests to the endpoint under test{where}{listed}:"]
+    lines += _aligned(rows, widths)
+    lines.append(f"{plural(record.requests, 'request')} sent to the endpoint under test")
+    if record.own_mock_requests:
+        lines.append(
+            "requests to the mocks the suites started for themselves (in this process, "
+            "not the endpoint under test; judged by the same rules):"
         )
-        rows.append(
-            (
-                label,
-                str(sum((answers or {}).values())),
-                statuses or "-",
-                str(len(record.findings_on(label))),
-            )
+        lines += _aligned(own_rows, widths)
+        each = ", ".join(f"{r.where}: {r.requests}" for r in record.own_mocks if r.requests)
+        lines.append(
+            f"{plural(record.own_mock_requests, 'request')} sent to the suites' own mocks "
+            f"({each}); {record.requests + record.own_mock_requests} in all"
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return lines
+
+
+def _row(label: str, answers: Mapping[str, int] | None, findings: int) -> Row:
+    statuses = " ".join(
+        f"{s}:{n}" for s, n in sorted((answers or {}).items(), key=lambda i: _status_order(i[0]))
+    )
+    return (label, str(sum((answers or {}).values())), statuses or "-", str(findings))
+
+
+def _aligned(rows: list[Row], widths: list[int]) -> list[str]:
     lines = []
     for i, row in enumerate(rows):
         cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2])]
         lines.append("  ".join([*cells, row[3].rjust(widths[3])]).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
-    lines.append(f"{record.requests} requests sent")
     return lines
 
 

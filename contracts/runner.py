@@ -3,6 +3,9 @@
 Every request of every suite goes through ``RecordingSession`` (``Target.session``): it
 counts each exchange by operation and status (the per-operation table, coverage) and judges
 every answer with the answer rules (``prosper_contracts.answers``), whichever suite sent it.
+The requests to the endpoint under test are counted apart from those a suite sends to a mock
+it started for itself (``RunRecord.own_mock``): the endpoint's counts are what its journal
+lists, the others are reported beside them.
 A request that gets no answer (a dropped connection, a timeout, a truncated body) is a
 finding too, and raises ``EndpointFault`` instead of the transport's error: the suites stop
 what depended on it, and no traceback reaches the user. ``fault_of`` says whether an answer
@@ -45,32 +48,68 @@ class Exchange:
     status: int | None  # None: no answer
     request: Any  # the requests.PreparedRequest sent
     fault: Finding | None = None  # the finding that makes the answer a fault
+    where: str = ""  # the suite whose own mock answered ("": the endpoint under test)
 
 
 @dataclass
 class RunRecord:
-    """Every exchange of a run, by operation and status, and every finding."""
+    """Every exchange of a run, by operation and status, and every finding.
+
+    ``answers`` counts the requests to one endpoint: the run's record, the endpoint under
+    test; the record of a mock a suite started for itself (``own_mock``), that mock. The
+    run's record keeps those in ``own_mocks``, so that nothing the run sent goes uncounted
+    and nothing is counted against an endpoint that did not answer it."""
 
     findings: Findings = field(default_factory=Findings)
     answers: dict[str, Counter[str]] = field(default_factory=dict)  # operation -> status -> n
     last: Exchange | None = None
     started: float = field(default_factory=time.monotonic)
     fault_note: str = ""  # said on every fault finding: e.g. the target's fault rules
+    where: str = ""  # the suite whose own mock this record counts ("": the endpoint under test)
+    own_mocks: list[RunRecord] = field(default_factory=list)
+    parent: RunRecord | None = field(default=None, repr=False)
 
-    def sharing_findings(self) -> RunRecord:
-        """A record of its own counts (requests to another server) with these findings."""
-        return RunRecord(findings=self.findings, fault_note=self.fault_note)
+    def own_mock(self, suite: str) -> RunRecord:
+        """The record of the requests ``suite`` sends to a mock it started for itself: its
+        own counts, its findings among the run's (each marked as made there). The endpoint
+        under test's fault rules are not that mock's, so its fault note is not carried."""
+        child = RunRecord(findings=self.findings.at(suite), where=suite, parent=self)
+        self.own_mocks.append(child)
+        return child
 
     def count(self, operation: str, status: int | None) -> None:
         shown = NO_ANSWER_STATUS if status is None else str(status)
         self.answers.setdefault(operation, Counter())[shown] += 1
 
+    def note_last(self, exchange: Exchange) -> None:
+        """The run's last exchange, whichever endpoint answered it."""
+        self.last = exchange
+        if self.parent is not None:
+            self.parent.note_last(exchange)
+
     @property
     def requests(self) -> int:
+        """The requests this record's endpoint was sent."""
         return sum(sum(c.values()) for c in self.answers.values())
 
+    @property
+    def own_mock_requests(self) -> int:
+        """The requests the suites sent to mocks of their own."""
+        return sum(r.requests for r in self.own_mocks)
+
+    def own_mock_answers(self) -> dict[str, Counter[str]]:
+        """The answers of every suite's own mock, by operation and status, added up."""
+        added: dict[str, Counter[str]] = {}
+        for record in self.own_mocks:
+            for operation, statuses in record.answers.items():
+                added.setdefault(operation, Counter()).update(statuses)
+        return added
+
     def findings_on(self, operation: str) -> list[Finding]:
-        return [f for f in self.findings.items if f.operation == operation]
+        """The findings on ``operation`` made on this record's endpoint."""
+        return [
+            f for f in self.findings.items if f.operation == operation and f.where == self.where
+        ]
 
 
 def fault_of(response: Any) -> Finding | None:
@@ -115,25 +154,24 @@ class RecordingSession(GuardedSession):
         except requests.RequestException as exc:
             finding = self._finding(NO_ANSWER, f"no answer: {_why(exc)}", label, request)
             self.record.count(label, None)
-            self.record.last = Exchange(label, None, request, finding)
+            self.record.note_last(Exchange(label, None, request, finding, self.record.where))
             raise EndpointFault(finding) from None
         self.record.count(label, response.status_code)
-        exchange = Exchange(label, response.status_code, request)
+        exchange = Exchange(label, response.status_code, request, where=self.record.where)
         violations = judge(spec, response.status_code, _content_type(response), response.content)
         for v in violations:
             finding = self._finding(v.rule, v.message, label, request)
             if v.rule in FAULT_RULES and exchange.fault is None:
                 exchange.fault = finding
         response.prosper_fault = exchange.fault  # type: ignore[attr-defined]
-        self.record.last = exchange
+        self.record.note_last(exchange)
         return response
 
     def _finding(self, rule: str, message: str, label: str, request: Any) -> Finding:
         if rule in FAULT_RULES and self.record.fault_note:
             message = f"{message} ({self.record.fault_note})"
-        finding = Finding(
-            rule, message, request_curl(request, self.api_key_header, self.api_key_env), label
-        )
+        curl = request_curl(request, self.api_key_header, self.api_key_env)
+        finding = Finding(rule, message, curl, label, self.record.where)
         self.record.findings.add(finding)
         return finding
 

@@ -188,7 +188,9 @@ def test_fallback_semantics(
     clock = _TickingClock(VirtualClock("2026-03-01T09:00:00+00:00"))
     with MockServer(World.from_dict({"live_calls": [], "call_logs": []}, clock=clock)) as server:
         own = Target(
-            server.base_url, record=contract_target.record.sharing_findings(), world=server.world
+            server.base_url,
+            record=contract_target.record.own_mock(test_fallback_semantics.__name__),
+            world=server.world,
         )
         _run(own, LocalDriver(server.world), steps, contract_seed)
 

@@ -195,7 +195,9 @@ def test_workflow_lifecycle(
     world = World.generate(WorldRecipe(seed=5, live_calls=0, call_logs=5), clock=clock)
     with MockServer(world) as server:
         own = Target(
-            server.base_url, record=contract_target.record.sharing_findings(), world=server.world
+            server.base_url,
+            record=contract_target.record.own_mock(test_workflow_lifecycle.__name__),
+            world=server.world,
         )
         control = ControlClient(server.base_url)
         campaign = str(control.campaigns()[0]["id"])

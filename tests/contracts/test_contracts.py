@@ -4,10 +4,13 @@ rule, on each deliberately broken server."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from prosper_contracts.answers import operation_for
 from prosper_mock import MockServer, World, WorldRecipe, create_app
 from prosper_mock.control.client import ControlClient
 from prosper_mock.serving.operations import OPERATIONS
@@ -56,7 +60,7 @@ PASSING = ["--prosper-examples", "4"]
 
 def test_suite_passes_on_the_mock(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest(*ARGS, *PASSING)
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
     result.stdout.fnmatch_lines(["*prosper-voice-mock*", "every rule held"])
 
 
@@ -66,7 +70,7 @@ def test_suite_passes_on_a_running_mock_recognised_by_its_control_api(
     with MockServer(small_world()) as server:
         before = server.world.dump()
         result = pytester.runpytest(*ARGS, *PASSING, "--prosper-base-url", server.base_url)
-        result.assert_outcomes(passed=8)  # the model-based test included
+        result.assert_outcomes(passed=9)  # the model-based tests included
         result.stdout.fnmatch_lines([f"target: {server.base_url} (prosper-voice-mock)"])
         assert server.world.dump() == before  # the suite restored the world it changed
 
@@ -159,7 +163,7 @@ def test_cli_against_a_server_that_is_not_the_mock(tmp_path: Path) -> None:
     operations = suites["prosper-contract.operations"].findall("testcase")
     assert {c.get("name") for c in operations} >= {"GET /api/v1/live-calls", "GET /api/v1/health"}
     ran = [c.get("name") for c in suites["prosper-contract.suites"].findall("testcase")]
-    assert len(ran) == 9 and ran[-1] == "verdict"  # the eight suites, and why the run failed
+    assert len(ran) == 10 and ran[-1] == "verdict"  # the nine suites, and why the run failed
     text = report.read_text()
     assert "| no parameters | nothing to look up | `422" in text
     assert "prosper-mock serve --missing-lookup-status 422" in text
@@ -435,3 +439,114 @@ def test_clear_faults_runs_without_the_mocks_rules_and_puts_them_back(
         result = pytester.runpytest(*args)
         assert result.ret == 1
         result.stdout.fnmatch_lines(["[[]complete-answer] 1 finding on 1 operation*"])
+
+
+TABLE_ROW = re.compile(r"^(?P<op>[A-Z]+ /\S*)\s+(?P<sent>\d+)\s+(?P<answers>.*?)\s+\d+$")
+
+
+def _tables(output: str) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]]]:
+    """The run's tables, operation -> status -> requests: the endpoint under test's, and the
+    suites' own mocks'."""
+    tables: dict[str, dict[str, Counter[str]]] = {"endpoint": {}, "own": {}}
+    current = None
+    for line in output.rsplit(" prosper contract run ", 1)[-1].splitlines():
+        if line.startswith("requests to the endpoint under test"):
+            current = tables["endpoint"]
+        elif line.startswith("requests to the mocks the suites started for themselves"):
+            current = tables["own"]
+        elif current is not None and (row := TABLE_ROW.match(line)):
+            answers = Counter(
+                {s: int(n) for s, n in re.findall(r"(no answer|\d+):(\d+)", row["answers"])}
+            )
+            assert sum(answers.values()) == int(row["sent"]), line
+            if answers:
+                current[row["op"]] = answers
+    return tables["endpoint"], tables["own"]
+
+
+def _journalled(*servers: MockServer, cleared: Any = None) -> dict[str, Counter[str]]:
+    """What the servers' journals list, operation -> status -> requests (and what ``cleared``,
+    journal id -> entries, kept of what a reset cleared)."""
+    found: dict[str, Counter[str]] = {}
+    for server in servers:
+        journal = server.state.journal
+        for entry in [*(cleared or {}).get(id(journal), []), *journal.entries()]:
+            spec = operation_for(entry.method, entry.path)
+            label = spec.label if spec is not None else f"{entry.method} {entry.path}"
+            found.setdefault(label, Counter())[str(entry.status)] += 1
+    return found
+
+
+def _total(counts: Iterable[Counter[str]]) -> int:
+    return sum(sum(c.values()) for c in counts)
+
+
+def test_the_table_counts_what_the_mocks_journal_lists_and_the_suites_own_mocks_apart(
+    tmp_path: Path,
+) -> None:
+    """Against a mock the test started: each operation's requests and answers in the table
+    are what the mock's journal lists for the run, and the JUnit file says the same; the
+    requests the lifecycle suite sent to the mock it starts for itself are a table apart."""
+    junit = tmp_path / "out.xml"
+    with MockServer(small_world()) as server:
+        done = contract_cli(
+            "--base-url", server.base_url, "--examples", "2", "--junit-xml", str(junit)
+        )
+        journalled = _journalled(server)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    endpoint, own = _tables(done.stdout)
+    assert endpoint == journalled
+    sent = _total(journalled.values())
+    assert f"{sent} requests sent to the endpoint under test" in done.stdout
+    elsewhere = _total(own.values())
+    assert re.search(
+        rf"\n{elsewhere} requests sent to the suites' own mocks \(.*test_workflow_lifecycle: "
+        rf"[1-9]\d*.*\); {sent + elsewhere} in all\n",
+        done.stdout,
+    ), done.stdout[-2000:]
+    suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
+    operations = suites["prosper-contract.operations"]
+    values = {p.get("name"): p.get("value") for p in operations.iter("property")}
+    assert (values["requests"], values["requests_to_own_mocks"]) == (str(sent), str(elsewhere))
+    for case in operations.findall("testcase"):
+        counted = sum(journalled.get(str(case.get("name")), Counter()).values())
+        assert case.findtext("system-out", "").startswith(f"{counted} request"), case.get("name")
+
+
+def test_a_default_run_counts_every_request_each_mock_answered(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process run: the session's mock is the endpoint under test, and its table is
+    that mock's journal; the fallback and lifecycle suites' own mocks are counted apart, as
+    their journals list them, so the run's total is every request sent."""
+    from prosper_mock.serving.journal import Journal
+
+    started: list[MockServer] = []
+    start, clear = MockServer.start, Journal.clear
+    cleared: dict[int, list[Any]] = {}  # a suite's reset clears its mock's journal: kept here
+
+    def recorded(server: MockServer) -> MockServer:
+        started.append(server)
+        return start(server)
+
+    def keeping(journal: Journal, through: int | None = None) -> None:
+        kept = [e for e in journal.entries() if through is None or e.seq <= through]
+        cleared.setdefault(id(journal), []).extend(kept)
+        clear(journal, through)
+
+    monkeypatch.setattr(MockServer, "start", recorded)
+    monkeypatch.setattr(Journal, "clear", keeping)
+    result = pytester.runpytest(*ARGS, *PASSING)
+    output = result.stdout.str()
+    assert result.ret == 0, output[-3000:]
+    endpoint, *own_mocks = started  # the session's mock starts before any suite
+    assert len(own_mocks) >= 3  # the discovery, fallback and lifecycle suites', at least
+    assert f"target: {endpoint.base_url} (prosper-voice-mock)" in output
+    counted, own = _tables(output)
+    assert counted == _journalled(endpoint, cleared=cleared)
+    # a suite that sends a request to its own mock outside the run's session (Target.get,
+    # Target.request) leaves it uncounted and unjudged: it fails here
+    assert own == _journalled(*own_mocks, cleared=cleared)
+    assert own["GET /api/v1/live-calls"].total() > counted["GET /api/v1/live-calls"].total()
+    everything = _total(_journalled(*started, cleared=cleared).values())
+    assert re.search(rf"requests sent to the suites' own mocks \(.*\); {everything} in all", output)

@@ -49,5 +49,31 @@ def test_a_case_per_operation_rule_and_suite_with_the_findings_as_failures() -> 
     assert requests is not None and requests.get("value") == "2"
 
 
+def test_an_operation_says_its_requests_to_the_endpoint_apart_from_the_suites_own_mocks() -> None:
+    """The same counts as the table: the endpoint's (what its journal lists) and the suites'
+    own mocks', apart; a finding made on a suite's own mock fails the operation too."""
+    record = RunRecord()
+    record.count("GET /api/v1/live-calls", 200)
+    own = record.own_mock("test_lifecycle")
+    own.count("GET /api/v1/live-calls", 404)
+    own.count("GET /api/v1/call-logs", 200)
+    own.findings.add(Finding("lifecycle", "wrong", "curl z", "GET /api/v1/call-logs"))
+    root = ET.fromstring(junit_xml(record, coverage(record), [], 1.0))
+    suite = next(s for s in root if s.get("name") == "prosper-contract.operations")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert cases["GET /api/v1/live-calls"].findtext("system-out") == (
+        "1 request (answers 200: 1) to the endpoint under test; 1 request (answers 404: 1) "
+        "to the mocks the suites started for themselves"
+    )
+    logs = cases["GET /api/v1/call-logs"]
+    assert logs.findtext("system-out", "").startswith("0 requests (answers none) to the endpoint")
+    failure = logs.find("failure")
+    assert failure is not None and "(on the mock test_lifecycle started for itself)" in (
+        failure.text or ""
+    )
+    values = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert (values["requests"], values["requests_to_own_mocks"]) == ("1", "2")
+
+
 def test_every_rule_a_suite_judges_is_a_rule() -> None:
     assert set(JUDGED_BY) <= set(RULES)

@@ -91,9 +91,10 @@ def test_the_table_shows_each_operations_requests_answers_and_findings() -> None
         record.count("GET /api/v1/live-calls", status)
     record.findings.add(Finding("complete-answer", "no answer", "curl", "GET /api/v1/live-calls"))
     lines = table_lines(record, ["GET /api/v1/health", "GET /api/v1/live-calls"])
-    assert lines[0].split() == ["operation", "sent", "answers", "by", "status", "findings"]
-    assert lines[2].split() == ["GET", "/api/v1/health", "0", "-", "0"]
-    assert lines[3].split() == [
+    assert lines[0] == "requests to the endpoint under test:"
+    assert lines[1].split() == ["operation", "sent", "answers", "by", "status", "findings"]
+    assert lines[3].split() == ["GET", "/api/v1/health", "0", "-", "0"]
+    assert lines[4].split() == [
         "GET",
         "/api/v1/live-calls",
         "4",
@@ -103,4 +104,36 @@ def test_the_table_shows_each_operations_requests_answers_and_findings() -> None
         "answer:1",
         "1",
     ]
-    assert lines[-1] == "4 requests sent"
+    assert lines[-1] == "4 requests sent to the endpoint under test"
+
+
+def test_the_requests_to_the_suites_own_mocks_are_a_table_apart() -> None:
+    """The endpoint's table counts what its journal lists; what the suites sent to mocks of
+    their own is counted apart, each suite's total named, and the whole run's total."""
+    record = RunRecord()
+    record.count("GET /api/v1/live-calls", 200)
+    fallback, lifecycle = record.own_mock("test_fallback"), record.own_mock("test_lifecycle")
+    for status in (200, 404, 404):
+        fallback.count("GET /api/v1/live-calls", status)
+    lifecycle.count("GET /api/v1/live-calls", 200)
+    lifecycle.count("GET /api/v1/call-logs", 200)
+    lifecycle.findings.add(Finding("lifecycle", "wrong", "curl", "GET /api/v1/call-logs"))
+    lines = table_lines(
+        record, ["GET /api/v1/call-logs", "GET /api/v1/live-calls"], "http://h:1", journal=True
+    )
+    assert lines[0] == (
+        "requests to the endpoint under test, http://h:1 (its journal, GET /__mock/journal, "
+        "lists the same):"
+    )
+    assert lines[3].split() == ["GET", "/api/v1/call-logs", "0", "-", "0"]  # its finding: apart
+    assert lines[4].split() == ["GET", "/api/v1/live-calls", "1", "200:1", "0"]
+    assert lines[5] == "1 request sent to the endpoint under test"
+    assert lines[6].startswith("requests to the mocks the suites started for themselves")
+    assert lines[9].split() == ["GET", "/api/v1/call-logs", "1", "200:1", "1"]
+    assert lines[10].split() == ["GET", "/api/v1/live-calls", "4", "200:2", "404:2", "0"]
+    assert lines[11] == (
+        "5 requests sent to the suites' own mocks (test_fallback: 3, test_lifecycle: 2); 6 in all"
+    )
+    assert len(lines) == 12
+    (shown, *_) = finding_lines(record.findings.by_rule())[1:2]
+    assert shown == "  GET /api/v1/call-logs (on the mock test_lifecycle started for itself): wrong"

@@ -185,3 +185,41 @@ def test_an_answer_that_does_not_come_in_time_is_a_finding(
         target.get({"call_log_id": "1001"})
     (finding,) = target.findings.items
     assert (finding.rule, finding.message) == ("complete-answer", "no answer: timed out")
+
+
+def test_a_suites_own_mock_is_counted_apart_as_its_journal_lists_and_its_findings_marked(
+    mock: MockServer, faults: ControlClient
+) -> None:
+    """The endpoint under test's counts are what its journal lists; what a suite sends to a
+    mock of its own is counted in a record of its own, its findings marked as made there,
+    without the endpoint's fault note."""
+    faults.set_faults([{"faults": "status=503", "match": {"call_log_id": "1000"}}])
+    target = target_of(mock)
+    target.record.fault_note = "the mock's fault rules may cause it"
+    with MockServer(World.generate(WorldRecipe(seed=3, live_calls=2, call_logs=4))) as own_mock:
+        faulty = ControlClient(own_mock.base_url)
+        faulty.set_faults([{"faults": "status=500", "match": {"call_log_id": "1001"}}])
+        own = Target(own_mock.base_url, record=target.record.own_mock("test_x"))
+        mock.state.clear_journal()
+        target.get({"call_log_id": "1000"})
+        own.get({"call_log_id": "1001"})
+        own.get(path="/api/v1/call-logs")
+        journalled = [(e.path, e.status) for e in own_mock.state.journal.entries()]
+    assert [(e.path, e.status) for e in mock.state.journal.entries()] == [
+        ("/api/v1/live-calls", 503)
+    ]
+    assert target.record.answers == {"GET /api/v1/live-calls": {"503": 1}}
+    assert sorted(journalled) == [("/api/v1/call-logs", 200), ("/api/v1/live-calls", 500)]
+    assert target.record.own_mock_answers() == {
+        "GET /api/v1/live-calls": {"500": 1},
+        "GET /api/v1/call-logs": {"200": 1},
+    }
+    assert (target.record.requests, target.record.own_mock_requests) == (1, 2)
+    theirs, ours = target.findings.items
+    assert theirs.where == "" and theirs.message.endswith("(the mock's fault rules may cause it)")
+    assert ours.where == "test_x" and "fault rules" not in ours.message
+    assert str(ours).startswith("[no-server-error] GET /api/v1/live-calls: answered 500")
+    assert str(ours).split("\n")[0].endswith("(on the mock test_x started for itself)")
+    assert target.record.findings_on("GET /api/v1/live-calls") == [theirs]
+    assert target.record.own_mocks[0].findings_on("GET /api/v1/live-calls") == [ours]
+    assert target.record.last is not None and target.record.last.where == "test_x"

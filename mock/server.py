@@ -73,6 +73,7 @@ def create_app(
     api_key: tuple[str, str] | None = None,
     read_only: bool = False,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    store: StoreAddress | None = None,
     webhook_url: str | None = None,
     webhook_timeout: float = WEBHOOK_TIMEOUT,
 ) -> web.Application:
@@ -86,7 +87,10 @@ def create_app(
     replaces implementations by operationId (tests use it to build deliberately
     broken servers). ``body_timeout``: seconds a request's body may take to arrive.
     ``webhook_url``: where every campaign's target-finished webhook goes unless the control
-    API gives it its own; ``webhook_timeout``: seconds one delivery may take.
+    API gives it its own; ``webhook_timeout``: seconds one delivery may take. ``store``: share
+    the world (and the journal, fault rules, stubs, snapshots) with every other process on
+    that Redis namespace; the app catches up with it when it starts, before it serves
+    (``StoreUnavailable`` if it cannot).
     """
     more_routes: list[Callable[[web.Application], None]] = []
     if control:
@@ -118,7 +122,24 @@ def create_app(
     follow_clock(app)
     state_of(app).world.webhooks.default_url = webhook_url
     deliver_webhooks(app, webhook_timeout)
+    if store is not None:
+        _share(app, store)
     return app
+
+
+def _share(app: web.Application, store: StoreAddress) -> None:
+    state = state_of(app)
+    sharing = Sharing(state, store)
+    state.share(sharing)
+
+    async def start(app: web.Application) -> None:
+        await sharing.start()
+
+    async def stop(app: web.Application) -> None:
+        await sharing.stop()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
 
 
 class MockServer:
@@ -264,6 +285,7 @@ def app_for(world: World, options: ServeOptions, read_only: bool = False) -> web
         body_timeout=options.body_timeout,
         webhook_url=options.webhook_url,
         webhook_timeout=options.webhook_timeout,
+        store=options.store,
     )
 
 
@@ -303,10 +325,6 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
         state_file = StateFile(options.state_file)
         restored = state_file.restore(world)
     app = app_for(world, options, read_only=worker is not None and options.store is None)
-    sharing = None
-    if options.store is not None:
-        sharing = Sharing(state_of(app), options.store)
-        state_of(app).share(sharing)
     if options.simulate_rate is not None:
         simulation = Simulation(world, options.seed, options.simulate_rate, world.clock.now())
         if state_file is not None:
@@ -354,20 +372,17 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
             lines.append(f"     curl{key} '{targets}'  ({campaign.name})")
         print("\n".join(lines), file=sys.stderr, flush=True)
 
-    async def run() -> None:
-        if sharing is not None:
-            try:  # caught up with the shared world before anything is served
-                await sharing.start()
-            except StoreUnavailable as exc:
-                print(f"prosper-mock: error: {exc}", file=sys.stderr, flush=True)
-                raise SystemExit(2) from None
-        try:
-            await serve_until_signalled(
-                app, options.host, options.port, quiet=options.quiet, on_started=started,
+    try:
+        run_loop(
+            serve_until_signalled(
+                app,
+                options.host,
+                options.port,
+                quiet=options.quiet,
+                on_started=started,
                 worker=worker,
-            )  # fmt: skip
-        finally:
-            if sharing is not None:
-                await sharing.stop()
-
-    run_loop(run())
+            )
+        )
+    except StoreUnavailable as exc:  # at start: the shared world could not be caught up with
+        print(f"prosper-mock: error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None

@@ -32,7 +32,6 @@ from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
 from prosper_mock.world.storage.redislog import (
     DEFAULT_NAMESPACE,
     STORE_ENV,
-    StoreAddress,
     parse_store,
 )
 
@@ -246,7 +245,8 @@ def run_serve(args: argparse.Namespace) -> int:
         ]
     )
     fill_defaults(args, SERVE_DEFAULTS)
-    store = parse_store(args.store, args.store_namespace)
+    options = serve_options(args)
+    store = options.store
     if store is not None:
         unshared = [
             flag
@@ -277,13 +277,13 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"{', '.join(diverging)} would make diverge: use --workers 1 with them, or "
                 "share one world between the workers with --store redis://HOST:PORT/DB"
             )
-    options = serve_options(args, store)
+
     from prosper_mock.server import serve
 
     return serve(world_from_args(args), options)
 
 
-def serve_options(args: argparse.Namespace, store: StoreAddress | None = None) -> ServeOptions:
+def serve_options(args: argparse.Namespace) -> ServeOptions:
     """The options ``serve`` runs with (checked, their defaults filled in, secrets read)."""
     from prosper_mock.server import ServeOptions
 
@@ -321,6 +321,6 @@ def serve_options(args: argparse.Namespace, store: StoreAddress | None = None) -
         seed=args.seed,
         state_file=args.state_file,
         world_source=f"from {args.world}" if args.world else f"(seed {args.seed})",
-        store=store,
+        store=parse_store(args.store, args.store_namespace),
         **webhook_options(args),
     )

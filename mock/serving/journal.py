@@ -325,7 +325,10 @@ class Journal:
         seq; ``None`` stands for one no longer there. Entries held already are skipped."""
         with self._lock:
             for seq, entry in enumerate(entries, first):
-                if entry is None or seq <= max(self._seq, self.cleared_through):
+                if seq <= self._seq:
+                    continue
+                if entry is None or seq <= self.cleared_through:
+                    self._seq = seq  # gone, or cleared: read past it
                     continue
                 if self._entries and seq != self._seq + 1:  # a gap: keep seqs consecutive
                     self._entries.clear()

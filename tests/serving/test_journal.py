@@ -188,3 +188,38 @@ def test_headers_and_bodies_count_towards_the_byte_bound() -> None:
     finally:
         tracemalloc.stop()
     assert 0.8 * journal.nbytes <= held <= journal.nbytes
+
+
+def _numbered_elsewhere(count: int) -> list[JournalEntry | None]:
+    source = Journal()
+    return [source.record(float(i), "GET", f"/{i}", b"", None, 200) for i in range(count)]
+
+
+def test_on_a_shared_store_entries_wait_in_the_outbox_until_numbered_there() -> None:
+    journal, told = Journal(), []
+    journal.outbox, journal.on_outbox = [], lambda: told.append(len(journal.outbox or []))
+    made = [journal.record(0.0, "GET", f"/{i}", b"", None, 200) for i in range(3)]
+    assert journal.entries() == [] and journal.outbox == made
+    assert told == [1]  # told once, as the outbox filled: one hand-in takes them all
+    journal.take(1, made)
+    assert [(e.seq, e.path) for e in journal.entries()] == [(1, "/0"), (2, "/1"), (3, "/2")]
+
+
+def test_taking_skips_what_is_held_gone_or_cleared_and_always_reads_past_it() -> None:
+    journal = Journal()
+    entries = _numbered_elsewhere(6)
+    journal.take(1, entries[:2])
+    journal.take(1, entries[:3])  # the first two again: held already
+    assert [e.seq for e in journal.entries()] == [1, 2, 3]
+    journal.clear(through=5)  # cleared elsewhere, through entries this journal never took
+    journal.take(4, [entries[3], None, entries[5]])
+    assert [e.seq for e in journal.entries()] == [6] and journal.last_seq == 6
+
+
+def test_a_gap_in_what_is_taken_keeps_the_seqs_consecutive() -> None:
+    journal = Journal()
+    entries = _numbered_elsewhere(5)
+    journal.take(1, entries[:2])
+    journal.take(4, entries[3:])  # 3 was trimmed away before this journal read it
+    assert [e.seq for e in journal.entries()] == [4, 5]
+    assert [e.seq for e in journal.entries(since=4)] == [5]

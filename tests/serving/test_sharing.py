@@ -10,12 +10,14 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.clirun import Served, one_line_error, run, serve
 from tests.redisserver import RedisServer
@@ -287,3 +289,90 @@ def test_workers_without_a_store_name_it_when_they_refuse_a_write() -> None:
     with serve(["--workers", "2", "--quiet"]) as served:
         refused = requests.post(served.url("/__mock/live-calls"), json={}, timeout=10)
         assert refused.status_code == 409 and "--store redis://" in refused.json()["detail"]
+
+
+def test_the_pytest_plugin_drives_a_shared_mock_through_any_process(
+    redis_server: RedisServer, redis_namespace: str, pytester: pytest.Pytester
+) -> None:
+    from tests.test_plugin import REMOTE_TESTS
+
+    world = ["--seed", "4", "--live-calls", "3", "--call-logs", "5", "--virtual-clock"]
+    with serve([*_store_args(redis_server, redis_namespace, *world), "--workers", "2"]) as mock:
+        pytester.makepyfile(REMOTE_TESTS)
+        result = pytester.runpytest("-p", "no:randomly", "-rs", "--prosper-base-url", mock.base_url)
+        result.assert_outcomes(passed=3, skipped=1)
+        assert requests.get(mock.url("/__mock/faults"), timeout=10).json() == {"rules": []}
+
+
+def test_the_contract_suites_snapshot_and_restore_a_shared_mock(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    with serve([*_store_args(redis_server, redis_namespace), "--workers", "2"]) as mock:
+        before = requests.get(mock.url("/__mock/world"), timeout=10).content
+        done = run(["contract", "--base-url", mock.base_url, "-k", "lifecycle"], timeout=120)
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert "suite test_workflow_lifecycle: passed" in done.stdout
+        assert requests.get(mock.url("/__mock/world"), timeout=10).content == before
+
+
+@pytest.fixture(scope="module")
+def shared_and_single(redis_server: RedisServer) -> Iterator[tuple[list[Served], Served]]:
+    """Two replicas and a ``--workers 2`` mock on one namespace, and beside them a single
+    in-memory mock of the same world: the reference."""
+    world = ["--virtual-clock", "--live-calls", "5", "--call-logs", "8"]
+    with (
+        _mocks(redis_server, "property", *world) as mocks,
+        serve(["--quiet", *world]) as single,
+    ):
+        yield mocks, single
+
+
+WRITES: list[tuple[str, Callable[[int], str], Callable[[int], object]]] = [
+    ("POST", lambda n: "/__mock/live-calls", lambda n: {"user_phone_number": f"+1555{n:07d}"}),
+    ("PATCH", lambda n: f"/__mock/live-calls/{1000 + n % 40}/variables", lambda n: {"v": n}),
+    ("POST", lambda n: f"/__mock/live-calls/{1000 + n % 40}/end", lambda n: {}),
+    ("POST", lambda n: "/__mock/call-logs", lambda n: {}),
+    ("DELETE", lambda n: f"/__mock/call-logs/{1000 + n % 40}", lambda n: None),
+    ("POST", lambda n: TARGETS, lambda n: {"targets": [{"phone_number": f"+1666{n:07d}"}]}),
+    ("POST", lambda n: f"/api/v1/campaigns/{CAMPAIGN}/calls", lambda n: {"count": 1 + n % 3}),
+    ("POST", lambda n: "/__mock/clock/advance", lambda n: {"seconds": 60 * (1 + n % 30)}),
+    ("PUT", lambda n: "/__mock/faults", lambda n: {"rules": [{"faults": f"latency={n % 5}"}]}),
+    ("POST", lambda n: "/__mock/reset", lambda n: None),
+]
+
+
+def _unversioned(answer: requests.Response) -> object:
+    """An answer's JSON without the world's version (a reset answers its counts with it):
+    a shared store counts the log's changes, a single mock its own."""
+    found = answer.json() if answer.content else None
+    if isinstance(found, dict):
+        found.pop("version", None)
+    return found
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    plan=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, len(WRITES) - 1), st.integers(0, 10**6)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_random_writes_through_any_process_equal_one_in_memory_mock(
+    shared_and_single: tuple[list[Served], Served], plan: list[tuple[int, int, int]]
+) -> None:
+    mocks, single = shared_and_single
+    processes = [*mocks, mocks[-1]]  # the workers' mock twice: its connections spread
+    for mock in (mocks[0], single):
+        assert requests.post(mock.url("/__mock/reset"), timeout=10).ok
+    for which, kind, n in plan:
+        method, path, body = WRITES[kind]
+        answers = [
+            requests.request(method, mock.url(path(n)), json=body(n), timeout=30)
+            for mock in (processes[which], single)
+        ]
+        assert answers[0].status_code == answers[1].status_code, (path(n), answers[0].text)
+        assert _unversioned(answers[0]) == _unversioned(answers[1])
+    for path in ("/__mock/world", "/__mock/clock", "/__mock/faults", f"{TARGETS}?limit=100"):
+        answers = _read_everywhere(mocks, path) | _read_everywhere([single], path)
+        assert len(answers) == 1, path

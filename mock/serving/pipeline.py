@@ -259,17 +259,30 @@ def _stub_step(state: MockState) -> Step:
             response.content_type = JSON_TYPE
         return response
 
+    async def take(exchange: Exchange, body: Any) -> Stub | None:
+        request, query = exchange.request, dict(exchange.query)
+        if state.sharing is None:
+            return stubs.take(request.method, request.path, query, body)
+
+        async def counted() -> Stub | None:  # the counts are the stubs': shared, all or none
+            with state.storing():
+                return stubs.take(request.method, request.path, query, body)
+
+        return await state.write(counted)
+
     async def with_body(exchange: Exchange) -> web.StreamResponse | None:
         request = exchange.request
-        try:
-            raw = await request.read()  # kept by aiohttp: validation reads it again
-        except web.HTTPRequestEntityTooLarge:  # validation answers it
-            return None
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:  # not JSON: no stub's request_body matches it
-            body = NOT_JSON
-        found = stubs.take(request.method, request.path, dict(exchange.query), body)
+        body: Any = NOT_JSON
+        if request.body_exists:  # read, for a stub to match and the journal to keep
+            try:
+                raw = await request.read()  # kept by aiohttp: validation reads it again
+            except web.HTTPRequestEntityTooLarge:  # validation answers it
+                return None
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:  # not JSON: no stub's request_body matches it
+                body = NOT_JSON
+        found = await take(exchange, body)
         return await _delayed(answer(exchange, found), found)
 
     def step(
@@ -278,7 +291,7 @@ def _stub_step(state: MockState) -> Step:
         if not stubs:  # the hot path: no stub
             return None
         request = exchange.request
-        if request.body_exists:  # read, for a stub to match and the journal to keep
+        if request.body_exists or state.sharing is not None:
             return with_body(exchange)
         found = stubs.take(request.method, request.path, dict(exchange.query), NOT_JSON)
         if found is not None and found.delay:

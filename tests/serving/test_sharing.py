@@ -376,3 +376,21 @@ def test_random_writes_through_any_process_equal_one_in_memory_mock(
     for path in ("/__mock/world", "/__mock/clock", "/__mock/faults", f"{TARGETS}?limit=100"):
         answers = _read_everywhere(mocks, path) | _read_everywhere([single], path)
         assert len(answers) == 1, path
+
+
+def test_a_stub_answers_its_times_across_all_processes(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    stub = {
+        "id": "once", "method": "GET", "path": "/api/v1/targets/{target_id}", "times": 2,
+        "status": 503, "body": {"detail": "Service Unavailable"},
+    }  # fmt: skip
+    with _mocks(redis_server, redis_namespace) as mocks:
+        assert requests.post(mocks[0].url("/__mock/stubs"), json=stub, timeout=10).ok
+        statuses = [
+            requests.get(mock.url("/api/v1/targets/nope"), timeout=10).status_code
+            for mock in [*mocks, *mocks]
+        ]
+        assert statuses.count(503) == 2 and statuses[:2] == [503, 503]
+        assert set(statuses[2:]) == {404}  # the world answers once the stub is used up
+        assert _read_everywhere(mocks, "/__mock/stubs") == {b'{"stubs":[]}'}

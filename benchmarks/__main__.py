@@ -24,6 +24,7 @@ from benchmarks import (
     peers,
     plugin_overhead,
     scale,
+    stalls,
 )
 from benchmarks.machine import Machine
 
@@ -42,6 +43,7 @@ TARGETS = {
     "startup": "100k calls ready <= 2 s; 1M <= 20 s within 2 GB RSS",
     "plugin": "plugin overhead per test <= 2 ms with reset",
     "contract": "a default prosper-mock contract run < 30 s on 2 cores, exit status 0",
+    "stalls": stalls.TARGET,
 }
 PACKAGES = ("aiohttp", "uvloop", "pydantic", "faker", "schemathesis", "hypothesis")
 
@@ -75,6 +77,8 @@ def collect(mode: str, fuzz_requests: int) -> dict[str, Any]:
         if mode == "smoke"
         else contract_rate.run(examples=300)
     )
+    # A smoke run proves the probe and the table: on a write of a few targets.
+    results["stalls"] = stalls.run(1_000 if mode == "smoke" else stalls.TARGETS)
     if fuzz_requests:
         results["fuzz"] = fuzz.run(fuzz_requests)
     if mode != "smoke":  # FastAPI always; Prism and WireMock when make bench-peers installed them
@@ -286,6 +290,8 @@ def markdown(results: dict[str, Any], command: str, machine: Machine | None = No
             "",
             peers.markdown([peers.Row(**row) for row in results["peers"]["rows"]]),
         ]
+    if "stalls" in results:
+        lines += stalls.markdown(results["stalls"])
     lines += [
         "",
         "## What compares across machines",
@@ -308,6 +314,8 @@ def assess(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     """Each throughput, latency and scale target against this run: (target, measured, met)."""
     out = assess_http(results)
     out += _assess_scale(results)
+    if "stalls" in results:
+        out.append(stalls.assess(results["stalls"]))
     return out
 
 

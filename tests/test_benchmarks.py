@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from benchmarks import __main__ as bench
-from benchmarks import instructions, loader, peers
+from benchmarks import instructions, loader, peers, stalls
 from benchmarks.http import SIDES
 from benchmarks.machine import Machine, Pinning, cpu_model, pinned, pinning
 
@@ -59,6 +59,7 @@ def test_benchmarks_smoke_run_produces_every_section(tmp_path: Path) -> None:
         "## pytest plugin",
         "## Long fuzz run",
         "## What compares across machines",
+        "## No stalls",
         "## Targets",
     ):
         assert heading in text
@@ -291,3 +292,23 @@ def test_the_default_contract_run_is_judged_by_its_median_and_every_exit_status(
     assert contract_rate.default_run_line({}) == []
     assert contract_rate.assess({})[1] == "not at the target's size"
     assert "contract" in bench.TARGETS
+
+
+def test_stalls_are_judged_on_every_write_by_p99_and_worst_wait() -> None:
+    assert stalls.percentile([0.001 * i for i in range(1, 101)], 0.99) == pytest.approx(0.099)
+    assert stalls.percentile([], 0.99) == 0.0
+    row = {"status": 200, "seconds": 1.0, "checks": 50, "p50_ms": 2.0, "failures": 0}
+    fine = [{**row, "write": w, "p99_ms": 90.0, "max_ms": 240.0} for w in ("a", "b", "c")]
+    late = [*fine[:2], {**row, "write": "c", "p99_ms": 90.0, "max_ms": 251.0}]
+    full = {"targets": stalls.TARGETS, "body_bytes": 960_013}
+    assert stalls.assess({**full, "rows": fine})[2] == "yes"
+    assert stalls.assess({**full, "rows": late})[2] == "**no**"
+    assert "not at the target's size" in stalls.assess({**full, "targets": 10, "rows": fine})[2]
+    table = "\n".join(stalls.markdown({**full, "rows": late}))
+    assert "| c | 200 | 1.0 | 50 | 2.0 | 90.0 | 251.0 | **no** |" in table
+
+
+def test_the_probe_counts_the_checks_under_way_during_a_write() -> None:
+    probe = stalls.Probe("127.0.0.1", 1)
+    probe.checks = [(0.0, 0.5), (0.9, 1.1), (1.2, 1.3), (2.5, 2.6)]
+    assert probe.waits_during(1.0, 2.0) == pytest.approx([0.2, 0.1])

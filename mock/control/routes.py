@@ -59,6 +59,9 @@ JOURNAL_FILTERS = frozenset({"method", "path", "status", "since", "limit"})
 SNAPSHOTS = web.AppKey("prosper_mock_snapshots", dict)
 MAX_SNAPSHOTS = 16
 MAX_BODY_BYTES = 1024 * 1024
+# Reads that do not touch the world: answered at once while a write changes it in the writer
+# thread (``serving/writer.py``); every other read waits for that write to end.
+WORLDLESS = frozenset({"control_openapi", "journal", "stubs", "stub", "faults"})
 DEFAULT_MAX_WORLD_BYTES = 256 * 1024 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -104,7 +107,8 @@ def add_control_routes(
             kind, required = BODIES[declared.operation_id]
             limit = max_world_bytes if declared.world_sized else MAX_BODY_BYTES
             rule = BodyRule(adapter(kind), required, limit)
-        handler = _guarded(HANDLERS[declared.operation_id], policy, rule)
+        reads_world = declared.operation_id not in WORLDLESS
+        handler = _guarded(HANDLERS[declared.operation_id], policy, rule, reads_world)
         path = PREFIX + declared.path
         app.router.add_route(declared.method, path, guarded(app, handler))
         routed.setdefault(path, []).append(declared.method)
@@ -119,6 +123,7 @@ def _guarded(
     fn: Callable[[web.Request, MockState], Awaitable[Any]],
     policy: ControlPolicy,
     body: BodyRule | None = None,
+    reads_world: bool = True,
 ) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         refused = refusal(request, policy)
@@ -129,6 +134,8 @@ def _guarded(
             if body is not None:
                 request[BODY] = await read_body(request, body)
             if request.method == "GET":
+                if reads_world and state.writer.busy:  # a write is changing it: read it after
+                    await state.writer.readable()
                 result = await fn(request, state)
             else:  # one write (of the shared log, on a shared store)
                 result = await state.write(lambda: fn(request, state))
@@ -217,7 +224,7 @@ async def _reset(request: web.Request, state: MockState) -> dict[str, Any]:
     with state.storing():
         state.stubs.clear()  # first: the reset's write stores the world without them
         state.clear_journal()
-        state.driver.reset()
+        await state.off_loop(state.driver.reset)
     return state.stats()
 
 
@@ -228,7 +235,8 @@ async def _dump(request: web.Request, state: MockState) -> dict[str, Any]:
 
 @handles("load")
 async def _load(request: web.Request, state: MockState) -> dict[str, Any]:
-    state.driver.load(body_of(request))
+    document = body_of(request)
+    await state.off_loop(lambda: state.driver.load(document))
     return state.stats()
 
 
@@ -257,7 +265,7 @@ async def _restore_snapshot(request: web.Request, state: MockState) -> dict[str,
     with state.storing():
         state.set_fault_rules(rules)
         state.stubs.restore(stubs)
-        state.world.restore(world)
+        await state.off_loop(lambda: state.world.restore(world))
     return state.stats()
 
 
@@ -314,12 +322,14 @@ async def _clock(request: web.Request, state: MockState) -> ClockInfo:
 
 @handles("advance_clock")
 async def _advance_clock(request: web.Request, state: MockState) -> ClockInfo:
-    return state.move_clock(body_of(request)["seconds"])
+    seconds = body_of(request)["seconds"]
+    return await state.off_loop(lambda: state.move_clock(seconds))
 
 
 @handles("set_clock")
 async def _set_clock(request: web.Request, state: MockState) -> ClockInfo:
-    return state.set_clock(body_of(request)["now"])
+    now = body_of(request)["now"]
+    return await state.off_loop(lambda: state.set_clock(now))
 
 
 @handles("faults")

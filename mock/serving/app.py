@@ -74,6 +74,7 @@ def create_api_app(
     app = web.Application()
     app[STATE] = state
     guard = app[GUARD] = ConnectionGuard(body_timeout)
+    app.on_cleanup.append(_close_writer)
 
     # FastAPI's docs route is a plain Starlette route: GET and HEAD, 405 otherwise.
     app.router.add_get("/openapi.json", guarded(app, _serve_spec(spec)))
@@ -100,6 +101,10 @@ def create_api_app(
     known = [path_pattern(p) for p in [*by_path, "/openapi.json"]]
     app.router.add_route("*", "/{tail:.*}", guarded(app, _not_found(known)))
     return app
+
+
+async def _close_writer(app: web.Application) -> None:
+    app[STATE].writer.close()  # after the last request: no write is under way
 
 
 def _serve_spec(spec: Spec) -> Handler:

@@ -8,7 +8,9 @@
 3. validation: parameters and the JSON body as FastAPI checks them, ``422`` in
    its shape (``validation.py``, ``bodies.py``);
 4. operation: the implementation answers in the world's terms, ``render_answer``
-   makes the response (which a truncate or slow fault then sends as it says);
+   makes the response (which a truncate or slow fault then sends as it says); a write
+   runs as one of the app's writes (``MockState.write``: its long work in the writer
+   thread), a read of the world waits while such a write changes it (``writer.py``);
 5. journal: the request (headers, body), its answer (status, headers, body) and what
    produced it (``0``: the connection was dropped).
 
@@ -61,7 +63,7 @@ from prosper_mock.serving.errors import status_of
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.faults import Fault, FaultError
 from prosper_mock.serving.journal import Journal
-from prosper_mock.serving.operations import CACHEABLE, OPERATIONS, Implementation
+from prosper_mock.serving.operations import CACHEABLE, OPERATIONS, WORLDLESS, Implementation
 from prosper_mock.serving.render import JSON_TYPE, detail_response, render_answer, render_json
 from prosper_mock.serving.schemas import SchemaCompiler
 from prosper_mock.serving.spec import Operation
@@ -399,7 +401,8 @@ def _body_validation_step(validator: ParameterValidator, bodies: BodyValidator) 
             exchange.producer = "validation"
             return body
         values, errors = validator.validate(exchange.query, path_params(request), request.headers)
-        value, body_errors = bodies.validate(body)
+        size = len(getattr(request, "_read_bytes", None) or b"")  # as read: chunked too
+        value, body_errors = await bodies.validated(body, size)
         errors.extend(body_errors)  # FastAPI checks the parameters first, then the body
         if errors:
             exchange.producer = "validation"
@@ -430,6 +433,8 @@ def _operation_step(
     faults = state.faults
     writes = operation.method not in SAFE_METHODS
     refuse_writes = state.read_only and writes
+    writer = state.writer
+    reads_world = implementation not in WORLDLESS
 
     async def step(exchange: Exchange) -> web.StreamResponse:
         request = exchange.request
@@ -440,6 +445,8 @@ def _operation_step(
             if writes:  # one write of the world (of the shared log, on a shared store)
                 answer = await state.write(lambda: implementation(request, values, state))
             else:
+                if reads_world and writer.busy:  # a write is changing it: read it whole after
+                    await writer.readable()
                 answer = await implementation(request, values, state)
         except WorldError as exc:  # a refusal the operation did not word itself
             answer = _refusal(exc, state)

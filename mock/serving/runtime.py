@@ -214,13 +214,14 @@ async def _start_tick(app: web.Application) -> None:
         state = state_of(app)
 
         async def play() -> int:
-            return state.driver.catch_up()
+            # In the writer thread: what fell due may be thousands of calls' events. Each
+            # part (the launched calls, the simulation) is a transaction of its own.
+            return await state.writer.run(state.driver.catch_up)
 
         while True:
             try:
-                if state.sharing is None:
-                    state.driver.catch_up()
-                elif state.leading:  # one process plays what fell due, as writes of the log
+                # One process plays what fell due, as writes (of the log, on a shared store).
+                if state.leading:
                     await state.write(play)
             except StoreUnavailable:
                 pass  # said once by the sharing, when the store was lost

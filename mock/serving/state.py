@@ -26,6 +26,7 @@ from prosper_mock.serving.render import SnapshotCache
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.spec import Operation, Spec
 from prosper_mock.serving.stubs import Stubs
+from prosper_mock.serving.writer import Writer
 from prosper_mock.world.clock import Clock
 from prosper_mock.world.driver import ClockInfo, LocalDriver
 from prosper_mock.world.model import World
@@ -87,6 +88,7 @@ class MockState:
         self._reused: list[Reused] = []
         self._store: Callable[[], None] | None = None
         self._sharing: Sharing | None = None
+        self._writer = Writer()
         if simulation is not None:
             self.attach_simulation(simulation)
 
@@ -205,12 +207,39 @@ class MockState:
         self._sharing = sharing
         self._store = sharing.replica.commit_sections
 
+    @property
+    def writer(self) -> Writer:
+        """The app's writes: one at a time, the long ones in a thread (``writer.py``)."""
+        return self._writer
+
     async def write(self, operation: Callable[[], Awaitable[T]]) -> T:
         """Run ``operation``, a change of the world or its control state (an operation's
-        implementation, a control call): on a shared store, as one write of the shared log."""
-        if self._sharing is not None:
-            return await self._sharing.write(operation)
-        return await operation()
+        implementation, a control call): one at a time in this app, in the order they came
+        (a write inside a write is part of it); on a shared store, as one write of the shared
+        log. Its long work runs in the writer thread (``off_loop``)."""
+        async with self._writer.exclusive():
+            if self._sharing is not None:
+                return await self._sharing.write(operation)
+            return await operation()
+
+    async def off_loop(self, work: Callable[[], T]) -> T:
+        """Do ``work``, a write's change of the world (and what is made of it: its answer),
+        in the writer thread as one transaction (``World.batch``: all of it, or nothing if it
+        raises); the world's readers wait meanwhile (``readable``), the rest goes on being
+        served. Call it inside ``write``."""
+        world = self._world
+
+        def whole() -> T:
+            with world.batch():
+                return work()
+
+        return await self._writer.run(whole)
+
+    async def readable(self) -> None:
+        """Return once the world may be read: at once, unless a write is changing it in the
+        writer thread (then when that write is done: a read never sees half of one)."""
+        if self._writer.busy:
+            await self._writer.readable()
 
     def store_with(self, store: Callable[[], None]) -> None:
         """Call ``store`` at the end of ``storing()`` (the state file's ``store_sections``)."""

@@ -102,7 +102,9 @@ class Deliveries:
         while True:
             try:
                 world = state.world
-                if state.leading and (world.version != self._seen or self._idle_lane()):
+                if state.writer.busy:  # a write is changing the world: look after it
+                    pass
+                elif state.leading and (world.version != self._seen or self._idle_lane()):
                     self._seen = world.version
                     self.dispatch()
             except Exception:  # never let one bad look end the deliveries

@@ -49,9 +49,22 @@ def call_log_document(log: CallLog, *, recordings: bool | None = None) -> dict[s
     return document
 
 
+_TARGET_FIELDS = tuple(f.name for f in dataclasses.fields(TargetView))
+
+
+def _copied(value: Any) -> Any:
+    """A JSON value's own copy (``dataclasses.asdict``'s deep copy, for JSON data alone, at a
+    tenth of its cost): a document handed out never shares a dict or a list with a row."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
 def target_document(target: TargetView, *, patient_view: bool = False) -> dict[str, Any]:
     """``target`` as ``CampaignTargetResponse`` (or the patient view)."""
-    document = dataclasses.asdict(target)
+    document = {name: _copied(getattr(target, name)) for name in _TARGET_FIELDS}
     if patient_view:
         document["fax_links"] = None
         document["payor_api_data"] = None

@@ -59,3 +59,7 @@ OPERATIONS: dict[str, Implementation] = {
 CACHEABLE: frozenset[Implementation] = frozenset({calls.get_live_call, calls.list_call_logs})
 
 __all__ = ["CACHEABLE", "OPERATIONS", "Implementation", "get_live_call"]
+
+# Implementations that do not read the world: they answer at once while a write changes it
+# in the writer thread (``writer.py``); every other read waits for that write to end.
+WORLDLESS: frozenset[Implementation] = frozenset({calls.health_check})

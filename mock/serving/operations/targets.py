@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from prosper_mock.serving.operations.calls import aware
-from prosper_mock.serving.render import Document, Incomplete, Unknown
+from prosper_mock.serving.render import Document, Incomplete, Unknown, json_response
 from prosper_mock.world.documents import (
     CAMPAIGN_NOT_FOUND,
     TARGET_NOT_FOUND,
@@ -91,54 +91,69 @@ async def retrieve_target(
 
 async def add_targets(
     request: web.Request, params: dict[str, Any], state: MockState
-) -> Document | Unknown:
-    """``POST /campaigns/{campaign_id}/targets``: add (and with ``launch``, call) targets."""
+) -> Unknown | web.StreamResponse:
+    """``POST /campaigns/{campaign_id}/targets``: add (and with ``launch``, call) targets.
+
+    Up to 30 000 targets in one body: added, and the answer rendered, in the writer thread."""
     body = _body(params)
-    try:
-        added = state.world.add_targets(
-            params["campaign_id"],
-            body.get("targets") or [],
-            launch=bool(body.get("launch", False)),
-            allow_duplicates=bool(body.get("allow_duplicates", True)),
-        )
-    except UnknownCampaign:
-        return Unknown(CAMPAIGN_NOT_FOUND)
-    return Document(added_document(added))
+
+    def add() -> Unknown | web.StreamResponse:
+        try:
+            added = state.world.add_targets(
+                params["campaign_id"],
+                body.get("targets") or [],
+                launch=bool(body.get("launch", False)),
+                allow_duplicates=bool(body.get("allow_duplicates", True)),
+            )
+        except UnknownCampaign:
+            return Unknown(CAMPAIGN_NOT_FOUND)
+        return json_response(added_document(added))
+
+    return await state.off_loop(add)
 
 
 async def delete_targets(
     request: web.Request, params: dict[str, Any], state: MockState
 ) -> Document | Unknown:
     """``DELETE /campaigns/{campaign_id}/targets``: ids not in the campaign are listed back."""
-    try:
-        deleted, missing = state.world.delete_targets(
-            params["campaign_id"], _body(params).get("target_ids") or []
-        )
-    except UnknownCampaign:
-        return Unknown(CAMPAIGN_NOT_FOUND)
-    return Document({"deleted": list(deleted), "not_found": list(missing)})
+
+    def delete() -> Document | Unknown:
+        try:
+            deleted, missing = state.world.delete_targets(
+                params["campaign_id"], _body(params).get("target_ids") or []
+            )
+        except UnknownCampaign:
+            return Unknown(CAMPAIGN_NOT_FOUND)
+        return Document({"deleted": list(deleted), "not_found": list(missing)})
+
+    return await state.off_loop(delete)
 
 
 async def campaign_calls(
     request: web.Request, params: dict[str, Any], state: MockState
-) -> Document | Unknown | Incomplete:
-    """``POST /campaigns/{campaign_id}/calls``: call these targets, or ``count`` pending ones."""
+) -> Unknown | Incomplete | web.StreamResponse:
+    """``POST /campaigns/{campaign_id}/calls``: call these targets, or ``count`` pending ones
+    (launched, and the answer rendered, in the writer thread)."""
     body = _body(params)
     target_ids, count = body.get("target_ids"), body.get("count")
     if target_ids is None and count is None:
         return Incomplete(NOTHING_TO_LAUNCH, ("body", "target_ids"))
-    try:
-        launched = state.world.launch(
-            params["campaign_id"],
-            target_ids=target_ids,
-            count=count,
-            prioritize_oldest=bool(body.get("prioritize_oldest", False)),
-        )
-    except UnknownCampaign:
-        return Unknown(CAMPAIGN_NOT_FOUND)
-    except UnknownTarget as exc:
-        return Unknown(f"{TARGET_NOT_FOUND}: {exc}")
-    return Document(launched_document(launched))
+
+    def launch() -> Unknown | web.StreamResponse:
+        try:
+            launched = state.world.launch(
+                params["campaign_id"],
+                target_ids=target_ids,
+                count=count,
+                prioritize_oldest=bool(body.get("prioritize_oldest", False)),
+            )
+        except UnknownCampaign:
+            return Unknown(CAMPAIGN_NOT_FOUND)
+        except UnknownTarget as exc:
+            return Unknown(f"{TARGET_NOT_FOUND}: {exc}")
+        return json_response(launched_document(launched))
+
+    return await state.off_loop(launch)
 
 
 async def update_target_input_data(

@@ -8,6 +8,8 @@ after each are what it prints. The commands understood:
   parser; later blocks of the page talk to it, until the next such line. A page whose
   first curl comes before any such line gets ``prosper-mock serve`` without options (what
   ``make serve`` runs).
+- ``--store redis://127.0.0.1:6379/0`` in those options is the Redis the tests started
+  (``DOCS_REDIS_ENV``), the namespace emptied first.
 - ``curl`` with ``-s``, ``-i``, ``-X METHOD``, ``-H 'Name: value'``, ``-d 'body'``,
   ``--json 'body'`` and one URL (``http://127.0.0.1:8765`` or ``localhost:8765``, replaced
   by the test server's address), then optionally ``| python3 -m json.tool``, ``| head -n N``
@@ -40,6 +42,8 @@ from prosper_mock import MockServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOWN_BASES = ("http://127.0.0.1:8765", "http://localhost:8765")
+SHOWN_REDIS = "redis://127.0.0.1:6379/0"  # a page's shared store: the session's Redis
+DOCS_REDIS_ENV = "PROSPER_MOCK_DOCS_REDIS"
 NOT_RUN = re.compile(r"<!-- console: not run: (.+?) -->\n$")
 FENCE = re.compile(r"^```console\n(.*?)^```$", re.S | re.M)
 
@@ -139,6 +143,28 @@ def _environment(overrides: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _shared_store(argv: list[str], env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """A page's Redis (``SHOWN_REDIS``) is the test session's (``DOCS_REDIS_ENV``), its
+    namespace emptied first: a page starts from the world it shows."""
+    given = [a for a in [*argv, *env.values()] if a.startswith(SHOWN_REDIS)]
+    if not given:
+        return argv, env
+    url = os.environ.get(DOCS_REDIS_ENV)
+    if url is None:
+        raise NotUnderstood(f"{given[0]}: no Redis for the docs' examples ({DOCS_REDIS_ENV})")
+    argv = [a.replace(SHOWN_REDIS, url) for a in argv]
+    env = {k: v.replace(SHOWN_REDIS, url) for k, v in env.items()}
+    from redis import Redis
+
+    from prosper_mock.world.storage.redislog import DEFAULT_NAMESPACE, key_names
+
+    names = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--store-namespace"]
+    keys, _ = key_names(names[-1] if names else DEFAULT_NAMESPACE)
+    with Redis.from_url(url) as client:
+        client.delete(*keys.values(), keys["version"].replace(":version", ":lease:lead"))
+    return argv, env
+
+
 def start_serve(argv: list[str], env: dict[str, str]) -> MockServer:
     """The mock ``prosper-mock serve ARGV`` runs, on a free loopback port in this process."""
     from prosper_mock.cli.options import fill_defaults, world_from_args
@@ -149,6 +175,7 @@ def start_serve(argv: list[str], env: dict[str, str]) -> MockServer:
     from prosper_mock.world.clock import VirtualClock
     from prosper_mock.world.simulation import Simulation
 
+    argv, env = _shared_store(argv, env)
     args = build_parser().parse_args(["serve", *argv])
     fill_defaults(args, SERVE_DEFAULTS)
     with _environment(env), contextlib.chdir(ROOT):

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.console import NotUnderstood, console_blocks, run_page
+from tests.console import DOCS_REDIS_ENV, NotUnderstood, console_blocks, run_page
+from tests.redisserver import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -29,7 +30,10 @@ def test_the_pages_have_examples_to_run() -> None:
 
 
 @pytest.mark.parametrize("page", WITH_EXAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_console_examples_print_what_they_show(page: Path) -> None:
+def test_console_examples_print_what_they_show(
+    page: Path, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DOCS_REDIS_ENV, redis_server.url)  # for a page's --store
     for block, step, printed in run_page(page.read_text(encoding="utf-8")):
         assert printed == step.shown, f"{page.name} line {block.line}: $ {step.command}"
 

@@ -26,11 +26,12 @@ import asyncio
 import email.message
 import json
 import math
+import typing
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from prosper_mock.serving.render import JSON_TYPE, detail_response, render_json
 from prosper_mock.serving.schemas import SchemaCompiler, plain
@@ -43,6 +44,9 @@ Errors = list[dict[str, Any]]
 # A body this large is parsed and validated in a thread (30 000 targets, the most 1 MiB holds,
 # take a quarter of a second): the event loop goes on serving the other requests meanwhile.
 OFF_LOOP_BYTES = 64 * 1024
+# pydantic holds the GIL for a whole validation: a long list in such a body is validated this
+# many items at a time (a few milliseconds each), so the loop gets its turns in between.
+SLICE_ITEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,9 @@ class BodyValidator:
                 for name, sub in written["properties"].items()
             )
         else:
-            self.whole = TypeAdapter(compiler.annotation(schema))
+            annotation = compiler.annotation(schema)
+            self.whole = TypeAdapter(annotation)
+            self.lists = _list_fields(annotation)
 
     async def read(self, request: web.Request) -> Any:
         """The body as FastAPI hands it on (``ABSENT``, JSON data or bytes), or a response."""
@@ -121,10 +127,44 @@ class BodyValidator:
             return detail_response(400, "There was an error parsing the body")
 
     async def validated(self, body: Any, size: int) -> tuple[Any, Errors]:
-        """``validate(body)``; in a thread when the body was larger than ``OFF_LOOP_BYTES``."""
+        """``validate(body)``; in a thread when the body was larger than ``OFF_LOOP_BYTES``,
+        its long lists a slice at a time."""
         if size > OFF_LOOP_BYTES:
-            return await asyncio.to_thread(self.validate, body)
+            return await asyncio.to_thread(self._in_slices, body)
         return self.validate(body)
+
+    def _in_slices(self, body: Any) -> tuple[Any, Errors]:
+        """``validate(body)``, a model's long lists validated and turned into plain data
+        ``SLICE_ITEMS`` items at a time (the model takes the validated items as they are).
+        Any error, and the whole body is validated at once: FastAPI's errors in its order."""
+        lists = getattr(self, "lists", {})
+        if self.embedded or not lists or not isinstance(body, dict):
+            return self.validate(body)
+        sliced, dumped = dict(body), {}
+        for alias, (name, items) in lists.items():
+            value = body.get(alias)
+            if not isinstance(value, list) or len(value) <= SLICE_ITEMS:
+                continue
+            done: list[Any] = []
+            plain_items: list[Any] = []
+            for start in range(0, len(value), SLICE_ITEMS):
+                try:
+                    chunk = items.validate_python(value[start : start + SLICE_ITEMS])
+                except ValidationError:
+                    return self.validate(body)
+                done.extend(chunk)
+                plain_items.extend(items.dump_python(chunk, by_alias=True))
+            sliced[alias], dumped[name] = done, plain_items
+        try:
+            model = self.whole.validate_python(sliced, from_attributes=True)
+        except ValidationError:
+            return self.validate(body)
+        rest = model.model_dump(by_alias=True, exclude=set(dumped))
+        fields = type(model).model_fields
+        return {
+            (f.alias or n): dumped[n] if n in dumped else rest[f.alias or n]
+            for n, f in fields.items()
+        }, []
 
     def validate(self, body: Any) -> tuple[Any, Errors]:
         """``(value, errors)`` for what ``read`` returned; the value is plain data."""
@@ -145,6 +185,24 @@ class BodyValidator:
             errors.extend(errs)
             values[f.name] = v
         return values, errors
+
+
+def _list_fields(annotation: Any) -> dict[str, tuple[str, TypeAdapter[list[Any]]]]:
+    """A body model's fields that hold a list of models (``targets``), by their JSON name:
+    the field's name and an adapter for a slice of such a list."""
+    if not _is_model(annotation):
+        return {}
+    found: dict[str, tuple[str, TypeAdapter[list[Any]]]] = {}
+    for name, field in annotation.model_fields.items():
+        for member in (field.annotation, *typing.get_args(field.annotation)):
+            item = (typing.get_args(member) or (None,))[0]
+            if typing.get_origin(member) is list and _is_model(item):
+                found[field.alias or name] = (name, TypeAdapter(member))
+    return found
+
+
+def _is_model(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
 
 
 def _validate(

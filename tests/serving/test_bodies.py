@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -195,3 +196,42 @@ def test_the_operation_gets_plain_values_with_the_body() -> None:
     assert rerun["body"]["from_date"].isoformat() == "2024-01-01T00:00:00"
     assert listed["status"] == "Pending" and type(listed["status"]) is str
     assert (listed["page"], listed["limit"], listed["from_date"]) == (0, 10, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"launch": True, "targets": [{"phone_number": f"+1555{i:07d}"} for i in range(2500)]},
+        {"targets": [{"phone_number": "+15550000000"}] * 1500 + [{"phone_number": 5}]},
+        {"targets": [{"phone_number": "+15550000000"}] * 1500, "launch": "not a boolean"},
+        {"targets": [{"phone_number": "+15550000000"}] * 10},
+        ["not", "an", "object"],
+    ],
+    ids=["valid", "a bad target", "a bad flag", "short", "not an object"],
+)
+def test_a_large_body_s_long_list_is_validated_in_slices_to_the_same_value_and_errors(
+    body: Any,
+) -> None:
+    from prosper_mock.serving import bodies
+
+    spec = load_spec()
+    operation = next(o for o in spec.operations() if o.operation_id.startswith("add_targets"))
+    validator = bodies.BodyValidator(operation)
+    whole = validator.validate(body)
+    name, adapter = validator.lists["targets"]
+    slices: list[int] = []
+
+    class Counted:  # what reaches pydantic at once: a slice, never the whole list
+        def validate_python(self, value: list[Any]) -> Any:
+            slices.append(len(value))
+            return adapter.validate_python(value)
+
+        def dump_python(self, value: Any, **options: Any) -> Any:
+            return adapter.dump_python(value, **options)
+
+    validator.lists["targets"] = (name, Counted())  # type: ignore[assignment]
+    sliced = asyncio.run(validator.validated(body, bodies.OFF_LOOP_BYTES + 1))
+    assert sliced == whole
+    long = isinstance(body, dict) and len(body["targets"]) > bodies.SLICE_ITEMS
+    assert bool(slices) == long and max(slices, default=0) <= bodies.SLICE_ITEMS
+    assert json.dumps(sliced) == json.dumps(whole)  # the same keys in the same order

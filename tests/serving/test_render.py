@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from starlette.responses import JSONResponse
 
-from prosper_mock.serving.render import SnapshotCache, render_json
+from prosper_mock.serving.render import SnapshotCache, render_json, render_json_in_slices
 from prosper_mock.world.flatten import snapshot
 from prosper_mock.world.records import CallLog, LiveCall
 
@@ -54,3 +55,22 @@ def test_cache_serves_the_same_row_and_rerenders_a_replaced_one() -> None:
             LiveCall(call_log_id=10 + i, user_phone_number="+1", started_at=row.started_at),
         )
     assert len(cache._bodies) <= 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"targets": [{"id": f"t{i}", "é": [i, None, 1.5]} for i in range(2500)], "none": []},
+        {"launched": [], "skipped": list(range(1001)), "scheduled": [{"a": "b"}]},
+        {1: "a key that is not text"},
+        [1, 2, 3],
+        "text",
+    ],
+)
+def test_render_json_in_slices_is_render_json(content: object) -> None:
+    assert render_json_in_slices(content, items=1000) == render_json(content)
+
+
+@given(st.dictionaries(st.text(max_size=5), st.lists(JSON, max_size=7), max_size=4))
+def test_any_object_of_lists_renders_the_same_in_slices(content: dict[str, object]) -> None:
+    assert render_json_in_slices(content, items=2) == render_json(content)

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from prosper_mock.serving.operations.calls import aware
-from prosper_mock.serving.render import Document, Incomplete, Unknown, json_response
+from prosper_mock.serving.render import (
+    JSON_TYPE,
+    Document,
+    Incomplete,
+    Unknown,
+    render_json_in_slices,
+)
 from prosper_mock.world.documents import (
     CAMPAIGN_NOT_FOUND,
     TARGET_NOT_FOUND,
@@ -29,6 +35,12 @@ if TYPE_CHECKING:
     from prosper_mock.serving.state import MockState
 
 NOTHING_TO_LAUNCH = "Provide target_ids or count"
+
+
+def _rendered(document: dict[str, Any]) -> web.Response:
+    """A write's answer rendered where it was made (the writer thread), its long lists a
+    slice at a time."""
+    return web.Response(body=render_json_in_slices(document), content_type=JSON_TYPE)
 
 
 def _body(params: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +119,7 @@ async def add_targets(
             )
         except UnknownCampaign:
             return Unknown(CAMPAIGN_NOT_FOUND)
-        return json_response(added_document(added))
+        return _rendered(added_document(added))
 
     return await state.off_loop(add)
 
@@ -151,7 +163,7 @@ async def campaign_calls(
             return Unknown(CAMPAIGN_NOT_FOUND)
         except UnknownTarget as exc:
             return Unknown(f"{TARGET_NOT_FOUND}: {exc}")
-        return json_response(launched_document(launched))
+        return _rendered(launched_document(launched))
 
     return await state.off_loop(launch)
 

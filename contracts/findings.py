@@ -112,11 +112,14 @@ def request_curl(request: Any, api_key_header: str | None, api_key_env: str = AP
 
 @dataclass
 class Findings:
-    """Every finding of a run, each (rule, operation, message, where) once."""
+    """Every finding of a run, each once: a rule broken the same way by the same request
+    (its curl) on the same endpoint. Two requests that break a rule the same way are two
+    findings, so that the summary, the verdict, each suite's failure and the table's
+    findings column count the same things."""
 
     items: list[Finding] = field(default_factory=list)
     seen: list[Finding] = field(default_factory=list)  # every finding made, again ones included
-    keys: set[tuple[str, str, str, str]] = field(default_factory=set, repr=False)
+    keys: set[Finding] = field(default_factory=set, repr=False)
     where: str = ""  # marked on each finding added through this view (Finding.where)
 
     def at(self, where: str) -> Findings:
@@ -128,9 +131,8 @@ class Findings:
         if self.where and not finding.where:
             finding = replace(finding, where=self.where)
         self.seen.append(finding)
-        key = (finding.rule, finding.operation, finding.message, finding.where)
-        if key not in self.keys:
-            self.keys.add(key)
+        if finding not in self.keys:
+            self.keys.add(finding)
             self.items.append(finding)
 
     @property

@@ -303,8 +303,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cover = coverage(target.record, _counted_operations(config, target))
     suites = config.stash.get(SUITES, [])
     incomplete = (
-        "the mock refuses changes, so only its reads were checked; serve it with one worker "
-        "to check it fully"
+        "the mock refuses changes, so only its reads were checked; serve it with one worker, "
+        "or its workers with --store (one shared world), to check it fully"
         if target.read_only
         else ""
     )

@@ -24,6 +24,7 @@ from prosper_mock.control.client import ControlClient
 from prosper_mock.serving.operations import OPERATIONS
 from tests.broken_servers import BROKEN, OP
 from tests.broken_workflow import BROKEN_WORKFLOW
+from tests.redisserver import RedisServer
 
 pytestmark = pytest.mark.usefixtures("quiet_pytester")
 ARGS = ["--pyargs", "prosper_contracts", "-p", "no:randomly", "--prosper-examples", "25"]
@@ -375,6 +376,11 @@ def test_a_mock_injecting_drops_and_server_errors_fails_with_findings_that_repro
             # the model-based suites stop at their first fault (tests/contracts/test_runner.py)
             "-k", "not fallback and not lifecycle",
         )  # fmt: skip
+        faulted = {  # each request a fault hit, and how: once however often it was sent
+            (e.method, e.path, e.raw_query, e.body, e.status)
+            for e in server.state.journal.entries()
+            if e.producer == "fault"
+        }
         out = done.stdout + done.stderr
         assert done.returncode == 1, out[-3000:]
         assert "Traceback" not in out and "every rule held" not in out
@@ -388,6 +394,15 @@ def test_a_mock_injecting_drops_and_server_errors_fails_with_findings_that_repro
         resent = subprocess.run(error, shell=True, capture_output=True, text=True, timeout=30)
         assert resent.stdout.startswith("HTTP/1.1 500"), resent.stdout[:300]
     assert all(f.startswith(("GET ", "POST ", "PATCH ", "DELETE ")) for f in shown)
+    # every request a fault hit is a finding (not one per operation and message): the
+    # summary, the verdict and the table's findings column say as many
+    summary = done.stdout.rsplit(" prosper contract run ", 1)[-1]
+    by_rule = [int(n) for n in re.findall(r"^\[\S+\] (\d+) findings? on ", summary, re.M)]
+    made = re.search(r"^verdict: FAILED: (\d+) findings? of ", summary, re.M)
+    rows = [TABLE_ROW.match(line) for line in summary.splitlines()]
+    column = [int(r["findings"]) for r in rows if r is not None]
+    assert made is not None and int(made[1]) == sum(by_rule) == sum(column), summary[-4000:]
+    assert sum(column) == len(faulted), summary[-4000:]
     suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
     cases = suites["prosper-contract.operations"].findall("testcase")
     assert len(cases) == 16
@@ -408,6 +423,25 @@ def test_a_mock_with_several_workers_is_checked_read_only_and_fails_as_incomplet
     assert f"target: {served.base_url} (prosper-voice-mock, read-only)" in out
     assert "read-only: the mock refuses changes (409: it runs several worker processes" in out
     assert "suite test_fallback_semantics: skipped" in out
+    assert "or its workers with --store (one shared world), to check it fully" in out
+
+
+def test_a_mock_whose_workers_share_a_store_is_checked_fully(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    """Several workers serving one world from a store accept changes: every suite runs
+    against them, the model-based ones included, and the run passes as a full check."""
+    from tests.clirun import serve
+
+    store = ["--store", redis_server.url, "--store-namespace", redis_namespace]
+    with serve(["--workers", "2", "--quiet", "--call-logs", "40", *store]) as served:
+        done = contract_cli("--base-url", served.base_url, "--examples", "1")
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-3000:]
+    assert f"target: {served.base_url} (prosper-voice-mock)" in out
+    assert "read-only" not in out and "Traceback" not in out
+    assert "suite test_fallback_semantics: passed" in out
+    assert "verdict: passed" in out
 
 
 def test_a_coverage_below_the_minimum_fails_the_run(pytester: pytest.Pytester) -> None:
@@ -438,10 +472,13 @@ def test_clear_faults_runs_without_the_mocks_rules_and_puts_them_back(
         assert control.faults()["rules"][0]["faults"] == ["drop"]
         result = pytester.runpytest(*args)
         assert result.ret == 1
-        result.stdout.fnmatch_lines(["[[]complete-answer] 1 finding on 1 operation*"])
+        # each lookup dropped is a finding of its own, all on the one operation
+        result.stdout.fnmatch_lines(["[[]complete-answer] * findings on 1 operation*"])
 
 
-TABLE_ROW = re.compile(r"^(?P<op>[A-Z]+ /\S*)\s+(?P<sent>\d+)\s+(?P<answers>.*?)\s+\d+$")
+TABLE_ROW = re.compile(
+    r"^(?P<op>[A-Z]+ /\S*)\s+(?P<sent>\d+)\s+(?P<answers>.*?)\s+(?P<findings>\d+)$"
+)
 
 
 def _tables(output: str) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]]]:

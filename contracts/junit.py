@@ -44,6 +44,8 @@ def junit_xml(
         doc = f"{_sent(record.answers.get(label, {}))} to the endpoint under test"
         if own.get(label):
             doc += f"; {_sent(own[label])} to the mocks the suites started for themselves"
+        if unanswered := cover.unanswered(label):
+            doc += f"; documented statuses never answered: {', '.join(map(str, unanswered))}"
         found = [f for f in record.findings.items if f.operation == label]
         _case(operations, "prosper-contract.operations", label, found, doc)
     rules = ET.SubElement(root, "testsuite", name="prosper-contract.rules")

@@ -33,6 +33,10 @@ class Coverage:
             return 100.0
         return 100.0 * len(self.answered) / len(self.statuses)
 
+    def unanswered(self, operation: str) -> list[int]:
+        """The documented statuses of ``operation`` that never answered."""
+        return [s for o, s in self.statuses if o == operation and (o, s) not in self.answered]
+
     def lines(self) -> list[str]:
         missing = [o for o in self.operations if o not in self.exercised]
         found = [
@@ -42,6 +46,10 @@ class Coverage:
         ]
         if missing:
             found.append("  operations never sent a request: " + ", ".join(missing))
+        short = [o for o in self.operations if o in self.exercised and self.unanswered(o)]
+        if short:
+            found.append("  documented statuses never answered:")
+            found += [f"    {o}: {', '.join(map(str, self.unanswered(o)))}" for o in short]
         return found
 
 

@@ -3,7 +3,8 @@ corrupts one thing in the answers it passes on.
 
 Each corruption breaks exactly one rule that needs several answers to see (a wrong JSON type,
 a target whose status disagrees with its calls, ids that resolve to nothing, a call log that
-disagrees with its listing or its live-calls snapshot, pages that overlap or skip); the
+disagrees with its listing or its live-calls snapshot, a target that disagrees with its
+listing, pages that overlap or skip); the
 contract suites must catch each, and the same proxy corrupting nothing must pass.
 """
 
@@ -100,6 +101,15 @@ def listing_other_number(method: str, path: str, query: Mapping[str, str], body:
     return body
 
 
+def listing_other_phone(method: str, path: str, query: Mapping[str, str], body: Any) -> Any:
+    """GET /campaigns/{id}/targets (the list only): every entry's ``phone_number`` is another
+    number than its ``GET /targets/{id}`` says."""
+    if TARGET_LIST.fullmatch(path) and isinstance(body.get("targets"), list):
+        entries = [{**t, "phone_number": "+10000000000"} for t in body["targets"]]
+        return {**body, "targets": entries}
+    return body
+
+
 def snapshot_other_length(method: str, path: str, query: Mapping[str, str], body: Any) -> Any:
     """GET /live-calls of a finished call: ``call_length`` other than its call log's."""
     if path == "/api/v1/live-calls" and body.get("source") == "call_logs":
@@ -143,6 +153,7 @@ CORRUPTIONS: list[tuple[str, Corrupt, str]] = [
     ("a target whose status disagrees", ended_target_in_progress, "target-status-agrees"),
     ("ids that resolve to nothing", unknown_call_ids, "call-log-ids-resolve"),
     ("a call log disagreeing with its listing", listing_other_number, "call-log-matches-listing"),
+    ("a target disagreeing with its listing", listing_other_phone, "target-matches-listing"),
     (
         "a call log disagreeing with its snapshot",
         snapshot_other_length,

@@ -63,7 +63,8 @@ def test_an_operation_says_its_requests_to_the_endpoint_apart_from_the_suites_ow
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert cases["GET /api/v1/live-calls"].findtext("system-out") == (
         "1 request (answers 200: 1) to the endpoint under test; 1 request (answers 404: 1) "
-        "to the mocks the suites started for themselves"
+        "to the mocks the suites started for themselves; documented statuses never answered: "
+        "400, 404, 422"
     )
     logs = cases["GET /api/v1/call-logs"]
     assert logs.findtext("system-out", "").startswith("0 requests (answers none) to the endpoint")

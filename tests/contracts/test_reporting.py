@@ -19,6 +19,7 @@ from prosper_contracts.reporting import (
 from prosper_contracts.runner import RunRecord
 
 LABELS = sorted(o.label for o in operations())
+LIVE_LOG = "GET /api/v1/call-logs/{call_log_id}"
 STATUSES = ["200", "202", "400", "404", "418", "422", "500", "no answer"]
 
 
@@ -137,3 +138,18 @@ def test_the_requests_to_the_suites_own_mocks_are_a_table_apart() -> None:
     assert len(lines) == 12
     (shown, *_) = finding_lines(record.findings.by_rule())[1:2]
     assert shown == "  GET /api/v1/call-logs (on the mock test_lifecycle started for itself): wrong"
+
+
+def test_the_coverage_names_each_documented_status_never_answered() -> None:
+    record = RunRecord()
+    for status in (200, 404, 500):
+        record.count("GET /api/v1/live-calls", status)
+    record.count("GET /api/v1/health", 200)
+    cover = coverage(record, {"GET /api/v1/live-calls", "GET /api/v1/health", LIVE_LOG})
+    assert cover.unanswered("GET /api/v1/live-calls") == [400, 422]
+    assert cover.lines()[1:] == [
+        f"  operations never sent a request: {LIVE_LOG}",
+        "  documented statuses never answered:",
+        "    GET /api/v1/health: 400, 404",
+        "    GET /api/v1/live-calls: 400, 422",
+    ]

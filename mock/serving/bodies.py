@@ -27,8 +27,9 @@ import email.message
 import json
 import math
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -36,11 +37,13 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from prosper_mock.serving.render import JSON_TYPE, detail_response, render_json
 from prosper_mock.serving.schemas import SchemaCompiler, plain
 from prosper_mock.serving.spec import Operation
+from prosper_mock.serving.writer import quiet_collector
 
 # No body was sent (FastAPI's ``Undefined``): not the same as a JSON ``null``.
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
 
 Errors = list[dict[str, Any]]
+T = TypeVar("T")
 # A body this large is parsed and validated in a thread (30 000 targets, the most 1 MiB holds,
 # take a quarter of a second): the event loop goes on serving the other requests meanwhile.
 OFF_LOOP_BYTES = 64 * 1024
@@ -110,7 +113,7 @@ class BodyValidator:
             return raw
         try:
             if len(raw) > OFF_LOOP_BYTES:
-                return await asyncio.to_thread(json.loads, raw)
+                return await asyncio.to_thread(_quietly, json.loads, raw)
             return json.loads(raw)
         except json.JSONDecodeError as exc:
             error = {
@@ -130,7 +133,7 @@ class BodyValidator:
         """``validate(body)``; in a thread when the body was larger than ``OFF_LOOP_BYTES``,
         its long lists a slice at a time."""
         if size > OFF_LOOP_BYTES:
-            return await asyncio.to_thread(self._in_slices, body)
+            return await asyncio.to_thread(_quietly, self._in_slices, body)
         return self.validate(body)
 
     def _in_slices(self, body: Any) -> tuple[Any, Errors]:
@@ -199,6 +202,12 @@ def _list_fields(annotation: Any) -> dict[str, tuple[str, TypeAdapter[list[Any]]
             if typing.get_origin(member) is list and _is_model(item):
                 found[field.alias or name] = (name, TypeAdapter(member))
     return found
+
+
+def _quietly(work: Callable[[Any], T], value: Any) -> T:
+    # A whole-heap collection would stop the loop too, for as long as the heap is large.
+    with quiet_collector():
+        return work(value)
 
 
 def _is_model(kind: Any) -> bool:

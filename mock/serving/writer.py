@@ -32,9 +32,9 @@ import contextvars
 import gc
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -123,19 +123,40 @@ class Writer:
         return self._lock
 
 
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved = 0
+
+
+@contextmanager
+def quiet_collector() -> Iterator[None]:
+    """No whole-heap collection in this block, in any thread (the young generations are
+    collected as usual): for long work that makes many objects, off the event loop."""
+    global _quiet_depth, _quiet_saved
+    with _quiet_lock:
+        young, middle, old = gc.get_threshold()
+        if _quiet_depth == 0:
+            _quiet_saved = old
+            gc.set_threshold(young, middle, 1 << 30)  # counted in collections of the middle one
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                young, middle, _ = gc.get_threshold()
+                gc.set_threshold(young, middle, _quiet_saved)
+
+
 def _kept(work: Callable[[], T]) -> T:
     """``work()`` with no whole-heap collection while it runs; what it kept, frozen after."""
-    young, middle, old = gc.get_threshold()
-    gc.set_threshold(young, middle, 1 << 30)  # counted in collections of the middle one
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SWITCH_SECONDS))
     try:
-        result = work()
-    except BaseException:
-        gc.set_threshold(young, middle, old)  # undone: its rows are garbage, collected as usual
-        raise
+        with quiet_collector():
+            result = work()
     finally:
         sys.setswitchinterval(interval)
-    gc.freeze()
-    gc.set_threshold(young, middle, old)
+    gc.freeze()  # undone, its rows are garbage: collected as usual, not frozen
     return result

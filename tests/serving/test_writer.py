@@ -15,7 +15,7 @@ import pytest
 from benchmarks.stalls import Probe, percentile
 from prosper_mock.serving.spec import load_spec
 from prosper_mock.serving.state import MockState
-from prosper_mock.serving.writer import Writer
+from prosper_mock.serving.writer import Writer, quiet_collector
 from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.errors import InvalidChange
 from prosper_mock.world.generate import WorldRecipe
@@ -165,6 +165,15 @@ def test_what_a_long_write_kept_is_frozen_and_the_collector_restored() -> None:
         asyncio.run(scenario())
     finally:
         gc.unfreeze()  # the rest of the suite's objects are collected as usual
+
+
+def test_the_collector_stays_quiet_until_the_last_block_that_asked_ends() -> None:
+    before = gc.get_threshold()
+    with quiet_collector():
+        with quiet_collector():  # a body validated while a write runs
+            assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > before[2]
+        assert gc.get_threshold()[2] > before[2]
+    assert gc.get_threshold() == before
 
 
 def test_health_answers_while_30000_targets_are_added_in_one_request() -> None:

@@ -270,6 +270,12 @@ def _failure_text(
     from prosper_contracts.runner import EndpointFault
 
     error = call.excinfo.value if call.excinfo is not None else None
+    if _is_control_error(error) and target is not None:
+        # the mock's control API refused what the suite needed (its store lost, say): what
+        # the endpoint did, so a finding, not a traceback
+        finding = _control_finding(error, item.config, target.base_url, item.name)
+        target.findings.add(finding)
+        new = [*new, finding]
     if isinstance(error, Flaky) and target is not None and not new:
         last = target.record.last
         finding = Finding(
@@ -288,6 +294,37 @@ def _failure_text(
     if isinstance(error, AssertionError | EndpointFault):
         return str(error)[:2000]
     return None
+
+
+def _is_control_error(error: BaseException | None) -> bool:
+    from prosper_mock.control.client import ControlError
+
+    return isinstance(error, ControlError)
+
+
+def _control_finding(error: Any, config: pytest.Config, base_url: str, suite: str) -> Any:
+    """The finding of a control API refusal: the request refused, as a curl that sends it
+    again (the control token as ``$ENV``, when the run has one); made on the suite's own
+    mock when it was not the endpoint's control API that refused."""
+    from urllib.parse import urlsplit
+
+    from prosper_contracts.findings import Finding, curl_command
+
+    method, url = error.method or "GET", error.url or ""
+    env = config.option.prosper_control_token_env
+    headers = {"Content-Type": "application/json"} if error.body else {}
+    curl = curl_command(url, method=method, headers=headers, body=error.body)
+    if os.environ.get(env):
+        curl += f' -H "Authorization: Bearer ${env}"'
+    detail = str(error.detail)
+    detail = detail if len(detail) <= 200 else detail[:199] + "\u2026"
+    return Finding(
+        "control-answer",
+        f"the mock's control API answered {error.status}: {detail}",
+        curl,
+        f"{method} {urlsplit(url).path}",
+        "" if url.startswith(base_url + "/") else suite,
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

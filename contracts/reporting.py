@@ -155,23 +155,29 @@ def table_lines(
     header: Row = ("operation", "sent", "answers by status", "findings")
     chosen = list(labels)
     rows = [header]
-    for label in chosen + [o for o in sorted(record.answers) if o not in chosen]:
+    listed = chosen + [o for o in sorted(record.answers) if o not in chosen]
+    # an operation of no answer with a finding (the control API's refusal): a row too, so
+    # that the findings column adds up to the run's findings
+    found = {f.operation for f in record.findings.items if f.operation and not f.where}
+    for label in listed + sorted(found - set(listed)):
         answers = record.answers.get(label)
         if label == NO_OPERATION and not answers:
             continue
         rows.append(_row(label, answers, len(record.findings_on(label))))
     own = record.own_mock_answers()
     own_rows = [header]
-    for label in [o for o in chosen if o in own] + [o for o in sorted(own) if o not in chosen]:
-        made = sum(len(r.findings_on(label)) for r in record.own_mocks)
-        own_rows.append(_row(label, own[label], made))
+    elsewhere = {f.operation for f in record.findings.items if f.operation and f.where}
+    own_listed = [o for o in chosen if o in own] + [o for o in sorted(own) if o not in chosen]
+    for label in own_listed + sorted(elsewhere - set(own_listed)):
+        made = sum(1 for f in record.findings.items if f.operation == label and f.where)
+        own_rows.append(_row(label, own.get(label), made))
     widths = [max(len(r[i]) for r in rows + own_rows) for i in range(4)]
     where = f", {endpoint}" if endpoint else ""
-    listed = " (its journal, GET /__mock/journal, lists the same)" if journal else ""
-    lines = [f"requests to the endpoint under test{where}{listed}:"]
+    note = " (its journal, GET /__mock/journal, lists the same)" if journal else ""
+    lines = [f"requests to the endpoint under test{where}{note}:"]
     lines += _aligned(rows, widths)
     lines.append(f"{plural(record.requests, 'request')} sent to the endpoint under test")
-    if record.own_mock_requests:
+    if record.own_mock_requests or elsewhere:
         lines.append(
             "requests to the mocks the suites started for themselves (in this process, "
             "not the endpoint under test; judged by the same rules):"
@@ -179,8 +185,9 @@ def table_lines(
         lines += _aligned(own_rows, widths)
         each = ", ".join(f"{r.where}: {r.requests}" for r in record.own_mocks if r.requests)
         lines.append(
-            f"{plural(record.own_mock_requests, 'request')} sent to the suites' own mocks "
-            f"({each}); {record.requests + record.own_mock_requests} in all"
+            f"{plural(record.own_mock_requests, 'request')} sent to the suites' own mocks"
+            + (f" ({each})" if each else "")
+            + f"; {record.requests + record.own_mock_requests} in all"
         )
     return lines
 

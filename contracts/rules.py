@@ -34,6 +34,9 @@ RULES: dict[str, str] = {
     "status (types, required fields, enums)",
     "consistent-answers": "a step that failed fails again when repeated: an endpoint that "
     "answers the same requests differently is flaky",
+    # Judged on the mock's control API, which the model-based suites drive:
+    "control-answer": "a mock's control API does what a suite asks (a snapshot, a restore, a "
+    "change of its world or its clock) instead of refusing it with a 4xx or 5xx",
     "json-content-type": "answers are application/json (FastAPI's JSONResponse)",
     "flat-snapshot": "a 200 snapshot is one JSON object with no object values (dotted keys)",
     "source-valid": "source is 'live_calls' or 'call_logs'",

@@ -17,13 +17,25 @@ from prosper_mock.world.driver import CallAnswer, CallLogAnswer, ClockInfo
 
 class ControlError(ProsperMockError):
     """The control API refused a request; ``status`` and ``detail`` say why (``location``:
-    where a redirect, never followed, pointed)."""
+    where a redirect, never followed, pointed; ``method``, ``url`` and ``body``: the request
+    refused, when the client sent one)."""
 
-    def __init__(self, status: int, detail: Any, location: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: Any,
+        location: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        body: bytes | None = None,
+    ) -> None:
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
         self.location = location
+        self.method = method
+        self.url = url
+        self.body = body
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -72,14 +84,19 @@ class ControlClient:
             if 300 <= exc.code < 400:
                 where = exc.headers.get("Location")
                 raise ControlError(
-                    exc.code, f"a redirect (to {where!r}) is not followed", where
+                    exc.code,
+                    f"a redirect (to {where!r}) is not followed",
+                    where,
+                    method,
+                    req.full_url,
+                    data,
                 ) from None
             raw = exc.read()
             try:
                 detail = json.loads(raw).get("detail")
             except (ValueError, AttributeError):
                 detail = raw.decode("utf-8", "replace")[:200]
-            raise ControlError(exc.code, detail) from None
+            raise ControlError(exc.code, detail, None, method, req.full_url, data) from None
         return json.loads(raw) if raw else None
 
     def call(

@@ -62,3 +62,45 @@ def test_a_suite_failing_without_a_finding_is_no_pass(pytester: pytest.Pytester)
     assert result.ret == 1
     result.stdout.fnmatch_lines(["verdict: FAILED: suites failed without a finding: test_broken"])
     assert "every rule held" not in result.stdout.str()
+
+
+def test_a_control_api_refusal_is_a_finding_with_a_curl_not_a_traceback(
+    pytester: pytest.Pytester,
+) -> None:
+    """The mock's control API refusing what a suite needs (a restore, a snapshot while its
+    store is lost) is what the endpoint did: a finding whose curl sends the request again."""
+    import re
+    import subprocess
+
+    pytester.makepyfile(
+        test_suites="""
+from prosper_mock.control.client import ControlClient
+
+
+def test_restores_what_was_never_saved(contract_target):
+    ControlClient(contract_target.base_url).restore("never-saved")
+"""
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-rN")
+    assert result.ret == 1
+    text = result.stdout.str()
+    assert "Traceback" not in text and "ControlError" not in text and "ExceptionInfo" not in text
+    result.stdout.fnmatch_lines(
+        [
+            "suite test_restores_what_was_never_saved: failed: 1 finding *",
+            "[[]control-answer] 1 finding on 1 operation: *",
+            "  POST /__mock/snapshots/never-saved/restore: the mock's control API answered 404: *",
+            "    reproduce: curl -sS -i -X POST http://127.0.0.1:*/__mock/snapshots/never-saved/*",
+            "verdict: FAILED: 1 finding of 1 rule",
+            "POST /__mock/snapshots/never-saved/restore * 0 * 1",
+        ]
+    )
+    curl = re.search(r"reproduce: (curl .*/restore\S*)", text)
+    assert curl is not None
+    # the in-process mock is gone with its run: the same request to a mock of the same kind
+    from prosper_mock import MockServer
+
+    with MockServer() as again:
+        command = re.sub(r"http://127\.0\.0\.1:\d+", again.base_url, curl[1])
+        done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+    assert done.stdout.startswith("HTTP/1.1 404"), done.stdout[:300]

@@ -11,6 +11,7 @@ from aiohttp import web
 from prosper_contracts.generation import run_settings
 from prosper_contracts.target import Target
 from prosper_contracts.test_lifecycle import _run
+from prosper_contracts.test_lifecycle import test_workflow_lifecycle as lifecycle_suite
 from prosper_mock import MockServer, VirtualClock, World, WorldRecipe, create_app
 from prosper_mock.control.client import ControlClient
 from prosper_mock.serving.operations import OPERATIONS
@@ -58,3 +59,17 @@ def test_the_lifecycle_holds_on_the_mock() -> None:
 def test_the_lifecycle_fails_naming_the_rule(operations: dict[str, Any], rule: str) -> None:
     with pytest.raises(AssertionError, match=rf"\[{rule}\]"):
         run_machine(operations)
+
+
+def test_a_default_run_calls_targets_and_sees_their_calls_live_then_ended() -> None:
+    """With the default examples (50: five machine runs), the suite launches calls and moves
+    the clock, so live-calls answers them live and their call logs once ended: hypothesis'
+    first examples alone only added targets, and every lookup was a 404."""
+    with MockServer(World.generate(WorldRecipe(seed=2, live_calls=2, call_logs=5))) as server:
+        endpoint = Target(server.base_url, world=server.world)
+        lifecycle_suite(endpoint, 50, None)
+    (own,) = endpoint.record.own_mocks
+    assert endpoint.record.requests == 0  # all on the suite's own mock
+    assert own.answers["POST /api/v1/campaigns/{campaign_id}/calls"]["200"] >= 3
+    assert own.answers["GET /api/v1/live-calls"]["200"] >= 3
+    assert own.answers["GET /api/v1/call-logs/{call_log_id}"]["200"] >= 1  # a call ended

@@ -157,9 +157,10 @@ def writes(campaign: str, count: int) -> list[tuple[str, str, Any]]:
     ]
 
 
-def run(targets: int = TARGETS) -> dict[str, Any]:
-    """The three writes of ``targets`` targets against a fresh mock, probed: their rows."""
-    argv = [sys.executable, "-m", "prosper_mock", "serve", "--port", "0", "--quiet"]
+def run(targets: int = TARGETS, serve_args: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The three writes of ``targets`` targets against a fresh mock (started with
+    ``serve_args`` besides: ``--store redis://...``), probed: their rows."""
+    argv = [sys.executable, "-m", "prosper_mock", "serve", "--port", "0", "--quiet", *serve_args]
     rows = []
     every: list[float] = []  # the waits during any of the writes
     total, failures = 0.0, 0
@@ -247,9 +248,10 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=TARGETS)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--out", type=Path, help="also write the report (markdown) here")
+    parser.add_argument("--store", help="serve a shared world from this Redis (--store URL)")
     args = parser.parse_args()
     before = _load()
-    measured = run(args.targets)
+    measured = run(args.targets, ("--store", args.store) if args.store else ())
     if args.json:
         print(json.dumps(measured, indent=2))
         return

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prosper_mock.base.jsontext import JSONTextError, loads, short
+from prosper_mock.base.jsontext import JSONTextError, dumps_in_slices, loads, short
 
 JSON_VALUES = st.recursive(
     st.none()
@@ -61,3 +62,35 @@ def test_short_keeps_a_message_to_one_short_line() -> None:
     assert short({"a": 1}) == '{"a":1}'
     cut = short(list(range(1000)), 40)
     assert len(cut) == 40 and cut.endswith("...")
+
+
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=6)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=6)
+        | st.dictionaries(st.integers(), inner, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@given(ANY_JSON, st.sampled_from([{}, {"separators": (",", ":")}]))
+def test_dumps_in_slices_is_json_dumps_text_for_text(value: Any, options: dict[str, Any]) -> None:
+    expected = json.dumps(value, ensure_ascii=False, **options)
+    assert dumps_in_slices(value, items=2, ensure_ascii=False, **options) == expected
+
+
+def test_a_large_object_is_encoded_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = json.dumps
+
+    def counted(value: Any, **options: Any) -> str:
+        text = real(value, **options)
+        calls.append(text)
+        return text
+
+    monkeypatch.setattr("prosper_mock.base.jsontext.json.dumps", counted)
+    change = {"whole": False, "document": {"call_logs": {str(i): {"n": i} for i in range(2500)}}}
+    assert dumps_in_slices(change, items=1000) == real(change)
+    assert max(len(c) for c in calls) < len(real(change)) / 2  # never the whole at once

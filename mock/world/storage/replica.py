@@ -26,6 +26,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from prosper_mock.base.jsontext import dumps_in_slices
 from prosper_mock.world.clock import Clock, SystemClock, VirtualClock
 from prosper_mock.world.errors import StoreUnavailable, WorldError
 from prosper_mock.world.storage.redislog import APPEND, SINCE, SINCE_BATCH, StoreAddress, key_names
@@ -268,7 +269,8 @@ class SharedWorld:
 
     def append(self, entry: Mapping[str, Any]) -> None:
         """Append ``entry`` as the log's next, if the log is still at the world's version."""
-        raw = json.dumps(entry, ensure_ascii=False).encode("utf-8")
+        # In slices: the writer thread encodes it while the event loop goes on serving.
+        raw = dumps_in_slices(entry, ensure_ascii=False).encode("utf-8")
         keys = [self.keys["version"], self.keys["log"]]
         done, version = self._call(lambda: self._append(keys, [self.version, raw, self.channel]))
         if not done:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from sys import getsizeof
@@ -225,6 +225,42 @@ def entry_size(entry: JournalEntry) -> int:
     )
 
 
+class Outbox:
+    """A process's journal entries not yet handed in to a shared journal (oldest first, within
+    the journal's bounds: what the shared journal would drop first is dropped here first). A
+    shared journal is read seldom and written on every request: entries wait here, as cheap
+    as a journal of one process, and are handed in when someone reads it."""
+
+    def __init__(self, maxlen: int, max_bytes: int) -> None:
+        self.maxlen, self.max_bytes = maxlen, max_bytes
+        self._entries: deque[JournalEntry] = deque()
+        self._bytes = 0
+        self.made = 0  # entries ever added: numbers each, for an id of its own
+        self._lock = threading.Lock()
+
+    def add(self, entry: JournalEntry) -> None:
+        with self._lock:
+            self.made += 1
+            entry.seq = self.made
+            self._entries.append(entry)
+            self._bytes += entry_size(entry)
+            while self._entries and (
+                self._bytes > self.max_bytes or len(self._entries) > self.maxlen
+            ):
+                self._bytes -= entry_size(self._entries.popleft())
+
+    def take(self) -> list[JournalEntry]:
+        """Every entry waiting, oldest first; the outbox is then empty."""
+        with self._lock:
+            taken = list(self._entries)
+            self._entries.clear()
+            self._bytes = 0
+            return taken
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class Journal:
     """The last requests, oldest first: at most ``maxlen`` of them in ``max_bytes``; thread-safe.
 
@@ -249,8 +285,7 @@ class Journal:
         self.secret_headers = SECRET_HEADERS
         # On a shared store: what this process answered, not yet in the shared journal.
         # Entries are numbered there, and come back to every process's journal (``take``).
-        self.outbox: list[JournalEntry] | None = None
-        self.on_outbox: Callable[[], None] | None = None  # told when the outbox fills
+        self.outbox: Outbox | None = None
         self.cleared_through = 0  # entries up to this seq were cleared (``clear``)
 
     @property
@@ -304,9 +339,7 @@ class Journal:
         with self._lock:
             entry.wall_time = _wall_clock()
             if self.outbox is not None:
-                self.outbox.append(entry)
-                if len(self.outbox) == 1 and self.on_outbox is not None:
-                    self.on_outbox()  # hand it in soon: the shared order is the answers' order
+                self.outbox.add(entry)
                 return entry
             entry.seq = self._seq = self._seq + 1
             self._hold(entry)

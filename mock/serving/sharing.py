@@ -14,10 +14,10 @@ what a process adds around that binding while it serves:
 - **Leading**: one process at a time holds the ``lead`` lease; it plays what falls due on the
   clock (launched calls' steps and ends) as writes, so they happen once however many
   processes serve. A lease a dead process held expires, and another takes it.
-- **The journal** is shared: each process hands its entries to Redis as they come (in
-  batches under load) and they are numbered there, one order for all; a read of the
-  journal first asks every live process to hand in what it answered so far, then fetches
-  what it lacks.
+- **The journal** is shared: each process keeps its entries (as cheaply as a journal of one
+  process) until a read of the journal asks every live process to hand them in; they are
+  then numbered in Redis in the order of their times, one order for all, and the reader
+  fetches what it lacks.
 - **Named snapshots** of the control API live in Redis, so any process restores them.
 - **Upkeep**: the lead process compacts the log (a snapshot of the whole state replaces the
   entries before it) every ``COMPACT_EVERY`` entries, and a Redis that lost the log
@@ -42,7 +42,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from prosper_mock.serving.faults import parse_rules
-from prosper_mock.serving.journal import JournalEntry
+from prosper_mock.serving.journal import JournalEntry, Outbox
 from prosper_mock.world.errors import StoreUnavailable, UnknownSnapshot
 from prosper_mock.world.storage.base import Section
 from prosper_mock.world.storage.redislog import SharedLog, StoreAddress
@@ -75,7 +75,6 @@ class Shared(Protocol):
 T = TypeVar("T")
 MEMBER_MS = 3000  # a process not heard from for this long is no longer waited for
 BEAT_SECONDS = 0.5
-JOURNAL_FLUSH_SECONDS = 0.5  # entries are handed in as they come; this retries the rest
 MAX_SNAPSHOTS = 16
 COMPACT_EVERY = 1000  # entries the log may grow by before the lead process compacts it
 log = logging.getLogger("prosper_mock.sharing")
@@ -98,12 +97,13 @@ class Sharing:
             Section("journal", lambda: journal.cleared_through, lambda seq: journal.clear(seq)),
         ]
         self.replica = SharedWorld(state.world, address, timeout, sections)
-        journal.outbox = []
+        journal.outbox = Outbox(journal.maxlen, journal.max_bytes)
         self.timeout = timeout
         self._log: SharedLog | None = None
         self._lock: asyncio.Lock | None = None
         self._flushing = asyncio.Lock()
-        self._flush_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._lost_since: float | None = None  # when Redis was first seen holding less
         self._lead_until = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._lost: str | None = None  # why the store cannot be used now (logged once)
@@ -133,26 +133,16 @@ class Sharing:
         self.replica.catch_up()
         await self._beat()
         loop = asyncio.get_running_loop()
-
-        def on_outbox() -> None:
-            loop.call_soon_threadsafe(self._flush_soon)
-
-        self.state.journal.on_outbox = on_outbox
-        self._tasks = [
-            loop.create_task(self._follow()),
-            loop.create_task(self._keep_beating()),
-            loop.create_task(self._keep_flushing()),
-        ]
+        self._tasks = [loop.create_task(self._follow()), loop.create_task(self._keep_beating())]
 
     async def stop(self) -> None:
         """Stop following; hand in what the journal holds and leave (nobody waits for us)."""
+        self._stopping = True  # a cancellation a Redis call swallows still ends the loops
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, StoreUnavailable):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=self.timeout + BEAT_SECONDS)
         if self._log is not None:
-            self.state.journal.on_outbox = None
             with contextlib.suppress(StoreUnavailable):
                 await self.flush_journal()
                 await self._log.leave(self.member)
@@ -186,6 +176,8 @@ class Sharing:
             else:
                 raise StoreConflict(f"{MAX_ATTEMPTS} writes of other processes came first")
             written = self.replica.version
+        with contextlib.suppress(StoreUnavailable):  # the write stands: it is in the log
+            self.catch_up()  # what the feed brought while this write held the world
         await self.settle(written)
         return result
 
@@ -219,9 +211,11 @@ class Sharing:
         return self.replica.catch_up() != before
 
     async def _follow(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 async for message in self.shared_log.feed():
+                    if self._stopping:
+                        return
                     if isinstance(message, str):  # a journal read elsewhere wants ours
                         await self.flush_journal()
                         await self.shared_log.flushed(self.member, message)
@@ -232,16 +226,18 @@ class Sharing:
                 await asyncio.sleep(BEAT_SECONDS)
 
     async def _keep_beating(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(BEAT_SECONDS)
             try:
                 found = await self.shared_log.version()
                 if not self._idle():
                     pass  # a write under way catches up itself, first
                 elif found < self.replica.version:
-                    await self._reseed()
+                    await self._restore_lost()
                 elif found > self.replica.version:
                     self.catch_up()  # a change the feed did not bring (a message lost)
+                if found >= self.replica.version:
+                    self._lost_since = None
                 await self._beat()
                 if (
                     self.leading
@@ -252,8 +248,25 @@ class Sharing:
             except StoreUnavailable as exc:
                 self._note_lost(exc)
 
+    async def _restore_lost(self) -> None:
+        """Redis holds less than this process applied: it lost the log (restarted empty).
+        Once every live process has had two beats to say which version it holds, the one
+        holding the most (the first by name among equals) gives the log back its copy; the
+        others then catch up from it. Until then no process writes (its log is behind it)."""
+        now = time.monotonic()
+        if self._lost_since is None:
+            self._lost_since = now
+            return
+        if now - self._lost_since < 2 * BEAT_SECONDS:
+            return
+        members = await self.shared_log.members()
+        members[self.member] = self.replica.version
+        first, _ = min(members.items(), key=lambda item: (-item[1], item[0]))
+        if first == self.member:
+            await self._reseed()
+
     async def _reseed(self) -> None:
-        """Redis lost the log (restarted empty): start it again from this process's copy."""
+        """Start the log again from this process's copy."""
         version = self.replica.version
         state = json.dumps(self.replica.whole_state(), ensure_ascii=False).encode()
         if await self.shared_log.reseed(version, state):
@@ -290,34 +303,24 @@ class Sharing:
 
     # -- the shared journal ---------------------------------------------------------------
 
-    async def _keep_flushing(self) -> None:
-        while True:  # what a lost store kept in the outbox
-            await asyncio.sleep(JOURNAL_FLUSH_SECONDS)
-            await self._flush_quietly()
-
-    def _flush_soon(self) -> None:
-        if self._flush_task is None or self._flush_task.done():
-            self._flush_task = asyncio.get_running_loop().create_task(self._flush_quietly())
-
-    async def _flush_quietly(self) -> None:
-        try:
-            await self.flush_journal()
-        except StoreUnavailable as exc:  # the periodic flush hands it in once Redis is back
-            self._note_lost(exc)
-
     async def flush_journal(self) -> None:
-        """Hand this process's new journal entries to the shared journal, in order."""
-        journal = self.state.journal
-        outbox = journal.outbox
+        """Hand this process's journal entries in to the shared journal."""
+        outbox = self.state.journal.outbox
         if not outbox:
             return
-        async with self._flushing:  # one batch at a time: none is handed in twice
-            batch = list(outbox)
-            if not batch:
-                return
-            raw = [json.dumps(entry.to_dict(), ensure_ascii=False).encode() for entry in batch]
-            await self.shared_log.journal_add(raw, journal.maxlen)
-            del outbox[: len(batch)]  # kept until Redis has them: a lost store loses none
+        async with self._flushing:  # one hand-in at a time: an entry is handed in once
+            taken = outbox.take()
+            try:
+                await self.shared_log.journal_hand_in(
+                    [
+                        (f"{self.member}:{entry.seq}", entry.wall_time, _wire(entry))
+                        for entry in taken
+                    ]
+                )
+            except StoreUnavailable:
+                for entry in taken:  # kept for the next hand-in: a lost store loses none
+                    outbox.add(entry)
+                raise
 
     async def pull_journal(self) -> None:
         """Bring the journal up to date with every process's requests (before a read): every
@@ -332,6 +335,7 @@ class Sharing:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.02)
         journal = self.state.journal
+        await log_.journal_number(journal.maxlen)
         while True:
             last, first, raw = await self.shared_log.journal_since(journal.last_seq)
             journal.take(first, [_entry(data) for data in raw])
@@ -365,6 +369,10 @@ class Sharing:
 
         await self.write(restore)
         await self.shared_log.call(client.hdel(key, name))
+
+
+def _wire(entry: JournalEntry) -> bytes:
+    return json.dumps(entry.to_dict(), ensure_ascii=False).encode()
 
 
 def _entry(raw: bytes) -> JournalEntry | None:

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from prosper_mock import Journal, JournalEntry
+from prosper_mock.serving.journal import Outbox
 
 
 def test_entries_are_ordered_bounded_and_cleared() -> None:
@@ -196,13 +197,14 @@ def _numbered_elsewhere(count: int) -> list[JournalEntry | None]:
 
 
 def test_on_a_shared_store_entries_wait_in_the_outbox_until_numbered_there() -> None:
-    journal, told = Journal(), []
-    journal.outbox, journal.on_outbox = [], lambda: told.append(len(journal.outbox or []))
-    made = [journal.record(0.0, "GET", f"/{i}", b"", None, 200) for i in range(3)]
-    assert journal.entries() == [] and journal.outbox == made
-    assert told == [1]  # told once, as the outbox filled: one hand-in takes them all
-    journal.take(1, made)
-    assert [(e.seq, e.path) for e in journal.entries()] == [(1, "/0"), (2, "/1"), (3, "/2")]
+    journal = Journal(maxlen=3)
+    journal.outbox = Outbox(journal.maxlen, journal.max_bytes)
+    made = [journal.record(0.0, "GET", f"/{i}", b"", None, 200) for i in range(5)]
+    assert journal.entries() == [] and len(journal.outbox) == 3  # the journal's bounds
+    taken = journal.outbox.take()
+    assert taken == made[2:] and [e.seq for e in taken] == [3, 4, 5] and not journal.outbox
+    journal.take(1, taken)
+    assert [(e.seq, e.path) for e in journal.entries()] == [(1, "/2"), (2, "/3"), (3, "/4")]
 
 
 def test_taking_skips_what_is_held_gone_or_cleared_and_always_reads_past_it() -> None:

@@ -231,7 +231,7 @@ def test_redis_lost_under_load_answers_503_and_recovers_by_itself(tmp_path: Path
             back.start()
             statuses, started = _load(mocks, 5.0)
             back.join()
-            time.sleep(1.5)  # a beat: the processes give the world back to the empty Redis
+            time.sleep(2.5)  # beats: the processes give the world back to the empty Redis
             after = requests.post(first.url("/__mock/live-calls"), json={}, timeout=10)
             assert after.status_code == 201, after.text
             assert set(statuses) <= {200, 201, 503}, statuses

@@ -127,6 +127,18 @@ end
 return behind
 """
 
+# KEYS: members, applied. The members alive now, each with the version it holds.
+MEMBERS = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local out = {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ms, '+inf')) do
+  out[#out + 1] = member
+  out[#out + 1] = redis.call('HGET', KEYS[2], member) or '0'
+end
+return out
+"""
+
 # KEYS: members, flushed. ARGV: a flush request's token. How many members alive now have not
 # answered it.
 NOT_FLUSHED = """
@@ -139,19 +151,30 @@ end
 return missing
 """
 
-# KEYS: journal, journal-seq. ARGV: how many entries to keep, then entries. Each gets the next
-# number of the shared journal: one order for every process's requests.
-JOURNAL_ADD = """
-local last = 0
-for i = 2, #ARGV do
-  last = redis.call('INCR', KEYS[2])
-  redis.call('HSET', KEYS[1], last, ARGV[i])
+# KEYS: journal-pending, journal-pending-data. ARGV: triples of an entry's id, its time (the
+# score: the shared journal's order), the entry. Entries handed in wait here to be numbered.
+HAND_IN = """
+for i = 1, #ARGV, 3 do
+  redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
 end
-local keep = tonumber(ARGV[1])
-local oldest = last - keep
-if oldest > 0 then
-  for seq = math.max(1, oldest - #ARGV), oldest do redis.call('HDEL', KEYS[1], seq) end
+return 1
+"""
+
+# KEYS: journal-pending, journal-pending-data, journal, journal-seq. ARGV: how many entries to
+# keep. Numbers the waiting entries in the order of their times, after every entry numbered
+# before; keeps the last ARGV[1]. Answers the last number.
+NUMBER = """
+local last = tonumber(redis.call('GET', KEYS[4]) or '0')
+local first = last + 1
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  last = last + 1
+  redis.call('HSET', KEYS[3], last, redis.call('HGET', KEYS[2], id))
 end
+redis.call('SET', KEYS[4], last)
+redis.call('DEL', KEYS[1], KEYS[2])
+local oldest = last - tonumber(ARGV[1])
+for seq = math.max(1, first - tonumber(ARGV[1])), oldest do redis.call('HDEL', KEYS[3], seq) end
 return last
 """
 
@@ -220,7 +243,7 @@ def parse_store(
 
 KEYS = (
     "version", "log", "snapshot", "members", "applied", "flushed",
-    "journal", "journal-seq", "snapshots",
+    "journal", "journal-seq", "journal-pending", "journal-pending-data", "snapshots",
 )  # fmt: skip
 
 
@@ -229,7 +252,8 @@ def key_names(namespace: str) -> tuple[dict[str, str], str]:
     ``{namespace}``: one Redis Cluster slot holds them all. The log: ``version``, ``log``,
     ``snapshot``; the processes: ``members`` (until when each is known alive), ``applied``
     (the version each holds) and ``flushed`` (the last flush request each answered); the shared
-    journal: ``journal`` and ``journal-seq``; the control
+    journal: ``journal`` and ``journal-seq`` (numbered entries), ``journal-pending`` and
+    ``journal-pending-data`` (entries handed in, to be numbered); the control
     API's named snapshots: ``snapshots``."""
     tag = f"prosper-mock:{{{namespace}}}"
     keys = {name: f"{tag}:{name}" for name in KEYS}
@@ -250,9 +274,11 @@ class SharedLog:
         self._reseed = client.register_script(RESEED)
         self._heartbeat = client.register_script(HEARTBEAT)
         self._behind = client.register_script(BEHIND)
-        self._journal_add = client.register_script(JOURNAL_ADD)
+        self._hand_in = client.register_script(HAND_IN)
+        self._number = client.register_script(NUMBER)
         self._journal_since = client.register_script(JOURNAL_SINCE)
         self._not_flushed = client.register_script(NOT_FLUSHED)
+        self._members = client.register_script(MEMBERS)
         self.flush_channel = f"{self.channel}:flush"
 
     @classmethod
@@ -348,16 +374,34 @@ class SharedLog:
         keys = [self.keys["members"], self.keys["applied"]]
         return int(await self.call(self._behind(keys, [version])))
 
+    async def members(self) -> dict[str, int]:
+        """The members alive now, each with the version it holds."""
+        keys = [self.keys["members"], self.keys["applied"]]
+        found = await self.call(self._members(keys, []))
+        pairs = [bytes(part).decode() for part in found]
+        return {pairs[i]: int(pairs[i + 1]) for i in range(0, len(pairs), 2)}
+
     async def leave(self, member: str) -> None:
         """``member`` stops: nobody waits for it any more."""
         await self.call(self.client.zrem(self.keys["members"], member))
         await self.call(self.client.hdel(self.keys["applied"], member))
 
-    async def journal_add(self, entries: list[bytes], keep: int) -> int:
-        """Add ``entries`` to the shared journal in order, keeping its last ``keep``; the
-        number the last one got."""
-        keys = [self.keys["journal"], self.keys["journal-seq"]]
-        return int(await self.call(self._journal_add(keys, [keep, *entries])))
+    async def journal_hand_in(self, entries: list[tuple[str, float, bytes]]) -> None:
+        """Hand in journal entries (an id unique to each, its time, the entry): they are
+        numbered, in the order of their times, by the next ``journal_number``."""
+        keys = [self.keys["journal-pending"], self.keys["journal-pending-data"]]
+        args: list[Any] = [part for entry in entries for part in entry]
+        if args:
+            await self.call(self._hand_in(keys, args))
+
+    async def journal_number(self, keep: int) -> int:
+        """Number every entry handed in, after those numbered before, keeping the last
+        ``keep``; the last number."""
+        keys = [
+            self.keys["journal-pending"], self.keys["journal-pending-data"],
+            self.keys["journal"], self.keys["journal-seq"],
+        ]  # fmt: skip
+        return int(await self.call(self._number(keys, [keep])))
 
     async def journal_since(
         self, seq: int, count: int = SINCE_BATCH

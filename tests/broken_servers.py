@@ -133,6 +133,43 @@ async def _wrong_phone(request: web.Request, params: dict[str, Any], state: Any)
     return _answer(outcome)
 
 
+async def _unprovoked_422(request: web.Request, params: dict[str, Any], state: Any) -> web.Response:
+    """A variable lookup, valid for FastAPI, refused as if it were not."""
+    if params.get("key") is not None:
+        error = {"loc": ["query", "key"], "msg": "bad key", "type": "value_error"}
+        return json_response({"detail": [error]}, status=422)
+    return await get_live_call(request, params, state)
+
+
+def _found_whatever(by: str) -> Impl:
+    """A lookup by ``by`` that finds nothing answers the newest live call instead."""
+
+    async def impl(request: web.Request, params: dict[str, Any], state: Any) -> web.Response:
+        outcome = find_call(state.world, LiveCallQuery(**params))
+        newest = max(state.world.live_calls, key=lambda r: r.at, default=None)
+        if isinstance(outcome, NotFound) and params.get(by) is not None and newest is not None:
+            return _answer(Found("live_calls", newest))
+        return _answer(outcome)
+
+    return impl
+
+
+def _back_to_live() -> Impl:
+    """A finished call is answered from call_logs once, then from live_calls."""
+    answered: set[int] = set()
+
+    async def impl(request: web.Request, params: dict[str, Any], state: Any) -> web.Response:
+        outcome = find_call(state.world, LiveCallQuery(**params))
+        if isinstance(outcome, Found) and outcome.source == "call_logs":
+            body = snapshot(outcome.source, outcome.row)
+            if body["call_log_id"] in answered:
+                return json_response(body | {"source": "live_calls"})
+            answered.add(body["call_log_id"])
+        return _answer(outcome)
+
+    return impl
+
+
 # The contract test that catches each kind of break: the others need not run to prove it.
 SPEC = "test_spec_conformance"  # every answer against the spec and the semantic rules
 FALLBACK = "test_fallback_semantics"  # the model-based run of lookups as the world changes
@@ -175,4 +212,8 @@ BROKEN: list[tuple[str, Impl, str, str]] = [
     ("422 not in FastAPI's shape", _bad_422_shape, "validation-error-shape", SPEC),
     ("wrong content type", _text_plain_404, "json-content-type", SPEC),
     ("undocumented status", _teapot_not_found, "documented-status", SPEC),
+    ("valid lookups refused", _unprovoked_422, "fastapi-validation", SPEC),
+    ("a variable nothing holds found", _found_whatever("key"), "text-matching", FALLBACK),
+    ("an unknown id found", _found_whatever("call_log_id"), "not-found", FALLBACK),
+    ("a finished call live again", _back_to_live(), "source-monotonic", READ_ONLY),
 ]

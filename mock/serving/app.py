@@ -9,7 +9,9 @@ every request. What FastAPI itself answers around the routes is reproduced too: 
 {"detail":"Not Found"}`` for unknown paths, ``405 {"detail":"Method Not
 Allowed"}`` with ``Allow`` for wrong methods (naming the path's first
 method only, as Starlette does), and a ``307`` redirect for a path that only
-differs by its trailing slash.
+differs by its trailing slash. Starlette routes the path as uvicorn decodes it, where a
+``%2F`` separates segments as a ``/`` does: a request aiohttp routed otherwise (an escaped
+slash in a segment) is routed again by its decoded path (``_by_decoded_path``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from prosper_mock.serving.faults import FaultInjector
 from prosper_mock.serving.journal import Journal
 from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
 from prosper_mock.serving.operations import Implementation
-from prosper_mock.serving.pipeline import operation_handler, splits_a_segment
+from prosper_mock.serving.pipeline import DECODED_PARAMS, operation_handler, splits_a_segment
 from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.semantics import Semantics
 from prosper_mock.serving.spec import Operation, Spec, load_spec, path_pattern
@@ -82,24 +84,31 @@ def create_api_app(
     by_path: dict[str, list[Operation]] = {}
     for op in spec.operations():
         by_path.setdefault(op.path, []).append(op)
+    decoded: list[_Route] = []  # the spec's routes in order, as Starlette matches them
+    known = [path_pattern(p) for p in [*by_path, "/openapi.json"]]
+    reroute = _by_decoded_path(decoded, known)
     for path, ops in by_path.items():
         segments = "{" in path
         route = _any_segment(path)
+        methods: dict[str, Handler] = {}
         for op in ops:
             # guarded inline, and whole segments checked, by the handler itself
-            app.router.add_route(op.method, route, operation_handler(op, state, guard, operations))
+            handler = operation_handler(op, state, guard, operations, reroute)
+            app.router.add_route(op.method, route, handler)
+            methods.setdefault(op.method.upper(), handler)
         # Starlette answers 405 from the first route matching the path: its methods alone,
         # and the spec lists a path's methods in upstream's route order.
         not_allowed = method_not_allowed(ops[0].method)
-        not_allowed = _whole_segments(not_allowed) if segments else not_allowed
+        decoded.append((path, path_pattern(path), methods, not_allowed))
+        if segments:
+            not_allowed = _whole_segments(not_allowed, reroute)
         app.router.add_route("*", route, guarded(app, not_allowed))
 
     for add in more_routes:
         add(app)
 
     # Registered last: everything no route above claims.
-    known = [path_pattern(p) for p in [*by_path, "/openapi.json"]]
-    app.router.add_route("*", "/{tail:.*}", guarded(app, _not_found(known)))
+    app.router.add_route("*", "/{tail:.*}", guarded(app, reroute))
     return app
 
 
@@ -122,12 +131,12 @@ def _any_segment(template: str) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", r"{\1:[^/]+}", template)
 
 
-def _whole_segments(handler: Handler) -> Handler:
-    """``404`` when a path parameter holds a ``/`` (``pipeline.splits_a_segment``)."""
+def _whole_segments(handler: Handler, reroute: Handler) -> Handler:
+    """``reroute`` when a path parameter holds a ``/`` (``pipeline.splits_a_segment``)."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if splits_a_segment(request):
-            return detail_response(404, "Not Found")
+            return await reroute(request)
         return await handler(request)
 
     return handle
@@ -142,10 +151,29 @@ def method_not_allowed(allowed: str) -> Handler:
     return handle
 
 
-def _not_found(known: list[re.Pattern[str]]) -> Handler:
+# A template, its pattern, its operations' handlers by method, and its 405.
+_Route = tuple[str, re.Pattern[str], dict[str, Handler], Handler]
+
+
+def _by_decoded_path(routes: list[_Route], known: list[re.Pattern[str]]) -> Handler:
+    """Starlette's routing of the path as uvicorn decodes it, for what aiohttp did not route.
+
+    A ``%2F`` separates segments there as a ``/`` does: ``/campaigns/c%2Ftargets`` is
+    ``/campaigns/c/targets``, and ``/api-keys/a%2F`` differs from ``/api-keys/a`` by its
+    trailing slash alone. The first of ``routes`` whose template matches the decoded path
+    answers: its operation for the method (path parameters as decoded), else its ``405``;
+    then a ``307`` to the path with its trailing slash removed (or added) when one of
+    ``known`` matches that; else ``404``.
+    """
+
     async def handle(request: web.Request) -> web.StreamResponse:
         raw_path, _, query = request.raw_path.partition("?")
         path = unquote(raw_path)  # what uvicorn hands Starlette as scope["path"]
+        for template, pattern, methods, not_allowed in routes:
+            if pattern.fullmatch(path):
+                pairs = zip(template.split("/"), path.split("/"), strict=True)
+                request[DECODED_PARAMS] = {t[1:-1]: s for t, s in pairs if t[:1] == "{"}
+                return await methods.get(request.method, not_allowed)(request)
         if path != "/":
             other = path.rstrip("/") if path.endswith("/") else path + "/"
             if any(p.fullmatch(other) for p in known):

@@ -103,10 +103,12 @@ def operation_handler(
     state: MockState,
     guard: ConnectionGuard,
     operations: Mapping[str, Implementation] | None = None,
+    reroute: Handler | None = None,
 ) -> Handler:
     """The route for one spec operation, behind ``guard``: its steps, in order, then the
-    journal. A path parameter holding a ``/`` (sent as ``%2F``) is ``404``, unjournalled, as
-    no upstream route matches it (``splits_a_segment``)."""
+    journal. A request whose path parameter holds a ``/`` (sent as ``%2F``) is handed to
+    ``reroute``, which routes its decoded path as Starlette does (``splits_a_segment``);
+    without one it is ``404``, unjournalled."""
     op_id = operation.operation_id
     segments = "{" in operation.path
     implementation = {**OPERATIONS, **(operations or {})}.get(op_id)  # overrides by id
@@ -128,10 +130,12 @@ def operation_handler(
 
     async def handle(request: web.Request) -> web.StreamResponse:
         timer = guard.open(request)
-        if segments and splits_a_segment(request):  # routed by no upstream route: unjournalled
+        if segments and splits_a_segment(request):  # upstream routes it elsewhere
             if timer is not None:
                 timer.cancel()
-            return detail_response(404, "Not Found")
+            if reroute is None:
+                return detail_response(404, "Not Found")
+            return await reroute(request)
         raw = raw_query(request)  # journalled as sent: parsed pairs would cost 30 times more
         status: int | None = 0  # stays 0 if the connection is dropped (CancelledError)
         exchange = Exchange(request, raw)
@@ -201,13 +205,20 @@ def _journal(
     )
 
 
+# The path parameters of a request routed by its decoded path (``app.py``'s reroute).
+DECODED_PARAMS = web.RequestKey[Mapping[str, str]]("prosper_mock_decoded_path_params")
+
+
 def splits_a_segment(request: web.Request) -> bool:
-    """Whether a path parameter holds a ``/`` (sent as ``%2F``).
+    """Whether a path parameter holds a ``/`` (sent as ``%2F``) aiohttp's route took for it.
 
     uvicorn decodes the path before Starlette routes it, so there ``a%2Fb`` is two
-    segments and no template with one segment matches; aiohttp matches first, then decodes.
+    segments, which another template may match (or none, or one with the slash added or
+    removed); aiohttp matches first, then decodes. A request already routed by its decoded
+    path (``DECODED_PARAMS``) splits none.
     """
-    return any("/" in value for value in request.match_info.values())
+    split = any("/" in value for value in request.match_info.values())
+    return split and DECODED_PARAMS not in request
 
 
 def path_params(request: web.Request) -> Mapping[str, str]:
@@ -216,14 +227,17 @@ def path_params(request: web.Request) -> Mapping[str, str]:
     uvicorn decodes the path with ``urllib.parse.unquote``, where an escape that is not
     UTF-8 (``%E9``, ``%C0%AF``, ``%ED%A0%80``) becomes U+FFFD; aiohttp keeps such an
     escape as sent. A parameter still holding a ``%`` (rare) is decoded again from its
-    segment of the raw path; the others are aiohttp's own values.
+    segment of the raw path; the others are aiohttp's own values. A request routed by its
+    decoded path has them as decoded there (``DECODED_PARAMS``).
     """
     match_info = request.match_info
     for value in match_info.values():
-        if "%" in value:
+        if "%" in value or "/" in value:  # a "/": another route's, for a rerouted request
             break
     else:
         return match_info
+    if DECODED_PARAMS in request:
+        return request[DECODED_PARAMS]
     resource = match_info.route.resource
     template = resource.canonical.split("/") if resource is not None else []
     raw = request.raw_path.partition("?")[0].split("/")

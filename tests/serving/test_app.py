@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from prosper_mock import Journal, MockServer, World, WorldRecipe, create_app
+from tests.rawhttp import request as raw_request
 from tests.spec_check import get_live_call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,3 +227,25 @@ def test_the_api_app_alone_has_no_control_api_and_more_routes_come_before_the_ca
         assert requests.get(s.url("/extra"), timeout=5).text == "extra"
         r = requests.get(s.url("/elsewhere"), timeout=5)
         assert (r.status_code, r.json()) == (404, {"detail": "Not Found"})
+
+
+def test_an_escaped_slash_routes_by_the_decoded_path_journalled_as_sent(
+    server: MockServer,
+) -> None:
+    # uvicorn decodes the path before Starlette routes it: c%2Ftargets is c/targets there.
+    campaign = server.world.campaigns()[0].id
+    target = f"/api/v1/campaigns/{campaign}%2Ftargets".encode()
+    escaped = raw_request("127.0.0.1", server.port, target)
+    plain = raw_request("127.0.0.1", server.port, target.replace(b"%2F", b"/"))
+    assert (escaped.status, escaped.body) == (200, plain.body)
+    first, second = server.state.journal.entries()
+    assert first.path == target.decode() and second.path == target.decode().replace("%2F", "/")
+    assert (
+        first.operation_id
+        == second.operation_id
+        == ("get_campaign_targets_api_v1_campaigns__campaign_id__targets_get")
+    )
+    # A parameter ending in one: a 307 to the path without it, journalling nothing.
+    moved = raw_request("127.0.0.1", server.port, b"/api/v1/api-keys/k%2F?x=1", b"DELETE")
+    assert moved.status == 307 and moved.headers["location"].endswith("/api-keys/k?x=1")
+    assert len(server.state.journal) == 2

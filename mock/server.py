@@ -53,8 +53,8 @@ from prosper_mock.world.errors import StoreUnavailable
 from prosper_mock.world.model import World
 from prosper_mock.world.persistence import StateFile
 from prosper_mock.world.simulation import Simulation
+from prosper_mock.world.storage.address import StoreAddress
 from prosper_mock.world.storage.base import Section
-from prosper_mock.world.storage.redislog import StoreAddress
 from prosper_mock.world.webhooks import shown_url
 
 

@@ -156,7 +156,8 @@ def _shared_store(argv: list[str], env: dict[str, str]) -> tuple[list[str], dict
     env = {k: v.replace(SHOWN_REDIS, url) for k, v in env.items()}
     from redis import Redis
 
-    from prosper_mock.world.storage.redislog import DEFAULT_NAMESPACE, key_names
+    from prosper_mock.world.storage.address import DEFAULT_NAMESPACE
+    from prosper_mock.world.storage.redislog import key_names
 
     names = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--store-namespace"]
     keys, _ = key_names(names[-1] if names else DEFAULT_NAMESPACE)

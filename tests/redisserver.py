@@ -45,9 +45,8 @@ class RedisServer:
         auth = f":{self.password}@" if self.password else ""
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisServer:
-        """Start it (again, on the same port) and wait until it answers ``PING``."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def command(self) -> list[str]:
+        """How it is started."""
         command = [
             self.binary,
             "--bind", "127.0.0.1", "--port", str(self.port),
@@ -56,6 +55,12 @@ class RedisServer:
         ]  # fmt: skip
         if self.password:
             command += ["--requirepass", self.password]
+        return command
+
+    def start(self) -> RedisServer:
+        """Start it (again, on the same port) and wait until it answers ``PING``."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        command = self.command()
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -98,3 +103,30 @@ class RedisServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class RedisSentinel(RedisServer):
+    """A Redis Sentinel (``redis-server --sentinel``) watching ``master`` as ``service``."""
+
+    def __init__(self, folder: Path, master: RedisServer, service: str = "mymaster") -> None:
+        super().__init__(folder)
+        self.master, self.service = master, service
+
+    @property
+    def url(self) -> str:
+        """``redis+sentinel://127.0.0.1:PORT/SERVICE/0`` (the master's password, if any)."""
+        auth = f":{self.master.password}@" if self.master.password else ""
+        return f"redis+sentinel://{auth}127.0.0.1:{self.port}/{self.service}/0"
+
+    def command(self) -> list[str]:
+        config = self.folder / "sentinel.conf"
+        lines = [
+            "bind 127.0.0.1",
+            f"port {self.port}",
+            f"dir {self.folder}",
+            f"sentinel monitor {self.service} 127.0.0.1 {self.master.port} 1",
+        ]
+        if self.master.password:
+            lines.append(f"sentinel auth-pass {self.service} {self.master.password}")
+        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return [self.binary, str(config), "--sentinel"]

@@ -29,11 +29,7 @@ from prosper_mock.cli.options import (
 from prosper_mock.cli.webhookflags import add_webhook_options, webhook_options
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
-from prosper_mock.world.storage.redislog import (
-    DEFAULT_NAMESPACE,
-    STORE_ENV,
-    parse_store,
-)
+from prosper_mock.world.storage.address import DEFAULT_NAMESPACE, STORE_ENV, parse_store
 
 if TYPE_CHECKING:
     from prosper_mock.server import ServeOptions

@@ -394,3 +394,20 @@ def test_a_stub_answers_its_times_across_all_processes(
         assert statuses.count(503) == 2 and statuses[:2] == [503, 503]
         assert set(statuses[2:]) == {404}  # the world answers once the stub is used up
         assert _read_everywhere(mocks, "/__mock/stubs") == {b'{"stubs":[]}'}
+
+
+def test_replicas_find_a_sentinel_managed_redis_through_its_sentinel(tmp_path: Path) -> None:
+    from tests.redisserver import RedisSentinel
+
+    with (
+        RedisServer(tmp_path / "master", password="pw-9") as master,
+        RedisSentinel(tmp_path / "sentinel", master) as sentinel,
+    ):
+        args = ["--quiet", "--store", sentinel.url]
+        with serve(args) as first, serve(args) as second:
+            added = requests.post(first.url("/__mock/call-logs"), json={}, timeout=10)
+            call_log_id = added.json()["call_log"]["id"]
+            found = requests.get(second.url(f"/api/v1/call-logs/{call_log_id}"), timeout=10)
+            assert found.status_code == 200
+        banner = "\n".join(first.stderr)
+        assert "shared on redis+sentinel://:***@127.0.0.1:" in banner and "pw-9" not in banner

@@ -20,22 +20,15 @@ Cluster too. The client is redis-py's ``redis.asyncio``.
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from prosper_mock.world.errors import StoreUnavailable
+from prosper_mock.world.storage.address import StoreAddress, async_client
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-STORE_ENV = "PROSPER_MOCK_STORE"
-DEFAULT_NAMESPACE = "prosper-mock"
-_SCHEMES = ("redis", "rediss")
-_NAMESPACE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 SINCE_BATCH = 500  # entries fetched per round trip while catching up
 
 # KEYS: version, log, channel name in ARGV[3]. ARGV: the version the writer's world is at,
@@ -192,55 +185,6 @@ return out
 """
 
 
-@dataclasses.dataclass(frozen=True)
-class StoreAddress:
-    """Where the shared store is: a ``redis://`` or ``rediss://`` URL (its password included)
-    and the namespace that keeps this mock's keys apart from others' on the same Redis."""
-
-    url: str
-    namespace: str = DEFAULT_NAMESPACE
-
-    @property
-    def shown(self) -> str:
-        """The URL as it may be printed: a password in it is masked."""
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        user = f"{parts.username}:" if parts.username else ":"
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{user}***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def parse_store(
-    text: str | None, namespace: str | None = None, environ: Mapping[str, str] = os.environ
-) -> StoreAddress | None:
-    """``--store`` (or ``PROSPER_MOCK_STORE`` when it is not given) as an address; ``None``
-    for the in-memory store. Raises ``ValueError`` saying what is accepted."""
-    given = text if text is not None else environ.get(STORE_ENV) or "memory"
-    name = namespace if namespace is not None else DEFAULT_NAMESPACE
-    if not _NAMESPACE.fullmatch(name):
-        raise ValueError(f"--store-namespace {name!r}: 1 to 64 letters, digits or any of _ . : -")
-    if given == "memory":
-        if namespace is not None:
-            raise ValueError("--store-namespace names keys on a shared store: it needs --store")
-        return None
-    try:
-        parts = urlsplit(given)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in _SCHEMES or not parts.hostname:
-        shown = "it" if text is None else repr(StoreAddress(given).shown)
-        where = f"{STORE_ENV} holds a value that" if text is None else f"--store {shown}"
-        raise ValueError(
-            f"{where} is not a store: give memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB"
-        )
-    return StoreAddress(given, name)
-
-
 KEYS = (
     "version", "log", "snapshot", "members", "applied", "flushed",
     "journal", "journal-seq", "journal-pending", "journal-pending-data", "snapshots",
@@ -285,9 +229,7 @@ class SharedLog:
     async def connect(cls, address: StoreAddress, timeout: float = 5.0) -> SharedLog:
         """A log on the Redis at ``address``; ``StoreUnavailable`` (one line, no password)
         when it cannot be reached or refuses the client."""
-        from redis.asyncio import Redis
-
-        client = Redis.from_url(address.url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        client = async_client(address, timeout)
         log = cls(client, address)
         try:
             await log.call(client.ping())

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from prosper_mock.base.jsontext import dumps_in_slices
 from prosper_mock.world.clock import Clock, SystemClock, VirtualClock
 from prosper_mock.world.errors import StoreUnavailable, WorldError
-from prosper_mock.world.storage.redislog import APPEND, SINCE, SINCE_BATCH, StoreAddress, key_names
+from prosper_mock.world.storage.address import StoreAddress, sync_client
+from prosper_mock.world.storage.redislog import APPEND, SINCE, SINCE_BATCH, key_names
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -65,10 +66,9 @@ class World(Protocol):
 def check_store(address: StoreAddress, timeout: float = 5.0) -> None:
     """Ask the Redis at ``address`` for a ``PING``; ``StoreUnavailable`` (one line, no
     password) when it cannot be reached or refuses the client."""
-    from redis import Redis
     from redis.exceptions import RedisError
 
-    client = Redis.from_url(address.url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    client = sync_client(address, timeout)
     try:
         client.ping()
     except (RedisError, OSError) as exc:
@@ -100,13 +100,10 @@ class SharedWorld:
         timeout: float = 2.0,
         sections: Iterable[Section] = (),
     ) -> None:
-        from redis import Redis
 
         self.world = world
         self.address = address
-        self.client: Redis = Redis.from_url(
-            address.url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
+        self.client: Redis = sync_client(address, timeout)
         self.keys, self.channel = key_names(address.namespace)
         self._append = self.client.register_script(APPEND)
         self._since = self.client.register_script(SINCE)

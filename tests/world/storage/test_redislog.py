@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prosper_mock.world.errors import StoreUnavailable
-from prosper_mock.world.storage.redislog import SharedLog, StoreAddress, parse_store
+from prosper_mock.world.storage.address import StoreAddress, parse_store
+from prosper_mock.world.storage.redislog import SharedLog
 from tests.redisserver import RedisServer, free_port
 
 T = TypeVar("T")

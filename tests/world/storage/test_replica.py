@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from prosper_mock import VirtualClock, World, WorldError
 from prosper_mock.world.driver import LocalDriver
 from prosper_mock.world.errors import StoreUnavailable
-from prosper_mock.world.storage.redislog import StoreAddress
+from prosper_mock.world.storage.address import StoreAddress
 from prosper_mock.world.storage.replica import SharedWorld, StoreConflict
 from tests.redisserver import RedisServer
 from tests.world.storage.test_memory import RECIPE, START

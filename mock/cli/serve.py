@@ -87,7 +87,8 @@ def add_serve(sub: Subcommands) -> None:
         "--store",
         metavar="URL",
         help="where the world's changes live: memory (the default, this process only), "
-        "redis://HOST:PORT/DB or rediss://... (a password in the URL is never printed; "
+        "redis://HOST:PORT/DB, rediss://... or redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE[/DB] "
+        "(a password in the URL is never printed; "
         f"prefer {STORE_ENV}, which other users cannot read in the process list)",
     )
     shared.add_argument(

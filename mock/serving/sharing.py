@@ -44,9 +44,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from prosper_mock.serving.faults import parse_rules
 from prosper_mock.serving.journal import JournalEntry, Outbox
 from prosper_mock.world.errors import StoreUnavailable, UnknownSnapshot
-from prosper_mock.world.storage.address import StoreAddress
 from prosper_mock.world.storage.base import Section
-from prosper_mock.world.storage.redislog import SharedLog
+from prosper_mock.world.storage.redislog import SharedLog, StoreAddress
 from prosper_mock.world.storage.replica import MAX_ATTEMPTS, SharedWorld, StoreConflict
 
 if TYPE_CHECKING:
@@ -54,6 +53,7 @@ if TYPE_CHECKING:
     from prosper_mock.serving.journal import Journal
     from prosper_mock.serving.spec import Spec
     from prosper_mock.serving.stubs import Stubs
+    from prosper_mock.serving.writer import Writer
     from prosper_mock.world.model import World
 
 
@@ -71,6 +71,8 @@ class Shared(Protocol):
     @property
     def spec(self) -> Spec: ...
     def set_fault_rules(self, rules: list[FaultRule]) -> None: ...
+    @property
+    def writer(self) -> Writer: ...
 
 
 T = TypeVar("T")
@@ -168,7 +170,7 @@ class Sharing:
         assert self._lock is not None
         async with self._lock:
             for _ in range(MAX_ATTEMPTS):
-                self.replica.catch_up()
+                await self._caught_up()
                 try:
                     result = await operation()
                 except StoreConflict:
@@ -178,7 +180,7 @@ class Sharing:
                 raise StoreConflict(f"{MAX_ATTEMPTS} writes of other processes came first")
             written = self.replica.version
         with contextlib.suppress(StoreUnavailable):  # the write stands: it is in the log
-            self.catch_up()  # what the feed brought while this write held the world
+            await self._caught_up()  # what the feed brought while this write held the world
         await self.settle(written)
         return result
 
@@ -211,6 +213,14 @@ class Sharing:
         before = self.replica.version
         return self.replica.catch_up() != before
 
+    async def _caught_up(self) -> bool:
+        """``catch_up`` in the writer thread (``serving/writer.py``): what another process
+        wrote may be 150 000 rows, applied while the loop goes on serving; reads of the world
+        wait for it, and a write of this process begins after it."""
+        before = self.replica.version
+        await self.state.writer.run(self.replica.catch_up)
+        return self.replica.version != before
+
     async def _follow(self) -> None:
         while not self._stopping:
             try:
@@ -220,7 +230,9 @@ class Sharing:
                     if isinstance(message, str):  # a journal read elsewhere wants ours
                         await self.flush_journal()
                         await self.shared_log.flushed(self.member, message)
-                    elif message > self.replica.version and self._idle() and self.catch_up():
+                    elif (
+                        message > self.replica.version and self._idle() and await self._caught_up()
+                    ):
                         await self._beat()
             except StoreUnavailable as exc:
                 self._note_lost(exc)
@@ -236,7 +248,7 @@ class Sharing:
                 elif found < self.replica.version:
                     await self._restore_lost()
                 elif found > self.replica.version:
-                    self.catch_up()  # a change the feed did not bring (a message lost)
+                    await self._caught_up()  # a change the feed did not bring (a message lost)
                 if found >= self.replica.version:
                     self._lost_since = None
                 await self._beat()

@@ -12,6 +12,7 @@ Bodies must be JSON objects, within a size limit, valid against the operation's 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,10 @@ from pydantic import TypeAdapter, ValidationError
 from prosper_mock.base import jsontext
 from prosper_mock.base.net import is_loopback
 from prosper_mock.base.problems import one_line
+from prosper_mock.serving.bodies import OFF_LOOP_BYTES
 from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.state import READ_ONLY_DETAIL, STATE
+from prosper_mock.serving.writer import quiet_collector
 
 # Where a route keeps the body ``read_body`` read.
 BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("prosper_control_body", dict)
@@ -129,6 +132,12 @@ async def read_body(request: web.Request, rule: BodyRule) -> dict[str, Any]:
         if rule.required:
             raise BodyError(422, "a JSON object body is required")
         raw = b"{}"
+    if len(raw) > OFF_LOOP_BYTES:  # a world file: seconds of parsing, beside the serving
+        return await asyncio.to_thread(_checked_quietly, raw, rule)
+    return _checked(raw, rule)
+
+
+def _checked(raw: bytes, rule: BodyRule) -> dict[str, Any]:
     data = _parse_json(raw)
     if not isinstance(data, dict):
         raise BodyError(422, "body must be a JSON object")
@@ -137,6 +146,11 @@ async def read_body(request: web.Request, rule: BodyRule) -> dict[str, Any]:
     except ValidationError as exc:
         raise BodyError(422, _problems(exc)) from None
     return data
+
+
+def _checked_quietly(raw: bytes, rule: BodyRule) -> dict[str, Any]:
+    with quiet_collector():  # a whole-heap collection would stop the loop too
+        return _checked(raw, rule)
 
 
 def _parse_json(raw: bytes) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from prosper_mock.base.jsontext import dumps_in_slices
 from prosper_mock.base.version import __version__
 from prosper_mock.control import hooks, listings, stubbing
 from prosper_mock.control.bodies import (
@@ -229,8 +230,14 @@ async def _reset(request: web.Request, state: MockState) -> dict[str, Any]:
 
 
 @handles("dump")
-async def _dump(request: web.Request, state: MockState) -> dict[str, Any]:
-    return state.driver.dump()
+async def _dump(request: web.Request, state: MockState) -> web.StreamResponse:
+    def dumped() -> web.StreamResponse:  # tens of megabytes: made beside the serving
+        text = dumps_in_slices(
+            state.driver.dump(), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        )
+        return web.Response(body=text.encode(), content_type="application/json")
+
+    return await state.read_off_loop(dumped)
 
 
 @handles("load")

@@ -235,6 +235,12 @@ class MockState:
 
         return await self._writer.run(whole)
 
+    async def read_off_loop(self, read: Callable[[], T]) -> T:
+        """Do ``read``, a long read of the world (a dump), in the writer thread between two
+        writes: the loop goes on serving meanwhile (the world's other readers wait)."""
+        async with self._writer.exclusive():
+            return await self._writer.run(read)
+
     async def readable(self) -> None:
         """Return once the world may be read: at once, unless a write is changing it in the
         writer thread (then when that write is done: a read never sees half of one)."""

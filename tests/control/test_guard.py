@@ -36,3 +36,49 @@ def test_a_body_refused_midway_closes_the_connection() -> None:
     assert refused.status == 413 and refused.keep_alive is False
     kept = BodyError(422, "bad").response()
     assert kept.status == 422 and kept.keep_alive is not False
+
+
+def test_a_large_body_is_parsed_and_checked_beside_the_loop_as_a_small_one_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import json
+    import threading
+    from unittest import mock
+
+    from aiohttp import StreamReader
+    from aiohttp.test_utils import make_mocked_request
+    from pydantic import TypeAdapter
+
+    from prosper_mock.control import guard
+    from prosper_mock.serving.bodies import OFF_LOOP_BYTES
+
+    threads: list[str] = []
+    checked = guard._checked
+
+    def recorded(raw: bytes, rule: guard.BodyRule) -> dict[str, object]:
+        threads.append(threading.current_thread().name)
+        return checked(raw, rule)
+
+    monkeypatch.setattr(guard, "_checked", recorded)
+    rule = guard.BodyRule(TypeAdapter(dict[str, list[int]]), True, 10 * OFF_LOOP_BYTES)
+
+    async def read(body: bytes) -> dict[str, object] | str:
+        protocol = mock.Mock(_reading_paused=False)
+        stream = StreamReader(protocol, 2**16, loop=asyncio.get_running_loop())
+        stream.feed_data(body)
+        stream.feed_eof()
+        headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+        request = make_mocked_request("PUT", "/__mock/world", headers=headers, payload=stream)
+        try:
+            return await guard.read_body(request, rule)
+        except BodyError as exc:
+            return str(exc)
+
+    large = {"rows": list(range(OFF_LOOP_BYTES // 4))}
+    assert asyncio.run(read(json.dumps(large).encode())) == large
+    assert threads[-1] != threading.current_thread().name  # beside the loop
+    bad = {"rows": ["x", *range(OFF_LOOP_BYTES // 4)]}
+    small_bad = asyncio.run(read(json.dumps({"rows": ["x"]}).encode()))
+    assert threads[-1] == threading.current_thread().name  # small: at once
+    assert asyncio.run(read(json.dumps(bad).encode())) == small_bad  # the same refusal

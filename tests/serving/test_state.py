@@ -77,3 +77,31 @@ def test_faults_and_journal_change_through_methods() -> None:
     state.journal.record(0.0, "GET", "/x", b"", None, 200)
     state.clear_journal()
     assert state.journal.entries() == []
+
+
+def test_a_long_read_runs_in_the_writer_thread_between_two_writes() -> None:
+    import asyncio
+    import threading
+
+    state = MockState(small_world(), SPEC)
+    order: list[str] = []
+
+    async def write() -> None:
+        order.append("write begins")
+        await asyncio.sleep(0.05)
+        order.append("write ends")
+
+    def dump() -> str:
+        order.append("read")
+        return threading.current_thread().name
+
+    async def scenario() -> str:
+        writing = asyncio.ensure_future(state.write(write))
+        await asyncio.sleep(0.01)  # the write holds the app's writes now
+        name = await state.read_off_loop(dump)
+        await writing
+        return name
+
+    assert asyncio.run(scenario()).startswith("prosper-mock-writer")
+    assert order == ["write begins", "write ends", "read"]
+    state.writer.close()

@@ -27,7 +27,10 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 SERVER_ERROR = "no-server-error"
 NO_ANSWER = "complete-answer"
 JSON_BODY = "json-body"
-FAULT_RULES = frozenset({SERVER_ERROR, NO_ANSWER, JSON_BODY})
+UNDOCUMENTED = "documented-status"
+# An answer breaking one of these is a fault: that one finding, and nothing judged on it (a
+# 403 for a missing key is not also a page walk that stopped, nor a lookup's wrong answer).
+FAULT_RULES = frozenset({SERVER_ERROR, NO_ANSWER, JSON_BODY, UNDOCUMENTED})
 REF = "#/components/schemas/"
 
 
@@ -146,9 +149,7 @@ def judge(
     key = _status_key(operation, status)
     if key is None:
         shown = ", ".join(map(str, operation.statuses))
-        return [
-            Violation("documented-status", f"answered {status}; documented: {shown}: {clip(body)}")
-        ]
+        return [Violation(UNDOCUMENTED, f"answered {status}; documented: {shown}: {clip(body)}")]
     validator = _validator(operation.label, key)
     if validator is None:
         return []

@@ -113,7 +113,8 @@ class RunRecord:
 
 
 def fault_of(response: Any) -> Finding | None:
-    """The finding that makes ``response`` a fault (a 5xx, a body that is not JSON...): no
+    """The finding that makes ``response`` a fault (a 5xx, an undocumented status, a body
+    that is not JSON...): no
     rule is judged on it further. ``None`` for an answer fit to be judged."""
     found = getattr(response, "prosper_fault", None)
     return found if isinstance(found, Finding) else None

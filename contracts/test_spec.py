@@ -145,7 +145,8 @@ def _exercise(
                 return
             last = contract_target.record.last
             if last is not None and last.fault is not None:
-                return  # a 5xx or a body that is not JSON: a finding already, nothing to judge
+                return  # a 5xx, an undocumented status, a body that is not JSON: a finding
+                # already, nothing to judge
             try:
                 case.validate_response(
                     response,

@@ -124,6 +124,17 @@ def test_a_page_walk_that_hits_a_server_error_reports_it_once(
     assert rules(target) == [("no-server-error", "GET /api/v1/call-logs")]
 
 
+def test_a_page_walk_that_hits_an_undocumented_status_reports_it_once(
+    mock: MockServer, faults: ControlClient
+) -> None:
+    """A 403 (an API key refused, say) is the operation's undocumented status, one finding:
+    not also a page walk that stopped."""
+    faults.set_faults([{"faults": "status=403", "match": {"page": "2", "limit": "7"}}])
+    target = target_of(mock)
+    logs_suite(target)
+    assert rules(target) == [("documented-status", "GET /api/v1/call-logs")]
+
+
 def test_a_target_walk_that_hits_a_server_error_reports_it_once(
     mock: MockServer, faults: ControlClient
 ) -> None:

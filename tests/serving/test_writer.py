@@ -210,18 +210,31 @@ def _add_30000_targets(base_url: str, probed: str, after: float = 0.0) -> list[f
     return probe.waits_during(start, end)
 
 
+# A machine shared with other work can delay one check by itself: a second try on a fresh
+# mock tells that from a stall, which the writes before the writer thread made every time
+# (2.1 s in one process; 0.6 s on the replica that applied them).
+ATTEMPTS = 2
+
+
 def test_health_answers_while_30000_targets_are_added_in_one_request() -> None:
-    with serve(["--quiet", "--virtual-clock"]) as served:
-        waits = _add_30000_targets(served.base_url, served.base_url)
-    assert len(waits) >= 5  # answered all along the write
+    for _ in range(ATTEMPTS):
+        with serve(["--quiet", "--virtual-clock"]) as served:
+            waits = _add_30000_targets(served.base_url, served.base_url)
+        assert len(waits) >= 5  # answered all along the write
+        if max(waits) < 0.25:
+            break
     assert max(waits) < 0.25, (percentile(waits, 0.99), max(waits))
 
 
 def test_a_replica_answers_health_while_it_applies_another_s_30000_targets(
     redis_server: RedisServer, redis_namespace: str
 ) -> None:
-    args = ["--quiet", "--store", redis_server.url, "--store-namespace", redis_namespace]
-    with serve(args) as writing, serve(args) as following:
-        waits = _add_30000_targets(writing.base_url, following.base_url, after=1.0)
-    assert len(waits) >= 5
+    for attempt in range(ATTEMPTS):
+        args = ["--quiet", "--store", redis_server.url]
+        args += ["--store-namespace", f"{redis_namespace}-{attempt}"]
+        with serve(args) as writing, serve(args) as following:
+            waits = _add_30000_targets(writing.base_url, following.base_url, after=1.0)
+        assert len(waits) >= 5
+        if max(waits) < 0.25:
+            break
     assert max(waits) < 0.25, (percentile(waits, 0.99), max(waits))

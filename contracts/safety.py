@@ -234,8 +234,8 @@ def _scalars(value: Any) -> list[str]:
     item of a list is never "not given": whatever it is, it must be the run's own."""
     if value is None or isinstance(value, dict):
         return []
-    if isinstance(value, list):
-        return [json.dumps(v) if v is None else str(v) for v in value if not isinstance(v, dict)]
+    if isinstance(value, list):  # an object in the list too: refused, not skipped
+        return [str(v) if isinstance(v, str | int | float) else json.dumps(v) for v in value]
     return [str(value)]
 
 

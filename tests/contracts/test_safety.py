@@ -38,6 +38,17 @@ def test_reads_always_pass_and_a_mock_gets_everything() -> None:
     assert WritePolicy(everything=True).refusal("DELETE", "/api/v1/api-keys/1") is None
 
 
+def test_an_object_among_target_ids_is_refused_as_no_target_of_the_run() -> None:
+    """Every item of a ``target_ids`` list must be the run's own, whatever it is: an object
+    or a list there is refused, not skipped (it was sent, an invalid request's body)."""
+    allowed = policy(sandbox=SANDBOX, created={"t1": None})
+    path = f"/api/v1/campaigns/{SANDBOX}/targets"
+    assert allowed.refusal("DELETE", path, {"target_ids": ["t1"]}) is None
+    for item in ({"": ["x"]}, ["t1"], None):
+        why = allowed.refusal("DELETE", path, {"target_ids": ["t1", item]})
+        assert why is not None and "not created" in why, item
+
+
 def test_without_a_sandbox_no_write_passes() -> None:
     why = policy().refusal("POST", f"/api/v1/campaigns/{SANDBOX}/targets", {"targets": []})
     assert why is not None and "--allow-writes and --sandbox-campaign" in why

@@ -105,6 +105,7 @@ def contract_target(request: pytest.FixtureRequest) -> Iterator[Target]:
                 )
         if is_mock:
             restore_faults = _faults(config, control, target)
+            _stubs(config, control)
     else:
         server = request.getfixturevalue("prosper_server")
         target = Target(server.base_url, header, key_env, world=server.world)
@@ -161,6 +162,32 @@ def _faults(config: pytest.Config, control: ControlClient, target: Target) -> li
     )
     target.record.fault_note = "the mock's fault rules may cause it"
     return []
+
+
+def _stubs(config: pytest.Config, control: ControlClient) -> None:
+    """Say which stubs the mock answers by before its world: what the suites judge then is
+    partly what the stubs say, not the mock's own answers."""
+    from prosper_mock.control.client import ControlError
+
+    try:
+        stubs = control.stubs()
+    except (ControlError, OSError, ValueError):
+        return
+    if not stubs:
+        return
+    from prosper_contracts.reporting import plural
+
+    shown = "; ".join(
+        f"{s.get('method', '*')} {s.get('path')} -> {s.get('status')}"
+        + (" (unchecked)" if s.get("unchecked") else "")
+        for s in stubs[:5]
+    )
+    more = f"; and {len(stubs) - 5} more" if len(stubs) > 5 else ""
+    config.stash.setdefault(NOTES, []).append(
+        f"stubs: the mock answers by {plural(len(stubs), 'stub')} before its world: "
+        f"{shown}{more}; their answers are judged like any other (DELETE /__mock/stubs "
+        "removes them)"
+    )
 
 
 def _rule_text(rule: dict[str, Any]) -> str:

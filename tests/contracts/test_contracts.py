@@ -458,6 +458,22 @@ def test_a_coverage_below_the_minimum_fails_the_run(pytester: pytest.Pytester) -
     assert pytester.runpytest(*args, "--prosper-min-coverage", "33").ret == 0
 
 
+def test_a_mocks_stubs_are_said_up_front(pytester: pytest.Pytester) -> None:
+    with MockServer(small_world()) as server:
+        control = ControlClient(server.base_url)
+        control.add_stub(method="GET", path="/api/v1/health", status=200, body={"status": "ok"})
+        args = [*ARGS, "--prosper-base-url", server.base_url, "-k", "lookups_from_an_answer"]
+        result = pytester.runpytest(*args)
+        assert len(control.stubs()) == 1  # said, not removed
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "prosper contract stubs: the mock answers by 1 stub before its world: "
+            "GET /api/v1/health -> 200; their answers are judged like any other *",
+        ]
+    )
+
+
 def test_clear_faults_runs_without_the_mocks_rules_and_puts_them_back(
     pytester: pytest.Pytester,
 ) -> None:

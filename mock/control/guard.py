@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from dataclasses import dataclass
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 from prosper_mock.base import jsontext
 from prosper_mock.base.net import is_loopback
 from prosper_mock.base.problems import one_line
-from prosper_mock.serving.bodies import OFF_LOOP_BYTES
+from prosper_mock.serving.bodies import OFF_LOOP_BYTES, SLICE_ITEMS
 from prosper_mock.serving.render import detail_response
 from prosper_mock.serving.state import READ_ONLY_DETAIL, STATE
 from prosper_mock.serving.writer import quiet_collector
@@ -48,11 +50,24 @@ class ControlPolicy:
 
 @dataclass(frozen=True)
 class BodyRule:
-    """An operation's body: its type, whether it is required, and its size limit in bytes."""
+    """An operation's body: its type, whether it is required, and its size limit in bytes;
+    ``lists``: the body's fields that hold a list (a world's rows, ``list_fields``)."""
 
     adapter: TypeAdapter[Any]
     required: bool
     limit: int
+    lists: Mapping[str, TypeAdapter[list[Any]]] = field(default_factory=dict)
+
+
+def list_fields(kind: Any) -> dict[str, TypeAdapter[list[Any]]]:
+    """A ``TypedDict`` body's fields that hold a list, each with a validator of a slice of it
+    (a large body's long lists are validated a slice at a time, ``_checked``)."""
+    if not (isinstance(kind, type) and hasattr(kind, "__total__")):  # not a TypedDict
+        return {}
+    hints = typing.get_type_hints(kind, include_extras=True)
+    return {
+        name: TypeAdapter(hint) for name, hint in hints.items() if typing.get_origin(hint) is list
+    }
 
 
 class BodyError(Exception):
@@ -137,20 +152,43 @@ async def read_body(request: web.Request, rule: BodyRule) -> dict[str, Any]:
     return _checked(raw, rule)
 
 
-def _checked(raw: bytes, rule: BodyRule) -> dict[str, Any]:
+def _checked(raw: bytes, rule: BodyRule, in_slices: bool = False) -> dict[str, Any]:
     data = _parse_json(raw)
     if not isinstance(data, dict):
         raise BodyError(422, "body must be a JSON object")
     try:
-        rule.adapter.validate_python(data, strict=True)
+        if not (in_slices and _valid_in_slices(data, rule)):
+            rule.adapter.validate_python(data, strict=True)
     except ValidationError as exc:
         raise BodyError(422, _problems(exc)) from None
     return data
 
 
+def _valid_in_slices(data: dict[str, Any], rule: BodyRule) -> bool:
+    """Whether ``data`` is valid, its long lists checked ``SLICE_ITEMS`` rows at a time:
+    pydantic holds the GIL for a whole call, seconds for a world of a million rows. ``False``
+    when it is not (the whole is then checked at once, for the refusal's exact words)."""
+    long = {
+        name: items
+        for name, items in rule.lists.items()
+        if isinstance(data.get(name), list) and len(data[name]) > SLICE_ITEMS
+    }
+    try:
+        rule.adapter.validate_python(
+            {k: [] if k in long else v for k, v in data.items()}, strict=True
+        )
+        for name, items in long.items():
+            rows = data[name]
+            for start in range(0, len(rows), SLICE_ITEMS):
+                items.validate_python(rows[start : start + SLICE_ITEMS], strict=True)
+    except ValidationError:
+        return False
+    return True
+
+
 def _checked_quietly(raw: bytes, rule: BodyRule) -> dict[str, Any]:
     with quiet_collector():  # a whole-heap collection would stop the loop too
-        return _checked(raw, rule)
+        return _checked(raw, rule, in_slices=True)
 
 
 def _parse_json(raw: bytes) -> Any:

@@ -36,6 +36,7 @@ from prosper_mock.control.guard import (
     BodyRule,
     ControlPolicy,
     body_of,
+    list_fields,
     read_body,
     refusal,
 )
@@ -107,7 +108,7 @@ def add_control_routes(
         if declared.has_body:
             kind, required = BODIES[declared.operation_id]
             limit = max_world_bytes if declared.world_sized else MAX_BODY_BYTES
-            rule = BodyRule(adapter(kind), required, limit)
+            rule = BodyRule(adapter(kind), required, limit, list_fields(kind))
         reads_world = declared.operation_id not in WORLDLESS
         handler = _guarded(HANDLERS[declared.operation_id], policy, rule, reads_world)
         path = PREFIX + declared.path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from prosper_mock.control.guard import BodyError, size_text, split_host
@@ -56,9 +58,9 @@ def test_a_large_body_is_parsed_and_checked_beside_the_loop_as_a_small_one_is(
     threads: list[str] = []
     checked = guard._checked
 
-    def recorded(raw: bytes, rule: guard.BodyRule) -> dict[str, object]:
+    def recorded(raw: bytes, rule: guard.BodyRule, in_slices: bool = False) -> dict[str, object]:
         threads.append(threading.current_thread().name)
-        return checked(raw, rule)
+        return checked(raw, rule, in_slices)
 
     monkeypatch.setattr(guard, "_checked", recorded)
     rule = guard.BodyRule(TypeAdapter(dict[str, list[int]]), True, 10 * OFF_LOOP_BYTES)
@@ -82,3 +84,29 @@ def test_a_large_body_is_parsed_and_checked_beside_the_loop_as_a_small_one_is(
     small_bad = asyncio.run(read(json.dumps({"rows": ["x"]}).encode()))
     assert threads[-1] == threading.current_thread().name  # small: at once
     assert asyncio.run(read(json.dumps(bad).encode())) == small_bad  # the same refusal
+
+
+def test_a_large_world_is_checked_a_slice_of_rows_at_a_time_to_the_same_verdict() -> None:
+    from pydantic import TypeAdapter
+
+    from prosper_mock.control import guard
+    from prosper_mock.control.bodies import WorldBody
+    from prosper_mock.serving.bodies import SLICE_ITEMS
+    from prosper_mock.world.generate import WorldRecipe
+    from prosper_mock.world.model import World
+
+    rule = guard.BodyRule(TypeAdapter(WorldBody), True, 2**30, guard.list_fields(WorldBody))
+    assert {"live_calls", "call_logs", "campaigns", "targets"} <= set(rule.lists)
+    world = World.generate(WorldRecipe(seed=1, live_calls=5, call_logs=SLICE_ITEMS + 200))
+    document = world.dump()
+    assert len(document["call_logs"]) > SLICE_ITEMS
+    assert guard._valid_in_slices(document, rule)
+    broken = {**document, "call_logs": [*document["call_logs"]]}
+    broken["call_logs"][SLICE_ITEMS + 5] = {**broken["call_logs"][SLICE_ITEMS + 5], "id": "x"}
+    assert not guard._valid_in_slices(broken, rule)
+    raw = json.dumps(broken).encode()
+    with pytest.raises(BodyError) as sliced:
+        guard._checked(raw, rule, in_slices=True)
+    with pytest.raises(BodyError) as whole:
+        guard._checked(raw, rule)
+    assert str(sliced.value) == str(whole.value)

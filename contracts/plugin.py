@@ -297,10 +297,11 @@ def _failure_text(
     from prosper_contracts.runner import EndpointFault
 
     error = call.excinfo.value if call.excinfo is not None else None
-    if _is_control_error(error) and target is not None:
-        # the mock's control API refused what the suite needed (its store lost, say): what
-        # the endpoint did, so a finding, not a traceback
-        finding = _control_finding(error, item.config, target.base_url, item.name)
+    failure = _control_failure(error)
+    if failure is not None and target is not None:
+        # the mock's control API refused what the suite needed (its store lost, say), or
+        # gave no answer: what the endpoint did, so a finding, not a traceback
+        finding = _control_finding(failure, item.config, target.base_url, item.name)
         target.findings.add(finding)
         new = [*new, finding]
     if isinstance(error, Flaky) and target is not None and not new:
@@ -323,31 +324,54 @@ def _failure_text(
     return None
 
 
-def _is_control_error(error: BaseException | None) -> bool:
-    from prosper_mock.control.client import ControlError
+def _control_failure(error: BaseException | None) -> tuple[str, str, Any, str] | None:
+    """``(method, url, body, what happened)`` of a control API request that was refused (a
+    ``ControlError``) or got no answer (the transport's error, raised in ``ControlClient``);
+    ``None`` for any other error."""
+    from prosper_mock.control.client import ControlClient, ControlError
 
-    return isinstance(error, ControlError)
+    if isinstance(error, ControlError):
+        detail = str(error.detail)
+        detail = detail if len(detail) <= 200 else detail[:199] + "\u2026"
+        return (
+            error.method or "GET",
+            error.url or "",
+            error.body,
+            f"answered {error.status}: {detail}",
+        )
+    if not isinstance(error, OSError):
+        return None
+    tb = error.__traceback__
+    while tb is not None:  # the client's request, where the transport failed
+        frame = tb.tb_frame
+        request = frame.f_locals.get("req")
+        if isinstance(frame.f_locals.get("self"), ControlClient) and request is not None:
+            why = getattr(error, "reason", None) or error
+            what = f"gave no answer: {type(why).__name__}: {why}"
+            return request.get_method(), request.full_url, request.data, what
+        tb = tb.tb_next
+    return None
 
 
-def _control_finding(error: Any, config: pytest.Config, base_url: str, suite: str) -> Any:
-    """The finding of a control API refusal: the request refused, as a curl that sends it
-    again (the control token as ``$ENV``, when the run has one); made on the suite's own
-    mock when it was not the endpoint's control API that refused."""
+def _control_finding(
+    failure: tuple[str, str, Any, str], config: pytest.Config, base_url: str, suite: str
+) -> Any:
+    """The finding of a control API request refused or unanswered: the request, as a curl
+    that sends it again (the control token as ``$ENV``, when the run has one); made on the
+    suite's own mock when it was not the endpoint's control API."""
     from urllib.parse import urlsplit
 
     from prosper_contracts.findings import Finding, curl_command
 
-    method, url = error.method or "GET", error.url or ""
+    method, url, body, what = failure
     env = config.option.prosper_control_token_env
-    headers = {"Content-Type": "application/json"} if error.body else {}
-    curl = curl_command(url, method=method, headers=headers, body=error.body)
+    headers = {"Content-Type": "application/json"} if body else {}
+    curl = curl_command(url, method=method, headers=headers, body=body)
     if os.environ.get(env):
         curl += f' -H "Authorization: Bearer ${env}"'
-    detail = str(error.detail)
-    detail = detail if len(detail) <= 200 else detail[:199] + "\u2026"
     return Finding(
         "control-answer",
-        f"the mock's control API answered {error.status}: {detail}",
+        f"the mock's control API {what}",
         curl,
         f"{method} {urlsplit(url).path}",
         "" if url.startswith(base_url + "/") else suite,

@@ -104,3 +104,35 @@ def test_restores_what_was_never_saved(contract_target):
         command = re.sub(r"http://127\.0\.0\.1:\d+", again.base_url, curl[1])
         done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
     assert done.stdout.startswith("HTTP/1.1 404"), done.stdout[:300]
+
+
+def test_a_control_api_that_gives_no_answer_is_a_finding_not_a_traceback(
+    pytester: pytest.Pytester,
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pytester.makepyfile(
+        test_suites=f"""
+from prosper_mock.control.client import ControlClient
+
+
+def test_resets_a_mock_that_is_gone(contract_target):
+    ControlClient("http://127.0.0.1:{port}").reset()
+"""
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-rN")
+    assert result.ret == 1
+    text = result.stdout.str()
+    assert "Traceback" not in text and "URLError" not in text and "ExceptionInfo" not in text
+    result.stdout.fnmatch_lines(
+        [
+            "suite test_resets_a_mock_that_is_gone: failed: 1 finding *",
+            "[[]control-answer] 1 finding on 1 operation: *",
+            "  POST /__mock/reset (on the mock test_resets_a_mock_that_is_gone started for "
+            "itself): the mock's control API gave no answer: ConnectionRefusedError: *",
+            f"    reproduce: curl -sS -i -X POST http://127.0.0.1:{port}/__mock/reset",
+        ]
+    )

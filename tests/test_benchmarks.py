@@ -302,7 +302,9 @@ def test_stalls_are_judged_on_all_the_writes_by_p99_and_worst_wait() -> None:
     assert stalls.percentile([0.001 * i for i in range(1, 101)], 0.99) == pytest.approx(0.099)
     assert stalls.percentile([], 0.99) == 0.0
     row = {"status": 200, "seconds": 1.0, "checks": 50, "p50_ms": 2.0, "failures": 0}
-    fine = [{**row, "write": w, "p99_ms": 90.0, "max_ms": 240.0} for w in ("a", "b", "all")]
+    fine = [{**row, "write": w, "p99_ms": 90.0, "max_ms": 240.0} for w in ("a", "b", "all three")]
+    slow_dump = {**row, "write": "dump", "p99_ms": 900.0, "max_ms": 900.0}  # not judged
+    assert stalls.assess({**full_size(), "rows": [*fine, slow_dump]})[2] == "yes"
     late = [*fine[:2], {**row, "write": "c", "p99_ms": 90.0, "max_ms": 251.0}]
     short = {**row, "write": "a", "p99_ms": 120.0, "max_ms": 120.0}  # 50 checks: p99 = max
     assert stalls.assess({**full_size(), "rows": [short, *fine[1:]]})[2] == "yes"

@@ -20,9 +20,9 @@ a request waits a few of those turns at most, whatever the write's size. What th
 not share is a whole-heap collection of the garbage collector: it scans every object
 tracked, a second and more once a long write has made a million of them, and nothing else
 runs meanwhile. So while such a write runs, only the young generations are collected, and
-what it made and kept is then frozen (``gc.freeze``): long-lived rows the collector need not
-scan again (they are freed as usual when nothing refers to them: the world's rows hold no
-cycles).
+what a long write made and kept is then frozen (``gc.freeze``): long-lived rows the collector
+need not scan again (they are freed as usual when nothing refers to them: the world's rows
+hold no cycles).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import contextvars
 import gc
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
@@ -41,6 +42,11 @@ T = TypeVar("T")
 # How long the writer thread may keep the GIL when the loop asks for it, while it writes: the
 # loop answers a request in a few of these turns.
 SWITCH_SECONDS = 0.001
+# A write that took this long made enough rows for a whole-heap collection to be felt: what
+# it kept is frozen. The garbage frozen with it (cycles that had reached the oldest
+# generation) is never freed: a few per long write, where freezing after every write would
+# keep the serving's own cycles for ever.
+LONG_SECONDS = 0.05
 
 
 class Writer:
@@ -150,13 +156,18 @@ def quiet_collector() -> Iterator[None]:
 
 
 def _kept(work: Callable[[], T]) -> T:
-    """``work()`` with no whole-heap collection while it runs; what it kept, frozen after."""
+    """``work()`` with no whole-heap collection while it runs; what a long one kept, frozen
+    after (a short one made too little to matter: the collector scans it as usual)."""
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SWITCH_SECONDS))
+    started = time.perf_counter()
     try:
         with quiet_collector():
             result = work()
     finally:
         sys.setswitchinterval(interval)
-    gc.freeze()  # undone, its rows are garbage: collected as usual, not frozen
+    # Undone, its rows are garbage: collected as usual, never frozen.
+    if time.perf_counter() - started >= LONG_SECONDS:
+        gc.collect(1)  # the young garbage (the serving's own cycles too) goes, not frozen
+        gc.freeze()
     return result

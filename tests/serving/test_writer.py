@@ -13,6 +13,7 @@ import time
 import pytest
 
 from benchmarks.stalls import Probe, percentile
+from prosper_mock.serving import writer
 from prosper_mock.serving.spec import load_spec
 from prosper_mock.serving.state import MockState
 from prosper_mock.serving.writer import Writer, quiet_collector
@@ -152,14 +153,17 @@ def test_what_a_long_write_kept_is_frozen_and_the_collector_restored() -> None:
         frozen = gc.get_freeze_count()
         during: list[tuple[int, int, int]] = []
 
-        def work() -> None:
+        def work(seconds: float) -> None:
             during.append(gc.get_threshold())
             state.driver.start_call()
+            time.sleep(seconds)
 
-        await state.write(lambda: state.off_loop(work))
+        await state.write(lambda: state.off_loop(lambda: work(0)))
         assert during[0][2] > thresholds[2]  # no whole-heap collection while it ran
         assert gc.get_threshold() == thresholds
-        assert gc.get_freeze_count() >= frozen
+        assert gc.get_freeze_count() == frozen  # a short write: nothing frozen
+        await state.write(lambda: state.off_loop(lambda: work(writer.LONG_SECONDS)))
+        assert gc.get_freeze_count() > frozen  # a long one: what it kept is
         state.writer.close()
 
     try:

@@ -9,7 +9,7 @@ The request still passes every step that acts per request: the API key, the faul
 and the journal.
 
 Valid while the world is the same object at the same ``version``: every change to a
-world's rows bumps it (``World._changed``), the simulation's clock-driven events
+world's rows bumps it (``WorldState.changed``), the simulation's clock-driven events
 included, and ``MockState.swap_world`` serves another object. A change racing a
 request is harmless: an answer is kept with the version read before it was made, and
 the first request to read a newer version starts afresh.

@@ -4,7 +4,7 @@ Every target added with ``allow_duplicates`` asks whether its campaign holds its
 already. A scan of the world's targets would make adding ``k`` targets cost O(k · n), so a
 campaign's adds grew slower as it filled; these indexes make it O(k). A seeded target that
 has a call is found through its call's ``external_id`` variable (the stores' index: see
-``Targeting``); the others here: the base's targets with no call (the seeded pending slots
+``Targets``); the others here: the base's targets with no call (the seeded pending slots
 and a world file's targets, indexed the first time one is asked for, then kept, since the
 base never changes) and the overlay's rows, kept up to date on every change. The ids are
 candidates: the caller reads each one's current row, which decides.

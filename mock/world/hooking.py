@@ -1,39 +1,38 @@
 """The world's attempts and webhooks: a target called again, an event for each attempt's end.
 
-A part of ``World`` (its base class, above ``Targeting``). When one of a target's calls ends
-(``end_call``: launched through the API, by the dialer, by the control API or the
-simulation), ``_call_ended`` decides the target's next attempt and records the event its
+``Hooks``, a service of ``World`` over its state. When one of a target's calls ends
+(``Calls.end_call``: launched through the API, by the dialer, by the control API or the
+simulation), ``call_ended`` decides the target's next attempt and records the event its
 campaign's webhook is sent (when the campaign has a URL). A call whose categorization says
 the target is to be called again (``target_status`` ``Scheduled``: no answer, voicemail, a
 callback asked for...) is retried ``RETRY_AFTER`` seconds after it ended, moved into the
 target's operating hours, until the campaign's ``max_attempts``. A launch outside a target's
-operating hours is scheduled the same way (``_place_calls``). The calls scheduled are kept in
-``webhooks.retries``; ``catch_up`` places those due, in time order with the dialer's events.
+operating hours is scheduled the same way (``Dialing.place_calls``). The calls scheduled are
+kept in ``webhooks.retries``; ``Dialing.catch_up`` places those due, in time order with the
+dialer's events.
 Kit decisions: ``docs/semantics.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from prosper_mock.base.timefmt import iso_milliseconds
-from prosper_mock.world.campaigns import Campaign
 from prosper_mock.world.errors import InvalidChange, UnknownCampaign
 from prosper_mock.world.hookfaults import parse_delivery_faults
 from prosper_mock.world.hours import next_open
 from prosper_mock.world.records import CallLog, timestamp
-from prosper_mock.world.targeting import Launched, Targeting
-from prosper_mock.world.targets import Target
+from prosper_mock.world.state import WorldState
+from prosper_mock.world.views import Views
 from prosper_mock.world.webhooks import (
     FAILED,
     PENDING,
     HookSetting,
     Send,
     WebhookEvent,
-    WebhookTable,
     checked_attempts,
     checked_headers,
     checked_url,
@@ -44,67 +43,24 @@ RETRIED_STATUS = "Scheduled"  # the categorization's target_status of an outcome
 EXHAUSTED_STATUS = "Finished"  # what a target reads as once its attempts are spent
 
 
-class Hooking(Targeting):
-    """Attempts, retries and webhook events (mixed into ``World``)."""
+class Hooks:
+    """Attempts and webhook events: each attempt's end, the campaigns' webhook settings."""
 
-    webhooks: WebhookTable
-    _deferred: list[tuple[str, str]]  # the calls a launch under way left for later
+    def __init__(self, state: WorldState, views: Views) -> None:
+        self.state = state
+        self.views = views
 
     # --- the world's writes -------------------------------------------------------
 
-    def launch(
-        self,
-        campaign_id: str,
-        *,
-        target_ids: Sequence[str] | None = None,
-        count: int | None = None,
-        prioritize_oldest: bool = False,
-    ) -> Launched:
-        """``Targeting.launch``, and which targets' calls wait for their operating hours."""
-        with self.batch():
-            self._deferred = []
-            done = super().launch(
-                campaign_id,
-                target_ids=target_ids,
-                count=count,
-                prioritize_oldest=prioritize_oldest,
-            )
-            deferred, self._deferred = tuple(self._deferred), []
-        return dataclasses.replace(done, scheduled=deferred)
-
-    def _place_calls(
-        self, campaign: Campaign, targets: Sequence[Target], now: float
-    ) -> list[tuple[str, int]]:
-        """Call the targets whose operating hours are open now; schedule the others' calls
-        for their next opening (the clock places them, as it places retries)."""
-        ready = []
-        for target in targets:
-            opens = next_open(now, target.operating_hours)
-            if opens <= now:
-                ready.append(target)
-                continue
-            self.webhooks.schedule(target.id, opens)
-            stamp = iso_milliseconds(now)
-            moved = stamp if timestamp(stamp) > timestamp(target.updated_at) else target.updated_at
-            when = iso_milliseconds(opens)
-            self.targets.put(
-                dataclasses.replace(
-                    target, status=RETRIED_STATUS, scheduled_time=when, updated_at=moved
-                )
-            )
-            getattr(self, "_deferred", []).append((target.id, when))
-            self._changed()
-        return super()._place_calls(campaign, ready, now)
-
-    def _call_ended(self, log: CallLog, at: float) -> None:
+    def call_ended(self, log: CallLog, at: float) -> None:
         """One of a target's calls ended at ``at``: schedule its next attempt or spend its
         attempts, and record the event of this attempt for the campaign's webhook."""
-        target = self.targets.get(log.campaign_target_id or "")
+        target = self.state.targets.get(log.campaign_target_id or "")
         if target is None or log.call_log_id not in target.call_log_ids:
             return
         campaign_id = target.campaign_id
         attempt = target.call_log_ids.index(log.call_log_id) + 1
-        most = self.webhooks.max_attempts_of(campaign_id)
+        most = self.state.webhooks.max_attempts_of(campaign_id)
         retried = (log.call_categorization or {}).get("target_status") == RETRIED_STATUS
         next_at = None
         if retried and attempt < most:
@@ -112,11 +68,11 @@ class Hooking(Targeting):
             status = RETRIED_STATUS
         else:
             status = EXHAUSTED_STATUS if retried else target.status
-        self.webhooks.schedule(target.id, next_at)
+        self.state.webhooks.schedule(target.id, next_at)
         scheduled = iso_milliseconds(next_at) if next_at is not None else target.scheduled_time
-        self.targets.put(dataclasses.replace(target, status=status, scheduled_time=scheduled))
-        if self.webhooks.url_of(campaign_id) is not None:
-            self.webhooks.new_event(
+        self.state.targets.put(dataclasses.replace(target, status=status, scheduled_time=scheduled))
+        if self.state.webhooks.url_of(campaign_id) is not None:
+            self.state.webhooks.new_event(
                 campaign_id=campaign_id,
                 target_id=target.id,
                 call_log_id=log.call_log_id,
@@ -126,55 +82,22 @@ class Hooking(Targeting):
                 created_at=iso_milliseconds(at),
             )
 
-    def catch_up(self, now: float | None = None) -> int:
-        """Play what is due by ``now`` (the clock's time): the dialer's events and the
-        retries, in time order (a retry placed may end, and be retried, within the move)."""
-        with self.lock:
-            at_most = self.clock.now() if now is None else now
-            due, retry = self.dialer.next_at(), self.webhooks.next_retry()
-            if (due is None or due > at_most) and (retry is None or retry[0] > at_most):
-                return 0
-            done = 0
-            with self.batch():
-                while True:
-                    due, retry = self.dialer.next_at(), self.webhooks.next_retry()
-                    if (
-                        retry is not None
-                        and retry[0] <= at_most
-                        and (due is None or retry[0] <= due)
-                    ):
-                        self._retry(retry[1], retry[0])
-                        done += 1
-                    elif due is not None and due <= at_most:
-                        done += super().catch_up(due)
-                    else:
-                        return done
-
-    def _retry(self, target_id: str, at: float) -> None:
-        """Place the target's next attempt at ``at`` (none if it is gone or has a live call)."""
-        self.webhooks.schedule(target_id, None)
-        target = self.targets.get(target_id)
-        if target is None or self._live_call_of(target) is not None:
-            return
-        self._place_calls(self._campaign(target.campaign_id), [target], at)
-        self._changed()
-
     # --- the webhook settings -----------------------------------------------------
 
     def webhook_setting(self, campaign_id: str) -> dict[str, Any]:
         """A campaign's webhook as it is in force: its URL (``source``: ``campaign``, the
         default of ``serve --webhook-url``, or ``none``), headers, ``max_attempts``, faults."""
-        with self.lock:
-            self._campaign(campaign_id)
-            own = self.webhooks.settings.get(campaign_id)
-            url = self.webhooks.url_of(campaign_id)
+        with self.state.lock:
+            self.views.known_campaign(campaign_id)
+            own = self.state.webhooks.settings.get(campaign_id)
+            url = self.state.webhooks.url_of(campaign_id)
             source = "campaign" if own is not None else "default" if url is not None else "none"
             return {
                 "campaign_id": campaign_id,
                 "url": url,
-                "headers": self.webhooks.headers_of(campaign_id),
-                "max_attempts": self.webhooks.max_attempts_of(campaign_id),
-                "faults": self.webhooks.faults_of(campaign_id).text,
+                "headers": self.state.webhooks.headers_of(campaign_id),
+                "max_attempts": self.state.webhooks.max_attempts_of(campaign_id),
+                "faults": self.state.webhooks.faults_of(campaign_id).text,
                 "source": source,
             }
 
@@ -192,19 +115,19 @@ class Hooking(Targeting):
             None if attempts is None else checked_attempts(attempts),
             parse_delivery_faults(settings.get("faults") or "").text,
         )
-        with self.batch():
-            self._campaign(campaign_id)
-            self.webhooks.set_setting(campaign_id, setting)
-            self._changed()
+        with self.state.batch():
+            self.views.known_campaign(campaign_id)
+            self.state.webhooks.set_setting(campaign_id, setting)
+            self.state.changed()
         return self.webhook_setting(campaign_id)
 
     def clear_webhook(self, campaign_id: str) -> None:
         """Drop a campaign's own setting: the default (``--webhook-url``) applies again."""
-        with self.batch():
-            self._campaign(campaign_id)
-            if campaign_id in self.webhooks.settings:
-                self.webhooks.set_setting(campaign_id, None)
-                self._changed()
+        with self.state.batch():
+            self.views.known_campaign(campaign_id)
+            if campaign_id in self.state.webhooks.settings:
+                self.state.webhooks.set_setting(campaign_id, None)
+                self.state.changed()
 
     # --- events and deliveries ----------------------------------------------------
 
@@ -215,10 +138,10 @@ class Hooking(Targeting):
         state: str | None = None,
     ) -> list[WebhookEvent]:
         """The events recorded, oldest first, of a campaign, a target, in a state."""
-        with self.lock:
+        with self.state.lock:
             return [
                 e
-                for e in self.webhooks.events.values()
+                for e in self.state.webhooks.events.values()
                 if (campaign_id is None or e.campaign_id == campaign_id)
                 and (target_id is None or e.target_id == target_id)
                 and (state is None or e.state == state)
@@ -228,32 +151,32 @@ class Hooking(Targeting):
         """Record how the delivery of event ``event_id`` made after ``sends`` sends went
         (``done``: its sends): it is delivered or failed; ``False`` when it was recorded
         already."""
-        with self.batch():
-            recorded = self.webhooks.record(event_id, sends, *done)
+        with self.state.batch():
+            recorded = self.state.webhooks.record(event_id, sends, *done)
             if recorded:
-                self._changed()
+                self.state.changed()
             return recorded
 
     def rerun_failed(self, campaign_id: str, from_date: Any, to_date: Any) -> list[int]:
         """Make the campaign's failed events created in ``[from_date, to_date]`` pending again,
         to be sent once more: their ids. ``UnknownCampaign``; ``InvalidChange`` for a date."""
         low, high = _moment(from_date, "from_date"), _moment(to_date, "to_date")
-        with self.batch():
-            if self.campaign(campaign_id) is None:
+        with self.state.batch():
+            if self.views.campaign(campaign_id) is None:
                 raise UnknownCampaign(f"no campaign {campaign_id!r}")
             chosen = [
                 e
-                for e in self.webhooks.events.values()
+                for e in self.state.webhooks.events.values()
                 if e.campaign_id == campaign_id
                 and e.state == FAILED
                 and low <= timestamp(e.created_at) <= high
             ]
             for event in chosen:
-                self.webhooks.put_event(
+                self.state.webhooks.put_event(
                     dataclasses.replace(event, state=PENDING, reruns=event.reruns + 1)
                 )
             if chosen:
-                self._changed()
+                self.state.changed()
             return [e.id for e in chosen]
 
 

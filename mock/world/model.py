@@ -5,6 +5,10 @@ hold as many independent worlds as it likes. Changes go through its methods
 (the control API, the pytest plugin and the contract suite all use them), which
 keep the two stores consistent under one lock: the server answers requests on
 its own thread while a test changes the world from another.
+
+``World`` is a facade: what changes is its state's (``state.WorldState``, one owner), and
+its reads and writes are services composed over that state (``views``, ``hooking``,
+``calls``, ``dialing``, ``targeting``, ``reading``), each given what it uses.
 """
 
 from __future__ import annotations
@@ -15,49 +19,37 @@ import threading
 from collections.abc import Callable, Mapping
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from prosper_mock.base.files import FileError, read_json
-from prosper_mock.base.timefmt import iso_milliseconds
+from prosper_mock.world.calls import Calls
 from prosper_mock.world.campaigns import SeededTargets, SlotIndexer
 from prosper_mock.world.clock import Clock, SystemClock
 from prosper_mock.world.dialer import Dialer, parse_saved, steps_done
-from prosper_mock.world.errors import (
-    CallConflict,
-    InvalidChange,
-    UnknownCall,
-    WorldError,
-    WorldFileError,
-)
+from prosper_mock.world.dialing import Dialing
+from prosper_mock.world.errors import WorldError, WorldFileError
 from prosper_mock.world.generate.generator import Generator
 from prosper_mock.world.generate.recipe import WorldRecipe
-from prosper_mock.world.hooking import Hooking
-from prosper_mock.world.records import (
-    MAX_CALL_ID,
-    CallLog,
-    LiveCall,
-    call_id_problem,
-    call_log_from_dict,
-    live_call_from_dict,
-    to_dict,
-)
+from prosper_mock.world.hooking import Hooks
+from prosper_mock.world.reading import Reads
+from prosper_mock.world.records import CallLog, LiveCall, to_dict
+from prosper_mock.world.state import WorldState
 from prosper_mock.world.storage.base import Change, parse_dropped
 from prosper_mock.world.storage.memory import change_since
 from prosper_mock.world.storage.targetchanges import parse_target_changes, target_changes
 from prosper_mock.world.storage.webhookchanges import parse_webhook_changes, webhook_changes
 from prosper_mock.world.store import BaseTable, Store
 from prosper_mock.world.targetfile import file_table, sections
+from prosper_mock.world.targeting import Targets
 from prosper_mock.world.targets import TargetTable
-from prosper_mock.world.transaction import Savepoint, Transactions
+from prosper_mock.world.views import Views
 from prosper_mock.world.webhooks import WebhookTable
-from prosper_mock.world.worldfile import (
-    field_sources,
-    given_fields,
-    parse_changes,
-    parse_world,
-    validated,
-    world_document,
-)
+from prosper_mock.world.worldfile import parse_changes, parse_world, world_document
+
+T = TypeVar("T")
+S = TypeVar("S")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,8 +66,103 @@ class WorldSnapshot:
     webhooks: WebhookTable
 
 
-class World(Transactions, Hooking):
-    """Two stores, the generator behind them, and the operations that change them."""
+class Part(Generic[T]):
+    """An attribute of ``World`` that lives in its state (``WorldState``): read and assigned
+    there, so the services, which share that state, see the same part."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, world: None, owner: type) -> Part[T]: ...
+    @overload
+    def __get__(self, world: World, owner: type) -> T: ...
+    def __get__(self, world: World | None, owner: type) -> Part[T] | T:
+        if world is None:
+            return self
+        return cast(T, getattr(world.state, self.name))
+
+    def __set__(self, world: World, value: T) -> None:
+        setattr(world.state, self.name, value)
+
+
+class Via(Generic[S, P, R]):
+    """A method of ``World`` that is one of its services' (``World.reads``...): the world's
+    ``name`` calls ``method`` of the service the world holds as ``service``."""
+
+    def __init__(self, service: str, method: Callable[Concatenate[S, P], R]) -> None:
+        self.service = service
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, world: None, owner: type) -> Via[S, P, R]: ...
+    @overload
+    def __get__(self, world: World, owner: type) -> Callable[P, R]: ...
+    def __get__(self, world: World | None, owner: type) -> Via[S, P, R] | Callable[P, R]:
+        if world is None:
+            return self
+        return cast("Callable[P, R]", getattr(getattr(world, self.service), self.method.__name__))
+
+
+class World:
+    """The seeded base, the state over it (``WorldState``) and the services composed over that
+    state: ``views`` (lookups), ``hooks`` (attempts, webhooks), ``calls``, ``dialing`` (the
+    clock's launched calls and retries), ``targeting`` (target writes), ``reads``.
+
+    Each service is given the state and the services it uses, in that order: no service uses
+    one given after it. The world's own methods (a dump, the changes, a reset, a load, a
+    snapshot) and the parts of the state are here; the rest calls the services.
+    """
+
+    lock = Part[threading.RLock]()
+    live_calls = Part[Store[LiveCall]]()
+    call_logs = Part[Store[CallLog]]()
+    targets = Part[TargetTable]()
+    dialer = Part[Dialer]()
+    webhooks = Part[WebhookTable]()
+    generator = Part[Generator]()
+    clock = Part[Clock]()
+    origin = Part[dict[str, Any]]()
+    loaded = Part[dict[str, Any] | None]()
+    version = Part[int]()
+    plays_on_read = Part[bool]()  # reads play what fell due first (``Reads.follow_clock``)
+    last_id = Part[int]()
+    listeners = Part[list[Callable[[Any], None]]]()  # told after every change (persistence)
+
+    batch = Via("state", WorldState.batch)
+    on_rollback = Via("state", WorldState.on_rollback)
+    campaigns = Via("views", Views.campaigns)
+    campaign = Via("views", Views.campaign)
+    follow_clock = Via("reads", Reads.follow_clock)
+    target = Via("reads", Reads.target)
+    targets_page = Via("reads", Reads.targets_page)
+    call_logs_page = Via("reads", Reads.call_logs_page)
+    latest_live_calls = Via("reads", Reads.latest_live_calls)
+    latest_call_logs = Via("reads", Reads.latest_call_logs)
+    latest_targets = Via("reads", Reads.latest_targets)
+    start_call = Via("calls", Calls.start_call)
+    map_variables = Via("calls", Calls.map_variables)
+    end_call = Via("calls", Calls.end_call)
+    add_call_log = Via("calls", Calls.add_call_log)
+    delete_call_log = Via("calls", Calls.delete_call_log)
+    delete_live_call = Via("calls", Calls.delete_live_call)
+    catch_up = Via("dialing", Dialing.catch_up)
+    add_targets = Via("targeting", Targets.add_targets)
+    delete_targets = Via("targeting", Targets.delete_targets)
+    launch = Via("targeting", Targets.launch)
+    update_target_input = Via("targeting", Targets.update_target_input)
+    webhook_step = Via("targeting", Targets.webhook_step)
+    ehr_event = Via("targeting", Targets.ehr_event)
+    webhook_setting = Via("hooks", Hooks.webhook_setting)
+    set_webhook = Via("hooks", Hooks.set_webhook)
+    clear_webhook = Via("hooks", Hooks.clear_webhook)
+    webhook_events = Via("hooks", Hooks.webhook_events)
+    record_send = Via("hooks", Hooks.record_send)
+    rerun_failed = Via("hooks", Hooks.rerun_failed)
 
     def __init__(
         self,
@@ -86,30 +173,21 @@ class World(Transactions, Hooking):
         origin: Mapping[str, Any] | None = None,
         seeded: SeededTargets | None = None,
     ) -> None:
-        self.lock = threading.RLock()
-        self.live_calls: Store[LiveCall] = Store("live_calls", live)
-        self.call_logs: Store[CallLog] = Store("call_logs", logs)
-        self.targets = TargetTable(seeded or SeededTargets.empty(generator))
-        self.dialer = Dialer(generator.recipe.seed)  # launched calls' lives on the clock
-        self.webhooks = WebhookTable()  # campaigns' webhooks, their events, retries due
-        self.generator = generator
-        self.clock: Clock = clock or SystemClock()
-        self.origin = dict(origin or {})  # how the base was made: recipe or file
-        # The world document a ``load`` replaced the base with (None: the base is the
-        # one the world was built with). Persistence stores it: a recipe cannot remake it.
-        self.loaded: dict[str, Any] | None = None
-        self.version = 0  # bumps on every change
-        self.plays_on_read = True  # reads play what fell due first (``Reading``)
-        # The largest id a change gave a new row since the base. Part of ``changes()``, so an
-        # id is never issued twice, even when its row was deleted before a restart.
-        self.last_id = 0
-        # Called (under the lock) after every change: persistence writes the state file here.
-        self.listeners: list[Callable[[Any], None]] = []
-        self._batching = 0  # depth of nested ``batch()`` blocks (``transaction``)
-        self._batched = False  # a change happened inside them
-        self._undo: list[Callable[[], None]] = []
-        self._began: Savepoint | None = None
-        self._whole = False
+        self.state = WorldState(
+            Store("live_calls", live),
+            Store("call_logs", logs),
+            TargetTable(seeded or SeededTargets.empty(generator)),
+            generator,
+            clock or SystemClock(),
+            dict(origin or {}),  # how the base was made: recipe or file
+            subject=self,  # the listeners are told of the world
+        )
+        self.views = Views(self.state)
+        self.hooks = Hooks(self.state, self.views)
+        self.calls = Calls(self.state, self.hooks)
+        self.dialing = Dialing(self.state, self.views, self.calls)
+        self.targeting = Targets(self.state, self.views, self.calls, self.dialing)
+        self.reads = Reads(self.state, self.views, self.dialing)
 
     # --- construction -------------------------------------------------------------
 
@@ -197,9 +275,9 @@ class World(Transactions, Hooking):
         """What the transaction under way changed so far (its listeners ask at its end): the
         overlay's touched entries, in the form of ``changes()``; outside one, nothing."""
         with self.lock:
-            if self._began is None:
+            if self.state.began is None:
                 return Change({})
-            return change_since(self, self._began, self._whole)
+            return change_since(self, self.state.began, self.state.whole)
 
     def apply_changes(self, changes: Mapping[str, Any], *, exact: bool = False) -> None:
         """Replay ``changes()`` of an earlier run, or the ``change()`` of a transaction, onto
@@ -263,14 +341,14 @@ class World(Transactions, Hooking):
     def reset(self) -> None:
         """Back to the seeded (or loaded) world: every change since is dropped."""
         with self.batch():
-            self._replacing()
+            self.state.replacing()
             self.live_calls.reset()
             self.call_logs.reset()
             self.targets.reset()
             self.dialer.reset()
             self.webhooks.reset()
             self.last_id = 0
-            self._changed()
+            self.state.changed()
 
     def load(self, data: Mapping[str, Any]) -> None:
         """Replace the base with a world file's contents; ``reset`` returns here after."""
@@ -278,7 +356,7 @@ class World(Transactions, Hooking):
         generator = Generator(recipe)
         targets = file_table(data, generator)
         with self.batch():
-            self._replacing()
+            self.state.replacing()
             self.live_calls = Store("live_calls", BaseTable.from_records(live))
             self.call_logs = Store("call_logs", BaseTable.from_records(logs))
             self.generator = generator
@@ -291,7 +369,7 @@ class World(Transactions, Hooking):
                 **world_document(self.origin["recipe"], live, logs),
                 **sections(targets),
             }
-            self._changed()
+            self.state.changed()
 
     def snapshot(self) -> WorldSnapshot:
         """The world as it is now, base and changes, for ``restore``; costs only the changes.
@@ -313,7 +391,7 @@ class World(Transactions, Hooking):
     def restore(self, saved: WorldSnapshot) -> None:
         """Back to ``saved``: the same rows, the same reset baseline, the same origin."""
         with self.batch():
-            self._replacing()
+            self.state.replacing()
             self.live_calls = saved.live_calls.copy()
             self.call_logs = saved.call_logs.copy()
             issued = self.targets.added  # a client may hold ids issued since: never reissued
@@ -324,174 +402,10 @@ class World(Transactions, Hooking):
             self.generator = saved.generator
             self.origin = copy.deepcopy(saved.origin)
             self.loaded = saved.loaded
-            self._changed()
+            self.state.changed()
 
     def clock_moved(self) -> None:
         """Tell the listeners that a virtual clock moved: its time is part of the stored state
         (a restart resumes from it), though no row changed and the version stays."""
         with self.batch():
-            self._announce()
-
-    def _changed(self) -> None:
-        self.version += 1
-        self._announce()
-
-    def _when(self, at: float | None) -> float:
-        """``at`` (the clock's now when ``None``), refused unless it is a time a row can hold."""
-        if at is None:
-            return self.clock.now()
-        try:
-            if isinstance(at, bool) or not isinstance(at, int | float):
-                raise TypeError(f"not a number: {at!r}")
-            iso_milliseconds(at)
-        except (TypeError, ValueError, OverflowError, OSError) as exc:
-            raise InvalidChange(f"at: not a time ({exc})") from None
-        return float(at)
-
-    def _next_id(self) -> int:
-        """An id no row has had since the base: past every row, generated call and issued id.
-
-        ``CallConflict`` once the largest call id is taken: ids are never reused.
-        """
-        found = 1 + max(
-            self.live_calls.max_id(),
-            self.call_logs.max_id(),
-            self.generator.next_id() - 1,
-            self.last_id,
-        )
-        if found > MAX_CALL_ID:
-            raise CallConflict(
-                f"no call id is left to issue: the largest, {MAX_CALL_ID}, has been used "
-                "(ids are never reused); give call_log_id, reset the world or load another"
-            )
-        return found
-
-    def start_call(
-        self, fields: Mapping[str, Any] | None = None, at: float | None = None
-    ) -> LiveCall:
-        """Start a live call: given fields win, the rest is generated from the seed.
-
-        ``at`` is when it starts (default: the clock's now).
-        """
-        fields = given_fields(fields)
-        with self.batch():
-            call_log_id = fields.get("call_log_id")
-            if call_log_id is None:
-                call_log_id = self._next_id()
-            elif (problem := call_id_problem(call_log_id)) is not None:
-                raise InvalidChange(f"call_log_id {problem}")
-            if call_log_id in self.live_calls:
-                raise CallConflict(f"call {call_log_id} is already live")
-            generated = self.generator.live_call(
-                call_log_id, self._when(at), steps=0, **field_sources(fields, "outbound")
-            )
-            call = validated(
-                live_call_from_dict, {**to_dict(generated), **fields, "call_log_id": call_log_id}
-            )
-            self.live_calls.put(call)
-            self.last_id = max(self.last_id, call_log_id)
-            self._link_call(call_log_id, call.campaign_target_id)
-            self._changed()
-            return call
-
-    def map_variables(
-        self,
-        call_log_id: int,
-        variables: Mapping[str, Any],
-        at: float | None = None,
-        progress: Mapping[str, Any] | None = None,
-    ) -> LiveCall:
-        """Map (set or change) variables on a live call, as its flow does while it runs.
-
-        ``progress``: other fields of the row that move with the step (the
-        simulation passes ``flow``, ``transcript`` and ``status``).
-        """
-        if not isinstance(variables, Mapping):
-            raise InvalidChange("variables must be an object")
-        if progress is not None and not isinstance(progress, Mapping):
-            raise InvalidChange("progress must be an object")
-        with self.batch():
-            call = self.live_calls.get(call_log_id)
-            if call is None:
-                raise UnknownCall(f"no live call {call_log_id}")
-            updated = validated(
-                live_call_from_dict,
-                {
-                    **to_dict(call),
-                    **(progress or {}),
-                    "variables": {**call.variables, **variables},
-                    "updated_at": iso_milliseconds(self._when(at)),
-                },
-            )
-            self.live_calls.put(updated)
-            self._changed()
-            return updated
-
-    def end_call(
-        self,
-        call_log_id: int,
-        fields: Mapping[str, Any] | None = None,
-        keep_live: bool = False,
-        at: float | None = None,
-    ) -> CallLog:
-        """End a live call: it leaves ``live_calls`` and its log enters ``call_logs``.
-
-        The log is derived from the live row (length from its start to now,
-        ended reason, categorisation, transcripts, post-call data); ``fields``
-        override any of it. ``keep_live`` leaves the live row in place, as
-        upstream does for a moment after a call ends.
-        """
-        fields = given_fields(fields)
-        with self.batch():
-            call = self.live_calls.get(call_log_id)
-            if call is None:
-                raise UnknownCall(f"no live call {call_log_id}")
-            # Given fields the log derives others from (the phone, the variables) go in first.
-            source = dataclasses.replace(call, **field_sources(fields, call.direction, live=True))
-            finished = self.generator.finish(source, self._when(at))
-            log = validated(call_log_from_dict, {**to_dict(finished), **fields, "id": call_log_id})
-            self.call_logs.put(log)
-            if not keep_live:
-                self.live_calls.delete(call_log_id)
-            self._call_moved(call, self._when(at))
-            self._call_ended(log, self._when(at))
-            self._changed()
-            return log
-
-    def add_call_log(self, fields: Mapping[str, Any] | None = None) -> CallLog:
-        """Add a finished call: given fields win, the rest is generated from the seed."""
-        fields = given_fields(fields)
-        with self.batch():
-            call_log_id = fields.get("id", fields.pop("call_log_id", None))
-            if call_log_id is None:
-                call_log_id = self._next_id()
-            elif (problem := call_id_problem(call_log_id)) is not None:
-                raise InvalidChange(f"id {problem}")
-            if call_log_id in self.call_logs:
-                raise CallConflict(f"call log {call_log_id} already exists")
-            now = self.clock.now()
-            generated = self.generator.call_log(
-                call_log_id, now - 60 - call_log_id % 600, now, **field_sources(fields, "outbound")
-            )
-            log = validated(call_log_from_dict, {**to_dict(generated), **fields, "id": call_log_id})
-            self.call_logs.put(log)
-            self.last_id = max(self.last_id, call_log_id)
-            self._link_call(call_log_id, log.campaign_target_id)
-            self._changed()
-            return log
-
-    def delete_call_log(self, call_log_id: int) -> None:
-        with self.batch():
-            row = self.call_logs.get(call_log_id)
-            if not self.call_logs.delete(call_log_id):
-                raise UnknownCall(f"no call log {call_log_id}")
-            self._call_moved(row, self.clock.now())
-            self._changed()
-
-    def delete_live_call(self, call_log_id: int) -> None:
-        with self.batch():
-            row = self.live_calls.get(call_log_id)
-            if not self.live_calls.delete(call_log_id):
-                raise UnknownCall(f"no live call {call_log_id}")
-            self._call_moved(row, self.clock.now())
-            self._changed()
+            self.state.announce()

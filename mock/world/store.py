@@ -266,7 +266,7 @@ class Store(Generic[R]):
         self._cache_size = cache_size
         self._added = 0  # ids in the overlay that the base does not have
         self._high = 0  # the largest id ever put: ids are never reused, even after a delete
-        # Ids written since a transaction began: what its ``Change`` holds (``transaction``).
+        # Ids written since a transaction began: what its ``Change`` holds (``state``).
         self.touched: set[int] = set()
 
     # --- reading ------------------------------------------------------------------

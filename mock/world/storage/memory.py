@@ -1,7 +1,7 @@
 """The in-memory store: the overlay lives in the world's own tables, and a transaction's
 ``Change`` is read off its savepoint.
 
-A transaction begins at a savepoint (``transaction.Savepoint``) holding shallow copies of the
+A transaction begins at a savepoint (``state.Savepoint``) holding shallow copies of the
 overlay's entries (rows are replaced, never changed in place), so what a transaction changed is
 every entry that is no longer the very object the savepoint holds: a comparison of references,
 with no row encoded, however many rows the overlay has.
@@ -21,9 +21,9 @@ from prosper_mock.world.targets import target_to_dict
 if TYPE_CHECKING:
     from prosper_mock.world.dialer import Dialer
     from prosper_mock.world.records import CallLog, LiveCall
+    from prosper_mock.world.state import Savepoint
     from prosper_mock.world.store import Store
     from prosper_mock.world.targets import TargetTable
-    from prosper_mock.world.transaction import Savepoint
     from prosper_mock.world.webhooks import WebhookTable
 
 K = TypeVar("K")

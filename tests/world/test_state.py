@@ -155,3 +155,32 @@ def test_once_the_last_call_id_is_used_every_call_creation_is_a_409_that_changes
             assert answer.status_code == 409, (path, answer.text)
             assert answer.json()["detail"].startswith("no call id is left to issue")
         assert _state(world) == before
+
+
+def test_the_worlds_parts_are_its_states_and_its_services_share_them() -> None:
+    world = World.generate(RECIPE, clock=VirtualClock(START))
+    services = (world.views, world.hooks, world.calls, world.dialing, world.targeting, world.reads)
+    assert all(service.state is world.state for service in services)
+    later = VirtualClock("2027-01-01T00:00:00+00:00")
+    world.clock = later  # assigned on the world, seen by every service
+    assert world.state.clock is later
+    assert world.start_call().started_at.startswith("2027-01-01")
+    world.plays_on_read = False
+    assert world.state.plays_on_read is False and world.reads.state.plays_on_read is False
+
+
+def test_a_state_alone_tells_its_listeners_once_and_puts_back_what_a_failure_changed() -> None:
+    state = World.generate(RECIPE, clock=VirtualClock(START)).state
+    told: list[object] = []
+    state.listeners.append(told.append)
+    with state.batch():
+        state.last_id = state.next_id()
+        state.changed()
+        state.changed()
+    assert told == [state.subject] and state.version == 2
+    issued = state.last_id
+    with pytest.raises(RuntimeError), state.batch():
+        state.last_id = state.next_id()
+        state.changed()
+        raise RuntimeError("refused")
+    assert state.last_id == issued and told == [state.subject]

@@ -76,5 +76,11 @@ bench-peers: $(BIN)/.test
 		&& apt-get update -qq && apt-get install -y -qq --no-install-recommends default-jre-headless; }
 	$(BIN)/python -m benchmarks.peers $(ARGS)
 
+# A world shared on Redis against the in-memory store (benchmarks/shared.py): redis-server
+# from apt when missing and this runs as root; writes benchmarks/SHARED.json.
+.PHONY: bench-shared
+bench-shared: $(BIN)/.test
+	$(BIN)/python -m benchmarks.shared --out benchmarks/SHARED.json $(ARGS)
+
 clean:
 	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .ruff_cache .peers

@@ -3,6 +3,7 @@ judge a run and describe its machine (pure functions, no load). No timing assert
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -320,3 +321,21 @@ def test_the_probe_counts_the_checks_under_way_during_a_write() -> None:
     probe = stalls.Probe("127.0.0.1", 1)
     probe.checks = [(0.0, 0.5), (0.9, 1.1), (1.2, 1.3), (2.5, 2.6)]
     assert probe.waits_during(1.0, 2.0) == pytest.approx([0.2, 0.1])
+
+
+def test_the_shared_mock_page_quotes_the_committed_shared_run() -> None:
+    figures = json.loads((ROOT / "benchmarks" / "SHARED.json").read_text(encoding="utf-8"))
+    page = (ROOT / "docs" / "how-to" / "shared.md").read_text(encoding="utf-8")
+
+    def shown(value: float) -> str:
+        return f"{value:,}".replace(",", " ") if isinstance(value, int) else str(value)
+
+    lookup, writes = figures["lookup_cpu"], figures["writes"]
+    quoted = [
+        lookup["memory_per_cpu_second"], lookup["redis_per_cpu_second"], lookup["cpu_ratio"],
+        lookup["redis_commands_per_lookup"], writes["memory"]["per_second"],
+        writes["redis"]["per_second"], figures["workers"]["ratio"],
+        figures["state_file"]["ratio"],
+    ]  # fmt: skip
+    assert [v for v in quoted if shown(v) not in page] == []
+    assert lookup["met"] and figures["state_file"]["met"]

@@ -44,8 +44,9 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from prosper_mock.serving.faults import parse_rules
 from prosper_mock.serving.journal import JournalEntry, Outbox
 from prosper_mock.world.errors import StoreUnavailable, UnknownSnapshot
+from prosper_mock.world.storage.address import StoreAddress
 from prosper_mock.world.storage.base import Section
-from prosper_mock.world.storage.redislog import SharedLog, StoreAddress
+from prosper_mock.world.storage.redislog import SharedLog
 from prosper_mock.world.storage.replica import MAX_ATTEMPTS, SharedWorld, StoreConflict
 
 if TYPE_CHECKING:

@@ -61,6 +61,10 @@ class Dialing:
                     elif due is not None and due <= at_most:
                         done += self._play_due(due)
                     else:
+                        # What was due left the dialer even where it changed no row (a call
+                        # ended by hand meanwhile): that is a change for the listeners too, or
+                        # a shared store's other processes would keep the event.
+                        state.announce()
                         return done
 
     def place_calls(

@@ -59,3 +59,21 @@ def test_a_call_outside_the_targets_hours_is_deferred_to_their_opening() -> None
     assert deferred == [(target.id, "2026-01-19T14:00:00.000+00:00")]  # Monday 09:00 there
     view = world.target(target.id)
     assert view is not None and view.status == "Scheduled"
+
+
+def test_an_event_of_a_call_ended_by_hand_leaves_the_dialer_as_a_change() -> None:
+    """A shared store applies only what the listeners hear of: a due event that changes no
+    row (its call was ended by hand) still leaves the dialer, and that is a change."""
+    world = _world()
+    campaign = world.campaigns()[0]
+    launched = world.add_targets(campaign.id, [{"phone_number": "+15550001111"}], launch=True)
+    [call_log_id] = launched.launched
+    world.end_call(call_log_id)  # by hand: the dialer still holds the call's events
+    assert len(world.dialer) == 1
+    heard: list[dict[str, object]] = []
+    world.listeners.append(lambda changed: heard.append(changed.change().document))
+    assert isinstance(world.clock, VirtualClock)
+    world.clock.advance(3600)
+    world.catch_up()
+    assert len(world.dialer) == 0
+    assert heard and heard[-1].get("dialer") == []

@@ -96,53 +96,38 @@ return 0
 """
 
 
-# KEYS: members, applied. ARGV: the member, the version it holds, milliseconds it is known
-# alive for. Redis's own clock times every member, so the hosts' clocks need not agree.
-HEARTBEAT = """
+# Redis's own clock, in milliseconds: it times every member, so the hosts' clocks need not
+# agree.
+_NOW_MS = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+"""
+
+# KEYS: members, applied. ARGV: the member, the version it holds, milliseconds it is known
+# alive for.
+HEARTBEAT = (
+    _NOW_MS
+    + """
 redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - 60000)
 return 1
 """
+)
 
-# KEYS: members, applied. ARGV: a version. How many members alive now hold less than it.
-BEHIND = """
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local behind = 0
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ms, '+inf')) do
-  if tonumber(redis.call('HGET', KEYS[2], member) or '0') < tonumber(ARGV[1]) then
-    behind = behind + 1
-  end
-end
-return behind
-"""
-
-# KEYS: members, applied. The members alive now, each with the version it holds.
-MEMBERS = """
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+# KEYS: members, a hash of theirs (applied, flushed). The members alive now, each with its
+# value in that hash ('' when it has none).
+LIVE = (
+    _NOW_MS
+    + """
 local out = {}
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ms, '+inf')) do
   out[#out + 1] = member
-  out[#out + 1] = redis.call('HGET', KEYS[2], member) or '0'
+  out[#out + 1] = redis.call('HGET', KEYS[2], member) or ''
 end
 return out
 """
-
-# KEYS: members, flushed. ARGV: a flush request's token. How many members alive now have not
-# answered it.
-NOT_FLUSHED = """
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local missing = 0
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ms, '+inf')) do
-  if redis.call('HGET', KEYS[2], member) ~= ARGV[1] then missing = missing + 1 end
-end
-return missing
-"""
+)
 
 # KEYS: journal-pending, journal-pending-data. ARGV: triples of an entry's id, its time (the
 # score: the shared journal's order), the entry. Entries handed in wait here to be numbered.
@@ -217,12 +202,10 @@ class SharedLog:
         self._lease = client.register_script(LEASE)
         self._reseed = client.register_script(RESEED)
         self._heartbeat = client.register_script(HEARTBEAT)
-        self._behind = client.register_script(BEHIND)
+        self._live_script = client.register_script(LIVE)
         self._hand_in = client.register_script(HAND_IN)
         self._number = client.register_script(NUMBER)
         self._journal_since = client.register_script(JOURNAL_SINCE)
-        self._not_flushed = client.register_script(NOT_FLUSHED)
-        self._members = client.register_script(MEMBERS)
         self.flush_channel = f"{self.channel}:flush"
 
     @classmethod
@@ -311,17 +294,21 @@ class SharedLog:
         keys = [self.keys["members"], self.keys["applied"]]
         await self.call(self._heartbeat(keys, [member, version, milliseconds]))
 
+    async def _live(self, hash_key: str) -> dict[str, str]:
+        """The members alive now, each with its value in ``hash_key`` ('' for none)."""
+        found = await self.call(self._live_script([self.keys["members"], hash_key], []))
+        parts = [bytes(part).decode() for part in found]
+        return dict(zip(parts[::2], parts[1::2], strict=True))
+
     async def behind(self, version: int) -> int:
         """How many members alive now hold less than ``version``."""
-        keys = [self.keys["members"], self.keys["applied"]]
-        return int(await self.call(self._behind(keys, [version])))
+        held = (await self._live(self.keys["applied"])).values()
+        return sum(int(value or 0) < version for value in held)
 
     async def members(self) -> dict[str, int]:
         """The members alive now, each with the version it holds."""
-        keys = [self.keys["members"], self.keys["applied"]]
-        found = await self.call(self._members(keys, []))
-        pairs = [bytes(part).decode() for part in found]
-        return {pairs[i]: int(pairs[i + 1]) for i in range(0, len(pairs), 2)}
+        held = await self._live(self.keys["applied"])
+        return {member: int(value or 0) for member, value in held.items()}
 
     async def leave(self, member: str) -> None:
         """``member`` stops: nobody waits for it any more."""
@@ -385,5 +372,5 @@ class SharedLog:
 
     async def not_flushed(self, token: str) -> int:
         """How many members alive now have not answered the flush request ``token``."""
-        keys = [self.keys["members"], self.keys["flushed"]]
-        return int(await self.call(self._not_flushed(keys, [token])))
+        answered = (await self._live(self.keys["flushed"])).values()
+        return sum(value != token for value in answered)

@@ -25,8 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from prosper_mock.serving.eventloop import new_event_loop
-from prosper_mock.serving.runner import base_url, start_app
+from prosper_mock.serving.runner import InThread, base_url
 
 
 @dataclass(frozen=True)
@@ -46,16 +45,15 @@ class WebhookReceiver:
     """A loopback HTTP server keeping the webhooks POSTed to it (see the module)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, path: str = "/webhook") -> None:
-        self.host, self.port, self.path = host, port, path
+        self.host, self.path = host, path
         self._received: list[Received] = []
         self._answers: deque[tuple[int, float]] = deque()  # (status, delay) to answer next
         self._default = (200, 0.0)
         self._changed = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._closing: asyncio.Event | None = None
+        self._closing = asyncio.Event()  # set by ``stop``: a delayed answer is cut short
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._served = InThread(app, host, port, "webhook-receiver", fast_path=False, options=None)
 
     @property
     def url(self) -> str:
@@ -137,7 +135,7 @@ class WebhookReceiver:
             parsed = None
         with self._changed:
             status, delay = self._answers.popleft() if self._answers else self._default
-        if delay and self._closing is not None:  # a slow receiver, cut short by ``stop``
+        if delay:  # a slow receiver, cut short by ``stop``
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), delay)
         with self._changed:
@@ -148,26 +146,21 @@ class WebhookReceiver:
             self._changed.notify_all()
         return web.Response(status=status, text="" if status >= 300 else "ok")
 
+    @property
+    def port(self) -> int:
+        """The port served (the one bound once started, when 0 was asked for)."""
+        return self._served.port
+
     def start(self) -> WebhookReceiver:
-        if self._thread is not None:
-            raise RuntimeError("receiver already started")
-        self._thread = threading.Thread(target=self._run, name="webhook-receiver", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            self._thread.join()
-            self._thread = None
-            raise self._error
+        self._closing = asyncio.Event()  # bound to the loop of this start's thread
+        self._served.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is None or self._loop is None:
-            return
-        if self._closing is not None:
-            self._loop.call_soon_threadsafe(self._closing.set)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._thread = None
+        loop = self._served.loop
+        if loop is not None and not loop.is_closed():  # before the loop stops: it runs first
+            loop.call_soon_threadsafe(self._closing.set)
+        self._served.stop()
 
     def __enter__(self) -> WebhookReceiver:
         return self.start()
@@ -179,25 +172,3 @@ class WebhookReceiver:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    def _run(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        loop = self._loop = new_event_loop()
-        self._closing = asyncio.Event()
-        try:
-            listening = loop.run_until_complete(
-                start_app(app, self.host, self.port, fast_path=False, options=None)
-            )
-            self.port = listening.port
-        except BaseException as exc:  # reported to start()'s caller
-            self._error = exc
-            loop.close()
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(listening.close())
-            loop.close()

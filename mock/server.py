@@ -3,17 +3,13 @@
 ``create_app`` assembles the API app (``serving``) with the control routes
 (``control``): this layer sits above both. ``serve`` runs it as ``prosper-mock
 serve`` does (``ServeOptions``: one process, or forked workers). ``MockServer`` runs an app on a
-loopback port in a background thread: sync tests (requests, hypothesis,
-schemathesis) cannot share an event loop with the server, and async tests must
-not have the server depend on theirs, so the server gets its own thread and
-loop, and a free port chosen by the OS.
+loopback port in a background thread (``serving.runner.InThread``), on a free port chosen by
+the OS.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,13 +23,12 @@ from prosper_mock.control.bodies import PREFIX as CONTROL_PREFIX
 from prosper_mock.control.dashboard import dashboard_url
 from prosper_mock.control.routes import add_control_routes
 from prosper_mock.serving.app import create_api_app
-from prosper_mock.serving.eventloop import new_event_loop
 from prosper_mock.serving.eventloop import run as run_loop
 from prosper_mock.serving.faults import parse_rules
 from prosper_mock.serving.journal import DEFAULT_MAX_BYTES, Journal
 from prosper_mock.serving.limits import DEFAULT_BODY_TIMEOUT
 from prosper_mock.serving.operations import Implementation
-from prosper_mock.serving.runner import Listening, base_url, start_app
+from prosper_mock.serving.runner import InThread, Listening, base_url
 from prosper_mock.serving.runtime import (
     Worker,
     configure_logging,
@@ -159,12 +154,8 @@ class MockServer:
         **app_options: Any,
     ) -> None:
         self.host = host
-        self.port = port
         self.app = app_factory(world, **app_options)
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self._served = InThread(self.app, host, port, "prosper-mock", reuse_address=True)
 
     @property
     def state(self) -> MockState:
@@ -181,24 +172,17 @@ class MockServer:
     def url(self, path: str = "/") -> str:
         return self.base_url + path
 
+    @property
+    def port(self) -> int:
+        """The port served (the one bound once started, when 0 was asked for)."""
+        return self._served.port
+
     def start(self) -> MockServer:
-        if self._thread is not None:
-            raise RuntimeError("server already started")
-        self._thread = threading.Thread(target=self._run, name="prosper-mock", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            self._thread.join()
-            self._thread = None
-            raise self._error
+        self._served.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is None or self._loop is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._thread = None
+        self._served.stop()
 
     def __enter__(self) -> MockServer:
         return self.start()
@@ -210,25 +194,6 @@ class MockServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    def _run(self) -> None:
-        loop = self._loop = new_event_loop()
-        try:
-            listening = loop.run_until_complete(
-                start_app(self.app, self.host, self.port, reuse_address=True)
-            )
-            self.port = listening.port
-        except BaseException as exc:  # reported to start()'s caller
-            self._error = exc
-            loop.close()
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(listening.close())
-            loop.close()
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,22 @@
 """Start an aiohttp app on a port, and stop it: the one place that binds a server.
 
-``serve``, ``MockServer`` and the validating proxy all start their app here, so
+``serve``, ``MockServer`` (through ``InThread``, an app served from a thread of its own, as
+the webhook receiver is too) and the validating proxy all start their app here, so
 they share the connection limits (``SERVER_OPTIONS``), the access-log format
 and the graceful shutdown (in-flight requests get ``shutdown_timeout`` seconds).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from aiohttp import web
 
+from prosper_mock.serving.eventloop import new_event_loop
 from prosper_mock.serving.fastpath import fast_site
 
 ACCESS_LOG_FORMAT = '%a "%r" %s %bB %Tfs'
@@ -124,3 +128,59 @@ async def start_app(
 def base_url(host: str, port: int) -> str:
     """``http://host:port``, an IPv6 address in brackets."""
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class InThread:
+    """``app`` served on ``host:port`` (port 0: a free one) from a thread of its own, with an
+    event loop of its own: sync callers (requests, hypothesis, schemathesis) cannot share an
+    event loop with a server, and async ones must not have the server depend on theirs.
+    ``options`` are ``start_app``'s; ``port`` is the bound one once ``start`` returns."""
+
+    def __init__(self, app: web.Application, host: str, port: int, name: str, **options: Any):
+        self.app, self.host, self.port, self.name = app, host, port, name
+        self.options = options
+        self.loop: asyncio.AbstractEventLoop | None = None  # the thread's, while it runs
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        """Serve until ``stop``; raises what binding raised (the port taken...)."""
+        if self._thread is not None:
+            raise RuntimeError(f"{self.name} already started")
+        self._ready.clear()
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join()
+            self._thread = None
+            raise self._error
+
+    def stop(self) -> None:
+        """Stop serving (in-flight requests finish, the app is cleaned up) and join."""
+        if self._thread is None or self.loop is None:
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self._thread = None
+
+    def _run(self) -> None:
+        loop = self.loop = new_event_loop()
+        try:
+            listening = loop.run_until_complete(
+                start_app(self.app, self.host, self.port, **self.options)
+            )
+            self.port = listening.port
+        except BaseException as exc:  # reported to start()'s caller
+            self._error = exc
+            loop.close()
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(listening.close())
+            loop.close()

@@ -35,7 +35,7 @@ def test_uvloop_is_chosen_when_installed() -> None:
 
 def test_mock_server_runs_on_uvloop_and_answers() -> None:
     with MockServer() as server:
-        assert isinstance(server._loop, uvloop.Loop)
+        assert isinstance(server._served.loop, uvloop.Loop)
         url = server.url("/api/v1/live-calls?call_log_id=abc")
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url, timeout=10)
@@ -69,7 +69,7 @@ WITHOUT_UVLOOP = textwrap.dedent(
 
     with MockServer() as server:
         body = urllib.request.urlopen(server.url("/api/v1/live-calls?call_log_id=1250")).read()
-        print(eventloop.loop_name(), eventloop.run(running()), type(server._loop).__module__,
+        print(eventloop.loop_name(), eventloop.run(running()), type(server._served.loop).__module__,
               json.loads(body)["call_log_id"])
     """
 )

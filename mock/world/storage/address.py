@@ -8,12 +8,15 @@ A password is never printed: ``StoreAddress.shown`` masks it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+from prosper_mock.world.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     import redis
@@ -113,6 +116,19 @@ def _valid(address: StoreAddress) -> bool:
     except ValueError:
         return False
     return parts.scheme in _SCHEMES and bool(parts.hostname)
+
+
+@contextlib.contextmanager
+def reaching(address: StoreAddress) -> Iterator[None]:
+    """A Redis that cannot be reached, or refuses the client, in this block is
+    ``StoreUnavailable``: one line, its password masked."""
+    from redis.exceptions import RedisError
+
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise StoreUnavailable(f"the store at {address.shown} cannot be used: {reason}") from None
 
 
 def sync_client(address: StoreAddress, timeout: float) -> redis.Redis:

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from prosper_mock.world.errors import StoreUnavailable
-from prosper_mock.world.storage.address import StoreAddress, async_client
+from prosper_mock.world.storage.address import StoreAddress, async_client, reaching
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -226,15 +226,8 @@ class SharedLog:
 
     async def call(self, awaitable: Any) -> Any:
         """Await a Redis command; a lost or refusing Redis is ``StoreUnavailable``."""
-        from redis.exceptions import RedisError
-
-        try:
+        with reaching(self.address):
             return await awaitable
-        except (RedisError, OSError) as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise StoreUnavailable(
-                f"the store at {self.address.shown} cannot be used: {reason}"
-            ) from None
 
     async def version(self) -> int:
         """How many changes the log has had (one ``GET``)."""

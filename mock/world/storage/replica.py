@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from prosper_mock.base.jsontext import dumps_in_slices
 from prosper_mock.world.clock import Clock, SystemClock, VirtualClock
 from prosper_mock.world.errors import StoreUnavailable, WorldError
-from prosper_mock.world.storage.address import StoreAddress, sync_client
+from prosper_mock.world.storage.address import StoreAddress, reaching, sync_client
 from prosper_mock.world.storage.redislog import APPEND, SINCE, SINCE_BATCH, key_names
 
 if TYPE_CHECKING:
@@ -66,14 +66,10 @@ class World(Protocol):
 def check_store(address: StoreAddress, timeout: float = 5.0) -> None:
     """Ask the Redis at ``address`` for a ``PING``; ``StoreUnavailable`` (one line, no
     password) when it cannot be reached or refuses the client."""
-    from redis.exceptions import RedisError
-
     client = sync_client(address, timeout)
     try:
-        client.ping()
-    except (RedisError, OSError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise StoreUnavailable(f"the store at {address.shown} cannot be used: {reason}") from None
+        with reaching(address):
+            client.ping()
     finally:
         client.close()
 
@@ -124,15 +120,8 @@ class SharedWorld:
         self.client.close()
 
     def _call(self, command: Callable[[], T]) -> T:
-        from redis.exceptions import RedisError
-
-        try:
+        with reaching(self.address):
             return command()
-        except (RedisError, OSError) as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise StoreUnavailable(
-                f"the store at {self.address.shown} cannot be used: {reason}"
-            ) from None
 
     def catch_up(self) -> int:
         """Apply what the log holds beyond the world's version; the version reached."""

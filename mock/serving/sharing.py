@@ -190,13 +190,9 @@ class Sharing:
         has not answered by then is no longer counted alive). The write stands either way."""
         if version <= 0:
             return
-        deadline = time.monotonic() + MEMBER_MS / 1000
-        delay = 0.0002
         try:
             await self.shared_log.heartbeat(self.member, self.replica.version, MEMBER_MS)
-            while await self.shared_log.behind(version) and time.monotonic() < deadline:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.02)
+            await _until_none(lambda: self.shared_log.behind(version))
         except StoreUnavailable as exc:
             self._note_lost(exc)
 
@@ -282,8 +278,7 @@ class Sharing:
     async def _reseed(self) -> None:
         """Start the log again from this process's copy."""
         version = self.replica.version
-        state = json.dumps(self.replica.whole_state(), ensure_ascii=False).encode()
-        if await self.shared_log.reseed(version, state):
+        if await self.shared_log.reseed(version, self._whole_state()):
             log.warning(
                 "the store at %s had lost the shared world: restored it from this process "
                 "(version %d)", self.address.shown, version,
@@ -293,9 +288,12 @@ class Sharing:
     async def _compact(self) -> None:
         """Keep the whole state at this version instead of the log's entries up to it."""
         version = self.replica.version
-        state = json.dumps(self.replica.whole_state(), ensure_ascii=False).encode()
-        await self.shared_log.compact(version, state)
+        await self.shared_log.compact(version, self._whole_state())
         self._compacted = version
+
+    def _whole_state(self) -> bytes:
+        """The whole shared state, encoded: for a snapshot of the log or a named one."""
+        return json.dumps(self.replica.whole_state(), ensure_ascii=False).encode()
 
     async def _beat(self) -> None:
         log_ = self.shared_log
@@ -343,11 +341,7 @@ class Sharing:
         log_, token = self.shared_log, uuid.uuid4().hex
         await log_.ask_flush(token)
         await log_.flushed(self.member, token)
-        deadline = time.monotonic() + MEMBER_MS / 1000
-        delay = 0.0002
-        while await log_.not_flushed(token) and time.monotonic() < deadline:
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.02)
+        await _until_none(lambda: log_.not_flushed(token))
         journal = self.state.journal
         await log_.journal_number(journal.maxlen)
         while True:
@@ -362,7 +356,7 @@ class Sharing:
         """Keep the whole shared state under a new name (the oldest go past the limit)."""
         client, key = self.shared_log.client, self.shared_log.keys["snapshots"]
         name = f"{time.time_ns():016x}{uuid.uuid4().hex[:16]}"
-        state = json.dumps(self.replica.whole_state(), ensure_ascii=False)
+        state = self._whole_state()
         names = sorted(await self.shared_log.call(client.hkeys(key)))
         old = names[: max(0, len(names) - MAX_SNAPSHOTS + 1)]
         if old:
@@ -383,6 +377,16 @@ class Sharing:
 
         await self.write(restore)
         await self.shared_log.call(client.hdel(key, name))
+
+
+async def _until_none(count: Callable[[], Awaitable[int]]) -> None:
+    """Poll ``count`` (of live processes yet to do something) until it is 0, or for at most
+    ``MEMBER_MS``: one that has not done it by then is no longer counted alive."""
+    deadline = time.monotonic() + MEMBER_MS / 1000
+    delay = 0.0002
+    while await count() and time.monotonic() < deadline:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.02)
 
 
 def _wire(entry: JournalEntry) -> bytes:

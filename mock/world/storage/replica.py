@@ -183,12 +183,22 @@ class SharedWorld:
             self._load_sections(state.get("sections") or {}, hold=False)
 
     def _apply(self, raw: bytes, force_whole: bool = False) -> None:
-        entry: dict[str, Any] = json.loads(raw)
+        """Apply one entry of the log, all of it or none; one this mock cannot read (written
+        by hand, or by another kit's version) is ``StoreUnavailable`` naming it."""
         self._applying = True
         try:
+            entry = json.loads(raw)
             with self.world.batch():
                 self._put(entry, force_whole)
                 self._load_sections(entry.get("sections") or {}, hold=True)
+        except StoreUnavailable:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            which = "its snapshot" if force_whole else f"change {self.version + 1}"
+            raise StoreUnavailable(
+                f"the store at {self.address.shown} holds {which}, which this mock cannot "
+                f"apply ({type(exc).__name__}: {str(exc)[:200]}): reset the namespace"
+            ) from None
         finally:
             self._applying = False
 

@@ -230,3 +230,25 @@ def test_a_virtual_clock_moved_through_one_replica_moves_them_all(
     second.catch_up()
     assert second.world.clock.now() == first.world.clock.now() == _world().clock.now() + 900
     assert _state(second.world) == _state(first.world)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [b"not json", b"[]", b'{"whole": false}', b'{"whole": false, "document": {"live_calls": 7}}'],
+    ids=["not-json", "not-an-object", "no-document", "bad-rows"],
+)
+def test_an_entry_the_mock_cannot_apply_is_a_lost_store_and_changes_nothing(
+    replicas: list[SharedWorld], entry: bytes
+) -> None:
+    first, second, _ = replicas
+    first.write(lambda: first.world.start_call())
+    first.client.set(first.keys["version"], 2)
+    first.client.hset(first.keys["log"], 2, entry)  # written by hand, or by another kit
+    before = _state(second.world)
+    with pytest.raises(StoreUnavailable, match="holds change 2, which this mock cannot apply"):
+        second.catch_up()
+    assert second.version == 1 and _state(second.world) != before  # the first one applied
+    after_first = _state(second.world)
+    with pytest.raises(StoreUnavailable):
+        second.write(lambda: second.world.start_call())
+    assert _state(second.world) == after_first and second.version == 1

@@ -157,12 +157,13 @@ def _shared_store(argv: list[str], env: dict[str, str]) -> tuple[list[str], dict
     from redis import Redis
 
     from prosper_mock.world.storage.address import DEFAULT_NAMESPACE
-    from prosper_mock.world.storage.redislog import key_names
+    from prosper_mock.world.storage.redislog import key_names, lease_key
 
     names = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--store-namespace"]
-    keys, _ = key_names(names[-1] if names else DEFAULT_NAMESPACE)
+    namespace = names[-1] if names else DEFAULT_NAMESPACE
+    keys, _ = key_names(namespace)
     with Redis.from_url(url) as client:
-        client.delete(*keys.values(), keys["version"].replace(":version", ":lease:lead"))
+        client.delete(*keys.values(), lease_key(namespace, "lead"))
     return argv, env
 
 

@@ -189,6 +189,11 @@ def key_names(namespace: str) -> tuple[dict[str, str], str]:
     return keys, f"{tag}:changes"
 
 
+def lease_key(namespace: str, name: str) -> str:
+    """The key of a namespace's lease ``name`` (``SharedLog.lease``), under its hash tag."""
+    return f"prosper-mock:{{{namespace}}}:lease:{name}"
+
+
 class SharedLog:
     """The ordered log of one namespace on Redis (``connect``)."""
 
@@ -279,7 +284,7 @@ class SharedLog:
     async def lease(self, name: str, holder: str, milliseconds: int) -> bool:
         """Hold lease ``name`` for ``milliseconds`` (taken if free, renewed if ``holder``
         has it): one process at a time does what it guards, such as moving the clock."""
-        key = f"prosper-mock:{{{self.address.namespace}}}:lease:{name}"
+        key = lease_key(self.address.namespace, name)
         return bool(await self.call(self._lease([key], [holder, milliseconds])))
 
     async def heartbeat(self, member: str, version: int, milliseconds: int) -> None:

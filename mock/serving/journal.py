@@ -17,8 +17,9 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from itertools import islice
+from dataclasses import dataclass, field, fields
+from itertools import count, islice
+from operator import attrgetter
 from sys import getsizeof
 from time import time as _wall_clock
 from typing import Any
@@ -225,6 +226,45 @@ def entry_size(entry: JournalEntry) -> int:
     )
 
 
+_HEAD = attrgetter("method", "path", "raw_query", "operation_id", "status")
+_TAIL = attrgetter(*(f.name for f in fields(JournalEntry)[8:]))  # those after wall_time
+
+
+def _copy(like: JournalEntry, time: float, wall_time: float) -> JournalEntry:
+    # mypy cannot count the attrgetters' fields: test_journal compares every copied field.
+    return JournalEntry(0, time, *_HEAD(like), wall_time, *_TAIL(like))  # type: ignore[call-arg]
+
+
+class _Later:
+    """Requests journalled by ``Journal.defer``, made entries when the journal is read: a
+    number, the world's and the machine's times and the entry each is a copy of. Only the
+    newest the journal could hold wait (an entry is at least ``_FIXED`` bytes): an older one
+    is dropped unmade, its number still counted, as the bounds would drop it once made.
+    Appended from the event loop's thread, taken under the journal's lock (a deque's
+    ``append`` and ``popleft`` are atomic)."""
+
+    __slots__ = ("append", "items", "next", "settled")
+
+    def __init__(self, maxlen: int, max_bytes: int) -> None:
+        self.items: deque[tuple[int, float, float, JournalEntry]] = deque(
+            maxlen=min(maxlen, max_bytes // _FIXED + 1)
+        )
+        self.append = self.items.append
+        self.next = count(1).__next__
+        self.settled = 0  # the number of the last one taken
+
+    def take(self, make: bool = True) -> tuple[int, list[tuple[int, JournalEntry]]]:
+        """How many were journalled since the last take, and those still waiting, made (none
+        unless ``make``), each with its place among them (from 1), oldest first."""
+        items, made, first = self.items, [], self.settled
+        while items:
+            number, time, wall_time, like = items.popleft()
+            if make:
+                made.append((number - first, _copy(like, time, wall_time)))
+            self.settled = number
+        return self.settled - first, made
+
+
 class Outbox:
     """A process's journal entries not yet handed in to a shared journal (oldest first, within
     the journal's bounds: what the shared journal would drop first is dropped here first). A
@@ -237,28 +277,41 @@ class Outbox:
         self._bytes = 0
         self.made = 0  # entries ever added: numbers each, for an id of its own
         self._lock = threading.Lock()
+        self.later = _Later(maxlen, max_bytes)  # what Journal.defer adds while this outbox is
 
     def add(self, entry: JournalEntry) -> None:
         with self._lock:
-            self.made += 1
-            entry.seq = self.made
-            self._entries.append(entry)
-            self._bytes += entry_size(entry)
-            while self._entries and (
-                self._bytes > self.max_bytes or len(self._entries) > self.maxlen
-            ):
-                self._bytes -= entry_size(self._entries.popleft())
+            self._settle()
+            self._add(entry, self.made + 1)
+
+    def _add(self, entry: JournalEntry, seq: int) -> None:
+        self.made = entry.seq = seq
+        self._entries.append(entry)
+        self._bytes += entry_size(entry)
+        while self._entries and (self._bytes > self.max_bytes or len(self._entries) > self.maxlen):
+            self._bytes -= entry_size(self._entries.popleft())
+
+    def _settle(self) -> None:
+        if self.later.items:
+            first = self.made
+            added, made = self.later.take()
+            for place, entry in made:
+                self._add(entry, first + place)
+            self.made = first + added
 
     def take(self) -> list[JournalEntry]:
         """Every entry waiting, oldest first; the outbox is then empty."""
         with self._lock:
+            self._settle()
             taken = list(self._entries)
             self._entries.clear()
             self._bytes = 0
             return taken
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            self._settle()
+            return len(self._entries)
 
 
 class Journal:
@@ -287,11 +340,12 @@ class Journal:
         # Entries are numbered there, and come back to every process's journal (``take``).
         self.outbox: Outbox | None = None
         self.cleared_through = 0  # entries up to this seq were cleared (``clear``)
+        self._later = _Later(maxlen, max_bytes)
 
     @property
     def nbytes(self) -> int:
         """The bytes the entries held account for; never more than ``max_bytes``."""
-        return self._bytes
+        return len(self) and self._bytes  # the entries waiting made first
 
     def record(
         self,
@@ -341,9 +395,28 @@ class Journal:
             if self.outbox is not None:
                 self.outbox.add(entry)
                 return entry
+            self._settle()
             entry.seq = self._seq = self._seq + 1
             self._hold(entry)
             return entry
+
+    def defer(self, time: float, like: JournalEntry) -> None:
+        """Journal one request answered now as the one ``like`` (an entry ``record`` made)
+        records, at the world's ``time``: its entry, a copy of ``like`` numbered and with the
+        machine's clock now, is made when the journal is next read, so a request answered
+        again and again costs a tuple, not an entry. From the event loop's thread."""
+        later = self._later if self.outbox is None else self.outbox.later
+        later.append((later.next(), time, _wall_clock(), like))
+
+    def _settle(self) -> None:
+        """Make the entries ``defer`` left waiting, in order (under the lock)."""
+        if self._later.items:
+            first = self._seq
+            added, made = self._later.take()
+            for place, entry in made:
+                entry.seq = first + place
+                self._hold(entry)
+            self._seq = first + added
 
     def _hold(self, entry: JournalEntry) -> None:
         entries = self._entries
@@ -357,6 +430,7 @@ class Journal:
         """Hold entries numbered elsewhere (the shared journal), ``first`` the first one's
         seq; ``None`` stands for one no longer there. Entries held already are skipped."""
         with self._lock:
+            self._settle()
             for seq, entry in enumerate(entries, first):
                 if seq <= self._seq:
                     continue
@@ -372,11 +446,14 @@ class Journal:
     @property
     def last_seq(self) -> int:
         """The seq of the newest entry made or taken."""
-        return self._seq
+        with self._lock:
+            self._settle()
+            return self._seq
 
     def entries(self, since: int = 0) -> list[JournalEntry]:
         """The entries held, oldest first; with ``since``, only those after that seq."""
         with self._lock:
+            self._settle()
             entries = self._entries
             if not entries or since < entries[0].seq:
                 return list(entries)
@@ -388,11 +465,16 @@ class Journal:
         return iter(self.entries())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            self._settle()
+            return len(self._entries)
 
     def clear(self, through: int | None = None) -> None:
         """Drop every entry (those up to seq ``through``: a clear made elsewhere)."""
         with self._lock:
+            if through is None:  # what waits is dropped too: it need not be made
+                self._seq += self._later.take(make=False)[0]
+            self._settle()
             self.cleared_through = max(
                 self.cleared_through, self._seq if through is None else through
             )

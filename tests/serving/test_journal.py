@@ -225,3 +225,66 @@ def test_a_gap_in_what_is_taken_keeps_the_seqs_consecutive() -> None:
     journal.take(4, entries[3:])  # 3 was trimmed away before this journal read it
     assert [e.seq for e in journal.entries()] == [4, 5]
     assert [e.seq for e in journal.entries(since=4)] == [5]
+
+
+def _fields(entry: JournalEntry) -> dict[str, object]:
+    return {**entry.to_dict(), "wall_time": None, "sizes": (entry.body_size, entry.answer_size)}
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["record", "defer", "read", "clear"]), st.integers(0, 3))),
+    st.integers(1, 6),
+    st.sampled_from([1 << 20, 2000, 1200]),
+    st.booleans(),
+)
+def test_deferred_requests_read_as_recorded_ones(
+    steps: list[tuple[str, int]], maxlen: int, max_bytes: int, shared: bool
+) -> None:
+    deferring, recording = Journal(maxlen, max_bytes), Journal(maxlen, max_bytes)
+    if shared:
+        deferring.outbox = Outbox(maxlen, max_bytes)
+        recording.outbox = Outbox(maxlen, max_bytes)
+    likes: dict[int, JournalEntry] = {}
+    for at, (step, kind) in enumerate(steps):
+        answer = b"x" * 300 * kind  # sizes that make the byte bound drop entries
+        headers = [("Cookie", "c"), ("Accept", "*/*")]
+        if step == "defer" and kind in likes:
+            deferring.defer(float(at), likes[kind])
+            recording.record(
+                float(at), "GET", f"/{kind}", b"q", "op", 200, headers=headers, answer_body=answer
+            )
+        elif step in ("record", "defer"):
+            likes[kind] = deferring.record(
+                float(at), "GET", f"/{kind}", b"q", "op", 200, headers=headers, answer_body=answer
+            )
+            recording.record(
+                float(at), "GET", f"/{kind}", b"q", "op", 200, headers=headers, answer_body=answer
+            )
+        elif step == "clear":
+            deferring.clear()
+            recording.clear()
+        else:
+            assert len(deferring) == len(recording)
+    if shared:
+        assert deferring.outbox is not None and recording.outbox is not None
+        taken, expected = deferring.outbox.take(), recording.outbox.take()
+        assert list(map(_fields, taken)) == list(map(_fields, expected))
+    got, expected = deferring.entries(), recording.entries()
+    assert list(map(_fields, got)) == list(map(_fields, expected))
+    assert deferring.nbytes == recording.nbytes and deferring.last_seq == recording.last_seq
+    walls = [e.wall_time for e in got]
+    assert walls == sorted(walls)
+
+
+def test_a_deferred_request_is_made_once_read_and_costs_a_tuple_until_then() -> None:
+    journal = Journal(maxlen=3)
+    like = journal.record(0.0, "GET", "/a", b"id=1", "op", 200, headers=[("Cookie", "c")])
+    for i in range(1, 6):
+        journal.defer(float(i), like)
+    entries = journal.entries()
+    assert [(e.seq, e.time) for e in entries] == [(4, 3.0), (5, 4.0), (6, 5.0)]
+    assert all(e is not like and e.headers == (("Cookie", "[redacted]"),) for e in entries)
+    journal.defer(6.0, like)
+    journal.clear()  # what waits is cleared too, unmade
+    journal.defer(7.0, like)
+    assert [e.seq for e in journal.entries()] == [8] and journal.cleared_through == 7

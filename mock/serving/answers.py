@@ -89,7 +89,7 @@ class AnswerCache:
         """
         if self._stubs:
             return {}
-        version = world.version
+        version = world.state.version  # where World.version lives (its descriptor is Python)
         if world is not self._world or version != self._version:
             self._world, self._version, self._answers = world, version, {}
         return self._answers

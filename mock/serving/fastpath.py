@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
 from typing import Any, cast
 
 import httptools
@@ -34,6 +35,7 @@ from aiohttp.web_log import AccessLogger
 
 from prosper_mock.serving.answers import Answered, Reused
 from prosper_mock.serving.faults import HEADER as FAULT_HEADER
+from prosper_mock.serving.journal import JournalEntry
 from prosper_mock.serving.render import JSON_TYPE
 from prosper_mock.serving.state import STATE, MockState
 
@@ -50,9 +52,20 @@ _HANDED_OVER = frozenset(
 MAX_HEADS = 1024
 
 
-# What a head asks: the operation, the raw query, the headers (for the journal).
-_Asked = tuple[Reused, bytes, tuple[tuple[str, str], ...]]
 _ANSWER_HEADERS = (("Content-Type", JSON_TYPE),)  # a kept answer's, as the journal has them
+
+
+class _Asked:
+    """What a head asks: the operation, the raw query, the headers (for the journal); and
+    the journal's entry for the answer last sent to it, which the next requests of that head
+    answered the same are journalled as (``Journal.defer``)."""
+
+    __slots__ = ("answered", "entry", "headers", "query", "reused")
+
+    def __init__(self, reused: Reused, query: bytes, headers: tuple[tuple[str, str], ...]):
+        self.reused, self.query, self.headers = reused, query, headers
+        self.answered: Answered | None = None
+        self.entry: JournalEntry | None = None
 
 
 class FastPath:
@@ -79,6 +92,15 @@ class FastPath:
         self.access = AccessLogger(access_log, access_log_format) if access_log else None
         self.connections: set[FastProtocol] = set()
         self.heads: dict[bytes, _Asked] = {}
+        self.date = b""  # the Date header's value, until the loop's time is date_until
+        self.date_until = 0.0
+
+    def today(self, now: float) -> None:
+        """Read the ``Date`` of the loop's time ``now`` (the machine's clock's second, as
+        aiohttp writes it), good until that second ends: an answer then costs a comparison."""
+        wall = time.time()  # first: the date read after it is of this second or a later one
+        self.date = rfc822_formatted_time().encode()
+        self.date_until = now + 1.0 - wall % 1.0
 
     def remember(self, head: bytes, asked: _Asked) -> None:
         """Remember what ``head`` asks (``FastProtocol._read``), a bounded number of heads."""
@@ -102,8 +124,6 @@ class FastProtocol(asyncio.Protocol):
     __slots__ = (
         "_buffer",
         "_complete",
-        "_date",
-        "_date_bytes",
         "_fast",
         "_headers",
         "_keep_alive",
@@ -129,8 +149,6 @@ class FastProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._writing_paused = False
         self._reading_paused = False
-        self._date = ""
-        self._date_bytes = b""
 
     # -- httptools' callbacks ------------------------------------------------------------
 
@@ -223,8 +241,7 @@ class FastProtocol(asyncio.Protocol):
             fast.remember(head, asked)
         if fast.faults.rules:
             return None
-        reused, query, _ = asked
-        answered = reused.cache.answers(fast.state.world).get(query)
+        answered = asked.reused.cache.answers(fast.state.world).get(asked.query)
         if answered is None or answered.head is None:
             return None
         return head, asked, answered
@@ -234,23 +251,28 @@ class FastProtocol(asyncio.Protocol):
         fast = self._fast
         loop = fast.loop
         now = loop.time()
-        reused, query, headers = asked
-        fast.journal.record(  # as the pipeline journals it (pipeline._journal)
-            fast.state.world.clock.now(),
-            "GET",
-            reused.path,
-            query,
-            reused.operation_id,
-            answered.status,
-            headers=headers,
-            answer_headers=_ANSWER_HEADERS,
-            answer_body=answered.body,
-            producer="world" if answered.operated else "validation",
-        )
-        date = rfc822_formatted_time()
-        if date is not self._date:
-            self._date, self._date_bytes = date, date.encode()
-        wire = b"".join((answered.head, self._date_bytes, answered.tail))  # type: ignore[arg-type]
+        # The world's clock read where it lives: World.clock's descriptor runs Python code.
+        when = fast.state.world.state.clock.now()
+        if asked.answered is answered:
+            fast.journal.defer(when, asked.entry)  # type: ignore[arg-type]
+        else:  # journalled whole, as the pipeline journals it (pipeline._journal)
+            reused = asked.reused
+            asked.entry = fast.journal.record(
+                when,
+                "GET",
+                reused.path,
+                asked.query,
+                reused.operation_id,
+                answered.status,
+                headers=asked.headers,
+                answer_headers=_ANSWER_HEADERS,
+                answer_body=answered.body,
+                producer="world" if answered.operated else "validation",
+            )
+            asked.answered = answered
+        if now >= fast.date_until:
+            fast.today(now)
+        wire = b"".join((answered.head, fast.date, answered.tail))  # type: ignore[arg-type]
         transport = self._transport
         assert transport is not None
         transport.write(wire)
@@ -297,7 +319,7 @@ class FastProtocol(asyncio.Protocol):
         if fast.key_header is not None and not hmac.compare_digest(key or b"", fast.key):
             return None  # aiohttp refuses it
         headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in self._headers)
-        return reused, query, headers
+        return _Asked(reused, query, headers)
 
     def _hand_over(self, pieces: list[bytes]) -> None:
         """aiohttp's protocol takes the connection from ``pieces`` on, for good: the bytes

@@ -177,6 +177,14 @@ class FastProtocol(asyncio.Protocol):
         self._idle_from(self._fast.loop.time())
 
     def data_received(self, data: bytes) -> None:
+        if not self._buffer and (asked := self._fast.heads.get(data)) is not None:
+            # One whole head read before (a client's next poll): no end to look for.
+            answered = self._answer(asked)
+            if answered is None:
+                self._hand_over([data])
+            else:
+                self._send(data, asked, answered)
+            return
         pieces = [data]
         if self._buffer:  # the start of a head came before: its pieces, then these bytes
             pieces = [*self._buffer, data]
@@ -188,11 +196,13 @@ class FastProtocol(asyncio.Protocol):
         start, size = 0, len(data)
         while (end := data.find(b"\r\n\r\n", start)) >= 0:
             end += 4
-            kept = self._kept(data[start:end])
-            if kept is None:
+            head = data[start:end]
+            asked = self._asked(head)
+            answered = None if asked is None else self._answer(asked)
+            if asked is None or answered is None:
                 self._hand_over(pieces)
                 return
-            found.append(kept)
+            found.append((head, asked, answered))
             start = end
         if start < size and (size - start > MAX_HEAD or not _unfinished(data[start:])):
             self._hand_over(pieces)  # part of a head too long, or that aiohttp answers already
@@ -229,22 +239,25 @@ class FastProtocol(asyncio.Protocol):
 
     # -- answering -----------------------------------------------------------------------
 
-    def _kept(self, head: bytes) -> tuple[bytes, _Asked, Answered] | None:
-        """What ``head`` (a whole head, CRLF CRLF included) asks and its kept answer, if it
-        is a plain ``GET`` whose answer is kept and no fault may apply; else ``None``."""
-        fast = self._fast
-        asked = fast.heads.get(head)
+    def _asked(self, head: bytes) -> _Asked | None:
+        """What ``head`` (a whole head, CRLF CRLF included) asks, if it is a plain ``GET`` of
+        a route whose answers are kept (``_read``, remembered); else ``None``."""
+        asked = self._fast.heads.get(head)
         if asked is None:
             asked = self._read(head)
-            if asked is None:
-                return None
-            fast.remember(head, asked)
+            if asked is not None:
+                self._fast.remember(head, asked)
+        return asked
+
+    def _answer(self, asked: _Asked) -> Answered | None:
+        """The kept answer to what ``asked`` asks, if there is one and no fault may apply."""
+        fast = self._fast
         if fast.faults.rules:
             return None
         answered = asked.reused.cache.answers(fast.state.world).get(asked.query)
         if answered is None or answered.head is None:
             return None
-        return head, asked, answered
+        return answered
 
     def _send(self, head: bytes, asked: _Asked, answered: Answered) -> None:
         """Journal the request, write its kept answer with today's ``Date``, log its line."""

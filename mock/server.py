@@ -47,6 +47,7 @@ from prosper_mock.world.clock import VirtualClock
 from prosper_mock.world.errors import StoreUnavailable
 from prosper_mock.world.model import World
 from prosper_mock.world.persistence import StateFile
+from prosper_mock.world.seeding import seed_store
 from prosper_mock.world.simulation import Simulation
 from prosper_mock.world.storage.address import StoreAddress
 from prosper_mock.world.storage.base import Section
@@ -257,13 +258,31 @@ def app_for(world: World, options: ServeOptions, read_only: bool = False) -> web
 def keep_in(state_file: StateFile, state: MockState) -> None:
     """Store ``state``'s stubs and fault rules in ``state_file`` beside its world, loading
     what a previous run left there; ``StateFileError`` if that does not load."""
+    _add_sections(state_file, state)
+    state.store_with(state_file.store_sections)
+
+
+def _add_sections(state_file: StateFile, state: MockState) -> None:
     state_file.add_section(
         Section("stubs", state.stubs.to_list, lambda data: state.stubs.load(data, state.spec))
     )
     state_file.add_section(
         Section("faults", state.faults.saved, lambda data: state.set_fault_rules(parse_rules(data)))
     )
-    state.store_with(state_file.store_sections)
+
+
+def copy_to(state_file: StateFile, app: web.Application) -> None:
+    """Keep ``state_file`` a copy of ``app``'s shared world (``seeding``), from when the app
+    has caught up with the store: its rows, clock, stubs, fault rules and simulation, after
+    every change, whichever process made it."""
+    state = state_of(app)
+    _add_sections(state_file, state)
+    state_file.simulation = state.simulation
+
+    async def attach(app: web.Application) -> None:
+        state_file.attach(state.world, vetoes=False)
+
+    app.on_startup.append(attach)  # after the sharing's start: the world is the shared one
 
 
 def serve(world: World, options: ServeOptions) -> int:
@@ -271,8 +290,13 @@ def serve(world: World, options: ServeOptions) -> int:
 
     With ``workers`` over 1, that many forked processes share the port, each with
     a copy of ``world``: read-only on the in-memory store, kept equal through the log
-    on a shared ``store``.
+    on a shared ``store``. With a shared ``store`` and a ``state_file``, the file seeds a
+    namespace that holds no world yet (``seeding``), and the first worker keeps it a copy.
     """
+    if options.store is not None and options.state_file is not None:
+        seeded = seed_store(world, options.store, options.state_file, options.virtual_clock)
+        source = options.world_source + seeded.describe(options.state_file)
+        options = replace(options, world_source=source)
     if options.workers > 1:
         port = options.port or free_port(options.host)
         shared = replace(options, port=port)
@@ -286,17 +310,21 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
         world.clock = VirtualClock(options.clock_start or world.origin["recipe"]["anchor"])
     restored = False
     state_file = None
-    if options.state_file is not None:
+    shared = options.store is not None
+    # On a shared store the file is a copy, kept by the first worker (the store seeded from it).
+    if options.state_file is not None and not (shared and worker is not None and worker.index):
         state_file = StateFile(options.state_file)
-        restored = state_file.restore(world)
-    app = app_for(world, options, read_only=worker is not None and options.store is None)
+        restored = not shared and state_file.restore(world)
+    app = app_for(world, options, read_only=worker is not None and not shared)
     if options.simulate_rate is not None:
         simulation = Simulation(world, options.seed, options.simulate_rate, world.clock.now())
-        if state_file is not None:
+        if state_file is not None and not shared:
             state_file.resume(simulation)
             state_file.simulation = simulation
         tick_simulation(app, simulation)
-    if state_file is not None:
+    if state_file is not None and shared:
+        copy_to(state_file, app)
+    elif state_file is not None:
         keep_in(state_file, state_of(app))
         state_file.attach(world)
     configure_logging(options.quiet, None if options.log_control else CONTROL_PREFIX)

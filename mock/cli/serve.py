@@ -131,7 +131,8 @@ def add_serve(sub: Subcommands) -> None:
         "--state-file",
         type=Path,
         metavar="PATH",
-        help="keep the world's changes across restarts in PATH",
+        help="keep the world's changes across restarts in PATH (with --store: a copy of "
+        "the shared world, kept by the first worker, that seeds an empty namespace)",
     )
     live.add_argument(
         "--control-token",
@@ -245,16 +246,6 @@ def run_serve(args: argparse.Namespace) -> int:
     options = serve_options(args)
     store = options.store
     if store is not None:
-        unshared = [
-            flag
-            for flag, on in (("--simulate", args.simulate), ("--state-file", args.state_file))
-            if on
-        ]
-        if unshared:
-            raise ValueError(
-                f"{' and '.join(unshared)} keep state in this process: not with --store "
-                "(Redis keeps the shared world; persist it with Redis's own appendonly file)"
-            )
         from prosper_mock.world.storage.replica import check_store
 
         check_store(store)  # one line and exit 2 when Redis cannot be used, before forking

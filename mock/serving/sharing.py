@@ -23,8 +23,8 @@ what a process adds around that binding while it serves:
   entries before it) every ``COMPACT_EVERY`` entries, and a Redis that lost the log
   (restarted empty) gets it back from the processes' copies.
 
-Stubs and fault rules are sections of the log's entries (``SharedWorld.sections``): changed
-with a write, applied with it everywhere.
+Stubs, fault rules and where the simulation's schedule stands are sections of the log's
+entries (``SharedWorld.sections``): changed with a write, applied with it everywhere.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from prosper_mock.serving.stubs import Stubs
     from prosper_mock.serving.writer import Writer
     from prosper_mock.world.model import World
+    from prosper_mock.world.simulation import Simulation
 
 
 class Shared(Protocol):
@@ -71,6 +72,8 @@ class Shared(Protocol):
     def faults(self) -> FaultInjector: ...
     @property
     def spec(self) -> Spec: ...
+    @property
+    def simulation(self) -> Simulation | None: ...
     def set_fault_rules(self, rules: list[FaultRule]) -> None: ...
     @property
     def writer(self) -> Writer: ...
@@ -99,6 +102,12 @@ class Sharing:
                 "faults", state.faults.saved, lambda data: state.set_fault_rules(parse_rules(data))
             ),
             Section("journal", lambda: journal.cleared_through, lambda seq: journal.clear(seq)),
+            # The process that played the simulation's events (the lead on the system clock,
+            # any on a virtual clock moved through it) wrote where its schedule stands: every
+            # other process goes on from there, so a new lead starts no call twice.
+            Section(
+                "simulation", lambda: _saved(state.simulation), lambda data: _follow(state, data)
+            ),
         ]
         self.replica = SharedWorld(state.world, address, timeout, sections)
         journal.outbox = Outbox(journal.maxlen, journal.max_bytes)
@@ -387,6 +396,17 @@ async def _until_none(count: Callable[[], Awaitable[int]]) -> None:
     while await count() and time.monotonic() < deadline:
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.02)
+
+
+def _saved(simulation: Simulation | None) -> dict[str, object] | None:
+    return None if simulation is None else simulation.saved()
+
+
+def _follow(state: Shared, saved: dict[str, object] | None) -> None:
+    """Go on with the simulation as the process that wrote ``saved`` left it (a process
+    started without ``--simulate`` has none to follow)."""
+    if state.simulation is not None and saved is not None:
+        state.simulation.resume(saved, same_schedule=True)
 
 
 def _wire(entry: JournalEntry) -> bytes:

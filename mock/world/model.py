@@ -407,5 +407,10 @@ class World:
     def clock_moved(self) -> None:
         """Tell the listeners that a virtual clock moved: its time is part of the stored state
         (a restart resumes from it), though no row changed and the version stays."""
+        self.announce()
+
+    def announce(self) -> None:
+        """Tell the listeners of a transaction that changed no row (at the end of the one
+        under way): what is stored beside the rows changed (the clock, stubs, a simulation)."""
         with self.batch():
             self.state.announce()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["STATE_FORMAT", "Section", "StateFile", "read_state", "write_atomically"]
 
 STATE_FORMAT = "prosper-voice-mock/state@1"
+log = logging.getLogger("prosper_mock.state_file")
+NOT_MADE = "the change was not made: "
 _STORES = ("live_calls", "call_logs")
 _CALL_ID = re.compile(r"-?[0-9]+")
 
@@ -75,6 +78,7 @@ class StateFile:
         #: What ``restore`` found of the sections (name: its JSON), for ``add_section``.
         self.restored_sections: dict[str, Any] = {}
         self._world: World | None = None  # the world ``attach``ed
+        self._failing = False  # a copy (``attach(vetoes=False)``) that could not be written
 
     def check(self) -> Path:
         """The file the state goes to (a link's target), refusing what cannot hold it.
@@ -195,12 +199,17 @@ class StateFile:
             with self._world.lock:  # in line with the world's own writes
                 self.save(self._world)
 
-    def attach(self, world: World) -> StateFile:
+    def attach(self, world: World, *, vetoes: bool = True) -> StateFile:
         """Write the state after every change of ``world`` (and now).
 
         Temporary files a killed process left beside the state file are removed
         first (only the kit's own: see ``files.TEMP_SUFFIX``). Raises ``StateFileError``
-        when the file cannot hold or take the state.
+        when the file cannot hold or take the state now.
+
+        ``vetoes``: a change the file cannot take is undone and refused (``save``). Without,
+        the file is a copy of a world stored elsewhere first (a shared store, whose log holds
+        the change already): a change it cannot take is logged, and the file is written
+        whole at the next change it can take.
         """
         self.check()
         sweep_temporary_files(self.path)
@@ -209,9 +218,22 @@ class StateFile:
             self._write(self._encoded(world, extras), extras)
         except OSError as exc:
             raise StateFileError(f"cannot write state file {self.path}: {exc.strerror}") from None
-        world.listeners.append(self.save)
+        world.listeners.append(self.save if vetoes else self._copy)
         self._world = world
         return self
+
+    def _copy(self, world: World) -> None:
+        try:
+            self.save(world)
+        except StateFileError as exc:
+            if not self._failing:  # the change stands (the store holds it): only the copy lags
+                reason = str(exc).removeprefix(NOT_MADE)
+                log.error("%s; the file is written whole at the next change it can take", reason)
+            self._failing = True
+            return
+        if self._failing:
+            log.warning("the state file %s is written again", self.path)
+            self._failing = False
 
     def save(self, world: World) -> None:
         """Store the change ``world`` made (its transaction's), unless the file holds it.
@@ -244,8 +266,7 @@ class StateFile:
         except OSError as exc:
             self._written = None  # unknown after a failed write: the next one writes whole
             raise StateFileError(
-                f"the change was not made: the state file {self.path} could not be written "
-                f"({exc.strerror})"
+                f"{NOT_MADE}the state file {self.path} could not be written ({exc.strerror})"
             ) from None
 
     def _extras_of(self, world: World) -> dict[str, Any]:
@@ -266,8 +287,7 @@ class StateFile:
             yield
         except (ValueError, RecursionError) as exc:
             raise StateFileError(
-                f"the change was not made: the state file {self.path} cannot hold it "
-                f"({type(exc).__name__}: {exc})"
+                f"{NOT_MADE}the state file {self.path} cannot hold it ({type(exc).__name__}: {exc})"
             ) from None
 
     def _json(self, payload: Any) -> bytes:

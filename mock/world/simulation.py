@@ -97,10 +97,13 @@ class Simulation:
         return total
 
     def saved(self) -> dict[str, Any]:
-        """What a restart needs to go on (``resume``): the calls still running, and how far."""
+        """What a restart needs to go on (``resume``): the calls still running, and how far;
+        and the schedule of starts (``start``, ``first_k``), for ``resume(same_schedule=True)``."""
         with self._lock:
             return {
                 "applied": self._applied,
+                "start": self.start,
+                "first_k": self._first_k,
                 "next_k": self._next_k,
                 # [k, id, began] for a started call; a seeded one adds the steps it had done.
                 "calls": [
@@ -109,12 +112,16 @@ class Simulation:
                 ],
             }
 
-    def resume(self, saved: Mapping[str, Any]) -> None:
+    def resume(self, saved: Mapping[str, Any], *, same_schedule: bool = False) -> None:
         """Go on from a previous run's ``saved()`` (before the first ``advance_to``): its calls
         still live, seeded or started, keep their schedule (steps and end at their own times,
         played at once if those passed while the mock was down); new calls start from this
         simulation's ``start``, numbered after the old ones. The live calls this simulation
         found are the previous run's: those it had not ended are in ``saved``.
+
+        ``same_schedule``: new calls start on ``saved``'s schedule too (its ``start``), as if
+        this simulation had played it: how every process of a shared world follows the one
+        that played it (a ``saved`` without a schedule keeps this one's).
 
         A malformed ``saved`` (a hand-edited state file) raises ``ValueError``.
         """
@@ -125,12 +132,18 @@ class Simulation:
                 (int(c[0]), int(c[1]), float(c[2]), int(c[3]) if len(c) > 3 else 0)
                 for c in saved["calls"]
             ]
+            schedule = None
+            if same_schedule and "start" in saved:
+                schedule = (float(saved["start"]), int(saved["first_k"]))
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ValueError(f"simulation: not a saved simulation ({exc!r})") from None
         with self._lock:
             self._queue.clear()
             self._calls.clear()
             self._first_k = self._next_k = next_k
+            if schedule is not None:
+                self.start, self._first_k = schedule
+                self._applied = applied
             for k, call_log_id, began, done in calls:
                 live = self.world.live_calls.get(call_log_id)
                 if live is None:  # ended or deleted since: nothing left to play

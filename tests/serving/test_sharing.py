@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -12,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -272,11 +274,10 @@ def test_a_password_is_never_printed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--simulate"], "--simulate keep"),
-        (["--state-file", "state.json"], "--state-file keep"),
         (["--store-namespace", "x y"], "--store-namespace"),
+        (["--state-file", "no/such/folder/state.json"], "folder no/such/folder does not exist"),
     ],
-    ids=["simulate", "state-file", "namespace"],
+    ids=["namespace", "state-file-folder"],
 )
 def test_what_a_shared_store_cannot_take_is_refused(
     redis_server: RedisServer, args: list[str], says: str, capsys: pytest.CaptureFixture[str]
@@ -416,3 +417,148 @@ def test_replicas_find_a_sentinel_managed_redis_through_its_sentinel(tmp_path: P
             assert found.status_code == 200
         banner = "\n".join(first.stderr)
         assert "shared on redis+sentinel://:***@127.0.0.1:" in banner and "pw-9" not in banner
+
+
+def _simulated_calls(mock: Served) -> dict[str, bytes]:
+    """What a simulation changes, read through ``mock``."""
+    paths = ("/api/v1/call-logs?limit=100", "/__mock/world", "/__mock/clock")
+    return {path: requests.get(mock.url(path), timeout=10).content for path in paths}
+
+
+def test_a_simulation_moved_through_any_process_plays_once_as_one_process_would(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    """``--simulate --virtual-clock``: each clock move, through whichever process, plays the
+    schedule once, where the last move left it: every process then answers as one in-memory
+    mock given the same moves."""
+    world = [
+        "--virtual-clock",
+        "--simulate",
+        "--rate",
+        "30",
+        "--live-calls",
+        "4",
+        "--call-logs",
+        "8",
+    ]
+    with (
+        _mocks(redis_server, redis_namespace, *world) as mocks,
+        serve(["--quiet", *world]) as single,
+    ):
+        movers = [*mocks, mocks[0], mocks[2]]
+        for mover in [*movers, *[single] * len(movers)]:
+            moved = requests.post(
+                mover.url("/__mock/clock/advance"), json={"seconds": 45}, timeout=30
+            )
+            assert moved.ok, moved.text
+        expected = _simulated_calls(single)
+        logs = json.loads(expected["/api/v1/call-logs?limit=100"])["call_logs"]
+        assert len(logs) > 8 + 10  # the simulation started and ended calls
+        for mock in mocks:
+            for _ in range(4 if mock is mocks[-1] else 1):
+                assert _simulated_calls(mock) == expected
+
+
+def _start_times(mock: Served) -> list[float]:
+    """When each call of ``mock``'s world started (a simulated world: every call is one)."""
+    world = requests.get(mock.url("/__mock/world"), timeout=10).json()
+    return sorted(
+        datetime.fromisoformat(row["started_at"]).timestamp() for row in world["live_calls"]
+    )
+
+
+def test_a_simulation_on_the_system_clock_goes_on_where_a_killed_lead_left_it(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    """The lead plays the simulation; SIGKILLed, the process that takes the lease over goes
+    on with the same schedule: each call starts once, on time, whoever played it."""
+    rate = 600  # a call every 0.1 s, started at k * 0.1 s plus a seeded jitter below 0.05 s
+    interval = 60 / rate
+    world = ["--simulate", "--rate", str(rate), "--live-calls", "0", "--call-logs", "0"]
+    args = _store_args(redis_server, redis_namespace, *world)
+    with serve(args) as lead:
+        _until(lambda: len(_start_times(lead)) >= 10)
+        with serve(args) as other:
+            time.sleep(0.5)
+            os.kill(lead.process.pid, signal.SIGKILL)
+            at_kill = len(_start_times(other))
+            # The lease runs out, the other process leads and plays what fell due meanwhile.
+            _until(lambda: len(_start_times(other)) >= at_kill + 50, timeout=20)
+            starts = _start_times(other)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    # One schedule: no call started twice (two schedules would interleave), none skipped.
+    assert min(gaps) > interval * 0.5 - 0.002, gaps
+    assert max(gaps) < interval * 1.5 + 0.002, gaps
+
+
+def _until(done: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_state_file_beside_a_shared_store_outlives_a_store_that_lost_the_world(
+    tmp_path: Path,
+) -> None:
+    """``--state-file`` with ``--store``: the first worker of a ``serve`` keeps the file a copy
+    of the shared world, whichever process wrote; everything stopped and Redis restarted
+    empty, the next ``serve`` seeds the store from the file; a store that holds a world keeps
+    it."""
+    state = tmp_path / "state.json"
+    reads = [f"{TARGETS}?limit=100", "/__mock/clock", "/__mock/faults", "/__mock/stubs"]
+    reads += ["/__mock/world"]
+    with RedisServer(tmp_path / "redis") as redis:
+        args = _store_args(redis, "kept", "--virtual-clock")
+        with (
+            serve([*args, "--workers", "2", "--state-file", str(state)]) as kept,
+            serve(args) as other,
+        ):
+            phones = {"targets": [{"phone_number": "+15125550111"}]}
+            assert requests.post(other.url(TARGETS), json=phones, timeout=10).ok
+            assert requests.post(kept.url("/__mock/live-calls"), json={}, timeout=10).ok
+            moved = requests.post(other.url("/__mock/clock/advance"), json={"seconds": 90})
+            assert moved.ok
+            rule = {"rules": [{"faults": "status=503", "match": {"user_phone_number": "+19"}}]}
+            assert requests.put(other.url("/__mock/faults"), json=rule, timeout=10).ok
+            seen = {path: requests.get(kept.url(path), timeout=10).content for path in reads}
+        assert json.loads(seen["/__mock/faults"])["rules"]  # the fault rule is there to keep
+        redis.stop()
+        redis.start()  # empty: no persistence
+        with serve([*args, "--state-file", str(state)]) as back:
+            assert "the store seeded from" in "\n".join(back.stderr)
+            for path in reads:
+                assert requests.get(back.url(path), timeout=10).content == seen[path], path
+            assert requests.post(back.url("/__mock/call-logs"), json={}, timeout=10).ok
+            later = requests.get(back.url("/__mock/world"), timeout=10).content
+        with serve([*args, "--state-file", str(tmp_path / "other.json")]) as again:
+            assert "the store's world kept (version" in "\n".join(again.stderr)
+            assert requests.get(again.url("/__mock/world"), timeout=10).content == later
+        assert (tmp_path / "other.json").exists()  # a copy of the store's world now
+
+
+def test_a_state_file_beside_a_shared_store_that_cannot_be_written_refuses_no_write(
+    tmp_path: Path, redis_server: RedisServer, redis_namespace: str
+) -> None:
+    """The store holds a write first: a copy that cannot be written says so once, the write
+    stands, and the file is written whole again at the next change it can take."""
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    state = folder / "state.json"
+    args = _store_args(redis_server, redis_namespace, "--state-file", str(state))
+    with serve(args) as mock:
+        state.unlink()
+        folder.rmdir()  # the file cannot be written now
+        added = requests.post(mock.url("/__mock/live-calls"), json={}, timeout=10)
+        assert added.status_code == 201, added.text
+        folder.mkdir()
+        assert requests.post(mock.url("/__mock/live-calls"), json={}, timeout=10).ok
+        world = requests.get(mock.url("/__mock/world"), timeout=10).json()
+    errors = [line for line in mock.stderr if "could not be written" in line]
+    assert len(errors) == 1 and "written whole at the next change" in errors[0]
+    assert any("is written again" in line for line in mock.stderr)
+    from prosper_mock.world.persistence import read_state
+
+    stored = read_state(state)["changes"]["live_calls"]
+    assert {row["call_log_id"] for row in world["live_calls"]} >= {int(i) for i in stored}
+    assert len([i for i, row in stored.items() if row is not None]) >= 2

@@ -4,8 +4,8 @@ namespace of the session's ``redis-server`` (``SharedWorld``), so each of its wr
 through the shared log; after the test, a twin built the same way and caught up from that log
 must equal it, changes and dump alike. ``tests/world/storage/test_world_on_redis.py`` runs
 the world tests this way. A world a test gave changes from elsewhere (``apply_changes``: a
-state file's restore) holds them without writing them (on a shared store ``--state-file`` is
-refused): it is not compared."""
+state file's restore) holds them without writing them (a shared store takes a state file's
+state only as a whole first entry: ``world/seeding.py``): it is not compared."""
 
 from __future__ import annotations
 

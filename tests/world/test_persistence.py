@@ -101,6 +101,32 @@ def test_a_state_file_that_cannot_be_written_is_a_503_not_a_crash(tmp_path: Path
     assert "+15550001111" not in stored and "+15550002222" in stored
 
 
+def test_a_copy_that_cannot_be_written_lets_the_change_stand_and_catches_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A state file kept beside a shared store (attach(vetoes=False)): the store holds each
+    # change first, so the file never refuses one; it says so once, and is written whole at
+    # the next change it can take.
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    state = folder / "state.json"
+    world = World.generate(WorldRecipe(seed=1, live_calls=1, call_logs=1))
+    StateFile(state).attach(world, vetoes=False)
+    state.unlink()
+    folder.rmdir()
+    lost = [world.start_call().call_log_id for _ in range(2)]
+    assert all(world.live_calls.get(call_log_id) for call_log_id in lost)
+    folder.mkdir()
+    world.start_call()
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].startswith(f"the state file {state} could not be")
+    assert "the change was not made" not in errors[0]
+    assert any("is written again" in r.getMessage() for r in caplog.records)
+    again = World.generate(WorldRecipe(seed=1, live_calls=1, call_logs=1))
+    assert StateFile(state).restore(again)
+    assert again.dump() == world.dump()
+
+
 def test_kill_9_during_writes_never_corrupts_the_state_file(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     rng = random.Random(7)

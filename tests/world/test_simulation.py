@@ -168,6 +168,31 @@ def test_a_resumed_simulation_gives_running_calls_the_fate_they_had() -> None:
     assert len(restarted.call_logs) > len(running) + 20  # new calls started and ended too
 
 
+@pytest.mark.parametrize("after", [0, 7, 300, 1234.5])
+def test_a_simulation_resumed_on_the_same_schedule_goes_on_as_the_one_it_follows(
+    after: float,
+) -> None:
+    # How every process of a shared world follows the one that played the simulation: a
+    # simulation that started elsewhere (another start, its own seeded live calls adopted)
+    # takes the saved state, schedule included, and from there the two worlds stay equal;
+    # its saved state is then exactly what it took (a follower writes no change of it).
+    played, sim = simulated(live_calls=3)
+    played.clock.advance(after)
+    sim.advance_to(played.clock.now())
+    saved = json.loads(json.dumps(sim.saved()))
+
+    follower, _ = simulated(live_calls=3)
+    follower.apply_changes(json.loads(json.dumps(played.changes())))
+    follower.clock.set(played.clock.now())
+    following = Simulation(follower, seed=4, rate=12, start=follower.clock.now() + 99)
+    following.resume(saved, same_schedule=True)
+    assert following.saved() == saved
+    for world, simulation in ((played, sim), (follower, following)):
+        world.clock.advance(900)
+        simulation.advance_to(world.clock.now())
+    assert json.dumps(follower.dump()) == json.dumps(played.dump())
+
+
 def test_a_malformed_saved_simulation_is_a_clear_error() -> None:
     _, sim = simulated()
     with pytest.raises(ValueError, match="not a saved simulation"):

@@ -52,6 +52,7 @@ class World(Protocol):
     plays_on_read: bool
 
     def batch(self) -> AbstractContextManager[None]: ...
+    def announce(self) -> None: ...
     def change(self) -> Change: ...
     def changes(self) -> dict[str, Any]: ...
     def snapshot(self) -> Any: ...
@@ -123,6 +124,10 @@ class SharedWorld:
         with reaching(self.address):
             return command()
 
+    def log_version(self) -> int:
+        """The version the shared log is at now (0: the namespace holds no world yet)."""
+        return int(self._call(lambda: self.client.get(self.keys["version"])) or 0)
+
     def catch_up(self) -> int:
         """Apply what the log holds beyond the world's version; the version reached."""
         keys = [self.keys["version"], self.keys["log"], self.keys["snapshot"]]
@@ -191,6 +196,9 @@ class SharedWorld:
             with self.world.batch():
                 self._put(entry, force_whole)
                 self._load_sections(entry.get("sections") or {}, hold=True)
+                # The world's listeners hear of it, as of a write of this process: a state
+                # file kept beside the log copies it (its own ``_commit`` lets it be).
+                self.world.announce()
         except StoreUnavailable:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
@@ -255,13 +263,12 @@ class SharedWorld:
 
     def commit_sections(self) -> None:
         """Append the sections a write changed outside the world (stubs, fault rules), as an
-        entry of their own; ``StoreConflict`` when another process wrote first."""
-        changed = self._changed_sections()
-        if changed:
-            clock = self.world.clock
-            now = clock.now() if isinstance(clock, VirtualClock) else None
-            self.append({"whole": False, "document": {}, "clock": now, "sections": changed})
-            self._held.update(changed)
+        entry of their own; ``StoreConflict`` when another process wrote first. It is a
+        transaction of the world that changed no row: its listeners (a state file kept beside
+        the log) hear of it as of any other."""
+        if self._changed_sections():
+            with self.world.batch():
+                self.world.announce()
 
     def append(self, entry: Mapping[str, Any]) -> None:
         """Append ``entry`` as the log's next, if the log is still at the world's version."""

@@ -14,8 +14,8 @@ from tests.world.conftest import WORLD_STORE_ENV
 
 ROOT = Path(__file__).resolve().parents[3]
 # What no shared world does: a test that drives a service past the world's facade (its write
-# is never announced), and tests of a listener after the shared log's failing (on a shared
-# store the log's is the only listener: --state-file is refused with --store).
+# is never announced), and tests of a listener after the shared log's refusing a change the log
+# holds already (on a shared store a state file is a copy, which never refuses: world/seeding).
 NOT_ON_A_SHARED_STORE = (
     "test_dialing.py::test_a_placed_call_plays_its_steps_and_ends_as_the_clock_moves",
     "test_model.py::test_a_failing_listener_undoes_the_change_whole",

@@ -562,3 +562,33 @@ def test_a_state_file_beside_a_shared_store_that_cannot_be_written_refuses_no_wr
     stored = read_state(state)["changes"]["live_calls"]
     assert {row["call_log_id"] for row in world["live_calls"]} >= {int(i) for i in stored}
     assert len([i for i, row in stored.items() if row is not None]) >= 2
+
+
+def test_a_replayed_recording_and_a_loaded_world_are_served_alike_by_every_process(
+    redis_server: RedisServer, redis_namespace: str
+) -> None:
+    """What the proxy records (a world file, ``fixtures/world.json``'s format) replays on a
+    shared store as on one process: each process builds it as its base, writes through
+    ``ControlClient`` reach all; a world loaded through one process is served by all."""
+    from prosper_mock.control.client import ControlClient
+    from tests.conftest import FIXTURE_WORLD
+
+    args = _store_args(redis_server, redis_namespace, "--world", str(FIXTURE_WORLD))
+    with serve(args) as first, serve([*args, "--workers", "2"]) as workers:
+        mocks = [first, workers]
+        one, other = ControlClient(first.base_url), ControlClient(workers.base_url)
+        started = one.start_call(user_phone_number="+15550009999")["call"]["call_log_id"]
+        other.end_call(started)
+        assert len(_read_everywhere(mocks, f"/api/v1/call-logs/{started}")) == 1
+        recorded = json.loads(FIXTURE_WORLD.read_text())
+        assert len(_read_everywhere(mocks, "/__mock/world")) == 1
+        recorded["live_calls"] = recorded["live_calls"][:1]
+        other.load(recorded)
+        worlds = _read_everywhere(mocks, "/__mock/world")
+        assert len(worlds) == 1
+        assert len(json.loads(worlds.pop())["live_calls"]) == 1
+        one.start_call()
+        one.reset()  # back to the loaded world (as on one process), everywhere
+        worlds = _read_everywhere(mocks, "/__mock/world")
+        assert len(worlds) == 1
+        assert len(json.loads(worlds.pop())["live_calls"]) == 1

@@ -18,7 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from itertools import count, islice
+from itertools import islice
 from operator import attrgetter
 from sys import getsizeof
 from time import time as _wall_clock
@@ -230,39 +230,39 @@ _HEAD = attrgetter("method", "path", "raw_query", "operation_id", "status")
 _TAIL = attrgetter(*(f.name for f in fields(JournalEntry)[8:]))  # those after wall_time
 
 
-def _copy(like: JournalEntry, time: float, wall_time: float) -> JournalEntry:
-    # mypy cannot count the attrgetters' fields: test_journal compares every copied field.
-    return JournalEntry(0, time, *_HEAD(like), wall_time, *_TAIL(like))  # type: ignore[call-arg]
-
-
 class _Later:
-    """Requests journalled by ``Journal.defer``, made entries when the journal is read: a
-    number, the world's and the machine's times and the entry each is a copy of. Only the
-    newest the journal could hold wait (an entry is at least ``_FIXED`` bytes): an older one
-    is dropped unmade, its number still counted, as the bounds would drop it once made.
-    Appended from the event loop's thread, taken under the journal's lock (a deque's
-    ``append`` and ``popleft`` are atomic)."""
+    """Requests ``Journal.defer`` journalled, made entries when read: the world's and the
+    machine's times of each, and apart (floats alone are not the collector's to scan) the
+    entry it copies, appended first. Added from the event loop's thread, taken under the lock.
+    Only the newest the journal could hold are made: an entry is at least ``_FIXED`` bytes."""
 
-    __slots__ = ("append", "items", "next", "settled")
+    __slots__ = ("dropped", "items", "likes", "lock", "size")
 
-    def __init__(self, maxlen: int, max_bytes: int) -> None:
-        self.items: deque[tuple[int, float, float, JournalEntry]] = deque(
-            maxlen=min(maxlen, max_bytes // _FIXED + 1)
-        )
-        self.append = self.items.append
-        self.next = count(1).__next__
-        self.settled = 0  # the number of the last one taken
+    def __init__(self, maxlen: int, max_bytes: int, lock: threading.Lock) -> None:
+        self.items: deque[tuple[float, float]] = deque()
+        self.likes: deque[JournalEntry] = deque()
+        self.size, self.lock = min(maxlen, max_bytes // _FIXED + 1), lock
+        self.dropped = 0  # since the last take
+
+    def drop(self) -> None:
+        """Drop the oldest past ``size``, unmade, as the bounds would drop them once made."""
+        with self.lock:
+            while len(self.items) > self.size:
+                self.items.popleft(), self.likes.popleft()
+                self.dropped += 1
 
     def take(self, make: bool = True) -> tuple[int, list[tuple[int, JournalEntry]]]:
         """How many were journalled since the last take, and those still waiting, made (none
         unless ``make``), each with its place among them (from 1), oldest first."""
-        items, made, first = self.items, [], self.settled
+        items, likes, made, added = self.items, self.likes, [], self.dropped
         while items:
-            number, time, wall_time, like = items.popleft()
-            if make:
-                made.append((number - first, _copy(like, time, wall_time)))
-            self.settled = number
-        return self.settled - first, made
+            (time, wall_time), like = items.popleft(), likes.popleft()
+            added += 1
+            if make and len(items) < self.size:  # mypy cannot count _HEAD's, _TAIL's fields
+                copy = JournalEntry(0, time, *_HEAD(like), wall_time, *_TAIL(like))  # type: ignore[call-arg]
+                made.append((added, copy))
+        self.dropped = 0
+        return added, made
 
 
 class Outbox:
@@ -277,7 +277,7 @@ class Outbox:
         self._bytes = 0
         self.made = 0  # entries ever added: numbers each, for an id of its own
         self._lock = threading.Lock()
-        self.later = _Later(maxlen, max_bytes)  # what Journal.defer adds while this outbox is
+        self.later = _Later(maxlen, max_bytes, self._lock)  # Journal.defer's, while it is
 
     def add(self, entry: JournalEntry) -> None:
         with self._lock:
@@ -317,9 +317,8 @@ class Outbox:
 class Journal:
     """The last requests, oldest first: at most ``maxlen`` of them in ``max_bytes``; thread-safe.
 
-    ``nbytes`` is what the entries held hold (``entry_size``); the newest entry
-    is dropped too if it alone is over ``max_bytes``.
-    """
+    ``nbytes`` is what the entries held hold (``entry_size``); the newest entry is dropped
+    too if it alone is over ``max_bytes``."""
 
     def __init__(
         self, maxlen: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES
@@ -340,7 +339,7 @@ class Journal:
         # Entries are numbered there, and come back to every process's journal (``take``).
         self.outbox: Outbox | None = None
         self.cleared_through = 0  # entries up to this seq were cleared (``clear``)
-        self._later = _Later(maxlen, max_bytes)
+        self._later = _Later(maxlen, max_bytes, self._lock)
 
     @property
     def nbytes(self) -> int:
@@ -401,12 +400,13 @@ class Journal:
             return entry
 
     def defer(self, time: float, like: JournalEntry) -> None:
-        """Journal one request answered now as the one ``like`` (an entry ``record`` made)
-        records, at the world's ``time``: its entry, a copy of ``like`` numbered and with the
-        machine's clock now, is made when the journal is next read, so a request answered
-        again and again costs a tuple, not an entry. From the event loop's thread."""
+        """Journal a request answered now as ``like`` (made by ``record``), at the world's ``time``:
+        its entry, a numbered copy, is made when the journal is read. From the loop's thread."""
         later = self._later if self.outbox is None else self.outbox.later
-        later.append((later.next(), time, _wall_clock(), like))
+        later.likes.append(like)  # first: a take finds the like of every time it takes
+        later.items.append((time, _wall_clock()))
+        if len(later.items) > later.size + 64:  # a batch at a time: the lock is taken seldom
+            later.drop()
 
     def _settle(self) -> None:
         """Make the entries ``defer`` left waiting, in order (under the lock)."""

@@ -38,6 +38,7 @@ from prosper_mock.serving.faults import HEADER as FAULT_HEADER
 from prosper_mock.serving.journal import JournalEntry
 from prosper_mock.serving.render import JSON_TYPE
 from prosper_mock.serving.state import STATE, MockState
+from prosper_mock.world.model import World
 
 # A head longer than this goes to aiohttp: polled lookups are a few hundred bytes, and
 # aiohttp's own limits (SERVER_OPTIONS) then judge the long ones.
@@ -177,13 +178,14 @@ class FastProtocol(asyncio.Protocol):
         self._idle_from(self._fast.loop.time())
 
     def data_received(self, data: bytes) -> None:
+        world = self._fast.state.world  # the world these bytes' answers are kept for
         if not self._buffer and (asked := self._fast.heads.get(data)) is not None:
             # One whole head read before (a client's next poll): no end to look for.
-            answered = self._answer(asked)
+            answered = self._answer(asked, world)
             if answered is None:
                 self._hand_over([data])
             else:
-                self._send(data, asked, answered)
+                self._send(data, asked, answered, world)
             return
         pieces = [data]
         if self._buffer:  # the start of a head came before: its pieces, then these bytes
@@ -198,7 +200,7 @@ class FastProtocol(asyncio.Protocol):
             end += 4
             head = data[start:end]
             asked = self._asked(head)
-            answered = None if asked is None else self._answer(asked)
+            answered = None if asked is None else self._answer(asked, world)
             if asked is None or answered is None:
                 self._hand_over(pieces)
                 return
@@ -208,7 +210,7 @@ class FastProtocol(asyncio.Protocol):
             self._hand_over(pieces)  # part of a head too long, or that aiohttp answers already
             return
         for head, asked, answered in found:
-            self._send(head, asked, answered)
+            self._send(head, asked, answered, world)
         if start < size:  # part of a head: wait for the rest
             self._buffer = _after(pieces, start)
 
@@ -249,23 +251,23 @@ class FastProtocol(asyncio.Protocol):
                 self._fast.remember(head, asked)
         return asked
 
-    def _answer(self, asked: _Asked) -> Answered | None:
+    def _answer(self, asked: _Asked, world: World) -> Answered | None:
         """The kept answer to what ``asked`` asks, if there is one and no fault may apply."""
         fast = self._fast
         if fast.faults.rules:
             return None
-        answered = asked.reused.cache.answers(fast.state.world).get(asked.query)
+        answered = asked.reused.cache.answers(world).get(asked.query)
         if answered is None or answered.head is None:
             return None
         return answered
 
-    def _send(self, head: bytes, asked: _Asked, answered: Answered) -> None:
+    def _send(self, head: bytes, asked: _Asked, answered: Answered, world: World) -> None:
         """Journal the request, write its kept answer with today's ``Date``, log its line."""
         fast = self._fast
         loop = fast.loop
         now = loop.time()
         # The world's clock read where it lives: World.clock's descriptor runs Python code.
-        when = fast.state.world.state.clock.now()
+        when = world.state.clock.now()
         if asked.answered is answered:
             fast.journal.defer(when, asked.entry)  # type: ignore[arg-type]
         else:  # journalled whole, as the pipeline journals it (pipeline._journal)

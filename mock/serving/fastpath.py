@@ -57,15 +57,14 @@ _ANSWER_HEADERS = (("Content-Type", JSON_TYPE),)  # a kept answer's, as the jour
 
 
 class _Asked:
-    """What a head asks: the operation, the raw query, the headers (for the journal); and
-    the journal's entry for the answer last sent to it, which the next requests of that head
-    answered the same are journalled as (``Journal.defer``)."""
+    """What a head asks: the operation, the raw query, the headers (for the journal); and the
+    entry journalled for its last answer, which its next requests answered alike copy."""
 
     __slots__ = ("answered", "entry", "headers", "query", "reused")
 
     def __init__(self, reused: Reused, query: bytes, headers: tuple[tuple[str, str], ...]):
         self.reused, self.query, self.headers = reused, query, headers
-        self.answered: Answered | None = None
+        self.answered: Answered | None = None  # ``Journal.defer``: entry is its journal entry
         self.entry: JournalEntry | None = None
 
 
@@ -97,8 +96,7 @@ class FastPath:
         self.date_until = 0.0
 
     def today(self, now: float) -> None:
-        """Read the ``Date`` of the loop's time ``now`` (the machine's clock's second, as
-        aiohttp writes it), good until that second ends: an answer then costs a comparison."""
+        """Read the ``Date`` as aiohttp writes it, good for the rest of the clock's second."""
         wall = time.time()  # first: the date read after it is of this second or a later one
         self.date = rfc822_formatted_time().encode()
         self.date_until = now + 1.0 - wall % 1.0

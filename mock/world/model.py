@@ -64,6 +64,7 @@ class WorldSnapshot:
     origin: dict[str, Any]
     loaded: dict[str, Any] | None
     webhooks: WebhookTable
+    last_id: int = 0  # the largest call id issued by then (rows since deleted included)
 
 
 class Part(Generic[T]):
@@ -386,6 +387,7 @@ class World:
                 copy.deepcopy(self.origin),
                 self.loaded,
                 self.webhooks.copy(),
+                self.last_id,
             )
 
     def restore(self, saved: WorldSnapshot) -> None:
@@ -402,6 +404,8 @@ class World:
             self.generator = saved.generator
             self.origin = copy.deepcopy(saved.origin)
             self.loaded = saved.loaded
+            # As for targets: a call id issued since the snapshot is never issued again.
+            self.last_id = max(self.last_id, saved.last_id)
             self.state.changed()
 
     def clock_moved(self) -> None:

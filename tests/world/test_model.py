@@ -516,3 +516,16 @@ def test_given_variables_are_what_the_transcripts_and_post_call_data_say(world: 
     live = world.start_call()
     log = world.end_call(live.call_log_id, {"variables": {"appointment_confirmed": "ZZZ"}})
     assert set((log.post_call_data or {"extracted": {}})["extracted"]) <= {"appointment_confirmed"}
+
+
+def test_a_restored_snapshot_issues_no_call_id_it_or_the_world_had_issued() -> None:
+    world = World.generate(WorldRecipe(seed=2, live_calls=1, call_logs=1))
+    first = world.start_call().call_log_id
+    saved = world.snapshot()
+    world.reset()  # ids start over from the seeded world's
+    world.restore(saved)
+    assert world.last_id == first and world.changes()["last_id"] == first
+    second = world.start_call().call_log_id
+    world.delete_live_call(second)
+    world.restore(saved)
+    assert world.start_call().call_log_id > second  # issued since the snapshot: never again

@@ -440,10 +440,7 @@ def _assess_scale(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ),
         )
     )
-    per_test = results["plugin"]["per_test_overhead_ms"]
-    tests = results["plugin"]["tests"]
-    # A few tests measure noise (the difference of two process runs), not the overhead.
-    out.append((TARGETS["plugin"], f"{per_test} ms", _met(per_test <= 2, tests >= 500)))
+    out.append(assess_plugin(results["plugin"]))
     out.append((TARGETS["contract"], *contract_rate.assess(results["contract"])))
     return out
 
@@ -496,6 +493,16 @@ def _kinds(row: dict[str, Any], warm: str) -> str:
     us = " / ".join(str(row[f"{warm}_{kind}_us"]) for kind in ("id", "phone", "variable"))
     ratios = " / ".join(str(row[f"{warm}_{kind}_ratio"]) for kind in ("id", "phone", "variable"))
     return f"{us} ({ratios})"
+
+
+def assess_plugin(plugin: dict[str, Any]) -> tuple[str, str, str]:
+    """The plugin's target: its overhead per test is the difference of two pytest runs, so a
+    few tests measure noise, and so does a difference below 0 (the run without the fixture
+    was the slower: the machine's other load set both)."""
+    per_test, tests = plugin["per_test_overhead_ms"], plugin["tests"]
+    if per_test < 0:
+        return (TARGETS["plugin"], f"{per_test} ms", "not measured: below 0, the machine's noise")
+    return (TARGETS["plugin"], f"{per_test} ms", _met(per_test <= 2, tests >= 500))
 
 
 def _met(ok: bool, measured_at_target_size: bool, valid: bool = True) -> str:

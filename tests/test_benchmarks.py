@@ -203,6 +203,15 @@ def test_targets_say_met_or_not_for_the_ceilings_the_limit_and_the_peers() -> No
     assert missing[bench.TARGETS["peers"]].startswith("not all measured")
 
 
+def test_a_plugin_overhead_below_zero_is_noise_not_a_target_met() -> None:
+    def judged(per_test: float, tests: int = 500) -> str:
+        return bench.assess_plugin({"per_test_overhead_ms": per_test, "tests": tests})[2]
+
+    assert judged(0.4) == "yes" and judged(2.5) == "**no**"
+    assert judged(-0.197) == "not measured: below 0, the machine's noise"
+    assert judged(0.4, tests=20).startswith("not at the target's size")
+
+
 def test_the_loader_gets_the_last_core_and_the_server_the_others() -> None:
     assert pinning(2, taskset=True) == Pinning("0", "1")
     assert pinning(8, taskset=True) == Pinning("0-6", "7")

@@ -17,9 +17,11 @@ import copy
 import dataclasses
 import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from prosper_mock.base.files import FileError, read_json
 from prosper_mock.world.calls import Calls
@@ -67,24 +69,26 @@ class WorldSnapshot:
     last_id: int = 0  # the largest call id issued by then (rows since deleted included)
 
 
-class Part(Generic[T]):
+class Part(property, Generic[T]):
     """An attribute of ``World`` that lives in its state (``WorldState``): read and assigned
-    there, so the services, which share that state, see the same part."""
+    there, so the services, which share that state, see the same part. Read through a C-level
+    getter (``attrgetter``): a world's parts are read on every request."""
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+    def __init__(self, name: str) -> None:
+        super().__init__(attrgetter(f"state.{name}"), partial(_put_part, name))
 
-    @overload
-    def __get__(self, world: None, owner: type) -> Part[T]: ...
-    @overload
-    def __get__(self, world: World, owner: type) -> T: ...
-    def __get__(self, world: World | None, owner: type) -> Part[T] | T:
-        if world is None:
-            return self
-        return cast(T, getattr(world.state, self.name))
+    if TYPE_CHECKING:
 
-    def __set__(self, world: World, value: T) -> None:
-        setattr(world.state, self.name, value)
+        @overload
+        def __get__(self, world: None, owner: type | None = None) -> Part[T]: ...
+        @overload
+        def __get__(self, world: World, owner: type | None = None) -> T: ...
+        def __get__(self, world: World | None, owner: type | None = None) -> Part[T] | T: ...
+        def __set__(self, world: World, value: T) -> None: ...
+
+
+def _put_part(name: str, world: World, value: Any) -> None:
+    setattr(world.state, name, value)
 
 
 class Via(Generic[S, P, R]):
@@ -119,20 +123,22 @@ class World:
     snapshot) and the parts of the state are here; the rest calls the services.
     """
 
-    lock = Part[threading.RLock]()
-    live_calls = Part[Store[LiveCall]]()
-    call_logs = Part[Store[CallLog]]()
-    targets = Part[TargetTable]()
-    dialer = Part[Dialer]()
-    webhooks = Part[WebhookTable]()
-    generator = Part[Generator]()
-    clock = Part[Clock]()
-    origin = Part[dict[str, Any]]()
-    loaded = Part[dict[str, Any] | None]()
-    version = Part[int]()
-    plays_on_read = Part[bool]()  # reads play what fell due first (``Reads.follow_clock``)
-    last_id = Part[int]()
-    listeners = Part[list[Callable[[Any], None]]]()  # told after every change (persistence)
+    lock = Part[threading.RLock]("lock")
+    live_calls = Part[Store[LiveCall]]("live_calls")
+    call_logs = Part[Store[CallLog]]("call_logs")
+    targets = Part[TargetTable]("targets")
+    dialer = Part[Dialer]("dialer")
+    webhooks = Part[WebhookTable]("webhooks")
+    generator = Part[Generator]("generator")
+    clock = Part[Clock]("clock")
+    origin = Part[dict[str, Any]]("origin")
+    loaded = Part[dict[str, Any] | None]("loaded")
+    version = Part[int]("version")
+    # Reads play what fell due first (``Reads.follow_clock``).
+    plays_on_read = Part[bool]("plays_on_read")
+    last_id = Part[int]("last_id")
+    # Told after every change (a state file, a shared store).
+    listeners = Part[list[Callable[[Any], None]]]("listeners")
 
     batch = Via("state", WorldState.batch)
     on_rollback = Via("state", WorldState.on_rollback)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from itertools import islice
 from operator import attrgetter
@@ -231,17 +231,16 @@ _TAIL = attrgetter(*(f.name for f in fields(JournalEntry)[8:]))  # those after w
 
 
 class _Later:
-    """Requests ``Journal.defer`` journalled, made entries when read: the world's and the
-    machine's times of each, and apart (floats alone are not the collector's to scan) the
-    entry it copies, appended first. Added from the event loop's thread, taken under the lock.
-    Only the newest the journal could hold are made: an entry is at least ``_FIXED`` bytes."""
+    """Requests ``Journal.defer`` journalled, made entries when read: each one's two times and,
+    apart (floats are not the collector's to scan), the entry it copies, appended first; added
+    from the loop's thread, taken under the lock; only the newest the journal can hold are made."""
 
     __slots__ = ("dropped", "items", "likes", "lock", "size")
 
     def __init__(self, maxlen: int, max_bytes: int, lock: threading.Lock) -> None:
         self.items: deque[tuple[float, float]] = deque()
         self.likes: deque[JournalEntry] = deque()
-        self.size, self.lock = min(maxlen, max_bytes // _FIXED + 1), lock
+        self.size, self.lock = min(maxlen, max_bytes // _FIXED + 1), lock  # >= _FIXED B each
         self.dropped = 0  # since the last take
 
     def drop(self) -> None:
@@ -264,6 +263,14 @@ class _Later:
         self.dropped = 0
         return added, made
 
+    def settle(self, last: int, hold: Callable[[JournalEntry], None]) -> int:
+        """Make what waits, numbered after ``last``, into ``hold``; the last seq (dropped too)."""
+        added, made = self.take()
+        for place, entry in made:
+            entry.seq = last + place
+            hold(entry)
+        return last + added
+
 
 class Outbox:
     """A process's journal entries not yet handed in to a shared journal (oldest first, within
@@ -282,10 +289,10 @@ class Outbox:
     def add(self, entry: JournalEntry) -> None:
         with self._lock:
             self._settle()
-            self._add(entry, self.made + 1)
+            self.made = entry.seq = self.made + 1
+            self._keep(entry)
 
-    def _add(self, entry: JournalEntry, seq: int) -> None:
-        self.made = entry.seq = seq
+    def _keep(self, entry: JournalEntry) -> None:
         self._entries.append(entry)
         self._bytes += entry_size(entry)
         while self._entries and (self._bytes > self.max_bytes or len(self._entries) > self.maxlen):
@@ -293,11 +300,7 @@ class Outbox:
 
     def _settle(self) -> None:
         if self.later.items:
-            first = self.made
-            added, made = self.later.take()
-            for place, entry in made:
-                self._add(entry, first + place)
-            self.made = first + added
+            self.made = self.later.settle(self.made, self._keep)
 
     def take(self) -> list[JournalEntry]:
         """Every entry waiting, oldest first; the outbox is then empty."""
@@ -344,7 +347,9 @@ class Journal:
     @property
     def nbytes(self) -> int:
         """The bytes the entries held account for; never more than ``max_bytes``."""
-        return len(self) and self._bytes  # the entries waiting made first
+        with self._lock:
+            self._settle()
+            return self._bytes
 
     def record(
         self,
@@ -411,12 +416,7 @@ class Journal:
     def _settle(self) -> None:
         """Make the entries ``defer`` left waiting, in order (under the lock)."""
         if self._later.items:
-            first = self._seq
-            added, made = self._later.take()
-            for place, entry in made:
-                entry.seq = first + place
-                self._hold(entry)
-            self._seq = first + added
+            self._seq = self._later.settle(self._seq, self._hold)
 
     def _hold(self, entry: JournalEntry) -> None:
         entries = self._entries

@@ -77,6 +77,8 @@ class StateFile:
         self._sections: dict[str, Section] = {}
         #: What ``restore`` found of the sections (name: its JSON), for ``add_section``.
         self.restored_sections: dict[str, Any] = {}
+        #: Where the virtual clock stood when the file was last written (``None``: not stored).
+        self.restored_clock: float | None = None
         self._world: World | None = None  # the world ``attach``ed
         self._failing = False  # a copy (``attach(vetoes=False)``) that could not be written
 
@@ -161,6 +163,8 @@ class StateFile:
         if sections is not None and not isinstance(sections, dict):
             raise StateFileError(f"sections must be an object, got {short(sections)}")
         self.restored_sections.update(sections or {})
+        if stored_now is not None:
+            self.restored_clock = float(stored_now)
         # Resume where the last run's virtual clock stood; it never goes back, so a
         # --start before that time is overridden rather than refused.
         if (

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prosper_mock.world.model import World
-from prosper_mock.world.persistence import StateFile, read_state
+from prosper_mock.world.persistence import StateFile
 from prosper_mock.world.storage.address import StoreAddress
 from prosper_mock.world.storage.replica import SharedWorld, StoreConflict
 
@@ -81,12 +81,11 @@ def _whole_entry(world: World, state_file: StateFile, virtual_clock: bool) -> di
     finally:
         world.restore(before)
         world.clock, world.targets.added = clock, added
-    stored = read_state(state_file.path)
-    sections = dict(stored.get("sections") or {})
-    simulation = stored.get("simulation")
-    if isinstance(simulation, dict):
+    sections = dict(state_file.restored_sections)
+    simulation = state_file.restored_simulation
+    if simulation is not None:
         sections["simulation"] = {k: v for k, v in simulation.items() if k not in _SCHEDULE}
-    now = stored.get("clock")
+    now = state_file.restored_clock
     return {
         "whole": True,
         "base": base,

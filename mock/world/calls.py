@@ -25,6 +25,7 @@ from prosper_mock.world.records import (
     to_dict,
 )
 from prosper_mock.world.state import WorldState
+from prosper_mock.world.store import Store
 from prosper_mock.world.targets import Target
 from prosper_mock.world.worldfile import field_sources, given_fields, validated
 
@@ -152,23 +153,21 @@ class Calls:
 
     def delete_call_log(self, call_log_id: int) -> None:
         """Delete a call log; ``UnknownCall`` when there is none with this id."""
-        with self.state.batch():
-            row = self.state.call_logs.get(call_log_id)
-            if not self.state.call_logs.delete(call_log_id):
-                raise UnknownCall(f"no call log {call_log_id}")
-            self.call_moved(row, self.state.clock.now())
-            self.state.changed()
+        self._delete(self.state.call_logs, call_log_id, "call log")
 
     def delete_live_call(self, call_log_id: int) -> None:
         """Delete a live call (no log is made); ``UnknownCall`` when none is live."""
-        with self.state.batch():
-            row = self.state.live_calls.get(call_log_id)
-            if not self.state.live_calls.delete(call_log_id):
-                raise UnknownCall(f"no live call {call_log_id}")
-            self.call_moved(row, self.state.clock.now())
-            self.state.changed()
+        self._delete(self.state.live_calls, call_log_id, "live call")
 
     # --- internals ----------------------------------------------------------------
+
+    def _delete(self, table: Store[LiveCall] | Store[CallLog], call_log_id: int, kind: str) -> None:
+        with self.state.batch():
+            row = table.get(call_log_id)
+            if not table.delete(call_log_id):
+                raise UnknownCall(f"no {kind} {call_log_id}")
+            self.call_moved(row, self.state.clock.now())
+            self.state.changed()
 
     def _when(self, at: float | None) -> float:
         """``at`` (the clock's now when ``None``), refused unless it is a time a row can hold."""

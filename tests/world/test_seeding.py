@@ -38,6 +38,15 @@ def _kept(path: Path) -> World:
     return world
 
 
+def _log_version(address: StoreAddress) -> int:
+    """The version the shared log at ``address`` is at."""
+    replica = SharedWorld(_world(), address)
+    try:
+        return replica.log_version()
+    finally:
+        replica.close()
+
+
 def test_an_empty_namespace_takes_the_file_as_its_first_entry(
     tmp_path: Path, redis_server: RedisServer, redis_namespace: str
 ) -> None:
@@ -89,11 +98,7 @@ def test_without_a_file_nothing_is_written(
     assert seed_store(_world(), address, path, virtual_clock=False) == Seeded(False, 0)
     assert not path.exists()
     assert Seeded(False, 0).describe(path) == f"; copied to {path}"
-    replica = SharedWorld(_world(), address)
-    try:
-        assert replica.log_version() == 0
-    finally:
-        replica.close()
+    assert _log_version(address) == 0
 
 
 def test_a_file_of_another_world_is_refused_and_nothing_written(
@@ -104,8 +109,4 @@ def test_a_file_of_another_world_is_refused_and_nothing_written(
     address = StoreAddress(redis_server.url, redis_namespace)
     with pytest.raises(StateFileError, match="written for another world"):
         seed_store(_world(seed=4), address, path, virtual_clock=True)
-    replica = SharedWorld(_world(), address)
-    try:
-        assert replica.log_version() == 0
-    finally:
-        replica.close()
+    assert _log_version(address) == 0

@@ -311,8 +311,9 @@ def _serve_one(world: World, options: ServeOptions, worker: Worker | None) -> No
     restored = False
     state_file = None
     shared = options.store is not None
+    first = worker is None or worker.index == 0
     # On a shared store the file is a copy, kept by the first worker (the store seeded from it).
-    if options.state_file is not None and not (shared and worker is not None and worker.index):
+    if options.state_file is not None and (first or not shared):
         state_file = StateFile(options.state_file)
         restored = not shared and state_file.restore(world)
     app = app_for(world, options, read_only=worker is not None and not shared)
